@@ -1,0 +1,254 @@
+"""Client organisations and their sites, applications, application review and contracts."""
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, FSMModelMixin, transition
+from simple_history.models import HistoricalRecords
+
+from applications.validators import validate_division_code, validate_uscc
+from certbody.models import SCHEME_CHOICES
+from certbody.regions import province_of
+
+GRADE_CHOICES = [
+    ("standard", _("Standard (达标)")),
+    ("three_star", _("Three star")),
+    ("four_star", _("Four star")),
+    ("five_star", _("Five star")),
+]
+
+
+class Organization(models.Model):
+    """An applicant or certified client (认证委托人 / 获证组织)."""
+
+    name = models.CharField(_("name"), max_length=200, db_index=True)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    former_name = models.CharField(_("former name"), max_length=200, blank=True)
+    uscc = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True, validators=[validate_uscc]
+    )
+    registered_address = models.CharField(_("registered address"), max_length=300)
+    postcode = models.CharField(_("postcode"), max_length=6, blank=True)
+    division_code = models.CharField(
+        _("administrative division code"), max_length=6, validators=[validate_division_code]
+    )
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    legal_representative = models.CharField(_("legal representative"), max_length=50)
+    contact_name = models.CharField(_("contact person"), max_length=50)
+    contact_phone = models.CharField(_("contact phone"), max_length=30)
+    contact_email = models.EmailField(_("contact e-mail"), blank=True)
+    headcount = models.PositiveIntegerField(
+        _("effective headcount"), validators=[MinValueValidator(1)]
+    )
+    business_scopes = models.ManyToManyField(
+        "certbody.BusinessScope", verbose_name=_("business scope categories"), blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def province(self) -> str:
+        return province_of(self.division_code)
+
+
+class Site(models.Model):
+    """A place where the client provides the certified service (head office, outlet, temporary)."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="sites", verbose_name=_("organisation")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    address = models.CharField(_("address"), max_length=300)
+    division_code = models.CharField(
+        _("administrative division code"),
+        max_length=6,
+        blank=True,
+        validators=[validate_division_code],
+    )
+    headcount = models.PositiveIntegerField(_("headcount"), default=1)
+    is_head_office = models.BooleanField(_("head office"), default=False)
+    is_temporary = models.BooleanField(_("temporary site"), default=False)
+    scope_text = models.CharField(_("scope at this site"), max_length=500, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organization", "-is_head_office", "pk"]
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+
+    def __str__(self):
+        return f"{self.name}（{_('temporary')}）" if self.is_temporary else self.name
+
+
+class Application(FSMModelMixin, models.Model):
+    """An application for certification (004 §5.1–5.2), a django-fsm state machine."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        UNDER_REVIEW = "under_review", _("Under review")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", _("Initial certification")
+        RECERTIFICATION = "recertification", _("Recertification")
+        CHANGE = "change", _("Change")
+        TRANSFER = "transfer", _("Transfer from another CB")
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        verbose_name=_("organisation"),
+    )
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.INITIAL)
+    scheme = models.CharField(
+        _("rule scheme"), max_length=20, choices=SCHEME_CHOICES, default="ZXRZ-2025"
+    )
+    scope_text = models.TextField(_("requested scope"))
+    business_scopes = models.ManyToManyField(
+        "certbody.BusinessScope", verbose_name=_("business scope categories")
+    )
+    requested_grade = models.CharField(
+        _("requested star grade"), max_length=20, choices=GRADE_CHOICES, default="standard"
+    )
+    headcount = models.PositiveIntegerField(
+        _("effective headcount in scope"), validators=[MinValueValidator(1)]
+    )
+    outsourced_processes = models.TextField(_("outsourced processes"), blank=True)
+    state = FSMField(
+        _("state"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    decided_at = models.DateTimeField(_("accepted or rejected at"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reasons for rejection"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+
+    def __str__(self):
+        return f"{self.reference} {self.organization}"
+
+    @transition(field=state, source=State.DRAFT, target=State.SUBMITTED)
+    def submit(self):
+        pass
+
+    @transition(field=state, source=State.SUBMITTED, target=State.UNDER_REVIEW)
+    def start_review(self):
+        pass
+
+    @transition(field=state, source=State.UNDER_REVIEW, target=State.ACCEPTED)
+    def accept(self):
+        pass
+
+    @transition(field=state, source=State.UNDER_REVIEW, target=State.REJECTED)
+    def reject(self):
+        pass
+
+    @transition(
+        field=state,
+        source=[State.DRAFT, State.SUBMITTED, State.UNDER_REVIEW],
+        target=State.WITHDRAWN,
+    )
+    def withdraw(self):
+        pass
+
+
+class ApplicationReview(models.Model):
+    """The review record of an application (004 §5.2; 001 §6.1.3)."""
+
+    application = models.OneToOneField(
+        Application, on_delete=models.CASCADE, related_name="review", verbose_name=_("application")
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("reviewer"),
+    )
+    information_sufficient = models.BooleanField(_("information sufficient"), default=False)
+    legal_status_verified = models.BooleanField(_("legal status verified"), default=False)
+    differences_resolved = models.BooleanField(
+        _("differences of understanding resolved"), default=False
+    )
+    scope_defined = models.BooleanField(_("scope defined"), default=False)
+    competence_available = models.BooleanField(_("CB competent for the scope"), default=False)
+    sites_considered = models.BooleanField(
+        _("sites, headcount and audit time considered"), default=False
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"))
+    history = HistoricalRecords()
+
+    CHECKS = (
+        "information_sufficient",
+        "legal_status_verified",
+        "differences_resolved",
+        "scope_defined",
+        "competence_available",
+        "sites_considered",
+    )
+
+    class Meta:
+        verbose_name = _("application review")
+        verbose_name_plural = _("application reviews")
+
+    def __str__(self):
+        return f"{_('Review')} {self.application.reference}"
+
+    @property
+    def all_passed(self) -> bool:
+        return all(getattr(self, name) for name in self.CHECKS)
+
+
+class Contract(FSMModelMixin, models.Model):
+    """The certification contract, signed before any audit (004 §5.3; 001 §6.1.7)."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SIGNED = "signed", _("Signed")
+
+    application = models.OneToOneField(
+        Application,
+        on_delete=models.PROTECT,
+        related_name="contract",
+        verbose_name=_("application"),
+    )
+    number = models.CharField(_("contract number"), max_length=30, unique=True)
+    fee = models.DecimalField(_("fee (CNY)"), max_digits=12, decimal_places=2, default=0)
+    terms = models.TextField(_("terms"), blank=True)
+    state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True)
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    signed_by_client = models.CharField(_("signed for the client by"), max_length=50, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+
+    def __str__(self):
+        return self.number
+
+    @transition(field=state, source=State.DRAFT, target=State.SIGNED)
+    def sign(self):
+        pass

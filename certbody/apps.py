@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CertbodyConfig(AppConfig):
+    name = "certbody"
+    verbose_name = "certbody"

@@ -1,0 +1,59 @@
+"""The one write path for lifecycle changes, shared by every app's services.
+
+A service locks the row, fires the django-fsm transition, saves only the changed fields and
+records the actor and reason in the history (style.md "Where logic lives" 3–4).
+"""
+
+from django.contrib.auth import get_user_model
+from django_fsm import can_proceed
+
+from certbody.roles import SYSTEM_USERNAME
+
+
+class RuleViolation(ValueError):
+    """A requested change that the rules or the workflow do not allow.
+
+    ``rule`` names the clause or workflow rule (e.g. "004 §5.12.1"); the message says why in
+    plain words and is shown to the user as it is.
+    """
+
+    def __init__(self, message: str, rule: str = ""):
+        super().__init__(f"{message}（{rule}）" if rule else message)
+        self.rule = rule
+
+
+def system_user():
+    """The named system actor used by scheduled jobs and migrations."""
+    return get_user_model().objects.get(username=SYSTEM_USERNAME)
+
+
+def lock(model, pk):
+    """Re-read one row with SELECT … FOR UPDATE (must run inside transaction.atomic())."""
+    return model.objects.select_for_update().get(pk=pk)
+
+
+def fire(instance, transition_name: str, *, actor, reason: str, fields=(), label: str = "") -> None:
+    """Run ``instance.<transition_name>()``, save ``fields`` plus the state field, record history.
+
+    Raises RuleViolation when the transition is not allowed from the current state.
+    """
+    method = getattr(instance, transition_name)
+    if not can_proceed(method):
+        state_field = method._django_fsm.field
+        name = state_field if isinstance(state_field, str) else state_field.name
+        current = getattr(instance, f"get_{name}_display")()
+        raise RuleViolation(
+            f"{label or instance._meta.verbose_name}“{instance}”当前状态为“{current}”，"
+            f"不能执行“{transition_name}”"
+        )
+    method()
+    state_field = method._django_fsm.field
+    name = state_field if isinstance(state_field, str) else state_field.name
+    record(instance, actor=actor, reason=reason)
+    instance.save(update_fields=[name, *fields])
+
+
+def record(instance, *, actor, reason: str) -> None:
+    """Set the simple-history user and change reason for the next save of ``instance``."""
+    instance._history_user = actor
+    instance._change_reason = reason[:100]

@@ -1,0 +1,134 @@
+"""The CB's own identity, its people and the reference data no app owns."""
+
+from django.contrib.auth.models import AbstractUser
+from django.core.cache import cache
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+ACCREDITATION_CHOICES = [
+    ("C", "CNAS"),
+    ("A", "ANAB"),
+    ("U", "UKAS"),
+    ("Z", _("Not accredited")),
+]
+SCHEME_CHOICES = [("ZXRZ-2025", "ZXRZ 售后服务认证规则 (2025)"), ("CAS", "CAS 服务认证规则")]
+
+
+class User(AbstractUser):
+    """A staff member (is_staff, with role groups) or a client user of one organisation."""
+
+    display_name = models.CharField(_("name"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    organization = models.ForeignKey(
+        "applications.Organization",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+        help_text=_("Set for client users only; a client user belongs to one organisation."),
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def is_client(self) -> bool:
+        return self.organization_id is not None and not self.is_staff
+
+
+class CertificationBody(models.Model):
+    """The CB running this deployment (one row). Identity is data, not code (domain.md §0)."""
+
+    name = models.CharField(_("name"), max_length=200)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=300)
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    cnca_approval_number = models.CharField(
+        _("CNCA approval number"), max_length=40, help_text="e.g. CNCA-R-2018-123"
+    )
+    number_prefix = models.CharField(
+        _("certificate number prefix"),
+        max_length=4,
+        validators=[RegexValidator(r"^(\d{3,4}|\d{2}F)$", _("3–4 digits, or 2 digits + F"))],
+        help_text=_("Last 3–4 digits of the CNCA approval number (004 Appendix C)."),
+    )
+    accreditation = models.CharField(
+        _("accreditation"), max_length=1, choices=ACCREDITATION_CHOICES, default="C"
+    )
+    accreditation_number = models.CharField(_("accreditation number"), max_length=40, blank=True)
+    scheme = models.CharField(
+        _("rule scheme"), max_length=20, choices=SCHEME_CHOICES, default="ZXRZ-2025"
+    )
+    standard = models.CharField(
+        _("certification standard"),
+        max_length=100,
+        default="GB/T 27922-2011《商品售后服务评价体系》",
+    )
+    auto_suspend_overdue_surveillance = models.BooleanField(
+        _("suspend automatically when surveillance is overdue"), default=False
+    )
+
+    CACHE_KEY = "certbody:certification-body"
+
+    class Meta:
+        verbose_name = _("certification body")
+        verbose_name_plural = _("certification body")
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        cache.delete(self.CACHE_KEY)
+
+    @classmethod
+    def get(cls) -> "CertificationBody":
+        """The CB's profile; raises CertificationBody.DoesNotExist when not configured."""
+        body = cache.get(cls.CACHE_KEY)
+        if body is None:
+            body = cls.objects.order_by("pk").first()
+            if body is None:
+                raise cls.DoesNotExist("The certification body's profile is not configured.")
+            cache.set(cls.CACHE_KEY, body, 300)
+        return body
+
+
+class BusinessScope(models.Model):
+    """A business scope category of 004 Appendix B (loaded from certbody/data)."""
+
+    code = models.PositiveSmallIntegerField(_("code"), unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    risk = models.CharField(_("risk"), max_length=20, default="low")
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("business scope category")
+        verbose_name_plural = _("business scope categories")
+
+    def __str__(self):
+        return f"{self.code:02d} {self.name}"
+
+
+class CncaCode(models.Model):
+    """One entry of a CNCA reporting platform code table (certbody/data/cnca_codes.json)."""
+
+    table = models.CharField(_("table"), max_length=40)
+    code = models.CharField(_("code"), max_length=10)
+    label = models.CharField(_("label"), max_length=200)
+
+    class Meta:
+        ordering = ["table", "code"]
+        constraints = [models.UniqueConstraint(fields=["table", "code"], name="uniq_cnca_code")]
+        verbose_name = _("CNCA code")
+        verbose_name_plural = _("CNCA codes")
+
+    def __str__(self):
+        return f"{self.table} {self.code} {self.label}"

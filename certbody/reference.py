@@ -1,0 +1,55 @@
+"""Loads the reference data shipped in certbody/data (copied from the shared rulebook data).
+
+Used by the data migration and by ``manage.py load_reference``; idempotent (update or create).
+"""
+
+import json
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+def read_json(name: str) -> dict:
+    """Return the parsed JSON file ``name`` from certbody/data."""
+    with open(DATA_DIR / name, encoding="utf-8") as fh:
+        return json.load(fh)
+
+
+def cnca_code_rows() -> list[tuple[str, str, str]]:
+    """All (table, code, label) rows of cnca_codes.json; scalar entries become one-row tables."""
+    rows = []
+    for table, entries in read_json("cnca_codes.json").items():
+        if table.startswith("_"):
+            continue
+        if isinstance(entries, dict):
+            rows.extend((table, code, label) for code, label in entries.items())
+        else:
+            rows.append((table, str(entries), str(entries)))
+    return rows
+
+
+def load_reference_data(business_scope_model, cnca_code_model) -> tuple[int, int]:
+    """Upsert business scopes and CNCA codes; returns (scopes, codes) counts."""
+    scopes = read_json("business_scopes.json")
+    for item in scopes["categories"]:
+        business_scope_model.objects.update_or_create(
+            code=item["code"], defaults={"name": item["name"], "risk": scopes.get("risk", "low")}
+        )
+    rows = cnca_code_rows()
+    for table, code, label in rows:
+        cnca_code_model.objects.update_or_create(table=table, code=code, defaults={"label": label})
+    return len(scopes["categories"]), len(rows)
+
+
+def cnca_label(table: str, code: str) -> str:
+    """Label of a CNCA code straight from the shipped file (no database), '' if unknown."""
+    return _codes().get(table, {}).get(code, "")
+
+
+_CACHE: dict = {}
+
+
+def _codes() -> dict:
+    if not _CACHE:
+        _CACHE.update(read_json("cnca_codes.json"))
+    return _CACHE

@@ -1,0 +1,30 @@
+"""Staff roles as Django groups (one place; later issues attach permissions to them)."""
+
+from django.utils.translation import gettext_lazy as _
+
+MARKET = "market"
+AUDIT_DEPARTMENT = "audit_department"
+AUDITOR = "auditor"
+DECISION_MAKER = "decision_maker"
+REPORTING_OFFICER = "reporting_officer"
+TECHNICAL_MANAGER = "technical_manager"
+
+STAFF_ROLES = {
+    MARKET: _("Market (applications, contracts)"),
+    AUDIT_DEPARTMENT: _("Audit department (programmes, plans, teams)"),
+    AUDITOR: _("Auditor"),
+    DECISION_MAKER: _("Certification decision maker"),
+    REPORTING_OFFICER: _("Reporting officer"),
+    TECHNICAL_MANAGER: _("Technical manager"),
+}
+
+SYSTEM_USERNAME = "system"
+
+
+def has_role(user, role: str) -> bool:
+    """True when ``user`` is an active staff member in the group ``role`` (superusers: all)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return user.is_staff and any(g.name == role for g in user.groups.all())

@@ -1,0 +1,82 @@
+"""Shared fixtures: the CB profile, staff users per role, a client organisation and user."""
+
+import os
+
+import pytest
+from django.contrib.auth.models import Group
+
+from certbody import roles
+from certbody.models import CertificationBody
+
+# Playwright's sync API runs an event loop; Django refuses ORM calls from such threads
+# unless told it is safe (only the browser tests use both).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def cb(db):
+    body, _ = CertificationBody.objects.update_or_create(
+        pk=1,
+        defaults={
+            "name": "中信认证有限公司",
+            "address": "北京市朝阳区建国路 88 号",
+            "cnca_approval_number": "CNCA-R-2018-123",
+            "number_prefix": "0123",
+            "accreditation": "C",
+            "accreditation_number": "CNAS C123-S",
+        },
+    )
+    return body
+
+
+def make_staff(username: str, *role_names: str):
+    from certbody.models import User
+
+    user = User.objects.create_user(
+        username=username, password="pw-" + username, is_staff=True, display_name=username
+    )
+    for name in role_names:
+        user.groups.add(Group.objects.get(name=name))
+    return user
+
+
+@pytest.fixture
+def market(db):
+    return make_staff("market1", roles.MARKET)
+
+
+@pytest.fixture
+def planner(db):
+    return make_staff("planner1", roles.AUDIT_DEPARTMENT)
+
+
+@pytest.fixture
+def leader(db):
+    return make_staff("leader1", roles.AUDITOR)
+
+
+@pytest.fixture
+def auditor(db):
+    return make_staff("auditor2", roles.AUDITOR)
+
+
+@pytest.fixture
+def decider(db):
+    return make_staff("decider1", roles.DECISION_MAKER)
+
+
+@pytest.fixture
+def technical_manager(db):
+    return make_staff("tm1", roles.TECHNICAL_MANAGER)
+
+
+@pytest.fixture
+def system_user(db):
+    from certbody.lifecycle import system_user
+
+    return system_user()
