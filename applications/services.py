@@ -4,6 +4,7 @@ Every function is keyword-only, takes the acting user, runs atomically and raise
 ``RuleViolation`` (a ValueError) with the rule named when the change is not allowed.
 """
 
+import uuid
 from collections.abc import Iterable
 from datetime import date
 
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from applications.models import Application, ApplicationReview, Contract, Organization
 from certbody import roles
-from certbody.lifecycle import RuleViolation, fire, lock, record
+from certbody.lifecycle import RuleViolation, fire, lock, record, require_transition
 
 
 def _require_staff_role(actor, *allowed: str) -> None:
@@ -48,7 +49,7 @@ def application_create(
     with transaction.atomic():
         application = Application(
             organization=organization,
-            reference=f"tmp-{timezone.now().timestamp()}",
+            reference=f"t{uuid.uuid4().hex[:18]}",  # replaced below, once the pk exists
             kind=kind,
             scheme=scheme,
             scope_text=scope_text,
@@ -123,6 +124,7 @@ def application_accept(*, application: Application, actor) -> Application:
     _require_staff_role(actor, roles.MARKET)
     with transaction.atomic():
         application = lock(Application, application.pk)
+        require_transition(application, "accept")
         review = ApplicationReview.objects.filter(application=application).first()
         if review is None:
             raise RuleViolation("受理前必须完成申请评审并形成记录", "004 §5.2; 001 §6.1.6")

@@ -55,7 +55,7 @@ class AuditProgramme(FSMModelMixin, models.Model):
 
 
 class Audit(FSMModelMixin, models.Model):
-    """One audit of a programme: document review, stage 2, surveillance, recertification, special."""
+    """One audit of a programme (document review, stage 2, surveillance, recertification …)."""
 
     class Kind(models.TextChoices):
         DOCUMENT_REVIEW = "document_review", _("Document review")

@@ -37,20 +37,27 @@ def fire(instance, transition_name: str, *, actor, reason: str, fields=(), label
 
     Raises RuleViolation when the transition is not allowed from the current state.
     """
+    require_transition(instance, transition_name, label=label)
     method = getattr(instance, transition_name)
-    if not can_proceed(method):
-        state_field = method._django_fsm.field
-        name = state_field if isinstance(state_field, str) else state_field.name
-        current = getattr(instance, f"get_{name}_display")()
-        raise RuleViolation(
-            f"{label or instance._meta.verbose_name}“{instance}”当前状态为“{current}”，"
-            f"不能执行“{transition_name}”"
-        )
     method()
     state_field = method._django_fsm.field
     name = state_field if isinstance(state_field, str) else state_field.name
     record(instance, actor=actor, reason=reason)
     instance.save(update_fields=[name, *fields])
+
+
+def require_transition(instance, transition_name: str, *, label: str = "") -> None:
+    """Raise RuleViolation unless ``transition_name`` is allowed from the current state."""
+    method = getattr(instance, transition_name)
+    if can_proceed(method):
+        return
+    state_field = method._django_fsm.field
+    name = state_field if isinstance(state_field, str) else state_field.name
+    current = getattr(instance, f"get_{name}_display")()
+    raise RuleViolation(
+        f"{label or instance._meta.verbose_name}“{instance}”当前状态为“{current}”，"
+        f"不能执行“{transition_name}”"
+    )
 
 
 def record(instance, *, actor, reason: str) -> None:

@@ -53,3 +53,25 @@ def _codes() -> dict:
     if not _CACHE:
         _CACHE.update(read_json("cnca_codes.json"))
     return _CACHE
+
+
+def ensure_base_data() -> None:
+    """Reference data, role groups and the system user exist (idempotent).
+
+    Migrations create them; this restores them after a database flush (transactional tests)
+    and backs ``manage.py load_reference``.
+    """
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    from certbody.models import BusinessScope, CncaCode
+    from certbody.roles import STAFF_ROLES, SYSTEM_USERNAME
+
+    if BusinessScope.objects.count() < 60 or not CncaCode.objects.exists():
+        load_reference_data(BusinessScope, CncaCode)
+    for name in STAFF_ROLES:
+        Group.objects.get_or_create(name=name)
+    get_user_model().objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"display_name": "系统", "is_active": False, "password": "!"},
+    )

@@ -13,9 +13,28 @@ from certbody.models import CertificationBody
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hasher():
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _base_data(request):
+    """Transactional tests flush the tables the migrations filled; put them back."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None:
+        return
+    request.getfixturevalue("_django_db_helper")
+    from certbody.reference import ensure_base_data
+
+    ensure_base_data()
 
 
 @pytest.fixture

@@ -1,0 +1,203 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from applications import services
+from applications.models import (
+    GRADE_CHOICES,
+    Application,
+    ApplicationReview,
+    Contract,
+    Organization,
+    Site,
+)
+from certbody.admin_actions import DateInput, service_action
+from certbody.models import BusinessScope
+
+
+class SiteInline(admin.TabularInline):
+    model = Site
+    extra = 0
+
+
+class NewApplicationForm(forms.Form):
+    scope_text = forms.CharField(
+        label=_("requested scope"), widget=forms.Textarea(attrs={"rows": 2})
+    )
+    headcount = forms.IntegerField(label=_("effective headcount in scope"), min_value=1)
+    business_scope_codes = forms.TypedMultipleChoiceField(
+        label=_("business scope categories"), coerce=int, choices=()
+    )
+    requested_grade = forms.ChoiceField(label=_("requested star grade"), choices=GRADE_CHOICES)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["business_scope_codes"].choices = [
+            (s.code, str(s)) for s in BusinessScope.objects.all()
+        ]
+
+
+@admin.register(Organization)
+class OrganizationAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "uscc", "division_code", "headcount", "contact_name")
+    search_fields = ("name", "uscc")
+    list_filter = ("business_scopes",)
+    filter_horizontal = ("business_scopes",)
+    inlines = [SiteInline]
+    actions = [
+        service_action(
+            services.application_create,
+            name="create_application",
+            label=_("Create an application"),
+            target="organization",
+            form_class=NewApplicationForm,
+        )
+    ]
+
+
+class ReviewInline(admin.StackedInline):
+    model = ApplicationReview
+    extra = 0
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReviewForm(forms.Form):
+    information_sufficient = forms.BooleanField(label=_("information sufficient"), required=False)
+    legal_status_verified = forms.BooleanField(label=_("legal status verified"), required=False)
+    differences_resolved = forms.BooleanField(
+        label=_("differences of understanding resolved"), required=False
+    )
+    scope_defined = forms.BooleanField(label=_("scope defined"), required=False)
+    competence_available = forms.BooleanField(label=_("CB competent for the scope"), required=False)
+    sites_considered = forms.BooleanField(
+        label=_("sites, headcount and audit time considered"), required=False
+    )
+    notes = forms.CharField(
+        label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+def _review(*, application, actor, notes="", **checks):
+    return services.application_review_record(
+        application=application, actor=actor, checks=checks, notes=notes
+    )
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(
+        label=_("reasons for rejection"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ContractForm(forms.Form):
+    fee = forms.DecimalField(label=_("fee (CNY)"), min_value=0, decimal_places=2)
+    terms = forms.CharField(
+        label=_("terms"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+@admin.register(Application)
+class ApplicationAdmin(SimpleHistoryAdmin):
+    list_display = ("reference", "organization", "kind", "state", "headcount", "submitted_at")
+    list_filter = ("state", "kind", "scheme")
+    search_fields = ("reference", "organization__name")
+    readonly_fields = ("reference", "state", "submitted_at", "decided_at", "created_by")
+    fields = (
+        "reference",
+        "organization",
+        "kind",
+        "scheme",
+        "scope_text",
+        "business_scopes",
+        "requested_grade",
+        "headcount",
+        "outsourced_processes",
+        "state",
+        "submitted_at",
+        "decided_at",
+        "rejection_reason",
+        "created_by",
+    )
+    filter_horizontal = ("business_scopes",)
+    inlines = [ReviewInline]
+    actions = [
+        service_action(
+            services.application_submit, name="submit", label=_("Submit"), target="application"
+        ),
+        service_action(
+            services.application_start_review,
+            name="start_review",
+            label=_("Start review"),
+            target="application",
+        ),
+        service_action(
+            _review,
+            name="record_review",
+            label=_("Record the review"),
+            target="application",
+            form_class=ReviewForm,
+        ),
+        service_action(
+            services.application_accept, name="accept", label=_("Accept"), target="application"
+        ),
+        service_action(
+            services.application_reject,
+            name="reject",
+            label=_("Reject"),
+            target="application",
+            form_class=RejectForm,
+        ),
+        service_action(
+            services.application_withdraw,
+            name="withdraw",
+            label=_("Withdraw"),
+            target="application",
+        ),
+        service_action(
+            services.contract_create,
+            name="create_contract",
+            label=_("Draft the contract"),
+            target="application",
+            form_class=ContractForm,
+        ),
+    ]
+
+    def has_add_permission(self, request):
+        return False  # applications are created through the organisation's action (service)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.state != Application.State.DRAFT:
+            return [f for f in self.fields if f != "business_scopes"] + ["business_scopes"]
+        return self.readonly_fields
+
+
+class SignForm(forms.Form):
+    signed_on = forms.DateField(label=_("signed on"), widget=DateInput)
+    signed_by_client = forms.CharField(label=_("signed for the client by"), max_length=50)
+
+
+@admin.register(Contract)
+class ContractAdmin(SimpleHistoryAdmin):
+    list_display = ("number", "application", "state", "fee", "signed_on")
+    list_filter = ("state",)
+    search_fields = ("number", "application__organization__name")
+    readonly_fields = ("application", "state", "signed_on", "signed_by_client")
+    actions = [
+        service_action(
+            services.contract_sign,
+            name="sign",
+            label=_("Record the signature"),
+            target="contract",
+            form_class=SignForm,
+        )
+    ]
+
+    def has_add_permission(self, request):
+        return False

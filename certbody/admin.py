@@ -1,0 +1,41 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from certbody.models import BusinessScope, CertificationBody, CncaCode, User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ("username", "display_name", "organization", "is_staff", "is_active")
+    list_filter = ("is_staff", "is_active", "groups")
+    search_fields = ("username", "display_name", "organization__name")
+    autocomplete_fields = ("organization",)
+    fieldsets = (
+        *BaseUserAdmin.fieldsets,
+        (_("certbody"), {"fields": ("display_name", "phone", "organization")}),
+    )
+
+
+@admin.register(CertificationBody)
+class CertificationBodyAdmin(admin.ModelAdmin):
+    list_display = ("name", "cnca_approval_number", "number_prefix", "accreditation", "scheme")
+
+    def has_add_permission(self, request):
+        return not CertificationBody.objects.exists() and super().has_add_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(BusinessScope)
+class BusinessScopeAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "risk")
+    search_fields = ("name", "code")
+
+
+@admin.register(CncaCode)
+class CncaCodeAdmin(admin.ModelAdmin):
+    list_display = ("table", "code", "label")
+    list_filter = ("table",)
+    search_fields = ("code", "label")
