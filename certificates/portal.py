@@ -19,7 +19,7 @@ def home(request):
         visible_to(Certificate.objects.all(), request.user)
         .select_related("head", "organization")
         .prefetch_related("documents")
-        .order_by("head_id", "-issued_on", "number")
+        .order_by("-issued_on", "number")  # a head, then its -1, -2 … sub-certificates
     )
     return render(request, "certificates/portal.html", {"certificates": certificates})
 

@@ -32,7 +32,8 @@ def verify(request):
         page = Paginator(qs.order_by("organization__name", "number"), 20).get_page(
             request.GET.get("page")
         )
-        results = [(c, STATUS_TEXT[c.status]) for c in page]
+        # A refused query was not run: show the hint, not "nothing found".
+        results = None if error else [(c, STATUS_TEXT[c.status]) for c in page]
         return render(
             request,
             "certificates/verify.html",
@@ -62,7 +63,7 @@ def verify_token(request, token: str):
 def api_certificate(request, number: str):
     """GET /api/v1/certificates/<number>: JSON; 400 for a malformed number, 404 if unknown."""
     try:
-        numbering.parse_number(number)
+        number = str(numbering.parse_number(number))
     except ValueError as exc:
         return JsonResponse(
             {"error": "malformed certificate number", "detail": str(exc)}, status=400
