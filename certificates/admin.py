@@ -11,7 +11,13 @@ from audits.models import Audit
 from certbody.admin_actions import DateInput, service_action
 from certbody.reference import read_json
 from certificates import services
-from certificates.models import Certificate, CertificateDocument, CertificateEvent, Decision
+from certificates.models import (
+    Certificate,
+    CertificateDocument,
+    CertificateEvent,
+    CertificateSequence,
+    Decision,
+)
 
 
 def _reasons(table):
@@ -200,6 +206,20 @@ class CertificateEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CertificateSequence)
+class CertificateSequenceAdmin(admin.ModelAdmin):
+    list_display = ("year", "last")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # gapless: only certificate_issue advances it
 
     def has_delete_permission(self, request, obj=None):
         return False
