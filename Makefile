@@ -4,6 +4,9 @@
 #                       users + collectstatic, then serve on http://127.0.0.1:8000
 #   make test           the whole suite (incl. browser tests on Debian's chromium), SQLite
 #   make test-postgres  the same suite against PostgreSQL + Redis (DATABASE_URL, REDIS_URL)
+#   make messages       after changing translatable strings: update and compile the zh_Hans
+#                       catalogue (needs gettext; the compiled .mo is committed, so run and
+#                       test never need gettext)
 #
 # Every target is safe to re-run.
 
@@ -33,6 +36,9 @@ RUN_DEBUG ?= 1
 
 PYTEST_ARGS ?=
 BENCH_ARGS ?=
+
+# Paths makemessages/compilemessages must not walk (third-party and generated files).
+MESSAGES_IGNORE := --ignore='.venv/*' --ignore='var/*' --ignore='bench-results/*'
 
 # Defaults for test-postgres; a DATABASE_URL / REDIS_URL from the environment wins.
 TEST_DATABASE_URL_DEFAULT := postgres://postgres@127.0.0.1:5432/certbody_ci
@@ -81,7 +87,7 @@ define ensure_pkgs
 endef
 
 .PHONY: help setup system-deps test-deps venv install migrate demo collectstatic run \
-	test test-postgres lint format bench clean
+	test test-postgres lint format bench messages clean
 
 help: ## List the targets
 	@echo "Usage: make <target> [PYTEST_ARGS=...] [BENCH_ARGS=...]"
@@ -144,6 +150,11 @@ format: install ## ruff check --fix + ruff format
 
 bench: install ## Run scripts/bench.py (BENCH_ARGS=...)
 	$(PY) scripts/bench.py $(BENCH_ARGS)
+
+messages: install ## makemessages + compilemessages for zh_Hans (locale/; needs gettext)
+	$(call ensure_pkgs,gettext)
+	$(PY) manage.py makemessages -l zh_Hans $(MESSAGES_IGNORE)
+	$(PY) manage.py compilemessages $(MESSAGES_IGNORE)
 
 clean: ## Remove db.sqlite3, var/ and caches (keeps .venv)
 	rm -rf db.sqlite3 db.sqlite3-wal db.sqlite3-shm db.sqlite3-journal var \

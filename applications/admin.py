@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
 from applications import services
@@ -157,7 +158,7 @@ class ApplicationAdmin(SimpleHistoryAdmin):
         service_action(
             services.application_withdraw,
             name="withdraw",
-            label=_("Withdraw"),
+            label=pgettext_lazy("application", "Withdraw"),
             target="application",
         ),
         service_action(

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
@@ -98,7 +99,8 @@ class Application(FSMModelMixin, models.Model):
         UNDER_REVIEW = "under_review", _("Under review")
         ACCEPTED = "accepted", _("Accepted")
         REJECTED = "rejected", _("Rejected")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        # Context: a withdrawn application is 已撤回, a withdrawn certificate is 撤销.
+        WITHDRAWN = "withdrawn", pgettext_lazy("application state", "Withdrawn")
 
     class Kind(models.TextChoices):
         INITIAL = "initial", _("Initial certification")
