@@ -1,8 +1,16 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from certbody.models import BusinessScope, CertificationBody, CncaCode, User
+from certbody.models import (
+    BusinessScope,
+    CalendarDay,
+    CalendarYear,
+    CertificationBody,
+    CncaCode,
+    User,
+)
 
 
 @admin.register(User)
@@ -39,3 +47,34 @@ class CncaCodeAdmin(admin.ModelAdmin):
     list_display = ("table", "code", "label")
     list_filter = ("table",)
     search_fields = ("code", "label")
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(admin.ModelAdmin):
+    """Exceptions to Monday–Friday; an edit here survives ``manage.py load_calendar``."""
+
+    list_display = ("date", "weekday", "is_working_day", "kind", "name", "source")
+    list_filter = ("kind", "is_working_day", "source")
+    search_fields = ("name",)
+    date_hierarchy = "date"
+    readonly_fields = ("source",)
+
+    @admin.display(description=_("weekday"))
+    def weekday(self, obj):
+        return date_format(obj.date, "D")
+
+    def save_model(self, request, obj, form, change):
+        obj.source = CalendarDay.SOURCE_STAFF
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(CalendarYear)
+class CalendarYearAdmin(admin.ModelAdmin):
+    """A row means the year's arrangement is complete; without one, Monday–Friday is assumed."""
+
+    list_display = ("year", "source", "updated_at")
+    readonly_fields = ("source", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        obj.source = CalendarDay.SOURCE_STAFF
+        super().save_model(request, obj, form, change)

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.core import checks
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 class CertbodyConfig(AppConfig):
@@ -7,6 +8,18 @@ class CertbodyConfig(AppConfig):
     verbose_name = "certbody"
 
     def ready(self):
+        from certbody.checks import calendar_published_check
+        from certbody.models import CalendarDay, CalendarYear
         from certbody.permissions import sync_role_permissions
+        from certbody.workdays import calendar_changed
 
         post_migrate.connect(sync_role_permissions, dispatch_uid="certbody-role-permissions")
+        checks.register(calendar_published_check)
+        # The in-process working-day cache must not outlive an edit of the calendar.
+        for model in (CalendarDay, CalendarYear):
+            for event, signal in (("save", post_save), ("delete", post_delete)):
+                signal.connect(
+                    calendar_changed,
+                    sender=model,
+                    dispatch_uid=f"certbody-workdays-{model.__name__}-{event}",
+                )

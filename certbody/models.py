@@ -132,3 +132,76 @@ class CncaCode(models.Model):
 
     def __str__(self):
         return f"{self.table} {self.code} {self.label}"
+
+
+class CalendarDay(models.Model):
+    """A day whose working status differs from the Monday–Friday rule (domain.md §19).
+
+    Only exceptions are stored: statutory holidays falling on any day and make-up working days
+    (调休上班) falling on a weekend. Every other day is a working day from Monday to Friday and a
+    rest day at the weekend. ``is_working_day`` is what the working-day functions read; ``kind``
+    must agree with it (a constraint). Rows loaded from the chinesecalendar package have
+    ``source="chinesecalendar"`` and are refreshed by ``manage.py load_calendar``; rows edited in
+    the admin become ``source="staff"`` and a refresh never overwrites them (to cancel a package
+    holiday, turn it into a working day rather than deleting it: a refresh would bring it back).
+    """
+
+    HOLIDAY = "holiday"
+    MAKEUP_WORKDAY = "makeup_workday"
+    KIND_CHOICES = [
+        (HOLIDAY, _("holiday (no work)")),
+        (MAKEUP_WORKDAY, _("make-up working day")),
+    ]
+    SOURCE_PACKAGE = "chinesecalendar"
+    SOURCE_STAFF = "staff"
+    SOURCE_CHOICES = [(SOURCE_PACKAGE, "chinesecalendar"), (SOURCE_STAFF, _("staff"))]
+
+    date = models.DateField(_("date"), primary_key=True)
+    is_working_day = models.BooleanField(_("working day"))
+    kind = models.CharField(_("kind"), max_length=20, choices=KIND_CHOICES)
+    name = models.CharField(_("name"), max_length=100, blank=True, help_text="e.g. 国庆节")
+    source = models.CharField(
+        _("source"), max_length=20, choices=SOURCE_CHOICES, default=SOURCE_STAFF
+    )
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="holiday", is_working_day=False)
+                | models.Q(kind="makeup_workday", is_working_day=True),
+                name="calendar_day_kind_matches_working_day",
+                violation_error_message=_(
+                    "A holiday is not a working day; a make-up working day is a working day."
+                ),
+            )
+        ]
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+
+    def __str__(self):
+        return f"{self.date.isoformat()} {self.name or self.get_kind_display()}"
+
+
+class CalendarYear(models.Model):
+    """A year whose holiday arrangement has been published and entered in ``CalendarDay``.
+
+    Working days in a year without a row fall back to Monday–Friday and are provisional.
+    """
+
+    year = models.PositiveSmallIntegerField(_("year"), primary_key=True)
+    source = models.CharField(
+        _("source"),
+        max_length=20,
+        choices=CalendarDay.SOURCE_CHOICES,
+        default=CalendarDay.SOURCE_STAFF,
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["-year"]
+        verbose_name = _("published calendar year")
+        verbose_name_plural = _("published calendar years")
+
+    def __str__(self):
+        return str(self.year)

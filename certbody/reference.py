@@ -56,7 +56,7 @@ def _codes() -> dict:
 
 
 def ensure_base_data() -> None:
-    """Reference data, role groups and the system user exist (idempotent).
+    """Reference data, the holiday calendar, role groups and the system user exist (idempotent).
 
     Migrations create them; this restores them after a database flush (transactional tests)
     and backs ``manage.py load_reference``.
@@ -64,11 +64,14 @@ def ensure_base_data() -> None:
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
 
-    from certbody.models import BusinessScope, CncaCode
+    from certbody.models import BusinessScope, CalendarDay, CalendarYear, CncaCode
     from certbody.roles import STAFF_ROLES, SYSTEM_USERNAME
+    from certbody.workdays import load_package_calendar
 
     if BusinessScope.objects.count() < 60 or not CncaCode.objects.exists():
         load_reference_data(BusinessScope, CncaCode)
+    if not CalendarYear.objects.exists():
+        load_package_calendar(CalendarDay, CalendarYear)
     for name in STAFF_ROLES:
         Group.objects.get_or_create(name=name)
     get_user_model().objects.get_or_create(

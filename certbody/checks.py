@@ -1,0 +1,36 @@
+"""System checks of the CB's own data (registered in ``CertbodyConfig.ready``)."""
+
+from django.core.checks import Warning
+from django.db import DatabaseError
+from django.utils import timezone
+
+
+def calendar_published_check(app_configs=None, **kwargs):
+    """certbody.W001: the working-day calendar of this year (from 1 December also next year) is
+    not published, so deadlines in it count Monday–Friday only (domain.md §19)."""
+    if app_configs is not None and not any(c.label == "certbody" for c in app_configs):
+        return []
+    from certbody.workdays import published_years
+
+    today = timezone.localdate()
+    needed = [today.year, today.year + 1] if today.month == 12 else [today.year]
+    try:
+        published = published_years()
+    except DatabaseError:
+        # OperationalError / ProgrammingError: no database yet, or before `migrate`.
+        return []
+    return [
+        Warning(
+            f"The working-day calendar for {year} is not published.",
+            hint=(
+                f"Working-day deadlines in {year} count Monday–Friday only. Run "
+                f"`manage.py load_calendar --year {year}` after upgrading chinesecalendar, or "
+                f"enter {year}'s holidays and make-up working days in the admin and add the "
+                "published calendar year."
+            ),
+            obj="certbody.CalendarYear",
+            id="certbody.W001",
+        )
+        for year in needed
+        if year not in published
+    ]
