@@ -1,21 +1,150 @@
+"""Admin for the audit department: programmes, audits, auditors, ASRP.
+
+Every change goes through ``audits.services`` (actions with a confirm form); the read-only
+panels on the audit page show what the services computed and recorded: the audit time
+determination (or the proposal), the sampling plan, the team check and the audit plan.
+"""
+
+from decimal import Decimal
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from applications.admin import ApplicationAdmin
-from applications.models import Application
-from audits import services
-from audits.models import Audit, AuditProgramme, AuditTeamMember
+from applications.models import Application, Site
+from audits import rules, services
+from audits.models import (
+    AsrpAuditActivity,
+    AsrpEligibilityCheck,
+    AsrpIndicator,
+    AsrpProgramme,
+    Audit,
+    Auditor,
+    AuditorCompetence,
+    AuditPlan,
+    AuditProgramme,
+    AuditTeamMember,
+    ConflictDeclaration,
+)
 from certbody import roles
 from certbody.admin_actions import DateInput, service_action
+from certbody.lifecycle import RuleViolation
+from certbody.models import CertificationBody
+
+PLANNERS = (roles.AUDIT_DEPARTMENT, roles.TECHNICAL_MANAGER)
+READERS = (*PLANNERS, roles.AUDITOR, roles.DECISION_MAKER, roles.REPORTING_OFFICER)
+
+
+def _has_any_role(request, names) -> bool:
+    return any(roles.has_role(request.user, name) for name in names)
+
+
+class RolePermissions:
+    """Admin visibility by staff role for the models issue 3 added.
+
+    certbody.permissions grants model permissions per role; until it lists these models, the
+    roles that plan audits see and edit them here (the services still enforce the rules).
+    """
+
+    view_roles = READERS
+    change_roles = PLANNERS
+
+    def has_view_permission(self, request, obj=None):
+        return super().has_view_permission(request, obj) or _has_any_role(request, self.view_roles)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) or _has_any_role(
+            request, self.change_roles
+        )
+
+    def has_add_permission(self, request, *args):
+        return super().has_add_permission(request, *args) or _has_any_role(
+            request, self.change_roles
+        )
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+def object_action(*, name: str, label: str, form_class, apply):
+    """An admin action on exactly one object whose form is built for that object.
+
+    ``form_class(data=None, obj=…)`` proposes values for the object; ``apply(obj, user, data)``
+    calls the service. Refusals are shown as error messages, as ``service_action`` does.
+    """
+
+    def action(modeladmin, request, queryset):
+        if queryset.count() != 1:
+            modeladmin.message_user(request, "此操作每次只能选择一项", messages.ERROR)
+            return None
+        obj = queryset.get()
+        if "apply" not in request.POST:
+            return _confirm(modeladmin, request, queryset, form_class(obj=obj), name, label)
+        form = form_class(request.POST, obj=obj)
+        if not form.is_valid():
+            return _confirm(modeladmin, request, queryset, form, name, label)
+        try:
+            with transaction.atomic():
+                apply(obj, request.user, form.cleaned_data)
+        except (RuleViolation, ValidationError) as exc:
+            text = "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            modeladmin.message_user(request, f"{obj}：{text}", messages.ERROR)
+        else:
+            modeladmin.message_user(request, f"{label}：1 项已完成", messages.SUCCESS)
+        return None
+
+    action.__name__ = name
+    return admin.action(description=label)(action)
+
+
+def _confirm(modeladmin, request, queryset, form, name, label):
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": label,
+        "form": form,
+        "queryset": queryset,
+        "opts": modeladmin.model._meta,
+        "action_name": name,
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/service_action.html", context)
+
+
+class ObjectForm(forms.Form):
+    def __init__(self, data=None, *, obj=None, **kwargs):
+        self.obj = obj
+        super().__init__(data, **kwargs)
+
+
+# --- programmes ---------------------------------------------------------------------------
 
 
 class AuditInline(admin.TabularInline):
     model = Audit
     extra = 0
-    fields = ("kind", "sequence", "state", "due_on", "planned_start", "planned_end", "planned_days")
+    fields = (
+        "kind",
+        "sequence",
+        "special_kind",
+        "short_notice",
+        "state",
+        "due_on",
+        "planned_start",
+        "planned_end",
+        "planned_days",
+        "plan_report_due",
+    )
     readonly_fields = fields
     show_change_link = True
     can_delete = False
@@ -24,47 +153,224 @@ class AuditInline(admin.TabularInline):
         return False
 
 
+class HeadcountForm(ObjectForm):
+    headcount = forms.IntegerField(label=_("effective headcount"), min_value=1)
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, data=None, *, obj=None, **kwargs):
+        super().__init__(data, obj=obj, **kwargs)
+        self.fields["headcount"].initial = obj.planning_headcount
+
+
+class SpecialAuditForm(forms.Form):
+    special_kind = forms.ChoiceField(label=_("special audit kind"), choices=Audit.SpecialKind)
+    reason = forms.CharField(label=_("reason"), widget=forms.Textarea(attrs={"rows": 2}))
+    short_notice = forms.BooleanField(label=_("short-notice audit"), required=False)
+    notified_on = forms.DateField(
+        label=_("regulator's notice date"),
+        required=False,
+        widget=DateInput,
+        help_text=_("For a regulator's written finding: the audit is due within 30 days."),
+    )
+    due_on = forms.DateField(label=_("due on"), required=False, widget=DateInput)
+
+
+class AsrpForm(forms.Form):
+    reliance = forms.CharField(
+        label=_("reliance on internal audit and management review"), widget=forms.Textarea
+    )
+    witnessing_criteria = forms.CharField(
+        label=_("internal audit witnessing criteria"), widget=forms.Textarea
+    )
+    internal_auditor_criteria = forms.CharField(
+        label=_("acceptance of internal auditors and their reports"), widget=forms.Textarea
+    )
+    adjustment_criteria = forms.CharField(
+        label=_("criteria for adjusting the programme"), widget=forms.Textarea
+    )
+    audit_components = forms.CharField(
+        label=_("components each audit must cover"), widget=forms.Textarea
+    )
+    special_competences = forms.CharField(
+        label=_("special auditor competences"), widget=forms.Textarea
+    )
+
+
 @admin.register(AuditProgramme)
 class AuditProgrammeAdmin(SimpleHistoryAdmin):
-    list_display = ("organization", "cycle", "scheme", "state", "created_at")
+    list_display = (
+        "organization",
+        "cycle",
+        "scheme",
+        "state",
+        "decided_on",
+        "expires_on",
+        "recert_application_due",
+        "asrp_state",
+    )
     list_filter = ("state", "scheme")
     search_fields = ("organization__name",)
-    readonly_fields = ("organization", "application", "cycle", "scheme", "state")
+    date_hierarchy = "recert_application_due"
+    readonly_fields = (
+        "organization",
+        "application",
+        "cycle",
+        "scheme",
+        "state",
+        "headcount",
+        "decided_on",
+        "expires_on",
+        "recert_application_due",
+        "recertification_status",
+        "asrp_summary",
+    )
     inlines = [AuditInline]
+    actions = [
+        service_action(
+            services.programme_replan,
+            name="replan",
+            label=_("Re-plan due dates"),
+            target="programme",
+        ),
+        object_action(
+            name="change_headcount",
+            label=_("Change the effective headcount"),
+            form_class=HeadcountForm,
+            apply=lambda obj, user, data: services.programme_headcount_change(
+                programme=obj, actor=user, **data
+            ),
+        ),
+        service_action(
+            services.audit_add_special,
+            name="add_special_audit",
+            label=_("Add an extra or short-notice audit"),
+            target="programme",
+            form_class=SpecialAuditForm,
+        ),
+        service_action(
+            services.asrp_programme_create,
+            name="create_asrp",
+            label=_("Design an ASRP programme"),
+            target="programme",
+            form_class=AsrpForm,
+        ),
+    ]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description=_("ASRP"))
+    def asrp_state(self, obj):
+        asrp = AsrpProgramme.objects.filter(programme=obj).first()
+        return asrp.get_state_display() if asrp else "—"
+
+    @admin.display(description=_("recertification"))
+    def recertification_status(self, obj):
+        return render_to_string(
+            "admin/audits/recertification_status.html",
+            _recertification_context(obj),
+        )
+
+    @admin.display(description=_("ASRP programme"))
+    def asrp_summary(self, obj):
+        asrp = AsrpProgramme.objects.filter(programme=obj).first()
+        if asrp is None:
+            failures = services.asrp_full_cycle_failures(obj)
+            return "；".join(failures) if failures else "可设计 ASRP 方案（000 §4.1.1 已满足）"
+        url = reverse("admin:audits_asrpprogramme_change", args=[asrp.pk])
+        return format_html('<a href="{}">{}</a>', url, asrp.get_state_display())
+
+
+def _recertification_context(programme: AuditProgramme) -> dict:
+    """The recertification application deadline and whether it was met (004 §5.8.1)."""
+    due = programme.recert_application_due
+    later = (
+        Application.objects.filter(
+            organization_id=programme.organization_id,
+            kind=Application.Kind.RECERTIFICATION,
+            created_at__gte=programme.created_at,
+        )
+        .exclude(pk=programme.application_id)
+        .order_by("created_at")
+        .first()
+    )
+    submitted = timezone.localdate(later.submitted_at) if later and later.submitted_at else None
+    today = timezone.localdate()
+    return {
+        "due": due,
+        "expires_on": programme.expires_on,
+        "application": later,
+        "submitted": submitted,
+        "late": bool(due and submitted and submitted > due),
+        "overdue": bool(due and submitted is None and today > due),
+    }
+
+
+# --- audits -------------------------------------------------------------------------------
 
 
 class TeamInline(admin.TabularInline):
     model = AuditTeamMember
     extra = 0
-    readonly_fields = ("user", "role")
+    fields = ("user", "role", "registration", "full_time", "whole_audit", "counted", "tasks")
+    readonly_fields = fields
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
         return False
+
+    @admin.display(description=_("registration number"))
+    def registration(self, member):
+        profile = Auditor.objects.filter(user=member.user).first()
+        return profile.registration_number if profile and profile.registration_number else "—"
+
+    @admin.display(description=_("full-time (专职)"), boolean=True)
+    def full_time(self, member):
+        profile = Auditor.objects.filter(user=member.user).first()
+        return bool(profile and profile.is_full_time)
+
+    @admin.display(description=_("counted in audit time"), boolean=True)
+    def counted(self, member):
+        return member.counted_in_audit_time
 
 
 class ScheduleForm(forms.Form):
     planned_start = forms.DateField(label=_("planned start"), widget=DateInput)
     planned_end = forms.DateField(label=_("planned end"), widget=DateInput)
     planned_days = forms.DecimalField(
-        label=_("audit time (auditor-days)"), min_value=0.5, decimal_places=1
+        label=_("audit time (auditor-days)"),
+        min_value=0.5,
+        decimal_places=1,
+        required=False,
+        help_text=_("Leave empty to keep the proposed or determined time."),
     )
 
 
 class TeamMemberForm(forms.Form):
     user = forms.ModelChoiceField(label=_("member"), queryset=None)
     role = forms.ChoiceField(label=_("role"), choices=AuditTeamMember.Role.choices)
+    whole_audit = forms.BooleanField(
+        label=_("present for the whole audit"), required=False, initial=True
+    )
+    tasks = forms.CharField(label=_("tasks in the audit plan"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        users = get_user_model().objects.filter(is_staff=True, is_active=True)
         self.fields["user"].queryset = (
-            get_user_model()
-            .objects.filter(is_staff=True, is_active=True, groups__name=roles.AUDITOR)
+            (users.filter(groups__name=roles.AUDITOR) | users.filter(auditor_profile__active=True))
+            .distinct()
             .order_by("username")
         )
+
+
+class TeamRemoveForm(ObjectForm):
+    user = forms.ModelChoiceField(label=_("member"), queryset=None)
+    reason = forms.CharField(label=_("reason"), required=False)
+
+    def __init__(self, data=None, *, obj=None, **kwargs):
+        super().__init__(data, obj=obj, **kwargs)
+        self.fields["user"].queryset = get_user_model().objects.filter(audit_memberships__audit=obj)
 
 
 class StartForm(forms.Form):
@@ -85,6 +391,240 @@ class TerminateForm(forms.Form):
     reason = forms.CharField(label=_("termination reason"), widget=forms.Textarea)
 
 
+def parse_adjustments(text: str) -> list[tuple[Decimal, str]]:
+    """Lines "+0.5 理由" / "-1 理由" → [(days, reason)]; ValidationError on a bad line."""
+    result = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        days, _sep, reason = line.partition(" ")
+        try:
+            value = Decimal(days.replace("＋", "+").replace("－", "-"))
+        except ArithmeticError:
+            raise ValidationError(f"第 {number} 行应以增减的人日开头，如“-0.5 理由”") from None
+        result.append((value, reason.strip()))
+    return result
+
+
+class DetermineTimeForm(ObjectForm):
+    full_time_headcount = forms.IntegerField(label=_("full-time people in scope"), min_value=0)
+    part_time_hours = forms.DecimalField(
+        label=_("hours of part-time and temporary staff"),
+        min_value=0,
+        decimal_places=1,
+        initial=0,
+        help_text=_("Converted to full-time equivalents (004 Appendix A notes 1–2)."),
+    )
+    standard_hours = forms.DecimalField(
+        label=_("hours of one full-time person"),
+        min_value=1,
+        decimal_places=1,
+        initial=rules.STANDARD_ANNUAL_HOURS,
+    )
+    adjustments = forms.CharField(
+        label=_("adjustments"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_('One per line: days then reason, e.g. "-0.5 服务网点集中，流程简单".'),
+    )
+    onsite_days = forms.DecimalField(label=_("on-site time"), min_value=0, decimal_places=1)
+    remote_days = forms.DecimalField(
+        label=_("of which remote"), min_value=0, decimal_places=1, initial=0
+    )
+    remote_reason = forms.CharField(
+        label=_("remote methods and why"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    asrp_justification = forms.CharField(
+        label=_("ASRP justification"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, data=None, *, obj=None, **kwargs):
+        super().__init__(data, obj=obj, **kwargs)
+        proposal = services.audit_time_propose(obj)
+        determination = getattr(obj, "time_determination", None)
+        self.fields["full_time_headcount"].initial = (
+            determination.full_time_headcount if determination else proposal.effective_headcount
+        )
+        self.fields["onsite_days"].initial = (
+            determination.onsite_days if determination else proposal.onsite_days
+        )
+        if determination:
+            self.fields["part_time_hours"].initial = determination.part_time_hours
+            self.fields["standard_hours"].initial = determination.standard_hours
+            self.fields["remote_days"].initial = determination.remote_days
+            self.fields["remote_reason"].initial = determination.remote_reason
+            self.fields["adjustments"].initial = "\n".join(
+                f"{a.days:+} {a.reason}" for a in determination.adjustments.all()
+            )
+        reference = (
+            f"，初次认证审核时间 {proposal.reference_days}" if proposal.reference_days else ""
+        )
+        self.fields["adjustments"].help_text = (
+            f"附录A {proposal.table_days} 人日{reference}，最少 {proposal.least_days} 人日，"
+            f"建议 {proposal.total_days} 人日。每行一项：增减人日 + 空格 + 理由，如“-0.5 理由”。"
+        )
+        if not proposal.asrp:
+            del self.fields["asrp_justification"]
+
+    def clean_adjustments(self):
+        return parse_adjustments(self.cleaned_data.get("adjustments", ""))
+
+
+class SamplingForm(ObjectForm):
+    similar_sites = forms.ModelMultipleChoiceField(
+        label=_("similar sites (same activities, processes and risk)"),
+        queryset=Site.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    sampled_sites = forms.ModelMultipleChoiceField(
+        label=_("sites audited"),
+        queryset=Site.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    similarity_reason = forms.CharField(
+        label=_("why the sampled sites are similar"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, data=None, *, obj=None, **kwargs):
+        super().__init__(data, obj=obj, **kwargs)
+        sites = Site.objects.filter(organization_id=obj.programme.organization_id)
+        self.fields["similar_sites"].queryset = sites
+        self.fields["sampled_sites"].queryset = sites
+        proposal = services.sampling_plan_propose(obj)
+        self.fields["similar_sites"].initial = [p.site.pk for p in proposal.sites if p.similar]
+        self.fields["sampled_sites"].initial = [p.site.pk for p in proposal.sites if p.selected]
+        self.fields["sampled_sites"].help_text = (
+            f"建议：相似场所 X={proposal.similar_sites_count}，"
+            f"最少抽取 Y={proposal.minimum_sample}（004 §5.4.3.2）"
+        )
+        for item in proposal.sites:
+            self.fields[f"days_{item.site.pk}"] = forms.DecimalField(
+                label=f"{item.site} 现场审核人日",
+                required=False,
+                min_value=0,
+                decimal_places=1,
+                initial=item.onsite_days,
+                help_text=f"附录A现场审核时间 {item.table_onsite_days} 人日，不少于其 50 %",
+            )
+
+    @staticmethod
+    def service_kwargs(data: dict) -> dict:
+        """The ``sampling_plan_record`` arguments from the cleaned data."""
+        return {
+            "similar_sites": list(data["similar_sites"]),
+            "sampled_sites": list(data["sampled_sites"]),
+            "similarity_reason": data["similarity_reason"],
+            "site_onsite_days": {
+                int(name.removeprefix("days_")): value
+                for name, value in data.items()
+                if name.startswith("days_") and value is not None
+            },
+        }
+
+
+_OBJECTIVES = {
+    Audit.Kind.DOCUMENT_REVIEW: "审查售后服务体系文件的符合性、适宜性和充分性（004 §5.6.2）",
+    Audit.Kind.STAGE2: "评价售后服务认证的实施情况，对 GB/T 27922 的符合性和体系有效性，确定星级"
+    "（004 §5.6.4）",
+    Audit.Kind.SURVEILLANCE: "确认获证组织持续有效运行售后服务认证体系并符合认证要求（004 §5.7.1）",
+    Audit.Kind.RECERTIFICATION: "判断售后服务认证体系作为一个整体持续符合 GB/T 27922 并有效运行"
+    "（004 §5.8.2）",
+    Audit.Kind.SPECIAL: "调查并核实特殊审核的原因所涉及的情况（004 §5.9）",
+}
+
+
+class PlanForm(ObjectForm):
+    objectives = forms.CharField(label=_("objectives"), widget=forms.Textarea(attrs={"rows": 2}))
+    criteria = forms.CharField(label=_("criteria"), widget=forms.Textarea(attrs={"rows": 2}))
+    scope_text = forms.CharField(label=_("scope"), widget=forms.Textarea(attrs={"rows": 2}))
+    sites = forms.ModelMultipleChoiceField(
+        label=_("sites covered"),
+        queryset=Site.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    schedule = forms.CharField(
+        label=_("times and activities"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    shifts_covered = forms.CharField(label=_("shifts audited"))
+    unaudited_shifts = forms.CharField(label=_("shifts not audited"), required=False)
+    unaudited_shifts_reason = forms.CharField(
+        label=_("why not audited"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    remote_methods = forms.CharField(
+        label=_("remote audit methods"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, data=None, *, obj=None, **kwargs):
+        super().__init__(data, obj=obj, **kwargs)
+        sites = Site.objects.filter(organization_id=obj.programme.organization_id)
+        self.fields["sites"].queryset = sites
+        plan = AuditPlan.objects.filter(audit=obj).first()
+        if plan is not None:
+            for name in self.fields:
+                if name != "sites":
+                    self.fields[name].initial = getattr(plan, name)
+            self.fields["sites"].initial = list(plan.sites.values_list("pk", flat=True))
+            return
+        try:
+            body = CertificationBody.get()
+            standard = body.standard
+        except CertificationBody.DoesNotExist:
+            standard = "GB/T 27922《商品售后服务评价体系》"
+        scheme = dict(AuditProgramme._meta.get_field("scheme").choices)[obj.programme.scheme]
+        self.fields["objectives"].initial = _OBJECTIVES[obj.kind]
+        self.fields["criteria"].initial = f"{standard}；{scheme}；认证合同及适用的法律法规"
+        self.fields["scope_text"].initial = obj.programme.application.scope_text
+        sampled = obj.sampling_plan.rows.filter(selected=True) if _has(obj, "sampling_plan") else []
+        self.fields["sites"].initial = [r.site_id for r in sampled] or [s.pk for s in sites]
+        self.fields["shifts_covered"].initial = "正常营业班次"
+
+
+def _has(obj, name) -> bool:
+    try:
+        getattr(obj, name)
+    except AttributeError:
+        return False
+    return True
+
+
+def _plan_of(audit):
+    plan = AuditPlan.objects.filter(audit=audit).first()
+    if plan is None:
+        raise RuleViolation("请先编制审核计划", "004 §5.4.6.1")
+    return plan
+
+
+class PlanSendForm(forms.Form):
+    sent_on = forms.DateField(label=_("sent to the client on"), widget=DateInput)
+
+
+class PlanConfirmForm(forms.Form):
+    confirmed_on = forms.DateField(label=_("confirmed on"), widget=DateInput)
+    confirmed_by = forms.CharField(label=_("confirmed for the client by"))
+
+
+class PlanReportForm(forms.Form):
+    reported_on = forms.DateField(label=_("reported to CNCA on"), widget=DateInput)
+
+
+class AsrpActivityForm(ObjectForm):
+    activity = forms.ChoiceField(label=_("activity"), choices=())
+    notes = forms.CharField(
+        label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, data=None, *, obj=None, **kwargs):
+        super().__init__(data, obj=obj, **kwargs)
+        self.fields["activity"].choices = [
+            (a.activity, a.get_activity_display()) for a in obj.asrp_activities.all()
+        ]
+
+
 AUDIT_ACTIONS = [
     service_action(
         services.audit_schedule,
@@ -93,6 +633,22 @@ AUDIT_ACTIONS = [
         target="audit",
         form_class=ScheduleForm,
     ),
+    object_action(
+        name="determine_time",
+        label=_("Determine the audit time"),
+        form_class=DetermineTimeForm,
+        apply=lambda obj, user, data: services.audit_time_determine(audit=obj, actor=user, **data),
+    ),
+    object_action(
+        name="record_sampling",
+        label=_("Record the multi-site sampling plan"),
+        form_class=SamplingForm,
+        apply=lambda obj, user, data: services.sampling_plan_record(
+            audit=obj,
+            actor=user,
+            **SamplingForm.service_kwargs(data),
+        ),
+    ),
     service_action(
         services.audit_team_add,
         name="add_team_member",
@@ -100,8 +656,47 @@ AUDIT_ACTIONS = [
         target="audit",
         form_class=TeamMemberForm,
     ),
+    object_action(
+        name="remove_team_member",
+        label=_("Remove a team member"),
+        form_class=TeamRemoveForm,
+        apply=lambda obj, user, data: services.audit_team_remove(audit=obj, actor=user, **data),
+    ),
+    object_action(
+        name="prepare_plan",
+        label=_("Write or change the audit plan"),
+        form_class=PlanForm,
+        apply=lambda obj, user, data: services.audit_plan_prepare(audit=obj, actor=user, **data),
+    ),
+    service_action(
+        lambda audit, **kwargs: services.audit_plan_send(plan=_plan_of(audit), **kwargs),
+        name="send_plan",
+        label=_("Send the plan to the client"),
+        target="audit",
+        form_class=PlanSendForm,
+    ),
+    service_action(
+        lambda audit, **kwargs: services.audit_plan_confirm(plan=_plan_of(audit), **kwargs),
+        name="confirm_plan",
+        label=_("Record the client's confirmation of the plan"),
+        target="audit",
+        form_class=PlanConfirmForm,
+    ),
+    service_action(
+        lambda audit, **kwargs: services.audit_plan_report_cnca(plan=_plan_of(audit), **kwargs),
+        name="report_plan",
+        label=_("Record the plan's report to CNCA"),
+        target="audit",
+        form_class=PlanReportForm,
+    ),
     service_action(
         services.audit_start, name="start", label=_("Start"), target="audit", form_class=StartForm
+    ),
+    object_action(
+        name="record_asrp_activity",
+        label=_("Record an ASRP mandatory activity"),
+        form_class=AsrpActivityForm,
+        apply=lambda obj, user, data: services.asrp_activity_record(audit=obj, actor=user, **data),
     ),
     service_action(
         services.audit_complete,
@@ -131,31 +726,384 @@ class AuditAdmin(SimpleHistoryAdmin):
         "due_on",
         "planned_start",
         "planned_days",
+        "plan_report_due",
     )
-    list_filter = ("state", "kind")
+    list_filter = ("state", "kind", "short_notice")
     search_fields = ("programme__organization__name",)
     date_hierarchy = "due_on"
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "programme",
+                    "kind",
+                    "sequence",
+                    "state",
+                    "due_on",
+                    "special_kind",
+                    "short_notice",
+                    "notified_on",
+                    "reason",
+                )
+            },
+        ),
+        (
+            _("Dates"),
+            {
+                "fields": (
+                    "planned_start",
+                    "planned_end",
+                    "planned_days",
+                    "plan_report_due",
+                    "actual_start",
+                    "actual_end",
+                )
+            },
+        ),
+        (_("Audit time"), {"fields": ("time_determination_panel",)}),
+        (_("Multi-site sampling"), {"fields": ("sampling_plan_panel",)}),
+        (_("Audit team"), {"fields": ("team_check_panel",)}),
+        (_("Audit plan"), {"fields": ("plan_panel",)}),
+        (_("ASRP"), {"fields": ("asrp_panel",)}),
+        (
+            _("Outcome"),
+            {"fields": ("findings_summary", "recommendation_positive", "termination_reason")},
+        ),
+    )
     readonly_fields = (
         "programme",
         "kind",
         "sequence",
         "state",
         "due_on",
+        "special_kind",
+        "short_notice",
+        "notified_on",
+        "reason",
         "planned_start",
         "planned_end",
         "planned_days",
+        "plan_report_due",
         "actual_start",
         "actual_end",
+        "time_determination_panel",
+        "sampling_plan_panel",
+        "team_check_panel",
+        "plan_panel",
+        "asrp_panel",
         "findings_summary",
         "recommendation_positive",
         "termination_reason",
     )
-    exclude = ("reason",)
     inlines = [TeamInline]
     actions = AUDIT_ACTIONS
 
     def has_add_permission(self, request):
         return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/plan/",
+                self.admin_site.admin_view(self.plan_document),
+                name="audits_audit_plan_document",
+            ),
+            *super().get_urls(),
+        ]
+
+    def plan_document(self, request, pk):
+        """The audit plan as sent to the client, for printing (004 §5.4.6.1)."""
+        audit = self.get_object(request, str(pk))
+        if audit is None or not self.has_view_permission(request, audit):
+            raise PermissionDenied
+        plan = _plan_of_or_none(audit)
+        return TemplateResponse(request, "audits/audit_plan.html", _plan_context(audit, plan))
+
+    @admin.display(description=_("audit time"))
+    def time_determination_panel(self, obj):
+        determination = getattr(obj, "time_determination", None) if obj.pk else None
+        proposal = None
+        error = ""
+        if determination is None and obj.kind != Audit.Kind.DOCUMENT_REVIEW:
+            try:
+                proposal = services.audit_time_propose(obj)
+            except RuleViolation as exc:
+                error = str(exc)
+        return render_to_string(
+            "admin/audits/audit_time.html",
+            {
+                "audit": obj,
+                "determination": determination,
+                "adjustments": list(determination.adjustments.all()) if determination else [],
+                "proposal": proposal,
+                "error": error,
+                "headcount_changed": bool(
+                    determination
+                    and determination.effective_headcount != obj.programme.planning_headcount
+                ),
+                "programme_headcount": obj.programme.planning_headcount,
+            },
+        )
+
+    @admin.display(description=_("sampling plan"))
+    def sampling_plan_panel(self, obj):
+        plan = getattr(obj, "sampling_plan", None) if _has(obj, "sampling_plan") else None
+        site_count = Site.objects.filter(organization_id=obj.programme.organization_id).count()
+        return render_to_string(
+            "admin/audits/sampling_plan.html",
+            {
+                "plan": plan,
+                "rows": list(plan.rows.select_related("site")) if plan else [],
+                "multi_site": site_count > 1,
+            },
+        )
+
+    @admin.display(description=_("team check"))
+    def team_check_panel(self, obj):
+        return render_to_string(
+            "admin/audits/team_check.html", {"failures": services.audit_team_check(obj)}
+        )
+
+    @admin.display(description=_("audit plan"))
+    def plan_panel(self, obj):
+        plan = _plan_of_or_none(obj)
+        url = reverse("admin:audits_audit_plan_document", args=[obj.pk]) if plan else ""
+        return render_to_string(
+            "admin/audits/audit_plan_panel.html",
+            {"audit": obj, "plan": plan, "url": url, "today": timezone.localdate()},
+        )
+
+    @admin.display(description=_("ASRP mandatory activities"))
+    def asrp_panel(self, obj):
+        activities = list(AsrpAuditActivity.objects.filter(audit=obj))
+        return render_to_string("admin/audits/asrp_activities.html", {"activities": activities})
+
+
+def _plan_of_or_none(audit):
+    return AuditPlan.objects.filter(audit=audit).first() if audit.pk else None
+
+
+def _plan_context(audit: Audit, plan: AuditPlan | None) -> dict:
+    try:
+        body = CertificationBody.get()
+    except CertificationBody.DoesNotExist:
+        body = None
+    determination = getattr(audit, "time_determination", None)
+    return {
+        "cb": body,
+        "audit": audit,
+        "plan": plan,
+        "sites": list(plan.sites.all()) if plan else [],
+        "team": plan.team_snapshot if plan and plan.team_snapshot else [],
+        "roles": dict(AuditTeamMember.Role.choices),
+        "determination": determination,
+    }
+
+
+# --- auditors -----------------------------------------------------------------------------
+
+
+class CompetenceInline(RolePermissions, admin.TabularInline):
+    model = AuditorCompetence
+    extra = 0
+    fields = ("business_scope", "evidence", "granted_on", "valid_until")
+    autocomplete_fields = ("business_scope",)
+
+
+class ConflictDeclarationInline(RolePermissions, admin.TabularInline):
+    model = ConflictDeclaration
+    extra = 0
+    fields = ("organization", "has_interest", "description", "declared_on")
+    autocomplete_fields = ("organization",)
+
+
+@admin.register(Auditor)
+class AuditorAdmin(RolePermissions, SimpleHistoryAdmin):
+    list_display = (
+        "user",
+        "registration_number",
+        "qualification",
+        "is_full_time",
+        "codes",
+        "active",
+    )
+    list_filter = ("qualification", "is_full_time", "active", "competences__business_scope")
+    search_fields = ("user__username", "user__display_name", "registration_number")
+    inlines = [CompetenceInline, ConflictDeclarationInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "user":
+            kwargs["queryset"] = get_user_model().objects.filter(
+                is_staff=True, organization__isnull=True
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description=_("competence codes"))
+    def codes(self, obj):
+        return "、".join(f"{code:02d}" for code in obj.competence_codes(timezone.localdate()))
+
+
+# --- ASRP ---------------------------------------------------------------------------------
+
+
+class ReadOnlyInline(RolePermissions, admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+
+class EligibilityInline(ReadOnlyInline):
+    model = AsrpEligibilityCheck
+    fields = ("criterion", "met", "evidence", "checked_by", "checked_on")
+
+
+class IndicatorInline(ReadOnlyInline):
+    model = AsrpIndicator
+    fields = ("name", "target", "method", "agreed_on", "latest_results")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    @admin.display(description=_("results"))
+    def latest_results(self, indicator):
+        return "；".join(
+            f"{r.period} {r.value}{'' if r.met else '（未达到）'}" for r in indicator.results.all()
+        )
+
+
+class EligibilityForm(forms.Form):
+    criterion = forms.ChoiceField(
+        label=_("criterion"),
+        choices=[
+            c
+            for c in AsrpEligibilityCheck.Criterion.choices
+            if c[0] != AsrpEligibilityCheck.Criterion.FULL_CYCLE
+        ],
+    )
+    met = forms.BooleanField(label=_("met"), required=False)
+    evidence = forms.CharField(label=_("evidence"), widget=forms.Textarea(attrs={"rows": 2}))
+    checked_on = forms.DateField(label=_("checked on"), widget=DateInput)
+
+
+class IndicatorForm(forms.Form):
+    name = forms.CharField(label=_("indicator"))
+    target = forms.CharField(label=_("target"))
+    method = forms.CharField(label=_("how and how often it is measured"), required=False)
+    agreed_on = forms.DateField(label=_("agreed on"), widget=DateInput)
+
+
+class IndicatorResultForm(ObjectForm):
+    indicator = forms.ModelChoiceField(label=_("indicator"), queryset=AsrpIndicator.objects.none())
+    period = forms.CharField(label=_("period"))
+    period_end = forms.DateField(label=_("period ends on"), widget=DateInput)
+    value = forms.CharField(label=_("result"))
+    met = forms.BooleanField(label=_("target met"), required=False)
+    evidence = forms.CharField(label=_("evidence"), required=False)
+
+    def __init__(self, data=None, *, obj=None, **kwargs):
+        super().__init__(data, obj=obj, **kwargs)
+        self.fields["indicator"].queryset = obj.indicators.all()
+
+
+class ApproveForm(forms.Form):
+    approved_on = forms.DateField(label=_("approved on"), widget=DateInput)
+
+
+class NotifyForm(forms.Form):
+    notified_on = forms.DateField(label=_("accreditation body notified on"), widget=DateInput)
+
+
+class EndForm(forms.Form):
+    ended_on = forms.DateField(label=_("ended on"), widget=DateInput)
+    reason = forms.CharField(label=_("why ended"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+@admin.register(AsrpProgramme)
+class AsrpProgrammeAdmin(RolePermissions, SimpleHistoryAdmin):
+    list_display = ("programme", "state", "approved_on", "accreditation_notified_on")
+    list_filter = ("state",)
+    search_fields = ("programme__organization__name",)
+    readonly_fields = (
+        "programme",
+        "state",
+        "reliance",
+        "witnessing_criteria",
+        "internal_auditor_criteria",
+        "adjustment_criteria",
+        "audit_components",
+        "special_competences",
+        "approved_by",
+        "approved_on",
+        "accreditation_notified_on",
+        "ended_on",
+        "end_reason",
+        "approval_check",
+    )
+    inlines = [EligibilityInline, IndicatorInline]
+    actions = [
+        service_action(
+            services.asrp_eligibility_record,
+            name="record_eligibility",
+            label=_("Record an eligibility check"),
+            target="asrp",
+            form_class=EligibilityForm,
+        ),
+        service_action(
+            services.asrp_indicator_add,
+            name="add_indicator",
+            label=_("Add an agreed performance indicator"),
+            target="asrp",
+            form_class=IndicatorForm,
+        ),
+        object_action(
+            name="record_indicator_result",
+            label=_("Record an indicator result"),
+            form_class=IndicatorResultForm,
+            apply=lambda obj, user, data: services.asrp_indicator_result_record(actor=user, **data),
+        ),
+        service_action(
+            services.asrp_programme_approve,
+            name="approve",
+            label=_("Approve (technical manager)"),
+            target="asrp",
+            form_class=ApproveForm,
+        ),
+        service_action(
+            services.asrp_accreditation_notify,
+            name="notify_accreditation_body",
+            label=_("Record the notification of the accreditation body"),
+            target="asrp",
+            form_class=NotifyForm,
+        ),
+        service_action(
+            services.asrp_programme_end,
+            name="end",
+            label=_("End the ASRP programme"),
+            target="asrp",
+            form_class=EndForm,
+        ),
+    ]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description=_("approval check"))
+    def approval_check(self, obj):
+        if obj.state != AsrpProgramme.State.DRAFT:
+            return "—"
+        return render_to_string(
+            "admin/audits/team_check.html",
+            {"failures": services.asrp_approval_failures(obj), "ok_text": "可以批准"},
+        )
 
 
 # Creating the programme is an audit-department action on an accepted application.

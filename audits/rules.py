@@ -18,8 +18,10 @@ Clauses implemented (the seeds' own numbering):
 - 004 §5.4.2.4 combined audits, §5.4.3.2 sampling, §5.4.3.3 per-site time, §5.4.5.3 remote time,
   §5.4.1.5 / §5.7.3 surveillance interval, §5.7.5 / §5.8.5 surveillance / recertification time,
   §5.10.3 major nonconformity verification.
-- 001 Appendix A (three columns), §7.4 surveillance ≥ 30 %, §7.5 two months for surveillance
-  findings, §8.2 recertification ≥ 70 %.
+- 004 §5.8.1 recertification application 3 months before expiry, §9.2 audit plan reported to
+  CNCA 3 days before the audit, §5.9.2(3) audit within 30 days of a regulator's finding.
+- 001 Appendix A (three columns), §7.1 surveillance 9–12 months after the previous audit, §7.4
+  surveillance ≥ 30 %, §7.5 two months for surveillance findings, §8.2 recertification ≥ 70 %.
 - 000 §4.2.1 — ASRP time below 70 % of the basic time only with a justification.
 
 Where the seeds are silent, ambiguous or disagree, domain.md decides (its §20), noted in place:
@@ -41,7 +43,7 @@ from __future__ import annotations
 import calendar
 import math
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -168,6 +170,10 @@ MAJOR_NC_MONTHS: dict[str, dict[str, int]] = {
 
 FIRST_SURVEILLANCE_MONTHS = 12  # 004 §5.7.3
 SURVEILLANCE_GAP_MONTHS = 15  # 004 §5.4.1.5
+CAS_SURVEILLANCE_WINDOW_MONTHS = (9, 12)  # 001 §7.1
+RECERTIFICATION_APPLICATION_MONTHS = 3  # 004 §5.8.1; 001 §8.1
+PLAN_REPORT_DAYS = 3  # 004 §9.2: audit plan to CNCA at least 3 days before the audit
+REGULATOR_FINDING_AUDIT_DAYS = 30  # 004 §5.9.2(3)
 
 ONSITE_SHARE = Fraction(4, 5)  # 004 §5.4.2.3, Appendix A note e
 REMOTE_SHARE = Fraction(3, 10)  # 004 §5.4.5.3
@@ -399,6 +405,27 @@ def floor_days(
     return _floor_at_least_one_day(reference * FLOOR_SHARES[scheme][audit_type])
 
 
+def table_onsite_days(
+    headcount: int, audit_type: str = INITIAL, scheme: str = SCHEME_ZXRZ
+) -> Decimal:
+    """The Appendix A on-site time for an effective headcount (e.g. one site's people).
+
+    ``headcount``: an ``int`` ≥ 1; ``audit_type``: one of ``AUDIT_TYPES``; ``scheme``: one of
+    ``SCHEMES``. Returns days as ``Decimal`` (one decimal place):
+
+    - ZXRZ: Appendix A gives the total audit time, of which at least 80 % is on site (004
+      §5.4.2.3, Appendix A note e), so the on-site time is ``least_onsite_days(table_days(…))``;
+    - CAS: 001 Appendix A already gives on-site days, so ``table_days(…)``.
+
+    Used for the per-site floor of 004 §5.4.3.3 (``check_site_onsite``). Raises ``ValueError``
+    for a bad headcount, unknown audit type or unknown scheme.
+    """
+    days = table_days(headcount, audit_type, scheme)
+    if scheme == SCHEME_CAS:
+        return days
+    return least_onsite_days(days)
+
+
 def full_time_equivalent(
     full_time: int,
     part_time_hours: Decimal | int | str = 0,
@@ -488,7 +515,8 @@ def next_surveillance_due(decision_date: date, last_surveillance_on: date | None
       i.e. the earlier of last + 15 months and 31 December of the following calendar year. The
       recertification year needs no surveillance; the caller plans recertification instead.
 
-    CAS's "9–12 months after the previous audit" window (001 §7.1) is not modelled here. Raises
+    CAS's "9–12 months after the previous audit" window (001 §7.1) is
+    ``cas_surveillance_window``. Raises
     ``ValueError`` for non-dates or a last surveillance before the decision date.
     """
     _check_date(decision_date, "decision_date")
@@ -504,6 +532,54 @@ def next_surveillance_due(decision_date: date, last_surveillance_on: date | None
         add_months(last_surveillance_on, SURVEILLANCE_GAP_MONTHS),
         date(last_surveillance_on.year + 1, 12, 31),
     )
+
+
+def cas_surveillance_window(previous_audit_end: date) -> tuple[date, date]:
+    """The CAS window for the next surveillance: 9 to 12 months after the previous audit.
+
+    ``previous_audit_end``: the local date the previous audit of the cycle ended (the initial
+    audit for the first surveillance, the first surveillance for the second). Returns
+    ``(earliest, latest)`` calendar-month offsets, clamped to month end (domain §19).
+
+    Implements 001 §7.1 (CAS scheme only; ZXRZ uses ``next_surveillance_due``). Raises
+    ``ValueError`` for a non-date.
+    """
+    _check_date(previous_audit_end, "previous_audit_end")
+    earliest, latest = CAS_SURVEILLANCE_WINDOW_MONTHS
+    return add_months(previous_audit_end, earliest), add_months(previous_audit_end, latest)
+
+
+def recertification_application_due(expires_on: date) -> date:
+    """The last day for a recertification application: 3 calendar months before expiry.
+
+    ``expires_on``: the local expiry date of the current certificate. A later application is
+    handled as a new initial application (004 §5.8.1; 001 §8.1). Calendar months, clamped to
+    month end (domain §19): 2028-05-31 → 2028-02-29. Raises ``ValueError`` for a non-date.
+    """
+    _check_date(expires_on, "expires_on")
+    return add_months(expires_on, -RECERTIFICATION_APPLICATION_MONTHS)
+
+
+def plan_report_due(audit_start: date) -> date:
+    """The last day to report an audit plan to CNCA: 3 calendar days before the audit starts.
+
+    ``audit_start``: the local date the audit (its first day on site) starts. Calendar days,
+    not working days (the clause says 天). Implements 004 §9.2 ("至少在审核实施前 3 天").
+    Raises ``ValueError`` for a non-date.
+    """
+    _check_date(audit_start, "audit_start")
+    return audit_start - timedelta(days=PLAN_REPORT_DAYS)
+
+
+def special_audit_due(notified_on: date) -> date:
+    """The last day for the audit a regulator's written finding requires: 30 days after notice.
+
+    ``notified_on``: the local date the market regulator issued its notice of a written
+    nonconformity at a certified client. Implements 004 §5.9.2(3) ("30 日内", calendar days).
+    Raises ``ValueError`` for a non-date.
+    """
+    _check_date(notified_on, "notified_on")
+    return notified_on + timedelta(days=REGULATOR_FINDING_AUDIT_DAYS)
 
 
 def major_nc_due(audit_type: str, audit_end: date, scheme: str = SCHEME_ZXRZ) -> date:
@@ -528,6 +604,18 @@ def major_nc_due(audit_type: str, audit_end: date, scheme: str = SCHEME_ZXRZ) ->
 # --- checks -------------------------------------------------------------------------------
 
 
+def least_onsite_days(determined_days: Decimal | int | str | Fraction) -> Decimal:
+    """The least on-site time for a determined audit time: 80 %, rounded up to the half day.
+
+    ``determined_days``: the audit time determined for the audit, as ``Decimal``/``int``/``str``
+    /``Fraction`` ≥ 0. Returns days as ``Decimal`` (one decimal place): 5.5 → 4.5, 3 → 2.5,
+    1 → 1.0. A floor, so rounded up (domain §20).
+
+    Implements 004 §5.4.2.3 and Appendix A note e. Raises ``ValueError`` for bad input.
+    """
+    return _ceil_half(_exact(determined_days, "determined_days") * ONSITE_SHARE)
+
+
 def check_onsite_share(
     determined_days: Decimal | int | str, onsite_days: Decimal | int | str
 ) -> None:
@@ -548,7 +636,7 @@ def check_onsite_share(
             f"audit time {_show(determined)} days, of which it is "
             "a part (004 §12.1.5)"
         )
-    least = _ceil_half(determined * ONSITE_SHARE)
+    least = least_onsite_days(determined)
     if onsite < least:
         raise ValueError(
             f"on-site share rule (004 §5.4.2.3): on-site time {_show(onsite)} "
@@ -604,6 +692,18 @@ def check_combined_audit(
         )
 
 
+def least_site_onsite_days(table_onsite_days: Decimal | int | str | Fraction) -> Decimal:
+    """The least on-site time at one site: 50 % of its Appendix A on-site time, rounded up.
+
+    ``table_onsite_days``: the site's Appendix A on-site time (``table_onsite_days``), as
+    ``Decimal``/``int``/``str``/``Fraction`` ≥ 0. Returns days as ``Decimal`` (one decimal
+    place): 2.5 → 1.5, 10 → 5.0. A floor, so rounded up to the half day (domain §20).
+
+    Implements 004 §5.4.3.3. Raises ``ValueError`` for bad input.
+    """
+    return _ceil_half(_exact(table_onsite_days, "table_onsite_days") * SITE_ONSITE_SHARE)
+
+
 def check_site_onsite(
     site_onsite_days: Decimal | int | str, table_onsite_days: Decimal | int | str
 ) -> None:
@@ -619,7 +719,7 @@ def check_site_onsite(
     """
     site = _exact(site_onsite_days, "site_onsite_days")
     table = _exact(table_onsite_days, "table_onsite_days")
-    least = _ceil_half(table * SITE_ONSITE_SHARE)
+    least = least_site_onsite_days(table)
     if site < least:
         raise ValueError(
             f"multi-site rule (004 §5.4.3.3): the site's on-site time "

@@ -21,11 +21,26 @@ VIEW_ALL = [
     "certificates.view_decision",
     "certbody.view_businessscope",
     "certbody.view_cncacode",
+    "certbody.view_calendarday",
+    "certbody.view_calendaryear",
+    "audits.view_auditor",
+    "audits.view_auditorcompetence",
+    "audits.view_conflictdeclaration",
+    "audits.view_audittimedetermination",
+    "audits.view_samplingplan",
+    "audits.view_auditplan",
+    "audits.view_asrpprogramme",
+    "certificates.view_regulatoryevent",
+    "certificates.view_proposal",
+    "certificates.view_reportingobligation",
+    "certificates.view_appeal",
 ]
 
 ROLE_PERMISSIONS = {
     roles.MARKET: VIEW_ALL
     + [
+        "certificates.add_appeal",
+        "certificates.change_appeal",
         "applications.add_organization",
         "applications.change_organization",
         "applications.add_site",
@@ -33,12 +48,39 @@ ROLE_PERMISSIONS = {
         "applications.change_application",
         "applications.change_contract",
     ],
-    roles.AUDIT_DEPARTMENT: VIEW_ALL + ["audits.change_audit", "certificates.change_certificate"],
+    roles.AUDIT_DEPARTMENT: VIEW_ALL
+    + [
+        "audits.change_audit",
+        "audits.change_auditprogramme",
+        "audits.add_auditor",
+        "audits.change_auditor",
+        "audits.change_auditplan",
+        "audits.change_asrpprogramme",
+        "certificates.change_certificate",
+        "certificates.add_regulatoryevent",
+        "certificates.change_proposal",
+        "certbody.change_calendarday",
+        "certbody.add_calendarday",
+    ],
     roles.AUDITOR: VIEW_ALL + ["audits.change_audit"],
-    roles.DECISION_MAKER: VIEW_ALL + ["audits.change_audit", "certificates.change_certificate"],
+    roles.DECISION_MAKER: VIEW_ALL
+    + [
+        "audits.change_audit",
+        "certificates.change_certificate",
+        "certificates.change_proposal",
+        "certificates.change_appeal",
+    ],
     roles.REPORTING_OFFICER: VIEW_ALL,
     roles.TECHNICAL_MANAGER: VIEW_ALL
-    + ["certificates.change_certificate", "certbody.change_certificationbody"],
+    + [
+        "certificates.change_certificate",
+        "certificates.change_appeal",
+        "audits.change_asrpprogramme",
+        "audits.change_auditor",
+        "certbody.change_certificationbody",
+        "certbody.change_calendarday",
+        "certbody.add_calendarday",
+    ],
 }
 
 

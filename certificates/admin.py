@@ -1,6 +1,8 @@
 from django import forms
-from django.contrib import admin
-from django.urls import reverse
+from django.contrib import admin, messages
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -8,22 +10,37 @@ from simple_history.admin import SimpleHistoryAdmin
 from applications.models import GRADE_CHOICES
 from audits.admin import AuditAdmin
 from audits.models import Audit
+from certbody import roles
 from certbody.admin_actions import DateInput, service_action
-from certbody.reference import read_json
+from certbody.lifecycle import RuleViolation
 from certificates import services
+from certificates.forms import (
+    AppealAcknowledgeForm,
+    AppealAssignForm,
+    AppealDecideForm,
+    CancelForm,
+    ObligationDoneForm,
+    ProposalAcceptForm,
+    ProposalDismissForm,
+    ReduceScopeForm,
+    RegulatoryEventForm,
+    ReissueForm,
+    RestoreForm,
+    StaffAppealForm,
+    SuspendForm,
+    WithdrawForm,
+)
 from certificates.models import (
+    Appeal,
     Certificate,
     CertificateDocument,
     CertificateEvent,
     CertificateSequence,
     Decision,
+    Proposal,
+    RegulatoryEvent,
+    ReportingObligation,
 )
-
-
-def _reasons(table):
-    return [
-        (code, f"{code} {label}") for code, label in read_json("cnca_codes.json")[table].items()
-    ]
 
 
 class DecisionForm(forms.Form):
@@ -52,45 +69,62 @@ class DecisionAuditAdmin(AuditAdmin):
     ]
 
 
-class SuspendForm(forms.Form):
-    reason_code = forms.ChoiceField(label=_("reason"), choices=())
-    starts_on = forms.DateField(label=_("suspended from"), widget=DateInput)
-    ends_on = forms.DateField(label=_("suspended until"), widget=DateInput)
-    evidence = forms.CharField(label=_("evidence"), required=False, widget=forms.Textarea)
+class RoleAdminMixin:
+    """Admin pages the services guard: visible to staff in ``view_roles`` (and superusers),
+    whatever the Django model permissions say; adding, editing and deleting go through the
+    actions only."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason_code"].choices = _reasons("suspension_reason")
+    view_roles = (
+        roles.TECHNICAL_MANAGER,
+        roles.DECISION_MAKER,
+        roles.AUDIT_DEPARTMENT,
+        roles.REPORTING_OFFICER,
+        roles.MARKET,
+    )
+
+    def _allowed(self, request) -> bool:
+        return any(roles.has_role(request.user, role) for role in self.view_roles)
+
+    def has_module_permission(self, request):
+        return self._allowed(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._allowed(request) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
-class RestoreForm(forms.Form):
-    restored_on = forms.DateField(label=_("restored on"), widget=DateInput)
-    evidence = forms.CharField(label=_("evidence"), widget=forms.Textarea)
+class _ReissueAction(ReissueForm):
+    """The reissue form whose cleaned data is the service's keyword arguments."""
 
-
-class WithdrawForm(forms.Form):
-    reason_code = forms.ChoiceField(label=_("reason"), choices=())
-    withdrawn_on = forms.DateField(label=_("withdrawn on"), widget=DateInput)
-    evidence = forms.CharField(label=_("evidence"), required=False, widget=forms.Textarea)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason_code"].choices = _reasons("withdrawal_reason")
-
-
-class CancelForm(forms.Form):
-    reason_code = forms.ChoiceField(label=_("reason"), choices=())
-    cancelled_on = forms.DateField(label=_("cancelled on"), widget=DateInput)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["reason_code"].choices = _reasons("cancellation_reason")
+    def clean(self):
+        super().clean()
+        if self.errors:
+            return self.cleaned_data
+        return self.service_data
 
 
 class EventInline(admin.TabularInline):
     model = CertificateEvent
     extra = 0
-    fields = ("kind", "occurred_on", "status_code", "change_code", "reason_code", "reason", "actor")
+    fields = (
+        "kind",
+        "occurred_on",
+        "status_code",
+        "change_code",
+        "reason_code",
+        "cause",
+        "ends_on",
+        "reason",
+        "actor",
+    )
     readonly_fields = fields
     can_delete = False
 
@@ -101,7 +135,7 @@ class EventInline(admin.TabularInline):
 class DocumentInline(admin.TabularInline):
     model = CertificateDocument
     extra = 0
-    fields = ("kind", "created_at", "sha256", "download")
+    fields = ("kind", "note", "created_at", "sha256", "download")
     readonly_fields = fields
     can_delete = False
 
@@ -114,26 +148,38 @@ class DocumentInline(admin.TabularInline):
         return format_html('<a href="{}">{}</a>', url, _("Download PDF"))
 
 
+class ProposalInline(admin.TabularInline):
+    model = Proposal
+    extra = 0
+    fields = ("action", "cause", "reason", "state", "created_at")
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Certificate)
 class CertificateAdmin(SimpleHistoryAdmin):
     list_display = (
         "number",
-        "organization",
+        "organization_name",
         "status",
         "star_grade",
         "issued_on",
         "expires_on",
+        "suspended_until",
         "public_page",
     )
     list_filter = ("status", "star_grade", "cycle")
-    search_fields = ("number", "organization__name")
+    search_fields = ("number", "organization__name", "organization_name")
     date_hierarchy = "issued_on"
     list_select_related = ("organization",)
     readonly_fields = [f.name for f in Certificate._meta.fields if f.name != "token"] + [
         "public_page"
     ]
     exclude = ("business_scopes",)
-    inlines = [DocumentInline, EventInline]
+    inlines = [DocumentInline, EventInline, ProposalInline]
     actions = [
         service_action(
             services.certificate_suspend,
@@ -169,6 +215,27 @@ class CertificateAdmin(SimpleHistoryAdmin):
             label=_("Mark expired"),
             target="certificate",
         ),
+        service_action(
+            services.certificate_reissue,
+            name="reissue",
+            label=_("Reissue within validity"),
+            target="certificate",
+            form_class=_ReissueAction,
+        ),
+        service_action(
+            services.certificate_reduce_scope,
+            name="reduce_scope",
+            label=_("Reduce the scope instead of suspending"),
+            target="certificate",
+            form_class=ReduceScopeForm,
+        ),
+        service_action(
+            services.regulatory_event_record,
+            name="record_regulatory_event",
+            label=_("Record a regulatory event"),
+            target="certificate",
+            form_class=RegulatoryEventForm,
+        ),
     ]
 
     def has_add_permission(self, request):
@@ -189,6 +256,7 @@ class DecisionAdmin(SimpleHistoryAdmin):
     list_display = ("audit", "outcome", "decided_by", "decided_on", "star_grade")
     list_filter = ("outcome",)
     readonly_fields = ("audit", "outcome", "decided_by", "decided_on", "star_grade", "reasons")
+    inlines = [DocumentInline]
 
     def has_add_permission(self, request):
         return False
@@ -196,7 +264,15 @@ class DecisionAdmin(SimpleHistoryAdmin):
 
 @admin.register(CertificateEvent)
 class CertificateEventAdmin(admin.ModelAdmin):
-    list_display = ("certificate", "kind", "occurred_on", "status_code", "change_code", "actor")
+    list_display = (
+        "certificate",
+        "kind",
+        "occurred_on",
+        "status_code",
+        "change_code",
+        "reason_code",
+        "actor",
+    )
     list_filter = ("kind", "status_code")
     date_hierarchy = "occurred_on"
     search_fields = ("certificate__number",)
@@ -223,3 +299,149 @@ class CertificateSequenceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RegulatoryEvent)
+class RegulatoryEventAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = (
+        "occurred_on",
+        "organization",
+        "certificate",
+        "kind",
+        "level",
+        "result",
+        "source",
+        "special_audit",
+    )
+    list_filter = ("kind", "level", "result", "major", "written_finding")
+    search_fields = ("organization__name", "certificate__number", "source")
+    date_hierarchy = "occurred_on"
+    list_select_related = ("organization", "certificate")
+
+
+@admin.register(Proposal)
+class ProposalAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("certificate", "action", "cause", "reason", "state", "created_at")
+    list_filter = ("state", "action")
+    search_fields = ("certificate__number", "certificate__organization_name")
+    list_select_related = ("certificate",)
+    actions = [
+        service_action(
+            services.proposal_accept,
+            name="accept",
+            label=_("Accept: withdraw the certificate"),
+            target="proposal",
+            form_class=ProposalAcceptForm,
+        ),
+        service_action(
+            services.proposal_dismiss,
+            name="dismiss",
+            label=_("Dismiss"),
+            target="proposal",
+            form_class=ProposalDismissForm,
+        ),
+    ]
+
+
+@admin.register(ReportingObligation)
+class ReportingObligationAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    list_display = ("due_on", "recipient", "subject", "rule", "provisional", "done_on")
+    list_filter = ("recipient", "provisional", ("done_on", admin.EmptyFieldListFilter))
+    date_hierarchy = "due_on"
+    actions = [
+        service_action(
+            services.reporting_obligation_done,
+            name="done",
+            label=_("Mark as reported"),
+            target="obligation",
+            form_class=ObligationDoneForm,
+        )
+    ]
+
+
+class AppealDocumentInline(DocumentInline):
+    fk_name = "appeal"
+
+
+@admin.register(Appeal)
+class AppealAdmin(RoleAdminMixin, SimpleHistoryAdmin):
+    """Appeals and complaints: staff record letters and calls on their own page (through
+    ``appeal_receive``); handling goes through the actions."""
+
+    list_display = (
+        "reference",
+        "kind",
+        "subject",
+        "received_on",
+        "due_on",
+        "state",
+        "handler",
+        "overdue",
+    )
+    list_filter = ("kind", "state", "channel")
+    search_fields = ("reference", "subject", "name", "organization__name", "about_organization")
+    date_hierarchy = "received_on"
+    list_select_related = ("handler",)
+    inlines = [AppealDocumentInline]
+    actions = [
+        service_action(
+            services.appeal_acknowledge,
+            name="acknowledge",
+            label=_("Acknowledge receipt"),
+            target="appeal",
+            form_class=AppealAcknowledgeForm,
+        ),
+        service_action(
+            services.appeal_assign,
+            name="assign",
+            label=_("Assign a handler"),
+            target="appeal",
+            form_class=AppealAssignForm,
+        ),
+        service_action(
+            services.appeal_decide,
+            name="decide",
+            label=_("Decide in writing"),
+            target="appeal",
+            form_class=AppealDecideForm,
+        ),
+    ]
+
+    def has_add_permission(self, request):
+        return request.user.is_active and request.user.is_staff and self._allowed(request)
+
+    def get_urls(self):
+        record = self.admin_site.admin_view(self.record_view)
+        return [path("record/", record, name="certificates_appeal_record"), *super().get_urls()]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        return redirect("admin:certificates_appeal_record")
+
+    def record_view(self, request):
+        if not self.has_add_permission(request):
+            return redirect("admin:index")
+        form = StaffAppealForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                appeal = services.appeal_receive(actor=request.user, **form.cleaned_data)
+            except RuleViolation as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(
+                    request,
+                    f"已登记{appeal.get_kind_display()} {appeal.reference}，"
+                    f"书面答复期限 {appeal.due_on:%Y-%m-%d}",
+                    messages.SUCCESS,
+                )
+                return redirect("admin:certificates_appeal_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Record an appeal or complaint"),
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "certificates/admin_appeal_record.html", context)
+
+    @admin.display(description=_("overdue"), boolean=True)
+    def overdue(self, obj):
+        return obj.is_overdue

@@ -1,9 +1,12 @@
-"""Decisions, certificates, their numbers, status events and issued documents."""
+"""Decisions, certificates, their numbers, status events and issued documents; regulatory
+events at clients, proposals for status changes, reporting obligations, appeals and complaints."""
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
@@ -93,6 +96,12 @@ class Certificate(FSMModelMixin, models.Model):
         related_name="certificates",
         verbose_name=_("organisation"),
     )
+    # What the certificate says, kept apart from the organisation's live record: a PDF issued
+    # before a change of name stays true, a reissue shows the new data (004 Appendix C.3).
+    organization_name = models.CharField(_("organisation name on the certificate"), max_length=200)
+    registered_address = models.CharField(
+        _("registered address on the certificate"), max_length=300
+    )
     programme = models.ForeignKey(
         "audits.AuditProgramme",
         on_delete=models.PROTECT,
@@ -148,6 +157,14 @@ class Certificate(FSMModelMixin, models.Model):
     suspended_until = models.DateField(_("suspended until"), null=True, blank=True, db_index=True)
     reissued_on = models.DateField(_("reissued on"), null=True, blank=True)
     reissue_reason = models.CharField(_("reissue reason"), max_length=200, blank=True)
+    superseded_by = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supersedes",
+        verbose_name=_("superseded by"),
+    )
     token = models.CharField(max_length=40, unique=True, default=new_token, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(excluded_fields=["created_at", "token"])
@@ -180,6 +197,15 @@ class Certificate(FSMModelMixin, models.Model):
     @property
     def is_valid(self) -> bool:
         return self.status == self.Status.VALID
+
+    @property
+    def scheme(self) -> str:
+        """The rule scheme of the certificate's programme (the CB's scheme without one)."""
+        if self.programme_id:
+            return self.programme.scheme
+        from certbody.models import CertificationBody
+
+        return CertificationBody.get().scheme
 
     @transition(field=status, source=Status.VALID, target=Status.SUSPENDED)
     def suspend(self):
@@ -227,6 +253,15 @@ class CertificateEvent(models.Model):
     status_code = models.CharField(_("CNCA status code"), max_length=2)
     change_code = models.CharField(_("CNCA change type code"), max_length=6, blank=True)
     reason_code = models.CharField(_("CNCA reason code"), max_length=4, blank=True)
+    cause = models.PositiveSmallIntegerField(
+        _("cause"),
+        null=True,
+        blank=True,
+        help_text=_("004 §7.2.1 (suspension) or §7.3.1 (withdrawal) cause number"),
+    )
+    ends_on = models.DateField(
+        _("suspended until"), null=True, blank=True, help_text=_("For a suspension (002 §4.1.1)")
+    )
     reason = models.CharField(_("reason"), max_length=300, blank=True)
     evidence = models.TextField(_("evidence"), blank=True)
     actor = models.ForeignKey(
@@ -247,11 +282,16 @@ class CertificateEvent(models.Model):
 
 
 def document_path(instance, filename):
-    return f"certificates/{instance.certificate.organization_id}/{filename}"
+    return f"certificates/{instance.organization_id or 'public'}/{filename}"
 
 
 class CertificateDocument(models.Model):
-    """An issued PDF (certificate or notice), immutable, with its SHA-256 recorded."""
+    """An issued PDF (certificate or notice), immutable, with its SHA-256 recorded.
+
+    A document belongs to an organisation (the client who may download it in the portal) and
+    to what it is about: a certificate, a decision (a refusal has no certificate) or an appeal.
+    The written answer to a member of the public's complaint has no organisation.
+    """
 
     class Kind(models.TextChoices):
         CERTIFICATE = "certificate", _("Certificate")
@@ -262,12 +302,39 @@ class CertificateDocument(models.Model):
         WITHDRAWAL_NOTICE = "withdrawal_notice", _("Withdrawal notice")
         CANCELLATION_NOTICE = "cancellation_notice", _("Cancellation notice")
         REFUSAL_NOTICE = "refusal_notice", _("Refusal notice")
+        APPEAL_DECISION = "appeal_decision", _("Written result of an appeal or complaint")
 
     certificate = models.ForeignKey(
         Certificate,
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="documents",
         verbose_name=_("certificate"),
+    )
+    organization = models.ForeignKey(
+        "applications.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="certificate_documents",
+        verbose_name=_("organisation"),
+    )
+    decision = models.ForeignKey(
+        Decision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("decision"),
+    )
+    appeal = models.ForeignKey(
+        "Appeal",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="documents",
+        verbose_name=_("appeal or complaint"),
     )
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
     file = models.FileField(_("file"), upload_to=document_path)
@@ -280,15 +347,345 @@ class CertificateDocument(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
-        ordering = ["certificate", "-created_at", "-pk"]
+        ordering = ["-created_at", "-pk"]
         verbose_name = _("certificate document")
         verbose_name_plural = _("certificate documents")
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.certificate} {self.created_at:%Y-%m-%d}"
+        about = self.certificate or self.appeal or self.organization or ""
+        return f"{self.get_kind_display()} {about} {self.created_at:%Y-%m-%d}"
 
     def save(self, *args, **kwargs):
         # Issued documents are records (004 §10): never rewritten, a change makes a new row.
         if self.pk is not None:
             raise ValueError("an issued document is immutable; issue a new one instead")
         super().save(*args, **kwargs)
+
+
+class RegulatoryEvent(models.Model):
+    """Something a regulator, the press or the public found at a client (004 §5.3.3(4), §5.7.7(9),
+    §5.9.2; 003 §4.6): recorded with its date and source, and what the CB did about it."""
+
+    class Kind(models.TextChoices):
+        SPOT_CHECK = "spot_check", _("Supervisory spot check")
+        REGULATOR_FINDING = "regulator_finding", _("Regulator's finding")
+        ACCIDENT = "accident", _("Accident")
+        MEDIA_EXPOSURE = "media_exposure", _("Media exposure")
+        COMPLAINT = "complaint", _("Complaint about the client")
+
+    class Level(models.TextChoices):
+        NATIONAL = "national", _("National")
+        PROVINCIAL = "provincial", _("Provincial")
+        OTHER = "other", _("Other")
+
+    class Result(models.TextChoices):
+        PASS = "pass", _("Passed")
+        FAIL = "fail", _("Failed")
+
+    organization = models.ForeignKey(
+        "applications.Organization",
+        on_delete=models.PROTECT,
+        related_name="regulatory_events",
+        verbose_name=_("organisation"),
+    )
+    certificate = models.ForeignKey(
+        Certificate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="regulatory_events",
+        verbose_name=_("certificate"),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
+    occurred_on = models.DateField(_("occurred on"))
+    notified_on = models.DateField(
+        _("notified on"),
+        help_text=_("When the regulator issued its notice or the CB learned of the event."),
+    )
+    source = models.CharField(_("source"), max_length=200)
+    description = models.TextField(_("description"))
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices, blank=True)
+    result = models.CharField(_("result"), max_length=4, choices=Result.choices, blank=True)
+    written_finding = models.BooleanField(
+        _("written nonconformity"), default=False, help_text=_("004 §5.9.2(3)")
+    )
+    major = models.BooleanField(_("major accident"), default=False, help_text=_("002 §4.3.8.2"))
+    special_audit = models.ForeignKey(
+        "audits.Audit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="regulatory_events",
+        verbose_name=_("short-notice audit"),
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["recorded_at"])
+
+    class Meta:
+        ordering = ["-occurred_on", "-pk"]
+        verbose_name = _("regulatory event")
+        verbose_name_plural = _("regulatory events")
+
+    def __str__(self):
+        return f"{self.organization} {self.get_kind_display()} {self.occurred_on}"
+
+    @property
+    def is_failed_official_spot_check(self) -> bool:
+        """A failed national or provincial spot check (counted by 003 §4.6)."""
+        return (
+            self.kind == self.Kind.SPOT_CHECK
+            and self.result == self.Result.FAIL
+            and self.level in (self.Level.NATIONAL, self.Level.PROVINCIAL)
+        )
+
+
+class Proposal(FSMModelMixin, models.Model):
+    """A status change the system proposes for a person to decide (never carried out alone),
+    e.g. withdrawal after three failed national or provincial spot checks (003 §4.6)."""
+
+    class Action(models.TextChoices):
+        WITHDRAW = "withdraw", _("Withdraw")
+        SUSPEND = "suspend", _("Suspend")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    certificate = models.ForeignKey(
+        Certificate,
+        on_delete=models.PROTECT,
+        related_name="proposals",
+        verbose_name=_("certificate"),
+    )
+    action = models.CharField(_("proposed action"), max_length=10, choices=Action.choices)
+    cause = models.PositiveSmallIntegerField(
+        _("cause"), help_text=_("004 §7.3.1 (withdrawal) or §7.2.1 (suspension) cause number")
+    )
+    reason = models.CharField(_("reason"), max_length=300)
+    regulatory_event = models.ForeignKey(
+        RegulatoryEvent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
+        verbose_name=_("regulatory event"),
+    )
+    state = FSMField(
+        _("state"), default=State.OPEN, choices=State.choices, protected=True, db_index=True
+    )
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    closing_note = models.TextField(_("closing note"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("status change proposal")
+        verbose_name_plural = _("status change proposals")
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.certificate}"
+
+    @transition(field=state, source=State.OPEN, target=State.ACCEPTED)
+    def accept(self):
+        pass
+
+    @transition(field=state, source=State.OPEN, target=State.DISMISSED)
+    def dismiss(self):
+        pass
+
+
+class ReportingObligation(models.Model):
+    """A report the CB owes an authority by a date (domain.md §16), e.g. after a major accident
+    at a client: CNAS within 10 days (002 §4.3.8.2), the local regulator within 2 working days
+    (004 §9.5). ``due_on`` is the stored deadline the reporting jobs ask about."""
+
+    class Recipient(models.TextChoices):
+        CNAS = "cnas", "CNAS"
+        CNCA = "cnca", "CNCA"
+        LOCAL_REGULATOR = "local_regulator", _("Local market regulator")
+
+    organization = models.ForeignKey(
+        "applications.Organization",
+        on_delete=models.PROTECT,
+        related_name="reporting_obligations",
+        verbose_name=_("organisation"),
+    )
+    certificate = models.ForeignKey(
+        Certificate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reporting_obligations",
+        verbose_name=_("certificate"),
+    )
+    regulatory_event = models.ForeignKey(
+        RegulatoryEvent,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reporting_obligations",
+        verbose_name=_("regulatory event"),
+    )
+    recipient = models.CharField(_("recipient"), max_length=20, choices=Recipient.choices)
+    subject = models.CharField(_("subject"), max_length=300)
+    rule = models.CharField(_("rule"), max_length=60)
+    due_on = models.DateField(_("due on"), db_index=True)
+    provisional = models.BooleanField(
+        _("deadline provisional"),
+        default=False,
+        help_text=_("Counted Monday–Friday: the year's holidays are not published yet."),
+    )
+    done_on = models.DateField(_("reported on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("reporting obligation")
+        verbose_name_plural = _("reporting obligations")
+
+    def __str__(self):
+        return f"{self.get_recipient_display()} {self.subject} ≤ {self.due_on}"
+
+
+APPEAL_DAYS = 60  # 004 §8.3; 001 §10: written result within 60 days of receipt
+
+
+class Appeal(FSMModelMixin, models.Model):
+    """An appeal against a decision or a complaint (004 §8; 001 §10), handled by someone not
+    involved in the matter and answered in writing within 60 days (``due_on``)."""
+
+    class Kind(models.TextChoices):
+        APPEAL = "appeal", _("Appeal")
+        COMPLAINT = "complaint", _("Complaint")
+
+    class State(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        UNDER_INVESTIGATION = "under_investigation", _("Under investigation")
+        DECIDED = "decided", _("Decided (closed)")
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("Upheld")
+        PARTLY_UPHELD = "partly_upheld", _("Partly upheld")
+        NOT_UPHELD = "not_upheld", _("Not upheld")
+
+    class Channel(models.TextChoices):
+        PORTAL = "portal", _("Client portal")
+        PUBLIC = "public", _("Public web form")
+        STAFF = "staff", _("Recorded by staff")
+
+    reference = models.CharField(_("reference"), max_length=20, unique=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    received_on = models.DateField(_("received on"))
+    due_on = models.DateField(_("written result due"), db_index=True)
+    organization = models.ForeignKey(
+        "applications.Organization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appeals",
+        verbose_name=_("from organisation"),
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    contact = models.CharField(_("contact"), max_length=200, blank=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    description = models.TextField(_("description"))
+    about_organization = models.CharField(_("about the organisation"), max_length=200, blank=True)
+    certificate = models.ForeignKey(
+        Certificate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appeals",
+        verbose_name=_("about the certificate"),
+    )
+    decision = models.ForeignKey(
+        Decision,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appeals",
+        verbose_name=_("about the decision"),
+    )
+    audit = models.ForeignKey(
+        "audits.Audit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appeals",
+        verbose_name=_("about the audit"),
+    )
+    state = FSMField(
+        _("state"), default=State.RECEIVED, choices=State.choices, protected=True, db_index=True
+    )
+    acknowledged_on = models.DateField(_("acknowledged on"), null=True, blank=True)
+    handler = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appeals_handled",
+        verbose_name=_("handler"),
+    )
+    outcome = models.CharField(_("outcome"), max_length=20, choices=Outcome.choices, blank=True)
+    decision_text = models.TextField(_("written decision"), blank=True)
+    decided_on = models.DateField(_("decided on"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("appeal or complaint")
+        verbose_name_plural = _("appeals and complaints")
+
+    def __str__(self):
+        return f"{self.reference} {self.subject}"
+
+    @property
+    def is_overdue(self) -> bool:
+        """Open past its due date, or answered after it."""
+        if self.decided_on:
+            return self.decided_on > self.due_on
+        return timezone.localdate() > self.due_on
+
+    @staticmethod
+    def due_date(received_on):
+        return received_on + timedelta(days=APPEAL_DAYS)
+
+    @transition(field=state, source=State.RECEIVED, target=State.ACKNOWLEDGED)
+    def acknowledge(self):
+        pass
+
+    @transition(field=state, source=State.ACKNOWLEDGED, target=State.UNDER_INVESTIGATION)
+    def investigate(self):
+        pass
+
+    @transition(field=state, source=State.UNDER_INVESTIGATION, target=State.DECIDED)
+    def decide(self):
+        pass

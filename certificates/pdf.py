@@ -32,7 +32,7 @@ def qr_svg(url: str) -> str:
 
 
 @lru_cache(maxsize=1)
-def _font_config():
+def font_config():
     from weasyprint.text.fonts import FontConfiguration
 
     return FontConfiguration()
@@ -54,6 +54,9 @@ def render_certificate_pdf(certificate: Certificate) -> bytes:
             "certificate": certificate,
             "head": head,
             "organization": certificate.organization,
+            "organization_name": certificate.organization_name or certificate.organization.name,
+            "registered_address": certificate.registered_address
+            or certificate.organization.registered_address,
             "sites": sites,
             "cb": cb,
             "qr_svg": qr_svg(url),
@@ -63,18 +66,52 @@ def render_certificate_pdf(certificate: Certificate) -> bytes:
             "scopes": list(certificate.business_scopes.all()),
         },
     )
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=_font_config())
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=font_config())
 
 
 def store_document(
-    *, certificate: Certificate, kind: str, content: bytes, actor, note: str = ""
+    *,
+    kind: str,
+    content: bytes,
+    actor,
+    certificate: Certificate | None = None,
+    organization=None,
+    decision=None,
+    appeal=None,
+    note: str = "",
 ) -> CertificateDocument:
-    """Store ``content`` as a new immutable document of ``certificate``; never overwrites."""
+    """Store ``content`` as a new immutable document; never overwrites.
+
+    The document belongs to ``organization`` (default: the certificate's or the decision's; an
+    appeal's answer always belongs to the appellant) and is about ``certificate``, ``decision``
+    and/or ``appeal``. Raises
+    ``ValueError`` when it is about nothing.
+    """
+    if certificate is None and decision is None and appeal is None:
+        raise ValueError("a document is about a certificate, a decision or an appeal")
+    if appeal is not None:
+        organization = appeal.organization  # the appellant's, possibly nobody (004 §8.2)
+    elif organization is None:
+        organization = (
+            certificate.organization
+            if certificate is not None
+            else decision.audit.programme.organization
+        )
     digest = hashlib.sha256(content).hexdigest()
     stamp = timezone.now().strftime("%Y%m%d%H%M%S")
-    name = f"{certificate.number}-{kind}-{stamp}-{digest[:12]}.pdf"
+    label = (
+        certificate.number
+        if certificate is not None
+        else appeal.reference
+        if appeal is not None
+        else f"decision{decision.pk}"
+    )
+    name = f"{label}-{kind}-{stamp}-{digest[:12]}.pdf"
     document = CertificateDocument(
         certificate=certificate,
+        organization=organization,
+        decision=decision,
+        appeal=appeal,
         kind=kind,
         sha256=digest,
         size=len(content),

@@ -1,12 +1,18 @@
-"""Client portal: a client user's certificates and documents (002 §4.1.2)."""
+"""Client portal: a client user's certificates, notices and documents (002 §4.1.2) and their
+appeals (004 §8.1). Every queryset goes through ``certbody.access.visible_to``."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
 
 from certbody.access import visible_to
-from certificates.models import Certificate, CertificateDocument
+from certbody.lifecycle import RuleViolation
+from certificates import services
+from certificates.forms import AppealForm
+from certificates.models import Appeal, Certificate, CertificateDocument, Decision
 
 
 @login_required
@@ -21,21 +27,27 @@ def home(request):
         .prefetch_related("documents")
         .order_by("-issued_on", "number")  # a head, then its -1, -2 … sub-certificates
     )
-    return render(request, "certificates/portal.html", {"certificates": certificates})
+    # Refusal notices and written results of appeals belong to no certificate.
+    other_documents = visible_to(
+        CertificateDocument.objects.filter(certificate__isnull=True), request.user
+    ).select_related("appeal", "decision")
+    appeals = visible_to(Appeal.objects.all(), request.user).order_by("-received_on", "-pk")
+    return render(
+        request,
+        "certificates/portal.html",
+        {
+            "certificates": certificates,
+            "other_documents": other_documents,
+            "appeals": appeals,
+        },
+    )
 
 
 @login_required
 @require_GET
 def download(request, pk: int):
     """Serve one issued document; 404 when it belongs to another organisation."""
-    document = get_object_or_404(
-        visible_to(
-            CertificateDocument.objects.select_related("certificate"),
-            request.user,
-            "certificate__organization",
-        ),
-        pk=pk,
-    )
+    document = get_object_or_404(visible_to(CertificateDocument.objects.all(), request.user), pk=pk)
     response = FileResponse(
         document.file.open("rb"),
         content_type="application/pdf",
@@ -44,3 +56,55 @@ def download(request, pk: int):
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+def _own(model_queryset, request, pk, path):
+    if not pk:
+        return None
+    try:
+        return visible_to(model_queryset, request.user, path).get(pk=int(pk))
+    except (ValueError, model_queryset.model.DoesNotExist):
+        raise Http404 from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def appeal_new(request):
+    """A client files an appeal against one of its organisation's decisions or certificate
+    status changes (004 §8.1); another organisation's decision or certificate is a 404."""
+    if request.user.is_staff or not request.user.organization_id:
+        raise Http404
+    decisions = visible_to(
+        Decision.objects.select_related("audit"), request.user, "audit__programme__organization"
+    )
+    certificates = visible_to(Certificate.objects.filter(head__isnull=True), request.user)
+    source = request.POST if request.method == "POST" else request.GET
+    # A link or a tampered form naming someone else's decision: not found, not "invalid".
+    _own(Decision.objects.all(), request, source.get("decision"), "audit__programme__organization")
+    _own(Certificate.objects.all(), request, source.get("certificate"), "organization")
+    initial = {key: source.get(key) for key in ("decision", "certificate") if source.get(key)}
+    form = AppealForm(
+        request.POST or None, initial=initial, decisions=decisions, certificates=certificates
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            appeal = services.appeal_receive(
+                actor=request.user,
+                kind=Appeal.Kind.APPEAL,
+                received_on=timezone.localdate(),
+                subject=data["subject"],
+                description=data["description"],
+                decision=data["decision"],
+                certificate=data["certificate"],
+            )
+        except RuleViolation as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"申诉已提交，编号 {appeal.reference}。本机构将在 {appeal.due_on:%Y-%m-%d} 前"
+                "书面告知处理结果。",
+            )
+            return redirect("certificates:portal")
+    return render(request, "certificates/appeal_form.html", {"form": form})

@@ -1,31 +1,43 @@
-"""Write path for decisions, certificate issue and status changes (004 §5.12, §6, §7).
+"""Write path for decisions, certificates, status changes, notices, regulatory events,
+proposals and appeals (004 §5.9.2, §5.12, §6, §7, §8, §9.5; 001 §9, §10; 003 §4.6).
 
 Keyword-only functions taking the acting user; each runs atomically, writes a
-``CertificateEvent`` with the CNCA codes for every status change and raises ``RuleViolation``
-with the rule named when the change is not allowed.
+``CertificateEvent`` with the CNCA codes for every status change, renders and stores the notice
+the client receives (``certificates.notices``) in the same transaction, and raises
+``RuleViolation`` with the rule named when the change is not allowed. Dates are local ``date``
+values (``timezone.localdate()`` for today); none may lie in the future.
 """
 
+import logging
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from applications.models import Site
+from applications.models import GRADE_CHOICES, Organization, Site
 from audits import rules
 from audits import services as audit_services
-from audits.models import Audit, AuditTeamMember
-from certbody import roles
-from certbody.lifecycle import RuleViolation, fire, lock, record
-from certbody.models import CertificationBody
+from audits.models import Audit, AuditProgramme, AuditTeamMember
+from certbody import roles, workdays
+from certbody.lifecycle import RuleViolation, fire, lock, record, require_transition
+from certbody.models import BusinessScope, CertificationBody
 from certbody.reference import cnca_label
-from certificates import numbering, pdf
+from certificates import causes, notices, numbering, pdf
 from certificates.models import (
+    Appeal,
     Certificate,
     CertificateDocument,
     CertificateEvent,
     CertificateSequence,
     Decision,
+    Proposal,
+    RegulatoryEvent,
+    ReportingObligation,
 )
+
+logger = logging.getLogger("certificates.services")
 
 VALIDITY_MONTHS = 36  # 004 §6.2.3: valid at most 3 years
 
@@ -66,7 +78,12 @@ def decision_make(
     audit team (004 §5.12.1, impartiality); the audit is not completed; the outcome does not
     fit the audit kind; a grant has no star grade; an initial decision falls more than
     6 months after stage 2 ended (004 §5.12.3); a recertification decision falls after the
-    current certificate's expiry (004 §5.8.4); the date is before the audit's end or in the future.
+    current certificate's expiry (004 §5.8.4); the date is before the audit's end or in the future;
+    a refusal gives no reasons (004 §5.12.5).
+
+    Notices: a grant's approval notice comes with the certificate; a refusal produces the
+    refusal notice with the reasons (004 §5.12.5); a maintain decision produces the surveillance
+    maintenance notice (002 §4.1.2) for the client's valid certificate.
     """
     if not roles.has_role(actor, roles.DECISION_MAKER):
         raise RuleViolation(f"“{actor}”不是认证决定人员", "004 §5.12.1")
@@ -84,6 +101,8 @@ def decision_make(
             )
         if decided_on > timezone.localdate():
             raise RuleViolation("认证决定日期不能晚于今天")
+        if outcome == Decision.Outcome.REFUSE and not reasons.strip():
+            raise RuleViolation("不予认证须书面说明未通过认证的原因", "004 §5.12.5")
         if audit.actual_end and decided_on < audit.actual_end:
             raise RuleViolation("认证决定不能早于审核结束")
         if outcome == Decision.Outcome.GRANT:
@@ -116,7 +135,57 @@ def decision_make(
         audit_services.audit_close(audit=audit, actor=actor, reason="认证决定后关闭")
         if outcome == Decision.Outcome.GRANT:
             certificate_issue(decision=decision, actor=actor)
+        elif outcome == Decision.Outcome.REFUSE:
+            _refusal_notice(decision, actor)
+        else:
+            _maintenance_notice(decision, actor)
     return decision
+
+
+def _audit_facts(audit: Audit) -> dict:
+    return {
+        "audit_label": str(audit),
+        "audit_start": audit.actual_start or audit.actual_end,
+        "audit_end": audit.actual_end,
+    }
+
+
+def _refusal_notice(decision: Decision, actor) -> CertificateDocument:
+    audit = decision.audit
+    return notices.notice_issue(
+        kind=CertificateDocument.Kind.REFUSAL_NOTICE,
+        actor=actor,
+        on=decision.decided_on,
+        decision=decision,
+        facts={
+            **_audit_facts(audit),
+            "audit_label": audit.get_kind_display(),
+            "standard": CertificationBody.get().standard,
+            "scope_text": audit.programme.application.scope_text,
+        },
+    )
+
+
+def _maintenance_notice(decision: Decision, actor) -> CertificateDocument | None:
+    audit = decision.audit
+    certificate = _current_certificate(audit.programme.organization_id)
+    if certificate is None or certificate.status != Certificate.Status.VALID:
+        # A suspended client is told by the restoration notice, not by a maintenance notice.
+        return None
+    next_audit = (
+        Audit.objects.filter(programme=audit.programme, state=Audit.State.PLANNED)
+        .exclude(due_on=None)
+        .order_by("due_on")
+        .first()
+    )
+    return notices.notice_issue(
+        kind=CertificateDocument.Kind.MAINTENANCE_NOTICE,
+        actor=actor,
+        on=decision.decided_on,
+        certificate=certificate,
+        decision=decision,
+        facts={**_audit_facts(audit), "next_due": next_audit.due_on if next_audit else None},
+    )
 
 
 def _current_certificate(organization_id: int) -> Certificate | None:
@@ -154,7 +223,8 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
     ``issued_on`` defaults to the decision date and may not precede it (004 §6.2.2).
     Initial validity: 3 years from issue, ending the day before. Recertification: validity
     continues from the previous certificate's expiry, which becomes superseded (004 §6.2.3,
-    Appendix C.4). Renders and stores the PDFs; plans the cycle's surveillance audits.
+    Appendix C.4). Renders and stores the PDFs and the approval notice (002 §4.1.2); plans the
+    cycle's surveillance audits.
     """
     if decision.outcome != Decision.Outcome.GRANT:
         raise RuleViolation("只有批准认证的决定才能发证", "004 §6.2")
@@ -182,6 +252,8 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
         head = Certificate(
             number=number,
             organization=organization,
+            organization_name=organization.name,
+            registered_address=organization.registered_address,
             programme=programme,
             decision=decision,
             year=issued_on.year,
@@ -215,6 +287,8 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
                         sub=k,
                     ),
                     organization=organization,
+                    organization_name=head.organization_name,
+                    registered_address=head.registered_address,
                     programme=programme,
                     decision=decision,
                     head=head,
@@ -237,6 +311,8 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
         for certificate in certificates:
             _event(certificate, CertificateEvent.Kind.ISSUED, issued_on, actor, reason="发证")
         if previous is not None and audit.kind == Audit.Kind.RECERTIFICATION:
+            previous = lock(Certificate, previous.pk)
+            previous.superseded_by = head
             _change_status(
                 previous,
                 "supersede",
@@ -246,6 +322,8 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
                 change_code="97_03",
                 reason_code="0120",
                 reason=cnca_label("withdrawal_reason", "0120"),
+                fields=["superseded_by"],
+                follow_fields=(),
             )
         audit_services.programme_plan_cycle(
             programme=programme,
@@ -261,10 +339,44 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
                 actor=actor,
                 note="初次发证" if certificate.cycle == 0 else "再认证发证",
             )
+        first_surveillance = (
+            Audit.objects.filter(programme=programme, kind=Audit.Kind.SURVEILLANCE, sequence=1)
+            .exclude(due_on=None)
+            .first()
+        )
+        notices.notice_issue(
+            kind=CertificateDocument.Kind.APPROVAL_NOTICE,
+            actor=actor,
+            on=issued_on,
+            certificate=head,
+            decision=decision,
+            facts={"first_surveillance_due": first_surveillance and first_surveillance.due_on},
+        )
     return head
 
 
-def _event(certificate, kind, on, actor, *, change_code="", reason_code="", reason="", evidence=""):
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _not_future(day: date, what: str) -> None:
+    if day > _today():
+        raise RuleViolation(f"{what}不能晚于今天")
+
+
+def _event(
+    certificate,
+    kind,
+    on,
+    actor,
+    *,
+    change_code="",
+    reason_code="",
+    reason="",
+    evidence="",
+    cause=None,
+    ends_on=None,
+):
     return CertificateEvent.objects.create(
         certificate=certificate,
         kind=kind,
@@ -272,7 +384,9 @@ def _event(certificate, kind, on, actor, *, change_code="", reason_code="", reas
         status_code=certificate.status_code,
         change_code=change_code,
         reason_code=reason_code,
-        reason=reason,
+        cause=cause,
+        ends_on=ends_on,
+        reason=reason[:300],
         evidence=evidence,
         actor=actor,
     )
@@ -288,16 +402,29 @@ def _change_status(
     change_code: str,
     reason_code: str = "",
     reason: str = "",
+    public_reason: str = "",
     evidence: str = "",
+    cause: int | None = None,
+    ends_on: date | None = None,
     fields=(),
+    follow_fields=None,
 ) -> Certificate:
-    """Fire one status transition on a locked certificate and its sub-certificates."""
+    """Fire one status transition on a locked certificate and its sub-certificates.
+
+    ``reason`` goes to the events (internal record), ``public_reason`` (default: ``reason``) to
+    the certificates' ``status_reason`` shown on the public page. ``fields`` are saved with the
+    status; ``follow_fields`` (default: ``fields``) are copied from the head to its
+    sub-certificates first (004 Appendix C.2: sub-certificates follow their head).
+    """
+    follow_fields = fields if follow_fields is None else follow_fields
+    public_reason = public_reason or reason
     targets = [certificate, *Certificate.objects.select_for_update().filter(head=certificate)]
     for target in targets:
-        for name in fields:
-            setattr(target, name, getattr(certificate, name))
+        if target is not certificate:
+            for name in follow_fields:
+                setattr(target, name, getattr(certificate, name))
         target.status_changed_on = on
-        target.status_reason = reason[:300]
+        target.status_reason = public_reason[:300]
         if target is not certificate and not _can(target, transition_name):
             continue  # a sub-certificate already in a final state stays there
         fire(
@@ -317,6 +444,8 @@ def _change_status(
             reason_code=reason_code,
             reason=reason,
             evidence=evidence,
+            cause=cause,
+            ends_on=ends_on,
         )
     return certificate
 
@@ -329,7 +458,7 @@ def _can(certificate, transition_name):
 
 def _head_only(certificate: Certificate) -> None:
     if certificate.head_id is not None:
-        raise RuleViolation("子证书的状态随主证书变化，请对主证书操作", "004 §6.2.6")
+        raise RuleViolation("子证书的状态随主证书变化，请对主证书操作", "004 附录C.2")
 
 
 def _reason_label(table: str, reason_code: str, rule: str) -> str:
@@ -339,63 +468,178 @@ def _reason_label(table: str, reason_code: str, rule: str) -> str:
     return label
 
 
+def working_day_deadline(verified_on: date, days: int = 5) -> tuple[date, str]:
+    """The last day of "within ``days`` working days after ``verified_on``" and a note.
+
+    The note is empty, or says that a year of the span has no published holiday calendar and
+    the deadline counted Monday–Friday (domain.md §19); it is also logged as a warning.
+    """
+    deadline = workdays.add_working_days(verified_on, days)
+    years = sorted(workdays.provisional_years(verified_on, deadline))
+    if not years:
+        return deadline, ""
+    logger.warning(
+        "deadline %s (%s working days after %s) counted Monday–Friday: "
+        "no published calendar for %s",
+        deadline,
+        days,
+        verified_on,
+        ", ".join(map(str, years)),
+    )
+    listed = "、".join(f"{year} 年" for year in years)
+    return deadline, f"{listed}的法定节假日安排尚未公布，期限按周一至周五计算，仅供参考"
+
+
+def _within_working_days(verified_on: date, acted_on: date, *, what: str, rule: str) -> str:
+    """Refuse ``acted_on`` outside [verified_on, verified_on + 5 working days] (004 §7.2.1,
+    §7.3.1); returns the provisional-calendar note (may be empty)."""
+    _not_future(verified_on, "调查核实日期")
+    if acted_on < verified_on:
+        raise RuleViolation(f"{what}日期不能早于调查核实日期（{verified_on}）", rule)
+    deadline, note = working_day_deadline(verified_on)
+    if acted_on > deadline:
+        extra = f"；{note}" if note else ""
+        raise RuleViolation(
+            f"须在调查核实后 5 个工作日内{what}：{verified_on} 核实，最迟 {deadline}，"
+            f"不能为 {acted_on}{extra}",
+            rule,
+        )
+    return note
+
+
+def _suspension_rule(scheme: str) -> str:
+    return "001 §9.3.2.2" if scheme == rules.SCHEME_CAS else "004 §7.2.2"
+
+
 def certificate_suspend(
     *,
     certificate: Certificate,
     actor,
-    reason_code: str,
+    cause: int,
+    verified_on: date,
     starts_on: date,
     ends_on: date,
     reason: str = "",
     evidence: str = "",
+    licensing_decision_on: date | None = None,
 ) -> Certificate:
-    """Suspend a valid certificate from ``starts_on`` to ``ends_on`` (004 §7.2).
+    """Suspend a valid certificate and its sub-certificates from ``starts_on`` to ``ends_on``.
 
-    ``reason_code`` is a CNCA suspension reason (cnca_codes.json). The period may not exceed
-    6 months (004 §7.2.2) nor end before it starts, nor start before issue.
+    ``cause``: the 004 §7.2.1 cause number 1–12 (``certificates.causes``), which gives the CNCA
+    suspension reason code and the public reason. ``verified_on``: the date the cause was
+    verified; the suspension starts on or after it and no later than 5 working days after it
+    (004 §7.2.1; a year without a published holiday calendar counts Monday–Friday and says so).
+    The period ends after it starts and at most 6 months after the start (004 §7.2.2;
+    001 §9.3.2.2). Under the CAS rules (001 §9.3.2.2) an expired licence whose renewal was
+    accepted (cause 5) may stay suspended until ``licensing_decision_on``; the ZXRZ rules allow
+    no such extension (004 §7.2.2, §7.3.1(7)). ``reason``: the particulars (internal record and
+    notice), ``evidence``: what the verification rests on. Produces the suspension notice with
+    start, period and the prohibition on using certificate and mark (004 §7.2.3).
     """
     _require_status_officer(actor)
     _head_only(certificate)
-    label = _reason_label("suspension_reason", reason_code, "004 §7.2.1")
+    try:
+        found = causes.suspension_cause(cause)
+    except ValueError:
+        raise RuleViolation(f"未知的暂停原因：{cause}", "004 §7.2.1") from None
+    _not_future(starts_on, "暂停开始日期")
     if ends_on <= starts_on:
         raise RuleViolation("暂停结束日期必须晚于开始日期", "004 §7.2.2")
-    if ends_on > rules.add_months(starts_on, 6):
-        raise RuleViolation("暂停期限不得超过 6 个月", "004 §7.2.2")
+    if licensing_decision_on is not None and found.number != causes.LICENCE_EXPIRED:
+        raise RuleViolation(
+            "只有行政许可等过期失效、重新申请已受理的情形才涉及许可决定日期", "001 §9.3.2.2"
+        )
     with transaction.atomic():
         certificate = lock(Certificate, certificate.pk)
+        require_transition(certificate, "suspend", label="证书")
+        rule = _suspension_rule(certificate.scheme)
+        limit = rules.add_months(starts_on, 6)
+        if ends_on > limit:
+            if licensing_decision_on is None:
+                raise RuleViolation(f"暂停期限不得超过 6 个月（最迟 {limit}）", rule)
+            if certificate.scheme != rules.SCHEME_CAS:
+                raise RuleViolation(
+                    f"暂停期限不得超过 6 个月（最迟 {limit}）；本规则不允许延至许可决定之日，"
+                    "暂停期满仍未换证的应撤销证书（004 §7.3.1(7)）",
+                    rule,
+                )
+            if ends_on > licensing_decision_on:
+                raise RuleViolation(
+                    f"暂停期限超过 6 个月的，最迟至许可决定之日（{licensing_decision_on}）",
+                    "001 §9.3.2.2",
+                )
         if starts_on < certificate.issued_on:
             raise RuleViolation("暂停开始日期不能早于发证日期")
+        if starts_on > certificate.expires_on:
+            raise RuleViolation("证书已过有效期，不能暂停")
+        note = _within_working_days(verified_on, starts_on, what="暂停", rule=found.rule)
         certificate.suspended_from = starts_on
         certificate.suspended_until = ends_on
-        return _change_status(
+        details = [evidence.strip()]
+        if licensing_decision_on:
+            details.append(f"许可决定日期：{licensing_decision_on}")
+        if note:
+            details.append(note)
+        _change_status(
             certificate,
             "suspend",
             CertificateEvent.Kind.SUSPENDED,
             actor=actor,
             on=starts_on,
             change_code="97_01",
-            reason_code=reason_code,
-            reason=reason or label,
-            evidence=evidence,
+            reason_code=found.cnca_code,
+            reason=reason.strip() or found.label,
+            public_reason=found.label,
+            evidence="\n".join(d for d in details if d),
+            cause=found.number,
+            ends_on=ends_on,
             fields=["suspended_from", "suspended_until"],
         )
+        notices.notice_issue(
+            kind=CertificateDocument.Kind.SUSPENSION_NOTICE,
+            actor=actor,
+            on=starts_on,
+            certificate=certificate,
+            facts={
+                "cause": found,
+                "reason": reason.strip(),
+                "verified_on": verified_on,
+                "starts_on": starts_on,
+                "ends_on": ends_on,
+                "period_days": (ends_on - starts_on).days + 1,
+            },
+        )
+    return certificate
 
 
 def certificate_restore(
     *, certificate: Certificate, actor, restored_on: date, evidence: str
 ) -> Certificate:
-    """Restore a suspended certificate when the cause is removed, with the evidence (004 §7.2.4)."""
+    """Restore a suspended certificate when the cause is removed, with the evidence (004 §7.2.4).
+
+    ``restored_on`` lies within the suspension period: once the period has ended unresolved the
+    certificate is withdrawn instead (004 §7.3.1(7)). Produces the restoration notice.
+    """
     _require_status_officer(actor)
     _head_only(certificate)
     if not evidence.strip():
         raise RuleViolation("恢复证书须记录原因已消除的证据", "004 §7.2.4")
+    _not_future(restored_on, "恢复日期")
     with transaction.atomic():
         certificate = lock(Certificate, certificate.pk)
-        if certificate.suspended_from and restored_on < certificate.suspended_from:
+        require_transition(certificate, "restore", label="证书")
+        suspended_from = certificate.suspended_from
+        if suspended_from and restored_on < suspended_from:
             raise RuleViolation("恢复日期不能早于暂停开始日期")
+        if certificate.suspended_until and restored_on > certificate.suspended_until:
+            raise RuleViolation(
+                f"暂停期已于 {certificate.suspended_until} 届满，不能再恢复；"
+                "导致暂停的问题未在暂停期内解决的，应撤销证书",
+                "004 §7.2.4、§7.3.1(7)",
+            )
         certificate.suspended_from = None
         certificate.suspended_until = None
-        return _change_status(
+        _change_status(
             certificate,
             "restore",
             CertificateEvent.Kind.RESTORED,
@@ -406,36 +650,94 @@ def certificate_restore(
             evidence=evidence,
             fields=["suspended_from", "suspended_until"],
         )
+        notices.notice_issue(
+            kind=CertificateDocument.Kind.RESTORATION_NOTICE,
+            actor=actor,
+            on=restored_on,
+            certificate=certificate,
+            facts={"restored_on": restored_on, "suspended_from": suspended_from},
+        )
+    return certificate
 
 
 def certificate_withdraw(
     *,
     certificate: Certificate,
     actor,
-    reason_code: str,
+    cause: int,
+    verified_on: date,
     withdrawn_on: date,
     reason: str = "",
     evidence: str = "",
 ) -> Certificate:
-    """Withdraw a certificate (004 §7.3); its number is void and never reused (Appendix C.5)."""
+    """Withdraw a valid or suspended certificate and its sub-certificates (004 §7.3).
+
+    ``cause``: the 004 §7.3.1 cause number 1–10 (``certificates.causes``). ``withdrawn_on`` is
+    on or after ``verified_on`` and at most 5 working days after it (004 §7.3.1). Cause 7
+    (suspension period ended unresolved) needs a suspended certificate whose period has ended by
+    ``verified_on``. The number becomes void and is never reused (Appendix C.5: sequences only
+    grow). Open withdrawal proposals for the certificate are closed as accepted. Produces the
+    withdrawal notice (recovery of the certificate or public announcement, 004 §7.3.2).
+    """
     _require_status_officer(actor)
     _head_only(certificate)
-    label = _reason_label("withdrawal_reason", reason_code, "004 §7.3.1")
+    try:
+        found = causes.withdrawal_cause(cause)
+    except ValueError:
+        raise RuleViolation(f"未知的撤销原因：{cause}", "004 §7.3.1") from None
+    _not_future(withdrawn_on, "撤销日期")
     with transaction.atomic():
         certificate = lock(Certificate, certificate.pk)
+        require_transition(certificate, "withdraw", label="证书")
         if withdrawn_on < certificate.issued_on:
             raise RuleViolation("撤销日期不能早于发证日期")
-        return _change_status(
+        if found.number == causes.SUSPENSION_ENDED_UNRESOLVED:
+            if certificate.status != Certificate.Status.SUSPENDED:
+                raise RuleViolation("证书未被暂停，不能以“暂停期满未解决”为由撤销", found.rule)
+            if verified_on < certificate.suspended_until:
+                raise RuleViolation(
+                    f"暂停期至 {certificate.suspended_until} 才届满，届满后方可核实并撤销",
+                    found.rule,
+                )
+        note = _within_working_days(verified_on, withdrawn_on, what="撤销", rule=found.rule)
+        _change_status(
             certificate,
             "withdraw",
             CertificateEvent.Kind.WITHDRAWN,
             actor=actor,
             on=withdrawn_on,
             change_code="97_03",
-            reason_code=reason_code,
-            reason=reason or label,
-            evidence=evidence,
+            reason_code=found.cnca_code,
+            reason=reason.strip() or found.label,
+            public_reason=found.label,
+            evidence="\n".join(d for d in (evidence.strip(), note) if d),
+            cause=found.number,
         )
+        for proposal in Proposal.objects.select_for_update().filter(
+            certificate=certificate, action=Proposal.Action.WITHDRAW, state=Proposal.State.OPEN
+        ):
+            proposal.closed_on = withdrawn_on
+            proposal.closing_note = f"证书已于 {withdrawn_on} 撤销"
+            fire(
+                proposal,
+                "accept",
+                actor=actor,
+                reason="证书已撤销",
+                fields=["closed_on", "closing_note"],
+            )
+        notices.notice_issue(
+            kind=CertificateDocument.Kind.WITHDRAWAL_NOTICE,
+            actor=actor,
+            on=withdrawn_on,
+            certificate=certificate,
+            facts={
+                "cause": found,
+                "reason": reason.strip(),
+                "verified_on": verified_on,
+                "withdrawn_on": withdrawn_on,
+            },
+        )
+    return certificate
 
 
 def certificate_cancel(
@@ -445,16 +747,24 @@ def certificate_cancel(
     cancelled_on: date,
     reason_code: str = "0204",
     reason: str = "",
+    evidence: str = "",
 ) -> Certificate:
-    """Cancel (注销) a certificate, normally at the client's request (004 §7.4)."""
+    """Cancel (注销) a valid or suspended certificate, normally at the client's request (004 §7.4).
+
+    ``reason_code``: a CNCA cancellation reason (0204 the client's request by default; 0202
+    the client gives up the certificate). ``evidence``: the client's written request (004 §7.4
+    keeps the evidence). Produces the cancellation notice.
+    """
     _require_status_officer(actor)
     _head_only(certificate)
     label = _reason_label("cancellation_reason", reason_code, "004 §7.4")
+    _not_future(cancelled_on, "注销日期")
     with transaction.atomic():
         certificate = lock(Certificate, certificate.pk)
+        require_transition(certificate, "cancel", label="证书")
         if cancelled_on < certificate.issued_on:
             raise RuleViolation("注销日期不能早于发证日期")
-        return _change_status(
+        _change_status(
             certificate,
             "cancel",
             CertificateEvent.Kind.CANCELLED,
@@ -462,8 +772,18 @@ def certificate_cancel(
             on=cancelled_on,
             change_code="99",
             reason_code=reason_code,
-            reason=reason or label,
+            reason=reason.strip() or label,
+            public_reason=label,
+            evidence=evidence,
         )
+        notices.notice_issue(
+            kind=CertificateDocument.Kind.CANCELLATION_NOTICE,
+            actor=actor,
+            on=cancelled_on,
+            certificate=certificate,
+            facts={"cancelled_on": cancelled_on, "reason": label, "reason_code": reason_code},
+        )
+    return certificate
 
 
 def certificate_expire(
@@ -496,3 +816,706 @@ def _require_status_officer(actor) -> None:
         return
     if not any(roles.has_role(actor, role) for role in STATUS_ROLES):
         raise RuleViolation(f"“{actor}”无权变更证书状态")
+
+
+# --- reissue within validity (004 Appendix C.3) --------------------------------------------
+
+# CNCA change type → the certificate fields such a reissue changes (cnca_codes.json
+# "change_type"). A star grade change has no own code: 99 other (001 §7.5).
+REISSUE_FIELDS = {
+    "01": {"organization_name"},
+    "02": {"registered_address"},
+    "05": {"scope_text", "business_scope_codes"},
+    "06": {"scope_text", "business_scope_codes"},
+    "99": {"organization_name", "registered_address", "scope_text", "star_grade"},
+}
+CHANGE_KEYS = {
+    "organization_name",
+    "registered_address",
+    "scope_text",
+    "business_scope_codes",
+    "star_grade",
+}
+# What follows the head onto its sub-certificates (a site's own scope text stays its own).
+SUB_FOLLOWS = {"organization_name", "registered_address", "star_grade", "business_scope_codes"}
+REISSUE_REASON_CODE = "0104"  # 证书内容变更换证书
+
+
+def certificate_reissue(
+    *,
+    certificate: Certificate,
+    actor,
+    reason: str,
+    reissued_on: date,
+    changes: dict,
+    note: str = "",
+    evidence: str = "",
+) -> Certificate:
+    """Reissue a valid certificate within its validity (004 Appendix C.3; 001 §6.1.8).
+
+    ``reason``: the CNCA change type — "01" name, "02" address, "05" scope extension, "06" scope
+    reduction, "99" other (e.g. a star grade change, 001 §7.5). ``changes``: the new values,
+    keys among ``organization_name``, ``registered_address``, ``scope_text``,
+    ``business_scope_codes`` (list of Appendix B codes) and ``star_grade``; at least one of
+    them must fit ``reason`` and differ from the certificate. The number and validity stay; the
+    reissue date and reason are recorded; name, address, grade and scope categories follow onto
+    the sub-certificates. Every changed certificate gets an event (change code, reissue reason
+    0104) and a new PDF; earlier PDFs are kept unchanged.
+    """
+    _require_status_officer(actor)
+    _head_only(certificate)
+    return _reissue(
+        certificate=certificate,
+        actor=actor,
+        change_code=reason,
+        reissued_on=reissued_on,
+        changes=changes,
+        note=note,
+        evidence=evidence,
+    )
+
+
+def certificate_reduce_scope(
+    *,
+    certificate: Certificate,
+    actor,
+    cause: int,
+    verified_on: date,
+    reduced_on: date,
+    scope_text: str,
+    business_scope_codes: Iterable[int] | None = None,
+    evidence: str = "",
+) -> Certificate:
+    """Reduce the scope instead of suspending when a 004 §7.2.1 ``cause`` touches only part of
+    it (001 §9.3.2.1): within 5 working days of ``verified_on`` like the suspension it replaces;
+    reissued with change code 06 (same number and validity, new PDF)."""
+    _require_status_officer(actor)
+    _head_only(certificate)
+    try:
+        found = causes.suspension_cause(cause)
+    except ValueError:
+        raise RuleViolation(f"未知的暂停原因：{cause}", "004 §7.2.1") from None
+    _within_working_days(verified_on, reduced_on, what="缩小认证范围", rule=found.rule)
+    changes = {"scope_text": scope_text}
+    if business_scope_codes is not None:
+        changes["business_scope_codes"] = list(business_scope_codes)
+    return _reissue(
+        certificate=certificate,
+        actor=actor,
+        change_code="06",
+        reissued_on=reduced_on,
+        changes=changes,
+        note=f"因（{found.number}）{found.label}，缩小认证范围（001 §9.3.2.1）",
+        evidence=evidence,
+        cause=found.number,
+    )
+
+
+def _reissue(*, certificate, actor, change_code, reissued_on, changes, note, evidence, cause=None):
+    label = cnca_label("change_type", change_code)
+    if change_code not in REISSUE_FIELDS or not label:
+        raise RuleViolation(f"不能按变更类型“{change_code}”换证", "004 附录C.3")
+    unknown = set(changes) - CHANGE_KEYS
+    if unknown:
+        raise RuleViolation(f"不能变更：{'、'.join(sorted(unknown))}")
+    _not_future(reissued_on, "换证日期")
+    with transaction.atomic():
+        certificate = lock(Certificate, certificate.pk)
+        if certificate.status != Certificate.Status.VALID:
+            raise RuleViolation(
+                f"证书当前状态为“{certificate.get_status_display()}”，只有有效的证书才能换证",
+                "004 附录C.3",
+            )
+        if not certificate.issued_on <= reissued_on <= certificate.expires_on:
+            raise RuleViolation("换证日期须在证书有效期内", "004 附录C.3")
+        new = _clean_changes(certificate, changes)
+        if not new or not (set(new) & REISSUE_FIELDS[change_code]):
+            raise RuleViolation(f"“{label}”换证须给出与证书不同的新内容", "004 附录C.3")
+        old_codes = set(certificate.business_scopes.values_list("code", flat=True))
+        if "business_scope_codes" in new:
+            codes = set(new["business_scope_codes"])
+            if change_code == "05" and not codes > old_codes:
+                raise RuleViolation("扩大认证范围须保留原有业务范围并增加新的业务范围")
+            if change_code == "06" and not codes < old_codes:
+                raise RuleViolation("缩小认证范围只能删去原有的部分业务范围")
+        reason_text = f"{label}{'：' + note.strip() if note.strip() else ''}"
+        targets = [certificate, *Certificate.objects.select_for_update().filter(head=certificate)]
+        for target in targets:
+            if target.status != Certificate.Status.VALID:
+                continue
+            applied = (
+                new
+                if target is certificate
+                else {key: value for key, value in new.items() if key in SUB_FOLLOWS}
+            )
+            for key, value in applied.items():
+                if key != "business_scope_codes":
+                    setattr(target, key, value)
+            target.reissued_on = reissued_on
+            target.reissue_reason = reason_text[:200]
+            record(target, actor=actor, reason=f"换证：{label}")
+            target.save(
+                update_fields=[
+                    "reissued_on",
+                    "reissue_reason",
+                    *(k for k in applied if k != "business_scope_codes"),
+                ]
+            )
+            if "business_scope_codes" in applied:
+                target.business_scopes.set(
+                    BusinessScope.objects.filter(code__in=applied["business_scope_codes"])
+                )
+            _event(
+                target,
+                CertificateEvent.Kind.REISSUED,
+                reissued_on,
+                actor,
+                change_code=change_code,
+                reason_code=REISSUE_REASON_CODE,
+                reason=reason_text,
+                evidence=evidence,
+                cause=cause,
+            )
+            pdf.store_document(
+                certificate=target,
+                kind=CertificateDocument.Kind.CERTIFICATE,
+                content=pdf.render_certificate_pdf(target),
+                actor=actor,
+                note=f"换证（{label}）",
+            )
+    return certificate
+
+
+def _clean_changes(certificate: Certificate, changes: dict) -> dict:
+    """The entries of ``changes`` that differ from the certificate, validated."""
+    new = {}
+    for key in ("organization_name", "registered_address", "scope_text"):
+        if key in changes:
+            value = str(changes[key] or "").strip()
+            if not value:
+                raise RuleViolation("证书内容不能为空")
+            if value != getattr(certificate, key):
+                new[key] = value
+    if "star_grade" in changes:
+        if changes["star_grade"] not in dict(GRADE_CHOICES):
+            raise RuleViolation(f"未知的星级：{changes['star_grade']}")
+        if changes["star_grade"] != certificate.star_grade:
+            new["star_grade"] = changes["star_grade"]
+    if "business_scope_codes" in changes:
+        codes = {int(code) for code in changes["business_scope_codes"]}
+        known = set(BusinessScope.objects.filter(code__in=codes).values_list("code", flat=True))
+        if not codes or known != codes:
+            raise RuleViolation("业务范围代码无效", "004 附录B")
+        if codes != set(certificate.business_scopes.values_list("code", flat=True)):
+            new["business_scope_codes"] = sorted(codes)
+    return new
+
+
+# --- regulatory events (004 §5.3.3(4), §5.9.2, §9.5; 002 §4.3.8.2; 003 §4.6) -------------
+
+EVENT_ROLES = (roles.AUDIT_DEPARTMENT, roles.TECHNICAL_MANAGER)
+SPOT_CHECK_FAILURES_TO_WITHDRAW = 3  # 003 §4.6
+CNAS_ACCIDENT_REPORT_DAYS = 10  # 002 §4.3.8.2: within 10 days of learning of it
+REGULATOR_ACCIDENT_REPORT_WORKING_DAYS = 2  # 004 §9.5: within 2 working days of the accident
+
+
+def regulatory_event_record(
+    *,
+    actor,
+    kind: str,
+    occurred_on: date,
+    source: str,
+    description: str,
+    organization: Organization | None = None,
+    certificate: Certificate | None = None,
+    notified_on: date | None = None,
+    level: str = "",
+    result: str = "",
+    written_finding: bool = False,
+    major: bool = False,
+) -> RegulatoryEvent:
+    """Record what a regulator, the press or the public found at a client, and act on it.
+
+    ``kind``: a ``RegulatoryEvent.Kind``. ``certificate`` defaults to the organisation's current
+    head certificate. ``notified_on``: the regulator's notice date or the day the CB learned of
+    it (default ``occurred_on``). Spot checks need ``level`` (national/provincial/other) and
+    ``result`` (pass/fail). Side effects, in the same transaction:
+
+    - a written regulator finding (``written_finding``) at a certified client adds a
+      short-notice special audit due within 30 days of the notice (004 §5.9.2(3)), through
+      ``audits.services.audit_add_special``;
+    - a major accident (``major``) at a certified client creates the reporting obligations:
+      CNAS within 10 days of learning of it (002 §4.3.8.2), the local regulator within
+      2 working days of the accident (004 §9.5);
+    - the third failed national or provincial spot check on one certificate opens a withdrawal
+      proposal (003 §4.6) for a person to decide: nothing is withdrawn automatically.
+    """
+    if not any(roles.has_role(actor, role) for role in EVENT_ROLES):
+        raise RuleViolation(f"“{actor}”无权登记获证组织的监管信息（需技术或审核部门）")
+    if kind not in RegulatoryEvent.Kind.values:
+        raise RuleViolation(f"未知的信息类型：{kind}")
+    if certificate is not None:
+        if certificate.head_id is not None:
+            certificate = certificate.head
+        if organization is not None and organization.pk != certificate.organization_id:
+            raise RuleViolation("证书不属于该组织")
+        organization = certificate.organization
+    if organization is None:
+        raise RuleViolation("须指明获证组织或证书")
+    if not source.strip() or not description.strip():
+        raise RuleViolation("须记录信息来源和具体情况", "004 §5.3.3(4)")
+    notified_on = notified_on or occurred_on
+    _not_future(occurred_on, "发生日期")
+    _not_future(notified_on, "通报日期")
+    if notified_on < occurred_on:
+        raise RuleViolation("通报（获知）日期不能早于发生日期")
+    spot_check = kind == RegulatoryEvent.Kind.SPOT_CHECK
+    if spot_check and (
+        level not in RegulatoryEvent.Level.values or result not in RegulatoryEvent.Result.values
+    ):
+        raise RuleViolation("监督抽查须记录抽查级别（国家、省级或其他）和结果（合格或不合格）")
+    if not spot_check and (level and level not in RegulatoryEvent.Level.values or result):
+        raise RuleViolation("只有监督抽查才记录抽查结果")
+    if written_finding and kind != RegulatoryEvent.Kind.REGULATOR_FINDING:
+        raise RuleViolation("书面不合格只适用于行政监管部门的检查发现", "004 §5.9.2(3)")
+    if major and kind != RegulatoryEvent.Kind.ACCIDENT:
+        raise RuleViolation("重大事故只适用于事故信息", "002 §4.3.8.2")
+    with transaction.atomic():
+        if certificate is None:
+            certificate = _current_certificate(organization.pk)
+        if certificate is not None:
+            # Serialises the spot-check count per certificate (one proposal, 003 §4.6).
+            certificate = lock(Certificate, certificate.pk)
+        event = RegulatoryEvent(
+            organization=organization,
+            certificate=certificate,
+            kind=kind,
+            occurred_on=occurred_on,
+            notified_on=notified_on,
+            source=source.strip()[:200],
+            description=description.strip(),
+            level=level,
+            result=result,
+            written_finding=written_finding,
+            major=major,
+            recorded_by=actor,
+        )
+        record(event, actor=actor, reason="登记监管信息")
+        event.save()
+        if certificate is None:
+            return event  # not (or no longer) certified: nothing the CB owes
+        if written_finding:
+            event.special_audit = _short_notice_audit(event, actor)
+            record(event, actor=actor, reason="安排提前较短时间通知的审核")
+            event.save(update_fields=["special_audit"])
+        if major:
+            _accident_obligations(event)
+        if event.is_failed_official_spot_check:
+            _propose_withdrawal_after_spot_checks(event, actor)
+    return event
+
+
+def _short_notice_audit(event: RegulatoryEvent, actor) -> Audit:
+    programme = (
+        AuditProgramme.objects.filter(
+            organization=event.organization, state=AuditProgramme.State.ACTIVE
+        )
+        .order_by("-cycle")
+        .first()
+    )
+    if programme is None:
+        raise RuleViolation(
+            "该获证组织没有进行中的审核方案，无法安排通报后 30 日内的审核", "004 §5.9.2(3)"
+        )
+    return audit_services.audit_add_special(
+        programme=programme,
+        actor=actor,
+        special_kind=Audit.SpecialKind.REGULATOR_FINDING,
+        reason=f"{event.source}于 {event.notified_on} 通报书面不合格：{event.description}"[:300],
+        notified_on=event.notified_on,
+        short_notice=True,
+    )
+
+
+def _accident_obligations(event: RegulatoryEvent) -> list[ReportingObligation]:
+    regulator_due = workdays.add_working_days(
+        event.occurred_on, REGULATOR_ACCIDENT_REPORT_WORKING_DAYS
+    )
+    provisional = bool(workdays.provisional_years(event.occurred_on, regulator_due))
+    subject = f"{event.organization}重大事故（{event.occurred_on}）"
+    rows = [
+        ReportingObligation(
+            organization=event.organization,
+            certificate=event.certificate,
+            regulatory_event=event,
+            recipient=ReportingObligation.Recipient.CNAS,
+            subject=f"{subject}：事故原因背景、调查结论、采取的措施和处理意见",
+            rule="002 §4.3.8.2",
+            due_on=event.notified_on + timedelta(days=CNAS_ACCIDENT_REPORT_DAYS),
+        ),
+        ReportingObligation(
+            organization=event.organization,
+            certificate=event.certificate,
+            regulatory_event=event,
+            recipient=ReportingObligation.Recipient.LOCAL_REGULATOR,
+            subject=f"{subject}：认证情况及最近一个认证周期的认证材料",
+            rule="004 §9.5",
+            due_on=regulator_due,
+            provisional=provisional,
+        ),
+    ]
+    for row in rows:
+        row.save()
+    return rows
+
+
+def _propose_withdrawal_after_spot_checks(event: RegulatoryEvent, actor) -> Proposal | None:
+    certificate = event.certificate
+    failed = [
+        e
+        for e in RegulatoryEvent.objects.filter(
+            certificate=certificate, kind=RegulatoryEvent.Kind.SPOT_CHECK
+        )
+        if e.is_failed_official_spot_check
+    ]
+    if len(failed) < SPOT_CHECK_FAILURES_TO_WITHDRAW:
+        return None
+    if certificate.status not in (Certificate.Status.VALID, Certificate.Status.SUSPENDED):
+        return None
+    if Proposal.objects.filter(
+        certificate=certificate, action=Proposal.Action.WITHDRAW, state=Proposal.State.OPEN
+    ).exists():
+        return None
+    proposal = Proposal(
+        certificate=certificate,
+        action=Proposal.Action.WITHDRAW,
+        cause=causes.SPOT_CHECKS_FAILED_WITHDRAWAL,
+        reason=(
+            f"同一证书在国家级或省级监督抽查中已 {len(failed)} 次不合格"
+            f"（{'、'.join(str(e.occurred_on) for e in failed)}），建议撤销证书（003 §4.6）"
+        ),
+        regulatory_event=event,
+        created_by=actor,
+    )
+    record(proposal, actor=actor, reason="三次国家或省级监督抽查不合格")
+    proposal.save()
+    logger.info("withdrawal proposed for %s after %s failed spot checks", certificate, len(failed))
+    return proposal
+
+
+def proposal_accept(
+    *,
+    proposal: Proposal,
+    actor,
+    verified_on: date,
+    withdrawn_on: date,
+    reason: str = "",
+    evidence: str = "",
+) -> Proposal:
+    """Carry out an open withdrawal proposal through ``certificate_withdraw`` (same rules)."""
+    if proposal.action != Proposal.Action.WITHDRAW:
+        raise RuleViolation("该建议须按暂停程序处理")
+    with transaction.atomic():
+        proposal = lock(Proposal, proposal.pk)
+        require_transition(proposal, "accept", label="建议")
+        certificate_withdraw(
+            certificate=proposal.certificate,
+            actor=actor,
+            cause=proposal.cause,
+            verified_on=verified_on,
+            withdrawn_on=withdrawn_on,
+            reason=reason or proposal.reason,
+            evidence=evidence,
+        )
+        proposal.refresh_from_db()
+    return proposal
+
+
+def proposal_dismiss(*, proposal: Proposal, actor, note: str, dismissed_on: date | None = None):
+    """Close an open proposal without acting on it; the reason is kept (``note``)."""
+    _require_status_officer(actor)
+    if not note.strip():
+        raise RuleViolation("不采纳建议须说明理由")
+    dismissed_on = dismissed_on or _today()
+    _not_future(dismissed_on, "日期")
+    with transaction.atomic():
+        proposal = lock(Proposal, proposal.pk)
+        proposal.closed_on = dismissed_on
+        proposal.closing_note = note.strip()
+        fire(
+            proposal,
+            "dismiss",
+            actor=actor,
+            reason="不采纳",
+            fields=["closed_on", "closing_note"],
+            label="建议",
+        )
+    return proposal
+
+
+def suspension_ended_step(*, actor=None, today: date | None = None) -> Proposal | None:
+    """One step of the daily job: propose withdrawing one certificate whose suspension period
+    has ended unresolved (004 §7.3.1(7)). Idempotent: a certificate with an open withdrawal
+    proposal is skipped. Returns the new proposal or None when nothing is due."""
+    from certbody.lifecycle import system_user
+
+    today = today or _today()
+    with transaction.atomic():
+        certificate = (
+            Certificate.objects.select_for_update(skip_locked=True)
+            .filter(
+                head__isnull=True,
+                status=Certificate.Status.SUSPENDED,
+                suspended_until__lt=today,
+            )
+            .exclude(
+                Exists(
+                    Proposal.objects.filter(
+                        certificate=OuterRef("pk"),
+                        action=Proposal.Action.WITHDRAW,
+                        state=Proposal.State.OPEN,
+                    )
+                )
+            )
+            .order_by("suspended_until", "pk")
+            .first()
+        )
+        if certificate is None:
+            return None
+        actor = actor or system_user()
+        proposal = Proposal(
+            certificate=certificate,
+            action=Proposal.Action.WITHDRAW,
+            cause=causes.SUSPENSION_ENDED_UNRESOLVED,
+            reason=f"暂停期已于 {certificate.suspended_until} 届满，证书仍处于暂停状态",
+            created_by=actor,
+        )
+        record(proposal, actor=actor, reason="暂停期满")
+        proposal.save()
+    return proposal
+
+
+def reporting_obligation_done(
+    *, obligation: ReportingObligation, actor, done_on: date
+) -> ReportingObligation:
+    """Record that a report was sent (``done_on``, not in the future)."""
+    if not any(roles.has_role(actor, role) for role in (*STATUS_ROLES, roles.REPORTING_OFFICER)):
+        raise RuleViolation(f"“{actor}”无权登记报送")
+    _not_future(done_on, "报送日期")
+    with transaction.atomic():
+        obligation = lock(ReportingObligation, obligation.pk)
+        if obligation.done_on:
+            raise RuleViolation(f"已于 {obligation.done_on} 报送")
+        obligation.done_on = done_on
+        record(obligation, actor=actor, reason="已报送")
+        obligation.save(update_fields=["done_on"])
+    return obligation
+
+
+# --- appeals and complaints (004 §8; 001 §10) ---------------------------------------------
+
+APPEAL_RULE = "004 §8.3 / 001 §10"
+
+
+def appeal_receive(
+    *,
+    actor,
+    kind: str,
+    received_on: date,
+    subject: str,
+    description: str,
+    organization: Organization | None = None,
+    name: str = "",
+    contact: str = "",
+    about_organization: str = "",
+    certificate: Certificate | None = None,
+    decision: Decision | None = None,
+    audit: Audit | None = None,
+    channel: str = "",
+) -> Appeal:
+    """Receive an appeal (against a certification decision) or a complaint (004 §8.1).
+
+    ``actor``: a client user (portal; the appeal is their organisation's and may only concern
+    its own decisions and certificates), staff recording a letter or call, or the system user
+    for the public web form. An appeal names the ``decision`` (or the ``certificate`` whose
+    suspension, withdrawal … it contests) and comes from the organisation it concerns; a
+    complaint from the public needs a ``name`` and a ``contact``. The written result is due
+    60 days after ``received_on`` (``due_on``; 004 §8.3, 001 §10).
+    """
+    if kind not in Appeal.Kind.values:
+        raise RuleViolation(f"未知的类型：{kind}")
+    if not subject.strip() or not description.strip():
+        raise RuleViolation("请填写事由和具体情况")
+    _not_future(received_on, "收到日期")
+    client = getattr(actor, "is_client", False)
+    if client:
+        if organization is not None and organization.pk != actor.organization_id:
+            raise RuleViolation("客户用户只能以本组织名义提出申诉或投诉")
+        organization = actor.organization
+    if decision is not None and certificate is None and audit is None:
+        audit = decision.audit
+    owners = {
+        obj.organization.pk if isinstance(obj, Certificate) else obj.programme.organization_id
+        for obj in (certificate, decision and decision.audit, audit)
+        if obj is not None
+    }
+    if client and owners - {actor.organization_id}:
+        raise RuleViolation("只能就本组织的认证决定、审核或证书提出申诉或投诉")
+    if kind == Appeal.Kind.APPEAL:
+        if decision is None and certificate is None:
+            raise RuleViolation("申诉须针对一项认证决定或证书状态的变更", "004 §8.1")
+        owner = (
+            decision.audit.programme.organization
+            if decision is not None
+            else certificate.organization
+        )
+        if organization is None:
+            organization = owner
+        if organization.pk != owner.pk:
+            raise RuleViolation(
+                "只有认证委托人（获证组织）本身可以对其认证决定提出申诉", "004 §8.1"
+            )
+    if organization is None and not (name.strip() and contact.strip()):
+        raise RuleViolation("请留下姓名和联系方式，以便书面告知处理结果", "004 §8.3")
+    if not channel:
+        if client:
+            channel = Appeal.Channel.PORTAL
+        elif getattr(actor, "is_staff", False) and actor.is_active:
+            channel = Appeal.Channel.STAFF
+        else:
+            channel = Appeal.Channel.PUBLIC
+    with transaction.atomic():
+        appeal = Appeal(
+            reference=f"tmp-{timezone.now():%H%M%S%f}",
+            kind=kind,
+            channel=channel,
+            received_on=received_on,
+            due_on=Appeal.due_date(received_on),
+            organization=organization,
+            # The public form acts as the system user: no one to link.
+            submitted_by=actor if channel != Appeal.Channel.PUBLIC else None,
+            name=name.strip()[:100],
+            contact=contact.strip()[:200],
+            subject=subject.strip()[:200],
+            description=description.strip(),
+            about_organization=about_organization.strip()[:200],
+            certificate=certificate,
+            decision=decision,
+            audit=audit,
+        )
+        record(appeal, actor=actor, reason="收到申诉或投诉")
+        appeal.save()
+        prefix = "SS" if kind == Appeal.Kind.APPEAL else "TS"
+        appeal.reference = f"{prefix}{received_on.year}-{appeal.pk:05d}"
+        Appeal.objects.filter(pk=appeal.pk).update(reference=appeal.reference)
+    return appeal
+
+
+def appeal_involved_user_ids(appeal: Appeal) -> set[int]:
+    """Everyone involved in the matter of ``appeal`` (004 §8.3; 001 §10): the audit team and the
+    decision maker of the decision or audit concerned, and whoever changed the status of the
+    certificate concerned."""
+    ids: set[int] = set()
+    decisions = []
+    audits = []
+    if appeal.decision_id:
+        decisions.append(appeal.decision)
+    if appeal.audit_id:
+        audits.append(appeal.audit)
+        decisions.extend(appeal.audit.decisions.all())
+    if appeal.certificate_id:
+        certificate = appeal.certificate.head or appeal.certificate
+        if certificate.decision_id:
+            decisions.append(certificate.decision)
+        ids |= set(certificate.events.values_list("actor_id", flat=True))
+    for decision in decisions:
+        ids.add(decision.decided_by_id)
+        audits.append(decision.audit)
+    for audit in audits:
+        ids |= decision_team_user_ids(audit)
+    return ids
+
+
+def _require_independent(appeal: Appeal, user, who: str) -> None:
+    if not user.is_active or not user.is_staff:
+        raise RuleViolation(f"{who}须为本机构在职人员", APPEAL_RULE)
+    if user.pk in appeal_involved_user_ids(appeal):
+        raise RuleViolation(
+            f"{who}“{user}”参与过被申诉（投诉）的事项（审核组成员、认证决定人员或证书状态变更人），"
+            "须由与该事项无关的人员处理",
+            APPEAL_RULE,
+        )
+
+
+def appeal_acknowledge(*, appeal: Appeal, actor, acknowledged_on: date) -> Appeal:
+    """Acknowledge receipt to the appellant (staff)."""
+    if not actor.is_staff:
+        raise RuleViolation("只有本机构人员可以确认受理")
+    _not_future(acknowledged_on, "确认日期")
+    with transaction.atomic():
+        appeal = lock(Appeal, appeal.pk)
+        if acknowledged_on < appeal.received_on:
+            raise RuleViolation("确认日期不能早于收到日期")
+        appeal.acknowledged_on = acknowledged_on
+        fire(appeal, "acknowledge", actor=actor, reason="确认受理", fields=["acknowledged_on"])
+    return appeal
+
+
+def appeal_assign(*, appeal: Appeal, actor, handler) -> Appeal:
+    """Assign the handler, who must not have been involved in the matter (004 §8.3; 001 §10),
+    and start the investigation; while under investigation the handler may be replaced."""
+    if not roles.has_role(actor, roles.TECHNICAL_MANAGER):
+        raise RuleViolation("由技术负责人指派申诉（投诉）处理人员")
+    with transaction.atomic():
+        appeal = lock(Appeal, appeal.pk)
+        _require_independent(appeal, handler, "处理人员")
+        appeal.handler = handler
+        if appeal.state == Appeal.State.UNDER_INVESTIGATION:
+            record(appeal, actor=actor, reason="更换处理人员")
+            appeal.save(update_fields=["handler"])
+        else:
+            fire(appeal, "investigate", actor=actor, reason="指派处理人员", fields=["handler"])
+    return appeal
+
+
+def appeal_decide(
+    *, appeal: Appeal, actor, decided_on: date, outcome: str, decision_text: str
+) -> Appeal:
+    """Decide in writing (004 §8.3). The actor is the handler, or a technical manager approving
+    it; either way independent of the matter. Produces the written result as a PDF with the
+    sentence that the appellant may complain to the local regulator or CNCA (004 §8.4; 001 §10).
+    A decision after ``due_on`` is recorded (and shows as overdue), not refused."""
+    if outcome not in Appeal.Outcome.values:
+        raise RuleViolation(f"未知的处理结论：{outcome}")
+    if not decision_text.strip():
+        raise RuleViolation("须写明处理意见", "004 §8.3")
+    _not_future(decided_on, "处理日期")
+    with transaction.atomic():
+        appeal = lock(Appeal, appeal.pk)
+        require_transition(appeal, "decide", label="申诉（投诉）")
+        if actor.pk != appeal.handler_id and not roles.has_role(actor, roles.TECHNICAL_MANAGER):
+            raise RuleViolation("处理决定由指派的处理人员作出或由技术负责人审核批准", APPEAL_RULE)
+        _require_independent(appeal, actor, "作出处理决定的人员")
+        if decided_on < appeal.received_on:
+            raise RuleViolation("处理日期不能早于收到日期")
+        appeal.outcome = outcome
+        appeal.decision_text = decision_text.strip()
+        appeal.decided_on = decided_on
+        appeal.decided_by = actor
+        fire(
+            appeal,
+            "decide",
+            actor=actor,
+            reason="书面处理决定",
+            fields=["outcome", "decision_text", "decided_on", "decided_by"],
+        )
+        notices.notice_issue(
+            kind=CertificateDocument.Kind.APPEAL_DECISION,
+            actor=actor,
+            on=decided_on,
+            appeal=appeal,
+            certificate=appeal.certificate,
+            decision=appeal.decision,
+            organization=appeal.organization,
+        )
+    return appeal

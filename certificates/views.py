@@ -1,14 +1,34 @@
-"""Public certificate verification (no log-in) and the JSON API (002 §4.1.2)."""
+"""Public pages without log-in: certificate verification (002 §4.1.2), the list of suspended,
+withdrawn and cancelled certificates (004 §9.4), the JSON API and the complaint form (004 §8.1).
+"""
 
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, render
-from django.views.decorators.http import require_GET
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
 
-from certificates import numbering
-from certificates.public import KEEP_VALID_REMINDER, STATUS_TEXT, certificate_json, public_queryset
+from certbody.lifecycle import RuleViolation, system_user
+from certificates import numbering, services
+from certificates.forms import ComplaintForm
+from certificates.models import Appeal
+from certificates.public import (
+    INVALID_LIST_STATUSES,
+    KEEP_VALID_REMINDER,
+    STATUS_TEXT,
+    certificate_json,
+    invalid_queryset,
+    organization_name,
+    public_history,
+    public_queryset,
+    status_since,
+)
 
 MAX_QUERY = 100
+INVALID_PAGE_SIZE = 50
+# The public complaint form: at most this many submissions per address and hour.
+COMPLAINTS_PER_HOUR = 5
 
 
 @require_GET
@@ -26,14 +46,16 @@ def verify(request):
                 error = "请至少输入两个字符的组织名称，或完整的证书编号。"
                 qs = qs.none()
             else:
-                qs = qs.filter(organization__name__contains=query)
+                qs = qs.filter(organization__name__contains=query) | qs.filter(
+                    organization_name__contains=query
+                )
         else:
             qs = qs.filter(number=query)
-        page = Paginator(qs.order_by("organization__name", "number"), 20).get_page(
+        page = Paginator(qs.distinct().order_by("organization__name", "number"), 20).get_page(
             request.GET.get("page")
         )
         # A refused query was not run: show the hint, not "nothing found".
-        results = None if error else [(c, STATUS_TEXT[c.status]) for c in page]
+        results = None if error else [(c, STATUS_TEXT[c.status], status_since(c)) for c in page]
         return render(
             request,
             "certificates/verify.html",
@@ -44,7 +66,7 @@ def verify(request):
 
 @require_GET
 def verify_token(request, token: str):
-    """The QR code's target: one certificate, with how a client keeps it valid."""
+    """The QR code's target: one certificate, its status history, how a client keeps it valid."""
     certificate = get_object_or_404(public_queryset(), token=token)
     label, meaning = STATUS_TEXT[certificate.status]
     return render(
@@ -52,9 +74,33 @@ def verify_token(request, token: str):
         "certificates/verify_detail.html",
         {
             "certificate": certificate,
+            "organization_name": organization_name(certificate),
             "status_label": label,
             "status_meaning": meaning,
+            "status_since": status_since(certificate),
+            "history": public_history(certificate),
+            "reissue_label": certificate.reissue_reason.split("：", 1)[0],
             "reminder": KEEP_VALID_REMINDER,
+        },
+    )
+
+
+@require_GET
+def verify_invalid(request):
+    """Suspended, withdrawn and cancelled certificates with dates and reasons (004 §9.4)."""
+    status = request.GET.get("status", "")
+    if status not in INVALID_LIST_STATUSES:
+        status = ""
+    page = Paginator(invalid_queryset(status), INVALID_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = [(c, STATUS_TEXT[c.status], status_since(c)) for c in page]
+    return render(
+        request,
+        "certificates/verify_invalid.html",
+        {
+            "rows": rows,
+            "page": page,
+            "status": status,
+            "statuses": [(s.value, STATUS_TEXT[s][0]) for s in INVALID_LIST_STATUSES],
         },
     )
 
@@ -76,6 +122,59 @@ def api_certificate(request, number: str):
     )
     response["Cache-Control"] = "public, max-age=60"
     return response
+
+
+def _client_address(request) -> str:
+    return request.META.get("REMOTE_ADDR", "") or "unknown"
+
+
+@require_http_methods(["GET", "POST"])
+def complaint_new(request):
+    """The public complaint form (no log-in, CSRF-protected, throttled per address)."""
+    form = ComplaintForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        key = f"certificates:complaints:{_client_address(request)}"
+        cache.add(key, 0, 3600)
+        if cache.incr(key) > COMPLAINTS_PER_HOUR:
+            error = "提交过于频繁，请稍后再试，或通过电话、信函向本机构投诉。"
+        else:
+            data = form.cleaned_data
+            certificate = data["certificate_number"]
+            try:
+                appeal = services.appeal_receive(
+                    actor=system_user(),
+                    kind=Appeal.Kind.COMPLAINT,
+                    received_on=timezone.localdate(),
+                    subject=data["subject"],
+                    description=data["description"],
+                    name=data["name"],
+                    contact=data["contact"],
+                    about_organization=data["about_organization"]
+                    or (organization_name(certificate) if certificate else ""),
+                    certificate=certificate,
+                    channel=Appeal.Channel.PUBLIC,
+                )
+            except RuleViolation as exc:
+                error = str(exc)
+            else:
+                request.session["complaint_reference"] = appeal.reference
+                request.session["complaint_due"] = appeal.due_on.isoformat()
+                return redirect("certificates:complaint_thanks")
+    return render(request, "certificates/complaint_form.html", {"form": form, "error": error})
+
+
+@require_GET
+def complaint_thanks(request):
+    """Thank-you page with the reference number (kept in the session, not in the URL)."""
+    reference = request.session.get("complaint_reference")
+    if not reference:
+        return redirect("certificates:complaint_new")
+    return render(
+        request,
+        "certificates/complaint_thanks.html",
+        {"reference": reference, "due_on": request.session.get("complaint_due", "")},
+    )
 
 
 def not_found(*args, **kwargs):

@@ -910,6 +910,117 @@ def test_checks_refuse_bad_input(call, message):
         call()
 
 
+# --- helpers for programmes, plans and sites (issue 3) ---------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("determined", "least"),
+    [
+        (D("5.5"), D("4.5")),  # 4.4 → 4.5
+        (D("3"), D("2.5")),  # 2.4 → 2.5
+        (D("2.5"), D("2.0")),
+        (D("1"), D("1.0")),  # 0.8 → 1.0
+        (D("10"), D("8.0")),
+        (D("0"), D("0.0")),
+    ],
+)
+def test_least_onsite_days(determined, least):
+    assert rules.least_onsite_days(determined) == least
+    check_onsite_share(determined, least)  # the least value passes the check itself
+
+
+@pytest.mark.parametrize(
+    ("headcount", "audit_type", "scheme", "expected"),
+    [
+        (45, "initial", SCHEME_ZXRZ, D("2.0")),  # 2.5 × 80 % = 2.0
+        (46, "initial", SCHEME_ZXRZ, D("2.5")),  # 3 × 80 % = 2.4 → 2.5
+        (60, "surveillance", SCHEME_ZXRZ, D("1.0")),  # ⌈3/3⌉ = 1.0 → 0.8 → 1.0
+        (1500, "initial", SCHEME_ZXRZ, D("10.0")),  # 12 × 80 % = 9.6 → 10
+        (20, "initial", SCHEME_CAS, D("3.0")),  # CAS column is on-site time already
+        (21, "surveillance", SCHEME_CAS, D("1.5")),
+    ],
+)
+def test_table_onsite_days(headcount, audit_type, scheme, expected):
+    assert rules.table_onsite_days(headcount, audit_type, scheme) == expected
+
+
+@pytest.mark.parametrize(
+    ("table", "least"),
+    [(D("2.5"), D("1.5")), (D("2"), D("1.0")), (D("10"), D("5.0")), (D("1"), D("0.5"))],
+)
+def test_least_site_onsite_days(table, least):
+    assert rules.least_site_onsite_days(table) == least
+    check_site_onsite(least, table)  # the least value passes the check itself
+
+
+def test_table_onsite_days_refuses_bad_input():
+    with pytest.raises(ValueError, match="headcount"):
+        rules.table_onsite_days(0)
+
+
+@pytest.mark.parametrize(
+    ("end", "window"),
+    [
+        (date(2025, 3, 12), (date(2025, 12, 12), date(2026, 3, 12))),
+        (date(2025, 5, 31), (date(2026, 2, 28), date(2026, 5, 31))),  # clamped to month end
+        (date(2023, 6, 30), (date(2024, 3, 30), date(2024, 6, 30))),
+    ],
+)
+def test_cas_surveillance_window(end, window):
+    assert rules.cas_surveillance_window(end) == window
+
+
+@pytest.mark.parametrize(
+    ("expires_on", "due"),
+    [
+        (date(2028, 3, 19), date(2027, 12, 19)),
+        (date(2028, 5, 31), date(2028, 2, 29)),  # leap year, clamped
+        (date(2027, 5, 31), date(2027, 2, 28)),
+        (date(2028, 1, 15), date(2027, 10, 15)),  # across the year
+    ],
+)
+def test_recertification_application_due(expires_on, due):
+    assert rules.recertification_application_due(expires_on) == due
+
+
+@pytest.mark.parametrize(
+    ("start", "due"),
+    [
+        (date(2026, 3, 10), date(2026, 3, 7)),
+        (date(2026, 3, 1), date(2026, 2, 26)),  # across the month
+        (date(2026, 1, 2), date(2025, 12, 30)),  # across the year
+    ],
+)
+def test_plan_report_due(start, due):
+    assert rules.plan_report_due(start) == due
+
+
+@pytest.mark.parametrize(
+    ("notified", "due"),
+    [
+        (date(2026, 3, 1), date(2026, 3, 31)),
+        (date(2026, 2, 1), date(2026, 3, 3)),
+        (date(2026, 12, 15), date(2027, 1, 14)),
+    ],
+)
+def test_special_audit_due(notified, due):
+    assert rules.special_audit_due(notified) == due
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: rules.cas_surveillance_window(datetime(2025, 1, 1)),
+        lambda: rules.recertification_application_due("2028-01-01"),
+        lambda: rules.plan_report_due(None),
+        lambda: rules.special_audit_due(datetime(2026, 1, 1)),
+    ],
+)
+def test_date_helpers_refuse_non_dates(call):
+    with pytest.raises(ValueError, match="datetime.date"):
+        call()
+
+
 # --- house rules ----------------------------------------------------------------------------
 
 
@@ -924,7 +1035,7 @@ def test_module_has_no_django_and_public_functions_have_docstrings():
         if not name.startswith("_") and callable(getattr(rules, name))
     ]
     functions = [f for f in public if getattr(f, "__module__", None) == rules.__name__]
-    assert len(functions) == 17
+    assert len(functions) == 24
     for function in functions:
         doc = function.__doc__ or ""
         assert "ValueError" in doc or function is rules.full_time_equivalent, function

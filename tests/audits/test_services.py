@@ -8,6 +8,7 @@ import pytest
 from audits import services
 from audits.models import Audit, AuditProgramme
 from certbody.lifecycle import RuleViolation
+from tests.audits.factories import auditor_profile
 from tests.certificates.factories import Staff, accepted_application, run_audit
 
 pytestmark = pytest.mark.django_db
@@ -100,6 +101,7 @@ def test_full_audit_lifecycle_and_refusals(staff, programme):
 
 
 def test_only_the_team_leader_completes(staff, programme, auditor):
+    auditor_profile(auditor, actor=staff.planner)
     review = programme.audits.get(kind=Audit.Kind.DOCUMENT_REVIEW)
     services.audit_team_add(audit=review, actor=staff.planner, user=staff.leader, role="leader")
     services.audit_team_add(audit=review, actor=staff.planner, user=auditor, role="auditor")

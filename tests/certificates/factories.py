@@ -4,9 +4,10 @@ from datetime import date
 
 from applications import services as app_services
 from audits import services as audit_services
-from audits.models import Audit
+from audits.models import Audit, Auditor
 from certificates import services as cert_services
 from tests.applications.factories import OrganizationFactory
+from tests.audits.factories import auditor_profile
 from tests.conftest import make_staff
 
 
@@ -24,6 +25,9 @@ class Staff:
         self.planner = get("wf-planner", roles.AUDIT_DEPARTMENT)
         self.leader = get("wf-leader", roles.AUDITOR)
         self.decider = get("wf-decider", roles.DECISION_MAKER)
+        if not Auditor.objects.filter(user=self.leader).exists():
+            # A full-time auditor competent for scope 24, so the team rules let audits start.
+            auditor_profile(self.leader, actor=self.planner, codes=(24,), full_time=True)
 
 
 def accepted_application(organization=None, staff=None, *, kind="initial", sign=True):

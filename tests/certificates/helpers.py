@@ -8,7 +8,7 @@ from pypdf import PdfReader
 
 from audits import services as audit_services
 from audits.models import Audit
-from certificates import pdf
+from certificates import notices, pdf
 from certificates import services as cert_services
 from certificates.models import Certificate, CertificateDocument
 from tests.applications.factories import OrganizationFactory, SiteFactory
@@ -48,13 +48,18 @@ def certificate_in(status: str, organization=None, staff: Staff | None = None) -
         cert_services.certificate_suspend(
             certificate=certificate,
             actor=actor,
-            reason_code="0116",
+            cause=11,  # the client's own request (004 §7.2.1(11), CNCA 0116)
+            verified_on=SUSPENDED_FROM,
             starts_on=SUSPENDED_FROM,
             ends_on=SUSPENDED_UNTIL,
         )
     elif status == Status.WITHDRAWN:
         cert_services.certificate_withdraw(
-            certificate=certificate, actor=actor, reason_code="0115", withdrawn_on=CHANGED_ON
+            certificate=certificate,
+            actor=actor,
+            cause=8,  # system not operated (004 §7.3.1(8), CNCA 0116)
+            verified_on=CHANGED_ON,
+            withdrawn_on=CHANGED_ON,
         )
     elif status == Status.CANCELLED:
         cert_services.certificate_cancel(
@@ -115,8 +120,10 @@ def squeeze(text: str) -> str:
 
 
 def skip_pdf_rendering(monkeypatch) -> None:
-    """Issue certificates without WeasyPrint (~0.5 s each) where the PDF is not under test."""
+    """Issue certificates and notices without WeasyPrint (~0.5 s each) where no PDF is under
+    test; the documents are still stored (with the stub's content)."""
     monkeypatch.setattr(pdf, "render_certificate_pdf", lambda certificate: STUB_PDF)
+    monkeypatch.setattr(notices, "render_notice_pdf", lambda kind, context: STUB_PDF)
 
 
 STUB_PDF = b"%PDF-1.7\n% stand-in for tests that do not look at the PDF\n%%EOF\n"
@@ -132,4 +139,4 @@ def result_row(response, number: str) -> str:
 
 def result_numbers(response) -> list[str]:
     """Certificate numbers listed in the results table of the public search page."""
-    return re.findall(r'<a href="/verify/[^/"]+/">([^<]+)</a>', response.content.decode())
+    return re.findall(r'<td><a href="/verify/[^/"]+/">([^<]+)</a>', response.content.decode())

@@ -124,7 +124,7 @@ def test_grant_issues_numbered_certificate_plans_surveillance_and_records_the_ev
     assert certificate.star_grade == "four_star"
     event = certificate.events.get()
     assert (event.kind, event.status_code) == (CertificateEvent.Kind.ISSUED, "01")
-    assert certificate.documents.get().sha256
+    assert certificate.documents.get(kind="certificate").sha256
     surveillances = certificate.programme.audits.filter(kind=Audit.Kind.SURVEILLANCE).order_by(
         "sequence"
     )
@@ -152,7 +152,8 @@ def test_multi_site_client_gets_sub_certificates_that_follow_the_head(staff):
     services.certificate_suspend(
         certificate=head,
         actor=staff.decider,
-        reason_code="0116",
+        cause=11,
+        verified_on=date(2025, 6, 1),
         starts_on=date(2025, 6, 1),
         ends_on=date(2025, 11, 30),
     )
@@ -170,7 +171,8 @@ def test_suspension_longer_than_six_months_is_refused(staff):
         services.certificate_suspend(
             certificate=certificate,
             actor=staff.decider,
-            reason_code="0111",
+            cause=1,
+            verified_on=date(2025, 6, 1),
             starts_on=date(2025, 6, 1),
             ends_on=date(2025, 12, 2),
         )
@@ -181,11 +183,12 @@ def test_suspension_longer_than_six_months_is_refused(staff):
 
 def test_suspension_with_unknown_reason_is_refused(staff):
     certificate = issued_certificate(staff=staff)
-    with pytest.raises(RuleViolation, match="原因代码"):
+    with pytest.raises(RuleViolation, match="未知的暂停原因"):
         services.certificate_suspend(
             certificate=certificate,
             actor=staff.decider,
-            reason_code="9999",
+            cause=13,
+            verified_on=date(2025, 6, 1),
             starts_on=date(2025, 6, 1),
             ends_on=date(2025, 7, 1),
         )
@@ -196,7 +199,8 @@ def test_suspend_restore_withdraw_with_codes(staff):
     services.certificate_suspend(
         certificate=certificate,
         actor=staff.decider,
-        reason_code="0111",
+        cause=1,
+        verified_on=date(2025, 6, 1),
         starts_on=date(2025, 6, 1),
         ends_on=date(2025, 12, 1),
     )
@@ -225,7 +229,8 @@ def test_suspend_restore_withdraw_with_codes(staff):
     services.certificate_withdraw(
         certificate=certificate,
         actor=staff.decider,
-        reason_code="0115",
+        cause=8,
+        verified_on=date(2025, 8, 1),
         withdrawn_on=date(2025, 8, 1),
     )
     certificate.refresh_from_db()
@@ -237,18 +242,23 @@ def test_suspend_restore_withdraw_with_codes(staff):
         ("issued", "01", "", ""),
         ("suspended", "02", "97_01", "0111"),
         ("restored", "01", "97_02", ""),
-        ("withdrawn", "03", "97_03", "0115"),
+        ("withdrawn", "03", "97_03", "0116"),
     ]
     for transition in ("certificate_suspend", "certificate_cancel", "certificate_withdraw"):
         with pytest.raises(RuleViolation, match="当前状态"):
             kwargs = {
                 "certificate_suspend": {
-                    "reason_code": "0111",
+                    "cause": 1,
+                    "verified_on": date(2025, 9, 1),
                     "starts_on": date(2025, 9, 1),
                     "ends_on": date(2025, 10, 1),
                 },
                 "certificate_cancel": {"cancelled_on": date(2025, 9, 1)},
-                "certificate_withdraw": {"reason_code": "0115", "withdrawn_on": date(2025, 9, 1)},
+                "certificate_withdraw": {
+                    "cause": 8,
+                    "verified_on": date(2025, 9, 1),
+                    "withdrawn_on": date(2025, 9, 1),
+                },
             }[transition]
             getattr(services, transition)(certificate=certificate, actor=staff.decider, **kwargs)
 
@@ -256,7 +266,11 @@ def test_suspend_restore_withdraw_with_codes(staff):
 def test_withdrawn_number_is_never_reused(staff):
     first = issued_certificate(staff=staff)
     services.certificate_withdraw(
-        certificate=first, actor=staff.decider, reason_code="0116", withdrawn_on=date(2025, 4, 1)
+        certificate=first,
+        actor=staff.decider,
+        cause=8,
+        verified_on=date(2025, 4, 1),
+        withdrawn_on=date(2025, 4, 1),
     )
     second = issued_certificate(staff=staff)
     assert second.number != first.number

@@ -1,0 +1,304 @@
+"""Forms of the public complaint page, the client portal and the staff actions (status changes,
+reissue, regulatory events, proposals, appeals). They only bind and validate input; the
+services decide whether the change is allowed."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from applications.models import GRADE_CHOICES
+from certbody.admin_actions import DateInput
+from certbody.reference import read_json
+from certificates import causes, numbering
+from certificates.models import Appeal, Certificate, Decision, RegulatoryEvent
+
+
+def cnca_choices(table: str, codes=None) -> list[tuple[str, str]]:
+    return [
+        (code, f"{code} {label}")
+        for code, label in read_json("cnca_codes.json")[table].items()
+        if codes is None or code in codes
+    ]
+
+
+# --- public and portal ---------------------------------------------------------------------
+
+
+class ComplaintForm(forms.Form):
+    """A complaint from anyone, without log-in (004 §8.1)."""
+
+    name = forms.CharField(label="您的姓名或单位", max_length=100)
+    contact = forms.CharField(
+        label="联系方式",
+        max_length=200,
+        help_text="电话、电子邮箱或通信地址，用于书面告知处理结果。",
+    )
+    about_organization = forms.CharField(
+        label="被投诉的获证组织（如有）", max_length=200, required=False
+    )
+    certificate_number = forms.CharField(label="证书编号（如有）", max_length=24, required=False)
+    subject = forms.CharField(label="投诉事由", max_length=200)
+    description = forms.CharField(
+        label="具体情况", max_length=5000, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    # Left empty by people; bots fill every field.
+    website = forms.CharField(
+        label="网站", required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+    )
+
+    def clean_website(self):
+        if self.cleaned_data["website"]:
+            raise forms.ValidationError("提交未通过校验。")
+        return ""
+
+    def clean_contact(self):
+        contact = self.cleaned_data["contact"].strip()
+        if len(contact) < 5:
+            raise forms.ValidationError("请填写可以联系到您的电话、电子邮箱或地址。")
+        return contact
+
+    def clean_certificate_number(self):
+        number = self.cleaned_data["certificate_number"].strip()
+        if not number:
+            return None
+        try:
+            number = str(numbering.parse_number(number))
+        except ValueError:
+            raise forms.ValidationError("证书编号格式不正确。") from None
+        certificate = Certificate.objects.filter(number=number).first()
+        if certificate is None:
+            raise forms.ValidationError("未找到该证书编号。")
+        return certificate
+
+
+class AppealForm(forms.Form):
+    """A client's appeal against a decision or a status change of its certificate (004 §8.1)."""
+
+    decision = forms.ModelChoiceField(
+        label="被申诉的认证决定", queryset=Decision.objects.none(), required=False
+    )
+    certificate = forms.ModelChoiceField(
+        label="涉及的证书（如针对暂停、撤销等证书状态变更）",
+        queryset=Certificate.objects.none(),
+        required=False,
+    )
+    subject = forms.CharField(label="申诉事由", max_length=200)
+    description = forms.CharField(
+        label="申诉理由和请求", max_length=5000, widget=forms.Textarea(attrs={"rows": 8})
+    )
+
+    def __init__(self, *args, decisions, certificates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].queryset = decisions
+        self.fields["decision"].label_from_instance = lambda d: (
+            f"{d.decided_on:%Y-%m-%d} {d.get_outcome_display()} · {d.audit.get_kind_display()}"
+        )
+        self.fields["certificate"].queryset = certificates
+        self.fields["certificate"].label_from_instance = lambda c: (
+            f"{c.number}（{c.get_status_display()}）"
+        )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("decision") and not data.get("certificate"):
+            raise forms.ValidationError("请选择被申诉的认证决定或证书。")
+        return data
+
+
+# --- staff (admin actions) -----------------------------------------------------------------
+
+
+class SuspendForm(forms.Form):
+    cause = forms.TypedChoiceField(
+        label=_("cause (004 §7.2.1)"),
+        coerce=int,
+        choices=causes.choices(causes.SUSPENSION_CAUSES),
+    )
+    verified_on = forms.DateField(label=_("cause verified on"), widget=DateInput)
+    starts_on = forms.DateField(label=_("suspended from"), widget=DateInput)
+    ends_on = forms.DateField(label=_("suspended until"), widget=DateInput)
+    licensing_decision_on = forms.DateField(
+        label=_("licensing decision expected on"),
+        required=False,
+        widget=DateInput,
+        help_text=_("Only for an expired licence whose renewal was accepted (001 §9.3.2.2)."),
+    )
+    reason = forms.CharField(label=_("particulars"), required=False, widget=forms.Textarea)
+    evidence = forms.CharField(label=_("evidence"), required=False, widget=forms.Textarea)
+
+
+class RestoreForm(forms.Form):
+    restored_on = forms.DateField(label=_("restored on"), widget=DateInput)
+    evidence = forms.CharField(label=_("evidence"), widget=forms.Textarea)
+
+
+class WithdrawForm(forms.Form):
+    cause = forms.TypedChoiceField(
+        label=_("cause (004 §7.3.1)"),
+        coerce=int,
+        choices=causes.choices(causes.WITHDRAWAL_CAUSES),
+    )
+    verified_on = forms.DateField(label=_("cause verified on"), widget=DateInput)
+    withdrawn_on = forms.DateField(label=_("withdrawn on"), widget=DateInput)
+    reason = forms.CharField(label=_("particulars"), required=False, widget=forms.Textarea)
+    evidence = forms.CharField(label=_("evidence"), required=False, widget=forms.Textarea)
+
+
+class CancelForm(forms.Form):
+    reason_code = forms.ChoiceField(label=_("reason"), choices=())
+    cancelled_on = forms.DateField(label=_("cancelled on"), widget=DateInput)
+    evidence = forms.CharField(
+        label=_("the client's request"), required=False, widget=forms.Textarea
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason_code"].choices = cnca_choices("cancellation_reason")
+
+
+class ReissueForm(forms.Form):
+    reason = forms.ChoiceField(label=_("change type"), choices=())
+    reissued_on = forms.DateField(label=_("reissued on"), widget=DateInput)
+    organization_name = forms.CharField(label=_("new organisation name"), required=False)
+    registered_address = forms.CharField(label=_("new registered address"), required=False)
+    scope_text = forms.CharField(label=_("new scope"), required=False, widget=forms.Textarea)
+    business_scope_codes = forms.CharField(
+        label=_("business scope codes"),
+        required=False,
+        help_text=_("Appendix B codes separated by commas, e.g. 24,30"),
+    )
+    star_grade = forms.ChoiceField(
+        label=_("new star grade"), choices=[("", "—"), *GRADE_CHOICES], required=False
+    )
+    note = forms.CharField(label=_("note"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].choices = cnca_choices(
+            "change_type", codes={"01", "02", "05", "06", "99"}
+        )
+
+    def clean_business_scope_codes(self):
+        text = self.cleaned_data["business_scope_codes"].replace("，", ",")
+        try:
+            return [int(part) for part in text.split(",") if part.strip()]
+        except ValueError:
+            raise forms.ValidationError(_("Enter numbers separated by commas.")) from None
+
+    @property
+    def service_data(self) -> dict:
+        data = self.cleaned_data
+        changes = {
+            key: data[key]
+            for key in ("organization_name", "registered_address", "scope_text", "star_grade")
+            if data[key]
+        }
+        if data["business_scope_codes"]:
+            changes["business_scope_codes"] = data["business_scope_codes"]
+        return {
+            "reason": data["reason"],
+            "reissued_on": data["reissued_on"],
+            "changes": changes,
+            "note": data["note"],
+        }
+
+
+class ReduceScopeForm(forms.Form):
+    cause = forms.TypedChoiceField(
+        label=_("cause (004 §7.2.1)"),
+        coerce=int,
+        choices=causes.choices(causes.SUSPENSION_CAUSES),
+    )
+    verified_on = forms.DateField(label=_("cause verified on"), widget=DateInput)
+    reduced_on = forms.DateField(label=_("reduced on"), widget=DateInput)
+    scope_text = forms.CharField(label=_("new scope"), widget=forms.Textarea)
+    evidence = forms.CharField(label=_("evidence"), required=False, widget=forms.Textarea)
+
+
+class RegulatoryEventForm(forms.Form):
+    kind = forms.ChoiceField(label=_("kind"), choices=RegulatoryEvent.Kind.choices)
+    occurred_on = forms.DateField(label=_("occurred on"), widget=DateInput)
+    notified_on = forms.DateField(
+        label=_("notified on"),
+        required=False,
+        widget=DateInput,
+        help_text=_("When the regulator issued its notice or the CB learned of the event."),
+    )
+    source = forms.CharField(label=_("source"), max_length=200)
+    description = forms.CharField(label=_("description"), widget=forms.Textarea)
+    level = forms.ChoiceField(
+        label=_("level"), choices=[("", "—"), *RegulatoryEvent.Level.choices], required=False
+    )
+    result = forms.ChoiceField(
+        label=_("result"), choices=[("", "—"), *RegulatoryEvent.Result.choices], required=False
+    )
+    written_finding = forms.BooleanField(label=_("written nonconformity"), required=False)
+    major = forms.BooleanField(label=_("major accident"), required=False)
+
+
+class ProposalAcceptForm(forms.Form):
+    verified_on = forms.DateField(label=_("cause verified on"), widget=DateInput)
+    withdrawn_on = forms.DateField(label=_("withdrawn on"), widget=DateInput)
+    evidence = forms.CharField(label=_("evidence"), required=False, widget=forms.Textarea)
+
+
+class ProposalDismissForm(forms.Form):
+    note = forms.CharField(label=_("why not"), widget=forms.Textarea)
+
+
+class StaffAppealForm(forms.Form):
+    """An appeal or complaint received by letter, e-mail or telephone, recorded by staff."""
+
+    kind = forms.ChoiceField(label=_("kind"), choices=Appeal.Kind.choices)
+    received_on = forms.DateField(label=_("received on"), widget=DateInput)
+    organization = forms.ModelChoiceField(
+        label=_("from organisation"), queryset=None, required=False
+    )
+    name = forms.CharField(label=_("name"), required=False, max_length=100)
+    contact = forms.CharField(label=_("contact"), required=False, max_length=200)
+    decision = forms.ModelChoiceField(
+        label=_("about the decision"), queryset=Decision.objects.none(), required=False
+    )
+    certificate = forms.ModelChoiceField(
+        label=_("about the certificate"), queryset=Certificate.objects.none(), required=False
+    )
+    about_organization = forms.CharField(
+        label=_("about the organisation"), required=False, max_length=200
+    )
+    subject = forms.CharField(label=_("subject"), max_length=200)
+    description = forms.CharField(label=_("description"), widget=forms.Textarea)
+
+    def __init__(self, *args, **kwargs):
+        from applications.models import Organization
+
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = Organization.objects.order_by("name")
+        self.fields["decision"].queryset = Decision.objects.select_related(
+            "audit__programme__organization"
+        )
+        self.fields["certificate"].queryset = Certificate.objects.filter(head__isnull=True)
+
+
+class AppealAcknowledgeForm(forms.Form):
+    acknowledged_on = forms.DateField(label=_("acknowledged on"), widget=DateInput)
+
+
+class AppealAssignForm(forms.Form):
+    handler = forms.ModelChoiceField(label=_("handler"), queryset=None)
+
+    def __init__(self, *args, **kwargs):
+        from certbody.models import User
+
+        super().__init__(*args, **kwargs)
+        self.fields["handler"].queryset = User.objects.filter(
+            is_staff=True, is_active=True
+        ).order_by("username")
+
+
+class AppealDecideForm(forms.Form):
+    decided_on = forms.DateField(label=_("decided on"), widget=DateInput)
+    outcome = forms.ChoiceField(label=_("outcome"), choices=Appeal.Outcome.choices)
+    decision_text = forms.CharField(label=_("written decision"), widget=forms.Textarea)
+
+
+class ObligationDoneForm(forms.Form):
+    done_on = forms.DateField(label=_("reported on"), widget=DateInput)

@@ -1,0 +1,197 @@
+"""Issue 2's journey in a real browser: a submitted application to a verified certificate.
+
+Staff work through the admin's service actions; the public pages need no log-in.
+"""
+
+import re
+from datetime import date
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from applications.models import Application, Contract
+from audits.models import Audit
+from certificates.models import Certificate
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+DOC_REVIEW_ON = date(2026, 10, 9)
+STAGE2 = (date(2026, 10, 19), date(2026, 10, 21))
+DECIDED_ON = date(2026, 11, 2)
+
+
+@pytest.fixture
+def demo(cb):
+    """The demo data set; the journey takes one of its submitted applications.
+
+    The demo's own PDFs are stubbed (seconds each otherwise); the journey's certificate is
+    rendered for real.
+    """
+    from unittest import mock
+
+    from reporting.demo import build_demo, demo_password
+
+    stub = b"%PDF-1.7 demo stub"
+    with (
+        mock.patch("certificates.pdf.render_certificate_pdf", return_value=stub),
+        mock.patch("certificates.notices.render_notice_pdf", return_value=stub),
+    ):
+        build_demo()
+    return demo_password
+
+
+def login(browser, live_server, username, password) -> Page:
+    context = browser.new_context(locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(r"/home/$"))
+    return page
+
+
+def run_action(page: Page, url: str, pk: int, action: str, fields: dict | None = None):
+    """Select one row of an admin changelist, run ``action`` and confirm its form."""
+    page.goto(url)
+    page.check(f'input[name="_selected_action"][value="{pk}"]')
+    page.select_option('select[name="action"]', action)
+    page.click('button[name="index"]')
+    if fields is not None:
+        for selector, value in fields.items():
+            if value is True:
+                page.check(selector)
+            elif selector.startswith("select"):
+                page.select_option(selector, value)
+            else:
+                page.fill(selector, value)
+        page.click('input[name="apply"]')
+    expect(page.locator(".messagelist .error")).to_have_count(0)
+    expect(page.locator(".messagelist .success")).to_have_count(1)
+
+
+def staff_user(role):
+    from certbody.models import User
+
+    return User.objects.filter(groups__name=role, is_active=True).order_by("username")
+
+
+def test_submitted_application_to_verified_certificate(browser, live_server, demo, screenshot):
+    application = Application.objects.filter(state="submitted").order_by("pk").first()
+    assert application is not None, "the demo has submitted applications"
+    org_name = application.organization.name
+    market = staff_user("market").first()
+    planner = staff_user("audit_department").first()
+    auditors = list(staff_user("auditor"))
+    leader = auditors[0]
+    decider = staff_user("decision_maker").exclude(pk=leader.pk).first()
+    base = live_server.url + "/admin"
+
+    # Market: review, accept, contract.
+    page = login(browser, live_server, market.username, demo(market.username))
+    apps_url = f"{base}/applications/application/"
+    run_action(page, apps_url, application.pk, "start_review")
+    checks = [
+        "information_sufficient",
+        "legal_status_verified",
+        "differences_resolved",
+        "scope_defined",
+        "competence_available",
+        "sites_considered",
+    ]
+    run_action(page, apps_url, application.pk, "record_review", {f"#id_{c}": True for c in checks})
+    run_action(page, apps_url, application.pk, "accept")
+    run_action(page, apps_url, application.pk, "create_contract", {"#id_fee": "26000"})
+    contract = Contract.objects.get(application=application)
+    run_action(
+        page,
+        f"{base}/applications/contract/",
+        contract.pk,
+        "sign",
+        {"#id_signed_on": "2026-10-01", "#id_signed_by_client": "法定代表人"},
+    )
+    page.context.close()
+
+    # Audit department: programme, team, document review, stage 2.
+    page = login(browser, live_server, planner.username, demo(planner.username))
+    run_action(page, apps_url, application.pk, "create_programme")
+    audits_url = f"{base}/audits/audit/"
+    programme = application.programme
+    review = programme.audits.get(kind=Audit.Kind.DOCUMENT_REVIEW)
+    stage2 = programme.audits.get(kind=Audit.Kind.STAGE2)
+    for audit in (review, stage2):
+        run_action(
+            page,
+            audits_url,
+            audit.pk,
+            "add_team_member",
+            {"select#id_user": str(leader.pk), "select#id_role": "leader"},
+        )
+    run_action(page, audits_url, review.pk, "start", {"#id_started_on": DOC_REVIEW_ON.isoformat()})
+    page.context.close()
+
+    leader_page = login(browser, live_server, leader.username, demo(leader.username))
+    run_action(
+        leader_page,
+        audits_url,
+        review.pk,
+        "complete",
+        {"#id_ended_on": DOC_REVIEW_ON.isoformat(), "select#id_recommendation_positive": "1"},
+    )
+    run_action(leader_page, audits_url, review.pk, "close")
+    run_action(
+        leader_page, audits_url, stage2.pk, "start", {"#id_started_on": STAGE2[0].isoformat()}
+    )
+    run_action(
+        leader_page,
+        audits_url,
+        stage2.pk,
+        "complete",
+        {
+            "#id_ended_on": STAGE2[1].isoformat(),
+            "#id_findings": "售后服务体系运行有效",
+            "select#id_recommendation_positive": "1",
+        },
+    )
+    leader_page.context.close()
+
+    # Decision maker (not on the team): grant, which issues the certificate.
+    page = login(browser, live_server, decider.username, demo(decider.username))
+    run_action(
+        page,
+        audits_url,
+        stage2.pk,
+        "decide",
+        {
+            "select#id_outcome": "grant",
+            "#id_decided_on": DECIDED_ON.isoformat(),
+            "select#id_star_grade": "four_star",
+        },
+    )
+    certificate = Certificate.objects.get(decision__audit=stage2, head__isnull=True)
+    page.goto(f"{base}/certificates/certificate/{certificate.pk}/change/")
+    expect(page.locator("body")).to_contain_text(certificate.number)
+    with page.expect_download() as download_info:
+        page.locator('a[href*="/portal/documents/"]').first.click()
+    pdf_bytes = Path(download_info.value.path()).read_bytes()
+    assert pdf_bytes.startswith(b"%PDF")
+    page.context.close()
+
+    # The public: by number, then through the QR token.
+    context = browser.new_context(locale="zh-CN")
+    public = context.new_page()
+    public.goto(f"{live_server.url}/verify/")
+    public.fill("input[name=q]", certificate.number)
+    public.click("button[type=submit]")
+    row = public.locator("table.list tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(org_name)
+    expect(row).to_contain_text("有效")
+    screenshot("public-verify-by-number", public)
+    public.goto(f"{live_server.url}/verify/{certificate.token}/")
+    expect(public.locator(".banner.ok")).to_contain_text("本证书有效")
+    expect(public.locator("body")).to_contain_text(certificate.number)
+    expect(public.locator("body")).to_contain_text("2026-11-02")
+    screenshot("public-verify-qr", public)
+    context.close()

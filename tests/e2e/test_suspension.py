@@ -1,0 +1,165 @@
+"""Issue 5's journey in a real browser: staff suspend a demo certificate, the client finds the
+suspension notice in the portal, the public page shows the period; staff restore it and the
+public page shows it valid again.
+
+The demo data set is built through the services; staff work through the admin's service
+actions; the public pages need no log-in.
+"""
+
+import re
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import Page, expect
+
+from audits.rules import add_months
+from certbody.models import User
+from certificates.models import Certificate, CertificateDocument
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def story(cb):
+    """A valid demo certificate held by a client with a log-in, and a decision maker."""
+    from reporting.demo import build_demo, demo_password
+
+    build_demo()
+    client_user = (
+        User.objects.filter(
+            organization__certificates__status=Certificate.Status.VALID,
+            organization__certificates__head__isnull=True,
+        )
+        .order_by("username")
+        .first()
+    )
+    assert client_user is not None, "the demo has a client with a valid certificate"
+    certificate = Certificate.objects.get(
+        organization=client_user.organization,
+        head__isnull=True,
+        status=Certificate.Status.VALID,
+    )
+    decider = User.objects.filter(groups__name="decision_maker", is_active=True).first()
+    return SimpleNamespace(
+        certificate=certificate,
+        decider=decider,
+        decider_password=demo_password(decider.username),
+        client=client_user,
+        client_password=demo_password(client_user.username),
+    )
+
+
+def login(browser, live_server, username, password, landing=r"/home/$") -> Page:
+    context = browser.new_context(locale="zh-CN", accept_downloads=True)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(landing))
+    return page
+
+
+def run_action(page: Page, url: str, pk: int, action: str, fields: dict):
+    """Select one row of an admin changelist, run ``action`` and confirm its form."""
+    page.goto(url)
+    page.check(f'input[name="_selected_action"][value="{pk}"]')
+    page.select_option('select[name="action"]', action)
+    page.click('button[name="index"]')
+    for selector, value in fields.items():
+        if selector.startswith("select"):
+            page.select_option(selector, value)
+        else:
+            page.fill(selector, value)
+    page.click('input[name="apply"]')
+    expect(page.locator(".messagelist .error")).to_have_count(0)
+    expect(page.locator(".messagelist .success")).to_have_count(1)
+
+
+def test_suspend_notify_publish_restore(browser, live_server, story, screenshot):
+    certificate, decider, client_user = story.certificate, story.decider, story.client
+    today = timezone.localdate()
+    until = add_months(today, 3)
+    changelist = f"{live_server.url}/admin/certificates/certificate/"
+    public_url = f"{live_server.url}/verify/{certificate.token}/"
+
+    # Staff: suspend at the client's own request, verified today.
+    page = login(browser, live_server, decider.username, story.decider_password)
+    run_action(
+        page,
+        changelist,
+        certificate.pk,
+        "suspend",
+        {
+            "select#id_cause": "11",
+            "#id_verified_on": today.isoformat(),
+            "#id_starts_on": today.isoformat(),
+            "#id_ends_on": until.isoformat(),
+            "#id_reason": "门店装修停业，获证组织书面申请暂停",
+            "#id_evidence": "获证组织暂停申请函",
+        },
+    )
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.SUSPENDED
+    screenshot("suspension-admin-done", page)
+    page.context.close()
+
+    # The client: the suspension notice is in the portal and downloads as the stored PDF.
+    portal = login(
+        browser, live_server, client_user.username, story.client_password, landing=r"/portal/$"
+    )
+    card = portal.locator(f'.card[data-number="{certificate.number}"]')
+    expect(card.locator(".banner.warn")).to_contain_text(f"{today:%Y-%m-%d} – {until:%Y-%m-%d}")
+    row = card.locator('tr[data-kind="suspension_notice"]')
+    expect(row).to_have_count(1)
+    with portal.expect_download() as download_info:
+        row.locator("a.button").click()
+    content = Path(download_info.value.path()).read_bytes()
+    notice = CertificateDocument.objects.get(
+        certificate=certificate, kind=CertificateDocument.Kind.SUSPENSION_NOTICE
+    )
+    assert content.startswith(b"%PDF")
+    assert len(content) == notice.size
+    screenshot("suspension-portal-notice", portal)
+    portal.context.close()
+
+    # The public: the QR page and the list of invalid certificates show the period.
+    public_context = browser.new_context(locale="zh-CN")
+    public = public_context.new_page()
+    public.goto(public_url)
+    expect(public.locator(".banner.warn")).to_contain_text(
+        f"{today.year}年{today.month}月{today.day}日 至 {until.year}年{until.month}月{until.day}日"
+    )
+    expect(public.locator("body")).to_contain_text("暂停期间不得使用认证证书和认证标志")
+    expect(public.locator("body")).to_contain_text("主动请求暂停的")
+    screenshot("suspension-public-suspended", public)
+    public.goto(f"{live_server.url}/verify/invalid/")
+    expect(public.locator(f'tr[data-number="{certificate.number}"]')).to_contain_text(
+        f"暂停期：{today:%Y-%m-%d} 至 {until:%Y-%m-%d}"
+    )
+
+    # Staff: the cause is removed; restore with the evidence.
+    page = login(browser, live_server, decider.username, story.decider_password)
+    run_action(
+        page,
+        changelist,
+        certificate.pk,
+        "restore",
+        {"#id_restored_on": today.isoformat(), "#id_evidence": "门店恢复营业，现场验证服务正常"},
+    )
+    page.context.close()
+
+    # The public page shows it valid again, with the suspension in its history.
+    public.goto(public_url)
+    expect(public.locator(".banner.ok")).to_have_text("本证书有效。")
+    expect(public.locator(".banner.warn")).to_have_count(0)
+    expect(public.locator('tr[data-kind="restored"]')).to_contain_text(today.isoformat())
+    public.goto(f"{live_server.url}/verify/invalid/")
+    expect(public.locator(f'tr[data-number="{certificate.number}"]')).to_have_count(0)
+    screenshot("suspension-public-restored", public)
+    public_context.close()
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.VALID
+    assert certificate.documents.filter(kind="restoration_notice").count() == 1

@@ -1,0 +1,177 @@
+"""seed_demo: every lifecycle state, through the services, deterministic and idempotent.
+
+The demo is seeded once for the module inside a transaction that is rolled back at the end;
+each test runs in a savepoint inside it. PDF rendering (certificates and notices, ~0.5–1 s
+each) is stubbed to keep the module fast; the certificate tests cover rendering and
+`make demo` renders for real.
+"""
+
+import io
+from datetime import date
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import transaction
+from django.test import Client, override_settings
+from stdnum.cn import uscc
+
+from applications.models import Application, Organization
+from audits.models import Audit
+from certbody import roles
+from certbody.models import CertificationBody, User
+from certbody.regions import province_of
+from certificates.models import Certificate, CertificateDocument
+from certificates.numbering import parse_number
+from reporting.demo import DEMO_LAST_DATE, demo_counts, demo_password, plan_demo
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    media = tmp_path_factory.mktemp("demo-media")
+    cache.delete(CertificationBody.CACHE_KEY)
+    pdf = b"%PDF-1.7 demo"
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=media),
+        mock.patch("certificates.pdf.render_certificate_pdf", return_value=pdf),
+        mock.patch("certificates.notices.render_notice_pdf", return_value=pdf),
+        transaction.atomic(),
+    ):
+        out = io.StringIO()
+        call_command("seed_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+    cache.delete(CertificationBody.CACHE_KEY)
+
+
+@pytest.fixture
+def demo(seeded, db):
+    return seeded
+
+
+def test_cb_profile_is_created(demo):
+    body = CertificationBody.objects.get()
+    assert body.name == "华信认证中心有限公司"
+    assert (body.cnca_approval_number, body.number_prefix) == ("CNCA-R-2018-123", "0123")
+    assert (body.accreditation, body.accreditation_number) == ("C", "CNAS C123-S")
+
+
+def test_certificates_in_every_status(demo):
+    statuses = set(Certificate.objects.filter(head__isnull=True).values_list("status", flat=True))
+    assert statuses == set(Certificate.Status.values)
+    counts = demo_counts()["certificates (head)"]
+    assert counts["valid"] > sum(n for status, n in counts.items() if status != "valid")
+
+
+def test_applications_in_every_state_with_submitted_ones_ready_for_review(demo):
+    states = set(Application.objects.values_list("state", flat=True))
+    assert states == set(Application.State.values)
+    assert Application.objects.filter(state=Application.State.SUBMITTED).count() >= 2
+
+
+def test_audits_in_every_state(demo):
+    assert set(Audit.objects.values_list("state", flat=True)) == set(Audit.State.values)
+
+
+def test_multi_site_client_has_sub_certificates_per_site(demo):
+    head = next(
+        c for c in Certificate.objects.filter(head__isnull=True) if c.sub_certificates.count() == 3
+    )
+    subs = head.sub_certificates.order_by("number")
+    assert [parse_number(s.number).sub for s in subs] == [1, 2, 3]
+    assert all(parse_number(s.number).head == head.number for s in subs)
+    assert head.organization.sites.count() == 4
+    assert {s.site_id for s in subs} == set(
+        head.organization.sites.filter(is_head_office=False).values_list("pk", flat=True)
+    )
+
+
+def test_recertification_supersedes_the_initial_certificate(demo):
+    superseded = Certificate.objects.filter(status=Certificate.Status.SUPERSEDED)
+    assert superseded.count() >= 1
+    for old in superseded:
+        new = Certificate.objects.get(organization=old.organization, cycle=1, head__isnull=True)
+        assert new.status == Certificate.Status.VALID
+        assert parse_number(new.number).cycle == 1
+        assert new.issued_on <= old.expires_on < new.expires_on
+
+
+def test_suspended_certificates_show_their_period(demo):
+    suspended = Certificate.objects.filter(status=Certificate.Status.SUSPENDED, head__isnull=True)
+    assert suspended.exists()
+    for certificate in suspended:
+        assert certificate.suspended_from <= DEMO_LAST_DATE < certificate.suspended_until
+
+
+def test_issued_certificates_have_their_pdf(demo):
+    for certificate in Certificate.objects.all():
+        assert certificate.documents.filter(kind=CertificateDocument.Kind.CERTIFICATE).exists()
+
+
+def test_no_date_after_the_demo_date(demo):
+    assert not Certificate.objects.filter(issued_on__gt=DEMO_LAST_DATE).exists()
+    assert not Audit.objects.filter(actual_start__gt=DEMO_LAST_DATE).exists()
+    assert not Audit.objects.filter(actual_end__gt=DEMO_LAST_DATE).exists()
+
+
+def test_staff_for_every_role_can_log_in(demo):
+    for role in roles.STAFF_ROLES:
+        members = User.objects.filter(groups__name=role, is_staff=True)
+        assert members.exists(), role
+        assert all(u.display_name for u in members)
+    assert User.objects.filter(groups__name=roles.AUDITOR).count() >= 4
+    assert User.objects.filter(groups__name=roles.DECISION_MAKER).count() >= 2
+    assert User.objects.get(username="admin").is_superuser
+    assert Client().login(username="market", password=demo_password("market"))
+    assert demo_password("market") == "demo-market-2026"
+
+
+def test_client_users_belong_to_certified_organisations(demo):
+    clients = User.objects.filter(organization__isnull=False)
+    assert clients.count() >= 5
+    for user in clients:
+        assert not user.is_staff
+        assert user.organization.certificates.exists()
+    assert Client().login(username="client01", password=demo_password("client01"))
+
+
+def test_output_prints_summary_and_every_login(demo):
+    for login in ("admin", "market", "planner", "auditor1", "decider2", "techmgr", "client01"):
+        assert f"{login} " in demo
+        assert demo_password(login) in demo
+    assert "certificates (head)" in demo
+
+
+def test_second_run_creates_nothing_and_prints_the_logins(demo):
+    before = demo_counts()
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    assert demo_counts() == before
+    assert "already present" in out.getvalue()
+    assert "demo-market-2026" in out.getvalue()
+
+
+def test_organisations_are_the_planned_ones(demo):
+    plans = plan_demo()
+    stored = dict(Organization.objects.values_list("uscc", "name"))
+    assert stored == {p.uscc: p.name for p in plans}
+
+
+def test_plan_is_deterministic_and_realistic():
+    first, second = plan_demo(), plan_demo()
+    assert first == second
+    assert len(first) >= 30
+    assert len({p.uscc for p in first}) == len(first)
+    assert len({p.name for p in first}) == len(first)
+    assert len({p.division_code[:2] for p in first}) >= 8
+    for plan in first:
+        assert uscc.is_valid(plan.uscc)
+        assert plan.uscc[2:8] == plan.division_code
+        province_of(plan.division_code)
+        assert 20 <= plan.headcount <= 3000
+        assert all(1 <= code <= 60 for code in plan.scope_codes)
+        if plan.decided_on:
+            assert date(2022, 1, 1) <= plan.decided_on <= DEMO_LAST_DATE
+    assert any(len(p.sites) == 4 for p in first)
