@@ -221,8 +221,8 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
     """Issue the certificate a grant decision allows, with sub-certificates for other sites.
 
     ``issued_on`` defaults to the decision date and may not precede it (004 §6.2.2).
-    Initial validity: 3 years from issue, ending the day before. Recertification: validity
-    continues from the previous certificate's expiry, which becomes superseded (004 §6.2.3,
+    Initial validity: 3 years from the decision date, ending the day before. Recertification:
+    validity continues from the previous certificate's expiry, which becomes superseded (004 §6.2.3,
     Appendix C.4). Renders and stores the PDFs and the approval notice (002 §4.1.2); plans the
     cycle's surveillance audits.
     """
@@ -244,7 +244,9 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
         if previous is not None and audit.kind == Audit.Kind.RECERTIFICATION:
             expires_on = rules.add_months(previous.expires_on, VALIDITY_MONTHS)
         else:
-            expires_on = rules.add_months(issued_on, VALIDITY_MONTHS) - timedelta(days=1)
+            # domain.md §10: initial validity starts on the decision date (not a later issue
+            # date), so the certificate never runs more than 3 years from the decision.
+            expires_on = rules.add_months(decision.decided_on, VALIDITY_MONTHS) - timedelta(days=1)
         sequence = allocate_sequence(issued_on.year)
         number = numbering.format_number(
             cb.number_prefix, issued_on.year, sequence, programme.cycle, cb.accreditation

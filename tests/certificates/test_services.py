@@ -1,6 +1,7 @@
 """Decisions (impartiality and the other refusals), issue and every status transition."""
 
 from datetime import date, timedelta
+from unittest import mock
 
 import pytest
 import time_machine
@@ -354,3 +355,20 @@ def test_recertification_decision_after_expiry_is_refused(staff):
                 decided_on=date(2028, 3, 20),
                 star_grade="standard",
             )
+
+
+def test_initial_validity_runs_from_the_decision_even_when_issued_later(staff):
+    stage2 = completed_stage2(staff=staff)
+    with mock.patch.object(services, "certificate_issue"):
+        decision = services.decision_make(
+            audit=stage2,
+            actor=staff.decider,
+            outcome="grant",
+            decided_on=date(2025, 3, 20),
+            star_grade="standard",
+        )
+    certificate = services.certificate_issue(
+        decision=decision, actor=staff.decider, issued_on=date(2025, 4, 2)
+    )
+    assert certificate.issued_on == date(2025, 4, 2)
+    assert certificate.expires_on == date(2028, 3, 19)
