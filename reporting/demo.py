@@ -24,6 +24,7 @@ import random
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
 from django.contrib.auth.models import Group
@@ -427,6 +428,7 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> DemoResu
         _create_clients(plans, organizations)
         log(f"{len(plans)} organisations, {len(STAFF_LOGINS)} staff log-ins created")
         _run_stories(plans, organizations, staff, log)
+        _showcase(staff, log)
     return DemoResult(created=True, logins=demo_logins(plans), counts=demo_counts())
 
 
@@ -976,3 +978,133 @@ def demo_counts() -> dict[str, dict[str, int]]:
         "sub-certificates": by(Certificate.objects.filter(head__isnull=False), "status"),
         "certificate events": by(CertificateEvent.objects, "kind"),
     }
+
+
+# --- planning and supervision examples (issues 3 and 5) -----------------------------------
+
+
+def _showcase(staff: Staff, log) -> None:
+    """Add what the audit department, the public and the reports should see on demo clients.
+
+    - the multi-site client's next surveillance: a recorded audit time with its adjustments and
+      a multi-site sampling plan (004 §5.4.2, §5.4.3);
+    - one recertified client on an approved, notified ASRP programme (000);
+    - one certificate with three failed national/provincial spot checks, which proposes its
+      withdrawal (003), and an open complaint about it (004 §8).
+    """
+    from audits.models import AsrpEligibilityCheck
+    from certificates.models import Certificate, RegulatoryEvent
+
+    planner = staff.planner
+    valid = Certificate.objects.filter(head__isnull=True, status=Certificate.Status.VALID)
+    multi = valid.filter(sub_certificates__isnull=False).distinct().order_by("number").first()
+    if multi is not None:
+        audit = (
+            multi.programme.audits.filter(state=Audit.State.PLANNED, kind=Audit.Kind.SURVEILLANCE)
+            .order_by("due_on")
+            .first()
+        )
+        if audit is not None:
+            proposal = audit_services.sampling_plan_propose(audit)
+            audit_services.sampling_plan_record(
+                audit=audit,
+                actor=planner,
+                similar_sites=[p.site for p in proposal.sites if p.similar],
+                sampled_sites=[p.site for p in proposal.sites if p.selected],
+                similarity_reason="各门店经营品类、服务流程、服务承诺和风险相同，由总部统一管理",
+            )
+            audit_services.audit_time_determine(
+                audit=audit,
+                actor=planner,
+                full_time_headcount=multi.organization.headcount,
+                part_time_hours=Decimal("3200"),
+                adjustments=[("0.5", "多场所：增加门店间交通及抽样现场审核时间")],
+            )
+            log(f"sampling plan and audit time recorded for {multi.organization.name}")
+
+    recertified = (
+        valid.filter(cycle__gte=1).exclude(pk=getattr(multi, "pk", None)).order_by("number").first()
+    )
+    if recertified is not None and not audit_services.asrp_full_cycle_failures(
+        recertified.programme
+    ):
+        start = min(recertified.issued_on + timedelta(days=20), DEMO_LAST_DATE)
+        asrp = audit_services.asrp_programme_create(
+            programme=recertified.programme,
+            actor=planner,
+            reliance="监督审核中采信组织内部审核和管理评审结果，现场抽查其记录的有效性",
+            witnessing_criteria="每年见证一次内部审核，覆盖投诉处理和维修服务过程",
+            internal_auditor_criteria="内审员须经 GB/T 19011 培训并有两次以上内审经历",
+            adjustment_criteria="任一绩效指标连续两个季度未达标时恢复常规审核方案",
+            audit_components="每次现场审核覆盖最高管理者访谈、管理评审、内部审核、纠正措施验证",
+            special_competences="审核组长须具备售后服务认证高级审查员资格",
+        )
+        for criterion in AsrpEligibilityCheck.Criterion.values:
+            if criterion == AsrpEligibilityCheck.Criterion.FULL_CYCLE:
+                continue
+            audit_services.asrp_eligibility_record(
+                asrp=asrp,
+                actor=planner,
+                criterion=criterion,
+                met=True,
+                evidence="已核对上一认证周期审核记录及组织提供的证明文件",
+                checked_on=start,
+            )
+        indicator = audit_services.asrp_indicator_add(
+            asrp=asrp,
+            actor=planner,
+            name="顾客满意度",
+            target="季度顾客满意度调查得分不低于 90 分",
+            agreed_on=start,
+            method="第三方电话回访，每季度不少于 300 个样本",
+        )
+        audit_services.asrp_indicator_result_record(
+            indicator=indicator,
+            actor=planner,
+            period="上一季度",
+            period_end=start - timedelta(days=1),
+            value="92.4",
+            met=True,
+            evidence="第三方回访报告",
+        )
+        audit_services.asrp_programme_approve(
+            asrp=asrp, actor=staff.technical_manager, approved_on=start
+        )
+        audit_services.asrp_accreditation_notify(asrp=asrp, actor=planner, notified_on=start)
+        log(f"ASRP programme approved for {recertified.organization.name}")
+
+    spot = (
+        valid.filter(cycle=0, sub_certificates__isnull=True, issued_on__lte=date(2025, 3, 1))
+        .exclude(pk=getattr(multi, "pk", None))
+        .order_by("number")
+        .first()
+    )
+    if spot is not None:
+        checks = (
+            (date(2025, 4, 8), "national"),
+            (date(2025, 6, 16), "provincial"),
+            (date(2025, 9, 9), "provincial"),
+        )
+        for on, level in checks:
+            cert_services.regulatory_event_record(
+                certificate=spot,
+                actor=staff.technical_manager,
+                kind=RegulatoryEvent.Kind.SPOT_CHECK,
+                occurred_on=on,
+                source="市场监督管理部门产品质量监督抽查",
+                description="抽查商品实物质量不合格",
+                level=level,
+                result="fail",
+            )
+        cert_services.appeal_receive(
+            actor=staff.system,
+            kind="complaint",
+            received_on=date(2026, 10, 20),
+            subject="维修承诺未兑现",
+            description="送修空调超过承诺时限仍未修复。",
+            name="张女士",
+            contact="13800000000",
+            certificate=spot,
+            about_organization=spot.organization_name,
+        )
+        log(f"three failed spot checks and an open complaint for {spot.number}")

@@ -175,3 +175,33 @@ def test_plan_is_deterministic_and_realistic():
         if plan.decided_on:
             assert date(2022, 1, 1) <= plan.decided_on <= DEMO_LAST_DATE
     assert any(len(p.sites) == 4 for p in first)
+
+
+def test_multi_site_client_has_a_sampling_plan_and_a_recorded_audit_time(demo):
+    from audits.models import AuditTimeDetermination, SamplingPlan
+
+    plan = SamplingPlan.objects.select_related("audit__programme__organization").get()
+    organization = plan.audit.programme.organization
+    assert organization.sites.count() >= 3
+    determination = AuditTimeDetermination.objects.get(audit=plan.audit)
+    assert determination.adjustments.filter(reason__contains="多场所").exists()
+
+
+def test_one_client_is_on_an_approved_and_notified_asrp(demo):
+    from audits.models import AsrpProgramme
+
+    asrp = AsrpProgramme.objects.get()
+    assert asrp.programme.cycle >= 1
+    assert asrp.approved_on is not None and asrp.accreditation_notified_on is not None
+
+
+def test_a_certificate_with_three_failed_spot_checks_and_an_open_complaint(demo):
+    from certificates.models import Appeal, Proposal, RegulatoryEvent
+
+    failed = RegulatoryEvent.objects.filter(kind=RegulatoryEvent.Kind.SPOT_CHECK, result="fail")
+    assert failed.count() == 3
+    certificate = failed.first().certificate
+    assert failed.filter(certificate=certificate).count() == 3
+    assert Proposal.objects.filter(certificate=certificate).exists()
+    complaint = Appeal.objects.get(kind="complaint", certificate=certificate)
+    assert complaint.state != "decided"
