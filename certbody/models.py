@@ -205,3 +205,33 @@ class CalendarYear(models.Model):
 
     def __str__(self):
         return str(self.year)
+
+
+class Notification(models.Model):
+    """One message in a staff member's in-app list (also e-mailed), e.g. from a periodic job.
+
+    Written by ``certbody.notifications.notify_staff``; ``kind`` names what sent it (the job's
+    name), ``link`` is a site-relative URL to the object concerned. Read when ``read_at`` is set.
+    """
+
+    recipient = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        verbose_name=_("recipient"),
+    )
+    kind = models.CharField(_("kind"), max_length=40, db_index=True)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self):
+        return self.subject

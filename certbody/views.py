@@ -22,6 +22,11 @@ def home(request):
     applications = dict(
         Application.objects.values_list("state").annotate(n=Count("pk")).values_list("state", "n")
     )
+    # The project package ties the apps together; reporting computes the dashboard figures.
+    from certbody.models import Notification
+    from reporting.dashboard import dashboard_figures
+
+    notifications = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
     return render(
         request,
         "home.html",
@@ -32,6 +37,9 @@ def home(request):
             "application_counts": [
                 (s.label, applications.get(s.value, 0)) for s in Application.State
             ],
+            "figures": dashboard_figures(),
+            "notifications": list(notifications[:8]),
+            "unread_count": notifications.count(),
         },
     )
 

@@ -13,6 +13,13 @@ development one: ``SQLITE_PATH`` points there, ``DATABASE_URL`` and ``REDIS_URL`
    gunicorn is stopped by its pid in a ``finally`` block.
 3. ``pdf``: in this process after ``django.setup()``: one warm-up render, then the median of
    ``--pdf-renders`` renders of different certificates with ``render_certificate_pdf``.
+4. ``reports``: in this process: time and query count of building the monthly
+   获证组织基本信息月报 (the month before the data's anchor date) and the annual statistics (the
+   year before), plus rendering the monthly one to XLSX and CSV.
+5. ``jobs``: one full pass of every periodic job the day after the anchor date, rolled back.
+
+The README quotes 100,000 certificates: ``make bench BENCH_ARGS="--certificates 100000"``
+(generating them takes a few minutes; ``--reuse-db`` keeps the database for later runs).
 
 Figures are printed at the end and written to ``bench-results/bench-<timestamp>.json``.
 
@@ -100,6 +107,8 @@ def benchmark_env(db_path: Path) -> dict[str, str]:
             "DEBUG": "0",
             "ALLOWED_HOSTS": "127.0.0.1",
             "LOG_LEVEL": "WARNING",
+            # The jobs benchmark notifies thousands of clients: no console output.
+            "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
             "PYTHONUNBUFFERED": "1",
         }
     )
@@ -292,10 +301,102 @@ def bench_pdf(ctx: Context) -> dict:
     }
 
 
-# Name → benchmark; run in this order. Issue 6 adds report builds over 100,000 certificates.
+# --- reports and jobs -------------------------------------------------------------------------
+
+
+def _anchor():
+    """The day generate_data's dates end on (2026-11-15, or today if earlier)."""
+    from datetime import date
+
+    from django.utils import timezone
+
+    return min(date(2026, 11, 15), timezone.localdate())
+
+
+def _timed(function):
+    """``(result, seconds, queries)`` of ``function()`` on the default database."""
+    from django.db import connection
+
+    count = 0
+
+    def counter(execute, sql, params, many, context):
+        nonlocal count
+        count += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counter):
+        started = time.perf_counter()
+        result = function()
+        seconds = time.perf_counter() - started
+    return result, seconds, count
+
+
+def bench_reports(ctx: Context) -> dict:
+    """Build the monthly 获证组织基本信息月报 of the month before the data's anchor date and the
+    annual statistics of the year before it (time and query count each), then render the monthly
+    one to XLSX and CSV. The query counts do not depend on the number of certificates."""
+    ctx.django()
+    from reporting import exports, periods, reports
+
+    anchor = _anchor()
+    start, end = periods.last_closed_period("organisations_monthly", anchor)
+    year = anchor.year - 1
+    monthly, monthly_s, monthly_q = _timed(lambda: reports.organisations_monthly(start, end))
+    _, xlsx_s, _ = _timed(lambda: exports.to_xlsx(monthly))
+    _, csv_s, _ = _timed(lambda: exports.to_csv(monthly))
+    annual, annual_s, annual_q = _timed(lambda: reports.statistics_annual(year))
+    auditors, auditors_s, auditors_q = _timed(lambda: reports.auditors_annual(year))
+    failures, failures_s, failures_q = _timed(lambda: reports.failures_monthly(start, end))
+    valid = annual.sheets[0].rows[0][3]
+    return {
+        "monthly_period": f"{start:%Y-%m}",
+        "monthly_rows": monthly.row_count,
+        "monthly_build_s": round(monthly_s, 2),
+        "monthly_queries": monthly_q,
+        "monthly_xlsx_s": round(xlsx_s, 2),
+        "monthly_csv_s": round(csv_s, 2),
+        "annual_year": str(year),
+        "annual_valid_certificates": valid,
+        "annual_build_s": round(annual_s, 2),
+        "annual_queries": annual_q,
+        "auditors_rows": auditors.row_count,
+        "auditors_build_s": round(auditors_s, 2),
+        "auditors_queries": auditors_q,
+        "failures_build_s": round(failures_s, 2),
+        "failures_queries": failures_q,
+    }
+
+
+def bench_jobs(ctx: Context) -> dict:
+    """One full pass of every periodic job (``reporting.jobs.run_all``) the day after the data's
+    anchor date, in a transaction rolled back afterwards (so the database can be reused; e-mails
+    go to the dummy backend). Reports the seconds and what each job did."""
+    ctx.django()
+    from datetime import timedelta
+
+    from django.db import transaction
+
+    from reporting import jobs
+
+    today = _anchor() + timedelta(days=1)
+    with transaction.atomic():
+        done, seconds, queries = _timed(lambda: jobs.run_all(today=today))
+        transaction.set_rollback(True)
+    return {
+        "today": today.isoformat(),
+        "full_pass_s": round(seconds, 1),
+        "queries": queries,
+        "steps_acted": sum(done.values()),
+        **{f"acted_{name}": n for name, n in done.items() if n},
+    }
+
+
+# Name → benchmark; run in this order.
 BENCHMARKS = {
     "api": bench_api,
     "pdf": bench_pdf,
+    "reports": bench_reports,
+    "jobs": bench_jobs,
 }
 
 

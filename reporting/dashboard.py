@@ -1,0 +1,167 @@
+"""Figures for the staff home page: what there is, what is due this month, what is overdue.
+
+``dashboard_figures(today)`` runs a constant number of aggregate queries (tested) and returns
+plain values the template shows as numbers and simple bar charts. Counts are of head
+certificates (sub-certificates follow their head). Nonconformities are not counted: there is no
+nonconformity model yet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from audits.models import Audit, AuditPlan
+from audits.rules import add_months
+from certificates.models import Appeal, Certificate, Proposal, ReportingObligation
+from reporting import periods
+from reporting.models import ReportRun
+
+Status = Certificate.Status
+
+
+@dataclass
+class Bar:
+    label: str
+    value: int
+    percent: int = 0  # of the largest value in its chart, for the bar's width
+
+
+@dataclass
+class Figures:
+    today: date
+    certificates: list[Bar]
+    due_this_month: list[Bar]
+    overdue: list[Bar]
+    audits_per_month: list[Bar]
+    overdue_reports: list[ReportRun] = field(default_factory=list)
+    open_proposals: int = 0
+
+    @property
+    def overdue_total(self) -> int:
+        return sum(bar.value for bar in self.overdue)
+
+
+def _scaled(bars: list[Bar]) -> list[Bar]:
+    top = max((bar.value for bar in bars), default=0)
+    for bar in bars:
+        bar.percent = round(100 * bar.value / top) if top else 0
+    return bars
+
+
+def dashboard_figures(today: date | None = None, *, months_ahead: int = 12) -> Figures:
+    """The home page's figures on ``today`` (local date; default today)."""
+    today = today or timezone.localdate()
+    first, last = periods.month_end(today).replace(day=1), periods.month_end(today)
+
+    by_status = dict(
+        Certificate.objects.filter(head__isnull=True)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    certificates = [Bar(str(s.label), by_status.get(s.value, 0)) for s in Status]
+
+    planned = Audit.objects.filter(state=Audit.State.PLANNED)
+    in_force = Exists(
+        Certificate.objects.filter(
+            programme_id=OuterRef("programme_id"),
+            head__isnull=True,
+            status__in=[Status.VALID, Status.SUSPENDED],
+        )
+    )
+    stage2_limit = periods.latest_start_for_deadline(today - timedelta(days=1), 6)
+    reported = AuditPlan.objects.filter(audit_id=OuterRef("pk"), cnca_reported_on__isnull=False)
+    audits = planned.aggregate(
+        surveillance_due=Count(
+            "pk",
+            filter=Q(kind=Audit.Kind.SURVEILLANCE, due_on__gte=first, due_on__lte=last),
+        ),
+        recertification_due=Count(
+            "pk",
+            filter=Q(kind=Audit.Kind.RECERTIFICATION, due_on__gte=first, due_on__lte=last),
+        ),
+    )
+    surveillance_overdue = planned.filter(
+        in_force, kind=Audit.Kind.SURVEILLANCE, due_on__lt=today
+    ).count()
+    plans_overdue = (
+        planned.filter(plan_report_due__lt=today)
+        .exclude(kind=Audit.Kind.DOCUMENT_REVIEW)
+        .exclude(Exists(reported))
+        .count()
+    )
+    decisions_overdue = Audit.objects.filter(
+        kind=Audit.Kind.STAGE2, state=Audit.State.COMPLETED, actual_end__lte=stage2_limit
+    ).count()
+    applications_due = Certificate.objects.filter(
+        head__isnull=True,
+        status__in=[Status.VALID, Status.SUSPENDED],
+        expires_on__gte=add_months(first, 3),
+        expires_on__lte=add_months(last, 3),
+    ).count()
+    runs = ReportRun.objects.filter(state=ReportRun.State.GENERATED)
+    report_counts = runs.aggregate(
+        due=Count("pk", filter=Q(due_on__gte=first, due_on__lte=last)),
+        overdue=Count("pk", filter=Q(due_on__lt=today)),
+    )
+    suspensions_ended = Certificate.objects.filter(
+        head__isnull=True, status=Status.SUSPENDED, suspended_until__lt=today
+    ).count()
+    appeals_overdue = (
+        Appeal.objects.filter(due_on__lt=today).exclude(state=Appeal.State.DECIDED).count()
+    )
+    obligations_overdue = ReportingObligation.objects.filter(
+        done_on__isnull=True, due_on__lt=today
+    ).count()
+    expired_pending = Certificate.objects.filter(
+        head__isnull=True, status__in=[Status.VALID, Status.SUSPENDED], expires_on__lt=today
+    ).count()
+
+    due_this_month = [
+        Bar("监督审核", audits["surveillance_due"]),
+        Bar("再认证审核", audits["recertification_due"]),
+        Bar("再认证申请截止", applications_due),
+        Bar("报表报送", report_counts["due"]),
+    ]
+    overdue = [
+        Bar("监督审核逾期", surveillance_overdue),
+        Bar("暂停期满未处理", suspensions_ended),
+        Bar("到期未置为失效的证书", expired_pending),
+        Bar("初次认证决定超过 6 个月", decisions_overdue),
+        Bar("审核计划逾期未上报", plans_overdue),
+        Bar("报表逾期未报送", report_counts["overdue"]),
+        Bar("申诉投诉逾期未答复", appeals_overdue),
+        Bar("重大事故逾期未报告", obligations_overdue),
+    ]
+
+    horizon = add_months(first, months_ahead)
+    per_month = dict(
+        planned.annotate(month=TruncMonth(Coalesce("planned_start", "due_on")))
+        .filter(month__gte=first, month__lt=horizon)
+        .values_list("month")
+        .annotate(n=Count("pk"))
+        .values_list("month", "n")
+    )
+    per_month = {(m.year, m.month): n for m, n in per_month.items() if m is not None}
+    months = []
+    month = first
+    while month < horizon:
+        months.append(
+            Bar(f"{month.year}-{month.month:02d}", per_month.get((month.year, month.month), 0))
+        )
+        month = add_months(month, 1)
+
+    return Figures(
+        today=today,
+        certificates=_scaled(certificates),
+        due_this_month=_scaled(due_this_month),
+        overdue=_scaled(overdue),
+        audits_per_month=_scaled(months),
+        overdue_reports=list(runs.filter(due_on__lt=today).order_by("due_on")[:10]),
+        open_proposals=Proposal.objects.filter(state=Proposal.State.OPEN).count(),
+    )

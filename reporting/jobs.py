@@ -1,0 +1,923 @@
+"""Periodic jobs: idempotent one-item steps and the driver that loops them.
+
+Each step (``<job>_step(today=…)``) asks "what is due now?" of a stored deadline column, claims
+**one** due row (``select_for_update(skip_locked=True)`` on PostgreSQL, so concurrent workers
+take different rows), records that it acted with a ``JobMark`` (unique per job, object and
+threshold: a second run, or a second worker, finds it and does nothing), acts only through
+the services as ``certbody.lifecycle.system_user()``, tells the people concerned
+(``certbody.notifications``) and returns True; it returns False when nothing is due. A service's
+refusal (``RuleViolation``) is recorded on the mark as failed and notified, not retried.
+``run(name)`` loops a step until it returns False, passing the step a cursor (``progress``) so
+that one pass over many due rows stays linear; Celery tasks (``reporting.tasks``) and
+``manage.py run_due_jobs`` call it. Tests call the steps directly with frozen time.
+
+Jobs, in the order a full pass runs them (``JOBS``):
+
+- ``expiry``: certificates past their expiry become expired (004 §7.5; domain §13).
+- ``suspension_ended``: a suspension whose period ended unresolved → withdrawal proposed with
+  cause 004 §7.3.1(7) (``certificates.services.suspension_ended_step``).
+- ``surveillance_overdue``: a planned surveillance past its due date → suspension with cause
+  004 §7.2.1(6) proposed, or made when ``CertificationBody.auto_suspend_overdue_surveillance``
+  (004 §5.7.4).
+- ``surveillance_reminders``: 90, 60 and 30 days before a surveillance is due, to the audit
+  department and the client (004 §5.7.3).
+- ``recertification_reminders``: 6 and 4 months before expiry, and when the application
+  deadline 3 months before expiry is reached (004 §5.8.1), to the market department and the
+  client.
+- ``initial_decision``: stage 2 completed without a decision, 30 days before and after the
+  6-month limit (004 §5.12.3).
+- ``plan_reports``: audit plans not reported to CNCA, 2 days before and after the deadline
+  3 days before the audit (004 §9.2).
+- ``status_change_reports``: a report for each suspension, restoration, withdrawal and
+  cancellation, due within 2 working days (002 §4.3.8.3; 004 §9.4).
+- ``periodic_reports``: each monthly and annual report generated at the start of its period's
+  due window (002 §4.3.2–4.3.6).
+- ``report_deadlines``: reports not submitted, 2 days before and after their due date.
+- ``appeals``: appeals and complaints without a written result, 10 days before and after the
+  60 days (004 §8.3).
+- ``reporting_obligations``: reports owed after a major accident, before and after their
+  deadline (002 §4.3.8.2; 004 §9.5).
+- ``calendar``: in December, next year's working-day calendar is loaded from chinesecalendar
+  or, when the package does not cover it yet, its absence is notified (domain §19).
+
+Nonconformity due dates are not scanned: there is no nonconformity model yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from applications.models import Application
+from audits.models import Audit, AuditPlan
+from audits.rules import add_months
+from certbody import roles
+from certbody.lifecycle import RuleViolation, record, system_user
+from certbody.models import CalendarDay, CalendarYear, CertificationBody
+from certbody.notifications import notify_addresses, notify_staff
+from certificates import causes
+from certificates import services as cert_services
+from certificates.models import (
+    Appeal,
+    Certificate,
+    CertificateEvent,
+    Proposal,
+    ReportingObligation,
+)
+from reporting import periods
+from reporting import services as report_services
+from reporting.models import JobMark, ReportRun
+
+logger = logging.getLogger("reporting.jobs")
+
+Status = Certificate.Status
+IN_FORCE = (Status.VALID, Status.SUSPENDED)
+
+SURVEILLANCE_REMINDER_DAYS = (30, 60, 90)  # nearest first: only the latest threshold reached
+RECERTIFICATION_REMINDER_MONTHS = (3, 4, 6)  # 3 = the application deadline (004 §5.8.1)
+INITIAL_DECISION_MONTHS = 6  # 004 §5.12.3
+INITIAL_DECISION_WARNING_DAYS = 30
+PLAN_REPORT_WARNING_DAYS = 2
+REPORT_WARNING_DAYS = 2
+APPEAL_WARNING_DAYS = 10
+OBLIGATION_WARNING_DAYS = 1
+SUSPENSION_MONTHS = 6  # 004 §7.2.2: at most 6 months
+STATUS_CHANGE_LOOKBACK_DAYS = 31  # older changes predate the system or were reported by hand
+MAX_STEPS = 1_000_000  # a driver's safety stop; a step always marks what it did
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _today(today: date | None) -> date:
+    return today or timezone.localdate()
+
+
+def _claim(queryset, *, job: str, field: str, threshold, progress: dict | None):
+    """Lock and return the first due row of ``queryset`` not yet marked for ``job``, or None.
+
+    ``threshold``: the threshold's name, or an expression giving it per row (a ``Case`` over the
+    deadline column ``field``), annotated as ``threshold``. Rows are taken in ``field`` order;
+    ``select_for_update(skip_locked=True)`` lets concurrent workers take different rows on
+    PostgreSQL. ``progress`` is the driver's cursor: rows at or before the last one returned in
+    this pass are not looked at again, so a pass over many due rows stays linear (a row skipped
+    because another worker held it is that worker's, or the next run's).
+    """
+    if isinstance(threshold, str):
+        threshold = Value(threshold)
+    rows = queryset.annotate(threshold=threshold).exclude(
+        Exists(
+            JobMark.objects.filter(
+                job=job, object_id=OuterRef("pk"), threshold=OuterRef("threshold")
+            )
+        )
+    )
+    last = progress.get("after") if progress is not None else None
+    if last is not None:
+        value, pk = last
+        rows = rows.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
+    row = rows.order_by(field, "pk").select_for_update(skip_locked=True, of=("self",)).first()
+    if row is not None and progress is not None:
+        progress["after"] = (getattr(row, field), row.pk)
+    return row
+
+
+def _state_in(field: str, choices, wanted) -> Q:
+    """``field`` in ``wanted``, written as NOT IN the other choices: SQLite, which keeps no
+    statistics unless ANALYZE runs, would otherwise pick the (unselective) state index and sort
+    every row in that state on each step; this way it walks the deadline column's index in
+    order and stops at the first due row."""
+    wanted = {str(value) for value in wanted}
+    return ~Q(**{f"{field}__in": [value for value in choices.values if value not in wanted]})
+
+
+def _is_head():
+    """Head certificates, i.e. those without a head certificate. Written as NOT EXISTS rather
+    than ``head IS NULL`` for the reason given in ``_state_in``: almost every certificate is a
+    head, so that index would make SQLite sort them all on each step."""
+    return ~Exists(Certificate.objects.filter(pk=OuterRef("head_id")))
+
+
+def _bands(bands, default: str):
+    """``Case`` giving the threshold name of the first band whose ``Q`` matches, else
+    ``default`` (bands nearest the deadline first)."""
+    return Case(
+        *(When(condition, then=Value(name)) for name, condition in bands),
+        default=Value(default),
+        output_field=CharField(),
+    )
+
+
+def _mark(job: str, object_id: int, threshold: str, today: date) -> JobMark | None:
+    """Insert the job's mark; None when it exists already (another run got there first)."""
+    try:
+        with transaction.atomic():
+            return JobMark.objects.create(
+                job=job, object_id=object_id, threshold=threshold, acted_on=today
+            )
+    except IntegrityError:
+        return None
+
+
+def _act(mark: JobMark, action: Callable[[], object], *, label: str, subject) -> bool:
+    """Run ``action`` (a service call) in a savepoint; on refusal record and notify it."""
+    try:
+        with transaction.atomic():
+            action()
+    except RuleViolation as exc:
+        mark.failed = True
+        mark.note = str(exc)[:300]
+        mark.save(update_fields=["failed", "note"])
+        logger.warning("job %s on %s refused: %s", mark.job, subject, exc)
+        notify_staff(
+            roles=(roles.TECHNICAL_MANAGER,),
+            template="job_failed",
+            context={"job": label, "subject": subject, "error": str(exc)},
+            kind=mark.job,
+            link=_admin_link(subject),
+        )
+        return False
+    return True
+
+
+def _admin_link(obj) -> str:
+    if obj is None or not hasattr(obj, "_meta"):
+        return ""
+    try:
+        return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+    except NoReverseMatch:
+        return ""
+
+
+def _client_addresses(organization) -> list[str]:
+    users = organization.users.filter(is_active=True).exclude(email="")
+    return [organization.contact_email, *users.values_list("email", flat=True)]
+
+
+def _in_force_head(programme_ref: str = "programme_id", statuses=IN_FORCE):
+    return Exists(
+        Certificate.objects.filter(
+            programme_id=OuterRef(programme_ref), head__isnull=True, status__in=statuses
+        )
+    )
+
+
+def _auto_suspend() -> bool:
+    try:
+        return CertificationBody.get().auto_suspend_overdue_surveillance
+    except CertificationBody.DoesNotExist:
+        return False
+
+
+def _propose(certificate: Certificate, *, action: str, cause: int, reason: str, actor) -> Proposal:
+    """Open a status-change proposal for a person to decide (the system never decides alone)."""
+    proposal = Proposal(
+        certificate=certificate, action=action, cause=cause, reason=reason[:300], created_by=actor
+    )
+    record(proposal, actor=actor, reason="系统建议")
+    proposal.save()
+    return proposal
+
+
+# --- certificates ---------------------------------------------------------------------------
+
+
+def expiry_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Expire one head certificate (with its sub-certificates) whose validity has ended.
+
+    Valid or suspended certificates with ``expires_on`` before ``today`` (004 §7.5: expire at
+    the end of validity when not renewed), through ``certificate_expire``; the market department
+    and the client are told (a renewal now needs a new initial application, 004 §5.8.1).
+    """
+    today = _today(today)
+    job = "expiry"
+    with transaction.atomic():
+        certificate = _claim(
+            Certificate.objects.filter(
+                _is_head(), _state_in("status", Status, IN_FORCE), expires_on__lt=today
+            ).select_related("organization"),
+            job=job,
+            field="expires_on",
+            threshold="expired",
+            progress=progress,
+        )
+        if certificate is None:
+            return False
+        mark = _mark(job, certificate.pk, "expired", today)
+        if mark is None:
+            return True
+        system = system_user()
+        done = _act(
+            mark,
+            lambda: cert_services.certificate_expire(
+                certificate=certificate, actor=system, today=today
+            ),
+            label="证书到期失效",
+            subject=certificate,
+        )
+        if done:
+            context = {"certificate": certificate, "organization": certificate.organization}
+            notify_staff(
+                roles=(roles.MARKET, roles.REPORTING_OFFICER),
+                template="certificate_expired",
+                context=context,
+                kind=job,
+                link=_admin_link(certificate),
+            )
+            notify_addresses(
+                _client_addresses(certificate.organization),
+                template="certificate_expired_client",
+                context=context,
+            )
+    return True
+
+
+def suspension_ended_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Propose withdrawing one certificate whose suspension period ended unresolved.
+
+    Cause 004 §7.3.1(7) "suspension period ended" (CNCA 0115); the proposal is made by
+    ``certificates.services.suspension_ended_step``, which skips certificates that already have
+    an open withdrawal proposal. Decision makers and the technical manager are told; the
+    withdrawal itself is theirs to make (within 5 working days, 004 §7.3.1).
+    """
+    today = _today(today)
+    job = "suspension_ended"
+    with transaction.atomic():
+        proposal = cert_services.suspension_ended_step(actor=system_user(), today=today)
+        if proposal is None:
+            return False
+        certificate = proposal.certificate
+        JobMark.objects.get_or_create(
+            job=job,
+            object_id=proposal.pk,
+            threshold="proposed",
+            defaults={"acted_on": today, "note": f"证书 {certificate} 暂停期满"},
+        )
+        notify_staff(
+            roles=(roles.TECHNICAL_MANAGER, roles.DECISION_MAKER),
+            template="suspension_ended",
+            context={
+                "certificate": certificate,
+                "proposal": proposal,
+                "cause": causes.withdrawal_cause(causes.SUSPENSION_ENDED_UNRESOLVED),
+            },
+            kind=job,
+            link=_admin_link(proposal),
+        )
+    return True
+
+
+def surveillance_overdue_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Act on one planned surveillance audit whose due date has passed (004 §5.7.4).
+
+    The programme's valid head certificate is suspended with cause 004 §7.2.1(6) "surveillance
+    not accepted at the required interval" — from ``today`` (the day the system verified it)
+    for 6 months (004 §7.2.2) — when the CB's ``auto_suspend_overdue_surveillance`` is on;
+    otherwise a suspension with that cause is proposed to the decision makers. Once per audit.
+    """
+    today = _today(today)
+    job = "surveillance_overdue"
+    with transaction.atomic():
+        audit = _claim(
+            Audit.objects.filter(
+                _state_in("state", Audit.State, [Audit.State.PLANNED]),
+                kind=Audit.Kind.SURVEILLANCE,
+                due_on__lt=today,
+            )
+            .filter(_in_force_head(statuses=[Status.VALID]))
+            .select_related("programme__organization"),
+            job=job,
+            field="due_on",
+            threshold="overdue",
+            progress=progress,
+        )
+        if audit is None:
+            return False
+        mark = _mark(job, audit.pk, "overdue", today)
+        if mark is None:
+            return True
+        certificate = (
+            Certificate.objects.filter(
+                programme_id=audit.programme_id, head__isnull=True, status=Status.VALID
+            )
+            .select_related("organization")
+            .first()
+        )
+        cause = causes.suspension_cause(6)
+        reason = f"{audit}应于 {audit.due_on} 前实施，逾期未实施（004 §5.7.4）"
+        system = system_user()
+        context = {"audit": audit, "certificate": certificate, "cause": cause, "today": today}
+        if _auto_suspend():
+            ends_on = add_months(today, SUSPENSION_MONTHS)
+            context["ends_on"] = ends_on
+            done = _act(
+                mark,
+                lambda: cert_services.certificate_suspend(
+                    certificate=certificate,
+                    actor=system,
+                    cause=cause.number,
+                    verified_on=today,
+                    starts_on=today,
+                    ends_on=ends_on,
+                    reason=reason,
+                    evidence=f"系统于 {today} 核实：监督审核到期日 {audit.due_on} 已过，"
+                    "审核仍未实施",
+                ),
+                label="监督审核逾期暂停证书",
+                subject=certificate,
+            )
+            if done:
+                mark.note = f"已暂停至 {ends_on}"
+                mark.save(update_fields=["note"])
+                notify_staff(
+                    roles=(roles.TECHNICAL_MANAGER, roles.DECISION_MAKER, roles.AUDIT_DEPARTMENT),
+                    template="surveillance_overdue_suspended",
+                    context=context,
+                    kind=job,
+                    link=_admin_link(certificate),
+                )
+                notify_addresses(
+                    _client_addresses(certificate.organization),
+                    template="surveillance_overdue_suspended_client",
+                    context=context,
+                )
+            return True
+        open_proposal = Proposal.objects.filter(
+            certificate=certificate, action=Proposal.Action.SUSPEND, state=Proposal.State.OPEN
+        ).first()
+        proposal = open_proposal or _propose(
+            certificate,
+            action=Proposal.Action.SUSPEND,
+            cause=cause.number,
+            reason=reason,
+            actor=system,
+        )
+        mark.note = f"建议 #{proposal.pk}"
+        mark.save(update_fields=["note"])
+        context["proposal"] = proposal
+        notify_staff(
+            roles=(roles.TECHNICAL_MANAGER, roles.DECISION_MAKER, roles.AUDIT_DEPARTMENT),
+            template="surveillance_overdue_proposed",
+            context=context,
+            kind=job,
+            link=_admin_link(proposal),
+        )
+    return True
+
+
+def surveillance_reminder_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Remind about one planned surveillance audit due in 90, 60 or 30 days (004 §5.7.3).
+
+    Only the latest threshold reached is sent (an audit planned 40 days ahead gets the 60-day
+    reminder, then the 30-day one); each once. The audit department gets a notification, the
+    client an e-mail.
+    """
+    today = _today(today)
+    job = "surveillance_reminders"
+    near, middle, far = SURVEILLANCE_REMINDER_DAYS
+    threshold = _bands(
+        (
+            (f"{near}d", Q(due_on__lte=today + timedelta(days=near))),
+            (f"{middle}d", Q(due_on__lte=today + timedelta(days=middle))),
+        ),
+        f"{far}d",
+    )
+    with transaction.atomic():
+        audit = _claim(
+            Audit.objects.filter(
+                _state_in("state", Audit.State, [Audit.State.PLANNED]),
+                kind=Audit.Kind.SURVEILLANCE,
+                due_on__gte=today,
+                due_on__lte=today + timedelta(days=far),
+            )
+            .filter(_in_force_head())
+            .select_related("programme__organization"),
+            job=job,
+            field="due_on",
+            threshold=threshold,
+            progress=progress,
+        )
+        if audit is None:
+            return False
+        if _mark(job, audit.pk, audit.threshold, today) is not None:
+            organization = audit.programme.organization
+            context = {
+                "audit": audit,
+                "organization": organization,
+                "days_left": (audit.due_on - today).days,
+                "threshold": int(audit.threshold.removesuffix("d")),
+            }
+            notify_staff(
+                roles=(roles.AUDIT_DEPARTMENT,),
+                template="surveillance_reminder",
+                context=context,
+                kind=job,
+                link=_admin_link(audit),
+            )
+            notify_addresses(
+                _client_addresses(organization),
+                template="surveillance_reminder_client",
+                context=context,
+            )
+    return True
+
+
+def recertification_reminder_step(
+    *, today: date | None = None, progress: dict | None = None
+) -> bool:
+    """Remind one certified client, and the market department, of recertification.
+
+    From 6 months before expiry, again at 4 months (one month before the deadline) and when the
+    application deadline 3 months before expiry is reached (004 §5.8.1: a later application is
+    handled as a new initial application). Only the latest threshold reached is sent; none once
+    a recertification application was submitted after the certificate was issued.
+    """
+    today = _today(today)
+    job = "recertification_reminders"
+    # expires_on <= upper[m]  ⟺  add_months(expires_on, -m) <= today
+    upper = {
+        m: periods.latest_start_for_deadline(today, -m) for m in RECERTIFICATION_REMINDER_MONTHS
+    }
+    deadline, last_call, first_call = RECERTIFICATION_REMINDER_MONTHS
+    threshold = _bands(
+        (
+            (f"{deadline}m", Q(expires_on__lte=upper[deadline])),
+            (f"{last_call}m", Q(expires_on__lte=upper[last_call])),
+        ),
+        f"{first_call}m",
+    )
+    applied = Application.objects.filter(
+        organization_id=OuterRef("organization_id"),
+        kind=Application.Kind.RECERTIFICATION,
+        state__in=[
+            Application.State.SUBMITTED,
+            Application.State.UNDER_REVIEW,
+            Application.State.ACCEPTED,
+        ],
+        submitted_at__date__gte=OuterRef("issued_on"),
+    )
+    with transaction.atomic():
+        certificate = _claim(
+            Certificate.objects.filter(
+                _is_head(),
+                _state_in("status", Status, IN_FORCE),
+                expires_on__gt=today,
+                expires_on__lte=upper[first_call],
+            )
+            .exclude(Exists(applied))
+            .select_related("organization"),
+            job=job,
+            field="expires_on",
+            threshold=threshold,
+            progress=progress,
+        )
+        if certificate is None:
+            return False
+        if _mark(job, certificate.pk, certificate.threshold, today) is not None:
+            context = {
+                "certificate": certificate,
+                "organization": certificate.organization,
+                "deadline": add_months(certificate.expires_on, -deadline),
+                "deadline_reached": certificate.threshold == f"{deadline}m",
+            }
+            notify_staff(
+                roles=(roles.MARKET,),
+                template="recertification_reminder",
+                context=context,
+                kind=job,
+                link=_admin_link(certificate),
+            )
+            notify_addresses(
+                _client_addresses(certificate.organization),
+                template="recertification_reminder_client",
+                context=context,
+            )
+    return True
+
+
+# --- audits ------------------------------------------------------------------------------------
+
+
+def initial_decision_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Warn about one completed stage 2 audit still without a decision (004 §5.12.3).
+
+    The initial decision is due within 6 months of the end of stage 2, else stage 2 is
+    repeated. Warned 30 days before the limit ("soon") and once it has passed ("passed"), to
+    the decision makers and the technical manager.
+    """
+    today = _today(today)
+    job = "initial_decision"
+    passed = periods.latest_start_for_deadline(today - timedelta(days=1), INITIAL_DECISION_MONTHS)
+    soon = periods.latest_start_for_deadline(
+        today + timedelta(days=INITIAL_DECISION_WARNING_DAYS), INITIAL_DECISION_MONTHS
+    )
+    with transaction.atomic():
+        audit = _claim(
+            Audit.objects.filter(
+                kind=Audit.Kind.STAGE2, state=Audit.State.COMPLETED, actual_end__lte=soon
+            ).select_related("programme__organization"),
+            job=job,
+            field="actual_end",
+            threshold=_bands((("passed", Q(actual_end__lte=passed)),), "soon"),
+            progress=progress,
+        )
+        if audit is None:
+            return False
+        if _mark(job, audit.pk, audit.threshold, today) is not None:
+            notify_staff(
+                roles=(roles.DECISION_MAKER, roles.TECHNICAL_MANAGER),
+                template="initial_decision_due",
+                context={
+                    "audit": audit,
+                    "limit": add_months(audit.actual_end, INITIAL_DECISION_MONTHS),
+                    "passed": audit.threshold == "passed",
+                },
+                kind=job,
+                link=_admin_link(audit),
+            )
+    return True
+
+
+def _overdue_or_soon(field: str, today: date):
+    return _bands((("overdue", Q(**{f"{field}__lt": today})),), "soon")
+
+
+def plan_report_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Warn about one audit plan not yet reported to CNCA (004 §9.2: 3 days before the audit).
+
+    Audits still planned whose ``plan_report_due`` is within 2 days ("soon") or has passed
+    ("overdue") and whose plan has no CNCA report date; to the audit department and the
+    reporting officer.
+    """
+    today = _today(today)
+    job = "plan_reports"
+    reported = AuditPlan.objects.filter(audit_id=OuterRef("pk"), cnca_reported_on__isnull=False)
+    with transaction.atomic():
+        audit = _claim(
+            Audit.objects.filter(
+                _state_in("state", Audit.State, [Audit.State.PLANNED]),
+                plan_report_due__lte=today + timedelta(days=PLAN_REPORT_WARNING_DAYS),
+            )
+            .exclude(kind=Audit.Kind.DOCUMENT_REVIEW)
+            .exclude(Exists(reported))
+            .select_related("programme__organization"),
+            job=job,
+            field="plan_report_due",
+            threshold=_overdue_or_soon("plan_report_due", today),
+            progress=progress,
+        )
+        if audit is None:
+            return False
+        if _mark(job, audit.pk, audit.threshold, today) is not None:
+            notify_staff(
+                roles=(roles.AUDIT_DEPARTMENT, roles.REPORTING_OFFICER),
+                template="plan_report_due",
+                context={"audit": audit, "overdue": audit.threshold == "overdue"},
+                kind=job,
+                link=_admin_link(audit),
+            )
+    return True
+
+
+# --- reports -------------------------------------------------------------------------------
+
+
+def status_change_report_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Generate the report of one recent suspension, restoration, withdrawal or cancellation.
+
+    Head certificates' events of the last 31 days without a report run; the run is due 2
+    working days after the change (002 §4.3.8.3; 004 §9.4) and the reporting officer is told.
+    """
+    today = _today(today)
+    job = "status_change_reports"
+    with transaction.atomic():
+        event = _claim(
+            CertificateEvent.objects.filter(
+                # of a head certificate (a correlated test, see _is_head)
+                Exists(Certificate.objects.filter(pk=OuterRef("certificate_id"), head=None)),
+                kind__in=report_services.STATUS_CHANGE_EVENTS,
+                occurred_on__gte=today - timedelta(days=STATUS_CHANGE_LOOKBACK_DAYS),
+                occurred_on__lte=today,
+            )
+            .exclude(Exists(ReportRun.objects.filter(event_id=OuterRef("pk"))))
+            .select_related("certificate"),
+            job=job,
+            field="occurred_on",
+            threshold="generated",
+            progress=progress,
+        )
+        if event is None:
+            return False
+        mark = _mark(job, event.pk, "generated", today)
+        if mark is None:
+            return True
+        runs = []
+        done = _act(
+            mark,
+            lambda: runs.append(
+                report_services.report_generate(
+                    kind=ReportRun.Kind.STATUS_CHANGE, actor=system_user(), event=event
+                )
+            ),
+            label="生成证书状态变更报告",
+            subject=event.certificate,
+        )
+        if done:
+            _report_generated(runs[0], job)
+    return True
+
+
+def _report_generated(run: ReportRun, job: str) -> None:
+    notify_staff(
+        roles=(roles.REPORTING_OFFICER,),
+        template="report_generated",
+        context={"run": run, "problems": getattr(run, "problems", [])},
+        kind=job,
+        link=_admin_link(run),
+    )
+
+
+def periodic_report_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Generate one monthly or annual report whose period has ended and that has no run yet.
+
+    The latest closed period of each kind (last month, last year) at the start of its due
+    window (002 §4.3.2–4.3.6); earlier periods are generated on request only. The reporting
+    officer is told.
+    """
+    today = _today(today)
+    job = "periodic_reports"
+    for kind in report_services.PERIODIC_KINDS:
+        start, _end = periods.last_closed_period(kind, today)
+        with transaction.atomic():
+            if ReportRun.objects.filter(kind=kind, period_start=start, event=None).exists():
+                continue
+            mark = _mark(job, start.toordinal(), kind, today)
+            if mark is None:
+                continue
+            runs = []
+            done = _act(
+                mark,
+                lambda kind=kind, start=start, runs=runs: runs.append(
+                    report_services.report_generate(
+                        kind=kind, actor=system_user(), period_start=start
+                    )
+                ),
+                label=f"生成{ReportRun(kind=kind).title}",
+                subject=None,
+            )
+            if done:
+                _report_generated(runs[0], job)
+            return True
+    return False
+
+
+def report_deadline_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Remind the reporting officer of one report not submitted, 2 days before its due date
+    ("soon"; status-change reports are told at generation) and once overdue ("overdue", the
+    technical manager too)."""
+    today = _today(today)
+    job = "report_deadlines"
+    with transaction.atomic():
+        run = _claim(
+            ReportRun.objects.filter(state=ReportRun.State.GENERATED).filter(
+                Q(due_on__lt=today)
+                | Q(due_on__lte=today + timedelta(days=REPORT_WARNING_DAYS))
+                & ~Q(kind=ReportRun.Kind.STATUS_CHANGE)
+            ),
+            job=job,
+            field="due_on",
+            threshold=_overdue_or_soon("due_on", today),
+            progress=progress,
+        )
+        if run is None:
+            return False
+        if _mark(job, run.pk, run.threshold, today) is not None:
+            overdue = run.threshold == "overdue"
+            notify_staff(
+                roles=(roles.REPORTING_OFFICER,) + ((roles.TECHNICAL_MANAGER,) if overdue else ()),
+                template="report_due",
+                context={"run": run, "overdue": overdue},
+                kind=job,
+                link=_admin_link(run),
+            )
+    return True
+
+
+# --- appeals, obligations, calendar --------------------------------------------------------
+
+
+def appeal_due_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Warn about one appeal or complaint without a written result, 10 days before the 60 days
+    run out ("soon") and once they have ("overdue") (004 §8.3; 001 §10); to its handler and
+    the technical manager."""
+    today = _today(today)
+    job = "appeals"
+    with transaction.atomic():
+        appeal = _claim(
+            Appeal.objects.filter(due_on__lte=today + timedelta(days=APPEAL_WARNING_DAYS))
+            .exclude(state=Appeal.State.DECIDED)
+            .select_related("handler"),
+            job=job,
+            field="due_on",
+            threshold=_overdue_or_soon("due_on", today),
+            progress=progress,
+        )
+        if appeal is None:
+            return False
+        if _mark(job, appeal.pk, appeal.threshold, today) is not None:
+            notify_staff(
+                roles=(roles.TECHNICAL_MANAGER,),
+                users=[appeal.handler] if appeal.handler_id else [],
+                template="appeal_due",
+                context={"appeal": appeal, "overdue": appeal.threshold == "overdue"},
+                kind=job,
+                link=_admin_link(appeal),
+            )
+    return True
+
+
+def reporting_obligation_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Warn about one report owed after a major accident (CNAS within 10 days, 002 §4.3.8.2;
+    local regulator within 2 working days, 004 §9.5), the day before and once overdue."""
+    today = _today(today)
+    job = "reporting_obligations"
+    with transaction.atomic():
+        obligation = _claim(
+            ReportingObligation.objects.filter(
+                done_on__isnull=True,
+                due_on__lte=today + timedelta(days=OBLIGATION_WARNING_DAYS),
+            ),
+            job=job,
+            field="due_on",
+            threshold=_overdue_or_soon("due_on", today),
+            progress=progress,
+        )
+        if obligation is None:
+            return False
+        if _mark(job, obligation.pk, obligation.threshold, today) is not None:
+            notify_staff(
+                roles=(roles.TECHNICAL_MANAGER, roles.REPORTING_OFFICER),
+                template="obligation_due",
+                context={"obligation": obligation, "overdue": obligation.threshold == "overdue"},
+                kind=job,
+                link=_admin_link(obligation),
+            )
+    return True
+
+
+def calendar_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """In December, make sure next year's working-day calendar is there (domain §19).
+
+    Loaded from the chinesecalendar package when it covers the year (the State Council
+    publishes the holidays in November or December); otherwise the technical manager and the
+    administrators are told that working-day deadlines in that year will count Monday–Friday
+    until it is entered. Once per year.
+    """
+    from certbody.workdays import load_package_calendar, package_years
+
+    today = _today(today)
+    job = "calendar"
+    year = today.year + 1
+    if today.month != 12 or CalendarYear.objects.filter(year=year).exists():
+        return False
+    with transaction.atomic():
+        mark = _mark(job, year, "missing", today)
+        if mark is None:
+            return False
+        loaded = year in package_years()
+        if loaded:
+            load_package_calendar(CalendarDay, CalendarYear, years=[year])
+            mark.note = "已从 chinesecalendar 载入"
+            mark.save(update_fields=["note"])
+        notify_staff(
+            roles=(roles.TECHNICAL_MANAGER,),
+            superusers=True,
+            template="calendar_missing",
+            context={"year": year, "loaded": loaded},
+            kind=job,
+            link="/admin/certbody/calendaryear/",
+        )
+    return True
+
+
+# --- registry and driver ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    label: str
+    step: Callable[..., bool]
+    when: str  # in plain words, as in the beat schedule
+
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        Job("expiry", "证书到期失效", expiry_step, "every day at 00:05"),
+        Job("suspension_ended", "暂停期满建议撤销", suspension_ended_step, "every day at 01:10"),
+        Job(
+            "surveillance_overdue", "监督审核逾期", surveillance_overdue_step, "every day at 01:10"
+        ),
+        Job(
+            "surveillance_reminders",
+            "监督审核提醒",
+            surveillance_reminder_step,
+            "every day at 01:10",
+        ),
+        Job(
+            "recertification_reminders",
+            "再认证提醒",
+            recertification_reminder_step,
+            "every day at 01:10",
+        ),
+        Job("initial_decision", "初次认证决定期限", initial_decision_step, "every day at 01:10"),
+        Job("plan_reports", "审核计划上报", plan_report_step, "every day at 01:10"),
+        Job(
+            "status_change_reports",
+            "证书状态变更报告",
+            status_change_report_step,
+            "every 30 minutes",
+        ),
+        Job("periodic_reports", "月报和年报生成", periodic_report_step, "every day at 00:30"),
+        Job("report_deadlines", "报表报送期限", report_deadline_step, "every day at 08:30"),
+        Job("appeals", "申诉投诉处理期限", appeal_due_step, "every day at 08:30"),
+        Job(
+            "reporting_obligations",
+            "重大事故报告期限",
+            reporting_obligation_step,
+            "every day at 08:30",
+        ),
+        Job("calendar", "次年工作日日历", calendar_step, "every day at 09:00 in December"),
+    )
+}
+
+
+def run(name: str, *, today: date | None = None, limit: int | None = None) -> int:
+    """Loop the step of job ``name`` until nothing is due (or ``limit`` steps); the count of
+    steps that acted. The steps share a cursor for the pass (``progress``), so rows already
+    handled are not scanned again. Raises KeyError for an unknown job."""
+    job = JOBS[name]
+    today = _today(today)
+    cap = MAX_STEPS if limit is None else limit
+    done = 0
+    progress: dict = {}  # the step's cursor for this pass (see _claim)
+    while done < cap and job.step(today=today, progress=progress):
+        done += 1
+    if done >= MAX_STEPS:
+        logger.error("job %s stopped after %d steps", name, done)
+    return done
+
+
+def run_all(*, today: date | None = None, names=None) -> dict[str, int]:
+    """One full pass: every job (or those in ``names``) in ``JOBS`` order; steps per job."""
+    today = _today(today)
+    selected = list(JOBS) if not names else [n for n in JOBS if n in set(names)]
+    return {name: run(name, today=today) for name in selected}

@@ -1,0 +1,115 @@
+"""Report periods and their deadlines (002 §4.3.2–4.3.6; 004 §9.3). Pure: no ORM.
+
+Dates are local ``datetime.date`` values (Asia/Shanghai). Monthly reports cover a calendar
+month and are due on a day of the next month; annual reports cover a calendar year and are due
+on a day of the next year. Status-change reports are due 2 *working* days after the change and
+are counted with ``certbody.workdays`` by the services, not here.
+
+- organisations_monthly: a month, due the 5th of the next month (002 §4.3.3.2; 004 §9.3 says
+  the 10th: the earlier wins);
+- failures_monthly: a month, due the 10th of the next month (002 §4.3.4.2);
+- cb_changes_monthly: a month, due the 10th of the next month, even with nothing to report
+  (002 §4.3.2.2);
+- statistics_annual: a year, due 10 January (002 §4.3.5.2);
+- auditors_annual: a year, due 10 March (002 §4.3.6.2).
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+MONTHLY = "monthly"
+ANNUAL = "annual"
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a periodic report is due: ``due_day`` of ``due_month`` after the period's end."""
+
+    period: str  # MONTHLY or ANNUAL
+    due_month: int  # annual: the month of the next year; monthly: unused (next month)
+    due_day: int
+    rule: str
+
+
+SCHEDULES = {
+    "organisations_monthly": Schedule(MONTHLY, 0, 5, "002 §4.3.3.2；004 §9.3"),
+    "failures_monthly": Schedule(MONTHLY, 0, 10, "002 §4.3.4.2"),
+    "cb_changes_monthly": Schedule(MONTHLY, 0, 10, "002 §4.3.2.2"),
+    "statistics_annual": Schedule(ANNUAL, 1, 10, "002 §4.3.5.2"),
+    "auditors_annual": Schedule(ANNUAL, 3, 10, "002 §4.3.6.2"),
+}
+STATUS_CHANGE_WORKING_DAYS = 2  # 002 §4.3.8.3; 004 §9.4
+STATUS_CHANGE_RULE = "002 §4.3.8.3；004 §9.4"
+
+
+def _check_date(value, name: str) -> date:
+    if isinstance(value, datetime) or not isinstance(value, date):
+        raise ValueError(f"{name} must be a local date, not {value!r}")
+    return value
+
+
+def _schedule(kind: str) -> Schedule:
+    try:
+        return SCHEDULES[kind]
+    except KeyError:
+        raise ValueError(f"{kind!r} is not a periodic report kind") from None
+
+
+def month_end(day: date) -> date:
+    """The last day of ``day``'s month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def period_of(kind: str, day: date) -> tuple[date, date]:
+    """``(first, last)`` day of the period of ``kind`` that contains ``day``.
+
+    Raises ``ValueError`` for a kind without a period (status changes) or a non-date.
+    """
+    _check_date(day, "day")
+    if _schedule(kind).period == MONTHLY:
+        return day.replace(day=1), month_end(day)
+    return date(day.year, 1, 1), date(day.year, 12, 31)
+
+
+def last_closed_period(kind: str, today: date) -> tuple[date, date]:
+    """The latest period of ``kind`` that ended before ``today`` (the one now being reported)."""
+    _check_date(today, "today")
+    first, _ = period_of(kind, today)
+    return period_of(kind, first - timedelta(days=1))
+
+
+def due_on(kind: str, period_start: date) -> date:
+    """The day the report of ``kind`` for the period starting ``period_start`` is due."""
+    _check_date(period_start, "period_start")
+    schedule = _schedule(kind)
+    if schedule.period == MONTHLY:
+        following = month_end(period_start) + timedelta(days=1)
+        return following.replace(day=schedule.due_day)
+    return date(period_start.year + 1, schedule.due_month, schedule.due_day)
+
+
+def rule_of(kind: str) -> str:
+    """The clause that sets the deadline of ``kind``."""
+    if kind == "status_change":
+        return STATUS_CHANGE_RULE
+    return _schedule(kind).rule
+
+
+def latest_start_for_deadline(deadline: date, months: int) -> date:
+    """The latest ``start`` with ``add_months(start, months) <= deadline`` (domain.md §19).
+
+    Lets a job ask "whose N-month limit falls on or before ``deadline``?" with one indexed
+    comparison on the stored start date, exact at month ends (add_months clamps: 08-31 + 6
+    months is 02-28, so every start from 08-28 to 08-31 reaches the limit on 02-28).
+    """
+    from audits.rules import add_months
+
+    start = add_months(deadline, -months)
+    while add_months(start + timedelta(days=1), months) <= deadline:
+        start += timedelta(days=1)
+    while add_months(start, months) > deadline:
+        start -= timedelta(days=1)
+    return start

@@ -1,0 +1,276 @@
+"""Write path for regulator reports, the CB's own changes and auditors' personnel records.
+
+Keyword-only functions taking the acting user, atomic, recording the actor and reason in the
+history; refusals raise ``RuleViolation``. Dates are local ``date`` values.
+
+- ``report_generate`` builds a report (``reporting.reports``), renders it to XLSX and CSV
+  (``reporting.exports``) and stores both on its ``ReportRun`` with the due date: 002 §4.3.2–
+  4.3.6 for periodic reports (``reporting.periods``), 2 working days after the change for a
+  status change (002 §4.3.8.3; 004 §9.4). Called by the periodic job (system user) at the start
+  of each period's due window and by the reporting officer to regenerate.
+- ``report_submit`` records the upload to the platform with its receipt number.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from audits.models import Auditor
+from certbody import roles, workdays
+from certbody.lifecycle import RuleViolation, fire, lock, record
+from certificates.models import CertificateEvent
+from reporting import exports, periods, reports
+from reporting.models import REPORT_TITLES, CbChange, PersonnelRecord, ReportRun
+
+Kind = ReportRun.Kind
+REPORT_ROLES = (roles.REPORTING_OFFICER, roles.TECHNICAL_MANAGER)
+PERIODIC_KINDS = (
+    Kind.ORGANISATIONS_MONTHLY,
+    Kind.FAILURES_MONTHLY,
+    Kind.CB_CHANGES_MONTHLY,
+    Kind.STATISTICS_ANNUAL,
+    Kind.AUDITORS_ANNUAL,
+)
+BUILDERS = {
+    Kind.ORGANISATIONS_MONTHLY: reports.organisations_monthly,
+    Kind.FAILURES_MONTHLY: reports.failures_monthly,
+    Kind.CB_CHANGES_MONTHLY: reports.cb_changes_monthly,
+    Kind.STATISTICS_ANNUAL: lambda start, end: reports.statistics_annual(start.year),
+    Kind.AUDITORS_ANNUAL: lambda start, end: reports.auditors_annual(start.year),
+}
+STATUS_CHANGE_EVENTS = reports.STATUS_EVENTS
+
+
+def _require(actor, allowed=REPORT_ROLES, what="生成报表") -> None:
+    if actor.username == roles.SYSTEM_USERNAME:
+        return
+    if not any(roles.has_role(actor, role) for role in allowed):
+        raise RuleViolation(f"“{actor}”无权{what}")
+
+
+def build(kind: str, *, period_start: date | None = None, event: CertificateEvent | None = None):
+    """The built report (``exports.Report``) of ``kind`` for a period or a status change."""
+    if kind == Kind.STATUS_CHANGE:
+        return reports.status_change(event)
+    start, end = periods.period_of(kind, period_start)
+    return BUILDERS[kind](start, end)
+
+
+def status_change_due(occurred_on: date) -> tuple[date, bool]:
+    """``(due date, provisional)`` of a status-change report: 2 working days after the change
+    (002 §4.3.8.3; 004 §9.4); provisional when a year of the span has no published calendar."""
+    due = workdays.add_working_days(occurred_on, periods.STATUS_CHANGE_WORKING_DAYS)
+    return due, bool(workdays.provisional_years(occurred_on, due))
+
+
+def report_generate(
+    *,
+    kind: str,
+    actor,
+    period_start: date | None = None,
+    event: CertificateEvent | None = None,
+) -> ReportRun:
+    """Build, render and store the report of ``kind``; create its run or regenerate it.
+
+    Periodic kinds take ``period_start`` (any day of the month or year: normalised to the
+    period's first day); a status change takes ``event``, a head certificate's suspension,
+    restoration, withdrawal or cancellation. The run gets the period, the deadline and the
+    clause; files ``<title>_<period>.xlsx`` / ``.csv`` (UTF-8 with BOM). Refused for a period
+    not yet ended, a run already submitted (its files are the record of what was sent), an
+    unknown kind, and users other than the reporting officer, the technical manager or the
+    system user. ``reports.ReportCheckError`` from a builder is raised as a RuleViolation.
+    """
+    _require(actor)
+    if kind not in Kind.values:
+        raise RuleViolation(f"未知的报表类型：{kind}")
+    today = timezone.localdate()
+    if kind == Kind.STATUS_CHANGE:
+        if event is None:
+            raise RuleViolation("证书状态变更报告须指明状态变更")
+        if event.kind not in STATUS_CHANGE_EVENTS or event.certificate.head_id is not None:
+            raise RuleViolation(
+                "只有主证书的暂停、恢复、撤销和注销需要单独报送", periods.STATUS_CHANGE_RULE
+            )
+        start = end = event.occurred_on
+        due, provisional = status_change_due(event.occurred_on)
+        lookup = {"event": event}
+    else:
+        if period_start is None:
+            raise RuleViolation("请指明报表期间")
+        start, end = periods.period_of(kind, period_start)
+        if end >= today:
+            raise RuleViolation(f"{start}至{end}的报表期间尚未结束")
+        due, provisional = periods.due_on(kind, start), False
+        lookup = {"kind": kind, "period_start": start, "event": None}
+    try:
+        report = build(kind, period_start=start, event=event)
+    except reports.ReportCheckError as exc:
+        raise RuleViolation(str(exc), periods.rule_of(kind)) from None
+    xlsx, csv = exports.to_xlsx(report), exports.to_csv(report)
+    label = _period_label(kind, start)
+    name = f"{REPORT_TITLES[kind]}_{label}"
+    with transaction.atomic():
+        run = ReportRun.objects.select_for_update().filter(**lookup).first()
+        if run is not None and run.is_submitted:
+            raise RuleViolation(f"“{run}”已于 {run.submitted_at:%Y-%m-%d} 报送，不能重新生成")
+        created = run is None
+        old_files = [] if created else [run.file.name, run.csv_file.name]
+        run = run or ReportRun(kind=kind, period_start=start, event=event)
+        run.period_end = end
+        run.rule = periods.rule_of(kind)
+        run.due_on = due
+        run.provisional = provisional
+        run.row_count = report.row_count
+        run.generated_by = actor
+        run.generated_at = timezone.now()
+        run.file.save(f"{name}.xlsx", ContentFile(xlsx), save=False)
+        run.csv_file.save(f"{name}.csv", ContentFile(csv), save=False)
+        record(run, actor=actor, reason="生成报表" if created else "重新生成报表")
+        run.save()
+        transaction.on_commit(lambda: _delete_files(run, old_files))
+    run.problems = report.problems
+    return run
+
+
+def report_regenerate(*, run: ReportRun, actor) -> ReportRun:
+    """Build ``run``'s report again from the current data (same rules as ``report_generate``)."""
+    return report_generate(
+        kind=run.kind, actor=actor, period_start=run.period_start, event=run.event
+    )
+
+
+def _period_label(kind: str, start: date) -> str:
+    if kind == Kind.STATUS_CHANGE:
+        return start.strftime("%Y%m%d")
+    if kind in (Kind.STATISTICS_ANNUAL, Kind.AUDITORS_ANNUAL):
+        return f"{start.year}"
+    return start.strftime("%Y%m")
+
+
+def download_name(run: ReportRun, fmt: str) -> str:
+    """The file name a download of ``run`` gets: ``<title>_<period>.<fmt>``."""
+    return f"{REPORT_TITLES[run.kind]}_{_period_label(run.kind, run.period_start)}.{fmt}"
+
+
+def _delete_files(run: ReportRun, names: list[str]) -> None:
+    for name in names:
+        if name and name not in (run.file.name, run.csv_file.name):
+            run.file.storage.delete(name)
+
+
+def report_submit(
+    *, run: ReportRun, actor, receipt_number: str, submitted_on: date | None = None
+) -> ReportRun:
+    """Mark ``run`` submitted to the platform with its receipt number (the reporting officer).
+
+    ``submitted_on``: the upload date (default today; not in the future, not before the run was
+    generated). A submission after ``due_on`` is recorded as late (``submitted_late``), not
+    refused.
+    """
+    _require(actor, (roles.REPORTING_OFFICER,), "登记报表报送")
+    receipt_number = receipt_number.strip()
+    if not receipt_number:
+        raise RuleViolation("请填写上报平台的回执编号")
+    today = timezone.localdate()
+    submitted_on = submitted_on or today
+    if submitted_on > today:
+        raise RuleViolation("报送日期不能晚于今天")
+    with transaction.atomic():
+        run = lock(ReportRun, run.pk)
+        if submitted_on < timezone.localdate(run.generated_at):
+            raise RuleViolation("报送日期不能早于报表生成日期")
+        run.submitted_by = actor
+        run.submitted_at = (
+            timezone.now()
+            if submitted_on == today
+            else timezone.make_aware(datetime.combine(submitted_on, time(12, 0)))
+        )
+        run.receipt_number = receipt_number[:60]
+        fire(
+            run,
+            "submit",
+            actor=actor,
+            reason=f"已报送，回执 {receipt_number}",
+            fields=["submitted_by", "submitted_at", "receipt_number"],
+            label="报表",
+        )
+    return run
+
+
+# --- the CB's own changes (002 §4.3.2) --------------------------------------------------------
+
+
+def cb_change_record(
+    *, actor, category: int, occurred_on: date, description: str, evidence: str = ""
+) -> CbChange:
+    """Record a change of the CB for the monthly 认证机构信息（变更）月报 (002 §4.3.2).
+
+    ``category``: 1–11 of 002 §4.3.2.1 (``CbChange.Category``). Every category but 7–9 needs
+    ``evidence`` (002 §4.3.2.2). Refused for dates in the future.
+    """
+    _require(actor, (roles.REPORTING_OFFICER, roles.TECHNICAL_MANAGER), "登记机构变更")
+    if category not in CbChange.Category.values:
+        raise RuleViolation(f"未知的变更类别：{category}", "002 §4.3.2.1")
+    change = CbChange(
+        category=category,
+        occurred_on=occurred_on,
+        description=description.strip(),
+        evidence=evidence.strip(),
+        recorded_by=actor,
+    )
+    from django.core.exceptions import ValidationError
+
+    try:
+        change.full_clean()
+    except ValidationError as exc:
+        raise RuleViolation("；".join(exc.messages), "002 §4.3.2.2") from None
+    record(change, actor=actor, reason="登记机构变更")
+    change.save()
+    return change
+
+
+PERSONNEL_FIELDS = (
+    "id_number",
+    "gender",
+    "birth_date",
+    "education",
+    "school",
+    "major",
+    "title",
+    "residence",
+    "duties",
+    "employed_on",
+    "left_on",
+)
+
+
+def personnel_record_save(*, auditor: Auditor, actor, **values) -> PersonnelRecord:
+    """Create or update the personnel record of ``auditor`` (002 §4.3.6.1) with ``values``
+    (keys among ``PERSONNEL_FIELDS``); the audit department or the reporting officer."""
+    _require(actor, (roles.AUDIT_DEPARTMENT, roles.REPORTING_OFFICER), "登记人员信息")
+    unknown = set(values) - set(PERSONNEL_FIELDS)
+    if unknown:
+        raise RuleViolation(f"未知的人员信息：{'、'.join(sorted(unknown))}")
+    from django.core.exceptions import ValidationError
+
+    with transaction.atomic():
+        row = PersonnelRecord.objects.select_for_update().filter(auditor=auditor).first()
+        created = row is None
+        row = row or PersonnelRecord(auditor=auditor)
+        for key, value in values.items():
+            if value is None and key not in ("birth_date", "employed_on", "left_on"):
+                value = ""
+            setattr(row, key, value)
+        try:
+            row.full_clean()
+        except ValidationError as exc:
+            raise RuleViolation("；".join(exc.messages)) from None
+        if row.left_on and row.employed_on and row.left_on < row.employed_on:
+            raise RuleViolation("解聘日期不能早于聘用日期")
+        record(row, actor=actor, reason="登记人员信息" if created else "更新人员信息")
+        row.save()
+    return row

@@ -1,0 +1,60 @@
+"""seed_demo's reports: one of each kind, generated through the services, one overdue, the
+others submitted; the monthly report's team columns filled from the personnel records."""
+
+import io
+from unittest import mock
+
+import pytest
+from django.core.cache import cache
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+
+from certbody.models import CertificationBody
+from reporting.models import PersonnelRecord, ReportRun
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    cache.delete(CertificationBody.CACHE_KEY)
+    pdf = b"%PDF-1.7 demo"
+    with (
+        django_db_blocker.unblock(),
+        override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("demo-media")),
+        mock.patch("certificates.pdf.render_certificate_pdf", return_value=pdf),
+        mock.patch("certificates.notices.render_notice_pdf", return_value=pdf),
+        transaction.atomic(),
+    ):
+        call_command("seed_demo", stdout=io.StringIO())
+        yield
+        transaction.set_rollback(True)
+    cache.delete(CertificationBody.CACHE_KEY)
+
+
+@pytest.fixture
+def demo(seeded, db):
+    return seeded
+
+
+def test_one_report_of_each_kind(demo):
+    assert set(ReportRun.objects.values_list("kind", flat=True)) == set(ReportRun.Kind.values)
+    for run in ReportRun.objects.all():
+        assert run.file and run.csv_file
+
+
+def test_one_overdue_and_the_others_submitted(demo):
+    overdue = [run for run in ReportRun.objects.all() if run.is_overdue()]
+    assert [run.kind for run in overdue] == [ReportRun.Kind.ORGANISATIONS_MONTHLY]
+    submitted = ReportRun.objects.filter(state=ReportRun.State.SUBMITTED)
+    assert submitted.count() == ReportRun.objects.count() - 1
+    assert all(run.receipt_number and run.submitted_by.username == "reporting" for run in submitted)
+
+
+def test_periodic_reports_come_from_the_job_as_the_system_user(demo):
+    monthly = ReportRun.objects.get(kind=ReportRun.Kind.ORGANISATIONS_MONTHLY)
+    assert monthly.generated_by.username == "system"
+    assert monthly.period_label == "2026年10月"
+
+
+def test_auditors_have_personnel_records(demo):
+    assert PersonnelRecord.objects.exclude(id_number="").count() >= 4

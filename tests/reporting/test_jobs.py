@@ -1,0 +1,443 @@
+"""Each periodic job step with frozen time: acts once when due, not before, not twice.
+
+Certificates come from the services (tests.certificates.helpers): issued 2025-03-20 on a
+decision of that day, expiring 2028-03-19; surveillance 1 is due 2026-03-20 (12 months from
+the decision, 004 §5.7.3).
+"""
+
+from datetime import date, timedelta
+
+import pytest
+from django.core import mail
+
+from audits import services as audit_services
+from audits.models import Audit
+from certbody.models import CalendarYear, CertificationBody, Notification
+from certificates import services as cert_services
+from certificates.models import Appeal, Certificate, CertificateEvent, Proposal
+from reporting import jobs
+from reporting.models import JobMark, ReportRun
+from tests.certificates.factories import completed_stage2, issued_certificate
+from tests.certificates.helpers import SUSPENDED_FROM, SUSPENDED_UNTIL, certificate_in
+from tests.reporting.conftest import at
+
+S1_DUE = date(2026, 3, 20)
+EXPIRES_ON = date(2028, 3, 19)
+
+
+@pytest.fixture
+def certificate(people):
+    certificate = issued_certificate(staff=people.workflow)
+    organization = certificate.organization
+    organization.contact_email = "service@client.example.cn"
+    organization.save(update_fields=["contact_email"])
+    return certificate
+
+
+def surveillance(certificate, sequence=1) -> Audit:
+    return certificate.programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=sequence)
+
+
+def notified(user, kind) -> list[Notification]:
+    return list(Notification.objects.filter(recipient=user, kind=kind))
+
+
+# --- surveillance ----------------------------------------------------------------------------
+
+
+def test_surveillance_due_date_is_twelve_months_after_the_decision(certificate):
+    assert surveillance(certificate).due_on == S1_DUE
+
+
+@pytest.mark.parametrize(
+    ("day", "threshold"),
+    [(S1_DUE - timedelta(days=90), "90d"), (S1_DUE - timedelta(days=60), "60d"), (S1_DUE, "30d")],
+)
+def test_surveillance_reminders_at_90_60_and_30_days(
+    certificate, people, time_machine, django_capture_on_commit_callbacks, day, threshold
+):
+    audit = surveillance(certificate)
+    time_machine.move_to(at(day - timedelta(days=1 if threshold == "90d" else 0)), tick=False)
+    if threshold == "90d":
+        assert jobs.surveillance_reminder_step() is False  # 91 days before: not yet
+        time_machine.move_to(at(day), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.surveillance_reminder_step() is True
+    assert jobs.surveillance_reminder_step() is False  # not twice
+    assert JobMark.objects.filter(
+        job="surveillance_reminders", object_id=audit.pk, threshold=threshold
+    ).exists()
+    [note] = notified(people.planner, "surveillance_reminders")
+    assert "监督审核" in note.subject and str(audit.due_on) in note.body
+    assert {m.to[0] for m in mail.outbox} == {people.planner.email, "service@client.example.cn"}
+    client_mail = next(m for m in mail.outbox if m.to == ["service@client.example.cn"])
+    assert "2026-03-20" in client_mail.subject
+
+
+def test_only_the_latest_reminder_reached_is_sent(certificate, time_machine):
+    time_machine.move_to(at(S1_DUE - timedelta(days=20)), tick=False)
+    assert jobs.run("surveillance_reminders") == 1
+    assert list(JobMark.objects.values_list("threshold", flat=True)) == ["30d"]
+    time_machine.move_to(at(S1_DUE - timedelta(days=10)), tick=False)
+    assert jobs.run("surveillance_reminders") == 0
+
+
+def test_no_reminder_for_a_surveillance_already_started(certificate, people, time_machine):
+    audit = surveillance(certificate)
+    time_machine.move_to(at(S1_DUE - timedelta(days=40)), tick=False)
+    from tests.certificates.factories import run_audit
+
+    run_audit(audit, people.workflow, S1_DUE - timedelta(days=41), S1_DUE - timedelta(days=40))
+    assert jobs.surveillance_reminder_step() is False
+
+
+def test_overdue_surveillance_proposes_a_suspension_with_cause_6(certificate, people, time_machine):
+    audit = surveillance(certificate)
+    time_machine.move_to(at(S1_DUE), tick=False)
+    assert jobs.surveillance_overdue_step() is False  # due today: not overdue yet
+    time_machine.move_to(at(S1_DUE + timedelta(days=1)), tick=False)
+    assert jobs.surveillance_overdue_step() is True
+    assert jobs.surveillance_overdue_step() is False
+    [proposal] = Proposal.objects.all()
+    assert (proposal.certificate, proposal.action, proposal.cause) == (certificate, "suspend", 6)
+    assert proposal.state == Proposal.State.OPEN
+    assert proposal.created_by.username == "system"
+    assert str(S1_DUE) in proposal.reason
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.VALID  # a person decides
+    assert notified(people.decider, "surveillance_overdue")
+    assert JobMark.objects.get(job="surveillance_overdue", object_id=audit.pk).note
+
+
+def test_overdue_surveillance_suspends_when_the_cb_says_so(
+    certificate, people, cb, time_machine, django_capture_on_commit_callbacks
+):
+    cb.auto_suspend_overdue_surveillance = True
+    cb.save()
+    today = S1_DUE + timedelta(days=3)
+    time_machine.move_to(at(today), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.surveillance_overdue_step() is True
+    assert jobs.surveillance_overdue_step() is False
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.SUSPENDED
+    assert (certificate.suspended_from, certificate.suspended_until) == (today, date(2026, 9, 23))
+    event = certificate.events.get(kind=CertificateEvent.Kind.SUSPENDED)
+    # 004 §7.2.1(6) "不能按照规定的时间间隔接受监督审核", CNCA suspension reason 0112
+    assert (event.cause, event.reason_code, event.change_code) == (6, "0112", "97_01")
+    assert (event.occurred_on, event.ends_on) == (today, date(2026, 9, 23))
+    assert event.actor.username == "system"
+    assert "不能按照规定的时间间隔接受监督审核" in certificate.status_reason
+    assert not Proposal.objects.exists()
+    assert any(m.to == ["service@client.example.cn"] for m in mail.outbox)
+    assert notified(people.technical_manager, "surveillance_overdue")
+
+
+def test_refused_automatic_suspension_is_recorded_and_not_retried(
+    certificate, people, cb, time_machine, monkeypatch
+):
+    from certbody.lifecycle import RuleViolation
+
+    cb.auto_suspend_overdue_surveillance = True
+    cb.save()
+
+    def refuse(**kwargs):
+        raise RuleViolation("测试：拒绝")
+
+    monkeypatch.setattr(cert_services, "certificate_suspend", refuse)
+    time_machine.move_to(at(S1_DUE + timedelta(days=1)), tick=False)
+    assert jobs.surveillance_overdue_step() is True
+    assert jobs.surveillance_overdue_step() is False
+    mark = JobMark.objects.get(job="surveillance_overdue")
+    assert mark.failed and "测试" in mark.note
+    assert notified(people.technical_manager, "surveillance_overdue")[0].subject.startswith(
+        "【定时任务未能执行】"
+    )
+
+
+def test_suspension_ended_unresolved_proposes_withdrawal(people, time_machine):
+    certificate = certificate_in(Certificate.Status.SUSPENDED, staff=people.workflow)
+    time_machine.move_to(at(SUSPENDED_UNTIL), tick=False)
+    assert jobs.suspension_ended_step() is False  # the last day of the period
+    time_machine.move_to(at(SUSPENDED_UNTIL + timedelta(days=1)), tick=False)
+    assert jobs.suspension_ended_step() is True
+    assert jobs.suspension_ended_step() is False
+    [proposal] = Proposal.objects.all()
+    assert (proposal.certificate, proposal.action, proposal.cause) == (certificate, "withdraw", 7)
+    assert proposal.created_by.username == "system"
+    [note] = notified(people.decider, "suspension_ended")
+    assert "暂停期" in note.body and certificate.number in note.subject
+
+
+# --- expiry and recertification -------------------------------------------------------------
+
+
+def test_certificates_past_their_expiry_become_expired(
+    certificate, people, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(at(EXPIRES_ON), tick=False)
+    assert jobs.expiry_step() is False  # valid through its last day
+    time_machine.move_to(at(EXPIRES_ON + timedelta(days=1), hour=0), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.run("expiry") == 1
+    assert jobs.run("expiry") == 0
+    certificate.refresh_from_db()
+    assert certificate.status == Certificate.Status.EXPIRED
+    event = certificate.events.get(kind=CertificateEvent.Kind.EXPIRED)
+    assert (event.occurred_on, event.change_code, event.status_code) == (
+        EXPIRES_ON + timedelta(days=1),
+        "97_05",
+        "05",
+    )
+    assert event.actor.username == "system"
+    assert notified(people.market, "expiry")
+    assert any(m.to == ["service@client.example.cn"] for m in mail.outbox)
+
+
+@pytest.mark.parametrize(
+    ("day", "thresholds"),
+    [
+        (date(2027, 9, 18), []),
+        (date(2027, 9, 19), ["6m"]),  # 6 months before 2028-03-19
+        (date(2027, 11, 19), ["4m"]),
+        (date(2027, 12, 19), ["3m"]),  # the application deadline (004 §5.8.1)
+        (date(2028, 1, 5), ["3m"]),
+    ],
+)
+def test_recertification_reminders(certificate, people, time_machine, day, thresholds):
+    time_machine.move_to(at(day), tick=False)
+    assert jobs.run("recertification_reminders") == len(thresholds)
+    assert jobs.run("recertification_reminders") == 0
+    marks = JobMark.objects.filter(job="recertification_reminders", object_id=certificate.pk)
+    assert list(marks.values_list("threshold", flat=True)) == thresholds
+    if thresholds == ["3m"]:
+        [note] = notified(people.market, "recertification_reminders")
+        assert "2027-12-19" in note.body and "初次认证" in note.body
+
+
+def test_no_recertification_reminder_once_the_client_applied(certificate, people, time_machine):
+    from tests.certificates.factories import accepted_application
+
+    time_machine.move_to(at(date(2027, 9, 1)), tick=False)
+    accepted_application(certificate.organization, people.workflow, kind="recertification")
+    time_machine.move_to(at(date(2027, 10, 1)), tick=False)
+    assert jobs.run("recertification_reminders") == 0
+
+
+# --- audits -----------------------------------------------------------------------------------
+
+
+def test_initial_decision_limit_of_six_months(people, time_machine):
+    stage2 = completed_stage2(staff=people.workflow)  # ended 2025-03-12: limit 2025-09-12
+    time_machine.move_to(at(date(2025, 8, 12)), tick=False)
+    assert jobs.initial_decision_step() is False
+    time_machine.move_to(at(date(2025, 8, 13)), tick=False)
+    assert jobs.initial_decision_step() is True
+    assert jobs.initial_decision_step() is False
+    time_machine.move_to(at(date(2025, 9, 12)), tick=False)
+    assert jobs.initial_decision_step() is False  # the limit day itself is still in time
+    time_machine.move_to(at(date(2025, 9, 13)), tick=False)
+    assert jobs.initial_decision_step() is True
+    assert jobs.initial_decision_step() is False
+    marks = JobMark.objects.filter(job="initial_decision", object_id=stage2.pk)
+    assert sorted(marks.values_list("threshold", flat=True)) == ["passed", "soon"]
+    subjects = [n.subject for n in notified(people.decider, "initial_decision")]
+    assert any("已超过 6 个月" in s for s in subjects)
+
+
+def test_audit_plan_not_reported_to_cnca(certificate, people, time_machine):
+    audit = surveillance(certificate)
+    time_machine.move_to(at(date(2026, 2, 1)), tick=False)
+    audit_services.audit_schedule(
+        audit=audit,
+        actor=people.workflow.planner,
+        planned_start=date(2026, 3, 2),
+        planned_end=date(2026, 3, 3),
+    )
+    audit.refresh_from_db()
+    assert audit.plan_report_due == date(2026, 2, 27)  # 3 days before (004 §9.2)
+    time_machine.move_to(at(date(2026, 2, 24)), tick=False)
+    assert jobs.plan_report_step() is False
+    time_machine.move_to(at(date(2026, 2, 25)), tick=False)
+    assert jobs.plan_report_step() is True
+    assert jobs.plan_report_step() is False
+    time_machine.move_to(at(date(2026, 2, 28)), tick=False)
+    assert jobs.plan_report_step() is True
+    assert jobs.plan_report_step() is False
+    assert [n.subject for n in notified(people.reporting, "plan_reports")][0].endswith("逾期未上报")
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+
+def test_status_change_report_due_in_two_working_days(people, time_machine):
+    certificate = certificate_in(Certificate.Status.SUSPENDED, staff=people.workflow)
+    time_machine.move_to(at(SUSPENDED_FROM, hour=10), tick=False)
+    assert jobs.status_change_report_step() is True
+    assert jobs.status_change_report_step() is False
+    run = ReportRun.objects.get(kind=ReportRun.Kind.STATUS_CHANGE)
+    assert run.event.certificate == certificate
+    # 2025-06-02 (Monday) is the Dragon Boat holiday: 2 working days after it end on 06-04.
+    assert run.due_on == date(2025, 6, 4)
+    assert run.generated_by.username == "system" and run.row_count == 1
+    assert run.file.name.endswith(".xlsx") and run.csv_file.name.endswith(".csv")
+    assert notified(people.reporting, "status_change_reports")
+
+
+def test_old_status_changes_are_not_reported_by_the_job(people, time_machine):
+    certificate_in(Certificate.Status.SUSPENDED, staff=people.workflow)
+    time_machine.move_to(at(SUSPENDED_FROM + timedelta(days=40)), tick=False)
+    assert jobs.status_change_report_step() is False
+
+
+def test_periodic_reports_at_the_start_of_their_due_window(people, time_machine):
+    time_machine.move_to(at(date(2026, 3, 31)), tick=False)
+    assert jobs.run("periodic_reports") == 5  # February 2026 ×3, 2025 ×2
+    assert not ReportRun.objects.filter(period_start=date(2026, 3, 1)).exists()
+    time_machine.move_to(at(date(2026, 4, 1), hour=0), tick=False)
+    assert jobs.run("periodic_reports") == 3  # March 2026: the annual ones exist already
+    assert jobs.run("periodic_reports") == 0
+    march = ReportRun.objects.filter(period_start=date(2026, 3, 1))
+    assert set(march.values_list("kind", "due_on")) == {
+        ("organisations_monthly", date(2026, 4, 5)),
+        ("failures_monthly", date(2026, 4, 10)),
+        ("cb_changes_monthly", date(2026, 4, 10)),
+    }
+    assert notified(people.reporting, "periodic_reports")
+
+
+def test_report_deadline_reminders(people, time_machine):
+    time_machine.move_to(at(date(2026, 4, 1)), tick=False)
+    jobs.run("periodic_reports")
+    run = ReportRun.objects.get(kind="organisations_monthly", period_start=date(2026, 3, 1))
+    time_machine.move_to(at(date(2026, 4, 2)), tick=False)
+    jobs.run("report_deadlines")
+    assert not JobMark.objects.filter(job="report_deadlines", object_id=run.pk).exists()
+    time_machine.move_to(at(date(2026, 4, 3)), tick=False)
+    jobs.run("report_deadlines")
+    assert JobMark.objects.filter(job="report_deadlines", object_id=run.pk, threshold="soon")
+    time_machine.move_to(at(date(2026, 4, 6)), tick=False)
+    jobs.run("report_deadlines")
+    assert JobMark.objects.filter(job="report_deadlines", object_id=run.pk, threshold="overdue")
+    assert jobs.run("report_deadlines") == 0
+    overdue = notified(people.technical_manager, "report_deadlines")
+    assert any("逾期" in n.subject for n in overdue)
+
+
+def test_a_submitted_report_is_not_reminded(people, time_machine):
+    from reporting import services
+
+    time_machine.move_to(at(date(2026, 4, 1)), tick=False)
+    jobs.run("periodic_reports")
+    for run in ReportRun.objects.all():
+        services.report_submit(run=run, actor=people.reporting, receipt_number="HZ-1")
+    time_machine.move_to(at(date(2026, 5, 1)), tick=False)
+    before = JobMark.objects.filter(job="report_deadlines").count()
+    jobs.run("report_deadlines")
+    assert JobMark.objects.filter(job="report_deadlines").count() == before
+
+
+# --- appeals, obligations, calendar ----------------------------------------------------------
+
+
+def test_appeals_and_complaints_at_sixty_days(people, time_machine):
+    time_machine.move_to(at(date(2026, 1, 5)), tick=False)
+    appeal = cert_services.appeal_receive(
+        actor=people.technical_manager,
+        kind=Appeal.Kind.COMPLAINT,
+        received_on=date(2026, 1, 5),
+        subject="审核员迟到",
+        description="审核员未按计划时间到场。",
+        name="张三",
+        contact="13800000000",
+    )
+    assert appeal.due_on == date(2026, 3, 6)
+    time_machine.move_to(at(date(2026, 2, 23)), tick=False)
+    assert jobs.appeal_due_step() is False
+    time_machine.move_to(at(date(2026, 2, 24)), tick=False)
+    assert jobs.appeal_due_step() is True
+    time_machine.move_to(at(date(2026, 3, 7)), tick=False)
+    assert jobs.appeal_due_step() is True
+    assert jobs.appeal_due_step() is False
+    subjects = [n.subject for n in notified(people.technical_manager, "appeals")]
+    assert len(subjects) == 2 and any(s.endswith("已逾期") for s in subjects)
+
+
+def test_major_accident_reporting_obligations(certificate, people, time_machine):
+    time_machine.move_to(at(date(2026, 5, 11)), tick=False)
+    cert_services.regulatory_event_record(
+        actor=people.technical_manager,
+        kind="accident",
+        occurred_on=date(2026, 5, 11),
+        source="市场监管局通报",
+        description="配送安装过程中发生重大安全事故。",
+        certificate=certificate,
+        major=True,
+    )
+    time_machine.move_to(at(date(2026, 5, 14)), tick=False)
+    assert jobs.run("reporting_obligations") >= 1
+    assert jobs.run("reporting_obligations") == 0
+    assert notified(people.reporting, "reporting_obligations")
+
+
+def test_next_years_calendar_missing_in_december(people, time_machine, monkeypatch):
+    import certbody.workdays as workdays
+
+    CalendarYear.objects.filter(year=2027).delete()
+    monkeypatch.setattr(workdays, "package_years", lambda: [2024, 2025, 2026])
+    time_machine.move_to(at(date(2026, 11, 30)), tick=False)
+    assert jobs.calendar_step() is False
+    time_machine.move_to(at(date(2026, 12, 1)), tick=False)
+    assert jobs.calendar_step() is True
+    assert jobs.calendar_step() is False
+    [note] = notified(people.technical_manager, "calendar")
+    assert "2027" in note.subject and "周一至周五" in note.body
+
+
+# --- the full pass -------------------------------------------------------------------------
+
+
+def test_a_second_full_pass_changes_nothing(certificate, people, cb, time_machine):
+    cb.auto_suspend_overdue_surveillance = True
+    cb.save()
+    time_machine.move_to(at(date(2026, 4, 1)), tick=False)
+    first = jobs.run_all()
+    assert first["surveillance_overdue"] == 1
+    assert first["status_change_reports"] == 1  # the automatic suspension gets its report
+    counts = (
+        Notification.objects.count(),
+        JobMark.objects.count(),
+        ReportRun.objects.count(),
+        CertificateEvent.objects.count(),
+        Proposal.objects.count(),
+    )
+    assert jobs.run_all() == dict.fromkeys(jobs.JOBS, 0)
+    assert counts == (
+        Notification.objects.count(),
+        JobMark.objects.count(),
+        ReportRun.objects.count(),
+        CertificateEvent.objects.count(),
+        Proposal.objects.count(),
+    )
+
+
+def test_run_due_jobs_command(certificate, time_machine):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    time_machine.move_to(at(S1_DUE + timedelta(days=1)), tick=False)
+    out = StringIO()
+    call_command("run_due_jobs", "--job", "surveillance_overdue", stdout=out)
+    assert "surveillance_overdue" in out.getvalue() and "1 step(s) acted" in out.getvalue()
+    out = StringIO()
+    call_command("run_due_jobs", "--date", "2026-03-22", stdout=out)
+    assert "surveillance_overdue              0" in out.getvalue()
+
+
+def test_without_a_cb_profile_nothing_is_suspended_automatically(db):
+    from django.core.cache import cache
+
+    CertificationBody.objects.all().delete()
+    cache.delete(CertificationBody.CACHE_KEY)
+    assert jobs._auto_suspend() is False
