@@ -1,6 +1,5 @@
 """The admin offers transitions as actions that call the services; refusals become messages."""
 
-
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
