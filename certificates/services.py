@@ -19,7 +19,7 @@ from django.utils import timezone
 from applications.models import GRADE_CHOICES, Organization, Site
 from audits import rules
 from audits import services as audit_services
-from audits.models import Audit, AuditProgramme, AuditTeamMember
+from audits.models import Audit, AuditProgramme
 from certbody import roles, workdays
 from certbody.lifecycle import RuleViolation, fire, lock, record, require_transition
 from certbody.models import BusinessScope, CertificationBody
@@ -50,18 +50,6 @@ ALLOWED_OUTCOMES = {
 }
 
 
-def decision_team_user_ids(audit: Audit) -> set[int]:
-    """Ids of everyone on the team of ``audit`` and, for stage 2, of its document review."""
-    kinds = [audit.kind]
-    if audit.kind == Audit.Kind.STAGE2:
-        kinds.append(Audit.Kind.DOCUMENT_REVIEW)
-    return set(
-        AuditTeamMember.objects.filter(
-            audit__programme_id=audit.programme_id, audit__kind__in=kinds
-        ).values_list("user_id", flat=True)
-    ) | set(audit.team.values_list("user_id", flat=True))
-
-
 def decision_make(
     *,
     audit: Audit,
@@ -75,8 +63,8 @@ def decision_make(
 
     A grant issues the certificate (``certificate_issue``); every decision closes the audit.
     Refused (RuleViolation) when: the actor is not a decision maker; the actor was on the
-    audit team (004 §5.12.1, impartiality); the audit is not completed; the outcome does not
-    fit the audit kind; a grant has no star grade; an initial decision falls more than
+    audit team (004 §5.12.1) or declared an interest in the client (004 §4.3); the audit is
+    not completed; the outcome does not fit the audit kind; a grant has no star grade; an initial decision falls more than
     6 months after stage 2 ended (004 §5.12.3); a recertification decision falls after the
     current certificate's expiry (004 §5.8.4); the date is before the audit's end or in the future;
     a refusal gives no reasons (004 §5.12.5).
@@ -91,8 +79,9 @@ def decision_make(
         raise RuleViolation(f"未知的认证决定：{outcome}")
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
-        if actor.pk in decision_team_user_ids(audit):
-            raise RuleViolation("认证决定人员不得是该审核的审核组成员", "004 §5.12.1")
+        failures = audit_services.decision_maker_check(audit=audit, user=actor)
+        if failures:
+            raise RuleViolation("；".join(failures))
         if audit.state != Audit.State.COMPLETED:
             raise RuleViolation("审核完成后才能作出认证决定", "004 §5.12")
         if outcome not in ALLOWED_OUTCOMES.get(audit.kind, set()):
@@ -1434,7 +1423,7 @@ def appeal_involved_user_ids(appeal: Appeal) -> set[int]:
         ids.add(decision.decided_by_id)
         audits.append(decision.audit)
     for audit in audits:
-        ids |= decision_team_user_ids(audit)
+        ids |= audit_services.audit_team_user_ids(audit)
     return ids
 
 

@@ -51,6 +51,31 @@ def test_a_document_review_team_member_cannot_decide_on_stage2(staff, decider):
         )
 
 
+def test_a_decision_maker_with_a_declared_interest_cannot_decide(staff):
+    from audits.services import conflict_declare
+    from tests.audits.factories import auditor_profile
+
+    stage2 = completed_stage2(staff=staff)
+    profile = auditor_profile(staff.decider)
+    conflict_declare(
+        auditor=profile,
+        actor=staff.planner,
+        organization=stage2.programme.organization,
+        has_interest=True,
+        declared_on=date(2025, 1, 2),
+        description="配偶在该公司任售后服务部经理",
+    )
+    with pytest.raises(RuleViolation, match="004 §4.3"):
+        services.decision_make(
+            audit=stage2,
+            actor=staff.decider,
+            outcome="grant",
+            decided_on=date(2025, 3, 20),
+            star_grade="four_star",
+        )
+    assert not stage2.decisions.exists()
+
+
 def test_only_a_decision_maker_decides(staff):
     stage2 = completed_stage2(staff=staff)
     with pytest.raises(RuleViolation, match="认证决定人员"):
