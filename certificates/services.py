@@ -66,8 +66,8 @@ def decision_make(
     audit team (004 §5.12.1) or declared an interest in the client (004 §4.3); the audit is
     not completed; the outcome does not fit the audit kind; a grant has no star grade; an
     initial decision falls more than 6 months after stage 2 ended (004 §5.12.3); a
-    recertification decision falls after the current certificate's expiry (004 §5.8.4); the date is before the audit's end or in the future;
-    a refusal gives no reasons (004 §5.12.5).
+    recertification decision falls after the current certificate's expiry (004 §5.8.4); the
+    date is before the audit's end or in the future; a refusal gives no reasons (004 §5.12.5).
 
     Notices: a grant's approval notice comes with the certificate; a refusal produces the
     refusal notice with the reasons (004 §5.12.5); a maintain decision produces the surveillance
