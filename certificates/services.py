@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from applications.models import GRADE_CHOICES, Organization, Site
@@ -502,6 +502,22 @@ def _suspension_rule(scheme: str) -> str:
     return "001 §9.3.2.2" if scheme == rules.SCHEME_CAS else "004 §7.2.2"
 
 
+def _close_open_proposals(certificate, action: str, *, actor, on: date, done: str) -> None:
+    """Close the certificate's open proposals of ``action`` as accepted: the action was taken."""
+    for proposal in Proposal.objects.select_for_update().filter(
+        certificate=certificate, action=action, state=Proposal.State.OPEN
+    ):
+        proposal.closed_on = on
+        proposal.closing_note = f"证书已于 {on} {done}"
+        fire(
+            proposal,
+            "accept",
+            actor=actor,
+            reason=f"证书已{done}",
+            fields=["closed_on", "closing_note"],
+        )
+
+
 def certificate_suspend(
     *,
     certificate: Certificate,
@@ -585,6 +601,9 @@ def certificate_suspend(
             cause=found.number,
             ends_on=ends_on,
             fields=["suspended_from", "suspended_until"],
+        )
+        _close_open_proposals(
+            certificate, Proposal.Action.SUSPEND, actor=actor, on=starts_on, done="暂停"
         )
         notices.notice_issue(
             kind=CertificateDocument.Kind.SUSPENSION_NOTICE,
@@ -704,18 +723,9 @@ def certificate_withdraw(
             evidence="\n".join(d for d in (evidence.strip(), note) if d),
             cause=found.number,
         )
-        for proposal in Proposal.objects.select_for_update().filter(
-            certificate=certificate, action=Proposal.Action.WITHDRAW, state=Proposal.State.OPEN
-        ):
-            proposal.closed_on = withdrawn_on
-            proposal.closing_note = f"证书已于 {withdrawn_on} 撤销"
-            fire(
-                proposal,
-                "accept",
-                actor=actor,
-                reason="证书已撤销",
-                fields=["closed_on", "closing_note"],
-            )
+        _close_open_proposals(
+            certificate, Proposal.Action.WITHDRAW, actor=actor, on=withdrawn_on, done="撤销"
+        )
         notices.notice_issue(
             kind=CertificateDocument.Kind.WITHDRAWAL_NOTICE,
             actor=actor,
@@ -1247,7 +1257,8 @@ def proposal_dismiss(*, proposal: Proposal, actor, note: str, dismissed_on: date
 def suspension_ended_step(*, actor=None, today: date | None = None) -> Proposal | None:
     """One step of the daily job: propose withdrawing one certificate whose suspension period
     has ended unresolved (004 §7.3.1(7)). Idempotent: a certificate with an open withdrawal
-    proposal is skipped. Returns the new proposal or None when nothing is due."""
+    proposal, or one already made (and perhaps dismissed) during this suspension, is skipped.
+    Returns the new proposal or None when nothing is due."""
     from certbody.lifecycle import system_user
 
     today = today or _today()
@@ -1261,10 +1272,14 @@ def suspension_ended_step(*, actor=None, today: date | None = None) -> Proposal 
             )
             .exclude(
                 Exists(
+                    # Open, or already decided for this suspension: a dismissed proposal
+                    # is a decision by staff, not something to propose again every day.
                     Proposal.objects.filter(
                         certificate=OuterRef("pk"),
                         action=Proposal.Action.WITHDRAW,
-                        state=Proposal.State.OPEN,
+                    ).filter(
+                        Q(state=Proposal.State.OPEN)
+                        | Q(created_at__date__gte=OuterRef("suspended_from"))
                     )
                 )
             )

@@ -630,3 +630,32 @@ def test_ended_suspension_step_proposes_withdrawal_once(certificate, staff):
     assert services.suspension_ended_step(today=date(2025, 9, 6)) is None
     certificate.refresh_from_db()
     assert certificate.status == Status.SUSPENDED  # proposed, never withdrawn automatically
+
+
+def test_a_dismissed_withdrawal_proposal_is_not_made_again_for_the_same_suspension(
+    certificate, staff
+):
+    suspend(certificate, staff.decider)  # until 2025-09-04
+    proposal = services.suspension_ended_step(today=date(2025, 9, 5))
+    services.proposal_dismiss(
+        proposal=proposal, actor=staff.decider, note="整改验证中，技术负责人批准延后处理"
+    )
+    assert services.suspension_ended_step(today=date(2025, 9, 6)) is None
+
+
+def test_suspending_closes_the_open_suspension_proposal(certificate, staff):
+    from certbody.lifecycle import system_user
+    from certificates.models import Proposal
+
+    proposal = Proposal(
+        certificate=certificate,
+        action=Proposal.Action.SUSPEND,
+        cause=6,
+        reason="监督审核逾期",
+        created_by=system_user(),
+    )
+    proposal.save()
+    suspend(certificate, staff.decider)
+    proposal.refresh_from_db()
+    assert proposal.state == Proposal.State.ACCEPTED
+    assert proposal.closed_on == date(2025, 6, 5)
