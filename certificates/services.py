@@ -1187,8 +1187,9 @@ def _propose_withdrawal_after_spot_checks(event: RegulatoryEvent, actor) -> Prop
         certificate=certificate, action=Proposal.Action.WITHDRAW, state=Proposal.State.OPEN
     ).exists():
         return None
-    proposal = Proposal(
+    proposal = proposal_open(
         certificate=certificate,
+        actor=actor,
         action=Proposal.Action.WITHDRAW,
         cause=causes.SPOT_CHECKS_FAILED_WITHDRAWAL,
         reason=(
@@ -1196,11 +1197,42 @@ def _propose_withdrawal_after_spot_checks(event: RegulatoryEvent, actor) -> Prop
             f"（{'、'.join(str(e.occurred_on) for e in failed)}），建议撤销证书（003 §4.6）"
         ),
         regulatory_event=event,
+        history_reason="三次国家或省级监督抽查不合格",
+    )
+    logger.info("withdrawal proposed for %s after %s failed spot checks", certificate, len(failed))
+    return proposal
+
+
+def proposal_open(
+    *,
+    certificate: Certificate,
+    actor,
+    action: str,
+    cause: int,
+    reason: str,
+    regulatory_event: RegulatoryEvent | None = None,
+    history_reason: str = "系统建议",
+) -> Proposal:
+    """Open a proposal to suspend or withdraw ``certificate`` for a person to decide.
+
+    ``cause`` is the 004 §7.2.1 (suspend) or §7.3.1 (withdraw) cause number. Used by jobs and
+    by the spot-check rule (003 §4.6); nothing is suspended or withdrawn automatically here.
+    Raises RuleViolation for an unknown action or a blank reason.
+    """
+    if action not in Proposal.Action.values:
+        raise RuleViolation(f"未知的建议类型：{action}")
+    if not reason.strip():
+        raise RuleViolation("建议须说明理由")
+    proposal = Proposal(
+        certificate=certificate,
+        action=action,
+        cause=cause,
+        reason=reason[:300],
+        regulatory_event=regulatory_event,
         created_by=actor,
     )
-    record(proposal, actor=actor, reason="三次国家或省级监督抽查不合格")
+    record(proposal, actor=actor, reason=history_reason)
     proposal.save()
-    logger.info("withdrawal proposed for %s after %s failed spot checks", certificate, len(failed))
     return proposal
 
 
@@ -1289,15 +1321,14 @@ def suspension_ended_step(*, actor=None, today: date | None = None) -> Proposal 
         if certificate is None:
             return None
         actor = actor or system_user()
-        proposal = Proposal(
+        proposal = proposal_open(
             certificate=certificate,
+            actor=actor,
             action=Proposal.Action.WITHDRAW,
             cause=causes.SUSPENSION_ENDED_UNRESOLVED,
             reason=f"暂停期已于 {certificate.suspended_until} 届满，证书仍处于暂停状态",
-            created_by=actor,
+            history_reason="暂停期满",
         )
-        record(proposal, actor=actor, reason="暂停期满")
-        proposal.save()
     return proposal
 
 

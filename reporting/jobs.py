@@ -59,7 +59,7 @@ from applications.models import Application
 from audits.models import Audit, AuditPlan
 from audits.rules import add_months
 from certbody import roles
-from certbody.lifecycle import RuleViolation, record, system_user
+from certbody.lifecycle import RuleViolation, system_user
 from certbody.models import CalendarDay, CalendarYear, CertificationBody
 from certbody.notifications import notify_addresses, notify_staff
 from certificates import causes
@@ -218,12 +218,9 @@ def _auto_suspend() -> bool:
 
 def _propose(certificate: Certificate, *, action: str, cause: int, reason: str, actor) -> Proposal:
     """Open a status-change proposal for a person to decide (the system never decides alone)."""
-    proposal = Proposal(
-        certificate=certificate, action=action, cause=cause, reason=reason[:300], created_by=actor
+    return cert_services.proposal_open(
+        certificate=certificate, actor=actor, action=action, cause=cause, reason=reason
     )
-    record(proposal, actor=actor, reason="系统建议")
-    proposal.save()
-    return proposal
 
 
 # --- certificates ---------------------------------------------------------------------------
