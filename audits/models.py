@@ -863,3 +863,449 @@ class AsrpAuditActivity(models.Model):
 
     def __str__(self):
         return self.get_activity_display()
+
+
+# --- Score sheets (服务测评检查表; 004 §5.6.5, 001 §6.4.3, §6.5) -----------------------------
+
+
+class IndicatorCatalogue(models.Model):
+    """A version of the CB's evaluation checklist: the indicators and their points.
+
+    The three parts' totals are fixed by GB/T 27922 (40 / 35 / 25, 004 §5.6.5.2); how those
+    points are split between indicators is the CB's to set. A version that a score sheet has
+    used can no longer change (``is_locked``): a new split is a new version.
+    """
+
+    version = models.CharField(_("version"), max_length=20, unique=True)
+    title = models.CharField(_("title"), max_length=200)
+    is_current = models.BooleanField(
+        _("current"), default=False, help_text=_("New score sheets use the current version.")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("indicator catalogue")
+        verbose_name_plural = _("indicator catalogues")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="one_current_catalogue"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} ({self.version})"
+
+    @property
+    def is_locked(self) -> bool:
+        """True once a score sheet uses this version (its points are evidence from then on)."""
+        return self.pk is not None and self.score_sheets.exists()
+
+
+class Indicator(models.Model):
+    """One line of the checklist with its maximum points (domain.md §6)."""
+
+    class Part(models.TextChoices):
+        SYSTEM = "system", _("After-sales service system (40)")
+        GOODS = "goods", _("Goods service (35)")
+        CUSTOMER = "customer", _("Customer service (25)")
+
+    class Method(models.TextChoices):
+        # 004 §5.6.5.2 a), b)
+        QUALITATIVE = "qualitative", _("Qualitative: all points lost when not met")
+        SAMPLED = "sampled", _("Sampled: points lost in proportion to nonconforming samples")
+
+    catalogue = models.ForeignKey(
+        IndicatorCatalogue,
+        on_delete=models.CASCADE,
+        related_name="indicators",
+        verbose_name=_("catalogue"),
+    )
+    part = models.CharField(_("part"), max_length=10, choices=Part.choices)
+    code = models.CharField(_("code"), max_length=10)
+    name = models.CharField(_("indicator"), max_length=100)
+    max_points = models.DecimalField(_("points"), max_digits=5, decimal_places=2)
+    method = models.CharField(_("scoring"), max_length=12, choices=Method.choices)
+    guidance = models.TextField(_("guidance for the auditor"), blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    class Meta:
+        ordering = ["catalogue", "position", "code"]
+        verbose_name = _("indicator")
+        verbose_name_plural = _("indicators")
+        constraints = [
+            models.UniqueConstraint(fields=["catalogue", "code"], name="indicator_code_unique"),
+            models.CheckConstraint(condition=Q(max_points__gt=0), name="indicator_points_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.name}"
+
+    def save(self, *args, **kwargs):
+        if self.catalogue.is_locked:
+            raise ValidationError(
+                _("This catalogue version is used by score sheets; add a version.")
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        if self.catalogue.is_locked:
+            raise ValidationError(
+                _("This catalogue version is used by score sheets; add a version.")
+            )
+        return super().delete(*args, **kwargs)
+
+
+class ScoreSheet(FSMModelMixin, models.Model):
+    """The service evaluation checklist of one stage 2, surveillance or recertification audit.
+
+    The stored result (``earned`` … ``grade``) is recomputed by the service through
+    ``audits.scoring`` on every change; the team leader signs it off (``submit``).
+    """
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Being filled")
+        SUBMITTED = "submitted", _("Signed off by the team leader")
+
+    audit = models.OneToOneField(
+        Audit, on_delete=models.PROTECT, related_name="score_sheet", verbose_name=_("audit")
+    )
+    catalogue = models.ForeignKey(
+        IndicatorCatalogue,
+        on_delete=models.PROTECT,
+        related_name="score_sheets",
+        verbose_name=_("catalogue version"),
+    )
+    state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True)
+    special_bonus = models.BooleanField(
+        _("special bonus (+1)"), default=False, help_text=_("004 §5.6.5.2 d)")
+    )
+    bonus_justification = models.TextField(_("why the bonus"), blank=True)
+    earned = models.DecimalField(_("points earned"), max_digits=6, decimal_places=2, default=0)
+    applicable = models.DecimalField(
+        _("applicable points"), max_digits=6, decimal_places=2, default=0
+    )
+    score = models.DecimalField(_("score"), max_digits=6, decimal_places=2, default=0)
+    passed = models.BooleanField(_("passed"), default=False)
+    grade = models.CharField(_("grade"), max_length=20, default="fail")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("signed off by"),
+    )
+    submitted_on = models.DateField(_("signed off on"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("score sheet")
+        verbose_name_plural = _("score sheets")
+
+    def __str__(self):
+        return f"{self.audit} · {self.score}"
+
+    @transition(field=state, source=State.DRAFT, target=State.SUBMITTED)
+    def submit(self):
+        pass
+
+    @transition(field=state, source=State.SUBMITTED, target=State.DRAFT)
+    def reopen(self):
+        pass
+
+
+class ScoreItem(models.Model):
+    """The result of one indicator on a score sheet."""
+
+    sheet = models.ForeignKey(
+        ScoreSheet, on_delete=models.CASCADE, related_name="items", verbose_name=_("score sheet")
+    )
+    indicator = models.ForeignKey(
+        Indicator, on_delete=models.PROTECT, related_name="+", verbose_name=_("indicator")
+    )
+    excluded = models.BooleanField(_("excluded (删减)"), default=False)
+    exclusion_justification = models.TextField(_("why not applicable"), blank=True)
+    met = models.BooleanField(_("met"), default=True)
+    samples = models.PositiveIntegerField(_("samples checked"), default=0)
+    nonconforming = models.PositiveIntegerField(_("nonconforming samples"), default=0)
+    points = models.DecimalField(_("points earned"), max_digits=5, decimal_places=2, default=0)
+    evidence = models.TextField(_("evidence"), blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["sheet", "indicator__position", "indicator__code"]
+        verbose_name = _("score item")
+        verbose_name_plural = _("score items")
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "indicator"], name="score_item_unique"),
+            models.CheckConstraint(
+                condition=Q(nonconforming__lte=models.F("samples")),
+                name="score_item_nonconforming_le_samples",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator} · {self.points}"
+
+
+class SpecialDeduction(models.Model):
+    """A special deduction (特别扣分项, −1 outside the score, to be corrected; 004 §5.6.5.2 c)."""
+
+    class Category(models.TextChoices):
+        LAW = "law", _("Breach of laws or regulations")
+        OWN_RULES = "own_rules", _("Breach of the client's own service rules")
+        TRADE = "trade", _("Breach of trade requirements")
+        SYSTEM = "system", _("Impairs the service system")
+
+    sheet = models.ForeignKey(
+        ScoreSheet,
+        on_delete=models.CASCADE,
+        related_name="deductions",
+        verbose_name=_("score sheet"),
+    )
+    category = models.CharField(_("category"), max_length=10, choices=Category.choices)
+    description = models.TextField(_("what was found"))
+    correction_required = models.TextField(_("correction required"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["sheet", "pk"]
+        verbose_name = _("special deduction")
+        verbose_name_plural = _("special deductions")
+
+    def __str__(self):
+        return f"{self.get_category_display()} · {self.sheet}"
+
+
+# --- Nonconformities (004 §5.10; 001 §7.5) --------------------------------------------------
+
+
+class Nonconformity(FSMModelMixin, models.Model):
+    """A nonconformity raised by the audit team; the client answers, the team verifies.
+
+    ``due_on`` is when the correction must be verified (majors, ``rules.major_nc_due``) or the
+    client's corrective action plan accepted (minors; the CB's time limit, 004 §5.10.1, is the
+    same period). A minor NC may close with an accepted plan (``plan_accepted``) whose
+    effectiveness is verified at the next audit (004 §5.10.2).
+    """
+
+    class Severity(models.TextChoices):
+        MAJOR = "major", _("Major")
+        MINOR = "minor", _("Minor")
+
+    class State(models.TextChoices):
+        OPEN = "open", _("Awaiting the client's answer")
+        ANSWERED = "answered", _("Answered, to verify")
+        REJECTED = "rejected", _("Answer rejected, to answer again")
+        PLAN_ACCEPTED = "plan_accepted", _("Plan accepted, verify at the next audit")
+        CLOSED = "closed", _("Verified and closed")
+
+    audit = models.ForeignKey(
+        Audit, on_delete=models.PROTECT, related_name="nonconformities", verbose_name=_("audit")
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
+    severity = models.CharField(_("severity"), max_length=5, choices=Severity.choices)
+    clause = models.CharField(_("clause of the criteria"), max_length=60)
+    description = models.TextField(_("nonconformity"))
+    evidence = models.TextField(_("objective evidence"))
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("raised by"),
+    )
+    raised_on = models.DateField(_("raised on"))
+    due_on = models.DateField(_("due on"), db_index=True)
+    state = FSMField(
+        _("state"), default=State.OPEN, choices=State.choices, protected=True, db_index=True
+    )
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
+    verified_at = models.ForeignKey(
+        Audit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="verified_nonconformities",
+        verbose_name=_("verified at audit"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["audit", "number"]
+        verbose_name = _("nonconformity")
+        verbose_name_plural = _("nonconformities")
+        constraints = [
+            models.UniqueConstraint(fields=["audit", "number"], name="nc_number_unique"),
+        ]
+
+    def __str__(self):
+        return f"NC-{self.number:02d} ({self.get_severity_display()}) · {self.audit}"
+
+    @property
+    def organization(self):
+        return self.audit.programme.organization
+
+    @property
+    def is_settled(self) -> bool:
+        """Settled for a decision (004 §5.12.2(2)): majors verified; minors' plans accepted."""
+        if self.state == self.State.CLOSED:
+            return True
+        return self.severity == self.Severity.MINOR and self.state == self.State.PLAN_ACCEPTED
+
+    @transition(field=state, source=[State.OPEN, State.REJECTED], target=State.ANSWERED)
+    def answer(self):
+        pass
+
+    @transition(field=state, source=State.ANSWERED, target=State.REJECTED)
+    def reject(self):
+        pass
+
+    @transition(field=state, source=State.ANSWERED, target=State.CLOSED)
+    def accept(self):
+        pass
+
+    @transition(
+        field=state,
+        source=State.ANSWERED,
+        target=State.PLAN_ACCEPTED,
+        conditions=[lambda nc: nc.severity == Nonconformity.Severity.MINOR],
+    )
+    def accept_plan(self):
+        pass
+
+    @transition(field=state, source=State.PLAN_ACCEPTED, target=State.CLOSED)
+    def verify_plan(self):
+        pass
+
+
+def nc_attachment_path(instance, filename):
+    nc = instance.response.nonconformity
+    return f"nonconformities/{nc.audit.programme.organization_id}/{nc.pk}/{filename}"
+
+
+class NonconformityResponse(models.Model):
+    """The client's answer to an NC (cause analysis, correction, corrective action) and the
+    team's review of it (004 §5.10.1, §5.10.2)."""
+
+    class Review(models.TextChoices):
+        PENDING = "pending", _("To review")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+
+    nonconformity = models.ForeignKey(
+        Nonconformity,
+        on_delete=models.CASCADE,
+        related_name="responses",
+        verbose_name=_("nonconformity"),
+    )
+    cause_analysis = models.TextField(_("cause analysis"))
+    correction = models.TextField(_("correction"))
+    corrective_action = models.TextField(_("corrective action"))
+    is_plan = models.BooleanField(
+        _("plan only (verify at the next audit)"),
+        default=False,
+        help_text=_("Minor nonconformities only (004 §5.10.2)."),
+    )
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_on = models.DateField(_("submitted on"))
+    review = models.CharField(
+        _("review"), max_length=10, choices=Review.choices, default=Review.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_on = models.DateField(_("reviewed on"), null=True, blank=True)
+    review_note = models.TextField(_("verification / reasons"), blank=True)
+
+    class Meta:
+        ordering = ["nonconformity", "pk"]
+        verbose_name = _("answer to a nonconformity")
+        verbose_name_plural = _("answers to nonconformities")
+
+    def __str__(self):
+        return f"{self.nonconformity} · {self.submitted_on}"
+
+
+class NonconformityAttachment(models.Model):
+    """Evidence the client uploaded with an answer; served only through a checked view."""
+
+    response = models.ForeignKey(
+        NonconformityResponse,
+        on_delete=models.CASCADE,
+        related_name="attachments",
+        verbose_name=_("answer"),
+    )
+    file = models.FileField(_("file"), upload_to=nc_attachment_path)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+
+    class Meta:
+        ordering = ["response", "pk"]
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+
+    def __str__(self):
+        return self.original_name
+
+
+# --- Audit reports (004 §5.11) ----------------------------------------------------------------
+
+
+def audit_report_path(instance, filename):
+    return f"audit-reports/{instance.audit.programme.organization_id}/{filename}"
+
+
+class AuditReport(models.Model):
+    """The signed audit report of one audit, or the termination report (004 §5.11.6), as an
+    immutable PDF; delivered to the client after the decision with the delivery recorded."""
+
+    class Kind(models.TextChoices):
+        REPORT = "report", _("Audit report")
+        TERMINATION = "termination", _("Termination report")
+
+    audit = models.ForeignKey(
+        Audit, on_delete=models.PROTECT, related_name="reports", verbose_name=_("audit")
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    file = models.FileField(_("file"), upload_to=audit_report_path)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("signed by (team leader)"),
+    )
+    signed_on = models.DateField(_("signed on"))
+    delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("delivered by"),
+    )
+    delivery_evidence = models.CharField(
+        _("proof of delivery"), max_length=300, blank=True, help_text=_("004 §5.11.5")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["audit", "-version"]
+        verbose_name = _("audit report")
+        verbose_name_plural = _("audit reports")
+        constraints = [
+            models.UniqueConstraint(fields=["audit", "version"], name="audit_report_version"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} v{self.version} · {self.audit}"

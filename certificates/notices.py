@@ -9,10 +9,8 @@ notice are written together or not at all.
 
 from datetime import date
 
-from django.conf import settings
-from django.template.loader import render_to_string
-
 from certbody.models import CertificationBody
+from certbody.pdf import render_pdf
 from certificates import pdf
 from certificates.models import CertificateDocument
 
@@ -50,12 +48,7 @@ def template_name(kind: str) -> str:
 
 def render_notice_pdf(kind: str, context: dict) -> bytes:
     """Render the notice ``kind`` with ``context`` to PDF bytes (A4, Noto CJK)."""
-    from weasyprint import HTML
-
-    html = render_to_string(template_name(kind), context)
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(
-        font_config=pdf.font_config()
-    )
+    return render_pdf(template_name(kind), context)
 
 
 def notice_reference(kind: str, on: date, subject: str) -> str:

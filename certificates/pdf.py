@@ -4,16 +4,15 @@ Issued documents are stored once, immutably, with their SHA-256 (004 §10; 002 �
 """
 
 import hashlib
-from functools import lru_cache
 
 import segno
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
 from certbody.models import CertificationBody
+from certbody.pdf import render_pdf
 from certificates.models import Certificate, CertificateDocument
 
 # 004 §6.2.5 (13) / 001 §6.7.1: the query sentence every certificate carries.
@@ -31,24 +30,15 @@ def qr_svg(url: str) -> str:
     return segno.make(url, error="m").svg_inline(scale=3, border=2)
 
 
-@lru_cache(maxsize=1)
-def font_config():
-    from weasyprint.text.fonts import FontConfiguration
-
-    return FontConfiguration()
-
-
 def render_certificate_pdf(certificate: Certificate) -> bytes:
     """Render the certificate (every content item of 004 §6.2.5) to PDF bytes."""
-    from weasyprint import HTML
-
     cb = CertificationBody.get()
     head = certificate.head or certificate
     sites = list(head.organization.sites.all()) if certificate.head_id is None else []
     if certificate.site_id:
         sites = [certificate.site]
     url = verification_url(certificate)
-    html = render_to_string(
+    return render_pdf(
         "certificates/pdf/certificate.html",
         {
             "certificate": certificate,
@@ -66,7 +56,6 @@ def render_certificate_pdf(certificate: Certificate) -> bytes:
             "scopes": list(certificate.business_scopes.all()),
         },
     )
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(font_config=font_config())
 
 
 def store_document(

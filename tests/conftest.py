@@ -25,6 +25,17 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+STUB_PDF = b"%PDF-1.7\n% stand-in for tests that do not look at the PDF\n%%EOF\n"
+
+
+@pytest.fixture(autouse=True)
+def _fast_pdfs(request, monkeypatch):
+    """WeasyPrint takes 0.3–0.7 s a page; outside tests marked ``pdf`` the HTML is still rendered
+    from its template (so template errors fail any test) but not laid out as a PDF."""
+    if request.node.get_closest_marker("pdf") is None:
+        monkeypatch.setattr("certbody.pdf.html_to_pdf", lambda html: STUB_PDF)
+
+
 @pytest.fixture(autouse=True)
 def _base_data(request):
     """Transactional tests flush the tables the migrations filled; put them back."""
@@ -35,6 +46,10 @@ def _base_data(request):
     from certbody.reference import ensure_base_data
 
     ensure_base_data()
+    from audits.catalogue import ensure_default_catalogue
+    from audits.models import Indicator, IndicatorCatalogue
+
+    ensure_default_catalogue(IndicatorCatalogue, Indicator)
 
 
 @pytest.fixture

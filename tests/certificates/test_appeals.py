@@ -96,6 +96,7 @@ def test_public_complaint_needs_name_and_contact(db):
         )
 
 
+@pytest.mark.pdf
 def test_full_handling_with_an_independent_handler_and_written_result(certificate, staff):
     technical_manager = make_staff("tm-appeals", "technical_manager")
     handler = make_staff("handler1", "market")

@@ -14,7 +14,7 @@ from tests.applications.factories import ClientUserFactory, OrganizationFactory
 from tests.certificates.factories import Staff, completed_stage2, issued_certificate, run_audit
 from tests.certificates.helpers import pdf_text
 
-pytestmark = pytest.mark.usefixtures("cb")
+pytestmark = [pytest.mark.usefixtures("cb"), pytest.mark.pdf]
 
 Kind = CertificateDocument.Kind
 

@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 from django.utils import translation
 
 from applications.models import GRADE_CHOICES
+from certbody import pdf as certbody_pdf
 from certificates import pdf
 from certificates.models import CertificateDocument
 from tests.applications.factories import OrganizationFactory
@@ -20,7 +21,7 @@ from tests.certificates.helpers import (
     squeeze,
 )
 
-pytestmark = pytest.mark.usefixtures("cb")
+pytestmark = [pytest.mark.usefixtures("cb"), pytest.mark.pdf]
 
 A4_POINTS = (595.28, 841.89)
 
@@ -111,14 +112,13 @@ def test_stored_document_records_the_sha256_and_size_of_its_file(certificate, st
 
 def test_qr_code_in_the_rendered_html_encodes_the_token_url(certificate, monkeypatch):
     rendered = []
-    real_render = pdf.render_to_string
+    real_html_to_pdf = certbody_pdf.html_to_pdf
 
-    def spy(template, context):
-        html = real_render(template, context)
+    def spy(html):
         rendered.append(html)
-        return html
+        return real_html_to_pdf(html)
 
-    monkeypatch.setattr(pdf, "render_to_string", spy)
+    monkeypatch.setattr(certbody_pdf, "html_to_pdf", spy)
 
     content = pdf.render_certificate_pdf(certificate)
 
