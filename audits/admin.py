@@ -23,7 +23,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from applications.admin import ApplicationAdmin
 from applications.models import Application, Site
-from audits import rules, services
+from audits import rules, score_sheets, scoring, services
+from audits.catalogue import part_totals
 from audits.models import (
     AsrpAuditActivity,
     AsrpEligibilityCheck,
@@ -36,6 +37,11 @@ from audits.models import (
     AuditProgramme,
     AuditTeamMember,
     ConflictDeclaration,
+    Indicator,
+    IndicatorCatalogue,
+    ScoreItem,
+    ScoreSheet,
+    SpecialDeduction,
 )
 from certbody import roles
 from certbody.admin_actions import DateInput, service_action
@@ -766,6 +772,7 @@ class AuditAdmin(SimpleHistoryAdmin):
         (_("Audit team"), {"fields": ("team_check_panel",)}),
         (_("Audit plan"), {"fields": ("plan_panel",)}),
         (_("ASRP"), {"fields": ("asrp_panel",)}),
+        (_("Score sheet"), {"fields": ("score_sheet_panel",)}),
         (
             _("Outcome"),
             {"fields": ("findings_summary", "recommendation_positive", "termination_reason")},
@@ -792,6 +799,7 @@ class AuditAdmin(SimpleHistoryAdmin):
         "team_check_panel",
         "plan_panel",
         "asrp_panel",
+        "score_sheet_panel",
         "findings_summary",
         "recommendation_positive",
         "termination_reason",
@@ -872,6 +880,22 @@ class AuditAdmin(SimpleHistoryAdmin):
         return render_to_string(
             "admin/audits/audit_plan_panel.html",
             {"audit": obj, "plan": plan, "url": url, "today": timezone.localdate()},
+        )
+
+    @admin.display(description=_("score sheet"))
+    def score_sheet_panel(self, obj):
+        if obj.kind not in score_sheets.SCORED_KINDS:
+            return "—"
+        sheet = ScoreSheet.objects.filter(audit=obj).first()
+        url = reverse("audits:score_sheet", args=[obj.pk])
+        if sheet is None:
+            return format_html('<a href="{}">{}</a>', url, _("No score sheet yet: open it"))
+        return format_html(
+            '<a href="{}">{} · {} · {}</a>',
+            url,
+            sheet.score,
+            scoring.GRADES.get(sheet.grade, sheet.grade),
+            sheet.get_state_display(),
         )
 
     @admin.display(description=_("ASRP mandatory activities"))
@@ -1106,6 +1130,169 @@ class AsrpProgrammeAdmin(RolePermissions, SimpleHistoryAdmin):
         )
 
 
+# --- indicator catalogue and score sheets (004 §5.6.5.2) ------------------------------------
+
+
+class CatalogueIndicatorFormSet(forms.BaseInlineFormSet):
+    """Keeps the current version complete: its parts must still add up to 40 / 35 / 25."""
+
+    def clean(self):
+        super().clean()
+        if not self.instance.pk or not self.instance.is_current:
+            return
+        rows = [
+            (form.cleaned_data["part"], form.cleaned_data["max_points"])
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("part")
+            and form.cleaned_data.get("max_points") is not None
+        ]
+        problems = score_sheets.part_total_problems(rows)
+        if problems:
+            raise ValidationError(
+                "当前版本各部分分值须合计为 40/35/25（004 §5.6.5.2）：" + "；".join(problems)
+            )
+
+
+class CatalogueIndicatorInline(RolePermissions, admin.TabularInline):
+    """The indicators of a version; read-only once a score sheet uses the version."""
+
+    model = Indicator
+    formset = CatalogueIndicatorFormSet
+    extra = 0
+    fields = ("position", "part", "code", "name", "max_points", "method", "guidance")
+    change_roles = (roles.AUDIT_DEPARTMENT, roles.TECHNICAL_MANAGER)
+
+    def _locked(self, obj) -> bool:
+        return obj is not None and obj.is_locked
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields if self._locked(obj) else ()
+
+    def has_add_permission(self, request, obj=None):
+        return not self._locked(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return not self._locked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return not self._locked(obj) and _has_any_role(request, self.change_roles)
+
+
+class NewCatalogueVersionForm(forms.Form):
+    version = forms.CharField(label=_("new version"), max_length=20)
+    title = forms.CharField(
+        label=_("title"), max_length=200, required=False, help_text=_("Empty: keep the title.")
+    )
+
+
+@admin.register(IndicatorCatalogue)
+class IndicatorCatalogueAdmin(RolePermissions, SimpleHistoryAdmin):
+    """Versions of the checklist; a version used by a score sheet is locked (copy it instead)."""
+
+    list_display = ("version", "title", "is_current", "locked", "totals")
+    list_filter = ("is_current",)
+    search_fields = ("version", "title")
+    fields = ("version", "title", "notes", "is_current", "totals", "created_at")
+    inlines = [CatalogueIndicatorInline]
+    actions = [
+        service_action(
+            score_sheets.catalogue_new_version,
+            name="new_catalogue_version",
+            label=_("Copy as a new version"),
+            target="source",
+            form_class=NewCatalogueVersionForm,
+        ),
+        service_action(
+            score_sheets.catalogue_make_current,
+            name="make_catalogue_current",
+            label=_("Make the current version"),
+            target="catalogue",
+        ),
+    ]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_locked:
+            return self.fields
+        return ("is_current", "totals", "created_at")
+
+    @admin.display(description=_("used by score sheets (locked)"), boolean=True)
+    def locked(self, obj):
+        return obj.is_locked
+
+    @admin.display(description=_("points per part"))
+    def totals(self, obj):
+        if obj.pk is None:
+            return "—"
+        sums = part_totals(obj.indicators.values_list("part", "max_points"))
+        return "；".join(
+            f"{scoring.PART_NAMES[part]} {sums[part].normalize():f}/{total}"
+            + ("" if sums[part] == total else " ✗")
+            for part, total in scoring.PART_TOTALS.items()
+        )
+
+
+class ScoreItemInline(ReadOnlyInline):
+    model = ScoreItem
+    fields = (
+        "indicator",
+        "excluded",
+        "exclusion_justification",
+        "met",
+        "samples",
+        "nonconforming",
+        "points",
+        "evidence",
+    )
+
+
+class SpecialDeductionInline(ReadOnlyInline):
+    model = SpecialDeduction
+    fields = ("category", "description", "correction_required")
+
+
+@admin.register(ScoreSheet)
+class ScoreSheetAdmin(RolePermissions, SimpleHistoryAdmin):
+    """Read-only: the team fills and signs off the sheet on its staff page."""
+
+    list_display = ("audit", "state", "score", "grade_label", "passed", "submitted_on")
+    list_filter = ("state", "grade", "passed")
+    search_fields = ("audit__programme__organization__name",)
+    fields = (
+        "staff_page",
+        "audit",
+        "catalogue",
+        "state",
+        "earned",
+        "applicable",
+        "score",
+        "grade_label",
+        "passed",
+        "special_bonus",
+        "bonus_justification",
+        "submitted_by",
+        "submitted_on",
+    )
+    readonly_fields = fields
+    inlines = [ScoreItemInline, SpecialDeductionInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("grade"), ordering="grade")
+    def grade_label(self, obj):
+        return scoring.GRADES.get(obj.grade, obj.grade)
+
+    @admin.display(description=_("score sheet page"))
+    def staff_page(self, obj):
+        url = reverse("audits:score_sheet", args=[obj.audit_id])
+        return format_html('<a href="{}">{}</a>', url, _("Open the score sheet page"))
+
+
 # Creating the programme is an audit-department action on an accepted application.
 admin.site.unregister(Application)
 
@@ -1121,3 +1308,8 @@ class ApplicationWithProgrammeAdmin(ApplicationAdmin):
             target="application",
         ),
     ]
+
+
+# The nonconformity and audit report admins live in their own modules; registering them here
+# keeps Django's admin autodiscovery to this one module.
+from audits import admin_nonconformities, admin_reports  # noqa: E402,F401

@@ -1348,6 +1348,10 @@ def audit_complete(
             fields=["actual_end", "findings_summary", "recommendation_positive"],
         )
         _replan_after(audit, actor)
+        # NC deadlines count from the audit's end (004 §5.10.3), known only now.
+        from audits.nonconformities import nonconformity_due_recompute
+
+        nonconformity_due_recompute(audit, actor=actor)
     return audit
 
 

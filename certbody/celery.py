@@ -44,6 +44,10 @@ app.conf.beat_schedule = {
     "report-deadlines": _job("report_deadlines", crontab(hour=8, minute=30)),
     "appeals": _job("appeals", crontab(hour=8, minute=30)),
     "reporting-obligations": _job("reporting_obligations", crontab(hour=8, minute=35)),
+    # every day at 08:40 Asia/Shanghai: nonconformities 14 and 3 days before and after their
+    # verification deadline
+    "nonconformity-reminders": _job("nonconformity_reminders", crontab(hour=8, minute=40)),
+    "nonconformity-overdue": _job("nonconformity_overdue", crontab(hour=8, minute=40)),
     # every day at 09:00 Asia/Shanghai in December: next year's working-day calendar
     "calendar": _job("calendar", crontab(hour=9, minute=0, month_of_year=12)),
 }

@@ -6,6 +6,7 @@ so a typo in production configuration stops start-up instead of being ignored.
 """
 
 import os
+import re
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -51,3 +52,21 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value.strip() == "":
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+_RATE = re.compile(r"[1-9]\d*/\d*[smhd]")
+
+
+def env_rate(name: str, default: str) -> str:
+    """Return a django-ratelimit rate such as ``60/m`` or ``10/10m`` (count / [n]s|m|h|d).
+
+    Raises ImproperlyConfigured for anything else (a typo must not switch a limit off).
+    """
+    value = os.environ.get(name, "").strip()
+    if value == "":
+        return default
+    if not _RATE.fullmatch(value):
+        raise ImproperlyConfigured(
+            f"{name} must be a rate like 60/m or 10/10m (count/[n]s|m|h|d), got {value!r}"
+        )
+    return value

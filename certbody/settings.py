@@ -8,10 +8,11 @@ and the Celery broker, which is the production shape described in docker-compose
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from certbody.env import env_bool, env_int, env_list, env_str
+from certbody.env import env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CERTBODY_VAR_DIR", str(BASE_DIR / "var")))
@@ -21,8 +22,9 @@ SECRET_KEY = env_str("SECRET_KEY", "")
 if not SECRET_KEY:
     if not DEBUG and env_bool("CERTBODY_REQUIRE_SECRET", False):
         raise ImproperlyConfigured("SECRET_KEY must be set in production")
-    # Development only; production sets SECRET_KEY (README, docker-compose.yml).
-    SECRET_KEY = "insecure-development-key-change-me-0123456789abcdefghijklmnopqrstuvwxyz"
+    # Development only; production sets SECRET_KEY (README, docker-compose.yml). The
+    # "django-insecure-" prefix makes `manage.py check --deploy` report it (security.W009).
+    SECRET_KEY = "django-insecure-development-key-change-me-0123456789abcdefghijklmnopqrstuvw"
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Absolute origin used in QR codes and e-mails, e.g. https://cert.example.cn
@@ -37,6 +39,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "simple_history",
+    "csp",
+    "django_ratelimit",
+    "django_htmx",
     "certbody",
     "applications",
     "audits",
@@ -46,6 +51,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "certbody.security.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -54,7 +60,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "certbody.urls"
@@ -143,12 +151,64 @@ STORAGES = {
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "certbody@localhost")
 
+# Protection: README "Production settings" lists the variables; `manage.py check --deploy`
+# is clean with them (tests/certbody/test_security.py).
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and bool(DATABASE_URL))
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# A staff working day; the cookie also ends with the browser session.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# HTTPS is terminated by the reverse proxy in front of gunicorn: it must set
+# X-Forwarded-Proto (and overwrite any value sent by the client) for TRUST_X_FORWARDED_PROTO.
+if env_bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# 0 (off) by default: a browser that saw HSTS refuses plain HTTP to the host for that long.
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("HSTS_PRELOAD", False)
+
+# Content Security Policy (django-csp): no inline script or style anywhere outside the admin
+# (templates use certbody/static/ files; inline SVG such as the QR code is fine).
+# certbody.security.CSPMiddleware adds 'unsafe-inline' for /admin/ only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
+
+# Rate limits (django-ratelimit, certbody/security.py), counted per client address on the
+# default cache. Rates are "count/period": s, m, h, d, optionally with a multiple (10/10m).
+RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_VIEW = "certbody.security.ratelimited"
+# Behind a reverse proxy REMOTE_ADDR is the proxy: name the META key of the header holding
+# the client address, e.g. HTTP_X_REAL_IP (the proxy must overwrite the client's value).
+RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
+RATELIMIT_VERIFY = env_rate("RATELIMIT_VERIFY", "60/m")  # /verify/… pages together
+RATELIMIT_API = env_rate("RATELIMIT_API", "120/m")  # /api/v1/certificates/<number>
+RATELIMIT_COMPLAINT = env_rate("RATELIMIT_COMPLAINT", "20/h")  # complaint form POSTs
+RATELIMIT_LOGIN_IP = env_rate("RATELIMIT_LOGIN_IP", "30/10m")  # log-in POSTs per address
+RATELIMIT_LOGIN_USER = env_rate("RATELIMIT_LOGIN_USER", "10/10m")  # … per user name
+# django-ratelimit knows neither Django's own RedisCache (atomic INCR; W001) nor accepts the
+# local-memory cache (E003): without REDIS_URL (make run, tests, a single-process install)
+# each process counts for itself, which is enough there. docker-compose sets REDIS_URL.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+if not REDIS_URL:
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 
 # Celery: with REDIS_URL a real broker and workers; without it tasks run in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

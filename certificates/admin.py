@@ -9,6 +9,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from applications.models import GRADE_CHOICES
 from audits.admin import AuditAdmin
+from audits.admin_reports import REPORT_ACTIONS, AuditReportInline
 from audits.models import Audit
 from certbody import roles
 from certbody.admin_actions import DateInput, service_action
@@ -27,6 +28,7 @@ from certificates.forms import (
     ReissueForm,
     RestoreForm,
     StaffAppealForm,
+    SurveillanceConclusionForm,
     SuspendForm,
     WithdrawForm,
 )
@@ -47,7 +49,13 @@ class DecisionForm(forms.Form):
     outcome = forms.ChoiceField(label=_("outcome"), choices=Decision.Outcome.choices)
     decided_on = forms.DateField(label=_("decided on"), widget=DateInput)
     star_grade = forms.ChoiceField(
-        label=_("star grade"), choices=[("", "—"), *GRADE_CHOICES], required=False
+        label=_("star grade"),
+        choices=[("", "—"), *GRADE_CHOICES],
+        required=False,
+        help_text=_(
+            "A grant is at the grade of the submitted score sheet; "
+            "when given, it must be that grade (004 §5.6.5.3)."
+        ),
     )
     reasons = forms.CharField(label=_("reasons"), required=False, widget=forms.Textarea)
 
@@ -57,8 +65,17 @@ admin.site.unregister(Audit)
 
 @admin.register(Audit)
 class DecisionAuditAdmin(AuditAdmin):
+    inlines = [*AuditAdmin.inlines, AuditReportInline]
     actions = [
         *AuditAdmin.actions,
+        *REPORT_ACTIONS,
+        service_action(
+            services.surveillance_conclude,
+            name="conclude_surveillance",
+            label=_("Surveillance conclusion (team leader)"),
+            target="audit",
+            form_class=SurveillanceConclusionForm,
+        ),
         service_action(
             services.decision_make,
             name="decide",
@@ -151,7 +168,7 @@ class DocumentInline(admin.TabularInline):
 class ProposalInline(admin.TabularInline):
     model = Proposal
     extra = 0
-    fields = ("action", "cause", "reason", "state", "created_at")
+    fields = ("action", "cause", "star_grade", "reason", "state", "created_at")
     readonly_fields = fields
     can_delete = False
 
@@ -253,9 +270,17 @@ class CertificateAdmin(SimpleHistoryAdmin):
 
 @admin.register(Decision)
 class DecisionAdmin(SimpleHistoryAdmin):
-    list_display = ("audit", "outcome", "decided_by", "decided_on", "star_grade")
-    list_filter = ("outcome",)
-    readonly_fields = ("audit", "outcome", "decided_by", "decided_on", "star_grade", "reasons")
+    list_display = ("audit", "outcome", "basis", "decided_by", "decided_on", "star_grade")
+    list_filter = ("outcome", "basis")
+    readonly_fields = (
+        "audit",
+        "outcome",
+        "basis",
+        "decided_by",
+        "decided_on",
+        "star_grade",
+        "reasons",
+    )
     inlines = [DocumentInline]
 
     def has_add_permission(self, request):
@@ -321,7 +346,16 @@ class RegulatoryEventAdmin(RoleAdminMixin, SimpleHistoryAdmin):
 
 @admin.register(Proposal)
 class ProposalAdmin(RoleAdminMixin, SimpleHistoryAdmin):
-    list_display = ("certificate", "action", "cause", "reason", "state", "created_at")
+    list_display = (
+        "certificate",
+        "action",
+        "cause",
+        "star_grade",
+        "reason",
+        "state",
+        "audit",
+        "created_at",
+    )
     list_filter = ("state", "action")
     search_fields = ("certificate__number", "certificate__organization_name")
     list_select_related = ("certificate",)

@@ -235,6 +235,21 @@ class RegulatoryEventForm(forms.Form):
     major = forms.BooleanField(label=_("major accident"), required=False)
 
 
+class SurveillanceConclusionForm(forms.Form):
+    """The team leader's conclusion on a completed surveillance audit (004 §5.12.6)."""
+
+    concluded_on = forms.DateField(label=_("concluded on"), widget=DateInput)
+    positive = forms.TypedChoiceField(
+        label=_("conclusion"),
+        choices=[
+            ("yes", _("Positive: maintain the certification")),
+            ("no", _("Not positive: refer to a decision maker")),
+        ],
+        coerce=lambda value: value == "yes",
+    )
+    note = forms.CharField(label=_("conclusion text"), required=False, widget=forms.Textarea)
+
+
 class ProposalAcceptForm(forms.Form):
     verified_on = forms.DateField(label=_("cause verified on"), widget=DateInput)
     withdrawn_on = forms.DateField(label=_("withdrawn on"), widget=DateInput)

@@ -21,12 +21,26 @@ def new_token() -> str:
 
 
 class Decision(models.Model):
-    """A certification decision on an audit (004 §5.12), by someone not on its team."""
+    """A certification decision on an audit (004 §5.12), by someone not on its team.
+
+    ``basis`` says who decided: a decision maker (004 §5.12.1), or, for a surveillance audit
+    only, the team leader's positive conclusion that maintains the certificate without a
+    separate decision (004 §5.12.6). Such a row has outcome maintain and ``decided_by`` the
+    team leader; listing them by ``basis`` is how the CB monitors those conclusions
+    (004 §5.12.6(3)).
+    """
 
     class Outcome(models.TextChoices):
         GRANT = "grant", _("Grant")
         REFUSE = "refuse", _("Refuse")
         MAINTAIN = "maintain", _("Maintain")
+
+    class Basis(models.TextChoices):
+        DECISION_MAKER = "decision_maker", _("Certification decision maker")
+        TEAM_LEADER_CONCLUSION = (
+            "team_leader_conclusion",
+            _("Team leader's positive surveillance conclusion"),
+        )
 
     audit = models.ForeignKey(
         "audits.Audit", on_delete=models.PROTECT, related_name="decisions", verbose_name=_("audit")
@@ -39,6 +53,13 @@ class Decision(models.Model):
         verbose_name=_("decision maker"),
     )
     decided_on = models.DateField(_("decided on"))
+    basis = models.CharField(
+        _("basis"),
+        max_length=30,
+        choices=Basis.choices,
+        default=Basis.DECISION_MAKER,
+        help_text=_("004 §5.12.1; §5.12.6 for a team leader's surveillance conclusion"),
+    )
     star_grade = models.CharField(_("star grade"), max_length=20, choices=GRADE_CHOICES, blank=True)
     reasons = models.TextField(_("reasons"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -444,11 +465,13 @@ class RegulatoryEvent(models.Model):
 
 class Proposal(FSMModelMixin, models.Model):
     """A status change the system proposes for a person to decide (never carried out alone),
-    e.g. withdrawal after three failed national or provincial spot checks (003 §4.6)."""
+    e.g. withdrawal after three failed national or provincial spot checks (003 §4.6), or a
+    reissue at the lower star grade a surveillance evaluation achieved (001 §7.5)."""
 
     class Action(models.TextChoices):
         WITHDRAW = "withdraw", _("Withdraw")
         SUSPEND = "suspend", _("Suspend")
+        REISSUE = "reissue", _("Reissue at the grade achieved")
 
     class State(models.TextChoices):
         OPEN = "open", _("Open")
@@ -463,7 +486,17 @@ class Proposal(FSMModelMixin, models.Model):
     )
     action = models.CharField(_("proposed action"), max_length=10, choices=Action.choices)
     cause = models.PositiveSmallIntegerField(
-        _("cause"), help_text=_("004 §7.3.1 (withdrawal) or §7.2.1 (suspension) cause number")
+        _("cause"),
+        null=True,
+        blank=True,
+        help_text=_("004 §7.3.1 (withdrawal) or §7.2.1 (suspension) cause number"),
+    )
+    star_grade = models.CharField(
+        _("proposed star grade"),
+        max_length=20,
+        choices=GRADE_CHOICES,
+        blank=True,
+        help_text=_("For a reissue: the grade the evaluation achieved (001 §7.5)."),
     )
     reason = models.CharField(_("reason"), max_length=300)
     regulatory_event = models.ForeignKey(
@@ -473,6 +506,15 @@ class Proposal(FSMModelMixin, models.Model):
         blank=True,
         related_name="proposals",
         verbose_name=_("regulatory event"),
+    )
+    audit = models.ForeignKey(
+        "audits.Audit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="proposals",
+        verbose_name=_("audit"),
+        help_text=_("The audit whose result led to the proposal."),
     )
     state = FSMField(
         _("state"), default=State.OPEN, choices=State.choices, protected=True, db_index=True

@@ -1,13 +1,17 @@
-"""Client portal: a client user's certificates, notices and documents (002 §4.1.2) and their
-appeals (004 §8.1). Every queryset goes through ``certbody.access.visible_to``."""
+"""Client portal: a client user's certificates, notices and documents (002 §4.1.2), the reports
+and results of its decided audits (004 §5.11.5) and its appeals (004 §8.1). Every queryset
+goes through ``certbody.access.visible_to``."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from audits import scoring
+from audits.models import Audit, AuditReport
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
 from certificates import services
@@ -38,9 +42,54 @@ def home(request):
         {
             "certificates": certificates,
             "other_documents": other_documents,
+            "decided_audits": _decided_audits(request.user),
             "appeals": appeals,
         },
     )
+
+
+ORGANIZATION_OF_AUDIT = "programme__organization"
+
+
+def _delivered_reports(user):
+    """Reports given to the client: an audit report after the decision (004 §5.11.5), a
+    termination report after the termination (004 §5.11.6); the delivery is recorded."""
+    return visible_to(
+        AuditReport.objects.filter(delivered_on__isnull=False),
+        user,
+        f"audit__{ORGANIZATION_OF_AUDIT}",
+    )
+
+
+def _decided_audits(user) -> list[dict]:
+    """The client's audits with a decision (and terminated ones with a delivered report):
+    the score and grade of the evaluation and the delivered reports, newest first."""
+    reports = {}
+    for report in _delivered_reports(user).order_by("-version"):
+        reports.setdefault(report.audit_id, []).append(report)
+    audits = (
+        visible_to(Audit.objects.all(), user, ORGANIZATION_OF_AUDIT)
+        .filter(Q(decisions__isnull=False) | Q(pk__in=list(reports)))
+        .distinct()
+        .select_related("score_sheet")
+        .prefetch_related("decisions")
+        .order_by("-actual_end", "-pk")
+    )
+    rows = []
+    for audit in audits:
+        sheet = getattr(audit, "score_sheet", None)
+        decided = list(audit.decisions.all())
+        rows.append(
+            {
+                "audit": audit,
+                "decision": decided[0] if decided else None,
+                # Only a signed-off evaluation is a result the client is told (004 §5.6.5.3).
+                "sheet": sheet if sheet and sheet.state == sheet.State.SUBMITTED else None,
+                "grade": scoring.GRADES.get(sheet.grade, "") if sheet else "",
+                "reports": reports.get(audit.pk, []),
+            }
+        )
+    return rows
 
 
 @login_required
@@ -53,6 +102,22 @@ def download(request, pk: int):
         content_type="application/pdf",
         as_attachment=True,
         filename=document.file.name.rsplit("/", 1)[-1],
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def audit_report_download(request, pk: int):
+    """Serve one delivered audit or termination report of the user's organisation; a report
+    of another organisation, or one not yet delivered (before the decision), is a 404."""
+    report = get_object_or_404(_delivered_reports(request.user), pk=pk)
+    response = FileResponse(
+        report.file.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=report.file.name.rsplit("/", 1)[-1],
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

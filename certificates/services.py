@@ -16,10 +16,10 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
-from applications.models import GRADE_CHOICES, Organization, Site
-from audits import rules
+from applications.models import GRADE_CHOICES, Application, Organization, Site
+from audits import rules, scoring
 from audits import services as audit_services
-from audits.models import Audit, AuditProgramme
+from audits.models import Audit, AuditProgramme, AuditTeamMember, Nonconformity, ScoreSheet
 from certbody import roles, workdays
 from certbody.lifecycle import RuleViolation, fire, lock, record, require_transition
 from certbody.models import BusinessScope, CertificationBody
@@ -61,13 +61,24 @@ def decision_make(
 ) -> Decision:
     """Record a certification decision on a completed audit and carry it out.
 
-    A grant issues the certificate (``certificate_issue``); every decision closes the audit.
+    ``outcome``: ``Decision.Outcome`` (grant or refuse for stage 2 and recertification,
+    maintain for surveillance and special audits). ``decided_on``: local date. ``star_grade``:
+    optional for a grant; the grade comes from the audit's submitted score sheet and, when
+    given, must equal it (004 §5.6.5.3). A grant issues the certificate at the sheet's grade
+    (``certificate_issue``); every decision closes the audit.
+
     Refused (RuleViolation) when: the actor is not a decision maker; the actor was on the
     audit team (004 §5.12.1) or declared an interest in the client (004 §4.3); the audit is
-    not completed; the outcome does not fit the audit kind; a grant has no star grade; an
-    initial decision falls more than 6 months after stage 2 ended (004 §5.12.3); a
-    recertification decision falls after the current certificate's expiry (004 §5.8.4); the
-    date is before the audit's end or in the future; a refusal gives no reasons (004 §5.12.5).
+    not completed; the outcome does not fit the audit kind; an initial decision falls more
+    than 6 months after stage 2 ended (004 §5.12.3); a recertification decision falls after
+    the current certificate's expiry (004 §5.8.4); the date is before the audit's end or in
+    the future; a refusal gives no reasons (004 §5.12.5); a grant or maintain while a
+    nonconformity of the audit, or of an earlier audit of the programme (for a
+    recertification also of the cycle it renews), is not settled — majors not verified and
+    closed, minors without an accepted corrective action plan (004 §5.12.2(2), §5.10.4); a
+    grant without a score sheet signed off by the team leader, with a failed evaluation
+    (score below 70 or 5 or more special deductions), or with a ``star_grade`` other than the
+    sheet's (004 §5.6.5.3; 001 §6.5).
 
     Notices: a grant's approval notice comes with the certificate; a refusal produces the
     refusal notice with the reasons (004 §5.12.5); a maintain decision produces the surveillance
@@ -77,6 +88,8 @@ def decision_make(
         raise RuleViolation(f"“{actor}”不是认证决定人员", "004 §5.12.1")
     if outcome not in Decision.Outcome.values:
         raise RuleViolation(f"未知的认证决定：{outcome}")
+    if star_grade and star_grade not in dict(GRADE_CHOICES):
+        raise RuleViolation(f"未知的星级：{star_grade}")
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         failures = audit_services.decision_maker_check(audit=audit, user=actor)
@@ -95,8 +108,6 @@ def decision_make(
         if audit.actual_end and decided_on < audit.actual_end:
             raise RuleViolation("认证决定不能早于审核结束")
         if outcome == Decision.Outcome.GRANT:
-            if not star_grade:
-                raise RuleViolation("批准认证须确定星级", "004 §6.2.5")
             if audit.kind == Audit.Kind.STAGE2 and decided_on > rules.add_months(
                 audit.actual_end, 6
             ):
@@ -111,11 +122,36 @@ def decision_make(
                         "再认证决定须在现有证书到期前作出，否则须重新进行二阶段审核",
                         "004 §5.8.4",
                     )
+        if outcome in (Decision.Outcome.GRANT, Decision.Outcome.MAINTAIN):
+            unsettled = unsettled_nonconformities(audit)
+            if unsettled:
+                raise RuleViolation(
+                    f"不符合项未按要求处理，不能作出“{Decision.Outcome(outcome).label}”决定："
+                    + "；".join(_unsettled_text(unsettled)),
+                    NC_RULE,
+                )
+        if outcome == Decision.Outcome.GRANT:
+            sheet = _submitted_sheet(audit)
+            if sheet is None:
+                raise RuleViolation(
+                    "批准认证须有审核组长签署提交的服务测评检查表（评分和星级）", "004 §5.6.5.3"
+                )
+            failed = evaluation_failure(sheet)
+            if failed:
+                raise RuleViolation(f"服务测评评价不合格，不能批准认证：{failed}", EVALUATION_RULE)
+            if star_grade and star_grade != sheet.grade:
+                raise RuleViolation(
+                    f"认证星级须与服务测评结果一致：测评结果为{_grade_label(sheet.grade)}，"
+                    f"不能批准为{_grade_label(star_grade)}",
+                    "004 §5.6.5.3",
+                )
+            star_grade = sheet.grade
         decision = Decision(
             audit=audit,
             outcome=outcome,
             decided_by=actor,
             decided_on=decided_on,
+            basis=Decision.Basis.DECISION_MAKER,
             star_grade=star_grade if outcome == Decision.Outcome.GRANT else "",
             reasons=reasons,
         )
@@ -129,6 +165,288 @@ def decision_make(
         else:
             _maintenance_notice(decision, actor)
     return decision
+
+
+NC_RULE = "004 §5.12.2(2)、§5.10.4"
+# A failed surveillance evaluation: the system fails the requirements (004 §7.2.1(1)).
+SURVEILLANCE_FAILED_CAUSE = 1
+EVALUATION_RULE = "004 §5.6.5.3；001 §6.5"
+
+
+def _grade_label(grade: str) -> str:
+    return scoring.GRADES.get(grade, grade)
+
+
+def _submitted_sheet(audit: Audit) -> ScoreSheet | None:
+    return ScoreSheet.objects.filter(audit=audit, state=ScoreSheet.State.SUBMITTED).first()
+
+
+def evaluation_failure(sheet: ScoreSheet) -> str:
+    """Why the evaluation of a submitted score sheet failed, or "" when it passed.
+
+    Fails when the stored result says so, the score is below 70 points, or there are 5 or
+    more special deductions (004 §5.6.5.3 (2); 001 §6.5) — checked on the stored score and
+    the deduction rows, so an inconsistent stored ``passed`` never lets a failure through.
+    """
+    deductions = sheet.deductions.count()
+    if (
+        sheet.passed
+        and sheet.score >= scoring.PASS_THRESHOLD
+        and deductions <= scoring.MAX_SPECIAL_DEDUCTIONS
+    ):
+        return ""
+    return (
+        f"得分 {sheet.score} 分，特别扣分项 {deductions} 项"
+        f"（低于 {scoring.PASS_THRESHOLD} 分或特别扣分项达到 "
+        f"{scoring.MAX_SPECIAL_DEDUCTIONS + 1} 个为评价不合格）"
+    )
+
+
+def unsettled_nonconformities(audit: Audit) -> list[Nonconformity]:
+    """Nonconformities that stop a grant or maintain decision on ``audit`` (004 §5.10.4).
+
+    Those of ``audit`` and of every audit of its programme that ended no later than it (for a
+    recertification also those of the cycle being renewed) that are not settled: a major
+    not verified and closed, a minor whose corrective action (plan) is not accepted
+    (``Nonconformity.is_settled``, 004 §5.12.2(2)). Ordered by audit and number.
+    """
+    programmes = [audit.programme_id]
+    if audit.kind == Audit.Kind.RECERTIFICATION:
+        programmes += list(
+            AuditProgramme.objects.filter(
+                organization_id=audit.programme.organization_id,
+                cycle=audit.programme.cycle - 1,
+            ).values_list("pk", flat=True)
+        )
+    # A terminated audit may have raised NCs without an end date; an audit still running is
+    # later than this one and not counted.
+    scope = Q(audit=audit) | Q(
+        audit__programme_id__in=programmes,
+        audit__actual_end__isnull=True,
+        audit__state=Audit.State.TERMINATED,
+    )
+    if audit.actual_end:
+        scope |= Q(audit__programme_id__in=programmes, audit__actual_end__lte=audit.actual_end)
+    rows = (
+        Nonconformity.objects.filter(scope)
+        .select_related("audit")
+        .order_by("audit__actual_end", "audit_id", "number")
+    )
+    return [nc for nc in rows if not nc.is_settled]
+
+
+def _unsettled_text(ncs: list[Nonconformity]) -> list[str]:
+    majors = [nc for nc in ncs if nc.severity == Nonconformity.Severity.MAJOR]
+    minors = [nc for nc in ncs if nc.severity != Nonconformity.Severity.MAJOR]
+    parts = []
+    if majors:
+        parts.append("严重不符合项未验证关闭：" + "、".join(_nc_label(nc) for nc in majors))
+    if minors:
+        parts.append(
+            "轻微不符合项的纠正措施（计划）尚未被接受：" + "、".join(_nc_label(nc) for nc in minors)
+        )
+    return parts
+
+
+def _nc_label(nc: Nonconformity) -> str:
+    return f"{nc.audit.get_kind_display()} NC-{nc.number:02d}（{nc.get_state_display()}）"
+
+
+# --- surveillance conclusion (004 §5.12.6; 001 §7.5) --------------------------------------
+
+
+def surveillance_conclude(
+    *,
+    audit: Audit,
+    actor,
+    concluded_on: date,
+    positive: bool,
+    note: str = "",
+) -> Decision | Proposal | None:
+    """The team leader's conclusion on a completed surveillance audit (004 §5.12.6; 001 §7.5).
+
+    ``actor``: the audit's team leader. ``concluded_on``: local date, not in the future nor
+    before the audit's end. ``positive``: the leader's conclusion; ``note``: its text, kept as
+    the decision's reasons. The audit needs a score sheet signed off by the leader.
+
+    A positive conclusion maintains the certificate without a separate decision — a
+    ``Decision`` with outcome maintain, basis ``team_leader_conclusion``, decided by the
+    leader; the audit is closed and the maintenance notice issued — only when
+    (``surveillance_conclusion_failures`` is empty): no major nonconformity was raised at this
+    audit and every nonconformity is settled (004 §5.12.6(1), §5.10.4); the evaluation passed
+    at or above the certificate's star grade; the certificate is valid and has no open
+    suspension, withdrawal or reissue proposal (004 §5.12.6(1)); no change of the certificate's
+    information or scope is pending (004 §5.12.6(2)).
+
+    Otherwise the audit stays completed for a decision maker (``decision_make`` maintain), and:
+
+    - a failed evaluation opens a suspension proposal (cause 004 §7.2.1(1); 001 §7.5) and
+      returns it;
+    - a passed evaluation below the certificate's grade opens a reissue proposal at the grade
+      achieved (001 §7.5) and returns it;
+    - otherwise a negative conclusion returns None, and a positive one is refused
+      (RuleViolation listing the reasons, rule 004 §5.12.6).
+
+    An open proposal of the same action is reused, not duplicated. Also refused: not the
+    team leader, not a completed surveillance audit, no submitted score sheet, no valid or
+    suspended certificate.
+    """
+    if not audit.team.filter(user=actor, role=AuditTeamMember.Role.LEADER).exists():
+        raise RuleViolation("监督审核结论由该审核的审核组长作出", "004 §5.12.6")
+    _not_future(concluded_on, "结论日期")
+    with transaction.atomic():
+        audit = lock(Audit, audit.pk)
+        if audit.kind != Audit.Kind.SURVEILLANCE:
+            raise RuleViolation("只有监督审核可由审核组长结论保持认证", "004 §5.12.6")
+        if audit.state != Audit.State.COMPLETED:
+            raise RuleViolation(
+                f"审核当前状态为“{audit.get_state_display()}”，监督审核完成后才能作出结论",
+                "004 §5.12.6",
+            )
+        if audit.actual_end and concluded_on < audit.actual_end:
+            raise RuleViolation("结论日期不能早于审核结束")
+        sheet = _submitted_sheet(audit)
+        if sheet is None:
+            raise RuleViolation("监督审核结论须有审核组长签署提交的服务测评检查表", "004 §5.6.5.3")
+        current = _current_certificate(audit.programme.organization_id)
+        if current is None:
+            raise RuleViolation("该组织没有有效或暂停的认证证书，无需保持认证")
+        certificate = lock(Certificate, current.pk)
+        failures = surveillance_conclusion_failures(audit, certificate=certificate, sheet=sheet)
+        if positive and audit.recommendation_positive is False:
+            failures.insert(0, "审核完成时审核组的推荐意见为不推荐保持认证（004 §5.11.3(19)）")
+        if not positive:
+            failures.insert(0, "审核组长结论为不推荐保持认证")
+        if not failures:
+            decision = Decision(
+                audit=audit,
+                outcome=Decision.Outcome.MAINTAIN,
+                decided_by=actor,
+                decided_on=concluded_on,
+                basis=Decision.Basis.TEAM_LEADER_CONCLUSION,
+                reasons=note.strip() or "监督审核组长肯定性结论，保持认证（004 §5.12.6）",
+            )
+            record(decision, actor=actor, reason="组长结论保持认证")
+            decision.save()
+            audit_services.audit_close(audit=audit, actor=actor, reason="组长结论保持认证")
+            _maintenance_notice(decision, actor)
+            return decision
+        proposal = _surveillance_proposal(audit, certificate, sheet, actor)
+        if proposal is not None:
+            return proposal
+        if not positive:
+            return None
+    raise RuleViolation(
+        "不能根据审核组长结论保持认证，须由认证决定人员作出决定：" + "；".join(failures),
+        "004 §5.12.6",
+    )
+
+
+def surveillance_conclusion_failures(
+    audit: Audit, *, certificate: Certificate, sheet: ScoreSheet
+) -> list[str]:
+    """Why a team leader's positive conclusion cannot maintain ``certificate`` after the
+    surveillance ``audit`` scored on ``sheet`` (004 §5.12.6 (1), (2); §5.10.4; 001 §7.5).
+
+    Empty when it can. Each reason is a sentence in Chinese naming its clause.
+    """
+    failures = []
+    majors = audit.nonconformities.filter(severity=Nonconformity.Severity.MAJOR)
+    if majors.exists():
+        failures.append(
+            "监督审核发现严重不符合项："
+            + "、".join(f"NC-{nc.number:02d}" for nc in majors)
+            + "（004 §5.12.6(1)）"
+        )
+    unsettled = unsettled_nonconformities(audit)
+    if unsettled:
+        failures.append("；".join(_unsettled_text(unsettled)) + "（004 §5.10.4）")
+    failed = evaluation_failure(sheet)
+    if failed:
+        failures.append(f"服务测评评价不合格：{failed}（004 §5.6.5.3；001 §7.5）")
+    elif scoring.grade_rank(sheet.grade) < scoring.grade_rank(certificate.star_grade):
+        failures.append(
+            f"服务测评结果为{_grade_label(sheet.grade)}，低于证书星级"
+            f"{_grade_label(certificate.star_grade)}（001 §7.5）"
+        )
+    if certificate.status != Certificate.Status.VALID:
+        failures.append(f"证书当前状态为“{certificate.get_status_display()}”（004 §5.12.6(1)）")
+    open_actions = sorted(
+        {
+            Proposal.Action(a).label
+            for a in Proposal.objects.filter(
+                certificate=certificate, state=Proposal.State.OPEN
+            ).values_list("action", flat=True)
+        }
+    )
+    if open_actions:
+        failures.append(
+            f"证书有未处理的{'、'.join(str(a) for a in open_actions)}建议（004 §5.12.6(1)）"
+        )
+    pending = _pending_changes(audit, certificate)
+    if pending:
+        failures.append("获证组织认证信息或认证范围有待处理的变更：" + "、".join(pending))
+    return failures
+
+
+def _pending_changes(audit: Audit, certificate: Certificate) -> list[str]:
+    """Changes of certificate information or scope not yet carried out (004 §5.12.6(2)): a
+    change application not yet decided, or accepted after the certificate's last (re)issue; a
+    scope extension audit of the programme not yet closed."""
+    since = certificate.reissued_on or certificate.issued_on
+    changes = Application.objects.filter(
+        organization_id=certificate.organization_id, kind=Application.Kind.CHANGE
+    ).filter(
+        Q(state__in=[Application.State.SUBMITTED, Application.State.UNDER_REVIEW])
+        | Q(state=Application.State.ACCEPTED, decided_at__date__gte=since)
+    )
+    pending = [f"变更申请 {a.reference}（{a.get_state_display()}）" for a in changes]
+    extensions = Audit.objects.filter(
+        programme_id=audit.programme_id,
+        kind=Audit.Kind.SPECIAL,
+        special_kind=Audit.SpecialKind.SCOPE_EXTENSION,
+    ).exclude(state__in=[Audit.State.CLOSED, Audit.State.TERMINATED])
+    pending += [f"扩大认证范围审核（{a.get_state_display()}）" for a in extensions]
+    return pending
+
+
+def _surveillance_proposal(audit, certificate, sheet, actor) -> Proposal | None:
+    """Open (or reuse) the proposal a surveillance evaluation calls for (001 §7.5)."""
+    failed = evaluation_failure(sheet)
+    if failed:
+        action, grade = Proposal.Action.SUSPEND, ""
+        reason = (
+            f"{audit.get_kind_display()}服务测评评价不合格（{failed}），"
+            "建议暂停证书（001 §7.5；004 §7.2.1(1)）"
+        )
+    elif scoring.grade_rank(sheet.grade) < scoring.grade_rank(certificate.star_grade):
+        action, grade = Proposal.Action.REISSUE, sheet.grade
+        reason = (
+            f"{audit.get_kind_display()}服务测评得分 {sheet.score} 分，评价为"
+            f"{_grade_label(sheet.grade)}，低于证书星级{_grade_label(certificate.star_grade)}，"
+            f"建议按测评结果换发{_grade_label(sheet.grade)}证书（001 §7.5）"
+        )
+    else:
+        return None
+    if certificate.status != Certificate.Status.VALID:
+        # Already suspended: nothing further to propose here; only a valid certificate is
+        # suspended or reissued (004 §7.2, 附录C.3).
+        return None
+    existing = Proposal.objects.filter(
+        certificate=certificate, action=action, state=Proposal.State.OPEN
+    ).first()
+    if existing is not None:
+        return existing
+    return proposal_open(
+        certificate=certificate,
+        actor=actor,
+        action=action,
+        cause=SURVEILLANCE_FAILED_CAUSE if action == Proposal.Action.SUSPEND else None,
+        reason=reason,
+        star_grade=grade,
+        audit=audit,
+        history_reason="监督审核服务测评结果",
+    )
 
 
 def _audit_facts(audit: Audit) -> dict:
@@ -984,6 +1302,12 @@ def _reissue(*, certificate, actor, change_code, reissued_on, changes, note, evi
                 actor=actor,
                 note=f"换证（{label}）",
             )
+        if "star_grade" in new:
+            # A reissue at a new grade carries out the reissue proposed after a surveillance
+            # evaluation (001 §7.5).
+            _close_open_proposals(
+                certificate, Proposal.Action.REISSUE, actor=actor, on=reissued_on, done="换证"
+            )
     return certificate
 
 
@@ -1208,27 +1532,39 @@ def proposal_open(
     certificate: Certificate,
     actor,
     action: str,
-    cause: int,
+    cause: int | None,
     reason: str,
     regulatory_event: RegulatoryEvent | None = None,
+    star_grade: str = "",
+    audit: Audit | None = None,
     history_reason: str = "系统建议",
 ) -> Proposal:
-    """Open a proposal to suspend or withdraw ``certificate`` for a person to decide.
+    """Open a proposal to suspend, withdraw or reissue ``certificate`` for a person to decide.
 
-    ``cause`` is the 004 §7.2.1 (suspend) or §7.3.1 (withdraw) cause number. Used by jobs and
-    by the spot-check rule (003 §4.6); nothing is suspended or withdrawn automatically here.
-    Raises RuleViolation for an unknown action or a blank reason.
+    ``cause`` is the 004 §7.2.1 (suspend) or §7.3.1 (withdraw) cause number, required for
+    those; a reissue has none and names the ``star_grade`` proposed (001 §7.5). ``audit``: the
+    audit whose result led to it. Used by jobs, the spot-check rule (003 §4.6) and the
+    surveillance conclusion; nothing is suspended, withdrawn or reissued automatically here.
+    Raises RuleViolation for an unknown action, a missing cause or grade, or a blank reason.
     """
     if action not in Proposal.Action.values:
         raise RuleViolation(f"未知的建议类型：{action}")
     if not reason.strip():
         raise RuleViolation("建议须说明理由")
+    if action == Proposal.Action.REISSUE:
+        if star_grade not in dict(GRADE_CHOICES):
+            raise RuleViolation("换证建议须给出建议的星级", "001 §7.5")
+        cause = None
+    elif cause is None:
+        raise RuleViolation("暂停或撤销建议须给出原因编号", "004 §7.2.1、§7.3.1")
     proposal = Proposal(
         certificate=certificate,
         action=action,
         cause=cause,
+        star_grade=star_grade if action == Proposal.Action.REISSUE else "",
         reason=reason[:300],
         regulatory_event=regulatory_event,
+        audit=audit,
         created_by=actor,
     )
     record(proposal, actor=actor, reason=history_reason)
@@ -1246,6 +1582,8 @@ def proposal_accept(
     evidence: str = "",
 ) -> Proposal:
     """Carry out an open withdrawal proposal through ``certificate_withdraw`` (same rules)."""
+    if proposal.action == Proposal.Action.REISSUE:
+        raise RuleViolation("换证建议须通过换证（变更类型 99，变更星级）处理", "004 附录C.3")
     if proposal.action != Proposal.Action.WITHDRAW:
         raise RuleViolation("该建议须按暂停程序处理")
     with transaction.atomic():

@@ -13,5 +13,10 @@ urlpatterns = [
     path("complaints/thanks/", views.complaint_thanks, name="complaint_thanks"),
     path("portal/", portal.home, name="portal"),
     path("portal/documents/<int:pk>/", portal.download, name="portal_download"),
+    path(
+        "portal/audit-reports/<int:pk>/",
+        portal.audit_report_download,
+        name="portal_audit_report_download",
+    ),
     path("portal/appeals/new/", portal.appeal_new, name="portal_appeal_new"),
 ]

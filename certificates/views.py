@@ -7,9 +7,11 @@ from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods
 
 from certbody.lifecycle import RuleViolation, system_user
+from certbody.security import throttle
 from certificates import numbering, services
 from certificates.forms import ComplaintForm
 from certificates.models import Appeal
@@ -27,10 +29,13 @@ from certificates.public import (
 
 MAX_QUERY = 100
 INVALID_PAGE_SIZE = 50
-# The public complaint form: at most this many submissions per address and hour.
+# The public complaint form: at most this many accepted submissions per address and hour
+# (answered on the form, pointing to telephone and letter); all POSTs, valid or not, are also
+# limited by settings.RATELIMIT_COMPLAINT (429, certbody/security.py).
 COMPLAINTS_PER_HOUR = 5
 
 
+@throttle("verify", "RATELIMIT_VERIFY")
 @require_GET
 def verify(request):
     """Search by certificate number (exact) or organisation name (contains)."""
@@ -64,6 +69,7 @@ def verify(request):
     return render(request, "certificates/verify.html", {"query": "", "results": None})
 
 
+@throttle("verify", "RATELIMIT_VERIFY")
 @require_GET
 def verify_token(request, token: str):
     """The QR code's target: one certificate, its status history, how a client keeps it valid."""
@@ -85,6 +91,7 @@ def verify_token(request, token: str):
     )
 
 
+@throttle("verify", "RATELIMIT_VERIFY")
 @require_GET
 def verify_invalid(request):
     """Suspended, withdrawn and cancelled certificates with dates and reasons (004 §9.4)."""
@@ -105,6 +112,7 @@ def verify_invalid(request):
     )
 
 
+@throttle("api", "RATELIMIT_API")
 @require_GET
 def api_certificate(request, number: str):
     """GET /api/v1/certificates/<number>: JSON; 400 for a malformed number, 404 if unknown."""
@@ -128,6 +136,9 @@ def _client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+@throttle("complaint", "RATELIMIT_COMPLAINT", methods="POST")
+# The complainant's name, contact and text never appear in error reports.
+@sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def complaint_new(request):
     """The public complaint form (no log-in, CSRF-protected, throttled per address)."""

@@ -2,8 +2,8 @@
 
 ``dashboard_figures(today)`` runs a constant number of aggregate queries (tested) and returns
 plain values the template shows as numbers and simple bar charts. Counts are of head
-certificates (sub-certificates follow their head). Nonconformities are not counted: there is no
-nonconformity model yet.
+certificates (sub-certificates follow their head). Nonconformities count while unsettled (a
+major not closed, a minor neither closed nor with its plan accepted; 004 §5.10.4).
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from audits.models import Audit, AuditPlan
+from audits.models import Audit, AuditPlan, Nonconformity
+from audits.nonconformities import unsettled_q
 from audits.rules import add_months
 from certificates.models import Appeal, Certificate, Proposal, ReportingObligation
 from reporting import periods
@@ -40,6 +41,7 @@ class Figures:
     audits_per_month: list[Bar]
     overdue_reports: list[ReportRun] = field(default_factory=list)
     open_proposals: int = 0
+    open_nonconformities: int = 0
 
     @property
     def overdue_total(self) -> int:
@@ -118,6 +120,11 @@ def dashboard_figures(today: date | None = None, *, months_ahead: int = 12) -> F
     obligations_overdue = ReportingObligation.objects.filter(
         done_on__isnull=True, due_on__lt=today
     ).count()
+    ncs = Nonconformity.objects.filter(unsettled_q()).aggregate(
+        open=Count("pk"),
+        due=Count("pk", filter=Q(due_on__gte=first, due_on__lte=last)),
+        overdue=Count("pk", filter=Q(due_on__lt=today)),
+    )
     expired_pending = Certificate.objects.filter(
         head__isnull=True, status__in=[Status.VALID, Status.SUSPENDED], expires_on__lt=today
     ).count()
@@ -127,6 +134,7 @@ def dashboard_figures(today: date | None = None, *, months_ahead: int = 12) -> F
         Bar("再认证审核", audits["recertification_due"]),
         Bar("再认证申请截止", applications_due),
         Bar("报表报送", report_counts["due"]),
+        Bar("不符合项验证", ncs["due"]),
     ]
     overdue = [
         Bar("监督审核逾期", surveillance_overdue),
@@ -137,6 +145,7 @@ def dashboard_figures(today: date | None = None, *, months_ahead: int = 12) -> F
         Bar("报表逾期未报送", report_counts["overdue"]),
         Bar("申诉投诉逾期未答复", appeals_overdue),
         Bar("重大事故逾期未报告", obligations_overdue),
+        Bar("不符合项逾期未验证", ncs["overdue"]),
     ]
 
     horizon = add_months(first, months_ahead)
@@ -164,4 +173,5 @@ def dashboard_figures(today: date | None = None, *, months_ahead: int = 12) -> F
         audits_per_month=_scaled(months),
         overdue_reports=list(runs.filter(due_on__lt=today).order_by("due_on")[:10]),
         open_proposals=Proposal.objects.filter(state=Proposal.State.OPEN).count(),
+        open_nonconformities=ncs["open"],
     )

@@ -37,10 +37,14 @@ Jobs, in the order a full pass runs them (``JOBS``):
   60 days (004 §8.3).
 - ``reporting_obligations``: reports owed after a major accident, before and after their
   deadline (002 §4.3.8.2; 004 §9.5).
+- ``nonconformity_reminders``: an unsettled nonconformity 14 and 3 days before its ``due_on``,
+  to the audit team leader and the audit department, and to the client while the answer is
+  theirs to give (004 §5.10.1, §5.10.3).
+- ``nonconformity_overdue``: an unsettled nonconformity past its ``due_on``: no grant,
+  maintenance or renewal decision may be made (004 §5.10.4); to the team leader, the audit
+  department, the decision makers and the technical manager, and to the client.
 - ``calendar``: in December, next year's working-day calendar is loaded from chinesecalendar
   or, when the package does not cover it yet, its absence is notified (domain §19).
-
-Nonconformity due dates are not scanned: there is no nonconformity model yet.
 """
 
 from __future__ import annotations
@@ -56,7 +60,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from applications.models import Application
-from audits.models import Audit, AuditPlan
+from audits.models import Audit, AuditPlan, AuditTeamMember, Nonconformity
+from audits.nonconformities import next_step, unsettled_q
 from audits.rules import add_months
 from certbody import roles
 from certbody.lifecycle import RuleViolation, system_user
@@ -88,6 +93,7 @@ PLAN_REPORT_WARNING_DAYS = 2
 REPORT_WARNING_DAYS = 2
 APPEAL_WARNING_DAYS = 10
 OBLIGATION_WARNING_DAYS = 1
+NONCONFORMITY_REMINDER_DAYS = (3, 14)  # nearest first: only the latest threshold reached
 SUSPENSION_MONTHS = 6  # 004 §7.2.2: at most 6 months
 STATUS_CHANGE_LOOKBACK_DAYS = 31  # older changes predate the system or were reported by hand
 MAX_STEPS = 1_000_000  # a driver's safety stop; a step always marks what it did
@@ -747,6 +753,112 @@ def report_deadline_step(*, today: date | None = None, progress: dict | None = N
     return True
 
 
+# --- nonconformities ----------------------------------------------------------------------------
+
+
+def _nonconformity_notify(nc: Nonconformity, *, job: str, today: date, overdue: bool) -> None:
+    organization = nc.audit.programme.organization
+    awaiting_client = nc.state in (Nonconformity.State.OPEN, Nonconformity.State.REJECTED)
+    context = {
+        "nc": nc,
+        "audit": nc.audit,
+        "organization": organization,
+        "days_left": (nc.due_on - today).days,
+        "overdue": overdue,
+        "awaiting_client": awaiting_client,
+        "next_step": next_step(nc),
+        "portal_path": _portal_path(nc),
+    }
+    leaders = [
+        member.user
+        for member in AuditTeamMember.objects.filter(
+            audit_id=nc.audit_id, role=AuditTeamMember.Role.LEADER
+        ).select_related("user")
+    ]
+    staff_roles = (roles.AUDIT_DEPARTMENT,)
+    if overdue:
+        staff_roles += (roles.DECISION_MAKER, roles.TECHNICAL_MANAGER)
+    notify_staff(
+        roles=staff_roles,
+        users=leaders,
+        template="nonconformity_due",
+        context=context,
+        kind=job,
+        link=_admin_link(nc),
+    )
+    if awaiting_client:
+        notify_addresses(
+            _client_addresses(organization),
+            template="nonconformity_due_client",
+            context=context,
+        )
+
+
+def _portal_path(nc: Nonconformity) -> str:
+    try:
+        return reverse("audits_portal:detail", args=[nc.pk])
+    except NoReverseMatch:
+        return ""
+
+
+def nonconformity_reminder_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Remind about one unsettled nonconformity due in 14 or 3 days (004 §5.10.1, §5.10.3).
+
+    Unsettled: a major not closed, a minor neither closed nor with its plan accepted. Only the
+    latest threshold reached is sent ("14d", then "3d"; a run that first sees the NC 2 days
+    before its deadline sends only the 3-day one), each once. The audit team leader and
+    the audit department get a notification; the client an e-mail while the NC waits for their
+    answer (open or rejected), not while the team is verifying it.
+    """
+    today = _today(today)
+    job = "nonconformity_reminders"
+    near, far = NONCONFORMITY_REMINDER_DAYS
+    threshold = _bands(((f"{near}d", Q(due_on__lte=today + timedelta(days=near))),), f"{far}d")
+    with transaction.atomic():
+        nc = _claim(
+            Nonconformity.objects.filter(
+                unsettled_q(), due_on__gte=today, due_on__lte=today + timedelta(days=far)
+            ).select_related("audit__programme__organization"),
+            job=job,
+            field="due_on",
+            threshold=threshold,
+            progress=progress,
+        )
+        if nc is None:
+            return False
+        if _mark(job, nc.pk, nc.threshold, today) is not None:
+            _nonconformity_notify(nc, job=job, today=today, overdue=False)
+    return True
+
+
+def nonconformity_overdue_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Alert once about one nonconformity still unsettled after its ``due_on``.
+
+    The deadline day itself is still in time. While it stays unsettled no grant, maintenance
+    or renewal decision may be made (004 §5.10.4; for a surveillance under CAS the certificate
+    and mark may no longer be used, 001 §7.5): the team leader, the audit department, the
+    decision makers and the technical manager are told, and the client by e-mail while the
+    answer is theirs to give.
+    """
+    today = _today(today)
+    job = "nonconformity_overdue"
+    with transaction.atomic():
+        nc = _claim(
+            Nonconformity.objects.filter(unsettled_q(), due_on__lt=today).select_related(
+                "audit__programme__organization"
+            ),
+            job=job,
+            field="due_on",
+            threshold="overdue",
+            progress=progress,
+        )
+        if nc is None:
+            return False
+        if _mark(job, nc.pk, "overdue", today) is not None:
+            _nonconformity_notify(nc, job=job, today=today, overdue=True)
+    return True
+
+
 # --- appeals, obligations, calendar --------------------------------------------------------
 
 
@@ -891,6 +1003,18 @@ JOBS: dict[str, Job] = {
             "重大事故报告期限",
             reporting_obligation_step,
             "every day at 08:30",
+        ),
+        Job(
+            "nonconformity_reminders",
+            "不符合项到期提醒",
+            nonconformity_reminder_step,
+            "every day at 08:40",
+        ),
+        Job(
+            "nonconformity_overdue",
+            "不符合项逾期未验证",
+            nonconformity_overdue_step,
+            "every day at 08:40",
         ),
         Job("calendar", "次年工作日日历", calendar_step, "every day at 09:00 in December"),
     )

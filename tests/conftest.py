@@ -114,3 +114,11 @@ def system_user(db):
     from certbody.lifecycle import system_user
 
     return system_user()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters (and anything else cached) never carry over from another test."""
+    from django.core.cache import cache
+
+    cache.clear()

@@ -1,10 +1,11 @@
 """Build certificates the way production does: through the services, step by step."""
 
 from datetime import date
+from decimal import Decimal
 
 from applications import services as app_services
 from audits import services as audit_services
-from audits.models import Audit, Auditor
+from audits.models import Audit, Auditor, IndicatorCatalogue, ScoreSheet, SpecialDeduction
 from certificates import services as cert_services
 from tests.applications.factories import OrganizationFactory
 from tests.audits.factories import auditor_profile
@@ -61,7 +62,64 @@ def accepted_application(organization=None, staff=None, *, kind="initial", sign=
     return application
 
 
-def run_audit(audit, staff, start, end, positive=True):
+# A score in the middle of each grade's band (004 §5.6.5.3 (4)); "fail" is below 70.
+GRADE_SCORES = {
+    "fail": Decimal("60.00"),
+    "standard": Decimal("75.00"),
+    "three_star": Decimal("85.00"),
+    "four_star": Decimal("92.00"),
+    "five_star": Decimal("97.00"),
+}
+# The grade a granted audit gets when a test does not say: the journeys of the suite grant
+# four stars initially and five stars at recertification. Surveillance audits get no sheet
+# by default (a decision maker's maintain needs none; pass ``grade`` to score one).
+DEFAULT_GRADES = {
+    Audit.Kind.STAGE2: "four_star",
+    Audit.Kind.RECERTIFICATION: "five_star",
+}
+DEFAULT = object()
+
+
+def score_sheet(audit, grade="four_star", *, leader=None, score=None, deductions=0, state=None):
+    """A score sheet for ``audit`` written directly (the scoring service is not under test).
+
+    Submitted by ``leader`` (the audit's team leader by default) on the audit's end, with the
+    stored result of ``grade`` (score ``GRADE_SCORES[grade]`` unless ``score`` is given) and
+    ``deductions`` special deduction rows.
+    """
+    score = GRADE_SCORES[grade] if score is None else Decimal(score)
+    if leader is None:
+        member = audit.team.filter(role="leader").first()
+        leader = member.user if member else None
+    sheet = ScoreSheet.objects.create(
+        audit=audit,
+        catalogue=IndicatorCatalogue.objects.get(is_current=True),
+        state=state or ScoreSheet.State.SUBMITTED,
+        earned=score,
+        applicable=Decimal(100),
+        score=score,
+        passed=grade != "fail",
+        grade=grade,
+        submitted_by=leader,
+        submitted_on=audit.actual_end,
+    )
+    for k in range(deductions):
+        SpecialDeduction.objects.create(
+            sheet=sheet,
+            category=SpecialDeduction.Category.LAW,
+            description=f"特别扣分项 {k + 1}",
+            correction_required="限期整改",
+        )
+    return sheet
+
+
+def run_audit(audit, staff, start, end, positive=True, grade=DEFAULT):
+    """Start and complete ``audit`` with ``staff.leader`` leading it.
+
+    A stage 2 or recertification audit also gets a submitted score sheet at ``grade``
+    (``DEFAULT_GRADES`` by kind; ``None`` for no sheet); any audit does when ``grade`` is
+    given, e.g. a surveillance.
+    """
     if not audit.team.exists():
         audit_services.audit_team_add(
             audit=audit, actor=staff.planner, user=staff.leader, role="leader"
@@ -71,10 +129,15 @@ def run_audit(audit, staff, start, end, positive=True):
         audit=audit, actor=staff.leader, ended_on=end, recommendation_positive=positive
     )
     audit.refresh_from_db()
+    if grade is DEFAULT:
+        grade = DEFAULT_GRADES.get(audit.kind)
+    if grade is not None:
+        score_sheet(audit, grade)
     return audit
 
 
-def completed_stage2(organization=None, staff=None, *, end=date(2025, 3, 12)):
+def completed_stage2(organization=None, staff=None, *, end=date(2025, 3, 12), grade=DEFAULT):
+    """A completed stage 2 audit, scored at ``grade`` (four stars; ``None`` for no sheet)."""
     staff = staff or Staff()
     application = accepted_application(organization, staff)
     programme = audit_services.programme_create(application=application, actor=staff.planner)
@@ -82,14 +145,15 @@ def completed_stage2(organization=None, staff=None, *, end=date(2025, 3, 12)):
     run_audit(review, staff, date(2025, 2, 1), date(2025, 2, 1))
     audit_services.audit_close(audit=review, actor=staff.planner)
     stage2 = programme.audits.get(kind=Audit.Kind.STAGE2)
-    return run_audit(stage2, staff, date(2025, 3, 10), end)
+    return run_audit(stage2, staff, date(2025, 3, 10), end, grade=grade)
 
 
 def issued_certificate(
     organization=None, staff=None, *, decided_on=date(2025, 3, 20), grade="four_star"
 ):
+    """A head certificate granted at ``grade``, the grade of the stage 2 score sheet."""
     staff = staff or Staff()
-    stage2 = completed_stage2(organization, staff)
+    stage2 = completed_stage2(organization, staff, grade=grade)
     decision = cert_services.decision_make(
         audit=stage2, actor=staff.decider, outcome="grant", decided_on=decided_on, star_grade=grade
     )

@@ -91,18 +91,21 @@ def test_only_a_decision_maker_decides(staff):
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        ({"outcome": "grant", "decided_on": date(2025, 3, 20), "star_grade": ""}, "星级"),
+        (
+            {"outcome": "grant", "decided_on": date(2025, 3, 20), "star_grade": "five_star"},
+            "004 §5.6.5.3",
+        ),
         ({"outcome": "maintain", "decided_on": date(2025, 3, 20)}, "不能作出"),
         (
-            {"outcome": "grant", "decided_on": date(2025, 9, 13), "star_grade": "standard"},
+            {"outcome": "grant", "decided_on": date(2025, 9, 13)},
             "004 §5.12.3",
         ),
         (
-            {"outcome": "grant", "decided_on": date(2025, 3, 11), "star_grade": "standard"},
+            {"outcome": "grant", "decided_on": date(2025, 3, 11)},
             "早于审核结束",
         ),
         (
-            {"outcome": "grant", "decided_on": date(2099, 1, 1), "star_grade": "standard"},
+            {"outcome": "grant", "decided_on": date(2099, 1, 1)},
             "晚于今天",
         ),
     ],
@@ -123,7 +126,6 @@ def test_decision_on_the_last_day_of_six_months_is_allowed(staff):
         actor=staff.decider,
         outcome="grant",
         decided_on=date(2025, 9, 12),
-        star_grade="standard",
     )
     assert Certificate.objects.get().issued_on == date(2025, 9, 12)
 
@@ -378,7 +380,6 @@ def test_recertification_decision_after_expiry_is_refused(staff):
                 actor=staff.decider,
                 outcome="grant",
                 decided_on=date(2028, 3, 20),
-                star_grade="standard",
             )
 
 
@@ -390,7 +391,6 @@ def test_initial_validity_runs_from_the_decision_even_when_issued_later(staff):
             actor=staff.decider,
             outcome="grant",
             decided_on=date(2025, 3, 20),
-            star_grade="standard",
         )
     certificate = services.certificate_issue(
         decision=decision, actor=staff.decider, issued_on=date(2025, 4, 2)

@@ -44,7 +44,7 @@ def test_figures(people, time_machine):
 def test_figures_use_a_constant_number_of_queries(people, count, django_assert_max_num_queries):
     for _ in range(count):
         issued_certificate(staff=people.workflow)
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):  # 14 + one aggregate over nonconformities
         figures = dashboard_figures(date(2026, 3, 5))
     assert bars(figures.due_this_month)["监督审核"] == count
 
@@ -63,3 +63,48 @@ def test_home_page_shows_the_figures_and_my_notifications(client, people):
     assert "2031 年法定节假日安排尚未录入" in page
     assert response.context["unread_count"] == 1
     assert response.context["figures"].today
+
+
+def test_nonconformity_counts(people, time_machine):
+    from audits import nonconformities
+    from tests.applications.factories import ClientUserFactory
+    from tests.audits.nc_factories import answer, complete, raise_nc, stage2_in_progress
+
+    staff = people.workflow
+    stage2 = stage2_in_progress(staff=staff)
+    major = raise_nc(stage2, staff)  # due 2025-09-12 once stage 2 ends on 2025-03-12
+    minor = raise_nc(stage2, staff, severity="minor")
+    closed = raise_nc(stage2, staff, severity="minor")
+    complete(stage2, staff)
+    client_user = ClientUserFactory(organization=stage2.programme.organization)
+    for nc, is_plan in ((minor, True), (closed, False)):
+        response = answer(nc, client_user, is_plan=is_plan)
+        nonconformities.nonconformity_review(
+            response=response,
+            actor=staff.leader,
+            accepted=True,
+            note="",
+            reviewed_on=date(2025, 4, 1),
+        )
+    time_machine.move_to(at(date(2025, 8, 20)), tick=False)
+    figures = dashboard_figures()
+    assert figures.open_nonconformities == 1  # the major; the plan accepted settles the minor
+    assert bars(figures.due_this_month)["不符合项验证"] == 0
+    time_machine.move_to(at(date(2025, 9, 5)), tick=False)
+    figures = dashboard_figures()
+    assert bars(figures.due_this_month)["不符合项验证"] == 1
+    assert bars(figures.overdue)["不符合项逾期未验证"] == 0
+    time_machine.move_to(at(date(2025, 9, 13)), tick=False)
+    figures = dashboard_figures()
+    assert bars(figures.overdue)["不符合项逾期未验证"] == 1
+    assert major.pk in nonconformities.overdue_nonconformities().values_list("pk", flat=True)
+
+
+def test_home_page_shows_the_open_nonconformities(client, people):
+    from tests.audits.nc_factories import raise_nc, stage2_in_progress
+
+    raise_nc(stage2_in_progress(staff=people.workflow), people.workflow)
+    client.force_login(people.planner)
+    page = client.get(reverse("home")).content.decode()
+    assert 'id="open-nonconformities"' in page
+    assert "/admin/audits/nonconformity/" in page

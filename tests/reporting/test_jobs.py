@@ -441,3 +441,105 @@ def test_without_a_cb_profile_nothing_is_suspended_automatically(db):
     CertificationBody.objects.all().delete()
     cache.delete(CertificationBody.CACHE_KEY)
     assert jobs._auto_suspend() is False
+
+
+# --- nonconformities ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def nc(people):
+    """A major NC of a stage 2 that ended 2025-03-12: due 2025-09-12 (004 §5.10.3(1))."""
+    from tests.audits.nc_factories import complete, raise_nc, stage2_in_progress
+
+    stage2 = stage2_in_progress(staff=people.workflow)
+    organization = stage2.programme.organization
+    organization.contact_email = "service@client.example.cn"
+    organization.save(update_fields=["contact_email"])
+    nc = raise_nc(stage2, people.workflow)
+    complete(stage2, people.workflow)
+    nc.refresh_from_db()
+    assert nc.due_on == NC_DUE
+    return nc
+
+
+NC_DUE = date(2025, 9, 12)
+
+
+def test_nonconformity_reminders_at_14_and_3_days(
+    nc, people, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(at(NC_DUE - timedelta(days=15)), tick=False)
+    assert jobs.nonconformity_reminder_step() is False  # not yet
+    time_machine.move_to(at(NC_DUE - timedelta(days=14)), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.nonconformity_reminder_step() is True
+    assert jobs.nonconformity_reminder_step() is False  # not twice
+    time_machine.move_to(at(NC_DUE - timedelta(days=4)), tick=False)
+    assert jobs.nonconformity_reminder_step() is False
+    time_machine.move_to(at(NC_DUE - timedelta(days=3)), tick=False)
+    assert jobs.nonconformity_reminder_step() is True
+    assert jobs.nonconformity_reminder_step() is False
+    marks = JobMark.objects.filter(job="nonconformity_reminders", object_id=nc.pk)
+    assert sorted(marks.values_list("threshold", flat=True)) == ["14d", "3d"]
+    leader_notes = notified(people.workflow.leader, "nonconformity_reminders")
+    assert len(leader_notes) == 2
+    assert "2025-09-12" in leader_notes[0].subject and "NC-01" in leader_notes[0].subject
+    assert "督促客户" in leader_notes[0].body
+    assert notified(people.planner, "nonconformity_reminders")
+    assert not notified(people.decider, "nonconformity_reminders")
+    client_mail = [m for m in mail.outbox if m.to == ["service@client.example.cn"]]
+    assert len(client_mail) == 1 and "2025-09-12" in client_mail[0].subject
+    assert f"/portal/nonconformities/{nc.pk}/" in client_mail[0].body
+
+
+def test_nonconformity_reminder_goes_to_the_team_only_once_the_client_answered(
+    nc, people, time_machine, django_capture_on_commit_callbacks
+):
+    from tests.applications.factories import ClientUserFactory
+    from tests.audits.nc_factories import answer
+
+    answer(nc, ClientUserFactory(organization=nc.audit.programme.organization))
+    time_machine.move_to(at(NC_DUE - timedelta(days=2)), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.run("nonconformity_reminders") == 1
+    [note] = notified(people.workflow.leader, "nonconformity_reminders")
+    assert "请审核组长及时验证" in note.body
+    assert JobMark.objects.get(job="nonconformity_reminders").threshold == "3d"
+    assert not [m for m in mail.outbox if m.to == ["service@client.example.cn"]]
+
+
+def test_overdue_nonconformity_alert_once_after_the_deadline(
+    nc, people, time_machine, django_capture_on_commit_callbacks
+):
+    time_machine.move_to(at(NC_DUE), tick=False)
+    assert jobs.nonconformity_overdue_step() is False  # the deadline day is still in time
+    time_machine.move_to(at(NC_DUE + timedelta(days=1)), tick=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs.nonconformity_overdue_step() is True
+    assert jobs.nonconformity_overdue_step() is False
+    time_machine.move_to(at(NC_DUE + timedelta(days=30)), tick=False)
+    assert jobs.run("nonconformity_overdue") == 0  # not again later either
+    for user in (people.workflow.leader, people.decider, people.technical_manager, people.planner):
+        [note] = notified(user, "nonconformity_overdue")
+        assert "逾期" in note.subject and "004 §5.10.4" in note.body
+    assert any(m.to == ["service@client.example.cn"] for m in mail.outbox)
+
+
+def test_settled_nonconformities_are_neither_reminded_nor_overdue(nc, people, time_machine):
+    from audits import nonconformities
+    from tests.applications.factories import ClientUserFactory
+    from tests.audits.nc_factories import answer
+
+    response = answer(nc, ClientUserFactory(organization=nc.audit.programme.organization))
+    nonconformities.nonconformity_review(
+        response=response,
+        actor=people.workflow.leader,
+        accepted=True,
+        note="",
+        reviewed_on=date(2025, 4, 1),
+    )
+    for day in (NC_DUE - timedelta(days=3), NC_DUE + timedelta(days=1)):
+        time_machine.move_to(at(day), tick=False)
+        assert jobs.run("nonconformity_reminders") == 0
+        assert jobs.run("nonconformity_overdue") == 0
+    assert not JobMark.objects.filter(job__startswith="nonconformity").exists()

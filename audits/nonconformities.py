@@ -1,0 +1,627 @@
+"""Write path for nonconformities: raise, answer, review, verify a plan (004 §5.10; 001 §7.5).
+
+The audit team raises a nonconformity (NC) during or after an audit; the client answers with a
+cause analysis, correction and corrective action (or, for a minor NC, a corrective action plan)
+and evidence files; the team reviews each answer; a minor NC's accepted plan is verified at the
+next audit of the same organisation (004 §5.10.2).
+
+Deadlines (``Nonconformity.due_on``, a stored, indexed column; style.md "Deadlines are stored
+columns"):
+
+- major NCs must be verified within the period of 004 §5.10.3 from the audit's end
+  (``audits.rules.major_nc_due``: ZXRZ initial 6, surveillance 3, recertification 1 month(s);
+  CAS surveillance 2 months, 001 §7.5). Special audits use the surveillance period
+  (``Audit.audit_type``). A document review counts as part of the initial audit: its NCs count
+  from the document review's own end, which is earlier (stricter) than the end of stage 2.
+- minor NCs: 004 §5.10.1 lets the CB set the time limit for the client's answer; this CB uses
+  the same period, by which the correction must be verified or the plan accepted.
+- while the audit is in progress its end is not known: the deadline counts from the day the NC
+  was raised and is recomputed from ``actual_end`` when the audit completes
+  (``nonconformity_due_recompute``, called by ``audits.services.audit_complete``).
+
+Who may act (004 §5.4.4): the team leader and the team's auditors raise, review and verify; a
+trainee writes no records alone and a technical expert does not audit, so neither may. A client
+user answers for their own organisation; the audit department or a member of the audit team may
+enter an answer on the client's behalf (recorded as submitted by that staff member, with the
+reason in the history).
+
+All functions are keyword-only, take the acting user, run in ``transaction.atomic()`` with the
+NC locked, fire the django-fsm transitions through ``certbody.lifecycle.fire`` and raise
+``RuleViolation`` naming the clause when the change is not allowed. Dates are local
+``datetime.date`` values, never in the future.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import uuid
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from audits import rules
+from audits.models import (
+    Audit,
+    AuditTeamMember,
+    Nonconformity,
+    NonconformityAttachment,
+    NonconformityResponse,
+)
+from certbody import roles
+from certbody.lifecycle import RuleViolation, fire, lock, record
+
+Severity = Nonconformity.Severity
+State = Nonconformity.State
+Review = NonconformityResponse.Review
+
+# Team roles that audit and may write records (004 §5.4.4.2: trainees do not write records
+# alone; technical experts advise and do not audit).
+AUDITING_ROLES = (AuditTeamMember.Role.LEADER, AuditTeamMember.Role.AUDITOR)
+RAISE_STATES = (Audit.State.IN_PROGRESS, Audit.State.COMPLETED)
+VERIFY_STATES = (Audit.State.IN_PROGRESS, Audit.State.COMPLETED, Audit.State.CLOSED)
+
+MAX_ATTACHMENTS = 10
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # 10 MB each
+_PDF = "application/pdf"
+_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# extension → content type served back (the client's claimed type is never trusted)
+ATTACHMENT_TYPES = {
+    "pdf": _PDF,
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "docx": _DOCX,
+    "xlsx": _XLSX,
+}
+ALLOWED_EXTENSIONS_TEXT = "PDF、JPEG、PNG、DOCX、XLSX"
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _check_day(day: date, label: str, *, not_before: date | None = None, before_label=""):
+    if not isinstance(day, date):
+        raise RuleViolation(f"{label}须为日期")
+    if day > _today():
+        raise RuleViolation(f"{label}不能晚于今天")
+    if not_before is not None and day < not_before:
+        raise RuleViolation(f"{label}不能早于{before_label}（{not_before:%Y-%m-%d}）")
+
+
+def _text(value: str, label: str, clause: str = "") -> str:
+    value = (value or "").strip()
+    if not value:
+        raise RuleViolation(f"须填写{label}", clause)
+    return value
+
+
+def _auditing_member(actor, audit: Audit) -> bool:
+    return AuditTeamMember.objects.filter(
+        audit=audit, user_id=actor.pk, role__in=AUDITING_ROLES
+    ).exists()
+
+
+def _require_auditing_member(actor, audit: Audit, what: str) -> None:
+    if not (actor.is_authenticated and actor.is_active and actor.is_staff):
+        raise RuleViolation(f"只有审核组长或审核员可以{what}", "004 §5.4.4")
+    if not _auditing_member(actor, audit):
+        raise RuleViolation(
+            f"“{actor}”不是{audit}的审核组长或审核员（实习审核员、技术专家除外），不能{what}",
+            "004 §5.4.4",
+        )
+
+
+# --- deadlines ------------------------------------------------------------------------------
+
+
+def nonconformity_due(audit: Audit, *, raised_on: date | None = None) -> date:
+    """The ``due_on`` of an NC of ``audit`` (both severities; see the module docstring).
+
+    Counts from ``audit.actual_end``, or from ``raised_on`` (a local date) while the audit has
+    not ended. Implements 004 §5.10.3 / 001 §7.5 through ``rules.major_nc_due``. Raises
+    ``RuleViolation`` when neither date is known.
+    """
+    end = audit.actual_end or raised_on
+    if end is None:
+        raise RuleViolation("审核尚未结束，须给出不符合项的开具日期")
+    return rules.major_nc_due(audit.audit_type, end, audit.programme.scheme)
+
+
+def nonconformity_due_recompute(audit: Audit, *, actor=None) -> int:
+    """Recompute ``due_on`` of every NC of ``audit`` from its (now known) ``actual_end``.
+
+    Called by ``audits.services.audit_complete`` inside its transaction, so NCs raised while the
+    audit ran get the deadline of 004 §5.10.3 counted from the audit's end. ``actor``: recorded
+    in the history (the system user when None). Returns how many NCs changed.
+    """
+    if audit.actual_end is None:
+        return 0
+    changed = 0
+    due = nonconformity_due(audit)
+    for nc in Nonconformity.objects.select_for_update().filter(audit_id=audit.pk):
+        if nc.due_on == due:
+            continue
+        nc.due_on = due
+        record(nc, actor=actor, reason="审核结束，按审核结束日期重算期限")
+        nc.save(update_fields=["due_on"])
+        changed += 1
+    return changed
+
+
+# --- raise ----------------------------------------------------------------------------------
+
+
+def nonconformity_raise(
+    *,
+    audit: Audit,
+    actor,
+    severity: str,
+    clause: str,
+    description: str,
+    evidence: str,
+    raised_on: date,
+) -> Nonconformity:
+    """Raise an NC on ``audit`` (004 §5.10.1).
+
+    ``severity``: "major" or "minor"; ``clause``: the clause of the criteria not met (e.g.
+    "GB/T 27922 5.3.2"); ``description`` and ``evidence``: the finding and its objective
+    evidence; ``raised_on``: local date, not before the audit started nor after today.
+
+    By the team leader or an auditor of the audit (not a trainee or expert, 004 §5.4.4); only on
+    an audit in progress or completed. NCs are numbered 1, 2 … per audit; ``due_on`` comes from
+    ``nonconformity_due``. Raises ``RuleViolation``.
+    """
+    if severity not in Severity.values:
+        raise RuleViolation(f"未知的不符合项类别：{severity}")
+    clause = _text(clause, "不符合的标准条款", "004 §5.6.3")[:60]
+    description = _text(description, "不符合事实描述", "004 §5.6.3")
+    evidence = _text(evidence, "客观证据", "004 §5.6.3")
+    with transaction.atomic():
+        audit = lock(Audit, audit.pk)
+        _require_auditing_member(actor, audit, "开具不符合项")
+        if audit.state not in RAISE_STATES:
+            raise RuleViolation(
+                f"{audit}当前状态为“{audit.get_state_display()}”，只能在审核进行中或审核完成后"
+                "开具不符合项"
+            )
+        _check_day(raised_on, "开具日期", not_before=audit.actual_start, before_label="审核开始")
+        last = audit.nonconformities.aggregate(n=Max("number"))["n"] or 0
+        nc = Nonconformity(
+            audit=audit,
+            number=last + 1,
+            severity=severity,
+            clause=clause,
+            description=description,
+            evidence=evidence,
+            raised_by=actor,
+            raised_on=raised_on,
+            due_on=nonconformity_due(audit, raised_on=raised_on),
+        )
+        record(nc, actor=actor, reason=f"开具{nc.get_severity_display()}不符合项")
+        nc.save()
+    return nc
+
+
+# --- attachments ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckedAttachment:
+    """An upload that passed ``attachment_check``: its content and what we store about it."""
+
+    original_name: str
+    extension: str
+    content_type: str
+    content: bytes
+    sha256: str
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+def _original_name(name: str) -> str:
+    # Keep only the last path component a browser or a tool might send (C:\…\a.pdf, ../a.pdf).
+    base = os.path.basename((name or "").replace("\\", "/")).strip()
+    base = "".join(ch for ch in base if ch.isprintable())
+    return base[-200:] if base else "attachment"
+
+
+def _zip_names(content: bytes) -> set[str] | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return set(archive.namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return None
+
+
+def _content_matches(extension: str, content: bytes) -> bool:
+    """Magic bytes (and, for Office files, the package's main part) agree with the extension."""
+    if extension == "pdf":
+        return content.startswith(b"%PDF-")
+    if extension in ("jpg", "jpeg"):
+        return content.startswith(b"\xff\xd8\xff")
+    if extension == "png":
+        return content.startswith(b"\x89PNG\r\n\x1a\n")
+    if extension in ("docx", "xlsx"):
+        if not content.startswith(b"PK\x03\x04"):
+            return False
+        names = _zip_names(content)
+        if not names or "[Content_Types].xml" not in names:
+            return False
+        main = "word/document.xml" if extension == "docx" else "xl/workbook.xml"
+        return main in names
+    return False
+
+
+def attachment_check(upload) -> CheckedAttachment:
+    """Validate one uploaded evidence file and read it.
+
+    ``upload``: a Django ``UploadedFile`` (or any object with ``name``, ``size`` and
+    ``chunks()``/``read()``). Allowed: PDF, JPEG, PNG, DOCX, XLSX — the extension **and** the
+    file's leading bytes must agree (an Office file must be a ZIP package holding the Word or
+    Excel main part); at most 10 MB. Returns the checked content with its SHA-256; the content
+    type is derived from the extension, never taken from the client. Raises ``RuleViolation``.
+    """
+    name = _original_name(getattr(upload, "name", ""))
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in ATTACHMENT_TYPES:
+        raise RuleViolation(f"附件“{name}”的类型不允许，只能上传 {ALLOWED_EXTENSIONS_TEXT} 文件")
+    size = getattr(upload, "size", None)
+    if size is not None and size > MAX_ATTACHMENT_BYTES:
+        raise RuleViolation(f"附件“{name}”超过 10 MB")
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    chunks, total = [], 0
+    reader = upload.chunks() if hasattr(upload, "chunks") else [upload.read()]
+    for chunk in reader:
+        total += len(chunk)
+        if total > MAX_ATTACHMENT_BYTES:
+            raise RuleViolation(f"附件“{name}”超过 10 MB")
+        chunks.append(chunk)
+    content = b"".join(chunks)
+    if not content:
+        raise RuleViolation(f"附件“{name}”是空文件")
+    if not _content_matches(extension, content):
+        raise RuleViolation(f"附件“{name}”的内容与其 .{extension} 扩展名不符，不能上传")
+    return CheckedAttachment(
+        original_name=name,
+        extension=extension,
+        content_type=ATTACHMENT_TYPES[extension],
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+
+
+def attachments_check(uploads: Iterable) -> list[CheckedAttachment]:
+    """``attachment_check`` for each upload, at most 10 of them; all or nothing."""
+    uploads = [u for u in uploads if u]
+    if len(uploads) > MAX_ATTACHMENTS:
+        raise RuleViolation(f"每次答复最多上传 {MAX_ATTACHMENTS} 个附件")
+    return [attachment_check(upload) for upload in uploads]
+
+
+def _store(response: NonconformityResponse, checked: list[CheckedAttachment], stored: list):
+    """Write the checked files under generated names and their rows; ``stored`` collects the
+    storage names written so far (for clean-up when the transaction fails)."""
+    for item in checked:
+        attachment = NonconformityAttachment(
+            response=response,
+            original_name=item.original_name,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+        )
+        # Stored under a generated name; the client's file name is kept only as data.
+        attachment.file.save(
+            f"{uuid.uuid4().hex}.{item.extension}", ContentFile(item.content), save=False
+        )
+        stored.append(attachment.file.name)
+        attachment.save()
+
+
+def _remove_files(names) -> None:
+    storage = NonconformityAttachment._meta.get_field("file").storage
+    for name in names:
+        with contextlib.suppress(OSError):
+            storage.delete(name)
+
+
+# --- answer ---------------------------------------------------------------------------------
+
+
+def _may_answer_for(actor, nc: Nonconformity) -> bool:
+    """A client user of the NC's organisation, or staff entering the answer on its behalf."""
+    if not (actor.is_authenticated and actor.is_active):
+        return False
+    if not actor.is_staff:
+        return actor.organization_id == nc.audit.programme.organization_id
+    return roles.has_role(actor, roles.AUDIT_DEPARTMENT) or _auditing_member(actor, nc.audit)
+
+
+def nonconformity_answer(
+    *,
+    nonconformity: Nonconformity,
+    actor,
+    cause_analysis: str,
+    correction: str,
+    corrective_action: str,
+    is_plan: bool = False,
+    attachments: Iterable = (),
+    submitted_on: date,
+) -> NonconformityResponse:
+    """Record the client's answer to an open (or rejected) NC (004 §5.10.1).
+
+    ``cause_analysis``, ``correction``, ``corrective_action``: required texts. ``is_plan``:
+    the answer is a corrective action plan to be verified at the next audit — minor NCs only
+    (004 §5.10.2). ``attachments``: up to 10 ``UploadedFile`` evidence files (PDF, JPEG, PNG,
+    DOCX, XLSX by extension and content, ≤ 10 MB each; ``attachment_check``). Every file is
+    checked before anything is written: one bad file refuses the whole answer. ``submitted_on``:
+    local date, not before the NC was raised nor after today.
+
+    By a client user of the NC's organisation, or by the audit department or the audit team on
+    the client's behalf (recorded). Raises ``RuleViolation``.
+    """
+    if not _may_answer_for(actor, nonconformity):
+        raise RuleViolation(f"“{actor}”不能答复该不符合项", "004 §5.10.1")
+    cause_analysis = _text(cause_analysis, "原因分析", "004 §5.10.1")
+    correction = _text(correction, "纠正", "004 §5.10.1")
+    corrective_action = _text(corrective_action, "纠正措施", "004 §5.10.1")
+    checked = attachments_check(attachments)
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            nc = lock(Nonconformity, nonconformity.pk)
+            if is_plan and nc.severity != Severity.MINOR:
+                raise RuleViolation(
+                    "严重不符合项须完成纠正并经验证，不能仅提交纠正措施计划",
+                    "004 §5.10.2、§5.10.3",
+                )
+            _check_day(submitted_on, "答复日期", not_before=nc.raised_on, before_label="开具日期")
+            response = NonconformityResponse(
+                nonconformity=nc,
+                cause_analysis=cause_analysis,
+                correction=correction,
+                corrective_action=corrective_action,
+                is_plan=bool(is_plan),
+                submitted_by=actor,
+                submitted_on=submitted_on,
+            )
+            reason = "客户提交纠正措施计划" if is_plan else "客户答复不符合项"
+            if actor.is_staff:
+                reason = f"{actor}代客户录入答复"
+            fire(nc, "answer", actor=actor, reason=reason, label="不符合项")
+            response.save()
+            _store(response, checked, stored)
+    except BaseException:
+        # Nothing of a refused answer stays behind, files included. (A caller's own outer
+        # transaction rolling back later leaves the files orphaned; they are never served.)
+        _remove_files(stored)
+        raise
+    return response
+
+
+# --- review ---------------------------------------------------------------------------------
+
+
+def verified_late(nonconformity: Nonconformity) -> bool:
+    """True when the NC was settled (closed, or a minor's plan accepted) after its ``due_on``.
+
+    004 §5.10.4: no grant, maintenance or renewal decision when the client's actions were not
+    completed in time. The service records a late acceptance (and says so in the history); the
+    decision service refuses on it.
+    """
+    nc = nonconformity
+    if nc.state == State.PLAN_ACCEPTED or (nc.state == State.CLOSED and nc.verified_at_id):
+        accepted = (
+            nc.responses.filter(review=Review.ACCEPTED, is_plan=True)
+            .order_by("-pk")
+            .values_list("reviewed_on", flat=True)
+            .first()
+        )
+        if accepted is not None:
+            return accepted > nc.due_on
+    return nc.closed_on is not None and nc.closed_on > nc.due_on
+
+
+def late_nonconformities(audit: Audit) -> list[Nonconformity]:
+    """NCs of ``audit`` settled after their deadline (``verified_late``), by number."""
+    return [nc for nc in audit.nonconformities.order_by("number") if verified_late(nc)]
+
+
+def nonconformity_review(
+    *, response: NonconformityResponse, actor, accepted: bool, note: str, reviewed_on: date
+) -> NonconformityResponse:
+    """The team reviews the latest, pending answer to an NC (004 §5.10.2).
+
+    ``accepted``: True to accept, False to reject; ``note``: the verification record — required
+    when rejecting (the reasons the client must address); ``reviewed_on``: local date, not
+    before the answer nor after today. Accepting a major NC, or a minor NC's full correction,
+    closes it (``closed_on`` = ``reviewed_on``); accepting a minor NC's plan (``is_plan``) moves
+    it to ``plan_accepted``, to be verified at the next audit. Rejecting sends it back to the
+    client (``rejected``).
+
+    By the team leader or an auditor of the NC's audit. An acceptance after ``due_on`` is still
+    recorded, and flagged in the history ("逾期验证"; see ``verified_late``): 004 §5.10.4 then
+    bars the decision, which the decision service enforces. Raises ``RuleViolation``.
+    """
+    accepted = bool(accepted)
+    note = (note or "").strip()
+    if not accepted and not note:
+        raise RuleViolation("不接受答复时须写明理由，供客户重新答复", "004 §5.10.2")
+    with transaction.atomic():
+        response = lock(NonconformityResponse, response.pk)
+        nc = lock(Nonconformity, response.nonconformity_id)
+        _require_auditing_member(actor, nc.audit, "验证不符合项的答复")
+        if response.review != Review.PENDING:
+            raise RuleViolation("该答复已审核，不能再次审核")
+        latest = nc.responses.order_by("-pk").values_list("pk", flat=True).first()
+        if latest != response.pk or nc.state != State.ANSWERED:
+            raise RuleViolation("只能审核不符合项最新的待审核答复")
+        _check_day(
+            reviewed_on, "验证日期", not_before=response.submitted_on, before_label="答复日期"
+        )
+        late = accepted and reviewed_on > nc.due_on
+        if not accepted:
+            transition, reason = "reject", "不接受答复，退回客户"
+        elif response.is_plan:
+            transition, reason = "accept_plan", "接受纠正措施计划，下次审核验证"
+        else:
+            transition, reason, nc.closed_on = "accept", "验证有效，关闭不符合项", reviewed_on
+        if late:
+            reason = f"逾期验证（期限 {nc.due_on:%Y-%m-%d}）：{reason}"
+        fields = ["closed_on"] if transition == "accept" else []
+        fire(nc, transition, actor=actor, reason=reason, fields=fields, label="不符合项")
+        response.review = Review.ACCEPTED if accepted else Review.REJECTED
+        response.reviewed_by = actor
+        response.reviewed_on = reviewed_on
+        response.review_note = note
+        response.save(update_fields=["review", "reviewed_by", "reviewed_on", "review_note"])
+    return response
+
+
+def nonconformity_review_pending(
+    *, nonconformity: Nonconformity, actor, accepted: bool, note: str, reviewed_on: date
+) -> NonconformityResponse:
+    """``nonconformity_review`` of the NC's latest pending answer (for admin actions).
+
+    Raises ``RuleViolation`` when the NC has no answer waiting for review.
+    """
+    response = (
+        nonconformity.responses.filter(review=Review.PENDING).order_by("-pk").first()
+        if nonconformity.pk
+        else None
+    )
+    if response is None:
+        raise RuleViolation("该不符合项没有待审核的答复")
+    return nonconformity_review(
+        response=response, actor=actor, accepted=accepted, note=note, reviewed_on=reviewed_on
+    )
+
+
+# --- verify a plan at the next audit -------------------------------------------------------------
+
+
+def nonconformity_verify_plan(
+    *,
+    nonconformity: Nonconformity,
+    actor,
+    audit: Audit,
+    effective: bool,
+    note: str,
+    verified_on: date,
+) -> Nonconformity:
+    """Verify, at a later ``audit`` of the same organisation, the plan accepted for a minor NC
+    (004 §5.10.2: "由 ZXRZ 在下次审核时验证").
+
+    ``audit``: an audit of the same organisation (any programme: a recertification opens a new
+    one) after the NC's audit, in progress or completed, whose team leader or auditor ``actor``
+    is. ``note``: what was verified (required). ``verified_on``: local date during or after
+    that audit, not after today.
+
+    ``effective`` True: the NC is closed, ``verified_at`` = ``audit``, ``closed_on`` =
+    ``verified_on``. ``effective`` False: an ineffective plan cannot keep the NC settled, and
+    reopening it is not a state this NC has; the team records the finding as a new NC on
+    ``audit`` (``nonconformity_raise``, usually as major when it recurs) **before** calling
+    this, and this NC is then closed as superseded, with "纠正措施无效" in the history and the
+    note. Either way returns the NC (state ``closed``). Raises ``RuleViolation``.
+    """
+    note = _text(note, "验证情况说明", "004 §5.10.2")
+    with transaction.atomic():
+        nc = lock(Nonconformity, nonconformity.pk)
+        audit = Audit.objects.select_related("programme").get(pk=audit.pk)
+        origin = nc.audit
+        if nc.state != State.PLAN_ACCEPTED:
+            raise RuleViolation(
+                f"不符合项当前状态为“{nc.get_state_display()}”，只有已接受纠正措施计划的"
+                "轻微不符合项在下次审核时验证",
+                "004 §5.10.2",
+            )
+        if audit.pk == origin.pk or (
+            audit.programme.organization_id != origin.programme.organization_id
+        ):
+            raise RuleViolation("纠正措施计划须在该组织的下一次审核中验证", "004 §5.10.2")
+        origin_end = origin.actual_end or origin.actual_start
+        if audit.actual_start is None or (origin_end and audit.actual_start < origin_end):
+            raise RuleViolation("纠正措施计划须在开具不符合项之后的下一次审核中验证", "004 §5.10.2")
+        if audit.state not in VERIFY_STATES:
+            raise RuleViolation(f"{audit}尚未开始或已终止，不能在该审核中验证", "004 §5.10.2")
+        _require_auditing_member(actor, audit, "验证纠正措施计划")
+        _check_day(verified_on, "验证日期", not_before=audit.actual_start, before_label="审核开始")
+        if not effective and not audit.nonconformities.exists():
+            raise RuleViolation(
+                f"纠正措施无效时，须先在{audit}中开具新的不符合项，再关闭原不符合项",
+                "004 §5.10.2",
+            )
+        verdict = "验证有效" if effective else "纠正措施无效，已另行开具不符合项"
+        nc.closed_on = verified_on
+        nc.verified_at = audit
+        fire(
+            nc,
+            "verify_plan",
+            actor=actor,
+            reason=f"下次审核{verdict}",
+            fields=["closed_on", "verified_at"],
+            label="不符合项",
+        )
+        plan = nc.responses.filter(review=Review.ACCEPTED, is_plan=True).order_by("-pk").first()
+        if plan is not None:
+            line = f"{verified_on:%Y-%m-%d} 于{audit}验证：{verdict}。{note}"
+            plan.review_note = f"{plan.review_note}\n{line}".strip()
+            plan.save(update_fields=["review_note"])
+    return nc
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+def unsettled_q(prefix: str = "") -> Q:
+    """``Q`` for NCs not settled for a decision (004 §5.12.2(2)): majors not closed, minors
+    neither closed nor with a plan accepted. ``prefix``: a lookup path to the NC (e.g.
+    "nonconformities__")."""
+    closed = Q(**{f"{prefix}state": State.CLOSED})
+    plan = Q(**{f"{prefix}state": State.PLAN_ACCEPTED, f"{prefix}severity": Severity.MINOR})
+    return ~(closed | plan)
+
+
+def unsettled_nonconformities(audit: Audit) -> QuerySet[Nonconformity]:
+    """NCs of ``audit`` that bar a grant, maintenance or renewal decision (004 §5.10.4,
+    §5.12.2(2)): majors not yet verified and closed; minors neither closed nor with an accepted
+    corrective action plan. Ordered by number."""
+    return Nonconformity.objects.filter(unsettled_q(), audit_id=audit.pk).order_by("number")
+
+
+def overdue_nonconformities(today: date | None = None) -> QuerySet[Nonconformity]:
+    """Unsettled NCs (all audits) whose ``due_on`` is before ``today`` (local date; default
+    today), earliest deadline first."""
+    today = today or _today()
+    return (
+        Nonconformity.objects.filter(unsettled_q(), due_on__lt=today)
+        .select_related("audit__programme__organization")
+        .order_by("due_on", "pk")
+    )
+
+
+def next_step(nonconformity: Nonconformity) -> str:
+    """What happens next for the NC, in plain words for the client portal and notices."""
+    state = nonconformity.state
+    if state == State.OPEN:
+        return "请分析原因，提交纠正和纠正措施及证据"
+    if state == State.REJECTED:
+        return "答复未被接受，请按审核组意见重新答复"
+    if state == State.ANSWERED:
+        return "已答复，等待审核组验证"
+    if state == State.PLAN_ACCEPTED:
+        return "纠正措施计划已接受，将在下次审核时验证实施效果"
+    return "已验证关闭"

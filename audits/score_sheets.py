@@ -1,0 +1,598 @@
+"""Write path for score sheets (服务测评检查表) and the versions of the indicator catalogue.
+
+Implements 004 §5.6.5.2–§5.6.5.3 (001 §6.4.3, §6.5) on top of the pure rules in
+``audits.scoring``: every change to a sheet recomputes the items' points and the sheet's stored
+result (earned, applicable, score, passed, grade) in the same transaction. Keyword-only
+functions taking the acting user; each write runs atomically, locks the sheet, records the
+actor and reason in the history and raises ``RuleViolation`` with the clause named when the
+change is not allowed. Points are ``Decimal`` with 2 decimals; dates are local ``date`` values.
+
+Who writes: the audit team's leader and auditors fill the sheet (trainees write no records
+alone and technical experts do not audit, 004 §5.4.4.2; 001 §6.2.4); the audit department may
+also open it; only the team leader signs it off (004 §5.6.5.3). The catalogue's versions are
+kept by the audit department or the technical manager.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from audits import scoring
+from audits.catalogue import check_part_totals, part_totals
+from audits.models import (
+    Audit,
+    AuditTeamMember,
+    Indicator,
+    IndicatorCatalogue,
+    ScoreItem,
+    ScoreSheet,
+    SpecialDeduction,
+)
+from certbody import roles
+from certbody.lifecycle import RuleViolation, fire, lock, record
+
+__all__ = [
+    "CATALOGUE_ROLES",
+    "EDITABLE_AUDIT_STATES",
+    "SCORED_KINDS",
+    "PartResult",
+    "can_edit",
+    "can_open",
+    "catalogue_make_current",
+    "catalogue_new_version",
+    "is_team_leader",
+    "is_team_scorer",
+    "part_breakdown",
+    "part_total_problems",
+    "score_item_update",
+    "score_sheet_open",
+    "score_sheet_reopen",
+    "score_sheet_result",
+    "score_sheet_submit",
+    "special_bonus_set",
+    "special_deduction_add",
+    "special_deduction_remove",
+]
+
+# Audits evaluated against the checklist: the on-site audits of 004 §5.6.5 (initial stage 2),
+# §5.7 (surveillance) and §5.8 (recertification). The document review scores nothing.
+SCORED_KINDS = (Audit.Kind.STAGE2, Audit.Kind.SURVEILLANCE, Audit.Kind.RECERTIFICATION)
+# A sheet is filled while the audit runs or before its decision closes it.
+EDITABLE_AUDIT_STATES = (Audit.State.IN_PROGRESS, Audit.State.COMPLETED)
+CATALOGUE_ROLES = (roles.AUDIT_DEPARTMENT, roles.TECHNICAL_MANAGER)
+
+_RULE_SCORING = "004 §5.6.5.2"
+_RULE_RESULT = "004 §5.6.5.3"
+_RESULT_FIELDS = ["earned", "applicable", "score", "passed", "grade"]
+
+
+# --- who may do what (also used by the views to decide what to show) -----------------------
+
+
+def is_team_scorer(user, audit: Audit) -> bool:
+    """True when ``user`` is the leader or an auditor on the team of ``audit``.
+
+    Trainees and technical experts are on the team but write no scoring records
+    (004 §5.4.4.2; 001 §6.2.4).
+    """
+    if not user.is_authenticated or not user.is_active or not user.is_staff:
+        return False
+    return audit.team.filter(user=user, role__in=AuditTeamMember.COUNTED_ROLES).exists()
+
+
+def is_team_leader(user, audit: Audit) -> bool:
+    """True when ``user`` leads the team of ``audit`` (signs off the sheet, 004 §5.6.5.3)."""
+    if not user.is_authenticated or not user.is_active or not user.is_staff:
+        return False
+    return audit.team.filter(user=user, role=AuditTeamMember.Role.LEADER).exists()
+
+
+def can_open(user, audit: Audit) -> bool:
+    """True when ``user`` may open the sheet of ``audit``: a team scorer or the audit department."""
+    return is_team_scorer(user, audit) or roles.has_role(user, roles.AUDIT_DEPARTMENT)
+
+
+def can_edit(user, sheet: ScoreSheet) -> bool:
+    """True when ``user`` may change ``sheet`` now: a team scorer, sheet draft, audit not over."""
+    return (
+        sheet.state == ScoreSheet.State.DRAFT
+        and sheet.audit.state in EDITABLE_AUDIT_STATES
+        and is_team_scorer(user, sheet.audit)
+    )
+
+
+def _require_scorer(actor, audit: Audit) -> None:
+    if not is_team_scorer(actor, audit):
+        raise RuleViolation(
+            f"“{actor}”不是该审核的审核组长或审核员，不能填写评分表", "004 §5.4.4.2"
+        )
+
+
+def _require_leader(actor, audit: Audit) -> None:
+    if not is_team_leader(actor, audit):
+        raise RuleViolation("只有审核组长可以确认或退回评分表", _RULE_RESULT)
+
+
+def _require_audit_open(audit: Audit) -> None:
+    if audit.state not in EDITABLE_AUDIT_STATES:
+        raise RuleViolation(
+            f"审核“{audit}”当前状态为“{audit.get_state_display()}”，评分表不能再修改"
+        )
+
+
+def _require_draft(sheet: ScoreSheet) -> None:
+    if sheet.state != ScoreSheet.State.DRAFT:
+        raise RuleViolation("评分表已由审核组长确认，须先退回后才能修改", _RULE_RESULT)
+
+
+def _locked_sheet(sheet_pk: int, actor) -> ScoreSheet:
+    """Lock the sheet (inside the caller's atomic block) and check it may be changed."""
+    sheet = lock(ScoreSheet, sheet_pk)
+    _require_scorer(actor, sheet.audit)
+    _require_draft(sheet)
+    _require_audit_open(sheet.audit)
+    return sheet
+
+
+def _text(value, label: str, rule: str = "") -> str:
+    text = (value or "").strip()
+    if not text:
+        raise RuleViolation(f"须填写{label}", rule)
+    return text
+
+
+def _count(value, label: str) -> int:
+    """A count of samples from a caller or a form: a non-negative int (or its digits)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise RuleViolation(f"{label}须为非负整数")
+    try:
+        number = int(value)
+    except ValueError:
+        raise RuleViolation(f"{label}须为非负整数") from None
+    if number < 0:
+        raise RuleViolation(f"{label}须为非负整数")
+    return number
+
+
+def part_total_problems(rows) -> list[str]:
+    """Chinese messages for the parts whose points miss 40 / 35 / 25 (004 §5.6.5.2)."""
+    rows = list(rows)
+    if not check_part_totals(rows):
+        return []
+    totals = part_totals(rows)
+    return [
+        f"{scoring.PART_NAMES[part]}合计 {totals[part].normalize():f} 分，应为 {total} 分"
+        for part, total in scoring.PART_TOTALS.items()
+        if totals[part] != total
+    ]
+
+
+# --- computing ------------------------------------------------------------------------------
+
+
+def _evaluate(items, deductions: int, bonus: bool) -> tuple[Decimal, Decimal, scoring.Evaluation]:
+    """(earned, applicable, evaluation) of the given items (004 §5.6.5.2 e: excluded leave both)."""
+    applicable_items = [item for item in items if not item.excluded]
+    earned = sum((item.points for item in applicable_items), Decimal(0))
+    applicable = sum((item.indicator.max_points for item in applicable_items), Decimal(0))
+    if applicable <= 0:
+        raise RuleViolation("所有指标均已删减，无法计算评分", f"{_RULE_SCORING} e)")
+    try:
+        result = scoring.evaluate(earned, applicable, deductions, int(bool(bonus)))
+    except ValueError as exc:
+        raise RuleViolation(f"评分无法计算：{exc}", _RULE_SCORING) from exc
+    return earned, applicable, result
+
+
+def score_sheet_result(sheet: ScoreSheet) -> scoring.Evaluation:
+    """Recompute the result of ``sheet`` from its items, deductions and bonus without saving.
+
+    Returns ``scoring.Evaluation`` (score as ``Decimal`` with 2 decimals, passed, grade …).
+    Raises ``RuleViolation`` when every indicator is excluded (004 §5.6.5.2 e).
+    """
+    items = list(sheet.items.select_related("indicator"))
+    _earned, _applicable, result = _evaluate(items, sheet.deductions.count(), sheet.special_bonus)
+    return result
+
+
+def _store_result(sheet: ScoreSheet, actor, reason: str) -> ScoreSheet:
+    """Recompute and save the sheet's stored result (caller holds the lock)."""
+    items = list(sheet.items.select_related("indicator"))
+    earned, applicable, result = _evaluate(items, sheet.deductions.count(), sheet.special_bonus)
+    sheet.earned = earned
+    sheet.applicable = applicable
+    sheet.score = result.score
+    sheet.passed = result.passed
+    sheet.grade = result.grade
+    record(sheet, actor=actor, reason=reason)
+    sheet.save(update_fields=_RESULT_FIELDS)
+    return sheet
+
+
+@dataclass(frozen=True)
+class PartResult:
+    """One part of the checklist on a sheet, for display (004 §5.6.5.2).
+
+    ``total``: the part's fixed points (40 / 35 / 25); ``earned`` and ``applicable``: ``Decimal``
+    sums over its indicators that are not excluded; ``items``: its ``ScoreItem`` rows in order.
+    """
+
+    part: str
+    name: str
+    total: Decimal
+    earned: Decimal
+    applicable: Decimal
+    items: tuple
+
+    @property
+    def excluded_points(self) -> Decimal:
+        return self.total - self.applicable
+
+
+def part_breakdown(sheet: ScoreSheet) -> list[PartResult]:
+    """Per part of the checklist (system, goods, customer), the points earned and applicable."""
+    items = list(sheet.items.select_related("indicator"))
+    parts = []
+    for part, total in scoring.PART_TOTALS.items():
+        rows = tuple(item for item in items if item.indicator.part == part)
+        applicable = [item for item in rows if not item.excluded]
+        parts.append(
+            PartResult(
+                part=part,
+                name=scoring.PART_NAMES[part],
+                total=total,
+                earned=sum((item.points for item in applicable), Decimal(0)),
+                applicable=sum((item.indicator.max_points for item in applicable), Decimal(0)),
+                items=rows,
+            )
+        )
+    return parts
+
+
+# --- score sheets ---------------------------------------------------------------------------
+
+
+def score_sheet_open(*, audit: Audit, actor) -> ScoreSheet:
+    """Open the score sheet of a stage 2, surveillance or recertification audit (004 §5.6.5).
+
+    The sheet uses the current catalogue version, which is locked from then on, and starts
+    with one item per indicator, met and without samples (full points), and its result stored.
+    ``actor``: the team leader or an auditor of the team, or the audit department.
+
+    Raises ``RuleViolation``: another kind of audit, an audit not in progress or completed, an
+    actor not allowed, a sheet already opened, no current catalogue or one whose part totals
+    are not 40/35/25 (004 §5.6.5.2).
+    """
+    if not can_open(actor, audit):
+        raise RuleViolation(
+            f"“{actor}”不是该审核的审核组成员或审核部门人员，不能建立评分表", "004 §5.4.4"
+        )
+    with transaction.atomic():
+        audit = lock(Audit, audit.pk)
+        if audit.kind not in SCORED_KINDS:
+            raise RuleViolation(
+                f"{audit.get_kind_display()}不进行服务测评评分；评分表只用于第二阶段、"
+                "监督和再认证审核",
+                "004 §5.6.5",
+            )
+        if audit.state not in EDITABLE_AUDIT_STATES:
+            raise RuleViolation(
+                f"审核“{audit}”当前状态为“{audit.get_state_display()}”，"
+                "只有进行中或已完成的审核可以建立评分表"
+            )
+        if ScoreSheet.objects.filter(audit=audit).exists():
+            raise RuleViolation(f"审核“{audit}”已有评分表")
+        catalogue = IndicatorCatalogue.objects.filter(is_current=True).first()
+        if catalogue is None:
+            raise RuleViolation("没有当前的评价指标目录版本", _RULE_SCORING)
+        indicators = list(catalogue.indicators.all())
+        problems = part_total_problems((i.part, i.max_points) for i in indicators)
+        if problems:
+            raise RuleViolation(
+                f"评价指标目录“{catalogue.version}”各部分分值不符合要求：" + "；".join(problems),
+                _RULE_SCORING,
+            )
+        sheet = ScoreSheet(audit=audit, catalogue=catalogue)
+        record(sheet, actor=actor, reason="建立评分表")
+        sheet.save()
+        for indicator in indicators:
+            item = ScoreItem(
+                sheet=sheet,
+                indicator=indicator,
+                met=True,
+                points=scoring.indicator_points(indicator.max_points),
+            )
+            record(item, actor=actor, reason="建立评分表")
+            item.save()
+        _store_result(sheet, actor, "建立评分表")
+    return sheet
+
+
+def score_item_update(
+    *,
+    item: ScoreItem,
+    actor,
+    excluded: bool = False,
+    exclusion_justification: str = "",
+    met: bool = True,
+    samples: int = 0,
+    nonconforming: int = 0,
+    evidence: str = "",
+) -> ScoreSheet:
+    """Record the result of one indicator and recompute the sheet (004 §5.6.5.2 a, b, e).
+
+    Replaces every field of the item with the arguments:
+
+    - ``excluded`` (删减) needs ``exclusion_justification``: only where the nature of the goods
+      or service makes the indicator inapplicable (e); its points leave both sides.
+    - a qualitative indicator is scored by ``met`` (not met loses all its points, a) and takes
+      no samples; a sampled indicator is scored by ``samples`` and ``nonconforming`` (b), points
+      lost in proportion, and must leave ``met`` True.
+    - ``samples``, ``nonconforming``: non-negative ints, nonconforming <= samples.
+
+    Only the team's leader and auditors, while the sheet is a draft and the audit neither
+    closed nor terminated. Returns the sheet with its stored result recomputed.
+    Raises ``RuleViolation`` with the clause for every refusal.
+    """
+    excluded = bool(excluded)
+    justification = (exclusion_justification or "").strip()
+    samples = _count(samples, "抽样数")
+    nonconforming = _count(nonconforming, "不符合样本数")
+    with transaction.atomic():
+        sheet = _locked_sheet(item.sheet_id, actor)
+        if excluded and not justification:
+            raise RuleViolation(
+                "删减指标须说明理由：仅限商品性质和服务性质不涉及的项目", f"{_RULE_SCORING} e)"
+            )
+        if nonconforming > samples:
+            raise RuleViolation(
+                f"不符合样本数（{nonconforming}）不能大于抽样数（{samples}）",
+                f"{_RULE_SCORING} b)",
+            )
+        item = ScoreItem.objects.select_for_update().select_related("indicator").get(pk=item.pk)
+        indicator = item.indicator
+        if indicator.method == Indicator.Method.QUALITATIVE:
+            if samples or nonconforming:
+                raise RuleViolation(
+                    f"“{indicator}”为定性指标，按是否符合评分，不填写抽样数",
+                    f"{_RULE_SCORING} a)",
+                )
+        elif not met:
+            raise RuleViolation(
+                f"“{indicator}”为抽样指标，按不符合样本的比例扣分，不能整体判为不符合",
+                f"{_RULE_SCORING} b)",
+            )
+        try:
+            points = scoring.indicator_points(
+                indicator.max_points, samples=samples, nonconforming=nonconforming, met=bool(met)
+            )
+        except ValueError as exc:
+            raise RuleViolation(f"“{indicator}”无法评分：{exc}", _RULE_SCORING) from exc
+        item.excluded = excluded
+        item.exclusion_justification = justification
+        item.met = bool(met)
+        item.samples = samples
+        item.nonconforming = nonconforming
+        item.points = Decimal(0) if excluded else points
+        item.evidence = (evidence or "").strip()
+        record(item, actor=actor, reason="删减指标" if excluded else "评分")
+        item.save(
+            update_fields=[
+                "excluded",
+                "exclusion_justification",
+                "met",
+                "samples",
+                "nonconforming",
+                "points",
+                "evidence",
+            ]
+        )
+        _store_result(sheet, actor, f"评分：{indicator.code}")
+    return sheet
+
+
+def special_deduction_add(
+    *, sheet: ScoreSheet, actor, category: str, description: str, correction_required: str
+) -> SpecialDeduction:
+    """Add a special deduction (特别扣分项): −1 point outside the score, to be corrected.
+
+    ``category``: one of ``SpecialDeduction.Category`` (breach of law, of the client's own
+    service rules, of trade requirements, or impairing the service system; 004 §5.6.5.2 c).
+    ``description`` and ``correction_required`` may not be empty. A 5th deduction is recorded
+    and fails the evaluation (004 §5.6.5.3 (2), (3)). Team leader or auditors, draft sheet only.
+    """
+    if category not in SpecialDeduction.Category.values:
+        raise RuleViolation(f"未知的特别扣分项类别：{category}", f"{_RULE_SCORING} c)")
+    description = _text(description, "特别扣分项的事实", f"{_RULE_SCORING} c)")
+    correction_required = _text(correction_required, "要求的整改", f"{_RULE_SCORING} c)")
+    with transaction.atomic():
+        sheet = _locked_sheet(sheet.pk, actor)
+        deduction = SpecialDeduction(
+            sheet=sheet,
+            category=category,
+            description=description,
+            correction_required=correction_required,
+        )
+        record(deduction, actor=actor, reason="特别扣分项")
+        deduction.save()
+        _store_result(sheet, actor, "特别扣分项")
+    return deduction
+
+
+def special_deduction_remove(*, deduction: SpecialDeduction, actor) -> ScoreSheet:
+    """Remove a special deduction recorded by mistake and recompute the sheet (draft only)."""
+    with transaction.atomic():
+        sheet = _locked_sheet(deduction.sheet_id, actor)
+        deduction = SpecialDeduction.objects.get(pk=deduction.pk, sheet=sheet)
+        record(deduction, actor=actor, reason="删除特别扣分项")
+        deduction.delete()
+        _store_result(sheet, actor, "删除特别扣分项")
+    return sheet
+
+
+def special_bonus_set(
+    *, sheet: ScoreSheet, actor, granted: bool, justification: str = ""
+) -> ScoreSheet:
+    """Grant or withdraw the special bonus (特别加分项, +1 outside the score; 004 §5.6.5.2 d).
+
+    At most one bonus per sheet: granting again only replaces the justification. A granted
+    bonus needs ``justification`` (a clear lead above legal and industry level); withdrawing
+    clears it. Team leader or auditors, draft sheet only. Returns the recomputed sheet.
+    """
+    granted = bool(granted)
+    justification = (justification or "").strip()
+    if granted and not justification:
+        raise RuleViolation(
+            "特别加分项须说明企业售后服务高于法规要求、处于行业领先的特别优势",
+            f"{_RULE_SCORING} d)",
+        )
+    with transaction.atomic():
+        sheet = _locked_sheet(sheet.pk, actor)
+        sheet.special_bonus = granted
+        sheet.bonus_justification = justification if granted else ""
+        record(sheet, actor=actor, reason="特别加分项" if granted else "取消特别加分项")
+        sheet.save(update_fields=["special_bonus", "bonus_justification"])
+        _store_result(sheet, actor, "特别加分项")
+    return sheet
+
+
+def score_sheet_submit(*, sheet: ScoreSheet, actor, submitted_on: date) -> ScoreSheet:
+    """The team leader signs off the sheet with its result (004 §5.6.5.3).
+
+    ``submitted_on``: local date, not in the future nor before the audit started. Every
+    excluded indicator must carry its justification (004 §5.6.5.2 e). The result is
+    recomputed and stored with the sign-off; the sheet can then no longer change unless the
+    leader reopens it.
+    """
+    _require_leader(actor, sheet.audit)
+    if submitted_on > timezone.localdate():
+        raise RuleViolation("确认日期不能晚于今天")
+    with transaction.atomic():
+        sheet = lock(ScoreSheet, sheet.pk)
+        _require_audit_open(sheet.audit)
+        started = sheet.audit.actual_start
+        if started and submitted_on < started:
+            raise RuleViolation("确认日期不能早于审核开始日期")
+        unjustified = [
+            str(item.indicator)
+            for item in sheet.items.select_related("indicator").filter(excluded=True)
+            if not item.exclusion_justification.strip()
+        ]
+        if unjustified:
+            raise RuleViolation(
+                "以下删减指标未说明理由：" + "、".join(unjustified), f"{_RULE_SCORING} e)"
+            )
+        _store_result(sheet, actor, "确认前重新计算")
+        sheet.submitted_by = actor
+        sheet.submitted_on = submitted_on
+        fire(
+            sheet,
+            "submit",
+            actor=actor,
+            reason="审核组长确认评分表",
+            fields=["submitted_by", "submitted_on"],
+            label="评分表",
+        )
+    return sheet
+
+
+def score_sheet_reopen(*, sheet: ScoreSheet, actor, reason: str) -> ScoreSheet:
+    """The team leader reopens a signed-off sheet for correction while the audit is not closed.
+
+    ``reason`` may not be empty; it is kept in the history. The sign-off is cleared.
+    """
+    _require_leader(actor, sheet.audit)
+    reason = _text(reason, "退回修改的原因")
+    with transaction.atomic():
+        sheet = lock(ScoreSheet, sheet.pk)
+        _require_audit_open(sheet.audit)
+        sheet.submitted_by = None
+        sheet.submitted_on = None
+        fire(
+            sheet,
+            "reopen",
+            actor=actor,
+            reason=f"退回修改：{reason}",
+            fields=["submitted_by", "submitted_on"],
+            label="评分表",
+        )
+    return sheet
+
+
+# --- catalogue versions ---------------------------------------------------------------------
+
+
+def _require_catalogue_keeper(actor) -> None:
+    if not any(roles.has_role(actor, role) for role in CATALOGUE_ROLES):
+        raise RuleViolation(f"“{actor}”不是审核部门人员或技术负责人，不能维护评价指标目录")
+
+
+def catalogue_new_version(
+    *, source: IndicatorCatalogue, actor, version: str, title: str = ""
+) -> IndicatorCatalogue:
+    """Copy ``source`` and its indicators into a new, editable, not current version.
+
+    The way to change the points of a locked version (one used by a score sheet): edit the
+    copy, then ``catalogue_make_current``. ``version``: a new, unique version label (at most
+    20 characters); ``title`` defaults to the source's. Audit department or technical manager.
+    """
+    _require_catalogue_keeper(actor)
+    version = _text(version, "版本号")
+    if len(version) > IndicatorCatalogue._meta.get_field("version").max_length:
+        raise RuleViolation("版本号过长")
+    with transaction.atomic():
+        if IndicatorCatalogue.objects.filter(version=version).exists():
+            raise RuleViolation(f"评价指标目录版本“{version}”已存在")
+        catalogue = IndicatorCatalogue(
+            version=version,
+            title=(title or "").strip() or source.title,
+            is_current=False,
+            notes=f"复制自版本 {source.version}",
+        )
+        record(catalogue, actor=actor, reason=f"复制自版本 {source.version}")
+        catalogue.save()
+        Indicator.objects.bulk_create(
+            Indicator(
+                catalogue=catalogue,
+                part=indicator.part,
+                code=indicator.code,
+                name=indicator.name,
+                max_points=indicator.max_points,
+                method=indicator.method,
+                guidance=indicator.guidance,
+                position=indicator.position,
+            )
+            for indicator in source.indicators.all()
+        )
+    return catalogue
+
+
+def catalogue_make_current(*, catalogue: IndicatorCatalogue, actor) -> IndicatorCatalogue:
+    """Make ``catalogue`` the version new score sheets use; the previous one stops being current.
+
+    Refused when its indicators' points do not add up to 40 / 35 / 25 per part
+    (004 §5.6.5.2). Sheets already opened keep their version. Audit department or technical
+    manager.
+    """
+    _require_catalogue_keeper(actor)
+    with transaction.atomic():
+        catalogue = lock(IndicatorCatalogue, catalogue.pk)
+        problems = part_total_problems(catalogue.indicators.values_list("part", "max_points"))
+        if problems:
+            raise RuleViolation(
+                f"评价指标目录“{catalogue.version}”各部分分值不符合要求：" + "；".join(problems),
+                _RULE_SCORING,
+            )
+        if catalogue.is_current:
+            return catalogue
+        for previous in IndicatorCatalogue.objects.select_for_update().filter(is_current=True):
+            previous.is_current = False
+            record(previous, actor=actor, reason=f"由版本 {catalogue.version} 取代")
+            previous.save(update_fields=["is_current"])
+        catalogue.is_current = True
+        record(catalogue, actor=actor, reason="设为当前版本")
+        catalogue.save(update_fields=["is_current"])
+    return catalogue
