@@ -17,7 +17,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from applications.models import GRADE_CHOICES, Application, Organization, Site
-from audits import rules, scoring
+from audits import nonconformities, rules, scoring
 from audits import services as audit_services
 from audits.models import Audit, AuditProgramme, AuditTeamMember, Nonconformity, ScoreSheet
 from certbody import roles, workdays
@@ -227,12 +227,12 @@ def unsettled_nonconformities(audit: Audit) -> list[Nonconformity]:
     )
     if audit.actual_end:
         scope |= Q(audit__programme_id__in=programmes, audit__actual_end__lte=audit.actual_end)
-    rows = (
+    return list(
         Nonconformity.objects.filter(scope)
+        .filter(nonconformities.unsettled_q())
         .select_related("audit")
         .order_by("audit__actual_end", "audit_id", "number")
     )
-    return [nc for nc in rows if not nc.is_settled]
 
 
 def _unsettled_text(ncs: list[Nonconformity]) -> list[str]:
