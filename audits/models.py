@@ -1258,6 +1258,9 @@ class NonconformityAttachment(models.Model):
 # --- Audit reports (004 §5.11) ----------------------------------------------------------------
 
 
+REPORT_DELIVERY_FIELDS = frozenset({"delivered_on", "delivered_by", "delivery_evidence"})
+
+
 def audit_report_path(instance, filename):
     return f"audit-reports/{instance.audit.programme.organization_id}/{filename}"
 
@@ -1309,3 +1312,12 @@ class AuditReport(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} v{self.version} · {self.audit}"
+
+    def save(self, *args, **kwargs):
+        # A signed report is a record (004 §5.11.4): only its delivery is written later; a
+        # changed report is a new version.
+        if self.pk is not None:
+            fields = set(kwargs.get("update_fields") or ())
+            if not fields or not fields <= REPORT_DELIVERY_FIELDS:
+                raise ValueError("a signed audit report is immutable; generate a new version")
+        super().save(*args, **kwargs)

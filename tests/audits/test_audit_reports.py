@@ -371,3 +371,17 @@ def test_delivery_from_the_admin_shows_the_rule_before_the_decision(client, staf
     admin_action(client, "auditreport", report.pk, "deliver", data)
     report.refresh_from_db()
     assert report.delivered_on == date(2025, 3, 15)
+
+
+def test_a_signed_report_cannot_be_rewritten_only_delivered(staff, stage2):
+    report = generate(stage2, staff)
+    report.sha256 = "0" * 64
+    with pytest.raises(ValueError, match="immutable"):
+        report.save()
+    with pytest.raises(ValueError, match="immutable"):
+        report.save(update_fields=["sha256"])
+    report.delivery_evidence = "EMS 1234"
+    report.save(update_fields=["delivery_evidence"])
+    report.refresh_from_db()
+    assert report.delivery_evidence == "EMS 1234"
+    assert report.sha256 != "0" * 64
