@@ -329,31 +329,41 @@ def special_bonus_set(request, pk: int):
     return redirect(_page_url(sheet.audit_id, "bonus"))
 
 
-@staff_required
-@require_http_methods(["GET", "POST"])
-def score_sheet_submit(request, pk: int):
-    """The team leader confirms the result and signs the sheet off (004 §5.6.5.3)."""
+def _leader_confirm(request, pk, *, form_class, service, template, done, initial=None):
+    """One confirm step for the team leader's transitions of a sheet: GET shows the form,
+    POST calls ``service(sheet=…, actor=…, **cleaned_data)``; refusals stay on the form."""
     sheet = _sheet(request, pk)
     if not score_sheets.is_team_leader(request.user, sheet.audit):
         raise PermissionDenied
     if request.method == "POST":
-        form = SubmitForm(request.POST)
+        form = form_class(request.POST)
         if form.is_valid():
             try:
-                score_sheets.score_sheet_submit(
-                    sheet=sheet, actor=request.user, **form.cleaned_data
-                )
+                service(sheet=sheet, actor=request.user, **form.cleaned_data)
             except RuleViolation as exc:
                 form.add_error(None, str(exc))
             else:
-                messages.success(request, _("The score sheet is signed off."))
+                messages.success(request, done)
                 return redirect(_page_url(sheet.audit_id))
     else:
-        form = SubmitForm(initial={"submitted_on": timezone.localdate()})
+        form = form_class(initial=initial)
     return render(
+        request, template, {**_summary_context(sheet), "audit": sheet.audit, "form": form}
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def score_sheet_submit(request, pk: int):
+    """The team leader confirms the result and signs the sheet off (004 §5.6.5.3)."""
+    return _leader_confirm(
         request,
-        "audits/score_sheet_submit.html",
-        {**_summary_context(sheet), "audit": sheet.audit, "form": form},
+        pk,
+        form_class=SubmitForm,
+        service=score_sheets.score_sheet_submit,
+        template="audits/score_sheet_submit.html",
+        done=_("The score sheet is signed off."),
+        initial={"submitted_on": timezone.localdate()},
     )
 
 
@@ -361,25 +371,11 @@ def score_sheet_submit(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def score_sheet_reopen(request, pk: int):
     """The team leader reopens a signed-off sheet for correction, with the reason."""
-    sheet = _sheet(request, pk)
-    if not score_sheets.is_team_leader(request.user, sheet.audit):
-        raise PermissionDenied
-    if request.method == "POST":
-        form = ReopenForm(request.POST)
-        if form.is_valid():
-            try:
-                score_sheets.score_sheet_reopen(
-                    sheet=sheet, actor=request.user, **form.cleaned_data
-                )
-            except RuleViolation as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(request, _("The score sheet is reopened for correction."))
-                return redirect(_page_url(sheet.audit_id))
-    else:
-        form = ReopenForm()
-    return render(
+    return _leader_confirm(
         request,
-        "audits/score_sheet_reopen.html",
-        {**_summary_context(sheet), "audit": sheet.audit, "form": form},
+        pk,
+        form_class=ReopenForm,
+        service=score_sheets.score_sheet_reopen,
+        template="audits/score_sheet_reopen.html",
+        done=_("The score sheet is reopened for correction."),
     )
