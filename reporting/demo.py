@@ -11,6 +11,16 @@ Two halves:
   touching a state field. The stories are generators that yield the date of their next step; a
   small scheduler runs all steps in date order, so certificate sequences follow issue dates.
 
+Scored audits (issue 4): every stage 2, surveillance and recertification audit that completes
+gets a score sheet filled through ``audits.score_sheets`` and signed off by its team leader,
+landing in a planned grade (``SCORE_PROFILES``; the certificate is granted at the sheet's
+grade). One stage 2 fails its evaluation and is refused. Surveillances are maintained by the
+team leader's conclusion or a decision maker. Nonconformities are raised, answered and
+reviewed through ``audits.nonconformities`` so that one is in each state (``NC_STORIES``),
+and the audit reports of decided audits with NCs are signed and delivered to the clients.
+The stage 2 in progress (team leader ``auditor1``, client ``client09``) has an open NC and no
+score sheet: the browser test of issue 4 takes it to a grant.
+
 Every date passed to a service is a fixed past date no later than ``DEMO_LAST_DATE``
 (2026-11-15), because the services refuse future decision and signature dates.
 
@@ -28,15 +38,17 @@ from decimal import Decimal
 
 from django.contrib.auth.hashers import PBKDF2PasswordHasher, get_hasher, make_password
 from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.db.models import Count
 
 from applications import services as app_services
 from applications.models import Application, ApplicationReview, Organization, Site
 from applications.validators import build_uscc
-from audits import rules
+from audits import audit_reports, rules, score_sheets
+from audits import nonconformities as nc_services
 from audits import services as audit_services
-from audits.models import Audit, Auditor, AuditProgramme
+from audits.models import Audit, Auditor, AuditProgramme, Nonconformity, ScoreSheet
 from certbody import roles
 from certbody.lifecycle import system_user
 from certbody.models import BusinessScope, CertificationBody, User
@@ -223,6 +235,8 @@ class OrgPlan:
     decided_on: date | None = None  # initial certification decision
     event_on: date | None = None  # the story's status change (suspension, cancellation …)
     client_username: str = ""
+    # Which nonconformities the story raises and how far they get (NC_STORIES); "" for none.
+    nc_story: str = ""
     dates: dict = field(default_factory=dict, compare=True, hash=False)
 
 
@@ -258,8 +272,43 @@ APPLICANT_STORIES = (
     "application_rejected",
     "application_withdrawn",
 )
-# Client log-ins (client01 …) for these certified stories, in this order.
-CLIENT_STORIES = ("valid", "valid", "suspended", "recertified", "withdrawn", "cancelled", "expired")
+# Client log-ins (client01 …) for these stories, in this order. The organisation whose stage 2
+# is in progress gets the last one (client09): its client answers nonconformities in the portal
+# (the browser test of issue 4 walks that audit to a grant).
+CLIENT_STORIES = (
+    "valid",
+    "valid",
+    "suspended",
+    "recertified",
+    "withdrawn",
+    "cancelled",
+    "expired",
+    "stage2_in_progress",
+)
+# The grade requested by the organisations under way (``OrgPlan.grade``; certified ones get a
+# random one). The stage 2 awaiting its decision is scored at it; the refused one fails.
+IN_FLIGHT_GRADES = {
+    "stage2_in_progress": "four_star",
+    "awaiting_decision": "three_star",
+    "refused": "standard",
+}
+# Nonconformities (004 §5.10) the stories raise, so the demo has one in every state on audits
+# whose decisions stay allowed (004 §5.10.4):
+# - open_at_stage2: a minor NC waiting for the client's answer on the stage 2 in progress;
+# - plan_at_stage2 / plan_at_surveillance1: a minor NC whose corrective action plan the team
+#   accepted, to be verified at the next audit;
+# - plan_at_surveillance2: the same at the second surveillance, verified (closed) at the
+#   recertification audit;
+# - major_closed_at_stage2: a major NC corrected, verified and closed before the grant.
+# Besides, a surveillance still awaiting its decision at the demo date gets an answered minor
+# NC (the team has not reviewed it yet) and a major NC whose answer the team rejected.
+NC_STORIES = (
+    "open_at_stage2",
+    "plan_at_stage2",
+    "plan_at_surveillance1",
+    "plan_at_surveillance2",
+    "major_closed_at_stage2",
+)
 
 
 def _random_date(rng: random.Random, start: date, end: date) -> date:
@@ -323,7 +372,7 @@ def plan_demo(seed: int = DEMO_SEED) -> list[OrgPlan]:
             scope_codes=scope_codes,
             scope_text=scope_text,
             sites=tuple(sites),
-            grade=rng.choice(GRADES) if window else "",
+            grade=rng.choice(GRADES) if window else IN_FLIGHT_GRADES.get(story, ""),
             decided_on=_random_date(rng, *window) if window else None,
         )
         plans.append(_plan_story_dates(plan, rng))
@@ -338,7 +387,23 @@ def plan_demo(seed: int = DEMO_SEED) -> list[OrgPlan]:
                 wanted.remove(plan.story)
             username = next(clients)
         result.append(_replace(plan, client_username=username))
-    return sorted(result, key=lambda p: p.key)
+    return [_with_nc_story(plan) for plan in sorted(result, key=lambda p: p.key)]
+
+
+def _with_nc_story(plan: OrgPlan) -> OrgPlan:
+    """Give the organisations with a client log-in (and those under way) their NC story."""
+    story = ""
+    if plan.story == "stage2_in_progress":
+        story = "open_at_stage2"
+    elif plan.story == "awaiting_decision":
+        story = "plan_at_stage2"
+    elif plan.client_username and len(plan.sites) == 4:
+        story = "plan_at_surveillance1"
+    elif plan.client_username and plan.story == "recertified":
+        story = "plan_at_surveillance2"
+    elif plan.client_username and plan.story == "valid":
+        story = "major_closed_at_stage2"
+    return _replace(plan, nc_story=story)
 
 
 def _replace(plan: OrgPlan, **changes) -> OrgPlan:
@@ -372,6 +437,141 @@ def _plan_story_dates(plan: OrgPlan, rng: random.Random) -> OrgPlan:
         expiry = rules.add_months(d, 36) - timedelta(days=1)
         dates["recert_terminated_on"] = expiry - timedelta(days=rng.randint(90, 120))
     return _replace(plan, event_on=event_on, dates=dates)
+
+
+# --- score sheets (issue 4; 004 §5.6.5) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScoreProfile:
+    """How the team fills a score sheet to land in one grade, through the scoring service.
+
+    ``sampled``: (indicator code, samples, nonconforming samples); ``not_met``: qualitative
+    indicators not met (all their points lost); ``deductions``: special deductions
+    (``DEDUCTIONS``, in order). Checked against the grade's band with or without the exclusion
+    of 2.6 (``EXCLUDED_INDICATOR``): the demo asserts every sheet reaches its target grade.
+    """
+
+    sampled: tuple[tuple[str, int, int], ...] = ()
+    not_met: tuple[str, ...] = ()
+    deductions: int = 0
+
+
+# Scores without / with 2.6 excluded (out of 95) in the comments; 004 §5.6.5.3 (4) bands.
+SCORE_PROFILES: dict[str, tuple[ScoreProfile, ...]] = {
+    "five_star": (
+        ScoreProfile(sampled=(("3.2", 20, 1), ("2.4", 12, 1))),  # 98.77 / 98.71
+        ScoreProfile(sampled=(("3.1", 30, 1), ("1.2", 8, 0))),  # 99.60 / 99.58
+        ScoreProfile(sampled=(("2.3", 10, 1), ("3.2", 15, 0))),  # 99.30 / 99.26
+    ),
+    "four_star": (
+        ScoreProfile(sampled=(("3.1", 10, 1),), not_met=("1.7",)),  # 93.80 / 93.47
+        ScoreProfile(
+            sampled=(("3.2", 10, 1), ("2.3", 8, 2), ("1.2", 6, 1), ("2.2", 5, 1))
+        ),  # 94.95 / 94.68
+        ScoreProfile(not_met=("1.6",), deductions=1),  # 94.00 / 93.74
+    ),
+    "three_star": (
+        ScoreProfile(sampled=(("3.2", 20, 3), ("2.3", 10, 2)), not_met=("1.5", "1.6")),
+        # 85.65 / 84.89
+        ScoreProfile(sampled=(("3.1", 10, 2), ("2.4", 10, 2), ("3.2", 10, 2)), not_met=("1.4",)),
+        # 86.60 / 85.89
+    ),
+    "standard": (
+        ScoreProfile(
+            sampled=(("3.2", 10, 3), ("3.1", 10, 2), ("2.4", 5, 1)),
+            not_met=("1.4", "1.5"),
+            deductions=1,
+        ),  # 78.30 / 77.21
+        ScoreProfile(sampled=(("3.2", 12, 2), ("2.3", 6, 2)), not_met=("1.3", "1.7", "2.5")),
+        # 78.50 / 77.37
+    ),
+    # The one failed evaluation (below 70 points): the refused initial certification.
+    "fail": (
+        ScoreProfile(
+            sampled=(("3.2", 10, 5), ("3.1", 10, 4), ("2.4", 10, 3)),
+            not_met=("1.4", "1.5", "1.6", "2.5"),
+            deductions=2,
+        ),  # 60.60
+    ),
+}
+
+SAMPLE_EVIDENCE = {
+    "1.2": ("抽查服务人员培训及上岗资格记录 {n} 份", "{k} 份无上岗培训记录"),
+    "2.2": ("抽查技术咨询及使用指导记录 {n} 份", "{k} 份未记录处理结果"),
+    "2.3": ("抽查配送安装服务单 {n} 份", "{k} 份超出承诺的送装时限"),
+    "2.4": ("抽查维修服务记录 {n} 份", "{k} 份维修时限超出服务承诺"),
+    "3.1": ("抽查顾客档案及回访记录 {n} 份", "{k} 份未按规定时限回访"),
+    "3.2": ("抽查投诉处理记录 {n} 份", "{k} 份未在承诺时限内妥善解决"),
+}
+NOT_MET_EVIDENCE = {
+    "1.3": "部分服务网点无备件库存，备件调拨平均 7 天，不能满足承诺的维修时限。",
+    "1.4": "售后服务规范未形成文件，门店未公示服务承诺。",
+    "1.5": "未对服务过程和服务质量开展监督检查，无检查记录。",
+    "1.6": "未对投诉和回访中发现的问题进行原因分析，也未采取改进措施。",
+    "1.7": "未开展服务文化建设活动，抽问的 5 名员工均不了解企业的服务理念。",
+    "2.5": "退换货规则与三包规定不一致，2 起退货申请未按规定处理。",
+}
+# (category, what was found, correction required); 004 §5.6.5.2 c)
+DEDUCTIONS = (
+    (
+        "own_rules",
+        "门店公示“24 小时内上门”的服务承诺，抽查的 3 起报修均超过 48 小时才上门。",
+        "按企业服务制度兑现上门时限承诺，30 日内提交整改记录。",
+    ),
+    (
+        "law",
+        "部分进口商品未按《产品质量法》要求附中文使用说明。",
+        "立即补齐中文使用说明并对在售商品全面自查。",
+    ),
+)
+# 004 §5.6.5.2 e): only where the nature of the goods makes the indicator inapplicable.
+EXCLUDED_INDICATOR = "2.6"
+# Scope categories (eyewear; watches and jewellery) whose goods are repaired and kept, never
+# taken back as waste: their sheets exclude 2.6 废弃商品回收.
+EXCLUDING_SCOPE_CODES = frozenset({47, 49})
+EXCLUSION_JUSTIFICATION = (
+    "经营的眼镜、钟表及珠宝首饰以验配、清洗和维修保养为主，"
+    "商品性质不涉及废弃商品回收（004 §5.6.5.2 e）。"
+)
+BONUS_JUSTIFICATION = (
+    "建立覆盖全部门店的 24 小时服务热线和维修进度在线查询系统，首次修复率 98%，显著高于行业水平。"
+)
+
+
+# (clause, finding, objective evidence) of the demo's nonconformities (004 §5.6.3, §5.10).
+NC_FINDINGS = {
+    "minor": (
+        "GB/T 27922 5.2.3",
+        "部分门店未按规定对售后服务人员进行岗前培训。",
+        "抽查 2 家门店 6 名服务人员，其中 2 人无岗前培训记录。",
+    ),
+    "major": (
+        "GB/T 27922 5.4.2",
+        "顾客投诉处理程序未得到实施，多起投诉超期未处理。",
+        "抽查近 3 个月投诉记录 20 份，7 份超过承诺的 48 小时处理时限，且无升级处理记录。",
+    ),
+}
+NC_ANSWER = (
+    "服务管理制度未明确培训和时限考核要求，门店负责人对制度理解不一致。",
+    "已对相关人员补充培训，逐一回访涉及的顾客并处理完毕。",
+    "修订《售后服务管理制度》，增加岗前培训考核和投诉超时预警，每月由服务部抽查",
+)
+# The evidence file the demo's clients attach to an answer (a one-page PDF).
+EVIDENCE_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def _sample_evidence(code: str, samples: int, nonconforming: int) -> str:
+    checked, failed = SAMPLE_EVIDENCE[code]
+    text = checked.format(n=samples)
+    if nonconforming:
+        return f"{text}，其中{failed.format(k=nonconforming)}。"
+    return f"{text}，均符合要求。"
 
 
 # --- building (database) ------------------------------------------------------------------
@@ -625,8 +825,18 @@ class _Director:
         return contract
 
     # audits
-    def staff_audit(self, audit: Audit, *, start: date, end: date, with_member: bool) -> None:
-        leader, member = self.team()
+    def staff_audit(
+        self,
+        audit: Audit,
+        *,
+        start: date,
+        end: date,
+        with_member: bool,
+        leader: User | None = None,
+    ) -> None:
+        team_leader, member = self.team()
+        if leader is not None and leader != team_leader:
+            team_leader, member = leader, team_leader
         planner = self.staff.planner
         audit_services.audit_schedule(
             audit=audit,
@@ -635,7 +845,7 @@ class _Director:
             planned_end=end,
             planned_days=audit.planned_days or rules.table_days(self.plan.headcount),
         )
-        audit_services.audit_team_add(audit=audit, actor=planner, user=leader, role="leader")
+        audit_services.audit_team_add(audit=audit, actor=planner, user=team_leader, role="leader")
         if with_member:
             audit_services.audit_team_add(audit=audit, actor=planner, user=member, role="auditor")
 
@@ -645,6 +855,8 @@ class _Director:
     def run_audit(self, audit, *, start, end, positive=True, findings="") -> Audit:
         """Start and complete ``audit`` (team already assigned)."""
         audit_services.audit_start(audit=audit, actor=self.staff.planner, started_on=start)
+        audit.refresh_from_db()
+        self.verify_plans(audit, on=start)
         audit_services.audit_complete(
             audit=audit,
             actor=self.leader_of(audit),
@@ -655,19 +867,183 @@ class _Director:
         audit.refresh_from_db()
         return audit
 
-    def decide(self, audit: Audit, *, outcome: str, on: date, reasons: str = "") -> Decision:
+    def decide(
+        self, audit: Audit, *, outcome: str, on: date, reasons: str = "", grade: str = ""
+    ) -> Decision:
+        """A decision maker's decision; a grant names the grade its score sheet reached."""
         return cert_services.decision_make(
             audit=audit,
             actor=self.decider(),
             outcome=outcome,
             decided_on=on,
-            star_grade=self.plan.grade if outcome == Decision.Outcome.GRANT else "",
+            star_grade=grade if outcome == Decision.Outcome.GRANT else "",
             reasons=reasons,
         )
 
     def terminate_planned(self, programme: AuditProgramme, reason: str) -> None:
         for audit in programme.audits.filter(state=Audit.State.PLANNED).order_by("pk"):
             audit_services.audit_terminate(audit=audit, actor=self.staff.planner, reason=reason)
+
+    # score sheets (004 §5.6.5)
+    def score(
+        self, audit: Audit, *, grade: str, on: date, variant: int, bonus: bool = False
+    ) -> ScoreSheet:
+        """The team fills the audit's score sheet to land in ``grade`` and the leader signs
+        it off on ``on``; the item results come from ``SCORE_PROFILES[grade]``."""
+        leader = self.leader_of(audit)
+        profiles = SCORE_PROFILES[grade]
+        profile = profiles[variant % len(profiles)]
+        sheet = score_sheets.score_sheet_open(audit=audit, actor=leader)
+        items = {item.indicator.code: item for item in sheet.items.select_related("indicator")}
+        for code, samples, nonconforming in profile.sampled:
+            score_sheets.score_item_update(
+                item=items[code],
+                actor=leader,
+                samples=samples,
+                nonconforming=nonconforming,
+                evidence=_sample_evidence(code, samples, nonconforming),
+            )
+        for code in profile.not_met:
+            score_sheets.score_item_update(
+                item=items[code], actor=leader, met=False, evidence=NOT_MET_EVIDENCE[code]
+            )
+        if EXCLUDING_SCOPE_CODES.intersection(self.plan.scope_codes):
+            score_sheets.score_item_update(
+                item=items[EXCLUDED_INDICATOR],
+                actor=leader,
+                excluded=True,
+                exclusion_justification=EXCLUSION_JUSTIFICATION,
+            )
+        for category, description, correction in DEDUCTIONS[: profile.deductions]:
+            score_sheets.special_deduction_add(
+                sheet=sheet,
+                actor=leader,
+                category=category,
+                description=description,
+                correction_required=correction,
+            )
+        if bonus:
+            score_sheets.special_bonus_set(
+                sheet=sheet, actor=leader, granted=True, justification=BONUS_JUSTIFICATION
+            )
+        sheet = score_sheets.score_sheet_submit(sheet=sheet, actor=leader, submitted_on=on)
+        if sheet.grade != grade:
+            raise AssertionError(f"{audit}: score {sheet.score} is {sheet.grade}, not {grade}")
+        return sheet
+
+    def current_certificate(self) -> Certificate:
+        """The organisation's head certificate of the current cycle."""
+        return (
+            Certificate.objects.filter(organization=self.organization, head__isnull=True)
+            .exclude(status=Certificate.Status.SUPERSEDED)
+            .order_by("-issued_on", "-pk")
+            .first()
+        )
+
+    # nonconformities (004 §5.10)
+    def raise_nc(self, audit: Audit, *, severity: str, on: date, finding: tuple) -> Nonconformity:
+        clause, description, evidence = finding
+        return nc_services.nonconformity_raise(
+            audit=audit,
+            actor=self.leader_of(audit),
+            severity=severity,
+            clause=clause,
+            description=description,
+            evidence=evidence,
+            raised_on=on,
+        )
+
+    def answer_nc(self, nc: Nonconformity, *, on: date, is_plan: bool, attach=False):
+        """The client answers (its log-in when it has one, else the audit department enters
+        the answer on its behalf, which the history records)."""
+        actor = (
+            User.objects.get(username=self.plan.client_username)
+            if self.plan.client_username
+            else self.staff.planner
+        )
+        cause, correction, action = NC_ANSWER
+        files = [SimpleUploadedFile("整改记录.pdf", EVIDENCE_PDF)] if attach else []
+        return nc_services.nonconformity_answer(
+            nonconformity=nc,
+            actor=actor,
+            cause_analysis=cause,
+            correction=correction,
+            corrective_action=action + ("（计划于下次审核前完成）" if is_plan else ""),
+            is_plan=is_plan,
+            attachments=files,
+            submitted_on=on,
+        )
+
+    def review_nc(self, nc: Nonconformity, *, on: date, accepted: bool, note: str):
+        return nc_services.nonconformity_review_pending(
+            nonconformity=nc,
+            actor=self.leader_of(nc.audit),
+            accepted=accepted,
+            note=note,
+            reviewed_on=on,
+        )
+
+    def minor_with_plan(self, audit: Audit, *, on: date) -> Story:
+        """A minor NC from ``on``; the client sends a plan, the team accepts it (2 days)."""
+        nc = self.raise_nc(audit, severity="minor", on=on, finding=NC_FINDINGS["minor"])
+        yield on + timedelta(days=1)
+        self.answer_nc(nc, on=on + timedelta(days=1), is_plan=True)
+        yield on + timedelta(days=2)
+        self.review_nc(
+            nc,
+            on=on + timedelta(days=2),
+            accepted=True,
+            note="纠正措施计划可行，下次审核时验证实施效果。",
+        )
+
+    def verify_plans(self, audit: Audit, *, on: date) -> None:
+        """At each audit the team verifies the plans accepted at earlier ones (004 §5.10.2)."""
+        if audit.kind == Audit.Kind.DOCUMENT_REVIEW:
+            return
+        accepted = Nonconformity.objects.filter(
+            audit__programme__organization=self.organization,
+            state=Nonconformity.State.PLAN_ACCEPTED,
+        ).exclude(audit=audit)
+        for nc in accepted.order_by("pk"):
+            nc_services.nonconformity_verify_plan(
+                nonconformity=nc,
+                actor=self.leader_of(audit),
+                audit=audit,
+                effective=True,
+                note="抽查整改后的回访记录，纠正措施已实施并有效。",
+                verified_on=on,
+            )
+
+    def pending_findings(self, audit: Audit, *, on: date) -> Story:
+        """A surveillance left awaiting its decision: the client answered a minor NC (not yet
+        reviewed) and a major one whose answer the team rejected."""
+        minor = self.raise_nc(audit, severity="minor", on=on, finding=NC_FINDINGS["minor"])
+        major = self.raise_nc(audit, severity="major", on=on, finding=NC_FINDINGS["major"])
+        yield on + timedelta(days=2)
+        self.answer_nc(minor, on=on + timedelta(days=2), is_plan=False, attach=True)
+        self.answer_nc(major, on=on + timedelta(days=2), is_plan=False)
+        yield on + timedelta(days=4)
+        self.review_nc(
+            major,
+            on=on + timedelta(days=4),
+            accepted=False,
+            note="原因分析停留在个人责任层面，未分析投诉处理程序本身的缺陷；"
+            "请补充程序修订及培训记录后重新答复。",
+        )
+
+    def report(self, audit: Audit, *, on: date) -> Story:
+        """The leader signs the audit report on the decision day; delivered 3 days later."""
+        report = audit_reports.audit_report_generate(
+            audit=audit, actor=self.leader_of(audit), signed_on=on
+        )
+        delivered_on = min(on + timedelta(days=3), DEMO_LAST_DATE)
+        yield delivered_on
+        audit_reports.audit_report_deliver(
+            report=report,
+            actor=self.staff.planner,
+            delivered_on=delivered_on,
+            evidence=f"快递签收单（{self.plan.contact_name}签收）",
+        )
 
     # sequences of steps
     def opening(self, *, decided_on: date) -> Story:
@@ -688,41 +1064,60 @@ class _Director:
         audit_services.audit_close(audit=review, actor=self.staff.planner)
         return programme
 
-    def stage2(self, programme: AuditProgramme, *, start: date, positive=True) -> Story:
-        """Stage 2 on site from ``start``; returns the completed audit."""
+    def stage2(self, programme: AuditProgramme, *, start: date, grade: str) -> Story:
+        """Stage 2 on site from ``start``, scored at ``grade``; returns the completed audit."""
         stage2 = programme.audits.get(kind=Audit.Kind.STAGE2)
         days = 1 if self.plan.headcount < 150 else 2
         yield start - timedelta(days=10)
         self.staff_audit(stage2, start=start, end=start + timedelta(days=days), with_member=True)
         yield start
+        end = start + timedelta(days=days)
         findings = (
-            ""
-            if positive
-            else "开具严重不符合项 2 项：未建立顾客投诉处理程序；服务网点未实施服务承诺。"
+            "未建立顾客投诉处理程序，服务网点未实施服务承诺，售后服务体系未有效运行；"
+            "服务测评评价不合格。"
+            if grade == "fail"
+            else ""
         )
-        return self.run_audit(
-            stage2,
-            start=start,
-            end=start + timedelta(days=days),
-            positive=positive,
-            findings=findings,
+        stage2 = self.run_audit(
+            stage2, start=start, end=end, positive=grade != "fail", findings=findings
         )
+        self.score(stage2, grade=grade, on=end, variant=self.plan.key)
+        if self.plan.nc_story == "plan_at_stage2":
+            yield from self.minor_with_plan(stage2, on=end)
+        elif self.plan.nc_story == "major_closed_at_stage2":
+            nc = self.raise_nc(stage2, severity="major", on=end, finding=NC_FINDINGS["major"])
+            yield end + timedelta(days=5)
+            self.answer_nc(nc, on=end + timedelta(days=5), is_plan=False, attach=True)
+            yield end + timedelta(days=9)
+            self.review_nc(
+                nc,
+                on=end + timedelta(days=9),
+                accepted=True,
+                note="现场验证：投诉处理程序已修订并培训，抽查新受理的投诉均按时限处理。",
+            )
+        return stage2
 
     def initial_certificate(self) -> Story:
         """The whole initial certification; returns the head certificate."""
         decided_on = self.plan.decided_on
         programme = yield from self.opening(decided_on=decided_on)
         stage2_start = decided_on - timedelta(days=self.rng.randint(18, 30))
-        stage2 = yield from self.stage2(programme, start=stage2_start)
+        stage2 = yield from self.stage2(programme, start=stage2_start, grade=self.plan.grade)
         yield decided_on
-        decision = self.decide(stage2, outcome=Decision.Outcome.GRANT, on=decided_on)
+        decision = self.decide(
+            stage2, outcome=Decision.Outcome.GRANT, on=decided_on, grade=self.plan.grade
+        )
+        if self.plan.client_username and stage2.nonconformities.exists():
+            yield from self.report(stage2, on=decided_on)
         return decision.certificates.get(head__isnull=True)
 
     def surveillances(self, programme: AuditProgramme, *, stop_on: date) -> Story:
         """Run the cycle's surveillance audits that start and are decided before ``stop_on``.
 
-        When ``stop_on`` is the demo's last date, an audit already started is left in progress
-        or completed (awaiting its decision); the next one due soon is scheduled.
+        Each is scored at the certificate's grade and maintained by the team leader's
+        conclusion (odd organisation keys, 004 §5.12.6) or a decision maker. When ``stop_on``
+        is the demo's last date, an audit already started is left in progress or completed
+        (awaiting its decision); the next one due soon is scheduled.
         """
         live = stop_on >= DEMO_LAST_DATE
         audits = programme.audits.filter(kind=Audit.Kind.SURVEILLANCE, state=Audit.State.PLANNED)
@@ -741,6 +1136,8 @@ class _Director:
                 self.staff_audit(audit, start=start, end=end, with_member=False)
             yield start
             audit_services.audit_start(audit=audit, actor=self.staff.planner, started_on=start)
+            audit.refresh_from_db()
+            self.verify_plans(audit, on=start)
             if end > DEMO_LAST_DATE:
                 return
             yield end
@@ -751,11 +1148,44 @@ class _Director:
                 findings="体系持续有效运行，顾客满意度测评结果良好。",
                 recommendation_positive=True,
             )
+            audit.refresh_from_db()
+            self.score(
+                audit,
+                grade=self.current_certificate().star_grade,
+                on=end,
+                variant=self.plan.key + audit.sequence,
+            )
+            if self.plan.nc_story == f"plan_at_surveillance{audit.sequence}":
+                yield from self.minor_with_plan(audit, on=end)
             if decide_on > DEMO_LAST_DATE:
+                if end + timedelta(days=4) <= DEMO_LAST_DATE:
+                    yield from self.pending_findings(audit, on=end)
                 return
             yield decide_on
-            audit.refresh_from_db()
-            self.decide(audit, outcome=Decision.Outcome.MAINTAIN, on=decide_on)
+            self.maintain(audit, on=decide_on)
+            if self.plan.client_username and audit.nonconformities.exists():
+                yield from self.report(audit, on=decide_on)
+
+    def maintain(self, audit: Audit, *, on: date) -> None:
+        """Maintain the certificate after a surveillance: the team leader's positive
+        conclusion when 004 §5.12.6 allows it (odd keys), else a decision maker."""
+        audit.refresh_from_db()
+        if self.plan.key % 2:
+            certificate = self.current_certificate()
+            sheet = ScoreSheet.objects.get(audit=audit)
+            if not cert_services.surveillance_conclusion_failures(
+                audit, certificate=certificate, sheet=sheet
+            ):
+                cert_services.surveillance_conclude(
+                    audit=audit,
+                    actor=self.leader_of(audit),
+                    concluded_on=on,
+                    positive=True,
+                    note="监督审核未发现严重不符合项，服务测评保持证书星级，"
+                    "审核组长结论保持认证（004 §5.12.6）。",
+                )
+                return
+        self.decide(audit, outcome=Decision.Outcome.MAINTAIN, on=on)
 
 
 def _story(director: _Director) -> Story:
@@ -817,21 +1247,37 @@ def _story(director: _Director) -> Story:
             )
             return
         if story == "stage2_in_progress":
+            # Led by auditor1, no score sheet yet: the browser test of issue 4 scores it.
             yield target - timedelta(days=10)
             director.staff_audit(
-                stage2, start=target, end=target + timedelta(days=3), with_member=True
+                stage2,
+                start=target,
+                end=target + timedelta(days=3),
+                with_member=True,
+                leader=staff.auditors[0],
             )
             yield target
             audit_services.audit_start(audit=stage2, actor=staff.planner, started_on=target)
+            yield target + timedelta(days=1)
+            director.raise_nc(
+                stage2,
+                severity="minor",
+                on=target + timedelta(days=1),
+                finding=NC_FINDINGS["minor"],
+            )
             return
-        stage2 = yield from director.stage2(programme, start=target, positive=story != "refused")
+        grade = "fail" if story == "refused" else plan.grade
+        stage2 = yield from director.stage2(programme, start=target, grade=grade)
         if story == "refused":
             yield target + timedelta(days=30)
+            sheet = ScoreSheet.objects.get(audit=stage2)
             director.decide(
                 stage2,
                 outcome=Decision.Outcome.REFUSE,
                 on=target + timedelta(days=30),
-                reasons="严重不符合项未在规定期限内完成纠正并经验证，不予认证（004 §5.10.3）。",
+                reasons=f"二阶段审核服务测评得分 {sheet.score} 分，低于 70 分，评价不合格"
+                "（004 §5.6.5.3；001 §6.5）；未建立顾客投诉处理程序，服务网点未实施服务承诺，"
+                "售后服务体系未有效运行。不予认证。",
             )
         return
 
@@ -862,9 +1308,18 @@ def _story(director: _Director) -> Story:
             audit, start=audit_start, end=audit_start + timedelta(days=1), with_member=True
         )
         yield audit_start
-        director.run_audit(audit, start=audit_start, end=audit_start + timedelta(days=1))
+        audit_end = audit_start + timedelta(days=1)
+        director.run_audit(audit, start=audit_start, end=audit_end)
+        # The demo's one special bonus goes to the five-star recertification.
+        director.score(
+            audit,
+            grade=plan.grade,
+            on=audit_end,
+            variant=plan.key + 3,
+            bonus=plan.grade == "five_star",
+        )
         yield recert_on
-        director.decide(audit, outcome=Decision.Outcome.GRANT, on=recert_on)
+        director.decide(audit, outcome=Decision.Outcome.GRANT, on=recert_on, grade=plan.grade)
         return
     if story == "expired":
         yield from director.surveillances(programme, stop_on=plan.dates["recert_terminated_on"])
@@ -1049,6 +1504,8 @@ def demo_counts() -> dict[str, dict[str, int]]:
         },
         "applications": by(Application.objects, "state"),
         "audits": by(Audit.objects, "state"),
+        "score sheets": by(ScoreSheet.objects, "grade"),
+        "nonconformities": by(Nonconformity.objects, "state"),
         "decisions": by(Decision.objects, "outcome"),
         "certificates (head)": by(heads, "status"),
         "sub-certificates": by(Certificate.objects.filter(head__isnull=False), "status"),

@@ -3,16 +3,16 @@
 Staff work through the admin's service actions; the public pages need no log-in.
 """
 
-import re
 from datetime import date
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from applications.models import Application, Contract
 from audits.models import Audit
 from certificates.models import Certificate
+from tests.e2e.helpers import expect_summary, login, run_action, score_row
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -39,36 +39,6 @@ def demo(cb):
     ):
         build_demo()
     return demo_password
-
-
-def login(browser, live_server, username, password) -> Page:
-    context = browser.new_context(locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(r"/home/$"))
-    return page
-
-
-def run_action(page: Page, url: str, pk: int, action: str, fields: dict | None = None):
-    """Select one row of an admin changelist, run ``action`` and confirm its form."""
-    page.goto(url)
-    page.check(f'input[name="_selected_action"][value="{pk}"]')
-    page.select_option('select[name="action"]', action)
-    page.click('button[name="index"]')
-    if fields is not None:
-        for selector, value in fields.items():
-            if value is True:
-                page.check(selector)
-            elif selector.startswith("select"):
-                page.select_option(selector, value)
-            else:
-                page.fill(selector, value)
-        page.click('input[name="apply"]')
-    expect(page.locator(".messagelist .error")).to_have_count(0)
-    expect(page.locator(".messagelist .success")).to_have_count(1)
 
 
 def staff_user(role):
@@ -143,6 +113,13 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     run_action(
         leader_page, audits_url, stage2.pk, "start", {"#id_started_on": STAGE2[0].isoformat()}
     )
+    # The team leader scores stage 2 on its score sheet: four stars (93.80).
+    leader_page.goto(f"{live_server.url}/audits/{stage2.pk}/score-sheet/")
+    leader_page.click('[data-testid="open-score-sheet"]')
+    expect_summary(leader_page, grade="five_star", score="100.00")
+    score_row(leader_page, "1.7", met=False)
+    score_row(leader_page, "3.1", samples=10, nonconforming=1)
+    expect_summary(leader_page, grade="four_star", score="93.80")
     run_action(
         leader_page,
         audits_url,
@@ -153,6 +130,13 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
             "#id_findings": "售后服务体系运行有效",
             "select#id_recommendation_positive": "1",
         },
+    )
+    leader_page.goto(f"{live_server.url}/audits/{stage2.pk}/score-sheet/")
+    leader_page.click('[data-testid="submit-score-sheet"]')
+    leader_page.fill("#id_submitted_on", STAGE2[1].isoformat())
+    leader_page.click('[data-testid="confirm-submit"]')
+    expect(leader_page.locator("[data-sheet-state]")).to_have_attribute(
+        "data-sheet-state", "submitted"
     )
     leader_page.context.close()
 

@@ -18,13 +18,28 @@ from django.test import Client, override_settings
 from stdnum.cn import uscc
 
 from applications.models import Application, Organization
-from audits.models import Audit
+from audits import score_sheets, scoring
+from audits.models import (
+    Audit,
+    AuditReport,
+    Nonconformity,
+    ScoreItem,
+    ScoreSheet,
+    SpecialDeduction,
+)
 from certbody import roles
 from certbody.models import CertificationBody, User
 from certbody.regions import province_of
-from certificates.models import Certificate, CertificateDocument
+from certificates.models import Certificate, CertificateDocument, Decision
 from certificates.numbering import parse_number
-from reporting.demo import DEMO_LAST_DATE, demo_counts, demo_password, plan_demo
+from reporting.demo import (
+    DEMO_LAST_DATE,
+    GRADES,
+    NC_STORIES,
+    demo_counts,
+    demo_password,
+    plan_demo,
+)
 
 
 @pytest.fixture(scope="module")
@@ -128,12 +143,15 @@ def test_staff_for_every_role_can_log_in(demo):
     assert demo_password("market") == "demo-market-2026"
 
 
-def test_client_users_belong_to_certified_organisations(demo):
+def test_client_users_belong_to_certified_organisations_or_the_one_in_stage_2(demo):
     clients = User.objects.filter(organization__isnull=False)
     assert clients.count() >= 5
     for user in clients:
         assert not user.is_staff
-        assert user.organization.certificates.exists()
+        in_stage2 = user.organization.programmes.filter(
+            audits__kind=Audit.Kind.STAGE2, audits__state=Audit.State.IN_PROGRESS
+        ).exists()
+        assert user.organization.certificates.exists() or in_stage2
     assert Client().login(username="client01", password=demo_password("client01"))
 
 
@@ -175,6 +193,8 @@ def test_plan_is_deterministic_and_realistic():
         if plan.decided_on:
             assert date(2022, 1, 1) <= plan.decided_on <= DEMO_LAST_DATE
     assert any(len(p.sites) == 4 for p in first)
+    assert {p.nc_story for p in first} - {""} == set(NC_STORIES)
+    assert all(p.client_username for p in first if p.nc_story.startswith(("open", "major")))
 
 
 def test_multi_site_client_has_a_sampling_plan_and_a_recorded_audit_time(demo):
@@ -205,3 +225,109 @@ def test_a_certificate_with_three_failed_spot_checks_and_an_open_complaint(demo)
     assert Proposal.objects.filter(certificate=certificate).exists()
     complaint = Appeal.objects.get(kind="complaint", certificate=certificate)
     assert complaint.state != "decided"
+
+
+# --- scored audits and nonconformities (issue 4) --------------------------------------------
+
+
+def test_score_sheets_at_every_grade_all_signed_off_by_the_leader(demo):
+    sheets = ScoreSheet.objects.select_related("audit", "submitted_by")
+    assert set(sheets.values_list("grade", flat=True)) == set(scoring.GRADE_ORDER)
+    for grade in GRADES:
+        assert sheets.filter(grade=grade, audit__kind=Audit.Kind.STAGE2).exists(), grade
+    for sheet in sheets:
+        assert sheet.state == ScoreSheet.State.SUBMITTED
+        assert sheet.audit.team.get(role="leader").user == sheet.submitted_by
+        assert sheet.submitted_on <= DEMO_LAST_DATE
+        # the stored result is the scoring rules' result
+        assert score_sheets.score_sheet_result(sheet).grade == sheet.grade
+    assert sheets.filter(audit__kind=Audit.Kind.SURVEILLANCE).count() >= 5
+    assert sheets.filter(audit__kind=Audit.Kind.RECERTIFICATION).exists()
+
+
+def test_every_granted_audit_has_a_sheet_at_the_certificate_grade(demo):
+    heads = Certificate.objects.filter(head__isnull=True).select_related("decision__audit")
+    assert heads.count() >= 20
+    for certificate in heads:
+        sheet = ScoreSheet.objects.get(audit=certificate.decision.audit)
+        assert sheet.passed
+        assert certificate.star_grade == sheet.grade == certificate.decision.star_grade
+        for sub in certificate.sub_certificates.all():
+            assert sub.star_grade == sheet.grade
+
+
+def test_sheets_use_exclusion_special_deductions_and_one_bonus(demo):
+    excluded = ScoreItem.objects.filter(excluded=True).select_related("indicator")
+    assert excluded.exists()
+    assert all(i.indicator.code == "2.6" and i.exclusion_justification for i in excluded)
+    assert SpecialDeduction.objects.exists()
+    bonus = ScoreSheet.objects.get(special_bonus=True)
+    result = score_sheets.score_sheet_result(bonus)
+    assert bonus.bonus_justification and result.special_bonus == 1
+    assert bonus.score == result.base_score - result.special_deductions + 1
+    assert ScoreItem.objects.filter(nonconforming__gt=0).exists()
+    assert ScoreItem.objects.filter(met=False).exists()
+
+
+def test_exactly_one_failed_evaluation_refused_with_reasons_and_notice(demo):
+    failed = ScoreSheet.objects.get(passed=False)
+    assert failed.grade == "fail" and failed.score < 70
+    decision = Decision.objects.get(outcome=Decision.Outcome.REFUSE)
+    assert decision.audit_id == failed.audit_id
+    assert str(failed.score) in decision.reasons
+    assert CertificateDocument.objects.filter(
+        decision=decision, kind=CertificateDocument.Kind.REFUSAL_NOTICE
+    ).exists()
+
+
+def test_surveillances_maintained_by_leader_conclusion_and_by_decision_makers(demo):
+    maintained = Decision.objects.filter(outcome=Decision.Outcome.MAINTAIN)
+    by_leader = maintained.filter(basis=Decision.Basis.TEAM_LEADER_CONCLUSION)
+    assert by_leader.exists()
+    assert maintained.filter(basis=Decision.Basis.DECISION_MAKER).exists()
+    for decision in by_leader.select_related("audit"):
+        assert decision.audit.team.get(role="leader").user == decision.decided_by
+        assert ScoreSheet.objects.filter(audit=decision.audit, passed=True).exists()
+
+
+def test_nonconformities_in_every_state_without_blocking_a_decision(demo):
+    ncs = Nonconformity.objects.select_related("audit")
+    assert set(ncs.values_list("state", flat=True)) == set(Nonconformity.State.values)
+    assert ncs.filter(state="closed", severity="major").exists()
+    assert ncs.filter(state="plan_accepted", severity="minor").exists()
+    # a minor's plan verified at the next audit
+    assert ncs.filter(state="closed", verified_at__isnull=False).exists()
+    for nc in ncs.filter(state__in=["open", "answered", "rejected"]):
+        assert not nc.audit.decisions.exists()
+        assert nc.audit.state in (Audit.State.IN_PROGRESS, Audit.State.COMPLETED)
+    # decided audits have only settled NCs (004 §5.10.4)
+    for decision in Decision.objects.exclude(outcome=Decision.Outcome.REFUSE):
+        assert all(nc.is_settled for nc in decision.audit.nonconformities.all())
+
+
+def test_awaiting_decision_stage_2_can_be_granted(demo):
+    audit = Audit.objects.get(kind=Audit.Kind.STAGE2, state=Audit.State.COMPLETED)
+    assert ScoreSheet.objects.get(audit=audit).passed
+    assert all(nc.is_settled for nc in audit.nonconformities.all())
+    assert audit.nonconformities.filter(state="plan_accepted").exists()
+
+
+def test_stage_2_in_progress_for_the_browser_test(demo):
+    audit = Audit.objects.get(kind=Audit.Kind.STAGE2, state=Audit.State.IN_PROGRESS)
+    assert audit.team.get(role="leader").user.username == "auditor1"
+    assert not ScoreSheet.objects.filter(audit=audit).exists()
+    organization = audit.programme.organization
+    client = User.objects.get(organization=organization)
+    assert Client().login(username=client.username, password=demo_password(client.username))
+    nc = audit.nonconformities.get()
+    assert nc.state == Nonconformity.State.OPEN
+
+
+def test_audit_reports_delivered_after_their_decision(demo):
+    delivered = AuditReport.objects.filter(delivered_on__isnull=False).select_related("audit")
+    assert delivered.exists()
+    for report in delivered:
+        decision = report.audit.decisions.get()
+        assert decision.decided_on <= report.signed_on <= report.delivered_on <= DEMO_LAST_DATE
+        assert report.delivery_evidence
+        assert report.file
