@@ -1,42 +1,24 @@
-from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from simple_history.admin import SimpleHistoryAdmin
 
+from applications import forms as forms_
 from applications import services
+from applications.forms import ContractForm, NewApplicationForm, RejectForm, ReviewForm, SignForm
 from applications.models import (
-    GRADE_CHOICES,
     Application,
     ApplicationReview,
     Contract,
     Organization,
     Site,
 )
-from certbody.admin_actions import DateInput, service_action
-from certbody.models import BusinessScope
+from certbody.admin_actions import service_action
 
 
 class SiteInline(admin.TabularInline):
     model = Site
     extra = 0
-
-
-class NewApplicationForm(forms.Form):
-    scope_text = forms.CharField(
-        label=_("requested scope"), widget=forms.Textarea(attrs={"rows": 2})
-    )
-    headcount = forms.IntegerField(label=_("effective headcount in scope"), min_value=1)
-    business_scope_codes = forms.TypedMultipleChoiceField(
-        label=_("business scope categories"), coerce=int, choices=()
-    )
-    requested_grade = forms.ChoiceField(label=_("requested star grade"), choices=GRADE_CHOICES)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["business_scope_codes"].choices = [
-            (s.code, str(s)) for s in BusinessScope.objects.all()
-        ]
 
 
 @admin.register(Organization)
@@ -67,41 +49,6 @@ class ReviewInline(admin.StackedInline):
 
     def has_add_permission(self, request, obj=None):
         return False
-
-
-class ReviewForm(forms.Form):
-    information_sufficient = forms.BooleanField(label=_("information sufficient"), required=False)
-    legal_status_verified = forms.BooleanField(label=_("legal status verified"), required=False)
-    differences_resolved = forms.BooleanField(
-        label=_("differences of understanding resolved"), required=False
-    )
-    scope_defined = forms.BooleanField(label=_("scope defined"), required=False)
-    competence_available = forms.BooleanField(label=_("CB competent for the scope"), required=False)
-    sites_considered = forms.BooleanField(
-        label=_("sites, headcount and audit time considered"), required=False
-    )
-    notes = forms.CharField(
-        label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-
-def _review(*, application, actor, notes="", **checks):
-    return services.application_review_record(
-        application=application, actor=actor, checks=checks, notes=notes
-    )
-
-
-class RejectForm(forms.Form):
-    reason = forms.CharField(
-        label=_("reasons for rejection"), widget=forms.Textarea(attrs={"rows": 3})
-    )
-
-
-class ContractForm(forms.Form):
-    fee = forms.DecimalField(label=_("fee (CNY)"), min_value=0, decimal_places=2)
-    terms = forms.CharField(
-        label=_("terms"), required=False, widget=forms.Textarea(attrs={"rows": 3})
-    )
 
 
 @admin.register(Application)
@@ -139,7 +86,7 @@ class ApplicationAdmin(SimpleHistoryAdmin):
             target="application",
         ),
         service_action(
-            _review,
+            forms_.review_record,
             name="record_review",
             label=_("Record the review"),
             target="application",
@@ -177,11 +124,6 @@ class ApplicationAdmin(SimpleHistoryAdmin):
         if obj is not None and obj.state != Application.State.DRAFT:
             return [f for f in self.fields if f != "business_scopes"] + ["business_scopes"]
         return self.readonly_fields
-
-
-class SignForm(forms.Form):
-    signed_on = forms.DateField(label=_("signed on"), widget=DateInput)
-    signed_by_client = forms.CharField(label=_("signed for the client by"), max_length=50)
 
 
 @admin.register(Contract)

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class ApplicationsConfig(AppConfig):
     name = "applications"
     verbose_name = _("Clients and applications")
+
+    def ready(self):
+        from applications import desks  # noqa: F401  (registers the workspace desks)

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class AuditsConfig(AppConfig):
     name = "audits"
     verbose_name = _("Audits")
+
+    def ready(self):
+        from django.utils.translation import gettext_lazy as _
+
+        from certbody.context_processors import register_portal_link
+
+        register_portal_link(30, _("Nonconformities"), "audits_portal:list")

@@ -8,11 +8,13 @@ class CertbodyConfig(AppConfig):
     verbose_name = "certbody"
 
     def ready(self):
+        from certbody import policy
         from certbody.checks import calendar_published_check
         from certbody.models import CalendarDay, CalendarYear
         from certbody.permissions import sync_role_permissions
         from certbody.workdays import calendar_changed
 
+        policy.register()
         post_migrate.connect(sync_role_permissions, dispatch_uid="certbody-role-permissions")
         checks.register(calendar_published_check)
         # The in-process working-day cache must not outlive an edit of the calendar.

@@ -7,3 +7,35 @@ def certification_body(request):
         return {"cb": CertificationBody.get()}
     except CertificationBody.DoesNotExist:
         return {"cb": None}
+
+
+def workspace_navigation(request):
+    """The workspace lists the signed-in staff member may open (top navigation)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_staff:
+        return {}
+
+    from certbody.workspace import desks_for
+
+    return {"workspace_desks": desks_for(user)}
+
+
+# Client portal navigation: apps add their pages with ``register_portal_link`` in ready().
+PORTAL_LINKS: list[tuple[int, str, str]] = []
+
+
+def register_portal_link(order: int, label, url_name: str) -> None:
+    """Add a link to the client portal's navigation (``url_name`` reversed without args)."""
+    if not any(name == url_name for _, _, name in PORTAL_LINKS):
+        PORTAL_LINKS.append((order, label, url_name))
+        PORTAL_LINKS.sort(key=lambda link: link[0])
+
+
+def portal_navigation(request):
+    """The portal links for a signed-in client user."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.is_staff:
+        return {}
+    from django.urls import reverse
+
+    return {"portal_links": [(label, reverse(name)) for _, label, name in PORTAL_LINKS]}

@@ -42,6 +42,9 @@ INSTALLED_APPS = [
     "csp",
     "django_ratelimit",
     "django_htmx",
+    "django_filters",
+    "django_tables2",
+    "rules",
     "certbody",
     "applications",
     "audits",
@@ -68,6 +71,13 @@ MIDDLEWARE = [
 ROOT_URLCONF = "certbody.urls"
 WSGI_APPLICATION = "certbody.wsgi.application"
 
+# django-rules answers the object permissions of certbody.policy; ModelBackend the admin's.
+AUTHENTICATION_BACKENDS = [
+    "rules.permissions.ObjectPermissionBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
+
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -80,6 +90,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "certbody.context_processors.certification_body",
+                "certbody.context_processors.workspace_navigation",
+                "certbody.context_processors.portal_navigation",
             ],
         },
     },

@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # The admin's own log-in form, throttled like the one above (matched before admin.site.urls).
     path("admin/login/", throttle_login(admin.site.login)),
+    path("staff/", include("certbody.workspace_urls")),
     path("admin/", admin.site.urls),
     path("audits/", include("audits.urls")),
     path("portal/nonconformities/", include("audits.portal_urls")),

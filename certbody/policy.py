@@ -1,0 +1,134 @@
+"""Who may do what: the role × action matrix, in one place (groups + ``rules`` predicates).
+
+Every staff page and button asks ``user.has_perm(<name>, obj)``; the names and the predicates
+behind them are the ``MATRIX`` below, registered with django-rules at import (certbody.apps).
+Role predicates test the user's groups (``certbody.roles``); object predicates test the object
+(the audit team for audit work, the organisation for client users) without importing the apps,
+so the layering applications → audits → certificates → reporting holds. The services check
+the same rules again (a forged POST meets both).
+
+Personal data (ID numbers, phones) is shown only to the roles of ``certbody.view_personal_data``;
+everyone else sees it masked (``certbody.masking``).
+"""
+
+import rules
+
+from certbody import roles
+
+
+def _role(name: str):
+    return rules.predicate(lambda user: roles.has_role(user, name), name=f"role:{name}")
+
+
+is_staff_member = rules.predicate(
+    lambda user: bool(user.is_authenticated and user.is_active and user.is_staff),
+    name="is_staff_member",
+)
+is_superuser = rules.is_superuser
+is_market = _role(roles.MARKET)
+is_audit_department = _role(roles.AUDIT_DEPARTMENT)
+is_auditor = _role(roles.AUDITOR)
+is_decision_maker = _role(roles.DECISION_MAKER)
+is_reporting_officer = _role(roles.REPORTING_OFFICER)
+is_technical_manager = _role(roles.TECHNICAL_MANAGER)
+
+
+def _audit_of(obj):
+    """The audit an object belongs to: an Audit itself, or anything with ``.audit``."""
+    if obj is None:
+        return None
+    if hasattr(obj, "team") and hasattr(obj, "programme"):
+        return obj
+    audit = getattr(obj, "audit", None)
+    if audit is None and hasattr(obj, "sheet"):
+        audit = obj.sheet.audit
+    if audit is None and hasattr(obj, "nonconformity"):
+        audit = obj.nonconformity.audit
+    return audit
+
+
+def _team_roles(user, obj) -> set[str]:
+    audit = _audit_of(obj)
+    if audit is None or not user.is_authenticated:
+        return set()
+    return set(audit.team.filter(user_id=user.pk).values_list("role", flat=True))
+
+
+@rules.predicate
+def on_audit_team(user, obj) -> bool:
+    """The user is on the object's audit team as team leader or auditor (004 §5.4.4)."""
+    return bool(_team_roles(user, obj) & {"leader", "auditor"})
+
+
+@rules.predicate
+def leads_audit(user, obj) -> bool:
+    """The user is the team leader of the object's audit."""
+    return "leader" in _team_roles(user, obj)
+
+
+@rules.predicate
+def not_on_audit_team(user, obj) -> bool:
+    """Decision makers never decide on an audit they were part of (004 §5.12.1)."""
+    return obj is None or not _team_roles(user, obj)
+
+
+# Permission name → predicate. Names: "<app>.<what>"; "view_desk" opens an app's staff pages.
+MATRIX = {
+    # project-wide
+    "certbody.use_workspace": is_staff_member,
+    "certbody.view_personal_data": is_market
+    | is_audit_department
+    | is_reporting_officer
+    | is_technical_manager,
+    # applications (domain §3–§4)
+    "applications.view_desk": is_staff_member,
+    "applications.manage_organization": is_market | is_technical_manager,
+    "applications.create_application": is_market,
+    "applications.review_application": is_market,
+    "applications.manage_contract": is_market,
+    "applications.invite_client": is_market,
+    # audits (domain §5–§8)
+    "audits.view_desk": is_staff_member,
+    "audits.plan_programme": is_audit_department,
+    "audits.determine_audit_time": is_audit_department | is_technical_manager,
+    "audits.manage_team": is_audit_department,
+    "audits.schedule_audit": is_audit_department,
+    "audits.manage_plan": is_audit_department | leads_audit,
+    "audits.run_audit": leads_audit,
+    "audits.terminate_audit": is_audit_department,
+    "audits.score": on_audit_team,
+    "audits.sign_score_sheet": leads_audit,
+    "audits.raise_nonconformity": on_audit_team,
+    "audits.verify_nonconformity": on_audit_team,
+    "audits.sign_audit_report": leads_audit,
+    "audits.deliver_audit_report": is_audit_department | is_market,
+    "audits.manage_auditors": is_audit_department | is_technical_manager,
+    "audits.manage_catalogue": is_audit_department | is_technical_manager,
+    # certificates (domain §9–§10, §14–§15, §18)
+    "certificates.view_desk": is_staff_member,
+    "certificates.decide": is_decision_maker & not_on_audit_team,
+    "certificates.conclude_surveillance": leads_audit,
+    "certificates.change_status": is_decision_maker | is_technical_manager | is_audit_department,
+    "certificates.record_regulatory_event": is_technical_manager | is_audit_department,
+    "certificates.handle_proposal": is_decision_maker | is_technical_manager | is_audit_department,
+    "certificates.assign_appeal": is_technical_manager,
+    "certificates.handle_appeal": is_technical_manager | is_decision_maker | is_market,
+    # reporting (domain §16–§17)
+    "reporting.view_desk": is_staff_member,
+    "reporting.generate_report": is_reporting_officer | is_technical_manager,
+    "reporting.submit_report": is_reporting_officer,
+}
+
+
+def register() -> None:
+    """Register every permission of the matrix with django-rules (idempotent)."""
+    for name, predicate in MATRIX.items():
+        rules.set_perm(name, predicate)
+
+
+def allowed(user, permission: str, obj=None) -> bool:
+    """``user.has_perm`` for a matrix permission; ``KeyError`` for a name not in the matrix
+    (a typo must not silently deny or allow)."""
+    if permission not in MATRIX:
+        raise KeyError(f"{permission!r} is not in certbody.policy.MATRIX")
+    return user.has_perm(permission, obj)

@@ -1,0 +1,150 @@
+"""Spreadsheets for every export (reports, register, staff lists): XLSX and CSV (UTF-8, BOM).
+
+A report is one or more ``Sheet`` values: a title, the column headers (the platform's Chinese
+names) and rows of cells. Cells are ``str``, ``int``, ``Decimal``, ``date`` or ``None``; dates
+are written as ``YYYY-MM-DD`` text (the platforms' import format), codes as text (leading zeros
+matter: "0116", "01").
+
+Spreadsheet formula injection: a text cell starting with ``=``, ``+``, ``-``, ``@`` (or a tab or
+carriage return, which some programs strip first) is neutralised by ``neutralise`` — the one
+function both formats use — with a leading apostrophe, so ``=HYPERLINK(…)`` in an organisation's
+name is shown as text and never evaluated. ``unneutralise`` reverses it on import.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+import xlsxwriter
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class Sheet:
+    title: str
+    columns: list[str]
+    rows: list[list] = field(default_factory=list)
+    total_row: list | None = None
+
+
+@dataclass
+class Report:
+    """A built report: its title, sheets and any data problems found while building it."""
+
+    title: str
+    sheets: list[Sheet]
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(sheet.rows) for sheet in self.sheets)
+
+
+def neutralise(value: str) -> str:
+    """``value`` made safe for a spreadsheet cell: text starting with = + - @ (or a tab or CR)
+    gets a leading apostrophe, so spreadsheet programs show it as text, never as a formula."""
+    if value and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def unneutralise(value: str) -> str:
+    """The inverse of ``neutralise`` for text read back from an exported file."""
+    if len(value) > 1 and value[0] == "'" and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
+def cell_text(value) -> str:
+    """The text of a cell as both formats show it (before neutralising)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        raise TypeError("report cells hold local dates, not datetimes")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    return str(value)
+
+
+def to_csv(report: Report) -> bytes:
+    """The report as CSV, UTF-8 with BOM (Excel in China opens it correctly).
+
+    A report with several sheets becomes consecutive tables, each introduced by its title on a
+    line of its own and separated by an empty line.
+    """
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    many = len(report.sheets) > 1
+    for n, sheet in enumerate(report.sheets):
+        if many:
+            if n:
+                writer.writerow([])
+            writer.writerow([neutralise(sheet.title)])
+        writer.writerow([neutralise(c) for c in sheet.columns])
+        for row in [*sheet.rows, *([sheet.total_row] if sheet.total_row else [])]:
+            writer.writerow([_csv_cell(value) for value in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _csv_cell(value) -> str:
+    if isinstance(value, int | Decimal) and not isinstance(value, bool):
+        return cell_text(value)
+    return neutralise(cell_text(value))
+
+
+def to_xlsx(report: Report) -> bytes:
+    """The report as an XLSX workbook, one worksheet per sheet, headers bold and frozen."""
+    buffer = io.BytesIO()
+    # Constant memory keeps 100,000 rows cheap; rows must then be written in order.
+    book = xlsxwriter.Workbook(
+        buffer, {"constant_memory": True, "strings_to_formulas": False, "in_memory": True}
+    )
+    header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    bold = book.add_format({"bold": True})
+    used = set()
+    for sheet in report.sheets:
+        ws = book.add_worksheet(_sheet_name(sheet.title, used))
+        for col, title in enumerate(sheet.columns):
+            ws.write_string(0, col, neutralise(title), header)
+            ws.set_column(col, col, max(8, min(40, 2 * len(title) + 2)))
+        ws.freeze_panes(1, 0)
+        r = 0
+        for r, row in enumerate(sheet.rows, start=1):
+            _write_row(ws, r, row)
+        if sheet.total_row:
+            _write_row(ws, r + 1, sheet.total_row, bold)
+    book.close()
+    return buffer.getvalue()
+
+
+def _write_row(ws, r: int, row: list, fmt=None) -> None:
+    for col, value in enumerate(row):
+        if value is None or value == "":
+            continue
+        if isinstance(value, int | Decimal) and not isinstance(value, bool):
+            ws.write_number(r, col, value, fmt)
+        else:
+            # write_string never turns text into a formula; neutralise also protects the
+            # cell once the file is re-saved or its text copied elsewhere.
+            ws.write_string(r, col, neutralise(cell_text(value)), fmt)
+
+
+def _sheet_name(title: str, used: set[str]) -> str:
+    # Excel: at most 31 characters, none of []:*?/\ and unique in the workbook.
+    name = "".join("_" if ch in "[]:*?/\\" else ch for ch in title)[:31] or "Sheet"
+    base, n = name, 2
+    while name in used:
+        suffix = f"({n})"
+        name = base[: 31 - len(suffix)] + suffix
+        n += 1
+    used.add(name)
+    return name

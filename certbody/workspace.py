@@ -1,0 +1,275 @@
+"""The staff workspace: one list page, one object page and one confirm page per transition,
+for every kind of record, declared as a ``Desk`` by the app that owns the records.
+
+An app describes its desks in ``<app>/desks.py`` (imported from its ``AppConfig.ready``):
+
+- ``queryset(request)`` with the ``select_related``/``prefetch_related`` that keep a list page at
+  a constant number of queries whatever the number of rows;
+- a django-tables2 ``Table`` (columns, sorting) and a django-filter ``FilterSet`` (search and
+  filters); the list exports the filtered rows to CSV or XLSX (``certbody.spreadsheets``);
+- the object page's summary fields and related sections (a template included by the page);
+- ``Action``s: each names its service, its confirm form and its permission in
+  ``certbody.policy.MATRIX``; the page offers an action only when the user holds its permission
+  and the object's state allows it, and the action URL refuses a forged request with 403.
+
+Views stay thin (style.md): check access, bind the form, call one service, turn its
+``RuleViolation`` into a form error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from certbody import spreadsheets
+from certbody.lifecycle import RuleViolation
+
+
+@dataclass(frozen=True)
+class Action:
+    """A transition offered on an object page.
+
+    ``service(**{target: obj, "actor": user, **form.cleaned_data, **extra(obj, user)})`` is
+    called on confirmation. ``permission``: a name in ``certbody.policy.MATRIX``, checked with
+    the object. ``available(obj)``: whether the object's state allows the transition at all
+    (e.g. ``can_proceed``); an unavailable action is not offered and its URL answers 409.
+    ``form_class(obj=…, user=…, data=…)`` when it accepts those keywords (see ``ActionForm``).
+    """
+
+    name: str
+    label: str
+    service: Callable[..., Any]
+    permission: str
+    target: str
+    form_class: type[forms.Form] | None = None
+    available: Callable[[Any], bool] = lambda obj: True
+    extra: Callable[[Any, Any], dict] | None = None
+    confirm: str = ""
+    danger: bool = False
+    # Where to go after success: the object page by default; a callable (result, obj) → URL.
+    next_url: Callable[[Any, Any], str] | None = None
+
+
+class ActionForm(forms.Form):
+    """Base for confirm forms that need the object or the user (choices, initial values)."""
+
+    def __init__(self, *args, obj=None, user=None, **kwargs):
+        self.obj = obj
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Create:
+    """A "new …" page: ``service(actor=user, **form.cleaned_data, **extra(user))`` returns the
+    new object, whose page the user is sent to."""
+
+    label: str
+    service: Callable[..., Any]
+    permission: str
+    form_class: type[forms.Form]
+    extra: Callable[[Any], dict] | None = None
+
+
+@dataclass
+class Desk:
+    """Everything the workspace needs to list, show and act on one kind of record."""
+
+    key: str
+    model: type[models.Model]
+    title: str
+    permission: str
+    queryset: Callable[[Any], models.QuerySet]
+    table_class: type
+    filterset_class: type | None = None
+    summary: Callable[[Any, Any], list[tuple[str, Any]]] | None = None
+    sections_template: str = ""
+    sections_context: Callable[[Any, Any], dict] | None = None
+    actions: list[Action] = field(default_factory=list)
+    create: Create | None = None
+    history: Callable[[Any], list] | None = None
+    nav: bool = True
+    order: int = 100
+
+    def url(self) -> str:
+        return reverse("workspace:list", args=[self.key])
+
+    def object_url(self, obj) -> str:
+        return reverse("workspace:object", args=[self.key, obj.pk])
+
+    def action(self, name: str) -> Action:
+        for action in self.actions:
+            if action.name == name:
+                return action
+        raise Http404(_("No such action."))
+
+    def offered_actions(self, obj, user) -> list[Action]:
+        """The actions this user may perform on ``obj`` now (permission and state)."""
+        return [a for a in self.actions if _available(a, obj) and user.has_perm(a.permission, obj)]
+
+
+DESKS: dict[str, Desk] = {}
+
+
+def register(desk: Desk) -> Desk:
+    """Add a desk to the workspace (called at import by ``<app>/desks.py``)."""
+    from certbody.policy import MATRIX
+
+    for name in [desk.permission, *(a.permission for a in desk.actions)] + (
+        [desk.create.permission] if desk.create else []
+    ):
+        if name not in MATRIX:
+            raise ImproperlyConfigured(
+                f"desk {desk.key}: {name!r} is not in certbody.policy.MATRIX"
+            )
+    DESKS[desk.key] = desk
+    return desk
+
+
+def get_desk(key: str) -> Desk:
+    try:
+        return DESKS[key]
+    except KeyError:
+        raise Http404(_("No such list.")) from None
+
+
+def desks_for(user) -> list[Desk]:
+    """The desks a user may open, in navigation order."""
+    return sorted(
+        (d for d in DESKS.values() if d.nav and user.has_perm(d.permission)),
+        key=lambda d: (d.order, str(d.title)),
+    )
+
+
+def _available(action: Action, obj) -> bool:
+    try:
+        return bool(action.available(obj))
+    except Exception:  # an availability test is a hint for the page, never a crash
+        return False
+
+
+def require(user, permission: str, obj=None) -> None:
+    """Raise ``PermissionDenied`` (403) unless ``user`` holds ``permission`` on ``obj``."""
+    if not user.has_perm(permission, obj):
+        raise PermissionDenied
+
+
+def build_form(form_class, *, obj, user, data=None, files=None):
+    """Instantiate a confirm form, passing ``obj``/``user`` to ``ActionForm`` subclasses."""
+    if form_class is None:
+        return None
+    if issubclass(form_class, ActionForm):
+        return form_class(data, files, obj=obj, user=user)
+    return form_class(data, files)
+
+
+def run_service(form, call: Callable[[dict], Any]) -> tuple[Any, str]:
+    """Call the service with the form's cleaned data (``{}`` without a form) atomically.
+
+    Returns ``(result, "")`` on success (``True`` when the service returns nothing) and
+    ``(None, message)`` when the service refuses; the message is also put on the form.
+    """
+    data = form.cleaned_data if form is not None else {}
+    try:
+        with transaction.atomic():
+            result = call(data)
+    except (RuleViolation, ValidationError) as exc:
+        message = "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        if form is not None:
+            form.add_error(None, message)
+        return None, message
+    return (True if result is None else result), ""
+
+
+# --- history -------------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryRow:
+    when: Any
+    who: str
+    what: str
+    reason: str
+    changes: list[tuple[str, str, str]]
+
+
+def _display(field, value) -> str:
+    if value is None or value == "":
+        return "—"
+    choices = getattr(field, "flatchoices", None)
+    if choices:
+        return str(dict(choices).get(value, value))
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    return str(value)
+
+
+def history_rows(obj, *, limit: int = 200) -> list[HistoryRow]:
+    """The object's simple-history as rows, newest first: who, when, what changed (field,
+    before, after) and why. Two queries whatever the number of records."""
+    records = list(obj.history.select_related("history_user").order_by("-history_date")[:limit])
+    rows = []
+    kinds = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
+    for n, record in enumerate(records):
+        previous = records[n + 1] if n + 1 < len(records) else None
+        changes = []
+        if previous is not None:
+            delta = record.diff_against(previous)
+            for change in delta.changes:
+                try:
+                    model_field = obj._meta.get_field(change.field)
+                    label = str(model_field.verbose_name)
+                except Exception:
+                    model_field, label = None, change.field
+                changes.append(
+                    (label, _display(model_field, change.old), _display(model_field, change.new))
+                )
+        user = record.history_user
+        rows.append(
+            HistoryRow(
+                when=record.history_date,
+                who=(getattr(user, "display_name", "") or str(user)) if user else str(_("system")),
+                what=str(kinds.get(record.history_type, record.history_type)),
+                reason=record.history_change_reason or "",
+                changes=changes,
+            )
+        )
+    return rows
+
+
+# --- exports -------------------------------------------------------------------------------
+
+
+def export_response(table, *, title: str, fmt: str) -> HttpResponse:
+    """The table's rows (all pages, as filtered and sorted) as CSV (UTF-8 BOM) or XLSX, with
+    formula-looking cells neutralised."""
+    values = list(table.as_values())
+    sheet = spreadsheets.Sheet(title=str(title), columns=[str(c) for c in values[0]])
+    sheet.rows = [list(row) for row in values[1:]]
+    report = spreadsheets.Report(title=str(title), sheets=[sheet])
+    if fmt == "xlsx":
+        content = spreadsheets.to_xlsx(report)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif fmt == "csv":
+        content = spreadsheets.to_csv(report)
+        content_type = "text/csv; charset=utf-8"
+    else:
+        raise Http404(_("Unknown export format."))
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="export.{fmt}"'
+    return response
+
+
+def back_to(desk: Desk, obj, action: Action | None = None, result=None) -> HttpResponse:
+    if action is not None and action.next_url is not None:
+        return redirect(action.next_url(result, obj))
+    return redirect(desk.object_url(obj))

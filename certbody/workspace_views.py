@@ -1,0 +1,157 @@
+"""The workspace's generic pages: list, object, action confirm and create (certbody.workspace)."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from django_tables2 import RequestConfig
+
+from certbody import workspace
+from certbody.workspace import get_desk, require
+
+PER_PAGE = 25
+
+
+def staff_only(view):
+    """Log-in required; client users and the public get 403 (they have the portal)."""
+
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        require(request.user, "certbody.use_workspace")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@staff_only
+@require_GET
+def desk_list(request, key: str):
+    """A filtered, sorted, paginated list; ``?export=csv|xlsx`` downloads the filtered rows."""
+    desk = get_desk(key)
+    require(request.user, desk.permission)
+    queryset = desk.queryset(request)
+    filterset = None
+    if desk.filterset_class is not None:
+        filterset = desk.filterset_class(request.GET or None, queryset=queryset, request=request)
+        queryset = filterset.qs
+    table = desk.table_class(queryset, request=request)
+    export = request.GET.get("export")
+    if export:
+        RequestConfig(request, paginate=False).configure(table)
+        return workspace.export_response(table, title=desk.title, fmt=export)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    return render(
+        request,
+        "workspace/list.html",
+        {
+            "desk": desk,
+            "table": table,
+            "filter": filterset,
+            "can_create": desk.create is not None and request.user.has_perm(desk.create.permission),
+            "query": request.GET.urlencode(),
+        },
+    )
+
+
+def _object(request, desk, pk):
+    return get_object_or_404(desk.queryset(request), pk=pk)
+
+
+@staff_only
+@require_GET
+def desk_object(request, key: str, pk: int):
+    """The object's summary, related sections, offered transitions and full history."""
+    desk = get_desk(key)
+    require(request.user, desk.permission)
+    obj = _object(request, desk, pk)
+    context = {
+        "desk": desk,
+        "object": obj,
+        "summary": desk.summary(obj, request.user) if desk.summary else [],
+        "actions": desk.offered_actions(obj, request.user),
+        "history": (desk.history or workspace.history_rows)(obj),
+    }
+    if desk.sections_context:
+        context.update(desk.sections_context(obj, request))
+    return render(request, "workspace/object.html", context)
+
+
+@staff_only
+@require_http_methods(["GET", "POST"])
+def desk_action(request, key: str, pk: int, action: str):
+    """Confirm and perform one transition; 403 without the permission, 409 when the object's
+    state does not allow it."""
+    desk = get_desk(key)
+    require(request.user, desk.permission)
+    obj = _object(request, desk, pk)
+    act = desk.action(action)
+    require(request.user, act.permission, obj)
+    if not workspace._available(act, obj):
+        return HttpResponse(
+            _("This action is not possible in the current state."),
+            status=409,
+            content_type="text/plain; charset=utf-8",
+        )
+    data = request.POST if request.method == "POST" else None
+    files = request.FILES if request.method == "POST" else None
+    form = workspace.build_form(act.form_class, obj=obj, user=request.user, data=data, files=files)
+    error = ""
+    if request.method == "POST" and (form is None or form.is_valid()):
+
+        def call(cleaned):
+            kwargs = {act.target: obj, "actor": request.user, **cleaned}
+            if act.extra:
+                kwargs.update(act.extra(obj, request.user))
+            return act.service(**kwargs)
+
+        result, error = workspace.run_service(form, call)
+        if result is not None:
+            messages.success(request, f"{act.label}：{_('done')}")
+            return workspace.back_to(desk, obj, act, result)
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "workspace/action.html",
+        {"desk": desk, "object": obj, "action": act, "form": form, "error": error},
+        status=status,
+    )
+
+
+@staff_only
+@require_http_methods(["GET", "POST"])
+def desk_create(request, key: str):
+    """The "new …" page of a desk."""
+    desk = get_desk(key)
+    require(request.user, desk.permission)
+    if desk.create is None:
+        return redirect(desk.url())
+    create = desk.create
+    require(request.user, create.permission)
+    data = request.POST if request.method == "POST" else None
+    files = request.FILES if request.method == "POST" else None
+    form = workspace.build_form(
+        create.form_class, obj=None, user=request.user, data=data, files=files
+    )
+    if request.method == "POST" and form.is_valid():
+
+        def call(cleaned):
+            kwargs = {"actor": request.user, **cleaned}
+            if create.extra:
+                kwargs.update(create.extra(request.user))
+            return create.service(**kwargs)
+
+        result, _error = workspace.run_service(form, call)
+        if result is not None:
+            messages.success(request, f"{create.label}：{_('done')}")
+            return redirect(desk.object_url(result))
+    status = 422 if request.method == "POST" else 200
+    return render(
+        request,
+        "workspace/create.html",
+        {"desk": desk, "create": create, "form": form},
+        status=status,
+    )
