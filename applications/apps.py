@@ -8,3 +8,6 @@ class ApplicationsConfig(AppConfig):
 
     def ready(self):
         from applications import desks  # noqa: F401  (registers the workspace desks)
+        from certbody.context_processors import register_portal_link
+
+        register_portal_link(10, _("Applications"), "applications_portal:list")

@@ -1,21 +1,50 @@
 """Workspace desks for applications (certbody.workspace): the reference pattern for every app.
 
-Lists keep a constant number of queries (``select_related`` for every column shown); actions
-call the services of ``applications.services`` through the confirm forms of
-``applications.forms`` and are offered by the permissions of ``certbody.policy``.
+Desks: organisations (with their sites, contacts, applications and invitations), applications
+(with the review checklist, the documents and the contract) and contracts.
+
+Lists keep a constant number of queries (``select_related`` for every column shown,
+``prefetch_related`` for many-to-many columns, counts annotated); actions call the services of
+``applications.services`` through the confirm forms of ``applications.forms`` and are offered
+by the permissions of ``certbody.policy``. Phones are masked for roles without
+``certbody.view_personal_data`` (``certbody.masking``), in the page and in the exports.
 """
 
 import django_filters
 import django_tables2 as tables
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import can_proceed
 
 from applications import forms, services
-from applications.models import Application
+from applications.models import (
+    Application,
+    ApplicationReview,
+    ClientInvitation,
+    Contract,
+    Organization,
+)
+from certbody import masking
+from certbody.models import BusinessScope, User
+from certbody.regions import PROVINCES
 from certbody.workspace import Action, Desk, register
 from certbody.workspace_tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn
+
+
+class MaskedPhoneColumn(tables.Column):
+    """A phone shown in full only to the roles that need it (page and export alike)."""
+
+    def render(self, value, table):
+        # Asked once per table: the role check reads the user's groups (a query each time).
+        if not hasattr(table, "_can_see_personal_data"):
+            user = getattr(getattr(table, "request", None), "user", None)
+            table._can_see_personal_data = masking.can_see_personal_data(user)
+        return value if table._can_see_personal_data else masking.mask_phone(value)
+
+    def value(self, value, table):
+        return self.render(value, table)
 
 
 class ApplicationTable(BaseTable):
@@ -50,7 +79,7 @@ class ApplicationFilter(django_filters.FilterSet):
         )
 
 
-def _summary(application: Application, user):
+def _application_summary(application: Application, user):
     return [
         (_("organisation"), application.organization.name),
         (_("kind"), application.get_kind_display()),
@@ -81,7 +110,9 @@ register(
         queryset=lambda request: Application.objects.select_related("organization"),
         table_class=ApplicationTable,
         filterset_class=ApplicationFilter,
-        summary=_summary,
+        summary=_application_summary,
+        sections_template="applications/desk/application_sections.html",
+        sections_context=lambda application, request: _application_sections(application),
         order=10,
         actions=[
             Action(
@@ -144,6 +175,280 @@ register(
                 "application",
                 form_class=forms.ContractForm,
                 available=_has_no_contract,
+            ),
+            Action(
+                "add-documents",
+                _("Add documents"),
+                forms.documents_add,
+                "applications.review_application",
+                "application",
+                form_class=forms.DocumentsForm,
+                available=lambda a: a.state in services.DOCUMENT_STATES,
+            ),
+        ],
+    )
+)
+
+
+def _application_sections(application: Application) -> dict:
+    review = ApplicationReview.objects.filter(application=application).first()
+    checks = []
+    if review is not None:
+        checks = [
+            (ApplicationReview._meta.get_field(name).verbose_name, getattr(review, name))
+            for name in ApplicationReview.CHECKS
+        ]
+    return {
+        "review": review,
+        "review_checks": checks,
+        "documents": application.documents.select_related("uploaded_by"),
+        "contract": Contract.objects.filter(application=application).first(),
+    }
+
+
+# --- organisations ----------------------------------------------------------------------------
+
+
+class OrganizationTable(BaseTable):
+    name = ObjectLinkColumn("organizations", verbose_name=_("name"))
+    uscc = tables.Column(verbose_name=_("unified social credit code"))
+    province = tables.Column(
+        accessor="division_code", verbose_name=_("province"), order_by=("division_code",)
+    )
+    scopes = tables.Column(
+        accessor="pk", verbose_name=_("business scope categories"), orderable=False
+    )
+    headcount = tables.Column(verbose_name=_("headcount"))
+    contact_name = tables.Column(verbose_name=_("contact person"))
+    contact_phone = MaskedPhoneColumn(verbose_name=_("contact phone"))
+    application_count = tables.Column(verbose_name=_("applications"))
+    certificate_count = tables.Column(verbose_name=_("certificates"))
+
+    class Meta:
+        model = Organization
+        fields = (
+            "name",
+            "uscc",
+            "province",
+            "scopes",
+            "headcount",
+            "contact_name",
+            "contact_phone",
+            "application_count",
+            "certificate_count",
+        )
+        attrs = BaseTable.Meta.attrs
+        order_by = ("name",)
+
+    def render_province(self, value):
+        return PROVINCES.get((value or "")[:2], "")
+
+    def render_scopes(self, record):
+        return "、".join(f"{scope.code:02d}" for scope in record.business_scopes.all())
+
+
+class OrganizationFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    province = django_filters.ChoiceFilter(
+        choices=sorted(PROVINCES.items()), method="in_province", label=_("province")
+    )
+    division_code = django_filters.CharFilter(
+        lookup_expr="startswith", label=_("administrative division code")
+    )
+    business_scope = django_filters.ModelChoiceFilter(
+        field_name="business_scopes",
+        queryset=BusinessScope.objects.all(),
+        label=_("business scope category"),
+    )
+
+    class Meta:
+        model = Organization
+        fields = ["q", "province", "division_code", "business_scope"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(uscc__icontains=value.upper()))
+
+    def in_province(self, queryset, name, value):
+        return queryset.filter(division_code__startswith=value)
+
+
+def _organizations(request):
+    # Counts aggregated in the page's query (distinct: the two joins multiply rows); scopes
+    # prefetched: a constant number of queries per page whatever the number of rows.
+    return Organization.objects.annotate(
+        application_count=Count("applications", distinct=True),
+        certificate_count=Count("certificates", distinct=True),
+    ).prefetch_related("business_scopes")
+
+
+def _organization_summary(organization: Organization, user):
+    see = masking.can_see_personal_data(user)
+    phone = organization.contact_phone
+    return [
+        (_("unified social credit code"), organization.uscc),
+        (_("English name"), organization.name_en),
+        (_("former name"), organization.former_name),
+        (_("registered address"), organization.registered_address),
+        (_("postcode"), organization.postcode),
+        (_("administrative division code"), organization.division_code),
+        (_("province"), PROVINCES.get(organization.division_code[:2], "")),
+        (_("industry"), organization.industry),
+        (_("legal representative"), organization.legal_representative),
+        (_("contact person"), organization.contact_name),
+        (_("contact phone"), phone if see else masking.mask_phone(phone)),
+        (_("contact e-mail"), organization.contact_email),
+        (_("effective headcount"), organization.headcount),
+        (
+            _("business scope categories"),
+            "；".join(str(scope) for scope in organization.business_scopes.all()),
+        ),
+        (_("certificates"), organization.certificate_count),
+    ]
+
+
+def _organization_sections(organization: Organization) -> dict:
+    return {
+        "sites": organization.sites.all(),
+        "client_users": User.objects.filter(organization=organization, is_staff=False).order_by(
+            "username"
+        ),
+        "applications": organization.applications.select_related("contract"),
+        "invitations": ClientInvitation.objects.filter(organization=organization).select_related(
+            "invited_by", "user"
+        ),
+    }
+
+
+def _to_application(application, organization) -> str:
+    return reverse("workspace:object", args=["applications", application.pk])
+
+
+register(
+    Desk(
+        key="organizations",
+        model=Organization,
+        title=_("Organisations"),
+        permission="applications.view_desk",
+        queryset=_organizations,
+        table_class=OrganizationTable,
+        filterset_class=OrganizationFilter,
+        summary=_organization_summary,
+        sections_template="applications/desk/organization_sections.html",
+        sections_context=lambda organization, request: _organization_sections(organization),
+        order=5,
+        actions=[
+            Action(
+                "new-application",
+                _("Create an application"),
+                services.application_create,
+                "applications.create_application",
+                "organization",
+                form_class=forms.NewApplicationForm,
+                next_url=_to_application,
+            ),
+            Action(
+                "invite",
+                _("Invite a client user"),
+                services.client_invite,
+                "applications.invite_client",
+                "organization",
+                form_class=forms.InviteForm,
+                confirm=_(
+                    "An e-mail with a registration link valid for 14 days is sent to this "
+                    "address; the new user sees only this organisation's records."
+                ),
+            ),
+        ],
+    )
+)
+
+
+# --- contracts --------------------------------------------------------------------------------
+
+
+class ContractTable(BaseTable):
+    number = ObjectLinkColumn("contracts", verbose_name=_("contract number"))
+    organization = tables.Column(
+        accessor="application__organization__name", verbose_name=_("organisation")
+    )
+    application = tables.Column(
+        accessor="application__reference",
+        verbose_name=_("application"),
+        linkify=lambda record: reverse(
+            "workspace:object", args=["applications", record.application_id]
+        ),
+    )
+    fee = tables.Column(verbose_name=_("fee (CNY)"))
+    state = tables.Column(verbose_name=_("state"))
+    signed_on = tables.DateColumn(format="Y-m-d", verbose_name=_("signed on"))
+    signed_by_client = tables.Column(verbose_name=_("signed for the client by"))
+    created_at = LocalDateTimeColumn(verbose_name=_("drafted at"))
+
+    class Meta:
+        model = Contract
+        fields = (
+            "number",
+            "organization",
+            "application",
+            "fee",
+            "state",
+            "signed_on",
+            "signed_by_client",
+            "created_at",
+        )
+        attrs = BaseTable.Meta.attrs
+        order_by = ("-created_at",)
+
+
+class ContractFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    state = django_filters.ChoiceFilter(choices=Contract.State.choices, label=_("state"))
+
+    class Meta:
+        model = Contract
+        fields = ["q", "state"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(number__icontains=value)
+            | Q(application__reference__icontains=value)
+            | Q(application__organization__name__icontains=value)
+        )
+
+
+def _contract_summary(contract: Contract, user):
+    return [
+        (_("organisation"), contract.application.organization.name),
+        (_("application"), contract.application.reference),
+        (_("fee (CNY)"), contract.fee),
+        (_("terms"), contract.terms),
+        (_("state"), contract.get_state_display()),
+        (_("signed on"), contract.signed_on),
+        (_("signed for the client by"), contract.signed_by_client),
+    ]
+
+
+register(
+    Desk(
+        key="contracts",
+        model=Contract,
+        title=_("Contracts"),
+        permission="applications.view_desk",
+        queryset=lambda request: Contract.objects.select_related("application__organization"),
+        table_class=ContractTable,
+        filterset_class=ContractFilter,
+        summary=_contract_summary,
+        sections_template="applications/desk/contract_sections.html",
+        order=15,
+        actions=[
+            Action(
+                "sign",
+                _("Record the signature"),
+                services.contract_sign,
+                "applications.manage_contract",
+                "contract",
+                form_class=forms.SignForm,
+                available=lambda contract: can_proceed(contract.sign),
             ),
         ],
     )

@@ -1,15 +1,24 @@
-"""Staff forms for applications and contracts, shared by the workspace and the admin.
+"""Forms for applications and contracts: the staff's (workspace and admin) and the client
+portal's (online application with documents, more documents, contract sign-off, registration).
 
-Each form's cleaned data are the keyword arguments of the service it confirms.
+Each staff form's cleaned data are the keyword arguments of the service it confirms. Uploads are
+checked by ``certbody.uploads`` in the form already (a bad file is a form error) and again by
+the service.
 """
 
 from django import forms
+from django.contrib.auth import password_validation
+from django.contrib.auth.forms import UsernameField
 from django.utils.translation import gettext_lazy as _
 
 from applications import services
-from applications.models import GRADE_CHOICES
+from applications.models import GRADE_CHOICES, ApplicationDocument
+from certbody import uploads
 from certbody.admin_actions import DateInput
-from certbody.models import BusinessScope
+from certbody.lifecycle import RuleViolation
+from certbody.models import BusinessScope, User
+
+_FILES_HELP = _("PDF, JPEG, PNG, DOCX or XLSX; at most 10 files of 10 MB each.")
 
 
 class NewApplicationForm(forms.Form):
@@ -67,4 +76,151 @@ def review_record(*, application, actor, notes="", **checks):
     """``ReviewForm``'s flat check fields → ``services.application_review_record``."""
     return services.application_review_record(
         application=application, actor=actor, checks=checks, notes=notes
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("e-mail of the person invited"))
+
+
+# --- client portal --------------------------------------------------------------------------
+
+
+def _document_field(kind) -> str:
+    return f"documents_{kind}"
+
+
+def _check_uploads(files) -> None:
+    try:
+        uploads.check_files(files)
+    except RuleViolation as exc:
+        raise forms.ValidationError(str(exc)) from None
+
+
+class OnlineApplicationForm(NewApplicationForm):
+    """A client's application with its documents (004 §5.1.3): one file field per kind of
+    document, the required kinds marked as required."""
+
+    outsourced_processes = forms.CharField(
+        label=_("outsourced processes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for kind in ApplicationDocument.Kind:
+            self.fields[_document_field(kind)] = uploads.MultipleFileField(
+                label=kind.label, required=kind in ApplicationDocument.REQUIRED
+            )
+
+    def document_fields(self):
+        return [self[_document_field(kind)] for kind in ApplicationDocument.Kind]
+
+    def application_fields(self):
+        return [f for f in self if not f.name.startswith("documents_")]
+
+    def clean(self):
+        cleaned = super().clean()
+        documents = [
+            (kind.value, upload)
+            for kind in ApplicationDocument.Kind
+            for upload in cleaned.get(_document_field(kind)) or []
+        ]
+        try:
+            uploads.check_files([upload for _kind, upload in documents])
+        except RuleViolation as exc:
+            raise forms.ValidationError(str(exc)) from None
+        cleaned["documents"] = documents
+        return cleaned
+
+    def service_kwargs(self) -> dict:
+        """The keyword arguments of ``services.application_submit_online`` (besides the
+        organisation and the actor)."""
+        data = self.cleaned_data
+        return {
+            "documents": data["documents"],
+            "scope_text": data["scope_text"],
+            "headcount": data["headcount"],
+            "business_scope_codes": data["business_scope_codes"],
+            "requested_grade": data["requested_grade"],
+            "outsourced_processes": data.get("outsourced_processes", ""),
+        }
+
+
+class DocumentsForm(forms.Form):
+    """More documents of one kind for an application under review."""
+
+    kind = forms.ChoiceField(label=_("document"), choices=ApplicationDocument.Kind.choices)
+    files = uploads.MultipleFileField(label=_("files"), help_text=_FILES_HELP)
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        _check_uploads(files)
+        return files
+
+    def documents(self) -> list[tuple[str, object]]:
+        return [(self.cleaned_data["kind"], upload) for upload in self.cleaned_data["files"]]
+
+
+class ClientSignForm(forms.Form):
+    """The client's sign-off of the drafted contract."""
+
+    agree = forms.BooleanField(
+        label=_("I have read the contract and sign it for my organisation"), required=True
+    )
+
+
+class RegisterForm(forms.Form):
+    """The invited client user chooses a user name and a password (Django's validators)."""
+
+    username = UsernameField(
+        label=_("user name"),
+        max_length=150,
+        validators=[User.username_validator],
+        help_text=_("Letters, digits and @/./+/-/_ only."),
+    )
+    display_name = forms.CharField(label=_("your name"), max_length=100)
+    password1 = forms.CharField(
+        label=_("password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=password_validation.password_validators_help_text_html(),
+    )
+    password2 = forms.CharField(
+        label=_("password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, invitation=None, **kwargs):
+        self.invitation = invitation
+        super().__init__(*args, **kwargs)
+
+    def clean_username(self):
+        username = self.cleaned_data["username"]
+        if User.objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError(_("This user name is already taken."))
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        password1, password2 = cleaned.get("password1"), cleaned.get("password2")
+        if password1 and password2 and password1 != password2:
+            self.add_error("password2", _("The two passwords differ."))
+        elif password1:
+            candidate = User(
+                username=cleaned.get("username", ""),
+                display_name=cleaned.get("display_name", ""),
+                email=self.invitation.email if self.invitation else "",
+            )
+            try:
+                password_validation.validate_password(password1, user=candidate)
+            except forms.ValidationError as exc:
+                self.add_error("password1", exc)
+        return cleaned
+
+
+def documents_add(*, application, actor, kind, files):
+    """``DocumentsForm``'s kind and files → ``services.application_documents_add``."""
+    return services.application_documents_add(
+        application=application, actor=actor, documents=[(kind, upload) for upload in files]
     )

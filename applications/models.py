@@ -1,8 +1,13 @@
-"""Client organisations and their sites, applications, application review and contracts."""
+"""Client organisations and their sites, applications, application review and contracts;
+the documents a client uploads with an application and the invitations that let a client user
+register."""
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -254,3 +259,128 @@ class Contract(FSMModelMixin, models.Model):
     @transition(field=state, source=State.DRAFT, target=State.SIGNED)
     def sign(self):
         pass
+
+
+def application_document_path(instance, filename):
+    # ``filename`` is generated (certbody.uploads.storage_name); never the client's own name.
+    application = instance.application
+    return f"applications/{application.organization_id}/{application.pk}/{filename}"
+
+
+class ApplicationDocument(models.Model):
+    """A document uploaded with an application (004 §5.1.3; 001 §6.1.2); stored outside the
+    web root and served only through a permission-checked view."""
+
+    class Kind(models.TextChoices):
+        LEGAL_STATUS = "legal_status", _("Legal status proof (business licence)")
+        LICENCES = "licences", _("Administrative licences")
+        ORGANISATION_CHART = "organisation_chart", _("Organisation chart")
+        OUTLETS = "outlets", _("List of sales and service outlets")
+        SERVICE_DOCUMENTS = (
+            "service_documents",
+            _("After-sales service management documents, incl. the service blueprint"),
+        )
+        OPERATION_EVIDENCE = "operation_evidence", _("Evidence of three months' operation")
+        COMPLIANCE_RECORD = (
+            "compliance_record",
+            _("Accidents, penalties and spot-check failures of the last three years"),
+        )
+        SELF_ASSESSMENT = "self_assessment", _("Self-assessment against GB/T 27922")
+        OTHER = "other", _("Other")
+
+    # What an online application must carry (004 §5.1.3); licences only where the business
+    # needs them, and the record of accidents and penalties is a declaration even when empty.
+    REQUIRED = (
+        Kind.LEGAL_STATUS,
+        Kind.ORGANISATION_CHART,
+        Kind.OUTLETS,
+        Kind.SERVICE_DOCUMENTS,
+        Kind.OPERATION_EVIDENCE,
+        Kind.COMPLIANCE_RECORD,
+        Kind.SELF_ASSESSMENT,
+    )
+
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="documents",
+        verbose_name=_("application"),
+    )
+    kind = models.CharField(_("document"), max_length=30, choices=Kind.choices)
+    file = models.FileField(_("file"), upload_to=application_document_path)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["application", "kind", "pk"]
+        verbose_name = _("application document")
+        verbose_name_plural = _("application documents")
+
+    def __str__(self):
+        return self.original_name
+
+
+def invitation_expiry():
+    return timezone.now() + timedelta(days=ClientInvitation.VALID_DAYS)
+
+
+class ClientInvitation(models.Model):
+    """An invitation for a client user to register, sent by the market department.
+
+    Only the SHA-256 of the token is stored: the link in the e-mail is the only copy of the
+    token, so a database dump opens no account. An invitation is used once and expires after
+    ``VALID_DAYS``; a new invitation to the same address and organisation replaces the old one.
+    """
+
+    VALID_DAYS = 14
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.CASCADE,
+        related_name="invitations",
+        verbose_name=_("organisation"),
+    )
+    email = models.EmailField(_("e-mail"))
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("invited by"),
+    )
+    created_at = models.DateTimeField(_("invited at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"), default=invitation_expiry)
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="invitation",
+        verbose_name=_("user"),
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("client invitation")
+        verbose_name_plural = _("client invitations")
+
+    def __str__(self):
+        return f"{self.email} · {self.organization}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.accepted_at is None and self.expires_at <= timezone.now()
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and not self.is_expired

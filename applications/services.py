@@ -1,18 +1,38 @@
-"""Write path for applications, their review and contracts (004 §5.1–5.3; 001 §6.1).
+"""Write path for applications, their review and contracts (004 §5.1–5.3; 001 §6.1), the
+documents of an application and the registration of client users by invitation.
 
 Every function is keyword-only, takes the acting user, runs atomically and raises
 ``RuleViolation`` (a ValueError) with the rule named when the change is not allowed.
+
+Who may act: the market department creates, submits, reviews and decides applications and
+drafts and records contracts. A client user of the organisation (``User.is_client``, active) may
+also create and submit an application for their own organisation with its documents (the
+portal's online application), add documents while it is not decided, withdraw it, and sign off
+the drafted contract; the review, the acceptance or rejection and the contract's terms stay
+with the market department.
 """
 
+import hashlib
+import secrets
 import uuid
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
-from applications.models import Application, ApplicationReview, Contract, Organization
-from certbody import roles
+from applications.models import (
+    Application,
+    ApplicationDocument,
+    ApplicationReview,
+    ClientInvitation,
+    Contract,
+    Organization,
+)
+from certbody import notifications, roles, uploads
 from certbody.lifecycle import RuleViolation, fire, lock, record, require_transition
 
 
@@ -33,15 +53,16 @@ def application_create(
     requested_grade: str = "standard",
     outsourced_processes: str = "",
 ) -> Application:
-    """Create a draft application for ``organization``; ``actor`` is staff or one of its users.
+    """Create a draft application for ``organization``; ``actor`` is market staff or an active
+    client user of that organisation.
 
-    Raises RuleViolation when a client user applies for another organisation or the headcount
-    is below 1 (004 §5.1.3 asks for the headcount in scope).
+    Raises RuleViolation when a client user applies for another organisation, when staff
+    without the market role act, or when the headcount is below 1 (004 §5.1.3 asks for the
+    headcount in scope).
     """
     from certbody.models import BusinessScope
 
-    if actor.is_client and actor.organization_id != organization.pk:
-        raise RuleViolation("客户用户只能为本组织提交申请")
+    _check_may_apply(actor, organization)
     if headcount < 1:
         raise RuleViolation("认证范围内的有效人数至少为 1", "004 §5.1.3")
     if not scope_text.strip():
@@ -186,8 +207,13 @@ def contract_create(
 
 
 def contract_sign(*, contract: Contract, actor, signed_on: date, signed_by_client: str) -> Contract:
-    """Record the signature of the contract; no audit may start before it (004 §5.3)."""
-    _require_staff_role(actor, roles.MARKET)
+    """Record the signature of the contract; no audit may start before it (004 §5.3).
+
+    By the market department (recording a signature on paper) or by a client user of the
+    contract's organisation signing off in the portal. ``signed_on``: local date, not after
+    today; ``signed_by_client``: who signed for the client.
+    """
+    _check_client_or_market(actor, contract.application)
     if not signed_by_client.strip():
         raise RuleViolation("请填写委托方签字人")
     if signed_on > timezone.localdate():
@@ -206,9 +232,253 @@ def contract_sign(*, contract: Contract, actor, signed_on: date, signed_by_clien
     return contract
 
 
+def _is_client(actor) -> bool:
+    return bool(actor.is_authenticated and actor.is_active and actor.is_client)
+
+
+def _check_may_apply(actor, organization: Organization) -> None:
+    if _is_client(actor):
+        if actor.organization_id != organization.pk:
+            raise RuleViolation("客户用户只能为本组织提交申请")
+        return
+    _require_staff_role(actor, roles.MARKET)
+
+
 def _check_client_or_market(actor, application: Application) -> None:
-    if actor.is_client:
+    if _is_client(actor):
         if actor.organization_id != application.organization_id:
             raise RuleViolation("客户用户只能操作本组织的申请")
         return
     _require_staff_role(actor, roles.MARKET)
+
+
+# --- documents ------------------------------------------------------------------------------
+
+# An application takes documents until it is decided (the review may ask for more).
+DOCUMENT_STATES = (
+    Application.State.DRAFT,
+    Application.State.SUBMITTED,
+    Application.State.UNDER_REVIEW,
+)
+
+
+def _checked_documents(documents: Iterable[tuple[str, object]]):
+    """``(kind, CheckedUpload)`` for each ``(kind, upload)``; every file checked (type,
+    content, size, at most 10) before anything is written."""
+    documents = [(kind, upload) for kind, upload in documents if upload]
+    for kind, _upload in documents:
+        if kind not in ApplicationDocument.Kind.values:
+            raise RuleViolation(f"未知的申请文件类别：{kind}")
+    checked = uploads.check_files(
+        [upload for _kind, upload in documents],
+        too_many=f"每次最多上传 {uploads.MAX_FILES} 个文件",
+    )
+    return [(kind, item) for (kind, _upload), item in zip(documents, checked, strict=True)]
+
+
+def _store_documents(application: Application, actor, checked, stored: list[str]) -> None:
+    for kind, item in checked:
+        document = ApplicationDocument(
+            application=application,
+            kind=kind,
+            original_name=item.original_name,
+            content_type=item.content_type,
+            size=item.size,
+            sha256=item.sha256,
+            uploaded_by=actor,
+        )
+        stored.append(uploads.save(document.file, item))
+        document.save()
+
+
+def _remove_documents(names: list[str]) -> None:
+    uploads.remove_files(ApplicationDocument._meta.get_field("file").storage, names)
+
+
+def application_documents_add(
+    *, application: Application, actor, documents: Iterable[tuple[str, object]]
+) -> list[ApplicationDocument]:
+    """Add documents to an application not yet decided (004 §5.1.3; 001 §6.1.2).
+
+    ``documents``: ``(kind, UploadedFile)`` pairs, ``kind`` one of
+    ``ApplicationDocument.Kind``; at most 10 files, each checked by ``certbody.uploads`` (PDF,
+    JPEG, PNG, DOCX, XLSX by extension and content, ≤ 10 MB). All or nothing, files included.
+    By market staff or a client user of the application's organisation. Raises
+    ``RuleViolation``.
+    """
+    _check_client_or_market(actor, application)
+    checked = _checked_documents(documents)
+    if not checked:
+        raise RuleViolation("请选择要上传的文件")
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            application = lock(Application, application.pk)
+            if application.state not in DOCUMENT_STATES:
+                raise RuleViolation(
+                    f"申请“{application.reference}”当前状态为“{application.get_state_display()}”，"
+                    "不能再补充文件"
+                )
+            _store_documents(application, actor, checked, stored)
+    except BaseException:
+        _remove_documents(stored)
+        raise
+    return list(application.documents.filter(file__in=stored))
+
+
+def application_submit_online(
+    *,
+    organization: Organization,
+    actor,
+    documents: Iterable[tuple[str, object]],
+    scope_text: str,
+    headcount: int,
+    business_scope_codes: Iterable[int] = (),
+    requested_grade: str = "standard",
+    outsourced_processes: str = "",
+) -> Application:
+    """A client's online application: create it, store its documents and submit it, in one
+    transaction (004 §5.1.3; 001 §6.1.2).
+
+    ``documents``: ``(kind, UploadedFile)`` pairs holding at least one file of each kind in
+    ``ApplicationDocument.REQUIRED``; checked as in ``application_documents_add``. The other
+    arguments are those of ``application_create``; the kind is always initial certification
+    (004 §5.2.3: new clients are audited as initial certification). By a client user of
+    ``organization`` (or market staff entering it for the client). Nothing is kept when any
+    step is refused. Raises ``RuleViolation``.
+    """
+    _check_may_apply(actor, organization)
+    checked = _checked_documents(documents)
+    missing = [
+        str(ApplicationDocument.Kind(kind).label)
+        for kind in ApplicationDocument.REQUIRED
+        if kind not in {k for k, _item in checked}
+    ]
+    if missing:
+        raise RuleViolation(f"缺少申请文件：{'、'.join(missing)}", "004 §5.1.3")
+    stored: list[str] = []
+    try:
+        with transaction.atomic():
+            application = application_create(
+                organization=organization,
+                actor=actor,
+                scope_text=scope_text,
+                headcount=headcount,
+                business_scope_codes=business_scope_codes,
+                requested_grade=requested_grade,
+                outsourced_processes=outsourced_processes,
+            )
+            _store_documents(application, actor, checked, stored)
+            application_submit(application=application, actor=actor)
+    except BaseException:
+        _remove_documents(stored)
+        raise
+    application.refresh_from_db()
+    return application
+
+
+# --- client users by invitation -------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_for_token(token: str) -> ClientInvitation | None:
+    """The invitation a link's token belongs to (open, expired or used), or None."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        ClientInvitation.objects.select_related("organization")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+
+
+def client_invite(*, organization: Organization, actor, email: str) -> ClientInvitation:
+    """Invite ``email`` to register as a client user of ``organization`` (market department).
+
+    Creates an invitation valid for ``ClientInvitation.VALID_DAYS`` days with an unguessable
+    token (only its hash is stored) and e-mails the registration link after commit; an open
+    invitation to the same address for the same organisation expires now (the newest link is
+    the only one that works). The token is on the returned object as ``token`` (not stored).
+    Raises ``RuleViolation`` for staff without the market role or an address that already has
+    an account.
+    """
+    _require_staff_role(actor, roles.MARKET)
+    email = (email or "").strip()
+    if not email:
+        raise RuleViolation("请填写被邀请人的电子邮箱")
+    if get_user_model().objects.filter(email__iexact=email).exists():
+        raise RuleViolation(f"邮箱“{email}”已有账户，不能再邀请注册")
+    now = timezone.now()
+    token = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        organization = lock(Organization, organization.pk)
+        ClientInvitation.objects.filter(
+            organization=organization,
+            email__iexact=email,
+            accepted_at__isnull=True,
+            expires_at__gt=now,
+        ).update(expires_at=now)
+        invitation = ClientInvitation.objects.create(
+            organization=organization,
+            email=email,
+            token_hash=_token_hash(token),
+            invited_by=actor,
+            expires_at=now + timedelta(days=ClientInvitation.VALID_DAYS),
+        )
+        invitation.token = token
+        notifications.notify_addresses(
+            [email],
+            template="client_invitation",
+            context={
+                "organization": organization,
+                "invitation": invitation,
+                "invited_by": actor,
+                "register_path": reverse("applications_portal:register", args=[token]),
+            },
+        )
+    return invitation
+
+
+def client_register(
+    *, invitation: ClientInvitation, username: str, password: str, display_name: str = ""
+):
+    """Create the invited client user: active, not staff, of the invitation's organisation,
+    with the invitation's e-mail; the invitation is used up. The invitee is the actor.
+
+    ``password`` must pass Django's password validators (``ValidationError`` otherwise).
+    Raises ``RuleViolation`` for an expired or used invitation or a user name already taken.
+    """
+    User = get_user_model()
+    username = (username or "").strip()
+    display_name = (display_name or "").strip()
+    if not username:
+        raise RuleViolation("请填写用户名")
+    with transaction.atomic():
+        invitation = lock(ClientInvitation, invitation.pk)
+        if invitation.accepted_at is not None:
+            raise RuleViolation("该邀请已被使用，不能重复注册")
+        if invitation.is_expired:
+            raise RuleViolation("该邀请已过期，请联系本机构市场部重新邀请")
+        if User.objects.filter(username__iexact=username).exists():
+            raise RuleViolation(f"用户名“{username}”已被使用")
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise RuleViolation(f"邮箱“{invitation.email}”已有账户")
+        user = User(
+            username=username,
+            email=invitation.email,
+            display_name=display_name,
+            organization_id=invitation.organization_id,
+            is_staff=False,
+            is_superuser=False,
+            is_active=True,
+        )
+        validate_password(password, user=user)
+        user.set_password(password)
+        user.save()
+        invitation.accepted_at = timezone.now()
+        invitation.user = user
+        invitation.save(update_fields=["accepted_at", "user"])
+    return user

@@ -33,17 +33,9 @@ NC locked, fire the django-fsm transitions through ``certbody.lifecycle.fire`` a
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import io
-import os
-import uuid
-import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date
 
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
@@ -56,7 +48,7 @@ from audits.models import (
     NonconformityAttachment,
     NonconformityResponse,
 )
-from certbody import roles
+from certbody import roles, uploads
 from certbody.lifecycle import RuleViolation, fire, lock, record
 
 Severity = Nonconformity.Severity
@@ -69,21 +61,11 @@ AUDITING_ROLES = (AuditTeamMember.Role.LEADER, AuditTeamMember.Role.AUDITOR)
 RAISE_STATES = (Audit.State.IN_PROGRESS, Audit.State.COMPLETED)
 VERIFY_STATES = (Audit.State.IN_PROGRESS, Audit.State.COMPLETED, Audit.State.CLOSED)
 
-MAX_ATTACHMENTS = 10
-MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024  # 10 MB each
-_PDF = "application/pdf"
-_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-# extension → content type served back (the client's claimed type is never trusted)
-ATTACHMENT_TYPES = {
-    "pdf": _PDF,
-    "jpg": "image/jpeg",
-    "jpeg": "image/jpeg",
-    "png": "image/png",
-    "docx": _DOCX,
-    "xlsx": _XLSX,
-}
-ALLOWED_EXTENSIONS_TEXT = "PDF、JPEG、PNG、DOCX、XLSX"
+# Upload limits and types: the generic rules of certbody.uploads (names kept for callers).
+MAX_ATTACHMENTS = uploads.MAX_FILES
+MAX_ATTACHMENT_BYTES = uploads.MAX_BYTES
+ATTACHMENT_TYPES = uploads.TYPES
+ALLOWED_EXTENSIONS_TEXT = uploads.ALLOWED_EXTENSIONS_TEXT
 
 
 def _today() -> date:
@@ -216,100 +198,21 @@ def nonconformity_raise(
 # --- attachments ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class CheckedAttachment:
-    """An upload that passed ``attachment_check``: its content and what we store about it."""
-
-    original_name: str
-    extension: str
-    content_type: str
-    content: bytes
-    sha256: str
-
-    @property
-    def size(self) -> int:
-        return len(self.content)
-
-
-def _original_name(name: str) -> str:
-    # Keep only the last path component a browser or a tool might send (C:\…\a.pdf, ../a.pdf).
-    base = os.path.basename((name or "").replace("\\", "/")).strip()
-    base = "".join(ch for ch in base if ch.isprintable())
-    return base[-200:] if base else "attachment"
-
-
-def _zip_names(content: bytes) -> set[str] | None:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            return set(archive.namelist())
-    except (zipfile.BadZipFile, ValueError, OSError):
-        return None
-
-
-def _content_matches(extension: str, content: bytes) -> bool:
-    """Magic bytes (and, for Office files, the package's main part) agree with the extension."""
-    if extension == "pdf":
-        return content.startswith(b"%PDF-")
-    if extension in ("jpg", "jpeg"):
-        return content.startswith(b"\xff\xd8\xff")
-    if extension == "png":
-        return content.startswith(b"\x89PNG\r\n\x1a\n")
-    if extension in ("docx", "xlsx"):
-        if not content.startswith(b"PK\x03\x04"):
-            return False
-        names = _zip_names(content)
-        if not names or "[Content_Types].xml" not in names:
-            return False
-        main = "word/document.xml" if extension == "docx" else "xl/workbook.xml"
-        return main in names
-    return False
+CheckedAttachment = uploads.CheckedUpload
 
 
 def attachment_check(upload) -> CheckedAttachment:
-    """Validate one uploaded evidence file and read it.
-
-    ``upload``: a Django ``UploadedFile`` (or any object with ``name``, ``size`` and
-    ``chunks()``/``read()``). Allowed: PDF, JPEG, PNG, DOCX, XLSX — the extension **and** the
-    file's leading bytes must agree (an Office file must be a ZIP package holding the Word or
-    Excel main part); at most 10 MB. Returns the checked content with its SHA-256; the content
-    type is derived from the extension, never taken from the client. Raises ``RuleViolation``.
-    """
-    name = _original_name(getattr(upload, "name", ""))
-    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if extension not in ATTACHMENT_TYPES:
-        raise RuleViolation(f"附件“{name}”的类型不允许，只能上传 {ALLOWED_EXTENSIONS_TEXT} 文件")
-    size = getattr(upload, "size", None)
-    if size is not None and size > MAX_ATTACHMENT_BYTES:
-        raise RuleViolation(f"附件“{name}”超过 10 MB")
-    if hasattr(upload, "seek"):
-        upload.seek(0)
-    chunks, total = [], 0
-    reader = upload.chunks() if hasattr(upload, "chunks") else [upload.read()]
-    for chunk in reader:
-        total += len(chunk)
-        if total > MAX_ATTACHMENT_BYTES:
-            raise RuleViolation(f"附件“{name}”超过 10 MB")
-        chunks.append(chunk)
-    content = b"".join(chunks)
-    if not content:
-        raise RuleViolation(f"附件“{name}”是空文件")
-    if not _content_matches(extension, content):
-        raise RuleViolation(f"附件“{name}”的内容与其 .{extension} 扩展名不符，不能上传")
-    return CheckedAttachment(
-        original_name=name,
-        extension=extension,
-        content_type=ATTACHMENT_TYPES[extension],
-        content=content,
-        sha256=hashlib.sha256(content).hexdigest(),
-    )
+    """Validate one uploaded evidence file and read it (``certbody.uploads.check_file``:
+    PDF, JPEG, PNG, DOCX, XLSX by extension and content, at most 10 MB, not empty). Raises
+    ``RuleViolation``."""
+    return uploads.check_file(upload, noun="附件")
 
 
-def attachments_check(uploads: Iterable) -> list[CheckedAttachment]:
+def attachments_check(files: Iterable) -> list[CheckedAttachment]:
     """``attachment_check`` for each upload, at most 10 of them; all or nothing."""
-    uploads = [u for u in uploads if u]
-    if len(uploads) > MAX_ATTACHMENTS:
-        raise RuleViolation(f"每次答复最多上传 {MAX_ATTACHMENTS} 个附件")
-    return [attachment_check(upload) for upload in uploads]
+    return uploads.check_files(
+        files, noun="附件", too_many=f"每次答复最多上传 {MAX_ATTACHMENTS} 个附件"
+    )
 
 
 def _store(response: NonconformityResponse, checked: list[CheckedAttachment], stored: list):
@@ -324,18 +227,12 @@ def _store(response: NonconformityResponse, checked: list[CheckedAttachment], st
             sha256=item.sha256,
         )
         # Stored under a generated name; the client's file name is kept only as data.
-        attachment.file.save(
-            f"{uuid.uuid4().hex}.{item.extension}", ContentFile(item.content), save=False
-        )
-        stored.append(attachment.file.name)
+        stored.append(uploads.save(attachment.file, item))
         attachment.save()
 
 
 def _remove_files(names) -> None:
-    storage = NonconformityAttachment._meta.get_field("file").storage
-    for name in names:
-        with contextlib.suppress(OSError):
-            storage.delete(name)
+    uploads.remove_files(NonconformityAttachment._meta.get_field("file").storage, names)
 
 
 # --- answer ---------------------------------------------------------------------------------

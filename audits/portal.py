@@ -3,18 +3,36 @@
 A client user sees the NCs of their own organisation, answers open or rejected ones with files
 and downloads the evidence already sent; staff see every NC. Every queryset goes through
 ``certbody.access.visible_to``: another organisation's NC or file is a 404, never a 403.
+
+Audit plans (004 §5.4.6.3): a client user sees the plans sent to their organisation (and those
+already confirmed), reads the plan as sent — objectives, criteria, scope, dates and schedule,
+sites, the team as sent — and confirms it. The confirmation goes through
+``audits.services.audit_plan_confirm`` with the client user as actor, which records
+``confirmed_by`` as the user's name (``str(user)``: the display name). Draft plans are the CB's
+working papers: not shown (404). Staff confirm on the client's behalf in the workspace.
+
+Audit reports: staff download any report here (the workspace links to it); a client user only
+their organisation's reports once delivered, which the service allows only after the decision
+(004 §5.11.5).
 """
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from audits import nonconformities
+from audits import nonconformities, services
 from audits.forms import NonconformityAnswerForm
-from audits.models import Nonconformity, NonconformityAttachment
+from audits.models import (
+    AuditPlan,
+    AuditReport,
+    AuditTeamMember,
+    Nonconformity,
+    NonconformityAttachment,
+)
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
 
@@ -123,6 +141,93 @@ def attachment_download(request, pk: int):
         content_type=attachment.content_type,
         as_attachment=True,
         filename=attachment.original_name,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- audit plans (004 §5.4.6.3) ----------------------------------------------------------------
+
+PLAN_ORGANIZATION = "audit__programme__organization"
+PLAN_SHOWN = (AuditPlan.State.SENT, AuditPlan.State.CONFIRMED)
+
+
+def _plans(request):
+    return (
+        visible_to(AuditPlan.objects.all(), request.user, PLAN_ORGANIZATION)
+        .filter(state__in=PLAN_SHOWN)
+        .select_related("audit__programme__organization")
+    )
+
+
+@login_required
+@require_GET
+def plan_list(request):
+    """The organisation's audit plans: those to confirm first, then the confirmed ones."""
+    plans = sorted(
+        _plans(request),
+        key=lambda p: (p.state != AuditPlan.State.SENT, p.audit.planned_start or p.sent_on),
+    )
+    return render(request, "audits/portal/plan_list.html", {"plans": plans})
+
+
+@login_required
+@require_GET
+def plan_detail(request, pk: int):
+    """The plan as sent: objectives, criteria, scope, dates, schedule, sites and team."""
+    plan = get_object_or_404(_plans(request), pk=pk)
+    return render(
+        request,
+        "audits/portal/plan_detail.html",
+        {
+            "plan": plan,
+            "audit": plan.audit,
+            "sites": list(plan.sites.all()),
+            "team": plan.team_snapshot or [],
+            "roles": dict(AuditTeamMember.Role.choices),
+            "can_confirm": plan.state == AuditPlan.State.SENT and request.user.is_client,
+        },
+    )
+
+
+@login_required
+@require_http_methods(["POST"])
+def plan_confirm(request, pk: int):
+    """The client user confirms the plan sent to them (``audit_plan_confirm``)."""
+    plan = get_object_or_404(_plans(request), pk=pk)
+    if not request.user.is_client:
+        raise PermissionDenied  # staff record a confirmation in the workspace
+    try:
+        services.audit_plan_confirm(
+            plan=plan, actor=request.user, confirmed_on=timezone.localdate()
+        )
+    except RuleViolation as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "已确认审核计划，审核组将按计划实施审核。")
+    return redirect("audits_client:plan", pk=plan.pk)
+
+
+# --- audit reports ---------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def report_download(request, pk: int):
+    """The signed report PDF: staff with the audits desk; a client user of the organisation once
+    the report was delivered (404 otherwise)."""
+    reports = visible_to(AuditReport.objects.all(), request.user, PLAN_ORGANIZATION)
+    if request.user.is_staff:
+        if not request.user.has_perm("audits.view_desk"):
+            raise PermissionDenied
+    else:
+        reports = reports.filter(delivered_on__isnull=False)
+    report = get_object_or_404(reports, pk=pk)
+    response = FileResponse(
+        report.file.open("rb"),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=report.file.name.rsplit("/", 1)[-1],
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response

@@ -67,6 +67,20 @@ def leads_audit(user, obj) -> bool:
 
 
 @rules.predicate
+def is_own_record(user, obj) -> bool:
+    """The object is the user's own (e.g. their auditor record)."""
+    return obj is not None and getattr(obj, "user_id", None) == user.pk
+
+
+@rules.predicate
+def audit_has_no_leader(user, obj) -> bool:
+    """A terminated audit may never have had a team leader: the audit department signs its
+    termination report (004 §5.11.6)."""
+    audit = _audit_of(obj)
+    return audit is not None and not audit.team.filter(role="leader").exists()
+
+
+@rules.predicate
 def not_on_audit_team(user, obj) -> bool:
     """Decision makers never decide on an audit they were part of (004 §5.12.1)."""
     return obj is None or not _team_roles(user, obj)
@@ -87,6 +101,12 @@ MATRIX = {
     "applications.review_application": is_market,
     "applications.manage_contract": is_market,
     "applications.invite_client": is_market,
+    # client portal: an active client user applies, adds documents and signs off the contract
+    # for their own organisation (the views scope every object by organisation: 404 otherwise)
+    "applications.apply_online": rules.predicate(
+        lambda user: bool(user.is_authenticated and user.is_active and user.is_client),
+        name="is_client_user",
+    ),
     # audits (domain §5–§8)
     "audits.view_desk": is_staff_member,
     "audits.plan_programme": is_audit_department,
@@ -100,10 +120,19 @@ MATRIX = {
     "audits.sign_score_sheet": leads_audit,
     "audits.raise_nonconformity": on_audit_team,
     "audits.verify_nonconformity": on_audit_team,
-    "audits.sign_audit_report": leads_audit,
-    "audits.deliver_audit_report": is_audit_department | is_market,
+    "audits.sign_audit_report": leads_audit | (is_audit_department & audit_has_no_leader),
+    "audits.deliver_audit_report": is_audit_department | leads_audit,
     "audits.manage_auditors": is_audit_department | is_technical_manager,
     "audits.manage_catalogue": is_audit_department | is_technical_manager,
+    # an auditor declares their own interests; the audit department records them too (004 §4.3)
+    "audits.declare_conflict": is_own_record | is_audit_department | is_technical_manager,
+    # multi-site sampling is planning (audits.services._require_planner)
+    "audits.plan_sampling": is_audit_department | is_technical_manager,
+    # the plan's CNCA report date (audits.services.audit_plan_report_cnca, 004 §9.2)
+    "audits.report_plan": is_audit_department | is_technical_manager | is_reporting_officer,
+    # a minor NC's plan is verified by the team of the *next* audit (004 §5.10.2); the
+    # service checks that team, so any auditor may be offered the action
+    "audits.verify_nonconformity_plan": is_auditor | on_audit_team,
     # certificates (domain §9–§10, §14–§15, §18)
     "certificates.view_desk": is_staff_member,
     "certificates.decide": is_decision_maker & not_on_audit_team,
@@ -113,6 +142,7 @@ MATRIX = {
     "certificates.handle_proposal": is_decision_maker | is_technical_manager | is_audit_department,
     "certificates.assign_appeal": is_technical_manager,
     "certificates.handle_appeal": is_technical_manager | is_decision_maker | is_market,
+    "certificates.handle_client_request": is_technical_manager | is_audit_department | is_market,
     # reporting (domain §16–§17)
     "reporting.view_desk": is_staff_member,
     "reporting.generate_report": is_reporting_officer | is_technical_manager,

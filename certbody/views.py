@@ -1,44 +1,36 @@
 """Staff home and small project-wide views."""
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.shortcuts import redirect, render
 
-from applications.models import Application
-from certificates.models import Certificate
+from certbody import home as home_sections
+
+NOTIFICATIONS_SHOWN = 8
 
 
 @login_required
 def home(request):
-    """Staff land on their overview; client users on the portal."""
+    """Staff land on what is due and overdue for their roles (``certbody.home``), the
+    dashboard figures and their notifications; client users on the portal."""
     if not request.user.is_staff:
         return redirect("certificates:portal")
-    by_status = dict(
-        Certificate.objects.filter(head__isnull=True)
-        .values_list("status")
-        .annotate(n=Count("pk"))
-        .values_list("status", "n")
-    )
-    applications = dict(
-        Application.objects.values_list("state").annotate(n=Count("pk")).values_list("state", "n")
-    )
     # The project package ties the apps together; reporting computes the dashboard figures.
     from certbody.models import Notification
     from reporting.dashboard import dashboard_figures
 
     notifications = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
+    sections = home_sections.sections_for(request.user)
+    figures = dashboard_figures()
     return render(
         request,
         "home.html",
         {
-            "certificate_counts": [
-                (s.label, by_status.get(s.value, 0)) for s in Certificate.Status
-            ],
-            "application_counts": [
-                (s.label, applications.get(s.value, 0)) for s in Application.State
-            ],
-            "figures": dashboard_figures(),
-            "notifications": list(notifications[:8]),
+            "sections": sections,
+            "overdue_for_me": sum(s.overdue for s in sections),
+            "figures": figures,
+            # (label, count) of head certificates by status, as the dashboard's first chart
+            "certificate_counts": [(bar.label, bar.value) for bar in figures.certificates],
+            "notifications": list(notifications[:NOTIFICATIONS_SHOWN]),
             "unread_count": notifications.count(),
         },
     )

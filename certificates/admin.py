@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import admin, messages
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -7,12 +6,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from applications.models import GRADE_CHOICES
 from audits.admin import AuditAdmin
 from audits.admin_reports import REPORT_ACTIONS, AuditReportInline
 from audits.models import Audit
 from certbody import roles
-from certbody.admin_actions import DateInput, service_action
+from certbody.admin_actions import service_action
 from certbody.lifecycle import RuleViolation
 from certificates import services
 from certificates.forms import (
@@ -20,12 +18,13 @@ from certificates.forms import (
     AppealAssignForm,
     AppealDecideForm,
     CancelForm,
+    DecisionForm,
     ObligationDoneForm,
     ProposalAcceptForm,
     ProposalDismissForm,
     ReduceScopeForm,
     RegulatoryEventForm,
-    ReissueForm,
+    ReissueActionForm,
     RestoreForm,
     StaffAppealForm,
     SurveillanceConclusionForm,
@@ -43,22 +42,6 @@ from certificates.models import (
     RegulatoryEvent,
     ReportingObligation,
 )
-
-
-class DecisionForm(forms.Form):
-    outcome = forms.ChoiceField(label=_("outcome"), choices=Decision.Outcome.choices)
-    decided_on = forms.DateField(label=_("decided on"), widget=DateInput)
-    star_grade = forms.ChoiceField(
-        label=_("star grade"),
-        choices=[("", "—"), *GRADE_CHOICES],
-        required=False,
-        help_text=_(
-            "A grant is at the grade of the submitted score sheet; "
-            "when given, it must be that grade (004 §5.6.5.3)."
-        ),
-    )
-    reasons = forms.CharField(label=_("reasons"), required=False, widget=forms.Textarea)
-
 
 admin.site.unregister(Audit)
 
@@ -116,16 +99,6 @@ class RoleAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class _ReissueAction(ReissueForm):
-    """The reissue form whose cleaned data is the service's keyword arguments."""
-
-    def clean(self):
-        super().clean()
-        if self.errors:
-            return self.cleaned_data
-        return self.service_data
 
 
 class EventInline(admin.TabularInline):
@@ -237,7 +210,7 @@ class CertificateAdmin(SimpleHistoryAdmin):
             name="reissue",
             label=_("Reissue within validity"),
             target="certificate",
-            form_class=_ReissueAction,
+            form_class=ReissueActionForm,
         ),
         service_action(
             services.certificate_reduce_scope,

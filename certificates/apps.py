@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class CertificatesConfig(AppConfig):
     name = "certificates"
     verbose_name = _("Certificates")
+
+    def ready(self):
+        from certbody.context_processors import register_portal_link
+        from certificates import desks  # noqa: F401  (registers the workspace desks)
+
+        register_portal_link(40, _("Requests"), "certificates:portal_requests")

@@ -3,13 +3,15 @@ reissue, regulatory events, proposals, appeals). They only bind and validate inp
 services decide whether the change is allowed."""
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import GRADE_CHOICES
 from certbody.admin_actions import DateInput
 from certbody.reference import read_json
+from certbody.workspace import ActionForm
 from certificates import causes, numbering
-from certificates.models import Appeal, Certificate, Decision, RegulatoryEvent
+from certificates.models import Appeal, Certificate, ClientRequest, Decision, RegulatoryEvent
 
 
 def cnca_choices(table: str, codes=None) -> list[tuple[str, str]]:
@@ -104,7 +106,84 @@ class AppealForm(forms.Form):
         return data
 
 
-# --- staff (admin actions) -----------------------------------------------------------------
+class ClientRequestForm(forms.Form):
+    """A client's request for a change, a cancellation or a suspension of its certificate."""
+
+    kind = forms.ChoiceField(label=_("request"), choices=ClientRequest.Kind.choices)
+    certificate = forms.ModelChoiceField(
+        label=_("certificate"), queryset=Certificate.objects.none(), required=False
+    )
+    details = forms.CharField(
+        label=_("what you ask for and why"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_(
+            "For a change: the new name, address or scope. For a cancellation or a "
+            "suspension: the reason and the date you wish it to take effect."
+        ),
+    )
+
+    def __init__(self, *args, certificates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["certificate"].queryset = certificates
+        self.fields["certificate"].label_from_instance = lambda c: (
+            f"{c.number}（{c.get_status_display()}）"
+        )
+
+
+# --- staff (workspace and admin actions) ---------------------------------------------------
+
+
+def _today_input(label):
+    return forms.DateField(label=label, widget=DateInput, initial=timezone.localdate)
+
+
+class DecisionForm(forms.Form):
+    """The admin's decision form: every outcome on one page."""
+
+    outcome = forms.ChoiceField(label=_("outcome"), choices=Decision.Outcome.choices)
+    decided_on = forms.DateField(label=_("decided on"), widget=DateInput)
+    star_grade = forms.ChoiceField(
+        label=_("star grade"),
+        choices=[("", "—"), *GRADE_CHOICES],
+        required=False,
+        help_text=_(
+            "A grant is at the grade of the submitted score sheet; "
+            "when given, it must be that grade (004 §5.6.5.3)."
+        ),
+    )
+    reasons = forms.CharField(label=_("reasons"), required=False, widget=forms.Textarea)
+
+
+class GrantForm(ActionForm):
+    """Grant: the grade is the submitted score sheet's, shown and not chosen (004 §5.6.5.3)."""
+
+    decided_on = _today_input(_("decided on"))
+    star_grade = forms.ChoiceField(
+        label=_("star grade (from the score sheet)"),
+        choices=[("", "—"), *GRADE_CHOICES],
+        required=False,
+        disabled=True,
+    )
+    reasons = forms.CharField(label=_("notes"), required=False, widget=forms.Textarea)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        sheet = getattr(self.obj, "score_sheet", None) if self.obj is not None else None
+        submitted = sheet is not None and sheet.state == sheet.State.SUBMITTED
+        self.fields["star_grade"].initial = sheet.grade if submitted else ""
+
+
+class RefuseForm(forms.Form):
+    decided_on = _today_input(_("decided on"))
+    reasons = forms.CharField(
+        label=_("reasons for refusal (told to the client in writing)"), widget=forms.Textarea
+    )
+
+
+class MaintainForm(forms.Form):
+    decided_on = _today_input(_("decided on"))
+    reasons = forms.CharField(label=_("notes"), required=False, widget=forms.Textarea)
 
 
 class SuspendForm(forms.Form):
@@ -202,6 +281,16 @@ class ReissueForm(forms.Form):
         }
 
 
+class ReissueActionForm(ReissueForm):
+    """The reissue form whose cleaned data is ``certificate_reissue``'s keyword arguments."""
+
+    def clean(self):
+        super().clean()
+        if self.errors:
+            return self.cleaned_data
+        return self.service_data
+
+
 class ReduceScopeForm(forms.Form):
     cause = forms.TypedChoiceField(
         label=_("cause (004 §7.2.1)"),
@@ -233,6 +322,50 @@ class RegulatoryEventForm(forms.Form):
     )
     written_finding = forms.BooleanField(label=_("written nonconformity"), required=False)
     major = forms.BooleanField(label=_("major accident"), required=False)
+
+
+class RegulatoryEventCreateForm(RegulatoryEventForm):
+    """A regulatory event recorded on its own page, about a certificate (by its number) or an
+    organisation (by its USCC): typed, not chosen from lists that grow with the register.
+    The cleaned data hold ``certificate`` and ``organization`` for the service."""
+
+    certificate_number = forms.CharField(
+        label=_("certificate number"),
+        max_length=24,
+        required=False,
+        help_text=_("Leave empty to use the organisation's current certificate."),
+    )
+    organization_uscc = forms.CharField(
+        label=_("organisation (unified social credit code)"), max_length=18, required=False
+    )
+
+    def clean_certificate_number(self):
+        number = self.cleaned_data["certificate_number"].strip()
+        if not number:
+            return None
+        certificate = Certificate.objects.filter(number=number).first()
+        if certificate is None:
+            raise forms.ValidationError(_("No certificate with this number."))
+        return certificate
+
+    def clean_organization_uscc(self):
+        from applications.models import Organization
+
+        uscc = self.cleaned_data["organization_uscc"].strip().upper()
+        if not uscc:
+            return None
+        organization = Organization.objects.filter(uscc=uscc).first()
+        if organization is None:
+            raise forms.ValidationError(_("No organisation with this code."))
+        return organization
+
+    def clean(self):
+        data = super().clean()
+        data["certificate"] = data.pop("certificate_number", None)
+        data["organization"] = data.pop("organization_uscc", None)
+        if not self.errors and not data["certificate"] and not data["organization"]:
+            raise forms.ValidationError(_("Give the certificate number or the organisation."))
+        return data
 
 
 class SurveillanceConclusionForm(forms.Form):
@@ -317,3 +450,16 @@ class AppealDecideForm(forms.Form):
 
 class ObligationDoneForm(forms.Form):
     done_on = forms.DateField(label=_("reported on"), widget=DateInput)
+
+
+class ClientRequestHandleForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("outcome"),
+        choices=[
+            (ClientRequest.State.HANDLED, _("Handled (carried out or under way)")),
+            (ClientRequest.State.DECLINED, _("Declined")),
+        ],
+    )
+    note = forms.CharField(
+        label=_("what was done, or why not (told to the client)"), widget=forms.Textarea
+    )

@@ -1,6 +1,7 @@
 """Client portal: a client user's certificates, notices and documents (002 §4.1.2), the reports
-and results of its decided audits (004 §5.11.5) and its appeals (004 §8.1). Every queryset
-goes through ``certbody.access.visible_to``."""
+and results of its decided audits (004 §5.11.5), its appeals (004 §8.1) and its requests for a
+change, a cancellation or a suspension (``certificates.client_requests``). Every queryset goes
+through ``certbody.access.visible_to``."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,9 +15,9 @@ from audits import scoring
 from audits.models import Audit, AuditReport
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
-from certificates import services
-from certificates.forms import AppealForm
-from certificates.models import Appeal, Certificate, CertificateDocument, Decision
+from certificates import client_requests, services
+from certificates.forms import AppealForm, ClientRequestForm
+from certificates.models import Appeal, Certificate, CertificateDocument, ClientRequest, Decision
 
 
 @login_required
@@ -44,8 +45,13 @@ def home(request):
             "other_documents": other_documents,
             "decided_audits": _decided_audits(request.user),
             "appeals": appeals,
+            "client_requests": _client_requests(request.user)[:5],
         },
     )
+
+
+def _client_requests(user):
+    return visible_to(ClientRequest.objects.select_related("certificate"), user)
 
 
 ORGANIZATION_OF_AUDIT = "programme__organization"
@@ -173,3 +179,53 @@ def appeal_new(request):
             )
             return redirect("certificates:portal")
     return render(request, "certificates/appeal_form.html", {"form": form})
+
+
+def _client_only(request) -> None:
+    if request.user.is_staff or not request.user.organization_id:
+        raise Http404
+
+
+@login_required
+@require_GET
+def requests_list(request):
+    """The organisation's requests for a change, a cancellation or a suspension, newest first."""
+    _client_only(request)
+    return render(
+        request,
+        "certificates/portal_requests.html",
+        {"client_requests": _client_requests(request.user)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def request_new(request):
+    """A client asks for a change, a cancellation or a suspension of one of its organisation's
+    certificates; another organisation's certificate (a link or a tampered form) is a 404."""
+    _client_only(request)
+    certificates = visible_to(
+        Certificate.objects.filter(
+            head__isnull=True, status__in=[Certificate.Status.VALID, Certificate.Status.SUSPENDED]
+        ),
+        request.user,
+    ).order_by("number")
+    source = request.POST if request.method == "POST" else request.GET
+    _own(Certificate.objects.all(), request, source.get("certificate"), "organization")
+    initial = {key: source.get(key) for key in ("kind", "certificate") if source.get(key)}
+    form = ClientRequestForm(request.POST or None, initial=initial, certificates=certificates)
+    if request.method == "POST" and form.is_valid():
+        try:
+            submitted = client_requests.client_request_submit(
+                actor=request.user, **form.cleaned_data
+            )
+        except RuleViolation as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"{submitted.get_kind_display()}申请已提交，本机构处理后将通知您。",
+            )
+            return redirect("certificates:portal_requests")
+    status = 422 if request.method == "POST" else 200
+    return render(request, "certificates/portal_request_form.html", {"form": form}, status=status)

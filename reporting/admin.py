@@ -6,7 +6,6 @@ Visibility follows the staff roles (``certbody.roles``), not Django model permis
 change only through the services, offered as actions (``certbody.admin_actions``).
 """
 
-from django import forms
 from django.contrib import admin, messages
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect
@@ -18,11 +17,12 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from certbody import roles
-from certbody.admin_actions import DateInput, service_action
+from certbody.admin_actions import service_action
 from certbody.lifecycle import RuleViolation
 from certbody.models import Notification
 from certbody.notifications import mark_read
 from reporting import services
+from reporting.forms import GenerateForm, SubmitForm
 from reporting.models import CbChange, JobMark, PersonnelRecord, ReportRun
 
 
@@ -50,23 +50,6 @@ class RoleAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class SubmitForm(forms.Form):
-    receipt_number = forms.CharField(label=_("platform receipt number"), max_length=60)
-    submitted_on = forms.DateField(label=_("submitted on"), widget=DateInput)
-
-
-class GenerateForm(forms.Form):
-    kind = forms.ChoiceField(
-        label=_("report"),
-        choices=[(k, ReportRun.Kind(k).label) for k in services.PERIODIC_KINDS],
-    )
-    period = forms.DateField(
-        label=_("any day of the period"),
-        widget=DateInput,
-        help_text=_("A day of the month (monthly reports) or of the year (annual reports)."),
-    )
 
 
 @admin.register(ReportRun)

@@ -37,6 +37,13 @@ def _fast_pdfs(request, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _staff_two_factor(request, settings):
+    """Staff 2FA is enforced only in tests marked ``two_factor``; the others log staff in with
+    ``force_login`` (no OTP device) and test what comes after the log-in."""
+    settings.STAFF_REQUIRE_2FA = request.node.get_closest_marker("two_factor") is not None
+
+
+@pytest.fixture(autouse=True)
 def _base_data(request):
     """Transactional tests flush the tables the migrations filled; put them back."""
     marker = request.node.get_closest_marker("django_db")

@@ -1,0 +1,17 @@
+"""Client portal pages for applications, mounted at ``portal/applications/``."""
+
+from django.urls import path
+
+from applications import portal
+
+app_name = "applications_portal"
+
+urlpatterns = [
+    path("", portal.application_list, name="list"),
+    path("new/", portal.application_new, name="new"),
+    path("<int:pk>/", portal.application_detail, name="detail"),
+    path("<int:pk>/documents/", portal.documents_add, name="documents"),
+    path("<int:pk>/contract/sign/", portal.contract_sign, name="sign"),
+    path("documents/<int:pk>/", portal.document_download, name="document"),
+    path("register/<str:token>/", portal.register, name="register"),
+]

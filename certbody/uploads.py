@@ -1,0 +1,204 @@
+"""Uploaded files: one validation, one way of storing and one way of serving (issue #7).
+
+Every file a user uploads (a client's application documents, the evidence of an answer to a
+nonconformity, …) goes through here:
+
+- ``check_file`` / ``check_files`` validate before anything is written: only PDF, JPEG, PNG,
+  DOCX and XLSX, by extension **and** by the file's leading bytes (an Office file must be a ZIP
+  package holding the Word or Excel main part), at most 10 MB each and 10 files at a time, never
+  empty. The result carries the content, its SHA-256 and the content type derived from the
+  extension (the browser's claimed type is never trusted).
+- ``save`` stores a checked file in a ``FileField`` under a generated name (the user's file name
+  is kept only as data); ``remove_files`` cleans up files written by a transaction that failed.
+- ``download_response`` serves a stored file as an attachment with ``nosniff``: files live under
+  ``MEDIA_ROOT``, outside any web root, and reach a browser only through a view that checked
+  the user's right to them first; they are never rendered or executed.
+
+Errors are ``RuleViolation`` with a message in Chinese naming the file, shown as it is.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import uuid
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django import forms
+from django.core.files.base import ContentFile
+from django.http import FileResponse
+
+from certbody.lifecycle import RuleViolation
+
+MAX_FILES = 10
+MAX_BYTES = 10 * 1024 * 1024  # 10 MB each
+_PDF = "application/pdf"
+_DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# extension → content type served back
+TYPES = {
+    "pdf": _PDF,
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "docx": _DOCX,
+    "xlsx": _XLSX,
+}
+ALLOWED_EXTENSIONS_TEXT = "PDF、JPEG、PNG、DOCX、XLSX"
+# The file chooser's hint (the server checks regardless).
+ACCEPT = ".pdf,.jpg,.jpeg,.png,.docx,.xlsx"
+
+
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload that passed ``check_file``: its content and what we store about it."""
+
+    original_name: str
+    extension: str
+    content_type: str
+    content: bytes
+    sha256: str
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+def original_name(name: str) -> str:
+    """The last path component a browser or a tool might send (``C:\\…\\a.pdf``, ``../a.pdf``),
+    printable characters only, at most 200 characters; "attachment" when nothing is left."""
+    base = os.path.basename((name or "").replace("\\", "/")).strip()
+    base = "".join(ch for ch in base if ch.isprintable())
+    return base[-200:] if base else "attachment"
+
+
+def _zip_names(content: bytes) -> set[str] | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            return set(archive.namelist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return None
+
+
+def content_matches(extension: str, content: bytes) -> bool:
+    """Magic bytes (and, for Office files, the package's main part) agree with the extension."""
+    if extension == "pdf":
+        return content.startswith(b"%PDF-")
+    if extension in ("jpg", "jpeg"):
+        return content.startswith(b"\xff\xd8\xff")
+    if extension == "png":
+        return content.startswith(b"\x89PNG\r\n\x1a\n")
+    if extension in ("docx", "xlsx"):
+        if not content.startswith(b"PK\x03\x04"):
+            return False
+        names = _zip_names(content)
+        if not names or "[Content_Types].xml" not in names:
+            return False
+        main = "word/document.xml" if extension == "docx" else "xl/workbook.xml"
+        return main in names
+    return False
+
+
+def check_file(upload, *, noun: str = "文件") -> CheckedUpload:
+    """Validate one uploaded file and read it.
+
+    ``upload``: a Django ``UploadedFile`` (or any object with ``name``, ``size`` and
+    ``chunks()``/``read()``); ``noun``: how messages call the file ("附件", "文件"). Allowed:
+    ``TYPES`` by extension and content; at most ``MAX_BYTES``; not empty. Reads at most
+    ``MAX_BYTES`` + one chunk whatever size the upload claims. Raises ``RuleViolation``.
+    """
+    name = original_name(getattr(upload, "name", ""))
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if extension not in TYPES:
+        raise RuleViolation(f"{noun}“{name}”的类型不允许，只能上传 {ALLOWED_EXTENSIONS_TEXT} 文件")
+    size = getattr(upload, "size", None)
+    if size is not None and size > MAX_BYTES:
+        raise RuleViolation(f"{noun}“{name}”超过 10 MB")
+    if hasattr(upload, "seek"):
+        upload.seek(0)
+    chunks, total = [], 0
+    reader = upload.chunks() if hasattr(upload, "chunks") else [upload.read()]
+    for chunk in reader:
+        total += len(chunk)
+        if total > MAX_BYTES:
+            raise RuleViolation(f"{noun}“{name}”超过 10 MB")
+        chunks.append(chunk)
+    content = b"".join(chunks)
+    if not content:
+        raise RuleViolation(f"{noun}“{name}”是空文件")
+    if not content_matches(extension, content):
+        raise RuleViolation(f"{noun}“{name}”的内容与其 .{extension} 扩展名不符，不能上传")
+    return CheckedUpload(
+        original_name=name,
+        extension=extension,
+        content_type=TYPES[extension],
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+    )
+
+
+def check_files(
+    uploads: Iterable, *, noun: str = "文件", too_many: str = ""
+) -> list[CheckedUpload]:
+    """``check_file`` for each (non-empty) upload, at most ``MAX_FILES`` of them; all or
+    nothing. ``too_many``: the message when there are more (a default names the limit)."""
+    uploads = [u for u in uploads if u]
+    if len(uploads) > MAX_FILES:
+        raise RuleViolation(too_many or f"每次最多上传 {MAX_FILES} 个{noun}")
+    return [check_file(upload, noun=noun) for upload in uploads]
+
+
+def storage_name(extension: str) -> str:
+    """A generated file name (random, unguessable) with ``extension``."""
+    return f"{uuid.uuid4().hex}.{extension}"
+
+
+def save(field_file, checked: CheckedUpload) -> str:
+    """Write ``checked`` into the ``FieldFile`` (without saving its model) under a generated
+    name; returns the storage name, for ``remove_files`` if the transaction fails later."""
+    field_file.save(storage_name(checked.extension), ContentFile(checked.content), save=False)
+    return field_file.name
+
+
+def remove_files(storage, names: Iterable[str]) -> None:
+    """Delete the stored files ``names`` (clean-up after a failure; missing files are fine)."""
+    for name in names:
+        with contextlib.suppress(OSError):
+            storage.delete(name)
+
+
+def download_response(field_file, *, content_type: str, filename: str) -> FileResponse:
+    """Serve a stored file as a download: ``Content-Disposition: attachment`` with the user's
+    file name, the content type recorded at upload and ``X-Content-Type-Options: nosniff``
+    (a browser never renders or runs it). The caller has checked the user's right to it."""
+    response = FileResponse(
+        field_file.open("rb"), content_type=content_type, as_attachment=True, filename=filename
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (Django's documented pattern); cleans to a list."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ACCEPT}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            files = [single(item, initial) for item in data if item]
+        else:
+            files = [single(data, initial)] if data else []
+        if not files and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+        return files

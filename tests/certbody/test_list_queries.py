@@ -1,0 +1,183 @@
+"""Every workspace list page (and its CSV export) runs the same number of queries with 10 rows
+as with 1,000 (issue #7 "constant query count per page whatever the number of rows").
+
+Rows are copies of the world's record for the desk (tests.certbody.world), written with
+``bulk_create``: the list pages only read them. A desk whose records cannot be copied that
+way is skipped with the reason.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from applications.models import Application, Contract, Organization
+from applications.validators import build_uscc
+from audits.models import Audit, Auditor, AuditProgramme, Nonconformity
+from certbody.models import User
+from certbody.workspace import DESKS
+from certificates.models import (
+    Appeal,
+    Certificate,
+    ClientRequest,
+    Decision,
+    Proposal,
+    RegulatoryEvent,
+    new_token,
+)
+from reporting.models import ReportRun
+from tests.certbody.world import World, desk_request
+
+pytestmark = pytest.mark.usefixtures("cb")
+
+FEW, MANY = 10, 1000
+
+
+def copies(base, numbers, *, omit=(), **varying):
+    """Unsaved copies of ``base``, one per number: every concrete field copied except the
+    primary key and ``omit`` (left to their defaults); ``varying[name](n)`` sets the rest."""
+    model = type(base)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key and f.name not in omit]
+    rows = []
+    for n in numbers:
+        values = {f.attname: getattr(base, f.attname) for f in fields}
+        values.update({name: make(n) for name, make in varying.items()})
+        rows.append(model(**values))
+    return rows
+
+
+def bulk(base, numbers, **kwargs):
+    return type(base).objects.bulk_create(copies(base, numbers, **kwargs))
+
+
+def applications(world, numbers):
+    return bulk(world.application, numbers, reference=lambda n: f"SQ-BULK-{n:05d}")
+
+
+def contracts(world, numbers):
+    contract = Contract.objects.get(application=world.application)
+    parents = iter(applications(world, numbers))
+    return bulk(
+        contract,
+        numbers,
+        application_id=lambda n: next(parents).pk,
+        number=lambda n: f"HT-BULK-{n:05d}",
+    )
+
+
+def programmes(world, numbers):
+    programme = world.certificate.programme
+    parents = iter(applications(world, numbers))
+    return bulk(
+        programme,
+        numbers,
+        application_id=lambda n: next(parents).pk,
+        cycle=lambda n: 100 + n,
+    )
+
+
+def auditors(world, numbers):
+    auditor = Auditor.objects.get(user=world.staff.leader)
+    users = iter(
+        User.objects.bulk_create(
+            User(username=f"bulk-auditor-{n}", display_name=f"审核员{n}", is_staff=True)
+            for n in numbers
+        )
+    )
+    return bulk(
+        auditor,
+        numbers,
+        user_id=lambda n: next(users).pk,
+        registration_number=lambda n: f"2024-FW-B{n:05d}",
+    )
+
+
+# Desk key → how to add rows numbered ``numbers`` to the desk's list.
+BUILDERS = {
+    "organizations": lambda w, numbers: bulk(
+        w.certificate.organization,
+        numbers,
+        name=lambda n: f"批量测试公司{n:05d}",
+        uscc=lambda n: build_uscc("110105", 70_000 + n),
+    ),
+    "applications": applications,
+    "contracts": contracts,
+    "programmes": programmes,
+    # Completed stage 2 audits: rows of the audits list and of the decisions to make.
+    "audits": lambda w, numbers: bulk(w.stage2, numbers, sequence=lambda n: 10 + n),
+    "decisions": lambda w, numbers: bulk(w.stage2, numbers, sequence=lambda n: 10 + n),
+    "nonconformities": lambda w, numbers: bulk(w.nc, numbers, number=lambda n: 10 + n),
+    "auditors": auditors,
+    "decided": lambda w, numbers: bulk(w.certificate.decision, numbers),
+    "certificates": lambda w, numbers: bulk(
+        w.certificate,
+        numbers,
+        omit=("token",),
+        number=lambda n: f"BULK{n:06d}",
+        sequence=lambda n: 5_000 + n,
+        token=lambda n: new_token(),
+    ),
+    "proposals": lambda w, numbers: bulk(w.proposal, numbers),
+    "appeals": lambda w, numbers: bulk(w.appeal, numbers, reference=lambda n: f"SS-B{n:06d}"),
+    "regulatory-events": lambda w, numbers: bulk(w.event, numbers),
+    "requests": lambda w, numbers: bulk(w.request, numbers),
+    "reports": lambda w, numbers: bulk(
+        w.run, numbers, period_start=lambda n: w.run.period_start - timedelta(days=n + 1)
+    ),
+}
+MODELS = {
+    "organizations": Organization,
+    "applications": Application,
+    "contracts": Contract,
+    "programmes": AuditProgramme,
+    "audits": Audit,
+    "decisions": Audit,
+    "nonconformities": Nonconformity,
+    "auditors": Auditor,
+    "decided": Decision,
+    "certificates": Certificate,
+    "proposals": Proposal,
+    "appeals": Appeal,
+    "regulatory-events": RegulatoryEvent,
+    "requests": ClientRequest,
+    "reports": ReportRun,
+}
+
+
+@pytest.fixture
+def world(db):
+    return World()
+
+
+def queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+@pytest.mark.parametrize("key", sorted(DESKS))
+def test_list_page_runs_as_many_queries_for_1000_rows_as_for_10(
+    client, world, key, django_assert_max_num_queries
+):
+    desk = DESKS[key]
+    if key not in BUILDERS or MODELS.get(key) is not desk.model:
+        pytest.skip(f"desk {key!r} ({desk.model.__name__}): no bulk row builder in this test yet")
+    client.force_login(world.superuser)
+    url = reverse("workspace:list", args=[key])
+    rows = desk.queryset(desk_request(desk, world.superuser))
+    have = rows.count()
+    assert have >= 1, f"the world has no row for desk {key!r}"
+
+    BUILDERS[key](world, range(FEW - have))
+    assert rows.count() == FEW
+    page, export = queries(client, url), queries(client, f"{url}?export=csv")
+
+    BUILDERS[key](world, range(FEW, MANY))
+    assert rows.count() >= MANY
+    with django_assert_max_num_queries(page):
+        assert client.get(url).status_code == 200
+    with django_assert_max_num_queries(export):
+        assert client.get(f"{url}?export=csv").status_code == 200

@@ -1,0 +1,137 @@
+"""Personal data (ID numbers, phones) is shown in full only to the roles that need it
+(``certbody.view_personal_data``) and masked for everyone else (certbody.masking, the
+``mask_id``/``mask_phone`` filters, the workspace's organisation pages and exports)."""
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.template import Context, Template
+
+from certbody import masking, roles
+from tests.applications.factories import ClientUserFactory, OrganizationFactory
+from tests.conftest import make_staff
+
+pytestmark = pytest.mark.usefixtures("cb")
+
+PHONE = "13812345678"
+MASKED_PHONE = "138****5678"
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        ("110105199001011234", "110*************34"),
+        ("11010519900101123X", "110*************3X"),
+        ("123456", "123*56"),
+        ("12345", "*****"),
+        ("1", "*"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_id_numbers_keep_only_their_first_three_and_last_two_characters(value, masked):
+    assert masking.mask_id_number(value) == masked
+
+
+@pytest.mark.parametrize(
+    ("value", "masked"),
+    [
+        (PHONE, MASKED_PHONE),
+        ("010-88886666", "010*****6666"),
+        ("+8613812345678", "+86*******5678"),
+        ("6666", "**66"),
+        ("12", "**"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_phones_hide_their_middle_digits(value, masked):
+    assert masking.mask_phone(value) == masked
+
+
+def test_masking_never_returns_the_value_it_hides():
+    for value in ["110105199001011234", PHONE, "010-88886666", "12345"]:
+        assert masking.mask_id_number(value) != value
+        assert masking.mask_phone(value) != value
+
+
+ROLES_WHO_SEE = {
+    roles.MARKET: True,
+    roles.AUDIT_DEPARTMENT: True,
+    roles.REPORTING_OFFICER: True,
+    roles.TECHNICAL_MANAGER: True,
+    roles.AUDITOR: False,
+    roles.DECISION_MAKER: False,
+}
+
+
+@pytest.mark.parametrize(("role", "sees"), ROLES_WHO_SEE.items())
+def test_only_the_roles_that_need_it_see_personal_data(db, role, sees):
+    assert masking.can_see_personal_data(make_staff(f"u-{role}", role)) is sees
+
+
+def test_clients_the_public_and_nobody_see_personal_data(db):
+    assert not masking.can_see_personal_data(ClientUserFactory())
+    assert not masking.can_see_personal_data(AnonymousUser())
+    assert not masking.can_see_personal_data(None)
+
+
+def render(template: str, user, value) -> str:
+    return Template("{% load workspace %}" + template).render(
+        Context({"value": value, "user": user})
+    )
+
+
+def test_template_filters_mask_for_roles_without_the_permission(db):
+    market = make_staff("market-mask", roles.MARKET)
+    auditor = make_staff("auditor-mask", roles.AUDITOR)
+
+    assert render("{{ value|mask_phone:user }}", market, PHONE) == PHONE
+    assert render("{{ value|mask_phone:user }}", auditor, PHONE) == MASKED_PHONE
+    assert render("{{ value|mask_id:user }}", market, "110105199001011234") == (
+        "110105199001011234"
+    )
+    assert render("{{ value|mask_id:user }}", auditor, "110105199001011234") == (
+        "110*************34"
+    )
+    assert render("{{ value|mask_phone:user }}", AnonymousUser(), PHONE) == MASKED_PHONE
+
+
+@pytest.fixture
+def organization(db):
+    return OrganizationFactory(name="南京苏宁电器有限公司", contact_phone=PHONE)
+
+
+def test_an_auditor_sees_the_organisations_phone_masked_market_in_full(client, organization):
+    url = f"/staff/organizations/{organization.pk}/"
+
+    client.force_login(make_staff("auditor-org", roles.AUDITOR))
+    masked = client.get(url)
+    client.force_login(make_staff("market-org", roles.MARKET))
+    full = client.get(url)
+
+    assert masked.status_code == full.status_code == 200
+    assert PHONE not in masked.content.decode()
+    assert MASKED_PHONE in masked.content.decode()
+    assert PHONE in full.content.decode()
+
+
+def test_the_organisation_list_and_its_export_mask_the_phone_too(client, organization):
+    client.force_login(make_staff("decider-org", roles.DECISION_MAKER))
+
+    page = client.get("/staff/organizations/")
+    export = client.get("/staff/organizations/?export=csv")
+
+    assert page.status_code == export.status_code == 200
+    assert PHONE not in page.content.decode()
+    assert PHONE not in export.content.decode("utf-8-sig")
+    assert MASKED_PHONE in export.content.decode("utf-8-sig")
+
+
+def test_public_verification_never_shows_the_contact_phone(client, db):
+    from tests.certificates.factories import issued_certificate
+
+    certificate = issued_certificate(OrganizationFactory(contact_phone=PHONE))
+
+    for url in [f"/verify/{certificate.token}/", f"/verify/?q={certificate.number}"]:
+        body = client.get(url).content.decode()
+        assert PHONE not in body and MASKED_PHONE not in body

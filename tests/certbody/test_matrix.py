@@ -1,0 +1,198 @@
+"""The permission matrix walked for every role and every workspace URL (certbody.policy,
+certbody.workspace): each registered desk's list, "new" page, object page and every action's
+confirm URL, GET and POST.
+
+The desks are read from ``certbody.workspace.DESKS`` when the test runs, so a desk added later
+is walked too; its object is the first row of its own queryset in a world holding one record
+of every kind (a certificate, an answered NC on a completed audit awaiting its decision, a
+proposal, a regulatory event, an appeal, a client request, a report run …).
+
+Expected answers: anonymous → the log-in page; a client user → 403 everywhere (the workspace is
+staff-only; clients have the portal); staff → list/object 200 with the desk's permission, else
+403; an action → 403 (GET and POST) for a role without ``user.has_perm(action.permission,
+obj)``, and never 200; with the permission its confirm page answers 200 (or 409 when the
+object's state does not allow it). Forged POSTs by roles without the permission change nothing.
+"""
+
+import pytest
+from django.urls import reverse
+
+from certbody.policy import MATRIX
+from certbody.workspace import DESKS
+from tests.certbody.world import World, desk_request
+
+pytestmark = pytest.mark.usefixtures("cb")
+
+ROLES = [
+    "market",
+    "audit_department",
+    "auditor",  # team leader of the world's audits
+    "auditor_off_team",  # an auditor on no team
+    "decision_maker",
+    "reporting_officer",
+    "technical_manager",
+    "client",
+    "anonymous",
+]
+
+
+@pytest.fixture
+def world(db):
+    return World()
+
+
+def snapshot(obj):
+    """What a refused POST must leave unchanged: the row and its history."""
+    fresh = type(obj).objects.get(pk=obj.pk)
+    history = fresh.history.count() if hasattr(fresh, "history") else None
+    return {f.attname: getattr(fresh, f.attname) for f in fresh._meta.concrete_fields}, history
+
+
+def expect_refused(response, role) -> int | str:
+    """The answer a role without access gets: the log-in page for anonymous, else 403."""
+    if role == "anonymous":
+        location = response.get("Location", "")
+        return (
+            302 if location.startswith(reverse("login")) else f"{response.status_code} {location}"
+        )
+    return 403
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_workspace_url_answers_as_the_matrix_says(client, world, role):
+    user = world.users[role]
+    if user is not None:
+        client.force_login(user)
+    staff = user is not None and user.has_perm("certbody.use_workspace")
+    wrong = []
+    walked = []
+
+    def check(what, response, expected):
+        walked.append(what)
+        if response.status_code not in (expected if isinstance(expected, tuple) else (expected,)):
+            wrong.append(f"{what}: {response.status_code}, expected {expected}")
+
+    def refused(what, response):
+        check(what, response, expect_refused(response, role))
+        if response.status_code == 200:
+            wrong.append(f"{what}: 200 for a role without the permission")
+
+    assert DESKS, "no desks registered"
+    for key, desk in DESKS.items():
+        may_open = staff and user.has_perm(desk.permission)
+        list_url = reverse("workspace:list", args=[key])
+        response = client.get(list_url)
+        check(f"GET {list_url}", response, 200) if may_open else refused(
+            f"GET {list_url}", response
+        )
+
+        if desk.create is not None:
+            url = reverse("workspace:create", args=[key])
+            if may_open and user.has_perm(desk.create.permission):
+                check(f"GET {url}", client.get(url), 200)
+            else:
+                refused(f"GET {url}", client.get(url))
+                refused(f"POST {url}", client.post(url, {}))
+
+        obj = world.first_row(desk)
+        if obj is None:
+            continue  # test_the_world_has_a_row_for_every_desk says which
+        object_url = reverse("workspace:object", args=[key, obj.pk])
+        response = client.get(object_url)
+        if may_open:
+            # A desk may narrow its rows per user: then the object is not found (404).
+            visible = desk.queryset(desk_request(desk, user)).filter(pk=obj.pk).exists()
+            check(f"GET {object_url}", response, 200 if visible else 404)
+        else:
+            refused(f"GET {object_url}", response)
+
+        for action in desk.actions:
+            url = reverse("workspace:action", args=[key, obj.pk, action.name])
+            allowed = may_open and user.has_perm(action.permission, obj)
+            if allowed:
+                # GET only: a POST would perform it. 409 when the state does not allow it.
+                check(f"GET {url}", client.get(url), (200, 409))
+                continue
+            before = snapshot(obj)
+            refused(f"GET {url}", client.get(url))
+            refused(f"POST {url}", client.post(url, {"reason": "forged", "confirm": "1"}))
+            if snapshot(obj) != before:
+                wrong.append(f"POST {url}: a refused POST changed the {type(obj).__name__}")
+
+    assert wrong == []
+    assert len(walked) >= 2 * len(DESKS) + sum(len(d.actions) for d in DESKS.values())
+
+
+def test_the_world_has_a_row_for_every_desk(world):
+    """A desk added later needs a record in ``World`` for its object and action URLs to be
+    walked; until then the matrix test covers only its list and "new" pages."""
+    missing = sorted(key for key, desk in DESKS.items() if world.first_row(desk) is None)
+    if missing:
+        pytest.skip(
+            f"no row for desk(s) {', '.join(missing)}: add one to tests/certbody/test_matrix.py "
+            "World so their object and action URLs are walked"
+        )
+
+
+def test_every_permission_a_desk_uses_is_in_the_matrix():
+    used = set()
+    for desk in DESKS.values():
+        used.add(desk.permission)
+        used.update(action.permission for action in desk.actions)
+        if desk.create is not None:
+            used.add(desk.create.permission)
+
+    assert used - set(MATRIX) == set()
+    assert "certbody.use_workspace" in MATRIX
+
+
+# Role-level answers (no object) fixed here, so a change to the matrix is a visible decision.
+EXPECTED_ROLES = {
+    "applications.review_application": {"market"},
+    "applications.invite_client": {"market"},
+    "audits.plan_programme": {"audit_department"},
+    "audits.manage_team": {"audit_department"},
+    "audits.terminate_audit": {"audit_department"},
+    "certificates.assign_appeal": {"technical_manager"},
+    "reporting.submit_report": {"reporting_officer"},
+    "reporting.generate_report": {"reporting_officer", "technical_manager"},
+    "certbody.view_personal_data": {
+        "market",
+        "audit_department",
+        "reporting_officer",
+        "technical_manager",
+    },
+}
+
+
+@pytest.mark.parametrize("permission", sorted(EXPECTED_ROLES))
+def test_role_level_permissions(world, permission):
+    holders = {
+        role
+        for role, user in world.users.items()
+        if user is not None and role != "auditor_off_team" and user.has_perm(permission)
+    }
+
+    assert holders == EXPECTED_ROLES[permission]
+
+
+def test_workspace_views_are_staff_only(world):
+    for role in ("client", "anonymous"):
+        user = world.users[role]
+        assert not (user and user.has_perm("certbody.use_workspace"))
+    for role in ROLES[:-2]:
+        assert world.users[role].has_perm("certbody.use_workspace"), role
+
+
+def test_audit_team_predicates_follow_the_object(world):
+    """004 §5.12.1: a decision maker never decides on an audit they were on; team work is for
+    the team (§5.4.4)."""
+    leader, off_team = world.users["auditor"], world.users["auditor_off_team"]
+    decider = world.users["decision_maker"]
+
+    assert leader.has_perm("audits.verify_nonconformity", world.nc)
+    assert not off_team.has_perm("audits.verify_nonconformity", world.nc)
+    assert decider.has_perm("certificates.decide", world.stage2)
+    leader.groups.add(*decider.groups.all())
+    leader = type(leader).objects.get(pk=leader.pk)
+    assert not leader.has_perm("certificates.decide", world.stage2)
