@@ -31,6 +31,7 @@ class Entry:
     msgctxt: str | None
     fuzzy: bool
     line: int
+    plural: str | None = None
 
 
 def _unquote(text: str) -> str:
@@ -41,7 +42,8 @@ def _unquote(text: str) -> str:
 
 
 def parse_po(path: Path) -> list[Entry]:
-    """Entries of a PO file (header and obsolete "#~" entries left out); no plural forms."""
+    """Entries of a PO file (header and obsolete "#~" entries left out). A plural entry keeps
+    its ``msgid_plural`` and its first form (``msgstr[0]``, Chinese has one form) as msgstr."""
     entries: list[Entry] = []
     fields: dict[str, str] = {}
     current: str | None = None
@@ -53,7 +55,14 @@ def parse_po(path: Path) -> list[Entry]:
         if "msgid" in fields and fields["msgid"] != "":
             assert "msgstr" in fields, f"{path}:{start}: msgid without msgstr"
             entries.append(
-                Entry(fields["msgid"], fields["msgstr"], fields.get("msgctxt"), fuzzy, start)
+                Entry(
+                    fields["msgid"],
+                    fields["msgstr"],
+                    fields.get("msgctxt"),
+                    fuzzy,
+                    start,
+                    fields.get("msgid_plural"),
+                )
             )
         fields, current, fuzzy = {}, None, False
 
@@ -68,6 +77,17 @@ def parse_po(path: Path) -> list[Entry]:
                 fuzzy = True
             continue
         keyword, _, rest = line.partition(" ")
+        if keyword == "msgid_plural" and "msgid" in fields:
+            current = keyword
+            fields[keyword] = _unquote(rest)
+            continue
+        if keyword.startswith("msgstr["):
+            # msgstr[0] is the entry's translation; further forms are kept apart.
+            keyword = "msgstr" if keyword == "msgstr[0]" else keyword
+        if keyword.startswith("msgstr[") and "msgid" in fields:
+            current = keyword
+            fields[keyword] = _unquote(rest)
+            continue
         if keyword in ("msgctxt", "msgid", "msgstr"):
             if keyword in ("msgctxt", "msgid") and "msgid" in fields:
                 flush()
@@ -93,6 +113,8 @@ def entries() -> list[Entry]:
 
 
 def _translate(entry: Entry) -> str:
+    if entry.plural is not None:
+        return translation.ngettext(entry.msgid, entry.plural, 1)
     if entry.msgctxt is not None:
         return translation.pgettext(entry.msgctxt, entry.msgid)
     return translation.gettext(entry.msgid)
