@@ -33,11 +33,14 @@ from audits.models import (
     AuditPlan,
     AuditProgramme,
     AuditTeamMember,
+    AuditTimeDetermination,
     Nonconformity,
+    SamplingPlan,
+    ScoreSheet,
 )
 from certbody import masking
 from certbody.lifecycle import RuleViolation
-from certbody.workspace import Action, Create, Desk, register
+from certbody.workspace import Action, Create, Desk, merged_history, register
 from certbody.workspace_tables import BaseTable, ObjectLinkColumn
 
 OPEN_AUDIT_STATES = (Audit.State.PLANNED, Audit.State.IN_PROGRESS)
@@ -473,6 +476,22 @@ def _to_audit(result, audit):
     return reverse("workspace:object", args=["audits", audit.pk])
 
 
+def _audit_history(audit: Audit):
+    """Everything done to the audit, including its team, time, sampling, plan, score sheet and
+    NCs, which are stored on related records."""
+    return merged_history(
+        audit,
+        [
+            (_("audit team"), AuditTeamMember, {"audit_id": audit.pk}),
+            (_("audit time"), AuditTimeDetermination, {"audit_id": audit.pk}),
+            (_("sampling plan"), SamplingPlan, {"audit_id": audit.pk}),
+            (_("audit plan"), AuditPlan, {"audit_id": audit.pk}),
+            (_("score sheet"), ScoreSheet, {"audit_id": audit.pk}),
+            (_("nonconformity"), Nonconformity, {"audit_id": audit.pk}),
+        ],
+    )
+
+
 register(
     Desk(
         key="audits",
@@ -485,6 +504,7 @@ register(
         summary=_audit_summary,
         sections_template="audits/desk_audit.html",
         sections_context=_audit_sections,
+        history=_audit_history,
         order=21,
         actions=[
             Action(
@@ -713,13 +733,16 @@ class NonconformityFilter(django_filters.FilterSet):
     overdue = django_filters.BooleanFilter(
         method="filter_overdue", label=_("overdue"), widget=django_forms.CheckboxInput
     )
+    unsettled = django_filters.BooleanFilter(
+        method="filter_unsettled", label=_("not settled"), widget=django_forms.CheckboxInput
+    )
     to_verify = django_filters.BooleanFilter(
         method="filter_to_verify", label=_("to verify by me"), widget=django_forms.CheckboxInput
     )
 
     class Meta:
         model = Nonconformity
-        fields = ["q", "state", "severity", "overdue", "to_verify"]
+        fields = ["q", "state", "severity", "overdue", "unsettled", "to_verify"]
 
     def search(self, queryset, name, value):
         return queryset.filter(
@@ -732,6 +755,11 @@ class NonconformityFilter(django_filters.FilterSet):
         if not value:
             return queryset
         return queryset.filter(nonconformities.unsettled_q(), due_on__lt=_today())
+
+    def filter_unsettled(self, queryset, name, value):
+        if not value:
+            return queryset
+        return queryset.filter(nonconformities.unsettled_q())
 
     def filter_to_verify(self, queryset, name, value):
         if not value or self.request is None:

@@ -213,37 +213,69 @@ def _display(field, value) -> str:
     return str(value)
 
 
+def _record_rows(records, model, label: str = "") -> list[HistoryRow]:
+    """Rows for historical records (newest first, possibly of several objects of ``model``):
+    each record is diffed against the previous record of the same object."""
+    kinds = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
+    pk_name = model._meta.pk.attname
+    by_object: dict = {}
+    for record in records:
+        by_object.setdefault(getattr(record, pk_name), []).append(record)
+    rows = []
+    for versions in by_object.values():
+        for n, record in enumerate(versions):
+            previous = versions[n + 1] if n + 1 < len(versions) else None
+            changes = []
+            if previous is not None:
+                for change in record.diff_against(previous).changes:
+                    try:
+                        model_field = model._meta.get_field(change.field)
+                        name = str(model_field.verbose_name)
+                    except Exception:
+                        model_field, name = None, change.field
+                    changes.append(
+                        (name, _display(model_field, change.old), _display(model_field, change.new))
+                    )
+            user = record.history_user
+            what = str(kinds.get(record.history_type, record.history_type))
+            if label:
+                what = f"{label} · {what}"
+            rows.append(
+                HistoryRow(
+                    when=record.history_date,
+                    who=(getattr(user, "display_name", "") or str(user))
+                    if user
+                    else str(_("system")),
+                    what=what,
+                    reason=record.history_change_reason or "",
+                    changes=changes,
+                )
+            )
+    return rows
+
+
 def history_rows(obj, *, limit: int = 200) -> list[HistoryRow]:
     """The object's simple-history as rows, newest first: who, when, what changed (field,
     before, after) and why. Two queries whatever the number of records."""
-    records = list(obj.history.select_related("history_user").order_by("-history_date")[:limit])
-    rows = []
-    kinds = {"+": _("Created"), "~": _("Changed"), "-": _("Deleted")}
-    for n, record in enumerate(records):
-        previous = records[n + 1] if n + 1 < len(records) else None
-        changes = []
-        if previous is not None:
-            delta = record.diff_against(previous)
-            for change in delta.changes:
-                try:
-                    model_field = obj._meta.get_field(change.field)
-                    label = str(model_field.verbose_name)
-                except Exception:
-                    model_field, label = None, change.field
-                changes.append(
-                    (label, _display(model_field, change.old), _display(model_field, change.new))
-                )
-        user = record.history_user
-        rows.append(
-            HistoryRow(
-                when=record.history_date,
-                who=(getattr(user, "display_name", "") or str(user)) if user else str(_("system")),
-                what=str(kinds.get(record.history_type, record.history_type)),
-                reason=record.history_change_reason or "",
-                changes=changes,
-            )
+    records = obj.history.select_related("history_user").order_by("-history_date")[:limit]
+    return _record_rows(list(records), type(obj))
+
+
+def merged_history(obj, related, *, limit: int = 200) -> list[HistoryRow]:
+    """The object's history merged with its related records' (newest first), so an object page
+    shows everything done to it: ``related`` is a list of ``(label, model, filter kwargs)``,
+    e.g. ``(_("team"), AuditTeamMember, {"audit_id": audit.pk})`` — deleted rows included,
+    since their history outlives them. One query per source."""
+    rows = history_rows(obj, limit=limit)
+    for label, model, lookup in related:
+        records = (
+            model.history.filter(**lookup)
+            .select_related("history_user")
+            .order_by("-history_date")[:limit]
         )
-    return rows
+        rows += _record_rows(list(records), model, str(label))
+    rows.sort(key=lambda row: row.when, reverse=True)
+    return rows[:limit]
 
 
 # --- exports -------------------------------------------------------------------------------

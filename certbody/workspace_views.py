@@ -110,7 +110,7 @@ def desk_action(request, key: str, pk: int, action: str):
 
         result, error = workspace.run_service(form, call)
         if result is not None:
-            messages.success(request, f"{act.label}：{_('done')}")
+            messages.success(request, _("%(action)s: done.") % {"action": act.label})
             return workspace.back_to(desk, obj, act, result)
     status = 422 if request.method == "POST" else 200
     return render(
@@ -146,7 +146,7 @@ def desk_create(request, key: str):
 
         result, _error = workspace.run_service(form, call)
         if result is not None:
-            messages.success(request, f"{create.label}：{_('done')}")
+            messages.success(request, _("%(action)s: done.") % {"action": create.label})
             return redirect(desk.object_url(result))
     status = 422 if request.method == "POST" else 200
     return render(

@@ -212,3 +212,18 @@ def test_navigation_lists_the_desks_a_staff_member_may_open(client, market):
         assert f'href="{desk.url()}"' in body
     assert workspace.desks_for(market)
     assert {d.key for d in workspace.desks_for(market)} <= set(DESKS)
+
+
+def test_the_audit_page_history_includes_its_team_plan_and_time(client, db):
+    """Work stored on related records (team, audit time, plan …) shows on the audit's page."""
+    from audits.models import AuditTeamMember
+    from tests.certificates.factories import Staff, completed_stage2
+
+    staff = Staff()
+    audit = completed_stage2(staff=staff)
+    assert AuditTeamMember.objects.filter(audit=audit).exists()
+    client.force_login(staff.planner)
+    page = client.get(f"/staff/audits/{audit.pk}/").content.decode()
+    history = page[page.index('class="card history"') :]
+    assert "审核组" in history or "audit team" in history
+    assert "评分表" in history or "score sheet" in history

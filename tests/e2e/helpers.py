@@ -1,6 +1,8 @@
-"""Steps the browser journeys share: log in, run an admin service action, score a row."""
+"""Steps the browser journeys share: log in, run an admin service action or a workspace action,
+score a row, watch the console for CSP violations."""
 
 import re
+from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
@@ -65,3 +67,89 @@ def expect_summary(page: Page, *, grade: str, score: str | None = None) -> None:
     expect(summary.locator("[data-grade]")).to_have_attribute("data-grade", grade)
     if score is not None:
         expect(summary.locator("[data-score]")).to_have_attribute("data-score", score)
+
+
+# --- the staff workspace and the browser console (issue 7) -----------------------------------
+
+CSP_MARK = "Content Security Policy"
+
+
+class BrowserConsole:
+    """What the pages of the watched browser contexts print to their console.
+
+    Chromium reports every refused inline script, style or source as a console error naming
+    the "Content Security Policy"; ``assert_no_csp_violations`` fails the test on any.
+    """
+
+    def __init__(self):
+        self.csp_violations: list[str] = []
+        self.errors: list[str] = []
+
+    def watch(self, context):
+        """Listen to every page of ``context`` (a Playwright ``BrowserContext``)."""
+
+        def on_console(message):
+            where = message.page.url if message.page else "?"
+            if CSP_MARK in message.text:
+                self.csp_violations.append(f"{where}: {message.text}")
+            elif message.type == "error":
+                self.errors.append(f"{where}: {message.text}")
+
+        context.on("console", on_console)
+        return context
+
+    def assert_no_csp_violations(self) -> None:
+        assert not self.csp_violations, "CSP violations:\n" + "\n".join(self.csp_violations)
+
+
+def open_as(
+    browser, live_server, console: BrowserConsole, username: str, password: str, landing=r"/home/$"
+) -> Page:
+    """``login`` in a fresh context whose console ``console`` watches."""
+    context = console.watch(browser.new_context(locale="zh-CN", accept_downloads=True))
+    page = context.new_page()
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    expect(page).to_have_url(re.compile(landing))
+    return page
+
+
+def fill_form(form, values: dict) -> None:
+    """Fill the fields of ``form`` (a locator) by name: text and dates as strings, checkboxes
+    with booleans, selects with their option value, file inputs with Playwright file payloads."""
+    for name, value in values.items():
+        field = form.locator(f'[name="{name}"]')
+        kind = field.first.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
+        if kind == "input:checkbox":
+            field.set_checked(bool(value))
+        elif kind.startswith("select"):
+            field.select_option(str(value))
+        elif kind == "input:file":
+            field.set_input_files(value)
+        else:
+            field.fill(str(value))
+
+
+def workspace_action(page: Page, action: str, fields: dict | None = None) -> None:
+    """On a workspace object page: click the action's button, fill its confirm form, confirm;
+    fails with the refusal shown when the server refuses, else expects the success message."""
+    page.click(f'#object-actions a[data-action="{action}"]')
+    expect(page).to_have_url(re.compile(rf"/{re.escape(action)}/$"))
+    form = page.locator("#action-form")
+    fill_form(form, fields or {})
+    with page.expect_navigation():
+        form.locator('[data-testid="confirm"]').click()
+    errors = page.locator('[data-testid="action-error"], #action-form .error')
+    if errors.count():
+        raise AssertionError(f"{action} refused: " + " | ".join(errors.all_inner_texts()))
+    expect(page.locator(".messages .success")).to_have_count(1)
+
+
+def download_bytes(page: Page, link) -> tuple[bytes, str]:
+    """Click ``link`` (a locator) and return the downloaded file's bytes and suggested name."""
+    with page.expect_download() as info:
+        link.click()
+    download = info.value
+    return Path(download.path()).read_bytes(), download.suggested_filename

@@ -107,4 +107,4 @@ def test_home_page_shows_the_open_nonconformities(client, people):
     client.force_login(people.planner)
     page = client.get(reverse("home")).content.decode()
     assert 'id="open-nonconformities"' in page
-    assert "/admin/audits/nonconformity/" in page
+    assert "/staff/nonconformities/?unsettled=on" in page
