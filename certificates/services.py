@@ -164,7 +164,21 @@ def decision_make(
             _refusal_notice(decision, actor)
         else:
             _maintenance_notice(decision, actor)
+            _maintained_surveillance_proposal(audit, actor)
     return decision
+
+
+def _maintained_surveillance_proposal(audit: Audit, actor) -> Proposal | None:
+    """A decision maker maintained after a surveillance whose evaluation failed or fell below
+    the certificate's grade: the suspension or reissue proposal still follows (001 §7.5), as
+    it does on the team leader's conclusion."""
+    if audit.kind != Audit.Kind.SURVEILLANCE:
+        return None
+    sheet = _submitted_sheet(audit)
+    current = _current_certificate(audit.programme.organization_id)
+    if sheet is None or current is None:
+        return None
+    return _surveillance_proposal(audit, lock(Certificate, current.pk), sheet, actor)
 
 
 NC_RULE = "004 §5.12.2(2)、§5.10.4"

@@ -454,3 +454,32 @@ def test_the_leader_concludes_from_the_audit_page_in_the_admin(client, staff, ce
 
     decision = audit.decisions.get()
     assert (decision.basis, decision.decided_by) == ("team_leader_conclusion", staff.leader)
+
+
+@pytest.mark.parametrize(
+    ("grade", "score", "action"),
+    [("three_star", "85.00", "reissue"), ("fail", "66.00", "suspend")],
+)
+def test_a_decision_makers_maintain_still_proposes_what_the_evaluation_calls_for(
+    staff, certificate, grade, score, action
+):
+    """Without the leader's conclusion the proposal follows the maintain decision (001 §7.5)."""
+    audit = surveillance(certificate, staff, grade=grade, score=score)
+
+    services.decision_make(
+        audit=audit, actor=staff.decider, outcome="maintain", decided_on=date(2026, 3, 10)
+    )
+
+    proposal = Proposal.objects.get(certificate=certificate, state=Proposal.State.OPEN)
+    assert proposal.action == action
+    assert proposal.audit == audit
+
+
+def test_a_decision_makers_maintain_at_the_certificates_grade_proposes_nothing(staff, certificate):
+    audit = surveillance(certificate, staff, grade="four_star")
+
+    services.decision_make(
+        audit=audit, actor=staff.decider, outcome="maintain", decided_on=date(2026, 3, 10)
+    )
+
+    assert not Proposal.objects.exists()
