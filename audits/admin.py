@@ -25,7 +25,14 @@ from audits import score_sheets, scoring, services
 from audits.catalogue import part_totals
 from audits.forms import (  # the workspace (audits.desks) shares these forms
     AsrpActivityForm,
+    AsrpApproveForm,
+    AsrpEligibilityForm,
+    AsrpEndForm,
     AsrpForm,
+    AsrpIndicatorForm,
+    AsrpIndicatorResultForm,
+    AsrpNotifyForm,
+    CatalogueNewVersionForm,
     CompleteForm,
     DetermineTimeForm,
     HeadcountForm,
@@ -60,10 +67,10 @@ from audits.models import (
     ScoreSheet,
     SpecialDeduction,
 )
+from audits.views import plan_context
 from certbody import roles
-from certbody.admin_actions import DateInput, service_action
+from certbody.admin_actions import service_action
 from certbody.lifecycle import RuleViolation
-from certbody.models import CertificationBody
 
 PLANNERS = (roles.AUDIT_DEPARTMENT, roles.TECHNICAL_MANAGER)
 READERS = (*PLANNERS, roles.AUDITOR, roles.DECISION_MAKER, roles.REPORTING_OFFICER)
@@ -142,12 +149,6 @@ def _confirm(modeladmin, request, queryset, form, name, label):
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
     }
     return TemplateResponse(request, "admin/service_action.html", context)
-
-
-class ObjectForm(forms.Form):
-    def __init__(self, data=None, *, obj=None, **kwargs):
-        self.obj = obj
-        super().__init__(data, **kwargs)
 
 
 # --- programmes ---------------------------------------------------------------------------
@@ -524,7 +525,7 @@ class AuditAdmin(SimpleHistoryAdmin):
         if audit is None or not self.has_view_permission(request, audit):
             raise PermissionDenied
         plan = _plan_of_or_none(audit)
-        return TemplateResponse(request, "audits/audit_plan.html", _plan_context(audit, plan))
+        return TemplateResponse(request, "audits/audit_plan.html", plan_context(audit, plan))
 
     @admin.display(description=_("audit time"))
     def time_determination_panel(self, obj):
@@ -606,23 +607,6 @@ def _plan_of_or_none(audit):
     return AuditPlan.objects.filter(audit=audit).first() if audit.pk else None
 
 
-def _plan_context(audit: Audit, plan: AuditPlan | None) -> dict:
-    try:
-        body = CertificationBody.get()
-    except CertificationBody.DoesNotExist:
-        body = None
-    determination = getattr(audit, "time_determination", None)
-    return {
-        "cb": body,
-        "audit": audit,
-        "plan": plan,
-        "sites": list(plan.sites.all()) if plan else [],
-        "team": plan.team_snapshot if plan and plan.team_snapshot else [],
-        "roles": dict(AuditTeamMember.Role.choices),
-        "determination": determination,
-    }
-
-
 # --- auditors -----------------------------------------------------------------------------
 
 
@@ -702,53 +686,6 @@ class IndicatorInline(ReadOnlyInline):
         )
 
 
-class EligibilityForm(forms.Form):
-    criterion = forms.ChoiceField(
-        label=_("criterion"),
-        choices=[
-            c
-            for c in AsrpEligibilityCheck.Criterion.choices
-            if c[0] != AsrpEligibilityCheck.Criterion.FULL_CYCLE
-        ],
-    )
-    met = forms.BooleanField(label=_("met"), required=False)
-    evidence = forms.CharField(label=_("evidence"), widget=forms.Textarea(attrs={"rows": 2}))
-    checked_on = forms.DateField(label=_("checked on"), widget=DateInput)
-
-
-class IndicatorForm(forms.Form):
-    name = forms.CharField(label=_("indicator"))
-    target = forms.CharField(label=_("target"))
-    method = forms.CharField(label=_("how and how often it is measured"), required=False)
-    agreed_on = forms.DateField(label=_("agreed on"), widget=DateInput)
-
-
-class IndicatorResultForm(ObjectForm):
-    indicator = forms.ModelChoiceField(label=_("indicator"), queryset=AsrpIndicator.objects.none())
-    period = forms.CharField(label=_("period"))
-    period_end = forms.DateField(label=_("period ends on"), widget=DateInput)
-    value = forms.CharField(label=_("result"))
-    met = forms.BooleanField(label=_("target met"), required=False)
-    evidence = forms.CharField(label=_("evidence"), required=False)
-
-    def __init__(self, data=None, *, obj=None, **kwargs):
-        super().__init__(data, obj=obj, **kwargs)
-        self.fields["indicator"].queryset = obj.indicators.all()
-
-
-class ApproveForm(forms.Form):
-    approved_on = forms.DateField(label=_("approved on"), widget=DateInput)
-
-
-class NotifyForm(forms.Form):
-    notified_on = forms.DateField(label=_("accreditation body notified on"), widget=DateInput)
-
-
-class EndForm(forms.Form):
-    ended_on = forms.DateField(label=_("ended on"), widget=DateInput)
-    reason = forms.CharField(label=_("why ended"), widget=forms.Textarea(attrs={"rows": 2}))
-
-
 @admin.register(AsrpProgramme)
 class AsrpProgrammeAdmin(RolePermissions, SimpleHistoryAdmin):
     list_display = ("programme", "state", "approved_on", "accreditation_notified_on")
@@ -777,19 +714,19 @@ class AsrpProgrammeAdmin(RolePermissions, SimpleHistoryAdmin):
             name="record_eligibility",
             label=_("Record an eligibility check"),
             target="asrp",
-            form_class=EligibilityForm,
+            form_class=AsrpEligibilityForm,
         ),
         service_action(
             services.asrp_indicator_add,
             name="add_indicator",
             label=_("Add an agreed performance indicator"),
             target="asrp",
-            form_class=IndicatorForm,
+            form_class=AsrpIndicatorForm,
         ),
         object_action(
             name="record_indicator_result",
             label=_("Record an indicator result"),
-            form_class=IndicatorResultForm,
+            form_class=AsrpIndicatorResultForm,
             apply=lambda obj, user, data: services.asrp_indicator_result_record(actor=user, **data),
         ),
         service_action(
@@ -797,21 +734,21 @@ class AsrpProgrammeAdmin(RolePermissions, SimpleHistoryAdmin):
             name="approve",
             label=_("Approve (technical manager)"),
             target="asrp",
-            form_class=ApproveForm,
+            form_class=AsrpApproveForm,
         ),
         service_action(
             services.asrp_accreditation_notify,
             name="notify_accreditation_body",
             label=_("Record the notification of the accreditation body"),
             target="asrp",
-            form_class=NotifyForm,
+            form_class=AsrpNotifyForm,
         ),
         service_action(
             services.asrp_programme_end,
             name="end",
             label=_("End the ASRP programme"),
             target="asrp",
-            form_class=EndForm,
+            form_class=AsrpEndForm,
         ),
     ]
 
@@ -878,13 +815,6 @@ class CatalogueIndicatorInline(RolePermissions, admin.TabularInline):
         return not self._locked(obj) and _has_any_role(request, self.change_roles)
 
 
-class NewCatalogueVersionForm(forms.Form):
-    version = forms.CharField(label=_("new version"), max_length=20)
-    title = forms.CharField(
-        label=_("title"), max_length=200, required=False, help_text=_("Empty: keep the title.")
-    )
-
-
 @admin.register(IndicatorCatalogue)
 class IndicatorCatalogueAdmin(RolePermissions, SimpleHistoryAdmin):
     """Versions of the checklist; a version used by a score sheet is locked (copy it instead)."""
@@ -900,7 +830,7 @@ class IndicatorCatalogueAdmin(RolePermissions, SimpleHistoryAdmin):
             name="new_catalogue_version",
             label=_("Copy as a new version"),
             target="source",
-            form_class=NewCatalogueVersionForm,
+            form_class=CatalogueNewVersionForm,
         ),
         service_action(
             score_sheets.catalogue_make_current,

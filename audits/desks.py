@@ -1,23 +1,26 @@
 """Workspace desks for the audits app (certbody.workspace): programmes, audits,
-nonconformities and auditors.
+nonconformities, auditors, ASRP programmes (seed 000) and the versions of the indicator
+catalogue (004 §5.6.5.2).
 
 Built like the reference desk (``applications.desks``): lists keep a constant number of
 queries (``select_related`` for every column, one ``prefetch_related`` for the team leader and
-the competences); each action calls one service of ``audits.services``,
-``audits.nonconformities`` or ``audits.audit_reports`` through a confirm form of
-``audits.forms`` and is offered by its permission in ``certbody.policy.MATRIX`` and only in the
-states the service accepts. The services check again (a forged POST meets both).
+the competences, annotations for the catalogue's lock and points); each action calls one
+service of ``audits.services``, ``audits.nonconformities``, ``audits.audit_reports`` or
+``audits.score_sheets`` through a confirm form of ``audits.forms`` and is offered by its
+permission in ``certbody.policy.MATRIX`` and only in the states the service accepts. The
+services check again (a forged POST meets both).
 
 The small ``_…`` adapters below only find the record a service works on (the audit's plan, its
 latest report) or unpack a form; they never write.
 """
 
 from datetime import date
+from decimal import Decimal
 
 import django_filters
 import django_tables2 as tables
 from django import forms as django_forms
-from django.db.models import Min, Prefetch, Q
+from django.db.models import Count, Exists, Min, OuterRef, Prefetch, Q, Sum
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -27,6 +30,11 @@ from django_fsm import can_proceed
 from applications.models import Site
 from audits import audit_reports, forms, nonconformities, score_sheets, scoring, services
 from audits.models import (
+    AsrpAuditActivity,
+    AsrpEligibilityCheck,
+    AsrpIndicator,
+    AsrpIndicatorResult,
+    AsrpProgramme,
     Audit,
     Auditor,
     AuditorCompetence,
@@ -34,6 +42,8 @@ from audits.models import (
     AuditProgramme,
     AuditTeamMember,
     AuditTimeDetermination,
+    Indicator,
+    IndicatorCatalogue,
     Nonconformity,
     SamplingPlan,
     ScoreSheet,
@@ -145,7 +155,33 @@ def _programme_sections(programme: AuditProgramme, request) -> dict:
             audit.due_on and audit.due_on < today and audit.state in OPEN_AUDIT_STATES
         )
         audit.leader = _leader(audit)
-    return {"programme_audits": audits, "today": today}
+    asrp = _asrp_of(programme)
+    return {
+        "programme_audits": audits,
+        "today": today,
+        "asrp": asrp,
+        # 000 §4.1.1: shown for a recertification cycle, whether or not an ASRP can be designed
+        "asrp_failures": services.asrp_full_cycle_failures(programme)
+        if asrp is None and programme.cycle >= 1
+        else [],
+        "asrp_possible": asrp is None and programme.cycle >= 1,
+    }
+
+
+def _asrp_of(programme: AuditProgramme) -> AsrpProgramme | None:
+    try:
+        return programme.asrp
+    except AsrpProgramme.DoesNotExist:
+        return None
+
+
+def _asrp_designable(programme: AuditProgramme) -> bool:
+    """An active programme without an ASRP whose client completed a full normal cycle."""
+    return (
+        _programme_active(programme)
+        and _asrp_of(programme) is None
+        and not services.asrp_full_cycle_failures(programme)
+    )
 
 
 def _programme_active(programme: AuditProgramme) -> bool:
@@ -198,6 +234,18 @@ register(
                 "programme",
                 form_class=forms.HeadcountForm,
                 available=_programme_active,
+            ),
+            Action(
+                "design-asrp",
+                _("Design an ASRP programme"),
+                services.asrp_programme_create,
+                "audits.manage_asrp",
+                "programme",
+                form_class=forms.AsrpForm,
+                available=_asrp_designable,
+                next_url=lambda asrp, programme: reverse(
+                    "workspace:object", args=["asrp", asrp.pk]
+                ),
             ),
             Action(
                 "add-special-audit",
@@ -643,6 +691,19 @@ register(
                 next_url=_to_audit,
             ),
             Action(
+                "close-review",
+                _("Close the document review"),
+                services.audit_close,
+                "audits.plan_programme",
+                "audit",
+                # Other audits close with their decision (certificates.services.decision_make);
+                # a document review has none (004 §5.4.5.1).
+                available=lambda a: (
+                    a.kind == Audit.Kind.DOCUMENT_REVIEW and a.state == Audit.State.COMPLETED
+                ),
+                extra=lambda a, user: {"reason": "文件审核完成后关闭"},
+            ),
+            Action(
                 "generate-report",
                 _("Generate and sign the audit report (team leader)"),
                 audit_reports.audit_report_generate,
@@ -1018,6 +1079,397 @@ register(
                 "audits.declare_conflict",
                 "auditor",
                 form_class=forms.ConflictDeclareForm,
+            ),
+        ],
+    )
+)
+
+
+# --- ASRP programmes (seed 000) ---------------------------------------------------------------
+
+
+class AsrpTable(BaseTable):
+    organization = ObjectLinkColumn(
+        "asrp", accessor="programme__organization__name", verbose_name=_("organisation")
+    )
+    cycle = tables.Column(accessor="programme__cycle", verbose_name=_("cycle"))
+    state = tables.Column(verbose_name=_("state"))
+    approved_on = tables.DateColumn(verbose_name=_("approved on"))
+    accreditation_notified_on = tables.DateColumn(verbose_name=_("accreditation body notified on"))
+    ended_on = tables.DateColumn(verbose_name=_("ended on"))
+
+    class Meta:
+        model = AsrpProgramme
+        fields = (
+            "organization",
+            "cycle",
+            "state",
+            "approved_on",
+            "accreditation_notified_on",
+            "ended_on",
+        )
+        attrs = BaseTable.Meta.attrs
+        order_by = ("organization",)
+
+    def render_cycle(self, value):
+        return f"R{value}"
+
+
+class AsrpFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    state = django_filters.ChoiceFilter(choices=AsrpProgramme.State.choices, label=_("state"))
+
+    class Meta:
+        model = AsrpProgramme
+        fields = ["q", "state"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(programme__organization__name__icontains=value)
+            | Q(programme__organization__uscc__icontains=value)
+        )
+
+
+def _asrps(request):
+    return AsrpProgramme.objects.select_related("programme__organization", "approved_by")
+
+
+def _asrp_summary(asrp: AsrpProgramme, user):
+    return [
+        (_("organisation"), asrp.programme.organization.name),
+        (_("programme"), _link("programmes", asrp.programme)),
+        (_("state"), asrp.get_state_display()),
+        (_("approved by"), asrp.approved_by),
+        (_("approved on"), asrp.approved_on),
+        (_("accreditation body notified on"), asrp.accreditation_notified_on),
+        (_("ended on"), asrp.ended_on),
+        (_("why ended"), asrp.end_reason),
+    ]
+
+
+def _asrp_sections(asrp: AsrpProgramme, request) -> dict:
+    checks = {c.criterion: c for c in asrp.checks.select_related("checked_by")}
+    criteria = [
+        (criterion, label, checks.get(criterion))
+        for criterion, label in AsrpEligibilityCheck.Criterion.choices
+    ]
+    indicators = list(
+        asrp.indicators.prefetch_related(
+            Prefetch("results", queryset=AsrpIndicatorResult.objects.select_related("recorded_by"))
+        )
+    )
+    contents = []
+    for name in AsrpProgramme.CONTENT_FIELDS:
+        model_field = AsrpProgramme._meta.get_field(name)
+        contents.append((model_field.verbose_name, model_field.help_text, getattr(asrp, name)))
+    draft = asrp.state == AsrpProgramme.State.DRAFT
+    return {
+        "asrp_contents": contents,
+        "asrp_criteria": criteria,
+        "asrp_indicators": indicators,
+        "asrp_activities": list(
+            AsrpAuditActivity.objects.filter(audit__programme_id=asrp.programme_id)
+            .select_related("audit")
+            .order_by("audit__due_on", "audit_id", "pk")
+        ),
+        "approval_failures": services.asrp_approval_failures(asrp) if draft else [],
+        "asrp_draft": draft,
+    }
+
+
+def _asrp_history(asrp: AsrpProgramme):
+    """The programme's history with its eligibility checks, indicators, results and the
+    mandatory activities of its audits."""
+    return merged_history(
+        asrp,
+        [
+            (_("eligibility check"), AsrpEligibilityCheck, {"asrp_id": asrp.pk}),
+            (_("performance indicator"), AsrpIndicator, {"asrp_id": asrp.pk}),
+            (_("indicator result"), AsrpIndicatorResult, {"indicator__asrp_id": asrp.pk}),
+            (
+                _("ASRP mandatory activity"),
+                AsrpAuditActivity,
+                {"audit__programme_id": asrp.programme_id},
+            ),
+        ],
+    )
+
+
+def _asrp_in(*states):
+    return lambda asrp: asrp.state in states
+
+
+def _open_asrp_activities(asrp: AsrpProgramme):
+    return AsrpAuditActivity.objects.filter(
+        audit__programme_id=asrp.programme_id, audit__state__in=OPEN_AUDIT_STATES, covered=False
+    )
+
+
+def _asrp_result_record(*, asrp, actor, indicator, **data):
+    if indicator.asrp_id != asrp.pk:
+        raise RuleViolation("该绩效指标不属于本 ASRP 方案")
+    return services.asrp_indicator_result_record(indicator=indicator, actor=actor, **data)
+
+
+def _asrp_activity_record(*, asrp, actor, activity, notes=""):
+    if activity.audit.programme_id != asrp.programme_id:
+        raise RuleViolation("该审核不属于本 ASRP 方案的认证周期")
+    return services.asrp_activity_record(
+        audit=activity.audit, actor=actor, activity=activity.activity, notes=notes
+    )
+
+
+DRAFT_ASRP = AsrpProgramme.State.DRAFT
+
+register(
+    Desk(
+        key="asrp",
+        model=AsrpProgramme,
+        title=_("ASRP programmes"),
+        permission="audits.view_desk",
+        queryset=_asrps,
+        table_class=AsrpTable,
+        filterset_class=AsrpFilter,
+        summary=_asrp_summary,
+        sections_template="audits/desk_asrp.html",
+        sections_context=_asrp_sections,
+        history=_asrp_history,
+        order=24,
+        create=Create(
+            _("Design an ASRP programme"),
+            services.asrp_programme_create,
+            "audits.manage_asrp",
+            forms.AsrpCreateForm,
+        ),
+        actions=[
+            Action(
+                "record-eligibility",
+                _("Record an eligibility check"),
+                services.asrp_eligibility_record,
+                "audits.manage_asrp",
+                "asrp",
+                form_class=forms.AsrpEligibilityForm,
+                available=_asrp_in(DRAFT_ASRP),
+            ),
+            Action(
+                "add-indicator",
+                _("Add an agreed performance indicator"),
+                services.asrp_indicator_add,
+                "audits.manage_asrp",
+                "asrp",
+                form_class=forms.AsrpIndicatorForm,
+                available=_asrp_in(DRAFT_ASRP),
+            ),
+            Action(
+                "record-result",
+                _("Record an indicator result"),
+                _asrp_result_record,
+                "audits.manage_asrp",
+                "asrp",
+                form_class=forms.AsrpIndicatorResultForm,
+                available=lambda a: a.state != AsrpProgramme.State.ENDED and a.indicators.exists(),
+            ),
+            Action(
+                "approve",
+                _("Approve (technical manager)"),
+                services.asrp_programme_approve,
+                "audits.approve_asrp",
+                "asrp",
+                form_class=forms.AsrpApproveForm,
+                available=lambda a: can_proceed(a.approve),
+            ),
+            Action(
+                "notify",
+                _("Record the notification of the accreditation body"),
+                services.asrp_accreditation_notify,
+                "audits.manage_asrp",
+                "asrp",
+                form_class=forms.AsrpNotifyForm,
+                available=lambda a: can_proceed(a.notify),
+            ),
+            Action(
+                "record-activity",
+                _("Record an ASRP mandatory activity"),
+                _asrp_activity_record,
+                "audits.manage_asrp",
+                "asrp",
+                form_class=forms.AsrpActivityChoiceForm,
+                available=lambda a: a.in_use and _open_asrp_activities(a).exists(),
+            ),
+            Action(
+                "end",
+                _("End the ASRP programme"),
+                services.asrp_programme_end,
+                "audits.manage_asrp",
+                "asrp",
+                form_class=forms.AsrpEndForm,
+                available=lambda a: can_proceed(a.end),
+                danger=True,
+            ),
+        ],
+    )
+)
+
+
+# --- indicator catalogue versions (004 §5.6.5.2) ----------------------------------------------
+
+
+def _points(value) -> str:
+    """Points without trailing zeros or an exponent: 40, 5.5."""
+    return f"{(value or Decimal(0)).normalize():f}"
+
+
+def _part_totals_text(sums: dict) -> str:
+    return "；".join(
+        f"{scoring.PART_NAMES[part]} {_points(sums.get(part))}/{total}"
+        + ("" if (sums.get(part) or Decimal(0)) == total else " ✗")
+        for part, total in scoring.PART_TOTALS.items()
+    )
+
+
+def _annotated_sums(catalogue) -> dict:
+    return {part: getattr(catalogue, f"points_{part}", None) for part in scoring.PART_TOTALS}
+
+
+class CatalogueTable(BaseTable):
+    version = ObjectLinkColumn("catalogues", verbose_name=_("version"))
+    title = tables.Column(verbose_name=_("title"))
+    is_current = tables.BooleanColumn(verbose_name=_("current"))
+    locked = tables.BooleanColumn(verbose_name=_("used by score sheets (locked)"))
+    indicator_count = tables.Column(verbose_name=_("indicators"))
+    totals = tables.Column(
+        empty_values=(), orderable=False, accessor="pk", verbose_name=_("points per part")
+    )
+
+    class Meta:
+        model = IndicatorCatalogue
+        fields = ("version", "title", "is_current", "locked", "indicator_count", "totals")
+        attrs = BaseTable.Meta.attrs
+
+    def render_totals(self, record):
+        return _part_totals_text(_annotated_sums(record))
+
+    def value_totals(self, record):
+        return _part_totals_text(_annotated_sums(record))
+
+
+class CatalogueFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    is_current = django_filters.BooleanFilter(label=_("current"))
+
+    class Meta:
+        model = IndicatorCatalogue
+        fields = ["q", "is_current"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(version__icontains=value) | Q(title__icontains=value))
+
+
+def _catalogues(request):
+    """Versions with their lock, indicator count and points per part, in one query."""
+    return IndicatorCatalogue.objects.annotate(
+        locked=Exists(ScoreSheet.objects.filter(catalogue_id=OuterRef("pk"))),
+        indicator_count=Count("indicators"),
+        **{
+            f"points_{part}": Sum("indicators__max_points", filter=Q(indicators__part=part))
+            for part in scoring.PART_TOTALS
+        },
+    ).order_by("-is_current", "-created_at", "-pk")
+
+
+def _catalogue_summary(catalogue: IndicatorCatalogue, user):
+    return [
+        (_("version"), catalogue.version),
+        (_("title"), catalogue.title),
+        (_("current"), _yes_no(catalogue.is_current)),
+        (_("used by score sheets (locked)"), _yes_no(catalogue.locked)),
+        (_("indicators"), catalogue.indicator_count),
+        (_("points per part"), _part_totals_text(_annotated_sums(catalogue))),
+        (_("notes"), catalogue.notes),
+    ]
+
+
+def _catalogue_sections(catalogue: IndicatorCatalogue, request) -> dict:
+    indicators = list(catalogue.indicators.all())
+    parts = []
+    for part, total in scoring.PART_TOTALS.items():
+        rows = [i for i in indicators if i.part == part]
+        for indicator in rows:
+            indicator.points_text = _points(indicator.max_points)
+        points = sum((i.max_points for i in rows), Decimal(0))
+        parts.append(
+            {
+                "part": part,
+                "label": Indicator.Part(part).label,
+                "indicators": rows,
+                "points": _points(points),
+                "total": total,
+                "ok": points == total,
+            }
+        )
+    return {
+        "catalogue_parts": parts,
+        "catalogue_problems": score_sheets.part_total_problems(
+            (i.part, i.max_points) for i in indicators
+        ),
+        "catalogue_sheets": catalogue.score_sheets.count(),
+    }
+
+
+def _catalogue_indicators_update(*, catalogue, actor, **data):
+    return score_sheets.catalogue_indicators_update(
+        catalogue=catalogue, actor=actor, rows=forms.CatalogueIndicatorsForm.rows(data)
+    )
+
+
+register(
+    Desk(
+        key="catalogues",
+        model=IndicatorCatalogue,
+        title=_("Indicator catalogues"),
+        permission="audits.view_desk",
+        queryset=_catalogues,
+        table_class=CatalogueTable,
+        filterset_class=CatalogueFilter,
+        summary=_catalogue_summary,
+        sections_template="audits/desk_catalogue.html",
+        sections_context=_catalogue_sections,
+        order=25,
+        actions=[
+            Action(
+                "edit-indicators",
+                _("Edit the indicators"),
+                _catalogue_indicators_update,
+                "audits.manage_catalogue",
+                "catalogue",
+                form_class=forms.CatalogueIndicatorsForm,
+                available=lambda c: not c.is_locked,
+                confirm=_(
+                    "A version used by a score sheet cannot change; the current version's parts "
+                    "must still add up to 40 / 35 / 25 (004 §5.6.5.2)."
+                ),
+            ),
+            Action(
+                "copy",
+                _("Copy as a new version"),
+                score_sheets.catalogue_new_version,
+                "audits.manage_catalogue",
+                "source",
+                form_class=forms.CatalogueNewVersionForm,
+                next_url=lambda new, source: reverse(
+                    "workspace:object", args=["catalogues", new.pk]
+                ),
+            ),
+            Action(
+                "make-current",
+                _("Make the current version"),
+                score_sheets.catalogue_make_current,
+                "audits.manage_catalogue",
+                "catalogue",
+                available=lambda c: not c.is_current,
+                confirm=_(
+                    "New score sheets will use this version; sheets already opened keep theirs."
+                ),
             ),
         ],
     )

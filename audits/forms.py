@@ -17,11 +17,15 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import Application, Contract, Organization, Site
 from audits import nonconformities, rules, services
 from audits.models import (
+    AsrpAuditActivity,
+    AsrpEligibilityCheck,
+    AsrpIndicator,
     Audit,
     Auditor,
     AuditPlan,
     AuditProgramme,
     AuditTeamMember,
+    Indicator,
     Nonconformity,
 )
 from certbody import roles
@@ -627,3 +631,163 @@ class ConflictDeclareForm(forms.Form):
     declared_on = forms.DateField(
         label=_("declared on"), widget=DateInput, initial=timezone.localdate
     )
+
+
+# --- ASRP (seed 000; moved from the admin, shared with it) -----------------------------------
+
+
+class AsrpCreateForm(AsrpForm):
+    """Design an ASRP for a programme of a recertification cycle (000 §4.1.1) with the six
+    contents of 000 §4.3.1–4.3.6; the service checks the full normal cycle."""
+
+    programme = forms.ModelChoiceField(label=_("programme"), queryset=AuditProgramme.objects.none())
+
+    field_order = ["programme"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["programme"].queryset = (
+            AuditProgramme.objects.filter(
+                state=AuditProgramme.State.ACTIVE,
+                cycle__gte=1,
+                application__kind=Application.Kind.RECERTIFICATION,
+                asrp__isnull=True,
+            )
+            .select_related("organization")
+            .order_by("organization__name", "cycle")
+        )
+
+
+class AsrpEligibilityForm(forms.Form):
+    """One precondition of 000 §4.1.2–4.1.6 / §4.4.1 with its evidence; the full cycle
+    (000 §4.1.1) is checked by the system, so it is not offered."""
+
+    criterion = forms.ChoiceField(
+        label=_("criterion"),
+        choices=[
+            c
+            for c in AsrpEligibilityCheck.Criterion.choices
+            if c[0] != AsrpEligibilityCheck.Criterion.FULL_CYCLE
+        ],
+    )
+    met = forms.BooleanField(label=_("met"), required=False)
+    evidence = forms.CharField(label=_("evidence"), widget=_textarea(2))
+    checked_on = forms.DateField(
+        label=_("checked on"), widget=DateInput, initial=timezone.localdate
+    )
+
+
+class AsrpIndicatorForm(forms.Form):
+    name = forms.CharField(label=_("indicator"), max_length=200)
+    target = forms.CharField(label=_("target"), max_length=200)
+    method = forms.CharField(label=_("how and how often it is measured"), required=False)
+    agreed_on = forms.DateField(label=_("agreed on"), widget=DateInput)
+
+
+class AsrpIndicatorResultForm(ActionForm):
+    """A result of one of the ASRP's (``obj``) indicators for a period (000 §4.1.3)."""
+
+    indicator = forms.ModelChoiceField(label=_("indicator"), queryset=AsrpIndicator.objects.none())
+    period = forms.CharField(label=_("period"), max_length=40)
+    period_end = forms.DateField(label=_("period ends on"), widget=DateInput)
+    value = forms.CharField(label=_("result"), max_length=200)
+    met = forms.BooleanField(label=_("target met"), required=False)
+    evidence = forms.CharField(label=_("evidence"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["indicator"].queryset = self.obj.indicators.all()
+
+
+class AsrpApproveForm(forms.Form):
+    approved_on = forms.DateField(
+        label=_("approved on"), widget=DateInput, initial=timezone.localdate
+    )
+
+
+class AsrpNotifyForm(forms.Form):
+    notified_on = forms.DateField(
+        label=_("accreditation body notified on"), widget=DateInput, initial=timezone.localdate
+    )
+
+
+class AsrpEndForm(forms.Form):
+    ended_on = forms.DateField(label=_("ended on"), widget=DateInput, initial=timezone.localdate)
+    reason = forms.CharField(label=_("why ended"), widget=_textarea(2))
+
+
+class AsrpActivityChoiceForm(ActionForm):
+    """A mandatory activity (000 §4.2.2 b) still open on one of the ASRP's (``obj``) audits."""
+
+    activity = forms.ModelChoiceField(
+        label=_("activity"), queryset=AsrpAuditActivity.objects.none()
+    )
+    notes = forms.CharField(label=_("notes"), required=False, widget=_textarea(2))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["activity"]
+        field.queryset = AsrpAuditActivity.objects.filter(
+            audit__programme_id=self.obj.programme_id,
+            audit__state__in=[Audit.State.PLANNED, Audit.State.IN_PROGRESS],
+            covered=False,
+        ).select_related("audit")
+        field.label_from_instance = lambda row: f"{row.audit} · {row.get_activity_display()}"
+
+
+# --- indicator catalogue (004 §5.6.5.2) -----------------------------------------------------
+
+
+class CatalogueNewVersionForm(forms.Form):
+    version = forms.CharField(label=_("new version"), max_length=20)
+    title = forms.CharField(
+        label=_("title"), max_length=200, required=False, help_text=_("Empty: keep the title.")
+    )
+
+
+class CatalogueIndicatorsForm(ActionForm):
+    """Name, points, scoring method and guidance of every indicator of a version (``obj``),
+    four fields per indicator (``name_<pk>``, ``max_points_<pk>``, ``method_<pk>``,
+    ``guidance_<pk>``) in the catalogue's order. ``rows`` turns the cleaned data into the rows
+    of ``score_sheets.catalogue_indicators_update``, which checks the totals and the lock."""
+
+    ROW_FIELDS = ("name", "max_points", "method", "guidance")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for indicator in self.obj.indicators.all():
+            pk, code = indicator.pk, indicator.code
+            self.fields[f"name_{pk}"] = forms.CharField(
+                label=f"{code} {_('indicator')}",
+                max_length=Indicator._meta.get_field("name").max_length,
+                initial=indicator.name,
+            )
+            self.fields[f"max_points_{pk}"] = forms.DecimalField(
+                label=f"{code} {_('points')}",
+                max_digits=5,
+                decimal_places=2,
+                min_value=Decimal("0.01"),
+                initial=indicator.max_points,
+                help_text=indicator.get_part_display(),  # the label names the part's total
+            )
+            self.fields[f"method_{pk}"] = forms.ChoiceField(
+                label=f"{code} {_('scoring')}",
+                choices=Indicator.Method.choices,
+                initial=indicator.method,
+            )
+            self.fields[f"guidance_{pk}"] = forms.CharField(
+                label=f"{code} {_('guidance for the auditor')}",
+                required=False,
+                widget=_textarea(2),
+                initial=indicator.guidance,
+            )
+
+    @classmethod
+    def rows(cls, data: dict) -> list[dict]:
+        """``[{"id": pk, "name": …, "max_points": Decimal, "method": …, "guidance": …}]``."""
+        rows: dict[int, dict] = {}
+        for key, value in data.items():
+            name, _sep, pk = key.rpartition("_")
+            if name in cls.ROW_FIELDS and pk.isdigit():
+                rows.setdefault(int(pk), {"id": int(pk)})[name] = value
+        return list(rows.values())

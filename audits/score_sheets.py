@@ -41,6 +41,7 @@ __all__ = [
     "PartResult",
     "can_edit",
     "can_open",
+    "catalogue_indicators_update",
     "catalogue_make_current",
     "catalogue_new_version",
     "is_team_leader",
@@ -595,4 +596,93 @@ def catalogue_make_current(*, catalogue: IndicatorCatalogue, actor) -> Indicator
         catalogue.is_current = True
         record(catalogue, actor=actor, reason="设为当前版本")
         catalogue.save(update_fields=["is_current"])
+    return catalogue
+
+
+def _indicator_values(indicator: Indicator, row) -> dict:
+    """The new values a row gives ``indicator`` (keys left out keep theirs), checked."""
+    values = {}
+    code = indicator.code
+    if "name" in row:
+        name = _text(row["name"], f"指标 {code} 的名称", _RULE_SCORING)
+        if len(name) > Indicator._meta.get_field("name").max_length:
+            raise RuleViolation(f"指标 {code} 的名称过长")
+        values["name"] = name
+    if "max_points" in row:
+        try:
+            points = Decimal(str(row["max_points"]))
+        except ArithmeticError:
+            raise RuleViolation(f"指标 {code} 的分值须为数字") from None
+        if not points.is_finite() or points <= 0 or points >= 1000:
+            raise RuleViolation(f"指标 {code} 的分值须大于 0 且小于 1000", _RULE_SCORING)
+        if points != points.quantize(Decimal("0.01")):
+            raise RuleViolation(f"指标 {code} 的分值最多两位小数")
+        values["max_points"] = points.quantize(Decimal("0.01"))
+    if "method" in row:
+        if row["method"] not in Indicator.Method.values:
+            raise RuleViolation(f"指标 {code} 的评分方法不正确", _RULE_SCORING)
+        values["method"] = row["method"]
+    if "guidance" in row:
+        values["guidance"] = (row["guidance"] or "").strip()
+    return values
+
+
+def catalogue_indicators_update(
+    *, catalogue: IndicatorCatalogue, actor, rows
+) -> IndicatorCatalogue:
+    """Change the name, points, scoring method and guidance of a version's indicators.
+
+    ``rows``: mappings ``{"id": <indicator pk>, "name": str, "max_points": Decimal (more than
+    0, at most 2 decimals), "method": "qualitative" | "sampled", "guidance": str}``; a key left
+    out keeps the indicator's value and an indicator left out is unchanged. Refused
+    (``RuleViolation``) when the version is used by a score sheet (locked: copy it with
+    ``catalogue_new_version``), when a row names an indicator of another version or holds a
+    bad value, and, for the current version, when a part's points would no longer add up to
+    40 / 35 / 25 (004 §5.6.5.2). Audit department or technical manager.
+    """
+    _require_catalogue_keeper(actor)
+    with transaction.atomic():
+        catalogue = lock(IndicatorCatalogue, catalogue.pk)
+        # 004 §5.6.5.2: the points a sheet was scored against are evidence; never change them.
+        if catalogue.is_locked:
+            raise RuleViolation(
+                f"评价指标目录“{catalogue.version}”已被评分表使用，不能修改，请复制为新版本后修改",
+                _RULE_SCORING,
+            )
+        indicators = {i.pk: i for i in catalogue.indicators.select_for_update()}
+        changed: dict[int, list[str]] = {}
+        for row in rows:
+            try:
+                indicator = indicators.get(int(row.get("id")))
+            except (TypeError, ValueError):
+                indicator = None
+            if indicator is None:
+                raise RuleViolation(f"指标 {row.get('id')} 不属于评价指标目录“{catalogue.version}”")
+            if indicator.pk in changed:
+                raise RuleViolation(f"指标 {indicator.code} 重复")
+            fields = []
+            for name, value in _indicator_values(indicator, row).items():
+                if getattr(indicator, name) != value:
+                    setattr(indicator, name, value)
+                    fields.append(name)
+            changed[indicator.pk] = fields
+        if catalogue.is_current:
+            problems = part_total_problems((i.part, i.max_points) for i in indicators.values())
+            if problems:
+                raise RuleViolation(
+                    f"评价指标目录“{catalogue.version}”是当前版本，各部分分值须合计为 "
+                    "40/35/25：" + "；".join(problems),
+                    _RULE_SCORING,
+                )
+        codes = []
+        for pk, fields in changed.items():
+            if fields:
+                indicator = indicators[pk]
+                indicator.catalogue = catalogue
+                indicator.save(update_fields=fields)
+                codes.append(indicator.code)
+        if codes:
+            # Indicators keep no history of their own: the version's history says who and why.
+            record(catalogue, actor=actor, reason="修改指标 " + "、".join(codes))
+            catalogue.save()
     return catalogue

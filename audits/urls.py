@@ -6,6 +6,7 @@ app_name = "audits"
 
 urlpatterns = [
     path("<int:audit_pk>/score-sheet/", views.score_sheet, name="score_sheet"),
+    path("<int:audit_pk>/plan/", views.plan_document, name="plan_document"),
     path("<int:audit_pk>/score-sheet/open/", views.score_sheet_open, name="score_sheet_open"),
     path("score-items/<int:pk>/", views.score_item_update, name="score_item_update"),
     path(

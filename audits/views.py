@@ -1,4 +1,5 @@
-"""Staff pages of the audits app: the score sheet (服务测评检查表) of an audit.
+"""Staff pages of the audits app: the score sheet (服务测评检查表) of an audit, and the audit
+plan as sent, for printing.
 
 Thin views (style.md "Views are thin"): check access, bind a form, call one service of
 ``audits.score_sheets``, turn its ``RuleViolation`` into a message. Staff only; the audit's team
@@ -23,9 +24,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from audits import score_sheets, scoring
-from audits.models import Audit, ScoreItem, ScoreSheet, SpecialDeduction
+from audits.models import Audit, AuditPlan, AuditTeamMember, ScoreItem, ScoreSheet, SpecialDeduction
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
+from certbody.models import CertificationBody
 
 ORGANIZATION = "programme__organization"
 
@@ -379,3 +381,32 @@ def score_sheet_reopen(request, pk: int):
         template="audits/score_sheet_reopen.html",
         done=_("The score sheet is reopened for correction."),
     )
+
+
+# --- the audit plan as sent (004 §5.4.6.1) ----------------------------------------------------
+
+
+def plan_context(audit: Audit, plan: AuditPlan | None) -> dict:
+    """The context of ``audits/audit_plan.html``: the plan as sent, its sites and team."""
+    try:
+        body = CertificationBody.get()
+    except CertificationBody.DoesNotExist:
+        body = None
+    return {
+        "cb": body,
+        "audit": audit,
+        "plan": plan,
+        "sites": list(plan.sites.all()) if plan else [],
+        "team": plan.team_snapshot if plan and plan.team_snapshot else [],
+        "roles": dict(AuditTeamMember.Role.choices),
+        "determination": getattr(audit, "time_determination", None),
+    }
+
+
+@staff_required
+@require_GET
+def plan_document(request, audit_pk: int):
+    """The audit plan as sent to the client, for printing (004 §5.4.6.1)."""
+    audit = _audit(request, audit_pk)
+    plan = AuditPlan.objects.filter(audit=audit).first()
+    return render(request, "audits/audit_plan.html", plan_context(audit, plan))

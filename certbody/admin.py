@@ -1,4 +1,11 @@
+"""The Django admin: for active superusers only, who keep users and reference data here
+(issue 7). Staff do their work in the workspace (``certbody.workspace``); a staff member who
+is not a superuser gets the admin's log-in page (403 for its actions), never its data, and its
+log-in form refuses them. The admin's log-in stays throttled (``certbody.urls``)."""
+
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
@@ -11,6 +18,38 @@ from certbody.models import (
     CncaCode,
     User,
 )
+
+
+def superuser_only(request) -> bool:
+    """``AdminSite.has_permission``: an active superuser, not merely staff. Still staff too,
+    as Django's own check asks: staff are the users the two-factor middleware holds to it."""
+    user = request.user
+    return bool(user.is_active and user.is_staff and user.is_superuser)
+
+
+class SuperuserAuthenticationForm(AdminAuthenticationForm):
+    """The admin's log-in form, for active superusers only."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "invalid_login": _(
+            "Please enter the correct username and password of an administrator account. "
+            "Staff work in the workspace."
+        ),
+    }
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)  # active staff
+        if not user.is_superuser:
+            raise forms.ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+
+
+admin.site.has_permission = superuser_only
+admin.site.login_form = SuperuserAuthenticationForm
 
 
 @admin.register(User)

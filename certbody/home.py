@@ -3,7 +3,7 @@
 Each ``Section`` is one piece of work a role owns (surveillance due, plans to report, NCs to
 verify, decisions to make, reports to submit, appeals, applications to review …) with its
 count, how many are overdue, and the first few rows linking to the workspace object pages
-(or the admin change page where no workspace desk shows that record). A section costs two
+(never to the admin, which is for superusers). A section costs two
 queries whatever the number of rows (an aggregate and a sliced list), so the page stays at
 a bounded number of queries.
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -62,28 +62,20 @@ def _desks():
     return DESKS
 
 
-def object_url(desk_key: str, obj, admin_name: str = "") -> str:
-    """The workspace page of ``obj`` on desk ``desk_key`` when that desk exists, else its
-    admin change page (``admin_name`` "app_model"; default the object's own model)."""
+def object_url(desk_key: str, obj) -> str:
+    """The workspace page of ``obj`` on desk ``desk_key``; "" (no link) when that desk is not
+    registered (staff are never sent to the admin)."""
     if desk_key in _desks():
         return reverse("workspace:object", args=[desk_key, obj.pk])
-    meta = obj._meta
-    name = admin_name or f"{meta.app_label}_{meta.model_name}"
-    try:
-        return reverse(f"admin:{name}_change", args=[obj.pk])
-    except NoReverseMatch:
+    return ""
+
+
+def list_url(desk_key: str, query: str = "") -> str:
+    """The workspace list of ``desk_key`` (with ``query``); "" when that desk is not
+    registered."""
+    if desk_key not in _desks():
         return ""
-
-
-def list_url(desk_key: str, admin_name: str, query: str = "") -> str:
-    """The workspace list of ``desk_key`` (with ``query``), else the admin changelist."""
-    if desk_key in _desks():
-        url = reverse("workspace:list", args=[desk_key])
-    else:
-        try:
-            url = reverse(f"admin:{admin_name}_changelist")
-        except NoReverseMatch:
-            return ""
+    url = reverse("workspace:list", args=[desk_key])
     return f"{url}?{query}" if query else url
 
 
@@ -150,7 +142,7 @@ def audits_due(user, today: date) -> Section:
             url=object_url("audits", a),
             day=a.due_on,
         ),
-        more_url=list_url("audits", "audits_audit", "state=planned"),
+        more_url=list_url("audits", "state=planned"),
     )
 
 
@@ -183,7 +175,7 @@ def plans_to_report(user, today: date) -> Section:
             url=object_url("audits", a),
             day=a.plan_report_due,
         ),
-        more_url=list_url("audits", "audits_audit", "state=planned"),
+        more_url=list_url("audits", "state=planned"),
     )
 
 
@@ -211,7 +203,7 @@ def nonconformities_to_verify(user, today: date) -> Section:
             url=object_url("nonconformities", nc),
             day=nc.due_on,
         ),
-        more_url=list_url("nonconformities", "audits_nonconformity", "state=answered"),
+        more_url=list_url("nonconformities", "state=answered"),
     )
 
 
@@ -249,7 +241,7 @@ def audits_i_lead(user, today: date) -> Section:
             day=a.planned_start,
         ),
         day_label=_("planned start"),
-        more_url=list_url("audits", "audits_audit"),
+        more_url=list_url("audits"),
     )
 
 
@@ -277,11 +269,11 @@ def decisions_to_make(user, today: date) -> Section:
         row=lambda a: Row(
             label=a.get_kind_display(),
             detail=a.programme.organization.name,
-            url=object_url("decisions", a, "audits_audit"),
+            url=object_url("decisions", a),
             day=a.actual_end,
         ),
         day_label=_("audit ended on"),
-        more_url=list_url("decisions", "audits_audit", ""),
+        more_url=list_url("decisions"),
     )
 
 
@@ -304,7 +296,7 @@ def reports_to_submit(user, today: date) -> Section:
             day=run.due_on,
         ),
         detail_label=_("period"),
-        more_url=list_url("reports", "reporting_reportrun", "state=generated"),
+        more_url=list_url("reports", "state=generated"),
     )
 
 
@@ -331,7 +323,7 @@ def open_appeals(user, today: date) -> Section:
             day=appeal.due_on,
         ),
         detail_label=_("from"),
-        more_url=list_url("appeals", "certificates_appeal"),
+        more_url=list_url("appeals"),
     )
 
 
@@ -356,7 +348,7 @@ def applications_to_review(user, today: date) -> Section:
             day=timezone.localdate(a.submitted_at) if a.submitted_at else None,
         ),
         day_label=_("submitted on"),
-        more_url=list_url("applications", "applications_application"),
+        more_url=list_url("applications"),
     )
 
 

@@ -124,6 +124,10 @@ MATRIX = {
     "audits.deliver_audit_report": is_audit_department | leads_audit,
     "audits.manage_auditors": is_audit_department | is_technical_manager,
     "audits.manage_catalogue": is_audit_department | is_technical_manager,
+    # ASRP (seed 000): designed and recorded by the planners (audits.services._require_planner),
+    # approved by the technical manager only (000 §3.3)
+    "audits.manage_asrp": is_audit_department | is_technical_manager,
+    "audits.approve_asrp": is_technical_manager,
     # an auditor declares their own interests; the audit department records them too (004 §4.3)
     "audits.declare_conflict": is_own_record | is_audit_department | is_technical_manager,
     # multi-site sampling is planning (audits.services._require_planner)
@@ -143,10 +147,22 @@ MATRIX = {
     "certificates.assign_appeal": is_technical_manager,
     "certificates.handle_appeal": is_technical_manager | is_decision_maker | is_market,
     "certificates.handle_client_request": is_technical_manager | is_audit_department | is_market,
+    # reports owed after a major accident are marked sent (certificates.services
+    # .reporting_obligation_done; 002 §4.3.8.2, 004 §9.5)
+    "certificates.report_obligation": is_decision_maker
+    | is_technical_manager
+    | is_audit_department
+    | is_reporting_officer,
     # reporting (domain §16–§17)
     "reporting.view_desk": is_staff_member,
     "reporting.generate_report": is_reporting_officer | is_technical_manager,
     "reporting.submit_report": is_reporting_officer,
+    # the CB's own changes for the monthly report (002 §4.3.2; reporting.services.cb_change_record)
+    "reporting.view_cb_changes": is_reporting_officer | is_technical_manager,
+    "reporting.record_cb_change": is_reporting_officer | is_technical_manager,
+    # auditors' personnel records for the annual report (002 §4.3.6.1; personal data)
+    "reporting.view_personnel": is_audit_department | is_reporting_officer | is_technical_manager,
+    "reporting.manage_personnel": is_audit_department | is_reporting_officer,
 }
 
 

@@ -9,6 +9,7 @@ from certbody.security import throttle_login
 urlpatterns = [
     path("", views.index, name="index"),
     path("home/", views.home, name="home"),
+    path("notifications/", views.notifications, name="notifications"),
     # Password, then the authenticator's token (django-two-factor-auth), throttled.
     path("accounts/login/", twofactor.login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

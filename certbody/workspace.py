@@ -142,6 +142,15 @@ def get_desk(key: str) -> Desk:
         raise Http404(_("No such list.")) from None
 
 
+def object_url_for(obj) -> str:
+    """The page of ``obj`` on the first desk (in navigation order) that shows its model, e.g.
+    for a notification's link; "" when no desk does."""
+    desks = sorted(
+        (d for d in DESKS.values() if d.model is type(obj)), key=lambda d: (d.order, d.key)
+    )
+    return desks[0].object_url(obj) if desks else ""
+
+
 def desks_for(user) -> list[Desk]:
     """The desks a user may open, in navigation order."""
     return sorted(

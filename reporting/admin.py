@@ -1,9 +1,11 @@
 """Admin pages of reporting: reports (generate, download, regenerate, mark submitted), the CB's
-own changes, auditors' personnel records, the jobs' records and each staff member's
+own changes, auditors' personnel records, the jobs' records and each superuser's own
 notifications.
 
-Visibility follows the staff roles (``certbody.roles``), not Django model permissions; reports
-change only through the services, offered as actions (``certbody.admin_actions``).
+The admin is for superusers only (``certbody.admin``); staff do this work on the workspace
+desks (``reporting.desks``, ``/notifications/``). The role checks below are what they were
+when staff used these pages; reports change only through the services, offered as actions
+(``certbody.admin_actions``).
 """
 
 from django.contrib import admin, messages

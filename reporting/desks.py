@@ -1,6 +1,13 @@
-"""Workspace desk for regulator reports (certbody.workspace): every ``ReportRun`` with its
-period, deadline and submission, the generated files to download, and the actions to generate,
-regenerate and mark a report submitted with the platform's receipt number (002 §4.3; 004 §9).
+"""Workspace desks of reporting (certbody.workspace):
+
+- regulator reports: every ``ReportRun`` with its period, deadline and submission, the
+  generated files to download, and the actions to generate, regenerate and mark a report
+  submitted with the platform's receipt number (002 §4.3; 004 §9);
+- the CB's own changes for the monthly 认证机构信息（变更）月报 (002 §4.3.2), recorded and
+  corrected through ``services.cb_change_record``/``cb_change_correct``;
+- auditors' personnel records for the annual report (002 §4.3.6.1), through
+  ``services.personnel_record_save``; ID numbers masked for users without
+  ``certbody.view_personal_data`` (``certbody.masking``).
 """
 
 import django_filters
@@ -10,10 +17,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from certbody.masking import can_see_personal_data, mask_id_number
 from certbody.workspace import Action, Create, Desk, register
 from certbody.workspace_tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn
 from reporting import forms, services
-from reporting.models import ReportRun
+from reporting.models import CbChange, PersonnelRecord, ReportRun
 
 
 def generate(*, actor, kind: str, period) -> ReportRun:
@@ -157,6 +165,217 @@ register(
                 form_class=forms.SubmitForm,
                 available=_not_submitted,
             ),
+        ],
+    )
+)
+
+
+# --- the CB's own changes (002 §4.3.2) --------------------------------------------------------
+
+
+class CbChangeTable(BaseTable):
+    occurred_on = ObjectLinkColumn("cb-changes", verbose_name=_("date of the change"))
+    category = tables.Column(verbose_name=_("category"))
+    description = tables.Column(verbose_name=_("description"))
+    evidence = tables.Column(verbose_name=_("supporting material"))
+    recorded_by = tables.Column(verbose_name=_("recorded by"))
+    recorded_at = LocalDateTimeColumn(verbose_name=_("recorded at"))
+
+    class Meta:
+        model = CbChange
+        fields = (
+            "occurred_on",
+            "category",
+            "description",
+            "evidence",
+            "recorded_by",
+            "recorded_at",
+        )
+        attrs = BaseTable.Meta.attrs
+        order_by = ("-occurred_on",)
+
+    def render_occurred_on(self, value):
+        return value.isoformat()
+
+
+class CbChangeFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    category = django_filters.ChoiceFilter(choices=CbChange.Category.choices, label=_("category"))
+    occurred_from = django_filters.DateFilter(
+        field_name="occurred_on", lookup_expr="gte", label=_("from")
+    )
+    occurred_to = django_filters.DateFilter(
+        field_name="occurred_on", lookup_expr="lte", label=_("to")
+    )
+
+    class Meta:
+        model = CbChange
+        fields = ["q", "category", "occurred_from", "occurred_to"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(description__icontains=value) | Q(evidence__icontains=value))
+
+
+def _cb_change_summary(change: CbChange, user):
+    return [
+        (_("category"), f"{change.category} {change.get_category_display()}"),
+        (_("date of the change"), change.occurred_on),
+        (_("description"), change.description),
+        (_("supporting material"), change.evidence),
+        (_("recorded by"), change.recorded_by),
+        (_("recorded at"), timezone.localtime(change.recorded_at)),
+    ]
+
+
+register(
+    Desk(
+        key="cb-changes",
+        model=CbChange,
+        title=_("Changes of the certification body"),
+        permission="reporting.view_cb_changes",
+        queryset=lambda request: CbChange.objects.select_related("recorded_by"),
+        table_class=CbChangeTable,
+        filterset_class=CbChangeFilter,
+        summary=_cb_change_summary,
+        order=91,
+        create=Create(
+            _("Record a change of the certification body"),
+            services.cb_change_record,
+            "reporting.record_cb_change",
+            forms.CbChangeForm,
+        ),
+        actions=[
+            Action(
+                "correct",
+                _("Correct"),
+                services.cb_change_correct,
+                "reporting.record_cb_change",
+                "change",
+                form_class=forms.CbChangeForm,
+            )
+        ],
+    )
+)
+
+
+# --- auditors' personnel records (002 §4.3.6.1) -------------------------------------------------
+
+
+def _id_number(record: PersonnelRecord, user) -> str:
+    if can_see_personal_data(user):
+        return record.id_number
+    return mask_id_number(record.id_number)
+
+
+def personnel_record_edit(*, record: PersonnelRecord, actor, **values) -> PersonnelRecord:
+    """The edit form's fields → ``services.personnel_record_save`` for the record's auditor."""
+    return services.personnel_record_save(auditor=record.auditor, actor=actor, **values)
+
+
+class PersonnelRecordTable(BaseTable):
+    auditor = ObjectLinkColumn(
+        "personnel",
+        verbose_name=_("auditor"),
+        order_by=("auditor__user__display_name", "auditor__user__username"),
+    )
+    registration_number = tables.Column(
+        accessor="auditor__registration_number", verbose_name=_("registration number")
+    )
+    id_number = tables.Column(verbose_name=_("ID number"), orderable=False)
+    gender = tables.Column(verbose_name=_("gender"))
+    education = tables.Column(verbose_name=_("education"))
+    title = tables.Column(verbose_name=_("professional title"))
+    employed_on = tables.DateColumn(verbose_name=_("employed on"), format="Y-m-d")
+    left_on = tables.DateColumn(verbose_name=_("left on"), format="Y-m-d")
+
+    class Meta:
+        model = PersonnelRecord
+        fields = (
+            "auditor",
+            "registration_number",
+            "id_number",
+            "gender",
+            "education",
+            "title",
+            "employed_on",
+            "left_on",
+        )
+        attrs = BaseTable.Meta.attrs
+        order_by = ("auditor",)
+
+    def render_id_number(self, record):
+        return _id_number(record, self.request.user)
+
+    def value_id_number(self, record):
+        return _id_number(record, self.request.user)
+
+
+class PersonnelRecordFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    employed = django_filters.BooleanFilter(
+        field_name="left_on", lookup_expr="isnull", label=_("still employed")
+    )
+
+    class Meta:
+        model = PersonnelRecord
+        fields = ["q", "employed"]
+
+    def search(self, queryset, name, value):
+        condition = (
+            Q(auditor__user__display_name__icontains=value)
+            | Q(auditor__user__username__icontains=value)
+            | Q(auditor__registration_number__icontains=value)
+        )
+        # Searching by ID number would reveal it to those who see it masked.
+        if can_see_personal_data(self.request.user):
+            condition |= Q(id_number__icontains=value)
+        return queryset.filter(condition)
+
+
+def _personnel_summary(record: PersonnelRecord, user):
+    return [
+        (_("auditor"), str(record.auditor)),
+        (_("registration number"), record.auditor.registration_number),
+        (_("ID number"), _id_number(record, user)),
+        (_("gender"), record.get_gender_display()),
+        (_("date of birth"), record.birth_date),
+        (_("education"), record.education),
+        (_("school graduated from"), record.school),
+        (_("subject studied"), record.major),
+        (_("professional title"), record.title),
+        (_("region of residence"), record.residence),
+        (_("duties at the CB"), record.duties),
+        (_("employed on"), record.employed_on),
+        (_("left on"), record.left_on),
+    ]
+
+
+register(
+    Desk(
+        key="personnel",
+        model=PersonnelRecord,
+        title=_("Personnel records"),
+        permission="reporting.view_personnel",
+        queryset=lambda request: PersonnelRecord.objects.select_related("auditor__user"),
+        table_class=PersonnelRecordTable,
+        filterset_class=PersonnelRecordFilter,
+        summary=_personnel_summary,
+        order=92,
+        create=Create(
+            _("Add a personnel record"),
+            services.personnel_record_save,
+            "reporting.manage_personnel",
+            forms.PersonnelRecordCreateForm,
+        ),
+        actions=[
+            Action(
+                "edit",
+                _("Edit"),
+                personnel_record_edit,
+                "reporting.manage_personnel",
+                "record",
+                form_class=forms.PersonnelRecordForm,
+            )
         ],
     )
 )

@@ -1,14 +1,18 @@
-"""Staff forms for reports, shared by the workspace and the admin. Each form's cleaned data
-are the keyword arguments of the service it confirms (``GenerateForm``: see
-``reporting.desks.generate``)."""
+"""Staff forms for reports, the CB's own changes and auditors' personnel records, shared by the
+workspace and the admin. Each form's cleaned data are the keyword arguments of the service it
+confirms (``GenerateForm``: see ``reporting.desks.generate``; the personnel record forms:
+``reporting.desks.personnel_record_edit``)."""
 
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from audits.models import Auditor
 from certbody.admin_actions import DateInput
+from certbody.masking import can_see_personal_data
+from certbody.workspace import ActionForm
 from reporting import services
-from reporting.models import ReportRun
+from reporting.models import CbChange, PersonnelRecord, ReportRun
 
 
 class SubmitForm(forms.Form):
@@ -28,3 +32,66 @@ class GenerateForm(forms.Form):
         widget=DateInput,
         help_text=_("A day of the month (monthly reports) or of the year (annual reports)."),
     )
+
+
+class CbChangeForm(ActionForm):
+    """A change of the CB (002 §4.3.2.1); with an object, its correction (``reason`` required)."""
+
+    category = forms.TypedChoiceField(
+        label=_("category"), choices=CbChange.Category.choices, coerce=int
+    )
+    occurred_on = forms.DateField(label=_("date of the change"), widget=DateInput)
+    description = forms.CharField(label=_("description"), widget=forms.Textarea)
+    evidence = forms.CharField(
+        label=_("supporting material"),
+        widget=forms.Textarea,
+        required=False,
+        help_text=CbChange._meta.get_field("evidence").help_text,
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.obj is not None:
+            for name in ("category", "occurred_on", "description", "evidence"):
+                self.fields[name].initial = getattr(self.obj, name)
+            self.fields["reason"] = forms.CharField(label=_("reason for the correction"))
+
+
+DATE_FIELDS = ("birth_date", "employed_on", "left_on")
+
+
+class PersonnelRecordForm(ActionForm):
+    """The fields of an auditor's personnel record (002 §4.3.6.1), as the model defines them;
+    with an object, filled with its values. The ID number is left out for a user who may not
+    see it (``certbody.view_personal_data``): they can neither read nor overwrite it."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields.update(
+            forms.fields_for_model(
+                PersonnelRecord,
+                fields=services.PERSONNEL_FIELDS,
+                widgets=dict.fromkeys(DATE_FIELDS, DateInput),
+            )
+        )
+        if not can_see_personal_data(self.user):
+            del self.fields["id_number"]
+        if self.obj is not None:
+            for name in self.fields:
+                self.fields[name].initial = getattr(self.obj, name)
+
+
+class PersonnelRecordCreateForm(PersonnelRecordForm):
+    """A new record: first the auditor or expert, among those without one."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields = {
+            "auditor": forms.ModelChoiceField(
+                label=_("auditor"),
+                queryset=Auditor.objects.filter(personnel_record__isnull=True)
+                .select_related("user")
+                .order_by("user__display_name", "user__username"),
+            ),
+            **self.fields,
+        }

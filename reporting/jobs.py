@@ -67,6 +67,7 @@ from certbody import roles
 from certbody.lifecycle import RuleViolation, system_user
 from certbody.models import CalendarDay, CalendarYear, CertificationBody
 from certbody.notifications import notify_addresses, notify_staff
+from certbody.workspace import object_url_for
 from certificates import causes
 from certificates import services as cert_services
 from certificates.models import (
@@ -187,19 +188,17 @@ def _act(mark: JobMark, action: Callable[[], object], *, label: str, subject) ->
             template="job_failed",
             context={"job": label, "subject": subject, "error": str(exc)},
             kind=mark.job,
-            link=_admin_link(subject),
+            link=_link(subject),
         )
         return False
     return True
 
 
-def _admin_link(obj) -> str:
+def _link(obj) -> str:
+    """The workspace page of ``obj`` for a notification (never the admin: superusers only)."""
     if obj is None or not hasattr(obj, "_meta"):
         return ""
-    try:
-        return reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
-    except NoReverseMatch:
-        return ""
+    return object_url_for(obj)
 
 
 def _client_addresses(organization) -> list[str]:
@@ -272,7 +271,7 @@ def expiry_step(*, today: date | None = None, progress: dict | None = None) -> b
                 template="certificate_expired",
                 context=context,
                 kind=job,
-                link=_admin_link(certificate),
+                link=_link(certificate),
             )
             notify_addresses(
                 _client_addresses(certificate.organization),
@@ -312,7 +311,7 @@ def suspension_ended_step(*, today: date | None = None, progress: dict | None = 
                 "cause": causes.withdrawal_cause(causes.SUSPENSION_ENDED_UNRESOLVED),
             },
             kind=job,
-            link=_admin_link(proposal),
+            link=_link(proposal),
         )
     return True
 
@@ -384,7 +383,7 @@ def surveillance_overdue_step(*, today: date | None = None, progress: dict | Non
                     template="surveillance_overdue_suspended",
                     context=context,
                     kind=job,
-                    link=_admin_link(certificate),
+                    link=_link(certificate),
                 )
                 notify_addresses(
                     _client_addresses(certificate.organization),
@@ -410,7 +409,7 @@ def surveillance_overdue_step(*, today: date | None = None, progress: dict | Non
             template="surveillance_overdue_proposed",
             context=context,
             kind=job,
-            link=_admin_link(proposal),
+            link=_link(proposal),
         )
     return True
 
@@ -462,7 +461,7 @@ def surveillance_reminder_step(*, today: date | None = None, progress: dict | No
                 template="surveillance_reminder",
                 context=context,
                 kind=job,
-                link=_admin_link(audit),
+                link=_link(audit),
             )
             notify_addresses(
                 _client_addresses(organization),
@@ -535,7 +534,7 @@ def recertification_reminder_step(
                 template="recertification_reminder",
                 context=context,
                 kind=job,
-                link=_admin_link(certificate),
+                link=_link(certificate),
             )
             notify_addresses(
                 _client_addresses(certificate.organization),
@@ -583,7 +582,7 @@ def initial_decision_step(*, today: date | None = None, progress: dict | None = 
                     "passed": audit.threshold == "passed",
                 },
                 kind=job,
-                link=_admin_link(audit),
+                link=_link(audit),
             )
     return True
 
@@ -624,7 +623,7 @@ def plan_report_step(*, today: date | None = None, progress: dict | None = None)
                 template="plan_report_due",
                 context={"audit": audit, "overdue": audit.threshold == "overdue"},
                 kind=job,
-                link=_admin_link(audit),
+                link=_link(audit),
             )
     return True
 
@@ -683,7 +682,7 @@ def _report_generated(run: ReportRun, job: str) -> None:
         template="report_generated",
         context={"run": run, "problems": getattr(run, "problems", [])},
         kind=job,
-        link=_admin_link(run),
+        link=_link(run),
     )
 
 
@@ -748,7 +747,7 @@ def report_deadline_step(*, today: date | None = None, progress: dict | None = N
                 template="report_due",
                 context={"run": run, "overdue": overdue},
                 kind=job,
-                link=_admin_link(run),
+                link=_link(run),
             )
     return True
 
@@ -784,7 +783,7 @@ def _nonconformity_notify(nc: Nonconformity, *, job: str, today: date, overdue: 
         template="nonconformity_due",
         context=context,
         kind=job,
-        link=_admin_link(nc),
+        link=_link(nc),
     )
     if awaiting_client:
         notify_addresses(
@@ -887,7 +886,7 @@ def appeal_due_step(*, today: date | None = None, progress: dict | None = None) 
                 template="appeal_due",
                 context={"appeal": appeal, "overdue": appeal.threshold == "overdue"},
                 kind=job,
-                link=_admin_link(appeal),
+                link=_link(appeal),
             )
     return True
 
@@ -916,7 +915,7 @@ def reporting_obligation_step(*, today: date | None = None, progress: dict | Non
                 template="obligation_due",
                 context={"obligation": obligation, "overdue": obligation.threshold == "overdue"},
                 kind=job,
-                link=_admin_link(obligation),
+                link=_link(obligation),
             )
     return True
 

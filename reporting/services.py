@@ -233,6 +233,41 @@ def cb_change_record(
     return change
 
 
+def cb_change_correct(
+    *,
+    change: CbChange,
+    actor,
+    category: int,
+    occurred_on: date,
+    description: str,
+    evidence: str = "",
+    reason: str,
+) -> CbChange:
+    """Correct a recorded change of the CB (``cb_change_record``'s rules, 002 §4.3.2), with
+    ``reason`` kept in its history; the monthly report generated or regenerated afterwards
+    shows the corrected row. Same roles as recording it."""
+    _require(actor, (roles.REPORTING_OFFICER, roles.TECHNICAL_MANAGER), "更正机构变更")
+    if category not in CbChange.Category.values:
+        raise RuleViolation(f"未知的变更类别：{category}", "002 §4.3.2.1")
+    if not reason.strip():
+        raise RuleViolation("请说明更正原因")
+    from django.core.exceptions import ValidationError
+
+    with transaction.atomic():
+        change = lock(CbChange, change.pk)
+        change.category = category
+        change.occurred_on = occurred_on
+        change.description = description.strip()
+        change.evidence = evidence.strip()
+        try:
+            change.full_clean()
+        except ValidationError as exc:
+            raise RuleViolation("；".join(exc.messages), "002 §4.3.2.2") from None
+        record(change, actor=actor, reason=f"更正：{reason.strip()}")
+        change.save(update_fields=["category", "occurred_on", "description", "evidence"])
+    return change
+
+
 PERSONNEL_FIELDS = (
     "id_number",
     "gender",

@@ -480,8 +480,9 @@ def test_documents_download_as_attachments_for_the_client_and_staff(
         assert response["Content-Disposition"].startswith("attachment;")
         assert response["X-Content-Type-Options"] == "nosniff"
         assert response["Content-Type"] == "application/pdf"
+        # The test client closes the response (and its file) once the content is read; an
+        # extra close() would send request_finished and close the PostgreSQL connection.
         assert b"".join(response.streaming_content) == PDF
-        response.close()
     assert client.post(url).status_code == 405
 
 

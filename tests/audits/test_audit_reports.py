@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from audits import audit_reports
 from audits import services as audit_services
@@ -322,53 +323,51 @@ def test_anonymous_users_are_sent_to_log_in(client, delivered):
     assert "login" in response["Location"]
 
 
-def test_staff_download_the_report_in_the_admin(client, staff, delivered):
+def test_staff_download_the_report_from_the_audit_page(client, staff, delivered):
     client.force_login(staff.planner)
+    url = reverse("audits_client:report", args=[delivered.pk])
+    page = client.get(reverse("workspace:object", args=["audits", delivered.audit_id]))
+    assert url in page.content.decode()
 
-    response = client.get(f"/admin/audits/auditreport/{delivered.pk}/download/")
+    response = client.get(url)
 
     assert response.status_code == 200
     assert b"".join(response.streaming_content) == stored(delivered)
     assert Decimal(delivered.audit.score_sheet.score) == Decimal("92.00")
 
 
-# --- admin --------------------------------------------------------------------------------
+# --- workspace actions (formerly admin actions) ---------------------------------------------
 
 
-def admin_action(client, model, pk, action, data):
-    return client.post(
-        f"/admin/audits/{model}/",
-        {"action": action, "_selected_action": [pk], "apply": "1", **data},
-        follow=True,
-    )
+def audit_action(client, audit, action, data):
+    return client.post(reverse("workspace:action", args=["audits", audit.pk, action]), data)
 
 
 def test_the_team_leader_generates_the_report_from_the_audit_page(client, staff, stage2):
     client.force_login(staff.leader)
 
-    response = admin_action(
-        client, "audit", stage2.pk, "generate_report", {"signed_on": "2025-03-13"}
-    )
+    response = audit_action(client, stage2, "generate-report", {"signed_on": "2025-03-13"})
 
-    assert response.status_code == 200
+    assert response.status_code == 302
     report = stage2.reports.get()
     assert (report.signed_by, report.version) == (staff.leader, 1)
-    page = client.get(f"/admin/audits/audit/{stage2.pk}/change/").content.decode()
-    assert f"/admin/audits/auditreport/{report.pk}/download/" in page
+    page = client.get(reverse("workspace:object", args=["audits", stage2.pk])).content.decode()
+    assert reverse("audits_client:report", args=[report.pk]) in page
 
 
-def test_delivery_from_the_admin_shows_the_rule_before_the_decision(client, staff, stage2):
+def test_delivery_from_the_audit_page_shows_the_rule_before_the_decision(client, staff, stage2):
     report = generate(stage2, staff)
     client.force_login(staff.planner)
     data = {"delivered_on": "2025-03-15", "evidence": "签收单"}
 
-    response = admin_action(client, "auditreport", report.pk, "deliver", data)
+    response = audit_action(client, stage2, "deliver-report", data)
 
-    assert any("004 §5.11.5" in str(m) for m in response.context["messages"])
+    assert response.status_code == 422
+    assert "004 §5.11.5" in response.content.decode()
     report.refresh_from_db()
     assert report.delivered_on is None
     decide(stage2, staff)
-    admin_action(client, "auditreport", report.pk, "deliver", data)
+    assert audit_action(client, stage2, "deliver-report", data).status_code == 302
     report.refresh_from_db()
     assert report.delivered_on == date(2025, 3, 15)
 

@@ -1,5 +1,6 @@
 """Versions of the indicator catalogue: copying, locking once used, making current with the
-fixed part totals (004 §5.6.5.2), and their admin; the score sheet's read-only admin."""
+fixed part totals (004 §5.6.5.2), on the workspace's catalogue pages; the catalogue's and the
+score sheet's admin, for superusers."""
 
 from decimal import Decimal
 
@@ -123,57 +124,66 @@ def test_make_current_switches_new_sheets_but_old_sheets_keep_their_version(staf
     assert old_sheet.items.get(indicator__code="1.1").indicator.max_points == D(5)
 
 
-# --- admin --------------------------------------------------------------------------------
+# --- workspace pages (formerly the admin) ---------------------------------------------------
 
 
-def action(client, name, pk, **data):
-    url = reverse("admin:audits_indicatorcatalogue_changelist")
-    return client.post(
-        url, {"action": name, "_selected_action": [pk], "apply": "1", **data}, follow=True
-    )
+def action(client, name, catalogue, **data):
+    return client.post(reverse("workspace:action", args=["catalogues", catalogue.pk, name]), data)
 
 
-def messages_of(response):
-    return [str(m) for m in response.context["messages"]]
-
-
-def test_admin_locked_version_shows_indicators_read_only(client, staff, default, copy):
+def test_a_locked_version_offers_no_edit_and_a_copy_does(client, staff, default, copy):
     score_sheets.score_sheet_open(audit=stage2_in_progress(staff), actor=staff.leader)
     client.force_login(staff.planner)
-    locked = client.get(reverse("admin:audits_indicatorcatalogue_change", args=[default.pk]))
+    locked = client.get(reverse("workspace:object", args=["catalogues", default.pk]))
     assert locked.status_code == 200
-    assert 'name="indicators-0-max_points"' not in locked.content.decode()
+    assert 'data-action="edit-indicators"' not in locked.content.decode()
     assert "组织架构" in locked.content.decode()
-    editable = client.get(reverse("admin:audits_indicatorcatalogue_change", args=[copy.pk]))
-    assert 'name="indicators-0-max_points"' in editable.content.decode()
+    editable = client.get(
+        reverse("workspace:action", args=["catalogues", copy.pk, "edit-indicators"])
+    )
+    one = copy.indicators.get(code="1.1")
+    assert f'name="max_points_{one.pk}"' in editable.content.decode()
 
 
-def test_admin_lists_part_totals(client, staff, default):
+def test_the_list_shows_part_totals(client, staff, default):
     client.force_login(staff.planner)
-    page = client.get(reverse("admin:audits_indicatorcatalogue_changelist")).content.decode()
+    page = client.get(reverse("workspace:list", args=["catalogues"])).content.decode()
     assert "售后服务体系 40/40" in page and "顾客服务 25/25" in page
 
 
-def test_admin_new_version_action(client, staff, default):
+def test_a_new_version_is_copied_on_its_confirm_page(client, staff, default):
     client.force_login(staff.planner)
-    response = action(client, "new_catalogue_version", default.pk, version="2027-1", title="")
-    assert any("1 项已完成" in m for m in messages_of(response))
-    assert IndicatorCatalogue.objects.get(version="2027-1").indicators.count() == 15
+    response = action(client, "copy", default, version="2027-1", title="")
+    new = IndicatorCatalogue.objects.get(version="2027-1")
+    assert response["Location"] == reverse("workspace:object", args=["catalogues", new.pk])
+    assert new.indicators.count() == 15
 
 
-def test_admin_make_current_refuses_wrong_totals(client, staff, default, copy):
+def test_make_current_refuses_wrong_totals_on_the_form(client, staff, default, copy):
     set_points(copy, **{"3.2": "12"})  # customer 24
     client.force_login(staff.planner)
-    response = action(client, "make_catalogue_current", copy.pk)
-    assert any("顾客服务合计 24 分，应为 25 分" in m for m in messages_of(response))
+    response = action(client, "make-current", copy)
+    assert response.status_code == 422
+    assert "顾客服务合计 24 分，应为 25 分" in response.content.decode()
     copy.refresh_from_db()
     assert not copy.is_current
 
 
-def inline_formset(staff, catalogue, **points):
+# --- the admin, for superusers ----------------------------------------------------------------
+
+
+@pytest.fixture
+def superuser(db):
+    root = make_staff("cat-root")
+    root.is_superuser = True
+    root.save()
+    return root
+
+
+def inline_formset(user, catalogue, **points):
     """The admin's indicator formset for ``catalogue`` bound with its rows, ``points`` changed."""
     request = RequestFactory().get("/")
-    request.user = staff.planner
+    request.user = user
     model_admin = IndicatorCatalogueAdmin(IndicatorCatalogue, admin.site)
     inline = model_admin.get_inline_instances(request, catalogue)[0]
     formset_class = inline.get_formset(request, catalogue)
@@ -193,17 +203,17 @@ def inline_formset(staff, catalogue, **points):
     return formset_class(data, instance=catalogue, prefix="indicators")
 
 
-def test_admin_refuses_breaking_the_totals_of_the_current_version(staff, default, copy):
-    assert not inline_formset(staff, default, **{"1.1": "7"}).is_valid()
-    assert inline_formset(staff, default, **{"1.1": "6", "1.2": "5"}).is_valid()
+def test_admin_refuses_breaking_the_totals_of_the_current_version(superuser, default, copy):
+    assert not inline_formset(superuser, default, **{"1.1": "7"}).is_valid()
+    assert inline_formset(superuser, default, **{"1.1": "6", "1.2": "5"}).is_valid()
     # a version being prepared may be incomplete until it is made current
-    assert inline_formset(staff, copy, **{"1.1": "7"}).is_valid()
+    assert inline_formset(superuser, copy, **{"1.1": "7"}).is_valid()
 
 
-def test_score_sheet_admin_is_read_only_with_a_link_to_the_staff_page(client, staff):
+def test_score_sheet_admin_is_read_only_with_a_link_to_the_staff_page(client, staff, superuser):
     audit = stage2_in_progress(staff)
     sheet = score_sheets.score_sheet_open(audit=audit, actor=staff.leader)
-    client.force_login(staff.planner)
+    client.force_login(superuser)
     response = client.get(reverse("admin:audits_scoresheet_change", args=[sheet.pk]))
     assert response.status_code == 200
     page = response.content.decode()
@@ -213,3 +223,9 @@ def test_score_sheet_admin_is_read_only_with_a_link_to_the_staff_page(client, st
     audit_page = client.get(reverse("admin:audits_audit_change", args=[audit.pk])).content
     assert reverse("audits:score_sheet", args=[audit.pk]) in audit_page.decode()
     assert Indicator.objects.filter(catalogue=sheet.catalogue).count() == 15
+    # staff reach the sheet from the workspace, never the admin
+    client.force_login(staff.planner)
+    workspace = client.get(reverse("workspace:object", args=["audits", audit.pk])).content
+    assert reverse("audits:score_sheet", args=[audit.pk]) in workspace.decode()
+    refused = client.get(reverse("admin:audits_scoresheet_change", args=[sheet.pk]))
+    assert refused.status_code == 302 and "/admin/login/" in refused["Location"]

@@ -786,3 +786,20 @@ def test_list_pages_use_a_constant_number_of_queries(client, staff):
 
     assert after == before
     assert Audit.objects.count() >= 8
+
+
+def test_the_audit_department_closes_a_completed_document_review(client, staff, review):
+    run_audit(review, staff, date(2025, 1, 10), date(2025, 1, 10), grade=None)
+    review.refresh_from_db()
+    assert review.state == Audit.State.COMPLETED
+    assert "close-review" in offered(client, staff.planner, "audits", review)
+    assert "close-review" not in offered(client, staff.decider, "audits", review)
+    assert (
+        post(client, staff.decider, f"/staff/audits/{review.pk}/close-review/").status_code == 403
+    )
+
+    response = post(client, staff.planner, f"/staff/audits/{review.pk}/close-review/")
+
+    assert response.status_code == 302
+    review.refresh_from_db()
+    assert review.state == Audit.State.CLOSED

@@ -1,10 +1,11 @@
-"""Nonconformities through their write path (004 §5.10; 001 §7.5) and the staff admin.
+"""Nonconformities through their write path (004 §5.10; 001 §7.5) and the staff workspace.
 
 Stage 2 starts 2025-03-10 and ends 2025-03-12 (tests.audits.nc_factories): a major NC of it is
 due 2025-09-12 (6 months, 004 §5.10.3(1)).
 """
 
 import hashlib
+import re
 from datetime import date
 from pathlib import Path
 
@@ -580,102 +581,108 @@ def test_only_an_accepted_plan_is_verified_at_the_next_audit(stage2, staff, clie
         )
 
 
-# --- admin ------------------------------------------------------------------------------------
+# --- workspace pages (formerly the admin) ---------------------------------------------------
 
 
 def _action(client, name, nc, **data):
-    return client.post(
-        reverse("admin:audits_nonconformity_changelist"),
-        {"action": name, "_selected_action": [nc.pk], "apply": "1", **data},
-        follow=True,
-    )
+    return client.post(reverse("workspace:action", args=["nonconformities", nc.pk, name]), data)
 
 
-def _messages(response):
-    return [str(m) for m in response.context["messages"]]
-
-
-def test_leader_raises_an_nc_from_the_admin(client, stage2, staff):
+def test_leader_raises_an_nc_from_the_audit_page(client, stage2, staff):
     client.force_login(staff.leader)
-    url = reverse("admin:audits_nonconformity_add")
-    assert client.get(f"{url}?audit={stage2.pk}").status_code == 200
+    url = reverse("workspace:action", args=["audits", stage2.pk, "raise-nc"])
+    assert client.get(url).status_code == 200
     response = client.post(
         url,
         {
-            "audit": stage2.pk,
             "severity": "major",
             "clause": "GB/T 27922 5.4",
             "description": "投诉处理超过承诺时限。",
             "evidence": "抽查投诉记录 10 份，3 份超过 48 小时。",
             "raised_on": "2025-03-11",
         },
-        follow=True,
     )
     nc = Nonconformity.objects.get()
-    assert response.redirect_chain[-1][0] == reverse(
-        "admin:audits_nonconformity_change", args=[nc.pk]
-    )
+    assert response["Location"] == reverse("workspace:object", args=["nonconformities", nc.pk])
     assert (nc.number, nc.raised_by, nc.due_on) == (1, staff.leader, date(2025, 9, 11))
 
 
-def test_the_admin_shows_a_refused_raise_as_a_form_error(client, stage2, staff):
+def test_raising_is_refused_to_staff_off_the_team(client, stage2, staff):
     client.force_login(staff.planner)  # not on the team
+    data = {
+        "severity": "major",
+        "clause": "5.4",
+        "description": "x",
+        "evidence": "y",
+        "raised_on": "2025-03-11",
+    }
     response = client.post(
-        reverse("admin:audits_nonconformity_add"),
-        {
-            "audit": stage2.pk,
-            "severity": "major",
-            "clause": "5.4",
-            "description": "x",
-            "evidence": "y",
-            "raised_on": "2025-03-11",
-        },
+        reverse("workspace:action", args=["audits", stage2.pk, "raise-nc"]), data
     )
-    assert response.status_code == 200
-    assert "004 §5.4.4" in response.content.decode()
+    assert response.status_code == 403
+    with pytest.raises(RuleViolation, match=r"004 §5\.4\.4"):  # the service says the same
+        nonconformities.nonconformity_raise(
+            audit=stage2, actor=staff.planner, **{**data, "raised_on": date(2025, 3, 11)}
+        )
     assert not Nonconformity.objects.exists()
 
 
-def test_admin_review_actions_and_read_only_page(client, stage2, staff, client_user):
+def test_review_actions_and_read_only_page(client, stage2, staff, client_user):
     nc = raise_nc(stage2, staff)
     answer(nc, client_user, attachments=[upload("整改记录.pdf", PDF)])
     client.force_login(staff.leader)
-    page = client.get(reverse("admin:audits_nonconformity_change", args=[nc.pk]))
+    page = client.get(reverse("workspace:object", args=["nonconformities", nc.pk]))
     assert page.status_code == 200
     body = page.content.decode()
     assert "网点管理制度未明确公示要求" in body and "整改记录.pdf" in body
-    assert 'name="_save"' not in body  # read-only: changes go through the actions
+    assert 'name="description"' not in body  # read-only: changes go through the actions
+    assert {"accept", "reject"} <= set(re.findall(r'data-action="([a-z-]+)"', body))
 
-    response = _action(client, "reject_answer", nc, note="", reviewed_on="2025-03-12")
-    assert response.status_code == 200
+    response = _action(client, "reject", nc, note="", reviewed_on="2025-03-12")
+    assert response.status_code == 422  # the form wants reasons
     nc.refresh_from_db()
-    assert nc.state == State.ANSWERED  # the form wants reasons
-    response = _action(client, "reject_answer", nc, note="证据不足", reviewed_on="2025-03-12")
-    assert any("1 项已完成" in m for m in _messages(response))
+    assert nc.state == State.ANSWERED
+    response = _action(client, "reject", nc, note="证据不足", reviewed_on="2025-03-12")
+    assert response.status_code == 302
     nc.refresh_from_db()
     assert nc.state == State.REJECTED
 
-    response = _action(client, "accept_answer", nc, note="", reviewed_on="2025-03-12")
-    assert any("没有待审核的答复" in m for m in _messages(response))
+    # no answer pending: not offered, and refused if forged
+    assert (
+        'data-action="accept"'
+        not in client.get(
+            reverse("workspace:object", args=["nonconformities", nc.pk])
+        ).content.decode()
+    )
+    response = _action(client, "accept", nc, note="", reviewed_on="2025-03-12")
+    assert response.status_code == 409
+    with pytest.raises(RuleViolation, match="没有待审核的答复"):
+        nonconformities.nonconformity_review_pending(
+            nonconformity=nc,
+            actor=staff.leader,
+            accepted=True,
+            note="",
+            reviewed_on=date(2025, 3, 12),
+        )
     answer(nc, client_user)
-    _action(client, "accept_answer", nc, note="有效", reviewed_on="2025-03-12")
+    _action(client, "accept", nc, note="有效", reviewed_on="2025-03-12")
     nc.refresh_from_db()
     assert nc.state == State.CLOSED and nc.closed_on == date(2025, 3, 12)
 
 
-def test_admin_verifies_a_plan_at_the_next_audit(client, accepted_plan, staff):
+def test_a_plan_is_verified_at_the_next_audit_from_the_nc_page(client, accepted_plan, staff):
     minor, surveillance = accepted_plan
     client.force_login(staff.leader)
     response = _action(
         client,
-        "verify_plan",
+        "verify-plan",
         minor,
         audit=surveillance.pk,
         effective="on",
         note="已验证",
         verified_on="2025-08-02",
     )
-    assert any("1 项已完成" in m for m in _messages(response)), _messages(response)
+    assert response.status_code == 302, response.content.decode()[:2000]
     minor.refresh_from_db()
     assert minor.state == State.CLOSED and minor.verified_at == surveillance
 
@@ -684,6 +691,8 @@ def test_admin_verifies_a_plan_at_the_next_audit(client, accepted_plan, staff):
 def test_staff_roles_see_the_nonconformity_list(client, stage2, staff, role_user):
     raise_nc(stage2, staff)
     client.force_login(getattr(staff, role_user))
-    response = client.get(reverse("admin:audits_nonconformity_changelist"))
+    response = client.get(reverse("workspace:list", args=["nonconformities"]))
     assert response.status_code == 200
     assert "NC-01" in response.content.decode()
+    admin = client.get(reverse("admin:audits_nonconformity_changelist"))
+    assert admin.status_code == 302 and "/admin/login/" in admin["Location"]

@@ -219,15 +219,21 @@ def test_home_keeps_the_dashboard_and_notifications(client, world):
 
     assert '<svg class="bar"' in body
     assert 'id="notifications"' in body
+    assert 'href="/notifications/"' in body  # the full list is a workspace page
 
 
-def test_links_fall_back_to_the_admin_without_a_workspace_desk(world, monkeypatch):
+def test_staff_pages_never_link_to_the_admin(client, world):
+    body, _ = sections(client, world.tm)
+
+    assert "/admin/" not in body
+
+
+def test_without_a_workspace_desk_a_row_has_no_link_rather_than_the_admin(world, monkeypatch):
     monkeypatch.delitem(DESKS, "audits", raising=False)
 
-    assert (
-        home.object_url("audits", world.stage2) == f"/admin/audits/audit/{world.stage2.pk}/change/"
-    )
-    assert home.list_url("audits", "audits_audit") == "/admin/audits/audit/"
+    assert home.object_url("audits", world.stage2) == ""
+    assert home.list_url("audits") == ""
+    assert home.list_url("decisions", "kind=stage2") == "/staff/decisions/?kind=stage2"
 
 
 def test_client_users_go_to_the_portal_and_the_public_to_the_log_in(client, db):

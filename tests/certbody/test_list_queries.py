@@ -25,9 +25,10 @@ from certificates.models import (
     Decision,
     Proposal,
     RegulatoryEvent,
+    ReportingObligation,
     new_token,
 )
-from reporting.models import ReportRun
+from reporting.models import CbChange, PersonnelRecord, ReportRun
 from tests.certbody.world import World, desk_request
 
 pytestmark = pytest.mark.usefixtures("cb")
@@ -94,6 +95,13 @@ def auditors(world, numbers):
     )
 
 
+def personnel(world, numbers):
+    """A personnel record each for as many new auditors (one record per auditor)."""
+    numbers = list(numbers)
+    new_auditors = iter(auditors(world, [10_000 + n for n in numbers]))
+    return bulk(world.personnel, numbers, auditor_id=lambda n: next(new_auditors).pk)
+
+
 # Desk key → how to add rows numbered ``numbers`` to the desk's list.
 BUILDERS = {
     "organizations": lambda w, numbers: bulk(
@@ -126,6 +134,9 @@ BUILDERS = {
     "reports": lambda w, numbers: bulk(
         w.run, numbers, period_start=lambda n: w.run.period_start - timedelta(days=n + 1)
     ),
+    "cb-changes": lambda w, numbers: bulk(w.cb_change, numbers),
+    "personnel": personnel,
+    "obligations": lambda w, numbers: bulk(w.obligation, numbers),
 }
 MODELS = {
     "organizations": Organization,
@@ -143,6 +154,9 @@ MODELS = {
     "regulatory-events": RegulatoryEvent,
     "requests": ClientRequest,
     "reports": ReportRun,
+    "cb-changes": CbChange,
+    "personnel": PersonnelRecord,
+    "obligations": ReportingObligation,
 }
 
 

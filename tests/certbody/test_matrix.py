@@ -156,6 +156,16 @@ EXPECTED_ROLES = {
     "certificates.assign_appeal": {"technical_manager"},
     "reporting.submit_report": {"reporting_officer"},
     "reporting.generate_report": {"reporting_officer", "technical_manager"},
+    "reporting.view_cb_changes": {"reporting_officer", "technical_manager"},
+    "reporting.record_cb_change": {"reporting_officer", "technical_manager"},
+    "reporting.view_personnel": {"audit_department", "reporting_officer", "technical_manager"},
+    "reporting.manage_personnel": {"audit_department", "reporting_officer"},
+    "certificates.report_obligation": {
+        "decision_maker",
+        "technical_manager",
+        "audit_department",
+        "reporting_officer",
+    },
     "certbody.view_personal_data": {
         "market",
         "audit_department",

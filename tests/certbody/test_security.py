@@ -112,6 +112,15 @@ def test_the_admin_log_in_form_is_throttled_too(client, login_limits):
     assert client.get("/admin/login/").status_code == 200
 
 
+def test_the_admin_log_in_refuses_staff_who_are_not_superusers(client, login_limits):
+    make_staff("bob")
+
+    response = client.post("/admin/login/", {"username": "bob", "password": "pw-bob"})
+
+    assert response.status_code == 200  # the form again: the admin is for superusers
+    assert "_auth_user_id" not in client.session
+
+
 # --- Content Security Policy ----------------------------------------------------------------
 
 

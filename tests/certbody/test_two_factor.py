@@ -133,7 +133,7 @@ def test_enforcement_can_be_switched_off(client, planner, settings):
 # --- log-in with a token --------------------------------------------------------------------
 
 
-def test_a_verified_totp_log_in_gets_into_the_workspace_and_the_admin(client, planner, device):
+def test_a_verified_totp_log_in_gets_into_the_workspace_not_the_admin(client, planner, device):
     response = password_step(client, planner)
     assert response.status_code == 200
     assert 'name="token-otp_token"' in response.content.decode()
@@ -145,7 +145,25 @@ def test_a_verified_totp_log_in_gets_into_the_workspace_and_the_admin(client, pl
     assert response["Location"] == "/home/"
     assert client.get("/home/").status_code == 200
     assert client.get("/staff/applications/").status_code == 200
-    assert client.get("/admin/").status_code in (200, 302)  # non-superusers: the admin's own rules
+    admin = client.get("/admin/")  # the admin is for superusers only
+    assert admin.status_code == 302 and admin["Location"].startswith("/admin/login/")
+
+
+def test_a_superuser_needs_the_second_factor_for_the_admin_too(client):
+    root = make_staff("root-2fa")
+    root.is_superuser = True
+    root.save()
+    client.force_login(root)
+
+    response = client.get("/admin/certbody/user/")
+
+    assert response.status_code == 302
+    assert response["Location"] == SETUP
+    device = TOTPDevice.objects.create(user=root, name="default", confirmed=True)
+    client.logout()
+    password_step(client, root)
+    token_step(client, current_token(device))
+    assert client.get("/admin/certbody/user/").status_code == 200
 
 
 def test_the_log_in_returns_to_the_page_asked_for(client, planner, device):

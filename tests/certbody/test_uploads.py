@@ -145,7 +145,9 @@ def test_stored_files_get_generated_names_and_are_served_as_attachments():
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Content-Type"] == "application/pdf"
     assert b"".join(response.streaming_content) == PDF
-    response.close()
+    # Not response.close(): outside a request it would send request_finished, which closes
+    # the database connection under PostgreSQL; only the file needs closing.
+    response.file_to_stream.close()
 
     uploads.remove_files(default_storage, [name, "tests/missing.pdf"])
     assert not default_storage.exists(name)

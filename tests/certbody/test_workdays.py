@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from django.db import OperationalError
 from django.urls import reverse
 
-from certbody import workdays
+from certbody import roles, workdays
 from certbody.checks import calendar_published_check
 from certbody.models import CalendarDay, CalendarYear
 from certbody.workdays import (
@@ -21,6 +21,7 @@ from certbody.workdays import (
     published_years,
     working_days_between,
 )
+from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -144,7 +145,7 @@ def test_a_staff_edit_changes_the_result_at_once():
     assert add_working_days(date(2026, 9, 30), 1) == date(2026, 10, 7)  # Wednesday
 
 
-def test_staff_edit_in_the_admin_is_marked_and_validated(admin_client):
+def test_an_administrators_edit_in_the_admin_is_marked_staff_and_validated(admin_client):
     url = reverse("admin:certbody_calendarday_change", args=["2026-10-07"])
     form = {"date": "2026-10-07", "kind": "makeup_workday", "is_working_day": "on", "name": "调整"}
 
@@ -161,8 +162,12 @@ def test_staff_edit_in_the_admin_is_marked_and_validated(admin_client):
 @pytest.mark.parametrize(
     "name", ["admin:certbody_calendarday_changelist", "admin:certbody_calendaryear_changelist"]
 )
-def test_calendar_changelists_open(admin_client, name):
+def test_calendar_changelists_open_to_superusers_only(admin_client, client, name):
+    """The calendar is reference data: superusers keep it in the admin (issue 7)."""
     assert admin_client.get(reverse(name)).status_code == 200
+    client.force_login(make_staff("cal-tm", roles.TECHNICAL_MANAGER))
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
 
 def _load(*args) -> str:

@@ -8,8 +8,15 @@ from django.utils import timezone
 
 from certbody import roles
 from certificates import services as cert_services
-from certificates.models import Appeal, ClientRequest, Proposal, RegulatoryEvent
-from reporting.models import ReportRun
+from certificates.models import (
+    Appeal,
+    ClientRequest,
+    Proposal,
+    RegulatoryEvent,
+    ReportingObligation,
+)
+from reporting import services as report_services
+from reporting.models import CbChange, ReportRun
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
 from tests.audits.nc_factories import answer, complete, raise_nc, stage2_in_progress
 from tests.certificates.factories import Staff, accepted_application, issued_certificate
@@ -86,6 +93,28 @@ class World:
             due_on=date(2025, 6, 10),
             generated_by=self.reporting,
             generated_at=timezone.now(),
+        )
+        # A change of the CB, an auditor's personnel record and a report owed after a major
+        # accident (the reporting and obligations desks).
+        self.cb_change = report_services.cb_change_record(
+            actor=self.reporting,
+            category=CbChange.Category.OTHER,
+            occurred_on=date(2025, 5, 20),
+            description="网站地址变更",
+            evidence="新网站备案",
+        )
+        self.personnel = report_services.personnel_record_save(
+            auditor=self.staff.leader.auditor_profile,
+            actor=self.staff.planner,
+            id_number="110105199001011234",
+        )
+        self.obligation = ReportingObligation.objects.create(
+            organization=organization,
+            certificate=self.certificate,
+            recipient=ReportingObligation.Recipient.CNAS,
+            subject="门店火灾重大事故报告",
+            rule="002 §4.3.8.2",
+            due_on=date(2025, 6, 11),
         )
         self.users = {
             "market": self.staff.market,

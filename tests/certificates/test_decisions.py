@@ -435,23 +435,16 @@ def test_a_reissue_proposal_needs_a_grade(staff, certificate):
         )
 
 
-def test_the_leader_concludes_from_the_audit_page_in_the_admin(client, staff, certificate):
+def test_the_leader_concludes_from_the_decisions_desk(client, staff, certificate):
     audit = surveillance(certificate, staff)
     client.force_login(staff.leader)
 
-    client.post(
-        "/admin/audits/audit/",
-        {
-            "action": "conclude_surveillance",
-            "_selected_action": [audit.pk],
-            "apply": "1",
-            "concluded_on": CONCLUDED_ON.isoformat(),
-            "positive": "yes",
-            "note": "保持",
-        },
-        follow=True,
+    response = client.post(
+        f"/staff/decisions/{audit.pk}/conclude/",
+        {"concluded_on": CONCLUDED_ON.isoformat(), "positive": "yes", "note": "保持"},
     )
 
+    assert response.status_code == 302
     decision = audit.decisions.get()
     assert (decision.basis, decision.decided_by) == ("team_leader_conclusion", staff.leader)
 

@@ -1,5 +1,5 @@
-"""Steps the browser journeys share: log in, run an admin service action or a workspace action,
-score a row, watch the console for CSP violations."""
+"""Steps the browser journeys share: log in, run a workspace action, score a row, watch the
+console for CSP violations."""
 
 import re
 from pathlib import Path
@@ -17,27 +17,6 @@ def login(browser, live_server, username, password, landing=r"/home/$") -> Page:
     page.click("button[type=submit]")
     expect(page).to_have_url(re.compile(landing))
     return page
-
-
-def run_action(page: Page, url: str, pks, action: str, fields: dict | None = None):
-    """Select rows (one pk or several) of an admin changelist, run ``action`` and confirm its
-    form; expects one success message and no error."""
-    page.goto(url)
-    for pk in pks if isinstance(pks, list | tuple) else [pks]:
-        page.check(f'input[name="_selected_action"][value="{pk}"]')
-    page.select_option('select[name="action"]', action)
-    page.click('button[name="index"]')
-    if fields is not None:
-        for selector, value in fields.items():
-            if value is True:
-                page.check(selector)
-            elif selector.startswith("select"):
-                page.select_option(selector, value)
-            else:
-                page.fill(selector, value)
-        page.click('input[name="apply"]')
-    expect(page.locator(".messagelist .error")).to_have_count(0)
-    expect(page.locator(".messagelist .success")).to_have_count(1)
 
 
 def _is_item_post(response) -> bool:

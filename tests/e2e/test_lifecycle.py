@@ -1,8 +1,10 @@
 """Issue 2's journey in a real browser: a submitted application to a verified certificate.
 
-Staff work through the admin's service actions; the public pages need no log-in.
+Staff work on the workspace desks (the admin is for superusers only); the public pages need no
+log-in.
 """
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +14,7 @@ from playwright.sync_api import expect
 from applications.models import Application, Contract
 from audits.models import Audit
 from certificates.models import Certificate
-from tests.e2e.helpers import expect_summary, login, run_action, score_row
+from tests.e2e.helpers import expect_summary, fill_form, login, score_row, workspace_action
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -56,12 +58,12 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     auditors = list(staff_user("auditor"))
     leader = auditors[0]
     decider = staff_user("decision_maker").exclude(pk=leader.pk).first()
-    base = live_server.url + "/admin"
+    staff = live_server.url + "/staff"
 
     # Market: review, accept, contract.
     page = login(browser, live_server, market.username, demo(market.username))
-    apps_url = f"{base}/applications/application/"
-    run_action(page, apps_url, application.pk, "start_review")
+    page.goto(f"{staff}/applications/{application.pk}/")
+    workspace_action(page, "start-review")
     checks = [
         "information_sufficient",
         "legal_status_verified",
@@ -70,49 +72,40 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
         "competence_available",
         "sites_considered",
     ]
-    run_action(page, apps_url, application.pk, "record_review", {f"#id_{c}": True for c in checks})
-    run_action(page, apps_url, application.pk, "accept")
-    run_action(page, apps_url, application.pk, "create_contract", {"#id_fee": "26000"})
+    workspace_action(page, "record-review", dict.fromkeys(checks, True))
+    workspace_action(page, "accept")
+    workspace_action(page, "create-contract", {"fee": "26000"})
     contract = Contract.objects.get(application=application)
-    run_action(
-        page,
-        f"{base}/applications/contract/",
-        contract.pk,
-        "sign",
-        {"#id_signed_on": "2026-10-01", "#id_signed_by_client": "法定代表人"},
-    )
+    page.goto(f"{staff}/contracts/{contract.pk}/")
+    workspace_action(page, "sign", {"signed_on": "2026-10-01", "signed_by_client": "法定代表人"})
     page.context.close()
 
-    # Audit department: programme, team, document review, stage 2.
+    # Audit department: programme, team.
     page = login(browser, live_server, planner.username, demo(planner.username))
-    run_action(page, apps_url, application.pk, "create_programme")
-    audits_url = f"{base}/audits/audit/"
+    page.goto(f"{staff}/programmes/new/")
+    fill_form(page.locator("#create-form"), {"application": application.pk})
+    page.click('#create-form [data-testid="confirm"]')
+    expect(page).to_have_url(re.compile(r"/staff/programmes/\d+/$"))
     programme = application.programme
     review = programme.audits.get(kind=Audit.Kind.DOCUMENT_REVIEW)
     stage2 = programme.audits.get(kind=Audit.Kind.STAGE2)
     for audit in (review, stage2):
-        run_action(
-            page,
-            audits_url,
-            audit.pk,
-            "add_team_member",
-            {"select#id_user": str(leader.pk), "select#id_role": "leader"},
-        )
-    run_action(page, audits_url, review.pk, "start", {"#id_started_on": DOC_REVIEW_ON.isoformat()})
+        page.goto(f"{staff}/audits/{audit.pk}/")
+        workspace_action(page, "add-member", {"user": leader.pk, "role": "leader"})
     page.context.close()
 
+    # The team leader: document review, then stage 2 (it starts once the review is completed,
+    # 001 §6.3; starting is the team leader's on the workspace).
     leader_page = login(browser, live_server, leader.username, demo(leader.username))
-    run_action(
+    leader_page.goto(f"{staff}/audits/{review.pk}/")
+    workspace_action(leader_page, "start", {"started_on": DOC_REVIEW_ON.isoformat()})
+    workspace_action(
         leader_page,
-        audits_url,
-        review.pk,
         "complete",
-        {"#id_ended_on": DOC_REVIEW_ON.isoformat(), "select#id_recommendation_positive": "1"},
+        {"ended_on": DOC_REVIEW_ON.isoformat(), "recommendation_positive": "1"},
     )
-    run_action(leader_page, audits_url, review.pk, "close")
-    run_action(
-        leader_page, audits_url, stage2.pk, "start", {"#id_started_on": STAGE2[0].isoformat()}
-    )
+    leader_page.goto(f"{staff}/audits/{stage2.pk}/")
+    workspace_action(leader_page, "start", {"started_on": STAGE2[0].isoformat()})
     # The team leader scores stage 2 on its score sheet: four stars (93.80).
     leader_page.goto(f"{live_server.url}/audits/{stage2.pk}/score-sheet/")
     leader_page.click('[data-testid="open-score-sheet"]')
@@ -120,15 +113,14 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     score_row(leader_page, "1.7", met=False)
     score_row(leader_page, "3.1", samples=10, nonconforming=1)
     expect_summary(leader_page, grade="four_star", score="93.80")
-    run_action(
+    leader_page.goto(f"{staff}/audits/{stage2.pk}/")
+    workspace_action(
         leader_page,
-        audits_url,
-        stage2.pk,
         "complete",
         {
-            "#id_ended_on": STAGE2[1].isoformat(),
-            "#id_findings": "售后服务体系运行有效",
-            "select#id_recommendation_positive": "1",
+            "ended_on": STAGE2[1].isoformat(),
+            "findings": "售后服务体系运行有效",
+            "recommendation_positive": "1",
         },
     )
     leader_page.goto(f"{live_server.url}/audits/{stage2.pk}/score-sheet/")
@@ -140,21 +132,17 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     )
     leader_page.context.close()
 
-    # Decision maker (not on the team): grant, which issues the certificate.
+    # Decision maker (not on the team): grant at the score sheet's grade, which issues the
+    # certificate.
     page = login(browser, live_server, decider.username, demo(decider.username))
-    run_action(
-        page,
-        audits_url,
-        stage2.pk,
-        "decide",
-        {
-            "select#id_outcome": "grant",
-            "#id_decided_on": DECIDED_ON.isoformat(),
-            "select#id_star_grade": "four_star",
-        },
-    )
+    page.goto(f"{staff}/decisions/{stage2.pk}/")
+    page.click('#object-actions a[data-action="grant"]')
+    expect(page.locator('#action-form [name="star_grade"]')).to_have_value("four_star")
+    page.go_back()
+    workspace_action(page, "grant", {"decided_on": DECIDED_ON.isoformat()})
     certificate = Certificate.objects.get(decision__audit=stage2, head__isnull=True)
-    page.goto(f"{base}/certificates/certificate/{certificate.pk}/change/")
+    assert certificate.star_grade == "four_star"
+    page.goto(f"{staff}/certificates/{certificate.pk}/")
     expect(page.locator("body")).to_contain_text(certificate.number)
     with page.expect_download() as download_info:
         page.locator('a[href*="/portal/documents/"]').first.click()

@@ -1,12 +1,13 @@
 """Issue 4's journey in a real browser: a scored stage 2 with nonconformities, to a certificate
 at the grade the score sheet reached.
 
-On the demo data: the team leader (auditor1) scores the demo's stage 2 in progress on its score
-sheet and watches the grade follow each change, raises a major nonconformity, completes the
-audit and signs the sheet off; the client answers both open nonconformities in the portal (the
-demo's minor one with a corrective action plan, the new major one with an evidence file); the
-team leader accepts the answers; a decision maker grants; the client's portal and the public
-page show the certificate at the sheet's grade.
+On the demo data, on the workspace pages (the admin is for superusers only): the team leader
+(auditor1) scores the demo's stage 2 in progress on its score sheet and watches the grade follow
+each change, raises a major nonconformity, completes the audit and signs the sheet off; the
+client answers both open nonconformities in the portal (the demo's minor one with a corrective
+action plan, the new major one with an evidence file); the team leader accepts the answers; a
+decision maker grants; the client's portal and the public page show the certificate at the
+sheet's grade.
 """
 
 from datetime import date
@@ -18,7 +19,7 @@ from playwright.sync_api import expect
 from audits.models import Audit, Nonconformity, ScoreSheet
 from certbody.models import User
 from certificates.models import Certificate
-from tests.e2e.helpers import expect_summary, login, run_action, score_row
+from tests.e2e.helpers import expect_summary, login, score_row, workspace_action
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,7 +64,7 @@ def test_scored_stage2_with_nonconformities_to_a_graded_certificate(
         .first()
     )
     seeded_nc = stage2.nonconformities.get(state=Nonconformity.State.OPEN)
-    admin = f"{live_server.url}/admin"
+    staff = f"{live_server.url}/staff"
     sheet_url = f"{live_server.url}/audits/{stage2.pk}/score-sheet/"
 
     # The team leader opens the score sheet: every indicator met, 100 points, five stars.
@@ -86,29 +87,31 @@ def test_scored_stage2_with_nonconformities_to_a_graded_certificate(
     expect(page.locator("#score-summary [data-passed]")).to_have_attribute("data-passed", "true")
     screenshot("scored-audit-score-sheet", page)
 
-    # It raises a major nonconformity on the admin's add page.
-    page.goto(f"{admin}/audits/nonconformity/add/?audit={stage2.pk}")
-    expect(page.locator("select#id_audit")).to_have_value(str(stage2.pk))
-    page.select_option("select#id_severity", "major")
-    page.fill("#id_clause", "GB/T 27922 5.4.2")
-    page.fill("#id_description", "顾客投诉处理程序未得到实施，多起投诉超期未处理。")
-    page.fill("#id_evidence", "抽查投诉处理记录 20 份，3 份超过承诺的 48 小时处理时限。")
-    page.fill("#id_raised_on", RAISED_ON.isoformat())
-    page.click('input[name="_save"]')
-    expect(page.locator(".messagelist .success")).to_have_count(1)
+    # It raises a major nonconformity from the audit's page.
+    page.goto(f"{staff}/audits/{stage2.pk}/")
+    workspace_action(
+        page,
+        "raise-nc",
+        {
+            "severity": "major",
+            "clause": "GB/T 27922 5.4.2",
+            "description": "顾客投诉处理程序未得到实施，多起投诉超期未处理。",
+            "evidence": "抽查投诉处理记录 20 份，3 份超过承诺的 48 小时处理时限。",
+            "raised_on": RAISED_ON.isoformat(),
+        },
+    )
     raised = stage2.nonconformities.get(severity=Nonconformity.Severity.MAJOR)
     assert raised.state == Nonconformity.State.OPEN
 
     # It completes the audit and signs the score sheet off.
-    run_action(
+    page.goto(f"{staff}/audits/{stage2.pk}/")
+    workspace_action(
         page,
-        f"{admin}/audits/audit/",
-        stage2.pk,
         "complete",
         {
-            "#id_ended_on": ENDED_ON.isoformat(),
-            "#id_findings": "开具严重不符合项 1 项、轻微不符合项 1 项，其余售后服务体系运行有效。",
-            "select#id_recommendation_positive": "1",
+            "ended_on": ENDED_ON.isoformat(),
+            "findings": "开具严重不符合项 1 项、轻微不符合项 1 项，其余售后服务体系运行有效。",
+            "recommendation_positive": "1",
         },
     )
     page.goto(sheet_url)
@@ -156,13 +159,13 @@ def test_scored_stage2_with_nonconformities_to_a_graded_certificate(
 
     # The team leader accepts both answers: the major closes, the minor's plan is accepted.
     page = login(browser, live_server, leader.username, demo(leader.username))
-    run_action(
-        page,
-        f"{admin}/audits/nonconformity/",
-        [seeded_nc.pk, raised.pk],
-        "accept_answer",
-        {"#id_reviewed_on": today.isoformat(), "#id_note": "答复及证据已审核，纠正措施有效。"},
-    )
+    for nc in (seeded_nc, raised):
+        page.goto(f"{staff}/nonconformities/{nc.pk}/")
+        workspace_action(
+            page,
+            "accept",
+            {"reviewed_on": today.isoformat(), "note": "答复及证据已审核，纠正措施有效。"},
+        )
     page.context.close()
     raised.refresh_from_db()
     seeded_nc.refresh_from_db()
@@ -171,13 +174,8 @@ def test_scored_stage2_with_nonconformities_to_a_graded_certificate(
 
     # A decision maker, not on the team, grants; the grade comes from the score sheet.
     page = login(browser, live_server, decider.username, demo(decider.username))
-    run_action(
-        page,
-        f"{admin}/audits/audit/",
-        stage2.pk,
-        "decide",
-        {"select#id_outcome": "grant", "#id_decided_on": today.isoformat()},
-    )
+    page.goto(f"{staff}/decisions/{stage2.pk}/")
+    workspace_action(page, "grant", {"decided_on": today.isoformat()})
     page.context.close()
     certificate = Certificate.objects.get(decision__audit=stage2, head__isnull=True)
     assert certificate.star_grade == "four_star"

@@ -2,21 +2,21 @@
 suspension notice in the portal, the public page shows the period; staff restore it and the
 public page shows it valid again.
 
-The demo data set is built through the services; staff work through the admin's service
-actions; the public pages need no log-in.
+The demo data set is built through the services; staff work on the workspace's certificate
+page (the admin is for superusers only); the public pages need no log-in.
 """
 
-import re
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from audits.rules import add_months
 from certbody.models import User
 from certificates.models import Certificate, CertificateDocument
+from tests.e2e.helpers import login, workspace_action
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,59 +51,31 @@ def story(cb):
     )
 
 
-def login(browser, live_server, username, password, landing=r"/home/$") -> Page:
-    context = browser.new_context(locale="zh-CN", accept_downloads=True)
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(landing))
-    return page
-
-
-def run_action(page: Page, url: str, pk: int, action: str, fields: dict):
-    """Select one row of an admin changelist, run ``action`` and confirm its form."""
-    page.goto(url)
-    page.check(f'input[name="_selected_action"][value="{pk}"]')
-    page.select_option('select[name="action"]', action)
-    page.click('button[name="index"]')
-    for selector, value in fields.items():
-        if selector.startswith("select"):
-            page.select_option(selector, value)
-        else:
-            page.fill(selector, value)
-    page.click('input[name="apply"]')
-    expect(page.locator(".messagelist .error")).to_have_count(0)
-    expect(page.locator(".messagelist .success")).to_have_count(1)
-
-
 def test_suspend_notify_publish_restore(browser, live_server, story, screenshot):
     certificate, decider, client_user = story.certificate, story.decider, story.client
     today = timezone.localdate()
     until = add_months(today, 3)
-    changelist = f"{live_server.url}/admin/certificates/certificate/"
+    certificate_page = f"{live_server.url}/staff/certificates/{certificate.pk}/"
     public_url = f"{live_server.url}/verify/{certificate.token}/"
 
     # Staff: suspend at the client's own request, verified today.
     page = login(browser, live_server, decider.username, story.decider_password)
-    run_action(
+    page.goto(certificate_page)
+    workspace_action(
         page,
-        changelist,
-        certificate.pk,
         "suspend",
         {
-            "select#id_cause": "11",
-            "#id_verified_on": today.isoformat(),
-            "#id_starts_on": today.isoformat(),
-            "#id_ends_on": until.isoformat(),
-            "#id_reason": "门店装修停业，获证组织书面申请暂停",
-            "#id_evidence": "获证组织暂停申请函",
+            "cause": "11",
+            "verified_on": today.isoformat(),
+            "starts_on": today.isoformat(),
+            "ends_on": until.isoformat(),
+            "reason": "门店装修停业，获证组织书面申请暂停",
+            "evidence": "获证组织暂停申请函",
         },
     )
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.SUSPENDED
-    screenshot("suspension-admin-done", page)
+    screenshot("suspension-workspace-done", page)
     page.context.close()
 
     # The client: the suspension notice is in the portal and downloads as the stored PDF.
@@ -142,12 +114,11 @@ def test_suspend_notify_publish_restore(browser, live_server, story, screenshot)
 
     # Staff: the cause is removed; restore with the evidence.
     page = login(browser, live_server, decider.username, story.decider_password)
-    run_action(
+    page.goto(certificate_page)
+    workspace_action(
         page,
-        changelist,
-        certificate.pk,
         "restore",
-        {"#id_restored_on": today.isoformat(), "#id_evidence": "门店恢复营业，现场验证服务正常"},
+        {"restored_on": today.isoformat(), "evidence": "门店恢复营业，现场验证服务正常"},
     )
     page.context.close()
 

@@ -18,14 +18,14 @@ def test_staff_in_the_roles_get_a_notification_and_an_email(
             template="calendar_missing",
             context={"year": 2031, "loaded": False},
             kind="calendar",
-            link="/admin/",
+            link="/staff/reports/",
         )
     assert [n.recipient for n in rows] == [people.reporting]
     assert rows[0].subject == "【工作日日历】2031 年法定节假日安排尚未录入"
     assert "周一至周五" in rows[0].body
     [message] = mail.outbox
     assert message.to == [people.reporting.email]
-    assert message.body.rstrip().endswith("/admin/")
+    assert message.body.rstrip().endswith("/staff/reports/")
 
 
 def test_nothing_is_sent_when_the_transaction_rolls_back(
