@@ -15,7 +15,14 @@ from django.urls import reverse
 
 from applications.models import Application, Contract, Organization
 from applications.validators import build_uscc
-from audits.models import Audit, Auditor, AuditProgramme, Nonconformity
+from audits.models import (
+    AsrpProgramme,
+    Audit,
+    Auditor,
+    AuditProgramme,
+    IndicatorCatalogue,
+    Nonconformity,
+)
 from certbody.models import User
 from certbody.workspace import DESKS
 from certificates.models import (
@@ -68,6 +75,16 @@ def contracts(world, numbers):
     )
 
 
+def asrp_programmes(world, numbers):
+    parents = iter(programmes(world, numbers))
+    return bulk(world.asrp, numbers, programme_id=lambda n: next(parents).pk)
+
+
+def catalogues(world, numbers):
+    base = IndicatorCatalogue.objects.get(is_current=True)
+    return bulk(base, numbers, version=lambda n: f"BULK-{n:05d}", is_current=lambda n: False)
+
+
 def programmes(world, numbers):
     programme = world.certificate.programme
     parents = iter(applications(world, numbers))
@@ -104,6 +121,8 @@ def personnel(world, numbers):
 
 # Desk key → how to add rows numbered ``numbers`` to the desk's list.
 BUILDERS = {
+    "asrp": asrp_programmes,
+    "catalogues": catalogues,
     "organizations": lambda w, numbers: bulk(
         w.certificate.organization,
         numbers,
@@ -139,6 +158,8 @@ BUILDERS = {
     "obligations": lambda w, numbers: bulk(w.obligation, numbers),
 }
 MODELS = {
+    "asrp": AsrpProgramme,
+    "catalogues": IndicatorCatalogue,
     "organizations": Organization,
     "applications": Application,
     "contracts": Contract,

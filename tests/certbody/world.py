@@ -6,6 +6,7 @@ from datetime import date
 from django.test import RequestFactory
 from django.utils import timezone
 
+from audits.models import AsrpProgramme
 from certbody import roles
 from certificates import services as cert_services
 from certificates.models import (
@@ -115,6 +116,17 @@ class World:
             subject="门店火灾重大事故报告",
             rule="002 §4.3.8.2",
             due_on=date(2025, 6, 11),
+        )
+        # An ASRP design (seed 000) on the certified client's programme; written directly,
+        # since a real one needs a whole completed cycle (tests/audits/test_asrp*.py do that).
+        self.asrp = AsrpProgramme.objects.create(
+            programme=self.certificate.programme,
+            reliance="依托获证组织内部审核和管理评审的结果",
+            witnessing_criteria="每年见证一次内部审核",
+            internal_auditor_criteria="内审员经 GB/T 27922 培训并考核合格",
+            adjustment_criteria="指标连续两次未达成时恢复常规方案",
+            audit_components="监督审核覆盖投诉处理和维修服务",
+            special_competences="熟悉家电售后服务",
         )
         self.users = {
             "market": self.staff.market,
