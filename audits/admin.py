@@ -68,43 +68,8 @@ from audits.models import (
     SpecialDeduction,
 )
 from audits.views import plan_context
-from certbody import roles
 from certbody.admin_actions import service_action
 from certbody.lifecycle import RuleViolation
-
-PLANNERS = (roles.AUDIT_DEPARTMENT, roles.TECHNICAL_MANAGER)
-READERS = (*PLANNERS, roles.AUDITOR, roles.DECISION_MAKER, roles.REPORTING_OFFICER)
-
-
-def _has_any_role(request, names) -> bool:
-    return any(roles.has_role(request.user, name) for name in names)
-
-
-class RolePermissions:
-    """Admin visibility by staff role for the models issue 3 added.
-
-    certbody.permissions grants model permissions per role; until it lists these models, the
-    roles that plan audits see and edit them here (the services still enforce the rules).
-    """
-
-    view_roles = READERS
-    change_roles = PLANNERS
-
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) or _has_any_role(request, self.view_roles)
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) or _has_any_role(
-            request, self.change_roles
-        )
-
-    def has_add_permission(self, request, *args):
-        return super().has_add_permission(request, *args) or _has_any_role(
-            request, self.change_roles
-        )
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_superuser
 
 
 def object_action(*, name: str, label: str, form_class, apply):
@@ -610,14 +575,14 @@ def _plan_of_or_none(audit):
 # --- auditors -----------------------------------------------------------------------------
 
 
-class CompetenceInline(RolePermissions, admin.TabularInline):
+class CompetenceInline(admin.TabularInline):
     model = AuditorCompetence
     extra = 0
     fields = ("business_scope", "evidence", "granted_on", "valid_until")
     autocomplete_fields = ("business_scope",)
 
 
-class ConflictDeclarationInline(RolePermissions, admin.TabularInline):
+class ConflictDeclarationInline(admin.TabularInline):
     model = ConflictDeclaration
     extra = 0
     fields = ("organization", "has_interest", "description", "declared_on")
@@ -625,7 +590,7 @@ class ConflictDeclarationInline(RolePermissions, admin.TabularInline):
 
 
 @admin.register(Auditor)
-class AuditorAdmin(RolePermissions, SimpleHistoryAdmin):
+class AuditorAdmin(SimpleHistoryAdmin):
     list_display = (
         "user",
         "registration_number",
@@ -653,7 +618,7 @@ class AuditorAdmin(RolePermissions, SimpleHistoryAdmin):
 # --- ASRP ---------------------------------------------------------------------------------
 
 
-class ReadOnlyInline(RolePermissions, admin.TabularInline):
+class ReadOnlyInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
@@ -687,7 +652,7 @@ class IndicatorInline(ReadOnlyInline):
 
 
 @admin.register(AsrpProgramme)
-class AsrpProgrammeAdmin(RolePermissions, SimpleHistoryAdmin):
+class AsrpProgrammeAdmin(SimpleHistoryAdmin):
     list_display = ("programme", "state", "approved_on", "accreditation_notified_on")
     list_filter = ("state",)
     search_fields = ("programme__organization__name",)
@@ -790,14 +755,13 @@ class CatalogueIndicatorFormSet(forms.BaseInlineFormSet):
             )
 
 
-class CatalogueIndicatorInline(RolePermissions, admin.TabularInline):
+class CatalogueIndicatorInline(admin.TabularInline):
     """The indicators of a version; read-only once a score sheet uses the version."""
 
     model = Indicator
     formset = CatalogueIndicatorFormSet
     extra = 0
     fields = ("position", "part", "code", "name", "max_points", "method", "guidance")
-    change_roles = (roles.AUDIT_DEPARTMENT, roles.TECHNICAL_MANAGER)
 
     def _locked(self, obj) -> bool:
         return obj is not None and obj.is_locked
@@ -812,11 +776,11 @@ class CatalogueIndicatorInline(RolePermissions, admin.TabularInline):
         return not self._locked(obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return not self._locked(obj) and _has_any_role(request, self.change_roles)
+        return not self._locked(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(IndicatorCatalogue)
-class IndicatorCatalogueAdmin(RolePermissions, SimpleHistoryAdmin):
+class IndicatorCatalogueAdmin(SimpleHistoryAdmin):
     """Versions of the checklist; a version used by a score sheet is locked (copy it instead)."""
 
     list_display = ("version", "title", "is_current", "locked", "totals")
@@ -881,7 +845,7 @@ class SpecialDeductionInline(ReadOnlyInline):
 
 
 @admin.register(ScoreSheet)
-class ScoreSheetAdmin(RolePermissions, SimpleHistoryAdmin):
+class ScoreSheetAdmin(SimpleHistoryAdmin):
     """Read-only: the team fills and signs off the sheet on its staff page."""
 
     list_display = ("audit", "state", "score", "grade_label", "passed", "submitted_on")

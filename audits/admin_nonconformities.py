@@ -25,18 +25,8 @@ from audits.forms import (
     NonconformityVerifyPlanForm,
 )
 from audits.models import Nonconformity, NonconformityResponse
-from certbody import roles
 from certbody.admin_actions import service_action
 from certbody.lifecycle import RuleViolation
-
-# Auditors raise and review; the audit department and technical manager follow up. The
-# services decide who may act on which NC (the audit's team).
-ACTING_ROLES = (roles.AUDITOR, roles.AUDIT_DEPARTMENT, roles.TECHNICAL_MANAGER)
-VIEW_ROLES = (*ACTING_ROLES, roles.DECISION_MAKER, roles.REPORTING_OFFICER)
-
-
-def _has_any_role(request, names) -> bool:
-    return any(roles.has_role(request.user, name) for name in names)
 
 
 class NonconformityResponseInline(admin.StackedInline):
@@ -57,9 +47,6 @@ class NonconformityResponseInline(admin.StackedInline):
         "review_note",
     )
     readonly_fields = fields
-
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) or _has_any_role(request, VIEW_ROLES)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -140,12 +127,6 @@ class NonconformityAdmin(SimpleHistoryAdmin):
             form_class=NonconformityVerifyPlanForm,
         ),
     ]
-
-    def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) or _has_any_role(request, VIEW_ROLES)
-
-    def has_add_permission(self, request):
-        return super().has_add_permission(request) or _has_any_role(request, ACTING_ROLES)
 
     def has_change_permission(self, request, obj=None):
         return False  # every change goes through the actions (style.md "one write path")

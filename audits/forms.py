@@ -28,31 +28,11 @@ from audits.models import (
     Indicator,
     Nonconformity,
 )
-from certbody import roles
+from certbody import roles, uploads
 from certbody.admin_actions import DateInput
 from certbody.lifecycle import RuleViolation
 from certbody.models import BusinessScope, CertificationBody
 from certbody.workspace import ActionForm
-
-_ACCEPT = ".pdf,.jpg,.jpeg,.png,.docx,.xlsx"
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    """Several files in one field (Django's documented pattern); cleans to a list."""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": _ACCEPT}))
-        super().__init__(*args, **kwargs)
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, list | tuple):
-            return [single(item, initial) for item in data if item]
-        return [single(data, initial)] if data else []
 
 
 def _textarea(rows=5):
@@ -70,7 +50,7 @@ class NonconformityAnswerForm(forms.Form):
         label=_("This is a corrective action plan, to be verified at the next audit"),
         required=False,
     )
-    attachments = MultipleFileField(
+    attachments = uploads.MultipleFileField(
         label=_("Evidence files"),
         required=False,
         help_text=_("PDF, JPEG, PNG, DOCX or XLSX; at most 10 files of 10 MB each."),

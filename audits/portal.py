@@ -19,7 +19,6 @@ their organisation's reports once delivered, which the service allows only after
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -35,6 +34,7 @@ from audits.models import (
 )
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
+from certbody.uploads import download_response
 
 ORGANIZATION = "audit__programme__organization"
 ANSWERABLE = (Nonconformity.State.OPEN, Nonconformity.State.REJECTED)
@@ -136,14 +136,9 @@ def attachment_download(request, pk: int):
         ),
         pk=pk,
     )
-    response = FileResponse(
-        attachment.file.open("rb"),
-        content_type=attachment.content_type,
-        as_attachment=True,
-        filename=attachment.original_name,
+    return download_response(
+        attachment.file, content_type=attachment.content_type, filename=attachment.original_name
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # --- audit plans (004 §5.4.6.3) ----------------------------------------------------------------
@@ -223,11 +218,6 @@ def report_download(request, pk: int):
     else:
         reports = reports.filter(delivered_on__isnull=False)
     report = get_object_or_404(reports, pk=pk)
-    response = FileResponse(
-        report.file.open("rb"),
-        content_type="application/pdf",
-        as_attachment=True,
-        filename=report.file.name.rsplit("/", 1)[-1],
+    return download_response(
+        report.file, content_type="application/pdf", filename=report.file.name.rsplit("/", 1)[-1]
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

@@ -1,6 +1,6 @@
 from django.apps import AppConfig
 from django.core import checks
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_delete, post_save
 
 
 class CertbodyConfig(AppConfig):
@@ -11,11 +11,9 @@ class CertbodyConfig(AppConfig):
         from certbody import policy
         from certbody.checks import calendar_published_check
         from certbody.models import CalendarDay, CalendarYear
-        from certbody.permissions import sync_role_permissions
         from certbody.workdays import calendar_changed
 
         policy.register()
-        post_migrate.connect(sync_role_permissions, dispatch_uid="certbody-role-permissions")
         checks.register(calendar_published_check)
         # The in-process working-day cache must not outlive an edit of the calendar.
         for model in (CalendarDay, CalendarYear):

@@ -9,7 +9,6 @@ from simple_history.admin import SimpleHistoryAdmin
 from audits.admin import AuditAdmin
 from audits.admin_reports import REPORT_ACTIONS, AuditReportInline
 from audits.models import Audit
-from certbody import roles
 from certbody.admin_actions import service_action
 from certbody.lifecycle import RuleViolation
 from certificates import services
@@ -70,26 +69,8 @@ class DecisionAuditAdmin(AuditAdmin):
 
 
 class RoleAdminMixin:
-    """Admin pages the services guard: visible to staff in ``view_roles`` (and superusers),
-    whatever the Django model permissions say; adding, editing and deleting go through the
-    actions only."""
-
-    view_roles = (
-        roles.TECHNICAL_MANAGER,
-        roles.DECISION_MAKER,
-        roles.AUDIT_DEPARTMENT,
-        roles.REPORTING_OFFICER,
-        roles.MARKET,
-    )
-
-    def _allowed(self, request) -> bool:
-        return any(roles.has_role(request.user, role) for role in self.view_roles)
-
-    def has_module_permission(self, request):
-        return self._allowed(request) or super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._allowed(request) or super().has_view_permission(request, obj)
+    """Admin pages the services guard (the admin is for superusers, certbody.admin): adding,
+    editing and deleting go through the actions only."""
 
     def has_add_permission(self, request):
         return False
@@ -415,7 +396,7 @@ class AppealAdmin(RoleAdminMixin, SimpleHistoryAdmin):
     ]
 
     def has_add_permission(self, request):
-        return request.user.is_active and request.user.is_staff and self._allowed(request)
+        return super(RoleAdminMixin, self).has_add_permission(request)  # the record view
 
     def get_urls(self):
         record = self.admin_site.admin_view(self.record_view)

@@ -6,7 +6,7 @@ through ``certbody.access.visible_to``."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -15,6 +15,7 @@ from audits import scoring
 from audits.models import Audit, AuditReport
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
+from certbody.uploads import download_response
 from certificates import client_requests, services
 from certificates.forms import AppealForm, ClientRequestForm
 from certificates.models import Appeal, Certificate, CertificateDocument, ClientRequest, Decision
@@ -103,30 +104,11 @@ def _decided_audits(user) -> list[dict]:
 def download(request, pk: int):
     """Serve one issued document; 404 when it belongs to another organisation."""
     document = get_object_or_404(visible_to(CertificateDocument.objects.all(), request.user), pk=pk)
-    response = FileResponse(
-        document.file.open("rb"),
+    return download_response(
+        document.file,
         content_type="application/pdf",
-        as_attachment=True,
         filename=document.file.name.rsplit("/", 1)[-1],
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-@login_required
-@require_GET
-def audit_report_download(request, pk: int):
-    """Serve one delivered audit or termination report of the user's organisation; a report
-    of another organisation, or one not yet delivered (before the decision), is a 404."""
-    report = get_object_or_404(_delivered_reports(request.user), pk=pk)
-    response = FileResponse(
-        report.file.open("rb"),
-        content_type="application/pdf",
-        as_attachment=True,
-        filename=report.file.name.rsplit("/", 1)[-1],
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 def _own(model_queryset, request, pk, path):

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from certificates import portal, staff_views, views
+from certificates import portal, views
 
 app_name = "certificates"
 
@@ -13,17 +13,7 @@ urlpatterns = [
     path("complaints/thanks/", views.complaint_thanks, name="complaint_thanks"),
     path("portal/", portal.home, name="portal"),
     path("portal/documents/<int:pk>/", portal.download, name="portal_download"),
-    path(
-        "portal/audit-reports/<int:pk>/",
-        portal.audit_report_download,
-        name="portal_audit_report_download",
-    ),
     path("portal/appeals/new/", portal.appeal_new, name="portal_appeal_new"),
     path("portal/requests/", portal.requests_list, name="portal_requests"),
     path("portal/requests/new/", portal.request_new, name="portal_request_new"),
-    path(
-        "staff-files/audit-reports/<int:pk>/",
-        staff_views.audit_report_download,
-        name="staff_audit_report_download",
-    ),
 ]

@@ -9,8 +9,8 @@ when staff used these pages; reports change only through the services, offered a
 """
 
 from django.contrib import admin, messages
-from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect
+from django.http import Http404
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -133,32 +133,16 @@ class ReportRunAdmin(RoleAdminMixin, SimpleHistoryAdmin):
             return ""
         return format_html(
             '<a href="{}">XLSX</a> · <a href="{}">CSV</a>',
-            reverse("admin:reporting_reportrun_download", args=[obj.pk, "xlsx"]),
-            reverse("admin:reporting_reportrun_download", args=[obj.pk, "csv"]),
+            reverse("reporting:download", args=[obj.pk, "xlsx"]),
+            reverse("reporting:download", args=[obj.pk, "csv"]),
         )
 
     def get_urls(self):
         view = self.admin_site.admin_view
         return [
             path("generate/", view(self.generate_view), name="reporting_reportrun_generate"),
-            path(
-                "<int:pk>/download/<str:fmt>/",
-                view(self.download_view),
-                name="reporting_reportrun_download",
-            ),
             *super().get_urls(),
         ]
-
-    def download_view(self, request, pk: int, fmt: str):
-        if not self.has_view_permission(request) or fmt not in ("xlsx", "csv"):
-            raise Http404
-        run = get_object_or_404(ReportRun, pk=pk)
-        field = run.file if fmt == "xlsx" else run.csv_file
-        if not field:
-            raise Http404
-        return FileResponse(
-            field.open("rb"), as_attachment=True, filename=services.download_name(run, fmt)
-        )
 
     def generate_view(self, request):
         if not self._has(request, (roles.REPORTING_OFFICER, roles.TECHNICAL_MANAGER)):

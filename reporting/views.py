@@ -1,14 +1,20 @@
 """Staff downloads of generated reports (the files are outside the web root, served only
 through this permission-checked view)."""
 
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_GET
 
+from certbody.uploads import download_response
 from certbody.workspace import require
 from certbody.workspace_views import staff_only
 from reporting import services
 from reporting.models import ReportRun
+
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
 
 
 @staff_only
@@ -20,8 +26,6 @@ def download(request, pk: int, fmt: str):
     field = {"xlsx": run.file, "csv": run.csv_file}.get(fmt)
     if not field:
         raise Http404
-    response = FileResponse(
-        field.open("rb"), as_attachment=True, filename=services.download_name(run, fmt)
+    return download_response(
+        field, content_type=CONTENT_TYPES[fmt], filename=services.download_name(run, fmt)
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

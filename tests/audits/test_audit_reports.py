@@ -281,7 +281,7 @@ def delivered(staff, stage2):
 
 
 def portal_url(report):
-    return f"/portal/audit-reports/{report.pk}/"
+    return f"/portal/audits/reports/{report.pk}/"
 
 
 def test_client_sees_the_delivered_report_and_the_score_after_the_decision(client, delivered):

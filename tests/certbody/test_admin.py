@@ -4,7 +4,6 @@ a superuser still sees every page. Staff transitions run on the workspace desks,
 the services; refusals come back on the confirm form."""
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from certbody import roles
@@ -115,16 +114,6 @@ def test_the_admin_log_in_form_refuses_staff_and_admits_superusers(client, cb):
     )
     assert response.status_code == 302
     assert client.get(reverse("admin:index")).status_code == 200
-
-
-def test_each_role_group_gets_its_permissions():
-    """``certbody.permissions`` still syncs model permissions to the groups after migrate;
-    the admin no longer reads them for staff (superusers hold every permission)."""
-    market = Group.objects.get(name=roles.MARKET)
-    assert market.permissions.filter(codename="change_application").exists()
-    reporting = Group.objects.get(name=roles.REPORTING_OFFICER)
-    assert not reporting.permissions.filter(codename="change_certificate").exists()
-    assert reporting.permissions.filter(codename="view_certificate").exists()
 
 
 def test_lifecycle_fields_are_read_only_in_the_admin(admin_client, cb):

@@ -1015,14 +1015,14 @@ def test_the_decision_page_offers_the_audit_report_before_delivery(client, staff
     client.force_login(staff.decider)
 
     page = client.get(object_url("decisions", stage2.pk)).content.decode()
-    url = f"/staff-files/audit-reports/{report.pk}/"
+    url = f"/portal/audits/reports/{report.pk}/"
     assert f'href="{url}"' in page
     response = client.get(url)
     assert response.status_code == 200
     assert b"".join(response.streaming_content).startswith(b"%PDF")
 
 
-def test_clients_cannot_use_the_staff_audit_report_download(client, staff, stage2):
+def test_clients_cannot_download_a_report_before_its_delivery(client, staff, stage2):
     from audits import audit_reports
     from tests.applications.factories import ClientUserFactory
 
@@ -1031,7 +1031,8 @@ def test_clients_cannot_use_the_staff_audit_report_download(client, staff, stage
     )
     client.force_login(ClientUserFactory(organization=stage2.programme.organization))
 
-    assert client.get(f"/staff-files/audit-reports/{report.pk}/").status_code == 403
+    # Delivered after the decision (004 §5.11.5): until then the report is not the client's.
+    assert client.get(f"/portal/audits/reports/{report.pk}/").status_code == 404
 
 
 def test_a_certificate_past_its_expiry_can_be_marked_expired(client, staff, valid):

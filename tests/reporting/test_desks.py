@@ -97,6 +97,7 @@ def test_report_page_offers_the_files_for_download(client, people):
 
     assert xlsx.status_code == 200 and b"".join(xlsx.streaming_content)[:2] == b"PK"
     assert "attachment" in xlsx["Content-Disposition"]
+    assert xlsx["X-Content-Type-Options"] == "nosniff"
     assert b"".join(csv.streaming_content).startswith(b"\xef\xbb\xbf")
     assert client.get(f"/reporting/reports/{run.pk}/pdf/").status_code == 404
 
