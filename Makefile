@@ -1,4 +1,4 @@
-# certbody: developer entry points (see the developer guide).
+# certbody: developer entry points (README.md).
 #
 #   make run            system packages + venv + install + migrate + reference data + demo
 #                       users + collectstatic, then serve on http://127.0.0.1:8000
@@ -35,6 +35,8 @@ RUN_ADDR ?= 127.0.0.1:8000
 RUN_DEBUG ?= 1
 
 PYTEST_ARGS ?=
+# pytest-xdist workers for make test / test-postgres (one migrated test database each); 0 = serial.
+TEST_WORKERS ?= 2
 BENCH_ARGS ?=
 
 # Paths makemessages/compilemessages must not walk (third-party and generated files).
@@ -131,12 +133,12 @@ run: setup demo collectstatic ## Everything above, then serve on http://127.0.0.
 	DEBUG=$(RUN_DEBUG) $(PY) manage.py runserver $(RUN_ADDR)
 
 test: test-deps install ## Whole test suite incl. browser tests (PYTEST_ARGS=...)
-	$(PYTEST) $(PYTEST_ARGS)
+	$(PYTEST) -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: test-deps install ## Same suite on PostgreSQL + Redis (DATABASE_URL, REDIS_URL)
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL_DEFAULT)}" \
 	REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL_DEFAULT)}" \
-	$(PYTEST) $(PYTEST_ARGS)
+	$(PYTEST) -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install ## ruff check + ruff format --check
 	@rc=0; \

@@ -5,6 +5,7 @@ Defaults need nothing installed: SQLite, local-memory cache and Celery tasks run
 and the Celery broker, which is the production shape described in docker-compose.yml.
 """
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -133,7 +134,9 @@ if REDIS_URL:
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "certbody",
+            # Parallel test workers (pytest-xdist) each have their own database: keep their
+            # cached rows (the CB profile, rate counters) apart on the shared Redis too.
+            "KEY_PREFIX": "certbody" + os.environ.get("PYTEST_XDIST_WORKER", ""),
         }
     }
 else:
