@@ -11,7 +11,11 @@ Personal data (ID numbers, phones) is shown only to the roles of ``certbody.view
 everyone else sees it masked (``certbody.masking``).
 """
 
+import re
+
 import rules
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from certbody import roles
 
@@ -164,6 +168,40 @@ MATRIX = {
     "reporting.view_personnel": is_audit_department | is_reporting_officer | is_technical_manager,
     "reporting.manage_personnel": is_audit_department | is_reporting_officer,
 }
+
+
+# Object predicates as a person would name who may act (the 403 page, ``denial_message``).
+OBJECT_ROLE_LABELS = {
+    "on_audit_team": _("a member of this audit's team"),
+    "leads_audit": _("this audit's team leader"),
+    "is_own_record": _("the person the record belongs to"),
+}
+
+
+def needed_roles(permission: str) -> list[str]:
+    """The people who hold ``permission`` in the matrix, as labels (``certbody.roles`` names
+    and the object predicates above), in matrix order; ``[]`` when the name is unknown."""
+    predicate = MATRIX.get(permission)
+    if predicate is None:
+        return []
+    labels = []
+    for name in re.findall(r"[A-Za-z_:]+", predicate.name):
+        role = name.removeprefix("role:")
+        label = roles.STAFF_ROLES.get(role) if name.startswith("role:") else None
+        label = label or OBJECT_ROLE_LABELS.get(name)
+        if label is not None and label not in labels:
+            labels.append(label)
+    return labels
+
+
+def denial_message(permission: str) -> str:
+    """What the 403 page tells a person refused ``permission``: who may do it."""
+    labels = needed_roles(permission)
+    if not labels:
+        return ""
+    return gettext("This action needs: %(roles)s.") % {
+        "roles": gettext(", ").join(str(label) for label in labels)
+    }
 
 
 def register() -> None:

@@ -129,14 +129,21 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "certbody.User"
 
 REDIS_URL = env_str("REDIS_URL", "")
+CACHE_REDIS_URL = REDIS_URL
+_xdist_worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", … under pytest -n
+if REDIS_URL and _xdist_worker:
+    # Parallel test workers each have their own database, and each test clears the cache
+    # (FLUSHDB): give every worker its own Redis database, counting down from REDIS_URL's.
+    _base, _slash, _db = REDIS_URL.rstrip("/").rpartition("/")
+    if not _db.isdigit():  # no database number in the URL: database 0
+        _base, _db = REDIS_URL.rstrip("/"), "0"
+    CACHE_REDIS_URL = f"{_base}/{(int(_db) - int(_xdist_worker[2:] or 0)) % 16}"
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            # Parallel test workers (pytest-xdist) each have their own database: keep their
-            # cached rows (the CB profile, rate counters) apart on the shared Redis too.
-            "KEY_PREFIX": "certbody" + os.environ.get("PYTEST_XDIST_WORKER", ""),
+            "LOCATION": CACHE_REDIS_URL,
+            "KEY_PREFIX": "certbody",
         }
     }
 else:

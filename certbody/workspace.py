@@ -32,6 +32,7 @@ from django.utils.translation import gettext_lazy as _
 
 from certbody import spreadsheets
 from certbody.lifecycle import RuleViolation
+from certbody.policy import denial_message
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,7 @@ def _available(action: Action, obj) -> bool:
 def require(user, permission: str, obj=None) -> None:
     """Raise ``PermissionDenied`` (403) unless ``user`` holds ``permission`` on ``obj``."""
     if not user.has_perm(permission, obj):
-        raise PermissionDenied
+        raise PermissionDenied(denial_message(permission))
 
 
 def build_form(form_class, *, obj, user, data=None, files=None):
