@@ -5,10 +5,14 @@ Reasons shown are the rule's wording of the cause (``certificates.causes``) or t
 never the staff's free-text particulars.
 """
 
+import re
+import unicodedata
 from datetime import date
 
+from django.db.models import Q
+
 from certbody.reference import cnca_label
-from certificates import causes
+from certificates import causes, numbering
 from certificates.models import Certificate, CertificateEvent
 
 Status = Certificate.Status
@@ -46,6 +50,52 @@ EVENT_LABELS = {
     CertificateEvent.Kind.EXPIRED: "过期失效",
     CertificateEvent.Kind.SUPERSEDED: "换发新证",
 }
+
+
+# Any kind of space a pasted number may carry (ASCII, no-break, ideographic …) and dashes that
+# word processors substitute for the sub-certificate hyphen.
+_SPACES = re.compile(r"\s+")
+_DASHES = str.maketrans(
+    {
+        "\u2010": "-",
+        "\u2011": "-",
+        "\u2012": "-",
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2212": "-",
+        "\uff0d": "-",
+    }
+)
+
+
+def normalize_number(text: str) -> str | None:
+    """The canonical certificate number a person meant, or None when ``text`` is not one.
+
+    Forgiving where people are sloppy and nowhere else: full-width characters are folded
+    (NFKC: ``０１２３`` → ``0123``), every space is dropped, dashes become ``-`` and letters are
+    upper-cased, then the result must parse strictly (004 Appendix C; ``numbering.parse_number``).
+    ``"0123 25fw 0001 r0c"`` → ``"012325FW0001R0C"``.
+    """
+    if not isinstance(text, str):
+        return None
+    folded = _SPACES.sub("", unicodedata.normalize("NFKC", text).translate(_DASHES)).upper()
+    try:
+        return str(numbering.parse_number(folded))
+    except ValueError:
+        return None
+
+
+def name_query(text: str) -> Q:
+    """Certificates whose organisation name contains ``text``, or contains its characters in
+    order with others between them (``苏州金桥`` finds ``苏州市金桥电器有限公司``): people leave
+    out the administrative words (省, 市, 区) and spaces that the registered name carries.
+
+    ``text`` is folded like a number (NFKC, spaces dropped); SQL wildcards in it are matched
+    literally. Matches the name on the certificate and the organisation's current name.
+    """
+    folded = _SPACES.sub("", unicodedata.normalize("NFKC", text))
+    pattern = ".*".join(re.escape(ch) for ch in folded)
+    return Q(organization_name__regex=pattern) | Q(organization__name__regex=pattern)
 
 
 def public_queryset():

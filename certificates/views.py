@@ -8,7 +8,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from certbody.lifecycle import RuleViolation, system_user
 from certbody.security import throttle
@@ -21,6 +21,8 @@ from certificates.public import (
     STATUS_TEXT,
     certificate_json,
     invalid_queryset,
+    name_query,
+    normalize_number,
     organization_name,
     public_history,
     public_queryset,
@@ -36,26 +38,23 @@ COMPLAINTS_PER_HOUR = 5
 
 
 @throttle("verify", "RATELIMIT_VERIFY")
-@require_GET
+@require_safe
 def verify(request):
-    """Search by certificate number (exact) or organisation name (contains)."""
+    """Search by certificate number (any case, spaces allowed) or organisation name
+    (fragments in order, ``certificates.public.name_query``)."""
     query = request.GET.get("q", "").strip()[:MAX_QUERY]
     results = None
     error = ""
     if query:
         qs = public_queryset()
-        try:
-            numbering.parse_number(query)
-        except ValueError:
-            if len(query) < 2:
-                error = "请至少输入两个字符的组织名称，或完整的证书编号。"
-                qs = qs.none()
-            else:
-                qs = qs.filter(organization__name__contains=query) | qs.filter(
-                    organization_name__contains=query
-                )
+        number = normalize_number(query)
+        if number is not None:
+            qs = qs.filter(number=number)
+        elif len(query) < 2:
+            error = "请至少输入两个字符的组织名称，或完整的证书编号。"
+            qs = qs.none()
         else:
-            qs = qs.filter(number=query)
+            qs = qs.filter(name_query(query))
         page = Paginator(qs.distinct().order_by("organization__name", "number"), 20).get_page(
             request.GET.get("page")
         )
@@ -70,7 +69,7 @@ def verify(request):
 
 
 @throttle("verify", "RATELIMIT_VERIFY")
-@require_GET
+@require_safe
 def verify_token(request, token: str):
     """The QR code's target: one certificate, its status history, how a client keeps it valid."""
     certificate = get_object_or_404(public_queryset(), token=token)
@@ -92,7 +91,7 @@ def verify_token(request, token: str):
 
 
 @throttle("verify", "RATELIMIT_VERIFY")
-@require_GET
+@require_safe
 def verify_invalid(request):
     """Suspended, withdrawn and cancelled certificates with dates and reasons (004 §9.4)."""
     status = request.GET.get("status", "")
@@ -113,18 +112,21 @@ def verify_invalid(request):
 
 
 @throttle("api", "RATELIMIT_API")
-@require_GET
+@require_safe
 def api_certificate(request, number: str):
-    """GET /api/v1/certificates/<number>: JSON; 400 for a malformed number, 404 if unknown."""
-    try:
-        number = str(numbering.parse_number(number))
-    except ValueError as exc:
-        return JsonResponse(
-            {"error": "malformed certificate number", "detail": str(exc)}, status=400
-        )
-    certificate = public_queryset().filter(number=number).first()
+    """GET or HEAD /api/v1/certificates/<number>: JSON; 400 for a malformed number, 404 if
+    unknown. The number is read forgivingly (any case, spaces; ``normalize_number``)."""
+    canonical = normalize_number(number)
+    if canonical is None:
+        detail = "not a certificate number"
+        try:
+            numbering.parse_number(number)
+        except ValueError as exc:
+            detail = str(exc)
+        return JsonResponse({"error": "malformed certificate number", "detail": detail}, status=400)
+    certificate = public_queryset().filter(number=canonical).first()
     if certificate is None:
-        return JsonResponse({"error": "certificate not found", "number": number}, status=404)
+        return JsonResponse({"error": "certificate not found", "number": canonical}, status=404)
     response = JsonResponse(
         certificate_json(certificate), json_dumps_params={"ensure_ascii": False}
     )

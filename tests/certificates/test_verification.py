@@ -94,6 +94,34 @@ def test_search_by_part_of_the_organisation_name_finds_its_certificate(client):
     assert "北京苏宁电器有限公司" in response.content.decode()
 
 
+@pytest.mark.parametrize("typed", ["lower", "spaced"])
+def test_search_by_number_in_lower_case_or_with_inner_spaces_finds_it(client, typed):
+    certificate = issued_certificate()
+    n = certificate.number
+    query = n.lower() if typed == "lower" else f"{n[:6]} {n[6:]}"
+
+    assert result_numbers(search(client, query)) == [n]
+
+
+@pytest.mark.parametrize("query", ["苏州金桥", "苏州 金桥电器", "金桥"])
+def test_search_by_name_fragments_finds_the_registered_name(client, query):
+    staff = Staff()
+    wanted = issued_certificate(OrganizationFactory(name="苏州市金桥电器有限公司"), staff)
+    issued_certificate(OrganizationFactory(name="苏州市银河商贸有限公司"), staff)
+
+    assert result_numbers(search(client, query)) == [wanted.number]
+
+
+def test_name_search_takes_regex_characters_literally(client):
+    issued_certificate(OrganizationFactory(name="北京苏宁电器有限公司"))
+
+    assert result_numbers(search(client, ".*")) == []
+
+
+def test_the_search_page_answers_head_requests(client):
+    assert client.head("/verify/", {"q": "苏宁"}).status_code == 200
+
+
 def test_one_character_name_query_shows_the_hint_and_no_results(client):
     issued_certificate(OrganizationFactory(name="华联商厦有限公司"))
 
