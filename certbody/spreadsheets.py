@@ -20,6 +20,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import xlsxwriter
+from django.utils import timezone
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,6 +40,9 @@ class Report:
     title: str
     sheets: list[Sheet]
     problems: list[str] = field(default_factory=list)
+    # Regulator files want dates as YYYY-MM-DD text (their import format); staff exports want
+    # real date cells that sort and filter as dates in a spreadsheet (to_xlsx only).
+    dates_as_text: bool = True
 
     @property
     def row_count(self) -> int:
@@ -64,8 +68,9 @@ def cell_text(value) -> str:
     """The text of a cell as both formats show it (before neutralising)."""
     if value is None:
         return ""
-    if isinstance(value, datetime):
-        raise TypeError("report cells hold local dates, not datetimes")
+    if isinstance(value, datetime):  # a staff list's timestamp: local time to the minute
+        local = timezone.localtime(value) if timezone.is_aware(value) else value
+        return local.strftime("%Y-%m-%d %H:%M")
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, bool):
@@ -117,21 +122,34 @@ def to_xlsx(report: Report) -> bytes:
             ws.write_string(0, col, neutralise(title), header)
             ws.set_column(col, col, max(8, min(40, 2 * len(title) + 2)))
         ws.freeze_panes(1, 0)
+        dates = None
+        if not report.dates_as_text:
+            dates = (
+                book.add_format({"num_format": "yyyy-mm-dd"}),
+                book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+            )
         r = 0
         for r, row in enumerate(sheet.rows, start=1):
-            _write_row(ws, r, row)
+            _write_row(ws, r, row, dates=dates)
         if sheet.total_row:
             _write_row(ws, r + 1, sheet.total_row, bold)
     book.close()
     return buffer.getvalue()
 
 
-def _write_row(ws, r: int, row: list, fmt=None) -> None:
+def _write_row(ws, r: int, row: list, fmt=None, *, dates=None) -> None:
+    """Write one row: numbers as numbers, empty cells left empty, text neutralised; with
+    ``dates`` (a date format and a date-time format) dates and local date-times as dates."""
     for col, value in enumerate(row):
         if value is None or value == "":
             continue
         if isinstance(value, int | Decimal) and not isinstance(value, bool):
             ws.write_number(r, col, value, fmt)
+        elif dates is not None and isinstance(value, datetime):
+            local = timezone.localtime(value) if timezone.is_aware(value) else value
+            ws.write_datetime(r, col, local.replace(tzinfo=None), dates[1])
+        elif dates is not None and isinstance(value, date):
+            ws.write_datetime(r, col, datetime(value.year, value.month, value.day), dates[0])
         else:
             # write_string never turns text into a formula; neutralise also protects the
             # cell once the file is re-saved or its text copied elsewhere.

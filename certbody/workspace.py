@@ -28,6 +28,7 @@ from django.db import models, transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from certbody import spreadsheets
@@ -291,13 +292,14 @@ def merged_history(obj, related, *, limit: int = 200) -> list[HistoryRow]:
 # --- exports -------------------------------------------------------------------------------
 
 
-def export_response(table, *, title: str, fmt: str) -> HttpResponse:
+def export_response(table, *, title: str, fmt: str, name: str = "export") -> HttpResponse:
     """The table's rows (all pages, as filtered and sorted) as CSV (UTF-8 BOM) or XLSX, with
-    formula-looking cells neutralised."""
+    formula-looking cells neutralised; XLSX cells typed (dates, numbers, empty). The file is
+    named ``<name>-<local date>.<fmt>``, e.g. ``certificates-2026-12-06.xlsx``."""
     values = list(table.as_values())
     sheet = spreadsheets.Sheet(title=str(title), columns=[str(c) for c in values[0]])
     sheet.rows = [list(row) for row in values[1:]]
-    report = spreadsheets.Report(title=str(title), sheets=[sheet])
+    report = spreadsheets.Report(title=str(title), sheets=[sheet], dates_as_text=False)
     if fmt == "xlsx":
         content = spreadsheets.to_xlsx(report)
         content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -307,7 +309,8 @@ def export_response(table, *, title: str, fmt: str) -> HttpResponse:
     else:
         raise Http404(_("Unknown export format."))
     response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="export.{fmt}"'
+    filename = f"{name}-{timezone.localdate().isoformat()}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

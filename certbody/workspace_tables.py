@@ -1,8 +1,12 @@
 """Columns shared by the workspace tables (django-tables2)."""
 
+from datetime import date
+
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.encoding import force_str
+from django_tables2.utils import A
 
 
 class ObjectLinkColumn(tables.Column):
@@ -29,8 +33,30 @@ class LocalDateTimeColumn(tables.DateTimeColumn):
 
 
 class BaseTable(tables.Table):
-    """Workspace table defaults: the site's list style and a stable test hook."""
+    """Workspace table defaults: the site's list style and a stable test hook.
+
+    Exports (``as_values``) carry date and date-time columns as the values themselves, not the
+    text the page shows, so that a spreadsheet gets date cells (``certbody.spreadsheets``).
+    """
+
+    def as_values(self, exclude_columns=None):
+        exclude_columns = exclude_columns or ()
+        columns = [
+            column
+            for column in self.columns.iterall()
+            if not (column.column.exclude_from_export or column.name in exclude_columns)
+        ]
+        yield [force_str(column.header, strings_only=True) for column in columns]
+        for row in self.rows:
+            yield [_export_value(row, column) for column in columns]
 
     class Meta:
         attrs = {"class": "list", "data-testid": "list-table"}
         template_name = "django_tables2/table.html"
+
+
+def _export_value(row, column):
+    if isinstance(column.column, tables.DateColumn | tables.DateTimeColumn):
+        value = A(column.accessor).resolve(row.record, quiet=True)
+        return value if isinstance(value, date) else None
+    return force_str(row.get_cell_value(column.name), strings_only=True)

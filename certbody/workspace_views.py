@@ -42,7 +42,7 @@ def desk_list(request, key: str):
     export = request.GET.get("export")
     if export:
         RequestConfig(request, paginate=False).configure(table)
-        return workspace.export_response(table, title=desk.title, fmt=export)
+        return workspace.export_response(table, title=desk.title, fmt=export, name=desk.key)
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     return render(
         request,

@@ -6,8 +6,11 @@ the role may not perform it, and staff-only access."""
 
 import csv
 import io
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from openpyxl import load_workbook
 
 from applications import services as app_services
@@ -227,3 +230,25 @@ def test_the_audit_page_history_includes_its_team_plan_and_time(client, db):
     history = page[page.index('class="card history"') :]
     assert "审核组" in history or "audit team" in history
     assert "评分表" in history or "score sheet" in history
+
+
+@time_machine.travel(datetime(2026, 12, 6, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False)
+def test_exports_are_named_after_the_desk_and_date_with_typed_xlsx_cells(client, market, draft):
+    from tests.certificates.factories import issued_certificate
+
+    certificate = issued_certificate()
+    client.force_login(make_staff("tm-export", roles.TECHNICAL_MANAGER))
+
+    xlsx = client.get("/staff/certificates/?export=xlsx")
+    csv = client.get("/staff/certificates/?export=csv")
+
+    assert 'filename="certificates-2026-12-06.xlsx"' in xlsx["Content-Disposition"]
+    assert 'filename="certificates-2026-12-06.csv"' in csv["Content-Disposition"]
+    sheet = load_workbook(io.BytesIO(xlsx.content)).active
+    header = [c.value for c in sheet[1]]
+    row = {header[i]: c.value for i, c in enumerate(sheet[2])}
+    issued = row[header[4]]
+    assert isinstance(issued, datetime)  # a date cell, not "2026-…" text
+    assert issued.date() == certificate.issued_on
+    assert row[header[6]] is None  # no head certificate: an empty cell, not ""
+    assert certificate.issued_on.isoformat() in csv.content.decode("utf-8-sig")
