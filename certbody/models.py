@@ -1,5 +1,6 @@
 """The CB's own identity, its people and the reference data no app owns."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.cache import cache
 from django.core.validators import RegexValidator
@@ -20,6 +21,11 @@ class User(AbstractUser):
 
     display_name = models.CharField(_("name"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
+    # Empty: follow the browser (Accept-Language). Set from the footer's language switch, so
+    # the choice follows the person to every browser and survives the end of a session.
+    language = models.CharField(
+        _("language"), max_length=10, blank=True, choices=settings.LANGUAGES, default=""
+    )
     organization = models.ForeignKey(
         "applications.Organization",
         verbose_name=_("organisation"),

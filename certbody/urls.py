@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from audits import portal_urls as audits_portal_urls
-from certbody import twofactor, views
+from certbody import language, twofactor, views
 from certbody.security import throttle_login
 
 urlpatterns = [
@@ -13,7 +13,8 @@ urlpatterns = [
     # Password, then the authenticator's token (django-two-factor-auth), throttled.
     path("accounts/login/", twofactor.login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # Django's language switch, remembering a signed-in person's choice (certbody.language).
+    path("i18n/setlang/", language.set_language, name="set_language"),
     path("", include((twofactor.urlpatterns, "two_factor"))),
     # The admin's own log-in form, throttled like the one above (matched before admin.site.urls).
     path("admin/login/", throttle_login(admin.site.login)),

@@ -18,3 +18,45 @@ def test_pages_are_chinese_by_default_and_switch_to_english(client, cb):
 
     client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/verify/"})
     assert 'lang="zh-hans"' in client.get("/verify/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_visitor_gets_the_language_of_their_browser(client, cb):
+    page = client.get("/verify/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9").content.decode()
+
+    assert 'lang="en"' in page
+
+
+@pytest.mark.django_db
+def test_a_signed_in_persons_choice_is_stored_and_follows_them_to_another_browser(cb):
+    from django.test import Client
+
+    from certbody import roles
+    from tests.conftest import make_staff
+
+    user = make_staff("lang-tm", roles.TECHNICAL_MANAGER)
+    first = Client()
+    first.force_login(user)
+    first.post("/i18n/setlang/", {"language": "en", "next": "/home/"})
+    user.refresh_from_db()
+    assert user.language == "en"
+
+    # Another browser, a Chinese one, after the first session has ended.
+    other = Client(HTTP_ACCEPT_LANGUAGE="zh-CN")
+    other.force_login(user)
+    assert 'lang="en"' in other.get("/home/").content.decode()
+    assert 'lang="zh-hans"' in Client(HTTP_ACCEPT_LANGUAGE="zh-CN").get("/verify/").content.decode()
+
+
+@pytest.mark.django_db
+def test_an_unknown_language_code_is_not_stored(client, cb):
+    from certbody import roles
+    from tests.conftest import make_staff
+
+    user = make_staff("lang-tm2", roles.TECHNICAL_MANAGER)
+    client.force_login(user)
+
+    client.post("/i18n/setlang/", {"language": "xx", "next": "/home/"})
+
+    user.refresh_from_db()
+    assert user.language == ""
