@@ -27,7 +27,8 @@ with one damaged file beats none.
 ``restore`` checks the archive against its manifest before it touches anything (every member's
 size and SHA-256, no member missing or extra, no path outside the archive), refuses a database
 of the other engine, refuses a target database that has any table or a MEDIA_ROOT that has any
-file unless ``force`` is given, restores the database (SQLite: the online backup API into the
+file unless ``force`` is given, refuses a dump with migrations this code does not have (made by
+a newer version) unless ``force``, restores the database (SQLite: the online backup API into the
 target file; PostgreSQL: ``pg_restore --clean --if-exists --no-owner --single-transaction``),
 then the files, and finally checks every stored-file row of the restored database against the
 restored files. The manifest's hashes detect damage and truncation, not a forger who rewrites
@@ -101,6 +102,8 @@ class RestoreResult:
     files: int = 0
     checked: int = 0
     problems: list[str] = field(default_factory=list)
+    # Migrations of this code the restored database lacks ("app.name"): run ``migrate``.
+    pending_migrations: list[str] = field(default_factory=list)
 
 
 # --- helpers shared by both directions ------------------------------------------------------
@@ -518,7 +521,8 @@ def restore(
 
     Raises:
         BackupError: the archive does not match its manifest, is of the other engine, the
-            target is not empty without ``force``, or ``pg_restore`` failed. Raised before
+            target is not empty or the dump has migrations unknown here (without ``force``),
+            or ``pg_restore`` failed. Raised before
             anything is changed, except for a ``pg_restore`` failure (which, in one
             transaction, leaves the database as it was; no file has been written yet).
     """
@@ -535,6 +539,13 @@ def restore(
         held = _is_empty(engine, settings_dict, media_root)
         if held and not force:
             raise BackupError("the target is not empty (use --force to overwrite)", held)
+        unknown, pending = _migration_difference(manifest["migrations"])
+        if unknown and not force:
+            raise BackupError(
+                "the archive was made by a newer version of certbody: upgrade the code first "
+                "(or use --force)",
+                [f"migration {name} is unknown here" for name in unknown],
+            )
         dump = staging / manifest["database"]["path"]
         if settings_dict.get("NAME") == connections[using].settings_dict.get("NAME"):
             connections[using].close()
@@ -565,11 +576,27 @@ def restore(
             )
         for entry in manifest["files"]:
             _install(staging / MEDIA_PREFIX / entry["path"], media_root / entry["path"])
-    result = RestoreResult(database=str(settings_dict["NAME"]), files=len(manifest["files"]))
+    result = RestoreResult(
+        database=str(settings_dict["NAME"]),
+        files=len(manifest["files"]),
+        pending_migrations=pending,
+    )
     references = _references_of(engine, settings_dict)
     result.checked = len(references)
     result.problems = _check_references(references, lambda name: _disk_sha(media_root, name))
     return result
+
+
+def _migration_difference(applied: dict[str, list[str]]) -> tuple[list[str], list[str]]:
+    """(migrations in the dump this code does not have, this code's migrations not in it)."""
+    from django.db.migrations.loader import MigrationLoader
+
+    known = set(MigrationLoader(None, ignore_no_migrations=True).disk_migrations)
+    done = {(app, name) for app, names in applied.items() for name in names}
+    return (
+        sorted(f"{app}.{name}" for app, name in done - known),
+        sorted(f"{app}.{name}" for app, name in known - done),
+    )
 
 
 def _install(source: Path, target: Path) -> None:

@@ -37,6 +37,13 @@ class Command(BaseCommand):
             f"restored {result.database} and {result.files} file(s); "
             f"{result.checked} file row(s) checked"
         )
+        if result.pending_migrations:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"{len(result.pending_migrations)} migration(s) of this version are not "
+                    "applied to the restored database: run manage.py migrate"
+                )
+            )
         if result.problems:
             for problem in result.problems:
                 self.stderr.write(problem)
