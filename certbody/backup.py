@@ -532,13 +532,6 @@ def restore(
     with tempfile.TemporaryDirectory(prefix="certbody-restore-") as tmp:
         staging = Path(tmp)
         manifest = read_archive(Path(archive), staging)
-        if manifest["engine"] != engine:
-            raise BackupError(
-                f"the archive holds a {manifest['engine']} database; the target is {engine}"
-            )
-        held = _is_empty(engine, settings_dict, media_root)
-        if held and not force:
-            raise BackupError("the target is not empty (use --force to overwrite)", held)
         unknown, pending = _migration_difference(manifest["migrations"])
         if unknown and not force:
             raise BackupError(
@@ -546,6 +539,13 @@ def restore(
                 "(or use --force)",
                 [f"migration {name} is unknown here" for name in unknown],
             )
+        if manifest["engine"] != engine:
+            raise BackupError(
+                f"the archive holds a {manifest['engine']} database; the target is {engine}"
+            )
+        held = _is_empty(engine, settings_dict, media_root)
+        if held and not force:
+            raise BackupError("the target is not empty (use --force to overwrite)", held)
         dump = staging / manifest["database"]["path"]
         if settings_dict.get("NAME") == connections[using].settings_dict.get("NAME"):
             connections[using].close()
