@@ -132,18 +132,31 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def file_references(cursor, tables: set[str]) -> list[StoredFile]:
-    """Every file referenced by a row of the database behind ``cursor`` (any DB-API cursor:
-    sqlite3, psycopg), read with plain SQL from the models' tables found in ``tables``."""
+def stored_file_models() -> list[tuple[type[models.Model], list, models.Field | None]]:
+    """Every model with file fields: ``(model, its FileFields, its sha256 field or None)``.
+
+    The hash is used only when the model has exactly one file field (which file would it be
+    of otherwise?). Historical models (simple-history) keep file names as text: not listed.
+    """
     found = []
     for model in apps.get_models():
         meta = model._meta
         file_fields = [f for f in meta.concrete_fields if isinstance(f, models.FileField)]
-        if not file_fields or meta.db_table not in tables:
+        if not file_fields:
             continue
         hashed = next((f for f in meta.concrete_fields if f.name == "sha256"), None)
-        if len(file_fields) != 1:
-            hashed = None  # which file would the hash be of?
+        found.append((model, file_fields, hashed if len(file_fields) == 1 else None))
+    return found
+
+
+def file_references(cursor, tables: set[str]) -> list[StoredFile]:
+    """Every file referenced by a row of the database behind ``cursor`` (any DB-API cursor:
+    sqlite3, psycopg), read with plain SQL from the models' tables found in ``tables``."""
+    found = []
+    for model, file_fields, hashed in stored_file_models():
+        meta = model._meta
+        if meta.db_table not in tables:
+            continue
         columns = [meta.pk.column, *(f.column for f in file_fields)]
         if hashed is not None:
             columns.append(hashed.column)

@@ -231,3 +231,16 @@ def test_postgres_backup_restores_into_a_fresh_database(archive, tmp_path):
     finally:
         with psycopg.connect(**admin, autocommit=True) as conn:
             conn.execute(f"DROP DATABASE IF EXISTS {RESTORE_DB} WITH (FORCE)")
+
+
+def test_every_stored_file_model_is_checked_by_its_hash_where_it_records_one():
+    from certbody.backup import stored_file_models
+
+    models = {model._meta.label: hashed is not None for model, _, hashed in stored_file_models()}
+    assert models == {
+        "applications.ApplicationDocument": True,
+        "audits.NonconformityAttachment": True,
+        "audits.AuditReport": True,
+        "certificates.CertificateDocument": True,
+        "reporting.ReportRun": False,  # XLSX and CSV, no recorded hash: checked for presence
+    }
