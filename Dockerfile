@@ -14,10 +14,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     MEDIA_ROOT=/data/files \
     XDG_CACHE_HOME=/tmp/.cache
 
-# WeasyPrint (PDF certificates): Pango, HarfBuzz subsetting and CJK fonts.
+# WeasyPrint (PDF certificates): Pango, HarfBuzz subsetting and CJK fonts; pg_dump and
+# pg_restore for `manage.py backup` / `restore` on PostgreSQL.
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         fonts-noto-cjk \
+        postgresql-client \
         libharfbuzz-subset0 \
         libpango-1.0-0 \
         libpangoft2-1.0-0 \

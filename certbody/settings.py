@@ -240,6 +240,8 @@ RATELIMIT_API = env_rate("RATELIMIT_API", "120/m")  # /api/v1/certificates/<numb
 RATELIMIT_COMPLAINT = env_rate("RATELIMIT_COMPLAINT", "20/h")  # complaint form POSTs
 RATELIMIT_LOGIN_IP = env_rate("RATELIMIT_LOGIN_IP", "30/10m")  # log-in POSTs per address
 RATELIMIT_LOGIN_USER = env_rate("RATELIMIT_LOGIN_USER", "10/10m")  # … per user name
+# Password reset requests, per client address and per e-mail address asked for.
+RATELIMIT_PASSWORD_RESET = env_rate("RATELIMIT_PASSWORD_RESET", "5/h")
 # django-ratelimit knows neither Django's own RedisCache (atomic INCR; W001) nor accepts the
 # local-memory cache (E003): without REDIS_URL (make run, tests, a single-process install)
 # each process counts for itself, which is enough there. docker-compose sets REDIS_URL.

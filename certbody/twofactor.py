@@ -141,8 +141,9 @@ login_view = throttle_staff_login(StaffLoginView.as_view())
 
 # --- enforcement ----------------------------------------------------------------------------
 
-# Pages anyone may see (certificates.urls): verification, its API, the complaint form.
-PUBLIC_PREFIXES = ("/verify/", "/api/", "/complaints/", "/i18n/")
+# Pages anyone may see (certificates.urls): verification, its API, the complaint form; the
+# password reset pages (certbody.password_reset.PREFIX: they never log anyone in).
+PUBLIC_PREFIXES = ("/verify/", "/api/", "/complaints/", "/i18n/", "/accounts/password_reset/")
 
 
 def _exempt_paths() -> tuple[str, ...]:

@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from audits import portal_urls as audits_portal_urls
-from certbody import language, twofactor, views
+from certbody import language, password_reset, twofactor, views
 from certbody.security import throttle_login
 
 urlpatterns = [
@@ -13,6 +13,8 @@ urlpatterns = [
     # Password, then the authenticator's token (django-two-factor-auth), throttled.
     path("accounts/login/", twofactor.login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Password reset by e-mail (clients and staff; staff still give their second factor).
+    path("", include(password_reset.urlpatterns)),
     # Django's language switch, remembering a signed-in person's choice (certbody.language).
     path("i18n/setlang/", language.set_language, name="set_language"),
     path("", include((twofactor.urlpatterns, "two_factor"))),

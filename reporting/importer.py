@@ -11,6 +11,19 @@ number, dates that do not fit together, a status history the lifecycle does not 
 anything is written. Without problems and with ``dry_run=False`` it writes everything in one
 transaction: all or nothing.
 
+Two problems are found by the dry run rather than by the database at commit:
+
+- Head certificates whose year, sequence and cycle are the same as another row's or an existing
+  certificate's (only the approval number or accreditation letter differing): the database keeps
+  one head certificate per (year, sequence, cycle) (004 Appendix C.1).
+- Formula-like text: a text cell starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+  return that is not a number (``-12``, ``+8610``), and every formula cell (the workbook is read
+  with its formulas, not their cached values). A register holds names, codes and dates, never
+  formulas; such a cell is a spreadsheet injection or a copy-and-paste accident, and importing
+  it would store text that another program evaluates. It is reported by row and column and the
+  file refused. Text our own exports neutralised (a leading apostrophe, ``'-``) was marked as
+  text by whoever wrote the file and is read back without the apostrophe.
+
 **This bypasses the services on purpose**, like ``generate_data``: historical certificates had
 their decisions and audits elsewhere, so rows are written directly with the states and dates the
 register gives. Every certificate's history records the importing user and the reason
@@ -23,6 +36,7 @@ imported number, so later issues continue after them (004 Appendix C).
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -36,6 +50,7 @@ from certbody.lifecycle import RuleViolation, record
 from certbody.models import BusinessScope, CertificationBody
 from certbody.reference import cnca_label
 from certbody.regions import province_of
+from certbody.spreadsheets import FORMULA_PREFIXES
 from certificates import numbering
 from certificates.models import Certificate, CertificateEvent, CertificateSequence
 from reporting import reports
@@ -71,6 +86,8 @@ CHANGE_KINDS = {"97_01": Kind.SUSPENDED, "97_02": Kind.RESTORED, "97_05": Kind.E
 SUPERSEDED_REASON = "0120"  # 因换发新证而撤销旧证书
 IMPORT_REASON = "导入证书登记册"
 HEADERS = dict(reports.REGISTER_COLUMNS)
+# Text that starts like a formula but is a plain signed number (a phone "+8610…", "-1").
+SIGNED_NUMBER = re.compile(r"[+-]\d+(\.\d+)?")
 
 
 class ImportRefused(RuleViolation):
@@ -151,9 +168,13 @@ def import_register(content: bytes, *, actor, dry_run: bool = True) -> ImportRes
 
 def _read(content: bytes, result: ImportResult) -> list[tuple[int, dict]] | None:
     from openpyxl import load_workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.utils.escape import unescape
 
     try:
-        book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
+        # data_only=False: a formula cell reads as its formula ("=…"), refused below, instead
+        # of its cached value (which a file written by a program may not even have).
+        book = load_workbook(io.BytesIO(content), read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a non-XLSX file
         result.problems.append(Problem(0, f"无法读取 XLSX 文件：{exc}"))
         return None
@@ -169,14 +190,36 @@ def _read(content: bytes, result: ImportResult) -> list[tuple[int, dict]] | None
     for n, values in enumerate(lines, start=2):
         if not values or all(v in (None, "") for v in values):
             continue
-        cells = {
-            key: _text(values[by_name[name]]) if by_name[name] < len(values) else ""
-            for key, name in reports.REGISTER_COLUMNS
-        }
+        cells = {}
+        for key, name in reports.REGISTER_COLUMNS:
+            column = by_name[name]
+            value = values[column] if column < len(values) else None
+            if isinstance(value, str):
+                # OOXML writes control characters as _xHHHH_ (a CR is _x000D_); openpyxl's
+                # read-only mode leaves them escaped.
+                value = unescape(value)
+            if _formula_like(value):
+                result.problems.append(
+                    Problem(
+                        n,
+                        f"“{name}”列（{get_column_letter(column + 1)} 列）以 =、+、-、@、"
+                        "制表符或回车开头，可能是公式，请改为纯文本",
+                    )
+                )
+            cells[key] = _text(value)
         rows.append((n, cells))
     book.close()
     result.rows = len(rows)
     return rows
+
+
+def _formula_like(value) -> bool:
+    """A text cell a spreadsheet program could evaluate (see the module docstring)."""
+    return (
+        isinstance(value, str)
+        and value.startswith(FORMULA_PREFIXES)
+        and not SIGNED_NUMBER.fullmatch(value)
+    )
 
 
 def _text(value) -> str:
@@ -360,11 +403,44 @@ def _check_certificates(certificates: dict[str, ParsedCertificate], result: Impo
             number__in=[c.parsed.head for c in certificates.values() if c.parsed.is_sub]
         ).values_list("number", flat=True)
     )
+    # One head certificate per (year, sequence, cycle) (004 Appendix C.1; the database's
+    # uniq_head_certificate_sequence).
+    heads = [c for c in certificates.values() if not c.parsed.is_sub]
+    taken = {
+        (year, sequence, cycle): number
+        for year, sequence, cycle, number in Certificate.objects.filter(
+            head__isnull=True,
+            year__in={c.parsed.year for c in heads},
+            sequence__in={c.parsed.sequence for c in heads},
+        ).values_list("year", "sequence", "cycle", "number")
+    }
+    in_file: dict[tuple[int, int, int], ParsedCertificate] = {}
     for number, certificate in certificates.items():
         if number in existing:
             result.problems.append(Problem(certificate.row, f"证书编号 {number} 已存在"))
             continue
         parsed = certificate.parsed
+        if not parsed.is_sub:
+            slot = (parsed.year, parsed.sequence, parsed.cycle)
+            if slot in taken:
+                result.problems.append(
+                    Problem(
+                        certificate.row,
+                        f"证书编号 {number} 与已有证书 {taken[slot]} 年份、流水号和再认证次数相同",
+                    )
+                )
+                continue
+            if slot in in_file:
+                first = in_file[slot]
+                result.problems.append(
+                    Problem(
+                        certificate.row,
+                        f"证书编号 {number} 与第 {first.row} 行的证书 {first.number} "
+                        "年份、流水号和再认证次数相同",
+                    )
+                )
+                continue
+            in_file[slot] = certificate
         if parsed.is_sub and parsed.head not in certificates and parsed.head not in heads_in_db:
             result.problems.append(
                 Problem(certificate.row, f"子证书 {number} 的主证书 {parsed.head} 不在文件或系统中")

@@ -235,3 +235,96 @@ def test_import_and_export_commands(people, tmp_path):
     out = StringIO()
     call_command("import_register", str(path), stdout=out)
     assert "已存在" in out.getvalue() and "dry run" in out.getvalue()
+
+
+def test_dry_run_reports_year_sequence_cycle_collisions_by_row(people):
+    """Two head certificates with the same year, sequence and cycle (only the approval number
+    or accreditation letter differs) cannot both exist (004 Appendix C.1): the dry run says
+    which rows, and a commit is refused with nothing written instead of failing mid-way."""
+    existing = issued_certificate(staff=people.workflow)
+    taken = f"0999{existing.year % 100:02d}FW{existing.sequence:04d}R{existing.cycle}Z"
+    rows = [
+        _row(1),
+        _row(2, number="012324FW0001R0Z", mark=""),  # same as row 2's 2024/0001/R0
+        _row(
+            3,
+            number=taken,
+            mark="",
+            issued_on=existing.issued_on.isoformat(),
+            change_date=existing.issued_on.isoformat(),
+            expires_on=existing.expires_on.isoformat(),
+        ),
+    ]
+    result = import_register(_register_file(rows), actor=people.reporting, dry_run=True)
+    problems = {(p.row, p.message) for p in result.problems}
+    assert (
+        3,
+        "证书编号 012324FW0001R0Z 与第 2 行的证书 012324FW0001R0C 年份、流水号和再认证次数相同",
+    ) in problems
+    assert (
+        4,
+        f"证书编号 {taken} 与已有证书 {existing.number} 年份、流水号和再认证次数相同",
+    ) in problems
+    assert not any(row == 2 for row, _ in problems)
+    with pytest.raises(ImportRefused):
+        import_register(_register_file(rows), actor=people.reporting, dry_run=False)
+    assert Certificate.objects.count() == 1
+
+
+FORMULA_MESSAGE = "以 =、+、-、@、制表符或回车开头，可能是公式，请改为纯文本"
+
+
+def _letter(key: str) -> str:
+    from openpyxl.utils import get_column_letter
+
+    return get_column_letter(reports.KEYS.index(key) + 1)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '=HYPERLINK("http://x.example","点击")',
+        "+cmd|' /C calc'!A0",
+        "-2+3",
+        "@SUM(A1)",
+        "\t=1+1",
+        "\r=1+1",
+    ],
+)
+def test_formula_like_text_is_refused_by_row_and_column(people, value):
+    rows = [_row(1), _row(2, org_name=value)]
+    result = import_register(_register_file(rows), actor=people.reporting, dry_run=True)
+    assert [(p.row, p.message) for p in result.problems] == [
+        (
+            3,
+            f"“组织名称”列（{_letter('org_name')} 列）{FORMULA_MESSAGE}",
+        )
+    ]
+    with pytest.raises(ImportRefused):
+        import_register(_register_file(rows), actor=people.reporting, dry_run=False)
+    assert not Certificate.objects.exists()
+
+
+def test_formula_cells_are_refused_and_signed_numbers_and_apostrophe_text_are_not(people):
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = book.add_worksheet()
+    for col, header in enumerate(reports.REGISTER_HEADERS):
+        sheet.write_string(0, col, header)
+    for r, row in enumerate([_row(1), _row(2), _row(3)], start=1):
+        for col, key in enumerate(reports.KEYS):
+            if row.get(key):
+                sheet.write_string(r, col, str(row[key]))
+    phone = reports.KEYS.index("phone")
+    address = reports.KEYS.index("address")
+    sheet.write_formula(1, address, '="北京"&"朝阳"', None, "北京朝阳")  # a real formula
+    sheet.write_string(2, phone, "+8610")  # a signed number as text
+    sheet.write_string(3, phone, "'-")  # our own exports' neutralised text
+    book.close()
+    result = import_register(buffer.getvalue(), actor=people.reporting, dry_run=True)
+    assert [(p.row, p.message) for p in result.problems] == [
+        (
+            2,
+            f"“通讯地址”列（{_letter('address')} 列）{FORMULA_MESSAGE}",
+        )
+    ]
