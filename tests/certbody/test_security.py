@@ -93,6 +93,41 @@ def test_one_address_trying_many_user_names_is_stopped(client, login_limits):
     assert log_in(client, "someone-else", REMOTE_ADDR="192.0.2.50").status_code == 200
 
 
+@pytest.mark.parametrize("url", ["/accounts/login/", "/admin/login/"])
+def test_full_width_look_alikes_of_the_user_name_share_its_budget(client, login_limits, url):
+    """NFKC, as Django's log-in form applies it: ｄｅｃｉｄｅｒ２ logs in as decider2."""
+    make_staff("decider2")
+    for n in range(3):
+        client.post(url, {"username": "decider2", "password": "wrong"}, REMOTE_ADDR=f"192.0.2.{n}")
+
+    response = client.post(
+        url, {"username": "ｄｅｃｉｄｅｒ２", "password": "pw-decider2"}, REMOTE_ADDR="192.0.2.9"
+    )
+
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.parametrize(
+    ("posted", "counted"),
+    [
+        ("ｄｅｃｉｄｅｒ２", "decider2"),
+        ("  Decider2\u3000", "decider2"),  # ideographic space
+        ("ＤＥＣＩＤＥＲ２", "decider2"),
+        ("ﬁona", "fiona"),  # the fi ligature
+        ("Straße", "strasse"),
+    ],
+)
+def test_the_throttled_user_name_is_the_one_authentication_sees(posted, counted):
+    from django.contrib.auth.forms import UsernameField
+
+    from certbody.security import login_username
+
+    assert login_username(posted) == counted
+    # Django's log-in form cleans the name to the same thing, up to letter case.
+    assert UsernameField().clean(posted).casefold() == login_username(posted)
+
+
 def test_showing_the_log_in_page_is_not_counted(client, login_limits):
     make_staff("alice")
     for _ in range(10):
