@@ -261,7 +261,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_TIMEOUT
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
-    "socket_timeout": 5,
+    "socket_timeout": 2,
 }
 # Publishing gives up after one quick retry; the periodic jobs pick the work up later.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {
