@@ -60,7 +60,10 @@ def parse_rate(rate: str) -> tuple[int, int]:
     if not match or int(match.group(1)) < 1:
         raise ValueError(f"not a rate such as 60/m or 10/10m: {rate!r}")
     count, multiple, unit = match.groups()
-    return int(count), int(multiple or 1) * _PERIODS[unit]
+    seconds = int(multiple or 1) * _PERIODS[unit]
+    if seconds < 1:
+        raise ValueError(f"the period of a rate must be at least 1 s: {rate!r}")
+    return int(count), seconds
 
 
 def sliding_window(
@@ -165,7 +168,8 @@ def throttle(group: str, rate_setting: str, *, key="ip", methods=None):
     ``key`` is "ip" (:func:`client_address`) or a callable ``(group, request) -> str`` (an
     empty string is counted like any other value); ``methods`` the HTTP methods counted
     (a name or a tuple; None: all; others pass freely). Views sharing a group share one
-    budget. The refused request raises ``Ratelimited`` with the seconds to wait in
+    budget. Refused requests count too, so a client that keeps hammering stays refused. The
+    refused request raises ``Ratelimited`` with the seconds to wait in
     ``request.ratelimit_retry_after``. When the cache is unavailable the request passes and a
     warning is logged (once per failure; certbody.cache then skips the cache for a while).
     """
