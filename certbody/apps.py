@@ -9,12 +9,17 @@ class CertbodyConfig(AppConfig):
 
     def ready(self):
         from certbody import policy
-        from certbody.checks import calendar_published_check
+        from certbody.checks import (
+            CALENDAR_TAG,
+            calendar_published_check,
+            ratelimit_cache_shared_check,
+        )
         from certbody.models import CalendarDay, CalendarYear
         from certbody.workdays import calendar_changed
 
         policy.register()
-        checks.register(calendar_published_check)
+        checks.register(calendar_published_check, CALENDAR_TAG)
+        checks.register(ratelimit_cache_shared_check, checks.Tags.caches, checks.Tags.security)
         # The in-process working-day cache must not outlive an edit of the calendar.
         for model in (CalendarDay, CalendarYear):
             for event, signal in (("save", post_save), ("delete", post_delete)):

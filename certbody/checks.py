@@ -1,13 +1,34 @@
-"""System checks of the CB's own data (registered in ``CertbodyConfig.ready``)."""
+"""System checks of the CB's own data and deployment (registered in ``CertbodyConfig.ready``).
 
-from django.core.checks import Warning
+- ``certbody.W001`` (warning): this year's working-day calendar is not published.
+- ``certbody.I001`` (info): from 1 December, next year's calendar is not published yet. Info, not
+  a warning, so ``check --deploy --fail-level WARNING`` still passes in December: the calendar
+  job loads it during the month, and until 1 January no deadline depends on it being complete.
+  Both are tagged ``calendar`` (``manage.py check --tag calendar`` runs them alone, e.g. from
+  monitoring); silence them with ``SILENCED_SYSTEM_CHECKS`` if need be.
+- ``certbody.W002`` (warning): DEBUG is off but the rate limiter's cache is local to each process
+  (local memory or dummy: no ``REDIS_URL``), so every gunicorn worker counts for itself and the
+  limits multiply by the number of workers.
+"""
+
+from django.conf import settings
+from django.core.checks import Info, Warning
 from django.db import DatabaseError
 from django.utils import timezone
 
+CALENDAR_TAG = "calendar"
+
+# Cache backends whose counters no other process sees.
+PROCESS_LOCAL_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+
 
 def calendar_published_check(app_configs=None, **kwargs):
-    """certbody.W001: the working-day calendar of this year (from 1 December also next year) is
-    not published, so deadlines in it count Monday–Friday only (domain.md §19)."""
+    """certbody.W001: the working-day calendar of this year is not published, so deadlines in
+    it count Monday–Friday only (domain.md §19); certbody.I001: from 1 December the same for
+    next year (information only)."""
     if app_configs is not None and not any(c.label == "certbody" for c in app_configs):
         return []
     from certbody.workdays import published_years
@@ -19,18 +40,44 @@ def calendar_published_check(app_configs=None, **kwargs):
     except DatabaseError:
         # OperationalError / ProgrammingError: no database yet, or before `migrate`.
         return []
+    messages = []
+    for year in needed:
+        if year in published:
+            continue
+        this_year = year == today.year
+        messages.append(
+            (Warning if this_year else Info)(
+                f"The working-day calendar for {year} is not published.",
+                hint=(
+                    f"Working-day deadlines in {year} count Monday–Friday only. Run "
+                    f"`manage.py load_calendar --year {year}` after upgrading chinesecalendar, "
+                    f"or enter {year}'s holidays and make-up working days in the admin and add "
+                    "the published calendar year."
+                ),
+                obj="certbody.CalendarYear",
+                id="certbody.W001" if this_year else "certbody.I001",
+            )
+        )
+    return messages
+
+
+def ratelimit_cache_shared_check(app_configs=None, **kwargs):
+    """certbody.W002: with DEBUG off, rate limits counted on a cache local to each process."""
+    if settings.DEBUG or not getattr(settings, "RATELIMIT_ENABLE", True):
+        return []
+    alias = getattr(settings, "RATELIMIT_USE_CACHE", "default")
+    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
+    if backend not in PROCESS_LOCAL_CACHES:
+        return []
     return [
         Warning(
-            f"The working-day calendar for {year} is not published.",
+            f"The rate limits are counted on the cache {alias!r} ({backend}), which each "
+            "process keeps for itself.",
             hint=(
-                f"Working-day deadlines in {year} count Monday–Friday only. Run "
-                f"`manage.py load_calendar --year {year}` after upgrading chinesecalendar, or "
-                f"enter {year}'s holidays and make-up working days in the admin and add the "
-                "published calendar year."
+                "Every web server worker counts for itself, so the limits on the public pages "
+                "and the log-in multiply by the number of workers. Set REDIS_URL (a shared "
+                "Redis cache) in production."
             ),
-            obj="certbody.CalendarYear",
-            id="certbody.W001",
+            id="certbody.W002",
         )
-        for year in needed
-        if year not in published
     ]

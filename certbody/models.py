@@ -2,10 +2,11 @@
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.cache import cache
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from certbody import cache
 
 ACCREDITATION_CHOICES = [
     ("C", "CNAS"),
@@ -83,6 +84,7 @@ class CertificationBody(models.Model):
     )
 
     CACHE_KEY = "certbody:certification-body"
+    CACHE_SECONDS = 300
 
     class Meta:
         verbose_name = _("certification body")
@@ -93,17 +95,22 @@ class CertificationBody(models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        cache.delete(self.CACHE_KEY)
+        # With the cache down the old profile may be served until it expires (CACHE_SECONDS).
+        cache.delete(self.CACHE_KEY, what="the CB profile")
 
     @classmethod
     def get(cls) -> "CertificationBody":
-        """The CB's profile; raises CertificationBody.DoesNotExist when not configured."""
-        body = cache.get(cls.CACHE_KEY)
+        """The CB's profile; raises CertificationBody.DoesNotExist when not configured.
+
+        Read on every page (context processor): cached, but read from the database when the
+        cache is unavailable (certbody.cache), so a stopped Redis never fails a page.
+        """
+        body = cache.read(cls.CACHE_KEY, what="the CB profile")
         if body is None:
             body = cls.objects.order_by("pk").first()
             if body is None:
                 raise cls.DoesNotExist("The certification body's profile is not configured.")
-            cache.set(cls.CACHE_KEY, body, 300)
+            cache.write(cls.CACHE_KEY, body, cls.CACHE_SECONDS, what="the CB profile")
         return body
 
 

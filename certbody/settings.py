@@ -139,12 +139,21 @@ if REDIS_URL and _xdist_worker:
     if not _db.isdigit():  # no database number in the URL: database 0
         _base, _db = REDIS_URL.rstrip("/"), "0"
     CACHE_REDIS_URL = f"{_base}/{(int(_db) - int(_xdist_worker[2:] or 0)) % 16}"
+# The cache is an optimisation only (certbody/cache.py): a stopped or frozen Redis must cost a
+# request a moment, not redis-py's default 5 s per call. Seconds; Redis answers in well under
+# a millisecond on the same host or network.
+REDIS_SOCKET_TIMEOUT = 0.5
+REDIS_CACHE_OPTIONS = {
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_timeout": REDIS_SOCKET_TIMEOUT,
+}
 if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": CACHE_REDIS_URL,
             "KEY_PREFIX": "certbody",
+            "OPTIONS": REDIS_CACHE_OPTIONS,
         }
     }
 else:
@@ -191,8 +200,10 @@ DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "certbody@localhost")
 # Protection: README "Production settings" lists the variables; `manage.py check --deploy`
 # is clean with them (tests/certbody/test_security.py).
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG and bool(DATABASE_URL))
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# Cookies go over HTTPS only unless DEBUG is on (make run serves plain HTTP); whatever the
+# database. Browsers accept secure cookies from http://localhost, so local tests still log in.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
 # A staff working day; the cookie also ends with the browser session.
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -227,8 +238,9 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
-# Rate limits (django-ratelimit, certbody/security.py), counted per client address on the
-# default cache. Rates are "count/period": s, m, h, d, optionally with a multiple (10/10m).
+# Rate limits (certbody/security.py: a sliding window counted per client address on the
+# RATELIMIT_USE_CACHE cache, failing open when that cache is down). Rates are
+# "count/period": s, m, h, d, optionally with a multiple (10/10m).
 RATELIMIT_ENABLE = env_bool("RATELIMIT_ENABLE", True)
 RATELIMIT_USE_CACHE = "default"
 RATELIMIT_VIEW = "certbody.security.ratelimited"
@@ -242,12 +254,10 @@ RATELIMIT_LOGIN_IP = env_rate("RATELIMIT_LOGIN_IP", "30/10m")  # log-in POSTs pe
 RATELIMIT_LOGIN_USER = env_rate("RATELIMIT_LOGIN_USER", "10/10m")  # … per user name
 # Password reset requests, per client address and per e-mail address asked for.
 RATELIMIT_PASSWORD_RESET = env_rate("RATELIMIT_PASSWORD_RESET", "5/h")
-# django-ratelimit knows neither Django's own RedisCache (atomic INCR; W001) nor accepts the
-# local-memory cache (E003): without REDIS_URL (make run, tests, a single-process install)
-# each process counts for itself, which is enough there. docker-compose sets REDIS_URL.
-SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
-if not REDIS_URL:
-    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+# django-ratelimit supplies the Ratelimited exception and its middleware only; its cache checks
+# are about its own counters, which are not used. certbody.W002 (certbody/checks.py) warns
+# instead when the counters would be local to each process (no REDIS_URL) with DEBUG off.
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001", "django_ratelimit.E003"]
 
 # Celery: with REDIS_URL a real broker and workers; without it tasks run in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -259,6 +269,20 @@ CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
+# A stopped Redis broker must not hold a caller for long (seconds). The read timeout stays
+# above kombu's 1 s BRPOP poll so an idle worker is not taken for a dead connection.
+CELERY_BROKER_CONNECTION_TIMEOUT = REDIS_SOCKET_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": REDIS_SOCKET_TIMEOUT,
+    "socket_timeout": 2,
+}
+# Publishing gives up after one quick retry; the periodic jobs pick the work up later.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
+}
 
 SIMPLE_HISTORY_REVERT_DISABLED = True
 

@@ -25,7 +25,7 @@ from django.utils.http import urlencode
 from two_factor import views as tf_views
 from two_factor.utils import default_device, get_otpauth_url, totp_digits
 
-from certbody.security import throttle
+from certbody.security import login_username, throttle
 
 # The wizard's name: its management field is "login-current_step" and its session storage
 # "wizard_login" (formtools). The user name and password fields keep their plain names
@@ -122,7 +122,7 @@ urlpatterns = [
 
 def _login_user_key(group, request) -> str:
     """The user name posted; for the token step (no user name), the user being logged in."""
-    username = request.POST.get("username", "").strip().casefold()
+    username = login_username(request.POST.get("username", ""))
     if username:
         return username
     pending = request.session.get(LOGIN_STORAGE_KEY, {}).get("user_pk")

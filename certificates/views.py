@@ -2,7 +2,6 @@
 withdrawn and cancelled certificates (004 §9.4), the JSON API and the complaint form (004 §8.1).
 """
 
-from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,6 +9,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
+from certbody.cache import CacheUnavailable, attempt
 from certbody.lifecycle import RuleViolation, system_user
 from certbody.security import throttle
 from certificates import numbering, services
@@ -138,6 +138,21 @@ def _client_address(request) -> str:
     return request.META.get("REMOTE_ADDR", "") or "unknown"
 
 
+def _complaints_this_hour(request) -> int:
+    """Accepted complaints from this address in the hour, this one included; 0 when the cache
+    is down (the form stays open: RATELIMIT_COMPLAINT and the handler's review remain)."""
+    key = f"certificates:complaints:{_client_address(request)}"
+
+    def count(cache) -> int:
+        cache.add(key, 0, 3600)
+        return cache.incr(key)
+
+    try:
+        return attempt(count, what="complaints per hour")
+    except CacheUnavailable:
+        return 0
+
+
 @throttle("complaint", "RATELIMIT_COMPLAINT", methods="POST")
 # The complainant's name, contact and text never appear in error reports.
 @sensitive_post_parameters()
@@ -147,9 +162,7 @@ def complaint_new(request):
     form = ComplaintForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
-        key = f"certificates:complaints:{_client_address(request)}"
-        cache.add(key, 0, 3600)
-        if cache.incr(key) > COMPLAINTS_PER_HOUR:
+        if _complaints_this_hour(request) > COMPLAINTS_PER_HOUR:
             error = "提交过于频繁，请稍后再试，或通过电话、信函向本机构投诉。"
         else:
             data = form.cleaned_data

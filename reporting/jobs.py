@@ -1036,8 +1036,18 @@ def run(name: str, *, today: date | None = None, limit: int | None = None) -> in
     return done
 
 
-def run_all(*, today: date | None = None, names=None) -> dict[str, int]:
-    """One full pass: every job (or those in ``names``) in ``JOBS`` order; steps per job."""
+def run_all(*, today: date | None = None, names=None) -> dict[str, int | None]:
+    """One full pass: every job (or those in ``names``) in ``JOBS`` order; steps per job, or
+    None for a job that raised. A failing job is logged with its traceback and the pass goes
+    on: one broken job (or a cache or mail server down) must not hold back the deadlines the
+    others keep. Its due rows stay due, so the next pass tries them again."""
     today = _today(today)
     selected = list(JOBS) if not names else [n for n in JOBS if n in set(names)]
-    return {name: run(name, today=today) for name in selected}
+    results: dict[str, int | None] = {}
+    for name in selected:
+        try:
+            results[name] = run(name, today=today)
+        except Exception:
+            logger.exception("job %s failed; going on with the other jobs", name)
+            results[name] = None
+    return results

@@ -4,6 +4,8 @@ Runs the periodic jobs of ``reporting.jobs`` in this process — the same driver
 schedule (``certbody/celery.py``) triggers — so the embedded default without Redis keeps every
 deadline: call it from cron, e.g. ``10 1 * * * .venv/bin/python manage.py run_due_jobs``.
 Safe to run at any time and any number of times: each job acts only on what is due and only once.
+A job that fails is logged and reported as "failed" while the others still run; the command then
+exits with an error naming it.
 """
 
 from datetime import date
@@ -43,9 +45,13 @@ class Command(BaseCommand):
         today = _parse(date)
         results = jobs.run_all(today=today, names=names or None)
         for name, done in results.items():
-            self.stdout.write(f"{name:<28} {done:>6}")
-        total = sum(results.values())
+            self.stdout.write(f"{name:<28} {'failed' if done is None else done:>6}")
+        total = sum(done for done in results.values() if done is not None)
         self.stdout.write(self.style.SUCCESS(f"{total} step(s) acted"))
+        failed = [name for name, done in results.items() if done is None]
+        if failed:
+            # After the others ran: cron sees a non-zero exit; the log holds the tracebacks.
+            raise CommandError(f"job(s) failed: {', '.join(failed)}; see the log")
 
 
 def _parse(value: str | None) -> date | None:
