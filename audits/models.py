@@ -1,4 +1,9 @@
-"""Auditors, audit programmes (one per 3-year cycle), audits, teams, time, sampling, plans, ASRP."""
+"""Auditors, audit programmes (one per 3-year cycle), audits, teams, time, sampling, plans, ASRP.
+
+Every foreign key here is ``PROTECT`` (issue 11 item 8): an audit, its plan, team, time, sampling,
+score sheet, nonconformities and an auditor's competences are what a certification decision and
+the regulator reports rest on, so deleting a parent with any of them is refused; services remove
+only a leaf row they replace (a team member, a time adjustment, a sampling row)."""
 
 from datetime import date
 from decimal import Decimal
@@ -216,7 +221,7 @@ class AuditTeamMember(models.Model):
         EXPERT = "expert", _("Technical expert")
 
     audit = models.ForeignKey(
-        Audit, on_delete=models.CASCADE, related_name="team", verbose_name=_("audit")
+        Audit, on_delete=models.PROTECT, related_name="team", verbose_name=_("audit")
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -334,7 +339,7 @@ class AuditorCompetence(models.Model):
     """Competence for one business scope category (004 §3.6, Appendix B) with its evidence."""
 
     auditor = models.ForeignKey(
-        Auditor, on_delete=models.CASCADE, related_name="competences", verbose_name=_("auditor")
+        Auditor, on_delete=models.PROTECT, related_name="competences", verbose_name=_("auditor")
     )
     business_scope = models.ForeignKey(
         "certbody.BusinessScope",
@@ -376,11 +381,11 @@ class ConflictDeclaration(models.Model):
     """An auditor's declaration of interest (or of none) in one client (004 §4.3, §5.4.4.3)."""
 
     auditor = models.ForeignKey(
-        Auditor, on_delete=models.CASCADE, related_name="declarations", verbose_name=_("auditor")
+        Auditor, on_delete=models.PROTECT, related_name="declarations", verbose_name=_("auditor")
     )
     organization = models.ForeignKey(
         "applications.Organization",
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="conflict_declarations",
         verbose_name=_("organisation"),
     )
@@ -426,7 +431,7 @@ class AuditTimeDetermination(models.Model):
 
     audit = models.OneToOneField(
         Audit,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="time_determination",
         verbose_name=_("audit"),
     )
@@ -490,7 +495,7 @@ class AuditTimeAdjustment(models.Model):
 
     determination = models.ForeignKey(
         AuditTimeDetermination,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="adjustments",
         verbose_name=_("determination"),
     )
@@ -514,7 +519,7 @@ class SamplingPlan(models.Model):
     """Which sites an audit of a multi-site client visits and why (004 §5.4.3)."""
 
     audit = models.OneToOneField(
-        Audit, on_delete=models.CASCADE, related_name="sampling_plan", verbose_name=_("audit")
+        Audit, on_delete=models.PROTECT, related_name="sampling_plan", verbose_name=_("audit")
     )
     audit_type = models.CharField(_("audit type"), max_length=20)
     similar_sites_count = models.PositiveIntegerField(_("similar sites (X)"))
@@ -546,7 +551,7 @@ class SamplingPlanSite(models.Model):
     """One site of the client in a sampling plan: similar or not, audited or not, its time."""
 
     plan = models.ForeignKey(
-        SamplingPlan, on_delete=models.CASCADE, related_name="rows", verbose_name=_("plan")
+        SamplingPlan, on_delete=models.PROTECT, related_name="rows", verbose_name=_("plan")
     )
     site = models.ForeignKey(
         "applications.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("site")
@@ -590,7 +595,7 @@ class AuditPlan(FSMModelMixin, models.Model):
         CONFIRMED = "confirmed", _("Confirmed by the client")
 
     audit = models.OneToOneField(
-        Audit, on_delete=models.CASCADE, related_name="plan", verbose_name=_("audit")
+        Audit, on_delete=models.PROTECT, related_name="plan", verbose_name=_("audit")
     )
     state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True)
     version = models.PositiveSmallIntegerField(_("version"), default=1)
@@ -744,7 +749,7 @@ class AsrpEligibilityCheck(models.Model):
         APPROVED_SCOPE = "approved_scope", _("Scope within the CB's approved scope (000 §4.4.1)")
 
     asrp = models.ForeignKey(
-        AsrpProgramme, on_delete=models.CASCADE, related_name="checks", verbose_name=_("ASRP")
+        AsrpProgramme, on_delete=models.PROTECT, related_name="checks", verbose_name=_("ASRP")
     )
     criterion = models.CharField(_("criterion"), max_length=30, choices=Criterion.choices)
     met = models.BooleanField(_("met"))
@@ -774,7 +779,7 @@ class AsrpIndicator(models.Model):
     """A measurable performance indicator agreed with the client (000 §4.1.3)."""
 
     asrp = models.ForeignKey(
-        AsrpProgramme, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("ASRP")
+        AsrpProgramme, on_delete=models.PROTECT, related_name="indicators", verbose_name=_("ASRP")
     )
     name = models.CharField(_("indicator"), max_length=200)
     target = models.CharField(_("target"), max_length=200)
@@ -795,7 +800,7 @@ class AsrpIndicatorResult(models.Model):
     """The result of one indicator for one period."""
 
     indicator = models.ForeignKey(
-        AsrpIndicator, on_delete=models.CASCADE, related_name="results", verbose_name=_("indicator")
+        AsrpIndicator, on_delete=models.PROTECT, related_name="results", verbose_name=_("indicator")
     )
     period = models.CharField(_("period"), max_length=40)
     period_end = models.DateField(_("period ends on"))
@@ -846,7 +851,7 @@ class AsrpAuditActivity(models.Model):
         )
 
     audit = models.ForeignKey(
-        Audit, on_delete=models.CASCADE, related_name="asrp_activities", verbose_name=_("audit")
+        Audit, on_delete=models.PROTECT, related_name="asrp_activities", verbose_name=_("audit")
     )
     activity = models.CharField(_("activity"), max_length=30, choices=Activity.choices)
     covered = models.BooleanField(_("covered"), default=False)
@@ -919,7 +924,7 @@ class Indicator(models.Model):
 
     catalogue = models.ForeignKey(
         IndicatorCatalogue,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="indicators",
         verbose_name=_("catalogue"),
     )
@@ -1021,7 +1026,7 @@ class ScoreItem(models.Model):
     """The result of one indicator on a score sheet."""
 
     sheet = models.ForeignKey(
-        ScoreSheet, on_delete=models.CASCADE, related_name="items", verbose_name=_("score sheet")
+        ScoreSheet, on_delete=models.PROTECT, related_name="items", verbose_name=_("score sheet")
     )
     indicator = models.ForeignKey(
         Indicator, on_delete=models.PROTECT, related_name="+", verbose_name=_("indicator")
@@ -1062,7 +1067,7 @@ class SpecialDeduction(models.Model):
 
     sheet = models.ForeignKey(
         ScoreSheet,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="deductions",
         verbose_name=_("score sheet"),
     )
@@ -1197,7 +1202,7 @@ class NonconformityResponse(models.Model):
 
     nonconformity = models.ForeignKey(
         Nonconformity,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="responses",
         verbose_name=_("nonconformity"),
     )
@@ -1236,7 +1241,7 @@ class NonconformityAttachment(models.Model):
 
     response = models.ForeignKey(
         NonconformityResponse,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="attachments",
         verbose_name=_("answer"),
     )

@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 ACCREDITATION_CHOICES = [
     ("C", "CNAS"),
@@ -29,6 +30,9 @@ class User(AbstractUser):
         related_name="users",
         help_text=_("Set for client users only; a client user belongs to one organisation."),
     )
+    # Who had which role when (issue 11 item 8): a change of the account or of its groups is
+    # a history row with the actor. The password hash and the log-in time are not history.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"], m2m_fields=["groups"])
 
     class Meta:
         verbose_name = _("user")
@@ -75,6 +79,9 @@ class CertificationBody(models.Model):
     auto_suspend_overdue_surveillance = models.BooleanField(
         _("suspend automatically when surveillance is overdue"), default=False
     )
+    # Certificates and regulator reports carry the prefix and accreditation of their day: keep
+    # every earlier value with who changed it (issue 11 item 8).
+    history = HistoricalRecords()
 
     CACHE_KEY = "certbody:certification-body"
 

@@ -216,7 +216,7 @@ class PersonnelRecord(models.Model):
 
     auditor = models.OneToOneField(
         "audits.Auditor",
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="personnel_record",
         verbose_name=_("auditor"),
     )
