@@ -21,6 +21,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from applications.validators import validate_division_code, validate_uscc
+from certbody.evidence import never_delete
 from certbody.models import SCHEME_CHOICES
 from certbody.regions import province_of
 
@@ -111,6 +112,7 @@ class Site(models.Model):
         return f"{self.name}（{_('temporary')}）" if self.is_temporary else self.name
 
 
+@never_delete
 class Application(FSMModelMixin, models.Model):
     """An application for certification (004 §5.1–5.2), a django-fsm state machine."""
 
@@ -196,6 +198,7 @@ class Application(FSMModelMixin, models.Model):
         pass
 
 
+@never_delete
 class ApplicationReview(models.Model):
     """The review record of an application (004 §5.2; 001 §6.1.3)."""
 
@@ -243,6 +246,7 @@ class ApplicationReview(models.Model):
         return all(getattr(self, name) for name in self.CHECKS)
 
 
+@never_delete
 class Contract(FSMModelMixin, models.Model):
     """The certification contract, signed before any audit (004 §5.3; 001 §6.1.7)."""
 
@@ -283,6 +287,7 @@ def application_document_path(instance, filename):
     return f"applications/{application.organization_id}/{application.pk}/{filename}"
 
 
+@never_delete
 class ApplicationDocument(models.Model):
     """A document uploaded with an application (004 §5.1.3; 001 §6.1.2); stored outside the
     web root and served only through a permission-checked view."""

@@ -16,9 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
+from certbody.evidence import never_delete
 from certbody.models import SCHEME_CHOICES
 
 
+@never_delete
 class AuditProgramme(FSMModelMixin, models.Model):
     """The programme of one client for one 3-year certification cycle (004 §5.4.1)."""
 
@@ -89,6 +91,7 @@ class AuditProgramme(FSMModelMixin, models.Model):
         return self.headcount or self.application.headcount
 
 
+@never_delete
 class Audit(FSMModelMixin, models.Model):
     """One audit of a programme (document review, stage 2, surveillance, recertification …)."""
 
@@ -254,6 +257,7 @@ class AuditTeamMember(models.Model):
 # --- auditors -----------------------------------------------------------------------------
 
 
+@never_delete
 class Auditor(models.Model):
     """A person the CB may put on audit teams, with registration and qualification (004 §4)."""
 
@@ -335,6 +339,7 @@ class Auditor(models.Model):
         )
 
 
+@never_delete
 class AuditorCompetence(models.Model):
     """Competence for one business scope category (004 §3.6, Appendix B) with its evidence."""
 
@@ -377,6 +382,7 @@ class AuditorCompetence(models.Model):
         return self.granted_on <= on and (self.valid_until is None or on <= self.valid_until)
 
 
+@never_delete
 class ConflictDeclaration(models.Model):
     """An auditor's declaration of interest (or of none) in one client (004 §4.3, §5.4.4.3)."""
 
@@ -420,6 +426,7 @@ class ConflictDeclaration(models.Model):
 # --- audit time ---------------------------------------------------------------------------
 
 
+@never_delete
 class AuditTimeDetermination(models.Model):
     """How an audit's time was determined (004 §5.4.2.3: every determination is recorded).
 
@@ -515,6 +522,7 @@ class AuditTimeAdjustment(models.Model):
 # --- multi-site sampling --------------------------------------------------------------------
 
 
+@never_delete
 class SamplingPlan(models.Model):
     """Which sites an audit of a multi-site client visits and why (004 §5.4.3)."""
 
@@ -582,6 +590,7 @@ class SamplingPlanSite(models.Model):
 # --- audit plans --------------------------------------------------------------------------
 
 
+@never_delete
 class AuditPlan(FSMModelMixin, models.Model):
     """The written plan of one audit, confirmed by the client (004 §5.4.6) and reported to CNCA.
 
@@ -645,6 +654,7 @@ class AuditPlan(FSMModelMixin, models.Model):
 # --- ASRP (seed 000) ----------------------------------------------------------------------
 
 
+@never_delete
 class AsrpProgramme(FSMModelMixin, models.Model):
     """An advanced surveillance and recertification programme for one cycle (000 §4.3).
 
@@ -730,6 +740,7 @@ class AsrpProgramme(FSMModelMixin, models.Model):
         pass
 
 
+@never_delete
 class AsrpEligibilityCheck(models.Model):
     """One precondition of 000 §4.1 / §4.4.1, recorded with its evidence."""
 
@@ -775,6 +786,7 @@ class AsrpEligibilityCheck(models.Model):
         return self.get_criterion_display()
 
 
+@never_delete
 class AsrpIndicator(models.Model):
     """A measurable performance indicator agreed with the client (000 §4.1.3)."""
 
@@ -796,6 +808,7 @@ class AsrpIndicator(models.Model):
         return f"{self.name}（{self.target}）"
 
 
+@never_delete
 class AsrpIndicatorResult(models.Model):
     """The result of one indicator for one period."""
 
@@ -829,6 +842,7 @@ class AsrpIndicatorResult(models.Model):
         return f"{self.indicator.name} {self.period}: {self.value}"
 
 
+@never_delete
 class AsrpAuditActivity(models.Model):
     """An activity every on-site ASRP surveillance or recertification must cover (000 §4.2.2 b)."""
 
@@ -873,6 +887,7 @@ class AsrpAuditActivity(models.Model):
 # --- Score sheets (服务测评检查表; 004 §5.6.5, 001 §6.4.3, §6.5) -----------------------------
 
 
+@never_delete
 class IndicatorCatalogue(models.Model):
     """A version of the CB's evaluation checklist: the indicators and their points.
 
@@ -963,6 +978,7 @@ class Indicator(models.Model):
         return super().delete(*args, **kwargs)
 
 
+@never_delete
 class ScoreSheet(FSMModelMixin, models.Model):
     """The service evaluation checklist of one stage 2, surveillance or recertification audit.
 
@@ -1022,6 +1038,7 @@ class ScoreSheet(FSMModelMixin, models.Model):
         pass
 
 
+@never_delete
 class ScoreItem(models.Model):
     """The result of one indicator on a score sheet."""
 
@@ -1088,6 +1105,7 @@ class SpecialDeduction(models.Model):
 # --- Nonconformities (004 §5.10; 001 §7.5) --------------------------------------------------
 
 
+@never_delete
 class Nonconformity(FSMModelMixin, models.Model):
     """A nonconformity raised by the audit team; the client answers, the team verifies.
 
@@ -1191,6 +1209,7 @@ def nc_attachment_path(instance, filename):
     return f"nonconformities/{nc.audit.programme.organization_id}/{nc.pk}/{filename}"
 
 
+@never_delete
 class NonconformityResponse(models.Model):
     """The client's answer to an NC (cause analysis, correction, corrective action) and the
     team's review of it (004 §5.10.1, §5.10.2)."""
@@ -1236,6 +1255,7 @@ class NonconformityResponse(models.Model):
         return f"{self.nonconformity} · {self.submitted_on}"
 
 
+@never_delete
 class NonconformityAttachment(models.Model):
     """Evidence the client uploaded with an answer; served only through a checked view."""
 
@@ -1270,6 +1290,7 @@ def audit_report_path(instance, filename):
     return f"audit-reports/{instance.audit.programme.organization_id}/{filename}"
 
 
+@never_delete
 class AuditReport(models.Model):
     """The signed audit report of one audit, or the termination report (004 §5.11.6), as an
     immutable PDF; delivered to the client after the decision with the delivery recorded."""

@@ -11,6 +11,7 @@ own: its log-in page is the two-factor log-in (``certbody.twofactor.admin_login`
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -20,6 +21,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import registered_models
+from simple_history.utils import get_history_model_for_model
 
 from certbody import twofactor
 from certbody.models import (
@@ -44,7 +46,12 @@ def admin_login(request, extra_context=None):
 
 
 admin.site.has_permission = superuser_only
+# Also served by certbody.urls ahead of the admin's own URLs; set here too so no path to the
+# admin leads to a password-only log-in.
 admin.site.login = admin_login
+# Roles are defined in code (certbody.roles) and given on the user's page, where the change is
+# recorded in the user's history; a group's own page would let a role be renamed or deleted.
+admin.site.unregister(Group)
 
 
 class NoDeleteMixin:
@@ -130,13 +137,15 @@ HISTORY_PAGE_SIZE = 50
 
 
 def history_models() -> dict[str, type]:
-    """The simple-history models by label (``"certificates.historicalcertificate"``), with
-    their tracked model's name, sorted by app and name."""
-    found = {
-        model._meta.label_lower: model
-        for model in registered_models.values()
-        if hasattr(model, "instance_type") and apps.is_installed(model._meta.app_config.name)
-    }
+    """The simple-history models by label (``"certificates.historicalcertificate"``), sorted;
+    each has ``instance_type``, the tracked model. Many-to-many snapshots are shown with
+    their owner's rows, not on their own."""
+    found = {}
+    for model in registered_models.values():
+        if model._meta.auto_created or not apps.is_installed(model._meta.app_config.name):
+            continue
+        historical = get_history_model_for_model(model)
+        found[historical._meta.label_lower] = historical
     return dict(sorted(found.items()))
 
 
