@@ -63,7 +63,8 @@ def test_every_lifecycle_model_url_in_the_admin_is_404(admin_client, cb, model):
 
     for url in (base, f"{base}add/", f"{base}1/change/", f"{base}1/delete/", f"{base}1/history/"):
         assert admin_client.get(url).status_code == 404, url
-    assert admin_client.get(f"/admin/{model._meta.app_label}/").status_code == 404
+    if model._meta.app_label in LIFECYCLE_APPS:  # certbody's index lists its reference data
+        assert admin_client.get(f"/admin/{model._meta.app_label}/").status_code == 404
 
 
 @pytest.mark.parametrize("model", [User, CertificationBody, BusinessScope, CncaCode])
