@@ -41,6 +41,17 @@ class User(AbstractUser):
     def __str__(self):
         return self.display_name or self.get_full_name() or self.username
 
+    def save(self, *args, **kwargs):
+        # A log-in only stamps last_login (django.contrib.auth's update_last_login): no history
+        # row for it, or a user's history would drown in log-ins.
+        if set(kwargs.get("update_fields") or ()) == {"last_login"}:
+            self.skip_history_when_saving = True
+            try:
+                return super().save(*args, **kwargs)
+            finally:
+                del self.skip_history_when_saving
+        return super().save(*args, **kwargs)
+
     @property
     def is_client(self) -> bool:
         return self.organization_id is not None and not self.is_staff

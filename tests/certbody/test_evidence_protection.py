@@ -190,3 +190,17 @@ def test_a_role_given_to_a_user_is_kept_with_its_actor(admin_client, admin_user,
     first = user.history.order_by("history_id").first()
     assert list(first.groups.all()) == []
     assert not hasattr(latest, "password")  # the hash is not history
+
+
+def test_a_log_in_leaves_no_history_row_but_the_next_change_does(client, cb):
+    user = User.objects.create_user(username="logs-in", password="pw-logs-in", is_staff=True)
+    rows = user.history.count()
+
+    assert client.login(username="logs-in", password="pw-logs-in")
+
+    user.refresh_from_db()
+    assert user.last_login is not None
+    assert user.history.count() == rows
+    user.display_name = "改名"
+    user.save()
+    assert user.history.count() == rows + 1
