@@ -14,9 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from applications import services
 from applications.models import GRADE_CHOICES, ApplicationDocument
 from certbody import uploads
-from certbody.admin_actions import DateInput
 from certbody.lifecycle import RuleViolation
 from certbody.models import BusinessScope, User
+from certbody.widgets import DateInput
 
 _FILES_HELP = _("PDF, JPEG, PNG, DOCX or XLSX; at most 10 files of 10 MB each.")
 

@@ -1,12 +1,19 @@
 """Client organisations and their sites, applications, application review and contracts;
 the documents a client uploads with an application and the invitations that let a client user
-register."""
+register.
+
+Evidence is never deleted (issue 11 item 8): every foreign key between these records is
+``PROTECT``, a site is closed (``Site.closed_on``) rather than deleted, and a head-office site
+or a site an audit plan covered refuses deletion (:func:`site_delete_guard`).
+"""
 
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models.signals import pre_delete
+from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -14,6 +21,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from applications.validators import validate_division_code, validate_uscc
+from certbody.evidence import never_delete
 from certbody.models import SCHEME_CHOICES
 from certbody.regions import province_of
 
@@ -70,7 +78,7 @@ class Site(models.Model):
     """A place where the client provides the certified service (head office, outlet, temporary)."""
 
     organization = models.ForeignKey(
-        Organization, on_delete=models.CASCADE, related_name="sites", verbose_name=_("organisation")
+        Organization, on_delete=models.PROTECT, related_name="sites", verbose_name=_("organisation")
     )
     name = models.CharField(_("name"), max_length=200)
     address = models.CharField(_("address"), max_length=300)
@@ -84,6 +92,15 @@ class Site(models.Model):
     is_head_office = models.BooleanField(_("head office"), default=False)
     is_temporary = models.BooleanField(_("temporary site"), default=False)
     scope_text = models.CharField(_("scope at this site"), max_length=500, blank=True)
+    closed_on = models.DateField(
+        _("closed on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A site that no longer provides the service is closed, never deleted: audits and "
+            "certificates that covered it keep pointing at it."
+        ),
+    )
     history = HistoricalRecords()
 
     class Meta:
@@ -95,6 +112,7 @@ class Site(models.Model):
         return f"{self.name}（{_('temporary')}）" if self.is_temporary else self.name
 
 
+@never_delete
 class Application(FSMModelMixin, models.Model):
     """An application for certification (004 §5.1–5.2), a django-fsm state machine."""
 
@@ -180,11 +198,12 @@ class Application(FSMModelMixin, models.Model):
         pass
 
 
+@never_delete
 class ApplicationReview(models.Model):
     """The review record of an application (004 §5.2; 001 §6.1.3)."""
 
     application = models.OneToOneField(
-        Application, on_delete=models.CASCADE, related_name="review", verbose_name=_("application")
+        Application, on_delete=models.PROTECT, related_name="review", verbose_name=_("application")
     )
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -227,6 +246,7 @@ class ApplicationReview(models.Model):
         return all(getattr(self, name) for name in self.CHECKS)
 
 
+@never_delete
 class Contract(FSMModelMixin, models.Model):
     """The certification contract, signed before any audit (004 §5.3; 001 §6.1.7)."""
 
@@ -267,6 +287,7 @@ def application_document_path(instance, filename):
     return f"applications/{application.organization_id}/{application.pk}/{filename}"
 
 
+@never_delete
 class ApplicationDocument(models.Model):
     """A document uploaded with an application (004 §5.1.3; 001 §6.1.2); stored outside the
     web root and served only through a permission-checked view."""
@@ -302,7 +323,7 @@ class ApplicationDocument(models.Model):
 
     application = models.ForeignKey(
         Application,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="documents",
         verbose_name=_("application"),
     )
@@ -343,6 +364,8 @@ class ClientInvitation(models.Model):
 
     VALID_DAYS = 14
 
+    # CASCADE on purpose: an invitation is no evidence, and an organisation with applications,
+    # sites or users cannot be deleted anyway (PROTECT), so only a bare record goes with it.
     organization = models.ForeignKey(
         Organization,
         on_delete=models.CASCADE,
@@ -384,3 +407,29 @@ class ClientInvitation(models.Model):
     @property
     def is_open(self) -> bool:
         return self.accepted_at is None and not self.is_expired
+
+
+@receiver(pre_delete, sender=Site, dispatch_uid="applications.site_delete_guard")
+def site_delete_guard(sender, instance: Site, **kwargs) -> None:
+    """Refuse to delete a head-office site, or a site another record covers through a
+    many-to-many (an audit plan's sites: 004 §5.4.6.1), which Django would otherwise unlink
+    silently. Foreign keys to a site (sampling plans, sub-certificates) are ``PROTECT``.
+
+    Raises ``ProtectedError``; close the site (``closed_on``) instead.
+    """
+    from django.db.models import ProtectedError
+
+    if instance.is_head_office:
+        raise ProtectedError(_("A head-office site is closed, never deleted."), {instance})
+    for rel in Site._meta.get_fields(include_hidden=True):
+        if not (rel.many_to_many and rel.auto_created and not rel.concrete):
+            continue  # only the reverse side of other models' many-to-many fields
+        through = rel.through
+        link = next(f for f in through._meta.fields if f.related_model is Site)
+        used = through.objects.filter(**{link.name: instance})
+        if used.exists():
+            raise ProtectedError(
+                _("The site is covered by %(model)s records; close it instead.")
+                % {"model": rel.related_model._meta.verbose_name},
+                set(used),
+            )

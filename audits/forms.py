@@ -1,5 +1,5 @@
 """Forms of the audits app, shared by the staff workspace (``audits.desks``), the client portal
-(``audits.portal``) and the admin (``audits.admin`` imports them from here).
+(``audits.portal``).
 
 They bind and validate input and propose values for the object (``ActionForm`` receives it
 as ``obj``); the services decide whether the change is allowed. Nonconformity uploads go
@@ -29,9 +29,9 @@ from audits.models import (
     Nonconformity,
 )
 from certbody import roles, uploads
-from certbody.admin_actions import DateInput
 from certbody.lifecycle import RuleViolation
 from certbody.models import BusinessScope, CertificationBody
+from certbody.widgets import DateInput
 from certbody.workspace import ActionForm
 
 
@@ -141,7 +141,7 @@ class NonconformityVerifyPlanForm(ActionForm):
         self.fields["audit"].queryset = audits
 
 
-# --- programmes and audits (moved from the admin; the workspace and the admin share them) ---
+# --- programmes and audits --------------------------------------------------------------
 
 
 class HeadcountForm(ActionForm):
@@ -613,7 +613,7 @@ class ConflictDeclareForm(forms.Form):
     )
 
 
-# --- ASRP (seed 000; moved from the admin, shared with it) -----------------------------------
+# --- ASRP (seed 000) ------------------------------------------------------------------------
 
 
 class AsrpCreateForm(AsrpForm):

@@ -1,4 +1,9 @@
-"""Auditors, audit programmes (one per 3-year cycle), audits, teams, time, sampling, plans, ASRP."""
+"""Auditors, audit programmes (one per 3-year cycle), audits, teams, time, sampling, plans, ASRP.
+
+Every foreign key here is ``PROTECT`` (issue 11 item 8): an audit, its plan, team, time, sampling,
+score sheet, nonconformities and an auditor's competences are what a certification decision and
+the regulator reports rest on, so deleting a parent with any of them is refused; services remove
+only a leaf row they replace (a team member, a time adjustment, a sampling row)."""
 
 from datetime import date
 from decimal import Decimal
@@ -11,9 +16,11 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
+from certbody.evidence import never_delete
 from certbody.models import SCHEME_CHOICES
 
 
+@never_delete
 class AuditProgramme(FSMModelMixin, models.Model):
     """The programme of one client for one 3-year certification cycle (004 §5.4.1)."""
 
@@ -84,6 +91,7 @@ class AuditProgramme(FSMModelMixin, models.Model):
         return self.headcount or self.application.headcount
 
 
+@never_delete
 class Audit(FSMModelMixin, models.Model):
     """One audit of a programme (document review, stage 2, surveillance, recertification …)."""
 
@@ -216,7 +224,7 @@ class AuditTeamMember(models.Model):
         EXPERT = "expert", _("Technical expert")
 
     audit = models.ForeignKey(
-        Audit, on_delete=models.CASCADE, related_name="team", verbose_name=_("audit")
+        Audit, on_delete=models.PROTECT, related_name="team", verbose_name=_("audit")
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -249,6 +257,7 @@ class AuditTeamMember(models.Model):
 # --- auditors -----------------------------------------------------------------------------
 
 
+@never_delete
 class Auditor(models.Model):
     """A person the CB may put on audit teams, with registration and qualification (004 §4)."""
 
@@ -330,11 +339,12 @@ class Auditor(models.Model):
         )
 
 
+@never_delete
 class AuditorCompetence(models.Model):
     """Competence for one business scope category (004 §3.6, Appendix B) with its evidence."""
 
     auditor = models.ForeignKey(
-        Auditor, on_delete=models.CASCADE, related_name="competences", verbose_name=_("auditor")
+        Auditor, on_delete=models.PROTECT, related_name="competences", verbose_name=_("auditor")
     )
     business_scope = models.ForeignKey(
         "certbody.BusinessScope",
@@ -372,15 +382,16 @@ class AuditorCompetence(models.Model):
         return self.granted_on <= on and (self.valid_until is None or on <= self.valid_until)
 
 
+@never_delete
 class ConflictDeclaration(models.Model):
     """An auditor's declaration of interest (or of none) in one client (004 §4.3, §5.4.4.3)."""
 
     auditor = models.ForeignKey(
-        Auditor, on_delete=models.CASCADE, related_name="declarations", verbose_name=_("auditor")
+        Auditor, on_delete=models.PROTECT, related_name="declarations", verbose_name=_("auditor")
     )
     organization = models.ForeignKey(
         "applications.Organization",
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="conflict_declarations",
         verbose_name=_("organisation"),
     )
@@ -415,6 +426,7 @@ class ConflictDeclaration(models.Model):
 # --- audit time ---------------------------------------------------------------------------
 
 
+@never_delete
 class AuditTimeDetermination(models.Model):
     """How an audit's time was determined (004 §5.4.2.3: every determination is recorded).
 
@@ -426,7 +438,7 @@ class AuditTimeDetermination(models.Model):
 
     audit = models.OneToOneField(
         Audit,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="time_determination",
         verbose_name=_("audit"),
     )
@@ -490,7 +502,7 @@ class AuditTimeAdjustment(models.Model):
 
     determination = models.ForeignKey(
         AuditTimeDetermination,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="adjustments",
         verbose_name=_("determination"),
     )
@@ -510,11 +522,12 @@ class AuditTimeAdjustment(models.Model):
 # --- multi-site sampling --------------------------------------------------------------------
 
 
+@never_delete
 class SamplingPlan(models.Model):
     """Which sites an audit of a multi-site client visits and why (004 §5.4.3)."""
 
     audit = models.OneToOneField(
-        Audit, on_delete=models.CASCADE, related_name="sampling_plan", verbose_name=_("audit")
+        Audit, on_delete=models.PROTECT, related_name="sampling_plan", verbose_name=_("audit")
     )
     audit_type = models.CharField(_("audit type"), max_length=20)
     similar_sites_count = models.PositiveIntegerField(_("similar sites (X)"))
@@ -546,7 +559,7 @@ class SamplingPlanSite(models.Model):
     """One site of the client in a sampling plan: similar or not, audited or not, its time."""
 
     plan = models.ForeignKey(
-        SamplingPlan, on_delete=models.CASCADE, related_name="rows", verbose_name=_("plan")
+        SamplingPlan, on_delete=models.PROTECT, related_name="rows", verbose_name=_("plan")
     )
     site = models.ForeignKey(
         "applications.Site", on_delete=models.PROTECT, related_name="+", verbose_name=_("site")
@@ -577,6 +590,7 @@ class SamplingPlanSite(models.Model):
 # --- audit plans --------------------------------------------------------------------------
 
 
+@never_delete
 class AuditPlan(FSMModelMixin, models.Model):
     """The written plan of one audit, confirmed by the client (004 §5.4.6) and reported to CNCA.
 
@@ -590,7 +604,7 @@ class AuditPlan(FSMModelMixin, models.Model):
         CONFIRMED = "confirmed", _("Confirmed by the client")
 
     audit = models.OneToOneField(
-        Audit, on_delete=models.CASCADE, related_name="plan", verbose_name=_("audit")
+        Audit, on_delete=models.PROTECT, related_name="plan", verbose_name=_("audit")
     )
     state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True)
     version = models.PositiveSmallIntegerField(_("version"), default=1)
@@ -640,6 +654,7 @@ class AuditPlan(FSMModelMixin, models.Model):
 # --- ASRP (seed 000) ----------------------------------------------------------------------
 
 
+@never_delete
 class AsrpProgramme(FSMModelMixin, models.Model):
     """An advanced surveillance and recertification programme for one cycle (000 §4.3).
 
@@ -725,6 +740,7 @@ class AsrpProgramme(FSMModelMixin, models.Model):
         pass
 
 
+@never_delete
 class AsrpEligibilityCheck(models.Model):
     """One precondition of 000 §4.1 / §4.4.1, recorded with its evidence."""
 
@@ -744,7 +760,7 @@ class AsrpEligibilityCheck(models.Model):
         APPROVED_SCOPE = "approved_scope", _("Scope within the CB's approved scope (000 §4.4.1)")
 
     asrp = models.ForeignKey(
-        AsrpProgramme, on_delete=models.CASCADE, related_name="checks", verbose_name=_("ASRP")
+        AsrpProgramme, on_delete=models.PROTECT, related_name="checks", verbose_name=_("ASRP")
     )
     criterion = models.CharField(_("criterion"), max_length=30, choices=Criterion.choices)
     met = models.BooleanField(_("met"))
@@ -770,11 +786,12 @@ class AsrpEligibilityCheck(models.Model):
         return self.get_criterion_display()
 
 
+@never_delete
 class AsrpIndicator(models.Model):
     """A measurable performance indicator agreed with the client (000 §4.1.3)."""
 
     asrp = models.ForeignKey(
-        AsrpProgramme, on_delete=models.CASCADE, related_name="indicators", verbose_name=_("ASRP")
+        AsrpProgramme, on_delete=models.PROTECT, related_name="indicators", verbose_name=_("ASRP")
     )
     name = models.CharField(_("indicator"), max_length=200)
     target = models.CharField(_("target"), max_length=200)
@@ -791,11 +808,12 @@ class AsrpIndicator(models.Model):
         return f"{self.name}（{self.target}）"
 
 
+@never_delete
 class AsrpIndicatorResult(models.Model):
     """The result of one indicator for one period."""
 
     indicator = models.ForeignKey(
-        AsrpIndicator, on_delete=models.CASCADE, related_name="results", verbose_name=_("indicator")
+        AsrpIndicator, on_delete=models.PROTECT, related_name="results", verbose_name=_("indicator")
     )
     period = models.CharField(_("period"), max_length=40)
     period_end = models.DateField(_("period ends on"))
@@ -824,6 +842,7 @@ class AsrpIndicatorResult(models.Model):
         return f"{self.indicator.name} {self.period}: {self.value}"
 
 
+@never_delete
 class AsrpAuditActivity(models.Model):
     """An activity every on-site ASRP surveillance or recertification must cover (000 §4.2.2 b)."""
 
@@ -846,7 +865,7 @@ class AsrpAuditActivity(models.Model):
         )
 
     audit = models.ForeignKey(
-        Audit, on_delete=models.CASCADE, related_name="asrp_activities", verbose_name=_("audit")
+        Audit, on_delete=models.PROTECT, related_name="asrp_activities", verbose_name=_("audit")
     )
     activity = models.CharField(_("activity"), max_length=30, choices=Activity.choices)
     covered = models.BooleanField(_("covered"), default=False)
@@ -868,6 +887,7 @@ class AsrpAuditActivity(models.Model):
 # --- Score sheets (服务测评检查表; 004 §5.6.5, 001 §6.4.3, §6.5) -----------------------------
 
 
+@never_delete
 class IndicatorCatalogue(models.Model):
     """A version of the CB's evaluation checklist: the indicators and their points.
 
@@ -919,7 +939,7 @@ class Indicator(models.Model):
 
     catalogue = models.ForeignKey(
         IndicatorCatalogue,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="indicators",
         verbose_name=_("catalogue"),
     )
@@ -958,6 +978,7 @@ class Indicator(models.Model):
         return super().delete(*args, **kwargs)
 
 
+@never_delete
 class ScoreSheet(FSMModelMixin, models.Model):
     """The service evaluation checklist of one stage 2, surveillance or recertification audit.
 
@@ -1017,11 +1038,12 @@ class ScoreSheet(FSMModelMixin, models.Model):
         pass
 
 
+@never_delete
 class ScoreItem(models.Model):
     """The result of one indicator on a score sheet."""
 
     sheet = models.ForeignKey(
-        ScoreSheet, on_delete=models.CASCADE, related_name="items", verbose_name=_("score sheet")
+        ScoreSheet, on_delete=models.PROTECT, related_name="items", verbose_name=_("score sheet")
     )
     indicator = models.ForeignKey(
         Indicator, on_delete=models.PROTECT, related_name="+", verbose_name=_("indicator")
@@ -1062,7 +1084,7 @@ class SpecialDeduction(models.Model):
 
     sheet = models.ForeignKey(
         ScoreSheet,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="deductions",
         verbose_name=_("score sheet"),
     )
@@ -1083,6 +1105,7 @@ class SpecialDeduction(models.Model):
 # --- Nonconformities (004 §5.10; 001 §7.5) --------------------------------------------------
 
 
+@never_delete
 class Nonconformity(FSMModelMixin, models.Model):
     """A nonconformity raised by the audit team; the client answers, the team verifies.
 
@@ -1186,6 +1209,7 @@ def nc_attachment_path(instance, filename):
     return f"nonconformities/{nc.audit.programme.organization_id}/{nc.pk}/{filename}"
 
 
+@never_delete
 class NonconformityResponse(models.Model):
     """The client's answer to an NC (cause analysis, correction, corrective action) and the
     team's review of it (004 §5.10.1, §5.10.2)."""
@@ -1197,7 +1221,7 @@ class NonconformityResponse(models.Model):
 
     nonconformity = models.ForeignKey(
         Nonconformity,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="responses",
         verbose_name=_("nonconformity"),
     )
@@ -1231,12 +1255,13 @@ class NonconformityResponse(models.Model):
         return f"{self.nonconformity} · {self.submitted_on}"
 
 
+@never_delete
 class NonconformityAttachment(models.Model):
     """Evidence the client uploaded with an answer; served only through a checked view."""
 
     response = models.ForeignKey(
         NonconformityResponse,
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="attachments",
         verbose_name=_("answer"),
     )
@@ -1265,6 +1290,7 @@ def audit_report_path(instance, filename):
     return f"audit-reports/{instance.audit.programme.organization_id}/{filename}"
 
 
+@never_delete
 class AuditReport(models.Model):
     """The signed audit report of one audit, or the termination report (004 §5.11.6), as an
     immutable PDF; delivered to the client after the decision with the delivery recorded."""

@@ -391,7 +391,7 @@ def nonconformity_review(
 def nonconformity_review_pending(
     *, nonconformity: Nonconformity, actor, accepted: bool, note: str, reviewed_on: date
 ) -> NonconformityResponse:
-    """``nonconformity_review`` of the NC's latest pending answer (for admin actions).
+    """``nonconformity_review`` of the NC's latest pending answer (the workspace's review action).
 
     Raises ``RuleViolation`` when the NC has no answer waiting for review.
     """

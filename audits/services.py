@@ -7,8 +7,8 @@ when the change is not allowed. Days are ``Decimal`` auditor-days (1 day = 8 h);
 local ``datetime.date`` values.
 
 Read-only helpers (``audit_team_check``, ``audit_time_propose``, ``sampling_plan_propose``,
-``asrp_full_cycle_failures``, ``decision_maker_check``) compute without writing, so the admin
-can show their result next to the record.
+``asrp_full_cycle_failures``, ``decision_maker_check``) compute without writing, so the
+workspace can show their result next to the record.
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -202,7 +202,7 @@ def conflict_declare(
 
 
 def _validate(instance) -> None:
-    """Run the model's validation (the rules the admin forms share) as a RuleViolation."""
+    """Run the model's validation (the rules the forms share) as a RuleViolation."""
     try:
         instance.full_clean()
     except ValidationError as exc:

@@ -1,15 +1,29 @@
-"""The Django admin: for active superusers only, who keep users and reference data here
-(issue 7). Staff do their work in the workspace (``certbody.workspace``); a staff member who
-is not a superuser gets the admin's log-in page (403 for its actions), never its data, and its
-log-in form refuses them. The admin's log-in stays throttled (``certbody.urls``)."""
+"""The Django admin: for active superusers only, and only for users and reference data (the CB's
+profile, business scopes, CNCA codes, the working-day calendar), plus one read-only view of the
+history of any lifecycle record (issue 12). Lifecycle work happens in the workspace
+(``certbody.workspace``); no lifecycle model is registered here.
 
-from django import forms
+Nothing evidence rests on is deleted here (issue 11 item 8): users are deactivated, the CB's
+profile, business scopes and CNCA codes cannot be deleted. The admin has no log-in form of its
+own: its log-in page is the two-factor log-in (``certbody.twofactor.admin_login``).
+"""
+
+from django.apps import apps
 from django.contrib import admin
-from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import registered_models
+from simple_history.utils import get_history_model_for_model
 
+from certbody import twofactor
 from certbody.models import (
     BusinessScope,
     CalendarDay,
@@ -27,37 +41,34 @@ def superuser_only(request) -> bool:
     return bool(user.is_active and user.is_staff and user.is_superuser)
 
 
-class SuperuserAuthenticationForm(AdminAuthenticationForm):
-    """The admin's log-in form, for active superusers only."""
-
-    error_messages = {
-        **AdminAuthenticationForm.error_messages,
-        "invalid_login": _(
-            "Please enter the correct username and password of an administrator account. "
-            "Staff work in the workspace."
-        ),
-    }
-
-    def confirm_login_allowed(self, user):
-        super().confirm_login_allowed(user)  # active staff
-        if not user.is_superuser:
-            raise forms.ValidationError(
-                self.error_messages["invalid_login"],
-                code="invalid_login",
-                params={"username": self.username_field.verbose_name},
-            )
+def admin_login(request, extra_context=None):
+    return twofactor.admin_login(request)
 
 
 admin.site.has_permission = superuser_only
-admin.site.login_form = SuperuserAuthenticationForm
+# Also served by certbody.urls ahead of the admin's own URLs; set here too so no path to the
+# admin leads to a password-only log-in.
+admin.site.login = admin_login
+# Roles are defined in code (certbody.roles) and given on the user's page, where the change is
+# recorded in the user's history; a group's own page would let a role be renamed or deleted.
+admin.site.unregister(Group)
+
+
+class NoDeleteMixin:
+    """Records that evidence points at (certificates, decisions, reports) are never deleted."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(NoDeleteMixin, SimpleHistoryAdmin, BaseUserAdmin):
+    """Users are deactivated, never deleted: records and history name them as the actor."""
+
     list_display = ("username", "display_name", "organization", "is_staff", "is_active")
     list_filter = ("is_staff", "is_active", "groups")
     search_fields = ("username", "display_name", "organization__name")
-    autocomplete_fields = ("organization",)
+    raw_id_fields = ("organization",)
     fieldsets = (
         *BaseUserAdmin.fieldsets,
         (_("certbody"), {"fields": ("display_name", "phone", "organization")}),
@@ -65,24 +76,25 @@ class UserAdmin(BaseUserAdmin):
 
 
 @admin.register(CertificationBody)
-class CertificationBodyAdmin(admin.ModelAdmin):
+class CertificationBodyAdmin(NoDeleteMixin, SimpleHistoryAdmin):
     list_display = ("name", "cnca_approval_number", "number_prefix", "accreditation", "scheme")
 
     def has_add_permission(self, request):
         return not CertificationBody.objects.exists() and super().has_add_permission(request)
 
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(BusinessScope)
-class BusinessScopeAdmin(admin.ModelAdmin):
+class BusinessScopeAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """Applications and certificates name their scopes: a scope is never deleted."""
+
     list_display = ("code", "name", "risk")
     search_fields = ("name", "code")
 
 
 @admin.register(CncaCode)
-class CncaCodeAdmin(admin.ModelAdmin):
+class CncaCodeAdmin(NoDeleteMixin, admin.ModelAdmin):
+    """Certificate events and regulator reports carry these codes: never deleted."""
+
     list_display = ("table", "code", "label")
     list_filter = ("table",)
     search_fields = ("code", "label")
@@ -117,3 +129,127 @@ class CalendarYearAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.source = CalendarDay.SOURCE_STAFF
         super().save_model(request, obj, form, change)
+
+
+# --- one read-only view of the history of any record ------------------------------------------
+
+HISTORY_PAGE_SIZE = 50
+
+
+def history_models() -> dict[str, type]:
+    """The simple-history models by label (``"certificates.historicalcertificate"``), sorted;
+    each has ``instance_type``, the tracked model. Many-to-many snapshots are shown with
+    their owner's rows, not on their own."""
+    found = {}
+    for model in registered_models.values():
+        if model._meta.auto_created or not apps.is_installed(model._meta.app_config.name):
+            continue
+        historical = get_history_model_for_model(model)
+        found[historical._meta.label_lower] = historical
+    return dict(sorted(found.items()))
+
+
+def _history_model(label: str):
+    model = history_models().get(label)
+    if model is None:
+        raise Http404("No history for this model.")
+    return model
+
+
+def history_view(request, label: str | None = None, history_id: int | None = None):
+    """The history rows of one model (newest first, ``?object=<pk>`` for one record), or one
+    row with every stored value. Read-only: it writes nothing and offers no revert."""
+    if not superuser_only(request):
+        raise PermissionDenied
+    context = {
+        **admin.site.each_context(request),
+        "title": _("Record history"),
+        "models": [
+            (key, model.instance_type._meta.verbose_name, model.instance_type._meta.app_config)
+            for key, model in history_models().items()
+        ],
+        "label": label,
+    }
+    if label is not None:
+        model = _history_model(label)
+        tracked = model.instance_type._meta
+        context["tracked"] = tracked
+        if history_id is None:
+            rows = model.objects.select_related("history_user").order_by("-history_id")
+            object_id = request.GET.get("object", "").strip()
+            if object_id:
+                try:
+                    rows = rows.filter(**{tracked.pk.attname: object_id})
+                except (TypeError, ValueError) as exc:
+                    raise Http404("Bad object id.") from exc
+            page = Paginator(rows, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+            context["object_id"] = object_id
+            context["page"] = page
+            context["rows"] = [
+                {
+                    "history_id": row.history_id,
+                    "date": row.history_date,
+                    "type": row.get_history_type_display(),
+                    "object_id": getattr(row, tracked.pk.attname),
+                    "object": str(row.instance),
+                    "user": row.history_user,
+                    "reason": getattr(row, "history_change_reason", ""),
+                }
+                for row in page
+            ]
+        else:
+            row = model.objects.select_related("history_user").filter(pk=history_id).first()
+            if row is None:
+                raise Http404("No such history row.")
+            context["row"] = row
+            context["values"] = [
+                (field.verbose_name, field.value_from_object(row))
+                for field in model._meta.concrete_fields
+            ]
+    return TemplateResponse(request, "certbody/admin_history.html", context)
+
+
+_site_get_urls = admin.site.get_urls
+
+
+def _get_urls():
+    view = admin.site.admin_view
+    return [
+        path("history/", view(history_view), name="history"),
+        path("history/<str:label>/", view(history_view), name="history_list"),
+        path("history/<str:label>/<int:history_id>/", view(history_view), name="history_row"),
+        *_site_get_urls(),
+    ]
+
+
+_site_get_app_list = admin.site.get_app_list
+
+
+def _get_app_list(request, app_label=None):
+    """The registered reference data, plus the history view as its own entry."""
+    app_list = _site_get_app_list(request, app_label)
+    if app_label is None:
+        url = reverse("admin:history", current_app=admin.site.name)
+        app_list.append(
+            {
+                "name": _("History"),
+                "app_label": "history",
+                "app_url": url,
+                "has_module_perms": True,
+                "models": [
+                    {
+                        "name": _("Record history"),
+                        "object_name": "history",
+                        "admin_url": url,
+                        "add_url": None,
+                        "view_only": True,
+                        "perms": {"view": True},
+                    }
+                ],
+            }
+        )
+    return app_list
+
+
+admin.site.get_urls = _get_urls
+admin.site.get_app_list = _get_app_list

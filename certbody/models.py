@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from certbody import cache
 
@@ -36,6 +37,9 @@ class User(AbstractUser):
         related_name="users",
         help_text=_("Set for client users only; a client user belongs to one organisation."),
     )
+    # Who had which role when (issue 11 item 8): a change of the account or of its groups is
+    # a history row with the actor. The password hash and the log-in time are not history.
+    history = HistoricalRecords(excluded_fields=["password", "last_login"], m2m_fields=["groups"])
 
     class Meta:
         verbose_name = _("user")
@@ -43,6 +47,17 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.display_name or self.get_full_name() or self.username
+
+    def save(self, *args, **kwargs):
+        # A log-in only stamps last_login (django.contrib.auth's update_last_login): no history
+        # row for it, or a user's history would drown in log-ins.
+        if set(kwargs.get("update_fields") or ()) == {"last_login"}:
+            self.skip_history_when_saving = True
+            try:
+                return super().save(*args, **kwargs)
+            finally:
+                del self.skip_history_when_saving
+        return super().save(*args, **kwargs)
 
     @property
     def is_client(self) -> bool:
@@ -82,6 +97,9 @@ class CertificationBody(models.Model):
     auto_suspend_overdue_surveillance = models.BooleanField(
         _("suspend automatically when surveillance is overdue"), default=False
     )
+    # Certificates and regulator reports carry the prefix and accreditation of their day: keep
+    # every earlier value with who changed it (issue 11 item 8).
+    history = HistoricalRecords()
 
     CACHE_KEY = "certbody:certification-body"
     CACHE_SECONDS = 300

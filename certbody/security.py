@@ -121,10 +121,6 @@ def login_username(raw: str) -> str:
     return unicodedata.normalize("NFKC", name.casefold())
 
 
-def _username_key(group, request) -> str:
-    return login_username(request.POST.get("username", ""))
-
-
 def _counter_key(group: str, rate: str, value: str, window: int) -> str:
     digest = hashlib.sha256("\x1f".join([group, rate, value, str(window)]).encode()).hexdigest()
     return KEY_PREFIX + digest
@@ -199,12 +195,6 @@ def throttle(group: str, rate_setting: str, *, key="ip", methods=None):
         return wrapped
 
     return decorator
-
-
-def throttle_login(view):
-    """POSTs to the log-in view, per address and per user name (password guessing)."""
-    view = throttle("login-user", "RATELIMIT_LOGIN_USER", key=_username_key, methods="POST")(view)
-    return throttle("login-ip", "RATELIMIT_LOGIN_IP", methods="POST")(view)
 
 
 def ratelimited(request, exception):

@@ -172,8 +172,8 @@ LOGOUT_REDIRECT_URL = "login"
 # the 2FA set-up and the public pages (certbody.twofactor). Off by default only with DEBUG on,
 # so `make run`'s demo log-ins work; client users are never asked.
 STAFF_REQUIRE_2FA = env_bool("STAFF_REQUIRE_2FA", not DEBUG)
-# The admin keeps its own log-in form (throttled; certbody/urls.py); the middleware above sends
-# an unverified staff member on to the second factor.
+# The admin has no log-in form of its own: /admin/login/ sends to the two-factor log-in
+# (certbody.twofactor.admin_login).
 TWO_FACTOR_PATCH_ADMIN = False
 
 LANGUAGE_CODE = "zh-hans"

@@ -9,8 +9,9 @@
 - :class:`StaffTwoFactorMiddleware` enforces it when ``settings.STAFF_REQUIRE_2FA`` is on (the
   default when DEBUG is off): an active staff member whose session is not OTP-verified is sent
   to the set-up (no device yet) or back to the log-in (a device exists) from every page but
-  the log-in, the set-up, the log-out, static files and the public pages. Client users are
-  never asked for a second factor.
+  the log-in, the log-out, static files and the public pages; the set-up only while they have
+  no device. The admin's log-in page (:func:`admin_login`) sends to the same two-step log-in.
+  Client users are never asked for a second factor.
 
 Templates live in ``templates/two_factor/`` and extend ``base.html`` with no inline script or
 style (the Content Security Policy refuses them).
@@ -71,7 +72,18 @@ def issuer_name(request) -> str:
 
 
 class StaffSetupView(tf_views.SetupView):
-    """The set-up wizard with the QR code as an inline SVG element and the CB as issuer."""
+    """The set-up wizard with the QR code as an inline SVG element and the CB as issuer.
+
+    Refused, whatever the method, to a user who already has a device: otherwise a session
+    logged in with the password only could enrol a second device and so become verified
+    without ever giving the first one's token (django-two-factor-auth refuses only GET).
+    Adding or replacing a device goes through the profile, after a verified log-in.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated and default_device(request.user) is not None:
+            return redirect("two_factor:profile")
+        return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, form, **kwargs):
         import segno
@@ -130,7 +142,7 @@ def _login_user_key(group, request) -> str:
 
 
 def throttle_staff_login(view):
-    """``certbody.security.throttle_login`` for the two-step log-in: the same budgets per
+    """Log-in throttling for the two-step log-in (``certbody.security.throttle``): budgets per
     address and per user (the password step by user name, the token step by the user)."""
     view = throttle("login-user", "RATELIMIT_LOGIN_USER", key=_login_user_key, methods="POST")(view)
     return throttle("login-ip", "RATELIMIT_LOGIN_IP", methods="POST")(view)
@@ -147,12 +159,36 @@ PUBLIC_PREFIXES = ("/verify/", "/api/", "/complaints/", "/i18n/", "/accounts/pas
 
 
 def _exempt_paths() -> tuple[str, ...]:
-    return (
-        reverse("login"),
-        reverse("logout"),
-        reverse("two_factor:setup"),
-        reverse("two_factor:qr"),
-    )
+    return (reverse("login"), reverse("logout"))
+
+
+def _setup_paths() -> tuple[str, ...]:
+    """Open to unverified staff only while they have no device (the first enrolment)."""
+    return (reverse("two_factor:setup"), reverse("two_factor:qr"))
+
+
+def admin_login(request):
+    """The admin's log-in page: the two-factor log-in, never a password-only form of its own.
+
+    A user the admin already accepts goes on to the page asked for; a signed-in user it does
+    not accept (staff who are not superusers, or clients) is refused; anyone else is sent to
+    ``login`` with ``next`` (the admin's index by default), so a superuser reaches the admin
+    only through the token step (issue 11 item 10).
+    """
+    from django.contrib import admin
+    from django.core.exceptions import PermissionDenied
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    target = request.POST.get(REDIRECT_FIELD_NAME) or request.GET.get(REDIRECT_FIELD_NAME)
+    if not target or not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("admin:index")
+    if request.user.is_authenticated:
+        if admin.site.has_permission(request):
+            return redirect(target)
+        raise PermissionDenied
+    return redirect(f"{reverse('login')}?{urlencode({REDIRECT_FIELD_NAME: target})}")
 
 
 def needs_second_factor(user) -> bool:
@@ -179,6 +215,8 @@ class StaffTwoFactorMiddleware:
             user = request.user
             if needs_second_factor(user):
                 if default_device(user) is None:
+                    if request.path_info in _setup_paths():
+                        return self.get_response(request)
                     return self._redirect(request, reverse("two_factor:setup"))
                 query = urlencode({REDIRECT_FIELD_NAME: request.get_full_path()})
                 return self._redirect(request, f"{reverse('login')}?{query}")

@@ -4,7 +4,6 @@ from django.urls import include, path
 
 from audits import portal_urls as audits_portal_urls
 from certbody import language, password_reset, twofactor, views
-from certbody.security import throttle_login
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -18,8 +17,8 @@ urlpatterns = [
     # Django's language switch, remembering a signed-in person's choice (certbody.language).
     path("i18n/setlang/", language.set_language, name="set_language"),
     path("", include((twofactor.urlpatterns, "two_factor"))),
-    # The admin's own log-in form, throttled like the one above (matched before admin.site.urls).
-    path("admin/login/", throttle_login(admin.site.login)),
+    # No password-only admin log-in: the admin's log-in page sends to the one above (2FA).
+    path("admin/login/", twofactor.admin_login, name="admin_login"),
     path("staff/", include("certbody.workspace_urls")),
     path("admin/", admin.site.urls),
     path("audits/", include("audits.urls")),

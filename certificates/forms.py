@@ -7,8 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import GRADE_CHOICES
-from certbody.admin_actions import DateInput
 from certbody.reference import read_json
+from certbody.widgets import DateInput
 from certbody.workspace import ActionForm
 from certificates import causes, numbering
 from certificates.models import Appeal, Certificate, ClientRequest, Decision, RegulatoryEvent
@@ -131,28 +131,11 @@ class ClientRequestForm(forms.Form):
         )
 
 
-# --- staff (workspace and admin actions) ---------------------------------------------------
+# --- staff (workspace actions) -------------------------------------------------------------
 
 
 def _today_input(label):
     return forms.DateField(label=label, widget=DateInput, initial=timezone.localdate)
-
-
-class DecisionForm(forms.Form):
-    """The admin's decision form: every outcome on one page."""
-
-    outcome = forms.ChoiceField(label=_("outcome"), choices=Decision.Outcome.choices)
-    decided_on = forms.DateField(label=_("decided on"), widget=DateInput)
-    star_grade = forms.ChoiceField(
-        label=_("star grade"),
-        choices=[("", "—"), *GRADE_CHOICES],
-        required=False,
-        help_text=_(
-            "A grant is at the grade of the submitted score sheet; "
-            "when given, it must be that grade (004 §5.6.5.3)."
-        ),
-    )
-    reasons = forms.CharField(label=_("reasons"), required=False, widget=forms.Textarea)
 
 
 class GrantForm(ActionForm):

@@ -12,6 +12,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
 from applications.models import GRADE_CHOICES
+from certbody.evidence import never_delete
 from certbody.models import ACCREDITATION_CHOICES
 
 
@@ -20,6 +21,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+@never_delete
 class Decision(models.Model):
     """A certification decision on an audit (004 §5.12), by someone not on its team.
 
@@ -74,6 +76,7 @@ class Decision(models.Model):
         return f"{self.get_outcome_display()} · {self.audit}"
 
 
+@never_delete
 class CertificateSequence(models.Model):
     """The CB's running count of FW certificates per year (004 Appendix C); gapless."""
 
@@ -88,6 +91,7 @@ class CertificateSequence(models.Model):
         return f"{self.year}: {self.last}"
 
 
+@never_delete
 class Certificate(FSMModelMixin, models.Model):
     """A certificate (head or sub-certificate), a state machine over domain.md §13 statuses."""
 
@@ -253,6 +257,7 @@ class Certificate(FSMModelMixin, models.Model):
         pass
 
 
+@never_delete
 class CertificateEvent(models.Model):
     """A status change or issue of a certificate, with CNCA codes; reports are built from these."""
 
@@ -306,6 +311,7 @@ def document_path(instance, filename):
     return f"certificates/{instance.organization_id or 'public'}/{filename}"
 
 
+@never_delete
 class CertificateDocument(models.Model):
     """An issued PDF (certificate or notice), immutable, with its SHA-256 recorded.
 
@@ -383,6 +389,7 @@ class CertificateDocument(models.Model):
         super().save(*args, **kwargs)
 
 
+@never_delete
 class RegulatoryEvent(models.Model):
     """Something a regulator, the press or the public found at a client (004 §5.3.3(4), §5.7.7(9),
     §5.9.2; 003 §4.6): recorded with its date and source, and what the CB did about it."""
@@ -463,6 +470,7 @@ class RegulatoryEvent(models.Model):
         )
 
 
+@never_delete
 class Proposal(FSMModelMixin, models.Model):
     """A status change the system proposes for a person to decide (never carried out alone),
     e.g. withdrawal after three failed national or provincial spot checks (003 §4.6), or a
@@ -544,6 +552,7 @@ class Proposal(FSMModelMixin, models.Model):
         pass
 
 
+@never_delete
 class ReportingObligation(models.Model):
     """A report the CB owes an authority by a date (domain.md §16), e.g. after a major accident
     at a client: CNAS within 10 days (002 §4.3.8.2), the local regulator within 2 working days
@@ -601,6 +610,7 @@ class ReportingObligation(models.Model):
 APPEAL_DAYS = 60  # 004 §8.3; 001 §10: written result within 60 days of receipt
 
 
+@never_delete
 class Appeal(FSMModelMixin, models.Model):
     """An appeal against a decision or a complaint (004 §8; 001 §10), handled by someone not
     involved in the matter and answered in writing within 60 days (``due_on``)."""
@@ -733,6 +743,7 @@ class Appeal(FSMModelMixin, models.Model):
         pass
 
 
+@never_delete
 class ClientRequest(FSMModelMixin, models.Model):
     """A client's request, made in the portal, for a change of its certificate, its cancellation
     or its suspension (004 §7.2.1(11), §7.4; 004 Appendix C.3).

@@ -1,5 +1,5 @@
-"""Staff forms for reports, the CB's own changes and auditors' personnel records, shared by the
-workspace and the admin. Each form's cleaned data are the keyword arguments of the service it
+"""Staff forms for reports, the CB's own changes and auditors' personnel records, used by the
+workspace. Each form's cleaned data are the keyword arguments of the service it
 confirms (``GenerateForm``: see ``reporting.desks.generate``; the personnel record forms:
 ``reporting.desks.personnel_record_edit``)."""
 
@@ -8,8 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audits.models import Auditor
-from certbody.admin_actions import DateInput
 from certbody.masking import can_see_personal_data
+from certbody.widgets import DateInput
 from certbody.workspace import ActionForm
 from reporting import services
 from reporting.models import CbChange, PersonnelRecord, ReportRun

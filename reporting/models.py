@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
 from simple_history.models import HistoricalRecords
 
+from certbody.evidence import never_delete
+
 # The platforms' own names of the reports (002 §6 records): file names and sheet titles.
 REPORT_TITLES = {
     "organisations_monthly": "获证组织基本信息月报",
@@ -34,6 +36,7 @@ def report_path(instance, filename):
     return f"reports/{instance.kind}/{filename}"
 
 
+@never_delete
 class ReportRun(FSMModelMixin, models.Model):
     """One report owed for one period (or one status change), generated and then submitted.
 
@@ -152,6 +155,7 @@ class ReportRun(FSMModelMixin, models.Model):
 EVIDENCE_NOT_NEEDED = {7, 8, 9}
 
 
+@never_delete
 class CbChange(models.Model):
     """A change of the CB itself for the monthly 认证机构信息（变更）月报 (002 §4.3.2.1 1)–11))."""
 
@@ -207,6 +211,7 @@ class CbChange(models.Model):
             raise ValidationError(errors)
 
 
+@never_delete
 class PersonnelRecord(models.Model):
     """Personal data of an auditor or technical expert for the annual report (002 §4.3.6.1)."""
 
@@ -216,7 +221,7 @@ class PersonnelRecord(models.Model):
 
     auditor = models.OneToOneField(
         "audits.Auditor",
-        on_delete=models.CASCADE,
+        on_delete=models.PROTECT,
         related_name="personnel_record",
         verbose_name=_("auditor"),
     )

@@ -1,19 +1,15 @@
 """Versions of the indicator catalogue: copying, locking once used, making current with the
-fixed part totals (004 §5.6.5.2), on the workspace's catalogue pages; the catalogue's and the
-score sheet's admin, for superusers."""
+fixed part totals (004 §5.6.5.2), on the workspace's catalogue pages."""
 
 from decimal import Decimal
 
 import pytest
-from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.test import RequestFactory
 from django.urls import reverse
 
 from audits import score_sheets
-from audits.admin import IndicatorCatalogueAdmin
 from audits.catalogue import DEFAULT_VERSION
-from audits.models import Indicator, IndicatorCatalogue
+from audits.models import IndicatorCatalogue
 from certbody import roles
 from certbody.lifecycle import RuleViolation
 from tests.audits.test_score_sheets import stage2_in_progress
@@ -167,65 +163,3 @@ def test_make_current_refuses_wrong_totals_on_the_form(client, staff, default, c
     assert "顾客服务合计 24 分，应为 25 分" in response.content.decode()
     copy.refresh_from_db()
     assert not copy.is_current
-
-
-# --- the admin, for superusers ----------------------------------------------------------------
-
-
-@pytest.fixture
-def superuser(db):
-    root = make_staff("cat-root")
-    root.is_superuser = True
-    root.save()
-    return root
-
-
-def inline_formset(user, catalogue, **points):
-    """The admin's indicator formset for ``catalogue`` bound with its rows, ``points`` changed."""
-    request = RequestFactory().get("/")
-    request.user = user
-    model_admin = IndicatorCatalogueAdmin(IndicatorCatalogue, admin.site)
-    inline = model_admin.get_inline_instances(request, catalogue)[0]
-    formset_class = inline.get_formset(request, catalogue)
-    indicators = list(catalogue.indicators.all())
-    data = {
-        "indicators-TOTAL_FORMS": str(len(indicators)),
-        "indicators-INITIAL_FORMS": str(len(indicators)),
-        "indicators-MIN_NUM_FORMS": "0",
-        "indicators-MAX_NUM_FORMS": "1000",
-    }
-    for n, indicator in enumerate(indicators):
-        for field in ("position", "part", "code", "name", "method", "guidance"):
-            data[f"indicators-{n}-{field}"] = str(getattr(indicator, field))
-        data[f"indicators-{n}-max_points"] = points.get(indicator.code, str(indicator.max_points))
-        data[f"indicators-{n}-id"] = str(indicator.pk)
-        data[f"indicators-{n}-catalogue"] = str(catalogue.pk)
-    return formset_class(data, instance=catalogue, prefix="indicators")
-
-
-def test_admin_refuses_breaking_the_totals_of_the_current_version(superuser, default, copy):
-    assert not inline_formset(superuser, default, **{"1.1": "7"}).is_valid()
-    assert inline_formset(superuser, default, **{"1.1": "6", "1.2": "5"}).is_valid()
-    # a version being prepared may be incomplete until it is made current
-    assert inline_formset(superuser, copy, **{"1.1": "7"}).is_valid()
-
-
-def test_score_sheet_admin_is_read_only_with_a_link_to_the_staff_page(client, staff, superuser):
-    audit = stage2_in_progress(staff)
-    sheet = score_sheets.score_sheet_open(audit=audit, actor=staff.leader)
-    client.force_login(superuser)
-    response = client.get(reverse("admin:audits_scoresheet_change", args=[sheet.pk]))
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert reverse("audits:score_sheet", args=[audit.pk]) in page
-    assert 'name="_save"' not in page
-    assert "五星级" in page
-    audit_page = client.get(reverse("admin:audits_audit_change", args=[audit.pk])).content
-    assert reverse("audits:score_sheet", args=[audit.pk]) in audit_page.decode()
-    assert Indicator.objects.filter(catalogue=sheet.catalogue).count() == 15
-    # staff reach the sheet from the workspace, never the admin
-    client.force_login(staff.planner)
-    workspace = client.get(reverse("workspace:object", args=["audits", audit.pk])).content
-    assert reverse("audits:score_sheet", args=[audit.pk]) in workspace.decode()
-    refused = client.get(reverse("admin:audits_scoresheet_change", args=[sheet.pk]))
-    assert refused.status_code == 302 and "/admin/login/" in refused["Location"]

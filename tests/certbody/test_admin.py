@@ -1,80 +1,120 @@
-"""The Django admin is for active superusers only (users and reference data, issue 7): every
-staff role gets the admin's log-in page instead of its data, its log-in form refuses them, and
-a superuser still sees every page. Staff transitions run on the workspace desks, which call
-the services; refusals come back on the confirm form."""
+"""The Django admin is for active superusers, users and reference data only (issue 12 "One staff
+UI"): its index lists the reference data and the read-only history view, no lifecycle model has a
+page there, nothing evidence rests on can be deleted there, and staff who are not superusers get
+nothing from it. Staff work in the workspace."""
 
 import pytest
+from django.apps import apps
+from django.contrib import admin
+from django.test import RequestFactory
 from django.urls import reverse
 
 from certbody import roles
-from certbody.models import User
-from certificates.models import Certificate
+from certbody.models import BusinessScope, CertificationBody, CncaCode, User
 from tests.certificates.factories import Staff, issued_certificate
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
 
-CHANGELISTS = [
-    "admin:applications_organization_changelist",
-    "admin:applications_application_changelist",
-    "admin:applications_contract_changelist",
-    "admin:audits_auditprogramme_changelist",
-    "admin:audits_audit_changelist",
-    "admin:certificates_certificate_changelist",
-    "admin:certificates_decision_changelist",
-    "admin:certificates_certificateevent_changelist",
-    "admin:certificates_certificatesequence_changelist",
-    "admin:certbody_certificationbody_changelist",
-    "admin:certbody_businessscope_changelist",
-    "admin:certbody_cncacode_changelist",
-    "admin:certbody_user_changelist",
-]
+REFERENCE_DATA = {
+    "certbody.User",
+    "certbody.CertificationBody",
+    "certbody.BusinessScope",
+    "certbody.CncaCode",
+    "certbody.CalendarDay",
+    "certbody.CalendarYear",
+}
+# Authenticator devices stay: a superuser resets a lost one (django-otp's own admin).
+ACCOUNT_SECURITY = {"otp_totp.TOTPDevice", "otp_static.StaticDevice"}
+LIFECYCLE_APPS = ("applications", "audits", "certificates", "reporting")
 
 
-@pytest.mark.parametrize("name", CHANGELISTS)
-def test_superuser_sees_every_changelist(admin_client, cb, name):
-    assert admin_client.get(reverse(name)).status_code == 200
+def lifecycle_models():
+    models = [m for label in LIFECYCLE_APPS for m in apps.get_app_config(label).get_models()]
+    return [*models, apps.get_model("certbody", "Notification")]
 
 
-def _login_page(response) -> bool:
+def test_the_index_lists_only_reference_data_and_the_history_view(admin_client, cb):
+    response = admin_client.get(reverse("admin:index"))
+
+    assert response.status_code == 200
+    listed = {
+        f"{app['app_label']}.{model['object_name']}"
+        for app in response.context["app_list"]
+        for model in app["models"]
+    }
+    assert listed == {
+        *(f"{label.split('.')[0]}.{label.split('.')[1]}" for label in REFERENCE_DATA),
+        *ACCOUNT_SECURITY,
+        "history.history",
+    }
+    assert reverse("admin:history") in response.content.decode()
+
+
+def test_the_registry_holds_no_lifecycle_model(cb):
+    registered = {model._meta.label for model in admin.site._registry}
+
+    assert registered == REFERENCE_DATA | ACCOUNT_SECURITY
+
+
+@pytest.mark.parametrize("model", lifecycle_models(), ids=lambda m: m._meta.label)
+def test_every_lifecycle_model_url_in_the_admin_is_404(admin_client, cb, model):
+    base = f"/admin/{model._meta.app_label}/{model._meta.model_name}/"
+
+    for url in (base, f"{base}add/", f"{base}1/change/", f"{base}1/delete/", f"{base}1/history/"):
+        assert admin_client.get(url).status_code == 404, url
+    if model._meta.app_label in LIFECYCLE_APPS:  # certbody's index lists its reference data
+        assert admin_client.get(f"/admin/{model._meta.app_label}/").status_code == 404
+
+
+@pytest.mark.parametrize("model", [User, CertificationBody, BusinessScope, CncaCode])
+def test_the_admin_deletes_nothing_evidence_rests_on(admin_client, admin_user, cb, model):
+    request = RequestFactory().get("/admin/")
+    request.user = admin_user
+    model_admin = admin.site._registry[model]
+    obj = model.objects.first()
+
+    assert not model_admin.has_delete_permission(request)
+    assert not model_admin.has_delete_permission(request, obj)
+    assert "delete_selected" not in model_admin.get_actions(request)
+    url = reverse(f"admin:certbody_{model._meta.model_name}_delete", args=[obj.pk])
+    assert admin_client.post(url, {"post": "yes"}).status_code == 403
+    assert model.objects.filter(pk=obj.pk).exists()
+
+
+def test_the_calendar_stays_editable(admin_client, cb):
+    assert admin_client.get(reverse("admin:certbody_calendarday_add")).status_code == 200
+    assert admin_client.get(reverse("admin:certbody_calendaryear_changelist")).status_code == 200
+
+
+def _refused(response) -> bool:
     return response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
 
 
 @pytest.mark.parametrize("role", sorted(roles.STAFF_ROLES))
-def test_no_staff_role_gets_admin_data(client, cb, role):
+def test_staff_who_are_not_superusers_get_nothing_in_the_admin(client, cb, role):
     user = make_staff(f"adm-{role}", role)
-    certificate = issued_certificate(staff=Staff())
     client.force_login(user)
 
     for url in (
         reverse("admin:index"),
-        reverse("admin:app_list", args=["certificates"]),
-        reverse("admin:certificates_certificate_changelist"),
-        reverse("admin:certificates_certificate_change", args=[certificate.pk]),
+        reverse("admin:app_list", args=["certbody"]),
         reverse("admin:certbody_user_changelist"),
+        reverse("admin:certbody_certificationbody_changelist"),
+        reverse("admin:history"),
+        reverse("admin:history_list", args=["certificates.historicalcertificate"]),
     ):
-        response = client.get(url)
-        assert _login_page(response), (url, response.status_code)
-        assert certificate.number not in response.content.decode()
-    # Following the redirect: the admin's log-in page, which names no record.
-    page = client.get(reverse("admin:certificates_certificate_changelist"), follow=True)
-    assert page.status_code == 200
-    assert certificate.number not in page.content.decode()
-    assert 'name="password"' in page.content.decode()
-    # An action posted to a changelist does nothing either.
-    response = client.post(
-        reverse("admin:certificates_certificate_changelist"),
-        {"action": "suspend", "_selected_action": [certificate.pk]},
-    )
-    assert _login_page(response)
-    certificate.refresh_from_db()
-    assert certificate.status == Certificate.Status.VALID
+        assert _refused(client.get(url)), url
+    login = client.get(reverse("admin:login"))  # signed in, but not someone the admin accepts
+    assert login.status_code == 403
+    assert user.username not in login.content.decode()
 
 
 def test_a_staff_member_with_every_role_is_still_refused(client, cb):
-    user = make_staff("adm-all", *roles.STAFF_ROLES)
-    client.force_login(user)
-    assert _login_page(client.get(reverse("admin:index")))
+    client.force_login(make_staff("adm-all", *roles.STAFF_ROLES))
+
+    assert _refused(client.get(reverse("admin:index")))
+    assert client.get(reverse("admin:login")).status_code == 403
 
 
 @pytest.mark.parametrize(
@@ -88,98 +128,73 @@ def test_a_staff_member_with_every_role_is_still_refused(client, cb):
 def test_only_active_staff_superusers_get_in(client, cb, flags):
     user = User.objects.create_user(username="adm-root", password="pw", **flags)
     client.force_login(user)
+
     response = client.get(reverse("admin:certbody_user_changelist"))
+
     if all(flags.values()):
         assert response.status_code == 200
         assert "adm-root" in response.content.decode()
     else:
-        assert _login_page(response)
+        assert response.status_code == 302
 
 
-def test_the_admin_log_in_form_refuses_staff_and_admits_superusers(client, cb):
-    make_staff("adm-market", roles.MARKET)
-    response = client.post(
-        reverse("admin:login"), {"username": "adm-market", "password": "pw-adm-market"}
-    )
-    assert response.status_code == 200  # the form again, with its error
-    assert "_auth_user_id" not in client.session
-    assert response.context["form"].errors
+def test_a_superuser_on_the_admin_log_in_page_goes_on_to_the_admin(admin_client, cb):
+    response = admin_client.get(reverse("admin:login") + "?next=/admin/certbody/user/")
 
-    root = make_staff("adm-boss")
-    root.is_superuser = True
-    root.save()
-    response = client.post(
-        reverse("admin:login"),
-        {"username": "adm-boss", "password": "pw-adm-boss", "next": reverse("admin:index")},
-    )
     assert response.status_code == 302
-    assert client.get(reverse("admin:index")).status_code == 200
+    assert response["Location"] == "/admin/certbody/user/"
+    offsite = admin_client.get(reverse("admin:login") + "?next=https://evil.example/")
+    assert offsite["Location"] == reverse("admin:index")
 
 
-def test_lifecycle_fields_are_read_only_in_the_admin(admin_client, cb):
+# --- the read-only history view -------------------------------------------------------------
+
+
+def test_the_history_view_lists_and_shows_the_rows_of_any_lifecycle_record(admin_client, cb):
     certificate = issued_certificate(staff=Staff())
-    url = reverse("admin:certificates_certificate_change", args=[certificate.pk])
-    response = admin_client.get(url)
-    assert response.status_code == 200
-    assert b'name="status"' not in response.content
-    assert b'name="number"' not in response.content
+    label = "certificates.historicalcertificate"
+
+    index = admin_client.get(reverse("admin:history"))
+    assert index.status_code == 200
+    assert reverse("admin:history_list", args=[label]) in index.content.decode()
+    for app in LIFECYCLE_APPS:
+        assert f"/admin/history/{app}." in index.content.decode()
+
+    listing = admin_client.get(
+        reverse("admin:history_list", args=[label]), {"object": certificate.pk}
+    )
+    assert listing.status_code == 200
+    rows = listing.context["rows"]
+    assert rows and {row["object_id"] for row in rows} == {certificate.pk}
+    assert certificate.number in listing.content.decode()
+
+    row = admin_client.get(reverse("admin:history_row", args=[label, rows[0]["history_id"]]))
+    assert row.status_code == 200
+    assert certificate.number in row.content.decode()
+    assert "<form" not in row.content.decode().split('id="content-main"')[1]  # nothing to submit
 
 
-# --- the same transitions on the workspace (formerly admin actions) --------------------------
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/history/certbody.businessscope/",  # reference data has no history model
+        "/admin/history/nosuch.historicalthing/",
+        "/admin/history/certificates.historicalcertificate/999999/",
+    ],
+)
+def test_the_history_view_answers_404_for_unknown_models_and_rows(admin_client, cb, path):
+    assert admin_client.get(path).status_code == 404
 
 
-def _suspend(client, certificate, ends_on):
-    return client.post(
-        reverse("workspace:action", args=["certificates", certificate.pk, "suspend"]),
-        {
-            "cause": "11",
-            "verified_on": "2025-06-01",
-            "starts_on": "2025-06-01",
-            "ends_on": ends_on,
-            "evidence": "客户书面申请",
-        },
-        follow=True,
+def test_a_bad_record_id_filter_is_404_not_500(admin_client, cb):
+    response = admin_client.get(
+        "/admin/history/certificates.historicalcertificate/", {"object": "abc"}
     )
 
-
-def test_suspend_action_asks_for_the_period_then_calls_the_service(client, cb):
-    staff = Staff()
-    certificate = issued_certificate(staff=staff)
-    client.force_login(staff.decider)
-    url = reverse("workspace:action", args=["certificates", certificate.pk, "suspend"])
-    confirm = client.get(url)
-    assert confirm.status_code == 200
-    assert b'name="starts_on"' in confirm.content
-    response = _suspend(client, certificate, "2025-10-01")
-    certificate.refresh_from_db()
-    assert certificate.status == Certificate.Status.SUSPENDED
-    assert certificate.events.last().actor == staff.decider
-    assert response.redirect_chain[-1][0] == reverse(
-        "workspace:object", args=["certificates", certificate.pk]
-    )
-    assert len([m for m in response.context["messages"] if m.level_tag == "success"]) == 1
+    assert response.status_code == 404
 
 
-def test_refused_action_shows_the_rule_and_changes_nothing(client, cb):
-    staff = Staff()
-    certificate = issued_certificate(staff=staff)
-    client.force_login(staff.decider)
-    response = _suspend(client, certificate, "2026-01-01")  # over 6 months
-    certificate.refresh_from_db()
-    assert certificate.status == Certificate.Status.VALID
-    assert response.status_code == 422
-    assert "004 §7.2.2" in response.content.decode()
-
-
-def test_invalid_form_is_shown_again_with_errors(client, cb):
-    staff = Staff()
-    certificate = issued_certificate(staff=staff)
-    client.force_login(staff.decider)
-    response = _suspend(client, certificate, "not-a-date")
-    assert response.status_code == 422
-    assert 'class="error"' in response.content.decode()
-    certificate.refresh_from_db()
-    assert certificate.status == Certificate.Status.VALID
+# --- the home pages (not the admin) ---------------------------------------------------------
 
 
 def test_staff_home_shows_counts(client, cb):

@@ -107,20 +107,6 @@ def test_clients_and_the_public_do_not_get_the_page(client, cb):
     assert client.post(URL, {"read": "all"}).status_code == 403
 
 
-def test_the_admin_notification_pages_are_closed_to_staff(client, market):
-    notify_staff(roles=(roles.MARKET,), template="job_failed", context={}, kind="x")
-    mine = market.notifications.get()
-    client.force_login(market)
-    for url in (
-        reverse("admin:certbody_notification_changelist"),
-        reverse("admin:certbody_notification_change", args=[mine.pk]),
-    ):
-        response = client.get(url)
-        assert response.status_code == 302 and "/admin/login/" in response["Location"]
-    mine.refresh_from_db()
-    assert mine.read_at is None
-
-
 def test_a_jobs_notification_links_to_the_workspace_page(market):
     from reporting.jobs import _link
     from tests.certificates.factories import Staff, issued_certificate

@@ -141,21 +141,8 @@ def test_showing_the_log_in_page_is_not_counted(client, login_limits):
     assert client.session["_auth_user_id"]
 
 
-def test_the_admin_log_in_form_is_throttled_too(client, login_limits):
-    for _ in range(3):
-        client.post("/admin/login/", {"username": "admin", "password": "wrong"})
-
-    assert client.post("/admin/login/", {"username": "admin", "password": "x"}).status_code == 429
-    assert client.get("/admin/login/").status_code == 200
-
-
-def test_the_admin_log_in_refuses_staff_who_are_not_superusers(client, login_limits):
-    make_staff("bob")
-
-    response = client.post("/admin/login/", {"username": "bob", "password": "pw-bob"})
-
-    assert response.status_code == 200  # the form again: the admin is for superusers
-    assert "_auth_user_id" not in client.session
+# The admin has no log-in form of its own: /admin/login/ sends to the throttled two-factor
+# log-in above (tests/certbody/test_two_factor.py, test_admin.py).
 
 
 # --- sliding-window rate limits -------------------------------------------------------------

@@ -266,3 +266,86 @@ def test_two_factor_pages_carry_no_inline_code(client, planner, device):
 
     assert {name: inline_code(html) for name, html in pages.items() if inline_code(html)} == {}
     assert "cdnjs" not in "".join(pages.values())
+
+
+# --- the second factor cannot be skipped (issue 11 item 10) ---------------------------------
+
+
+def enrol_through_the_setup(client) -> bool:
+    """Walk the set-up wizard with the key it offers; True if a device was enrolled."""
+    page = client.post(SETUP, {"staff_setup_view-current_step": "welcome"})
+    wizard = client.session.get("wizard_staff_setup_view") or {}
+    key = ((wizard.get("extra_data") or {}).get("keys") or {}).get("generator")
+    if page.status_code != 200 or not key:
+        return False
+    token = f"{totp(unhexlify(key)):06d}"
+    client.post(SETUP, {"staff_setup_view-current_step": "generator", "generator-token": token})
+    return True
+
+
+def test_a_password_only_session_of_a_user_with_a_device_cannot_enrol_another(
+    client, planner, device
+):
+    client.force_login(planner)  # password only: the device's token was never given
+
+    assert client.get(SETUP)["Location"].startswith(f"{LOGIN}?next=")
+    assert client.post(SETUP, {"staff_setup_view-current_step": "welcome"}).status_code == 302
+    enrol_through_the_setup(client)
+
+    assert TOTPDevice.objects.filter(user=planner).count() == 1
+    assert client.get("/home/")["Location"].startswith(LOGIN)
+
+
+def test_the_set_up_refuses_every_method_to_a_user_who_has_a_device(client, planner, device):
+    password_step(client, planner)
+    token_step(client, current_token(device))  # verified: the middleware lets them through
+
+    for method in (client.get, client.post, client.put, client.delete):
+        response = method(SETUP)
+        assert response.status_code == 302, method
+        assert response["Location"] == "/account/two_factor/"
+    assert not enrol_through_the_setup(client)
+    assert TOTPDevice.objects.filter(user=planner).count() == 1
+
+
+@pytest.fixture
+def root(db):
+    user = make_staff("root-admin-2fa")
+    user.is_superuser = True
+    user.save()
+    return user
+
+
+def test_the_admin_log_in_is_the_two_factor_log_in(client, root):
+    device = TOTPDevice.objects.create(user=root, name="default", confirmed=True)
+
+    response = client.post(
+        "/admin/login/?next=/admin/certbody/user/",
+        {"username": root.username, "password": f"pw-{root.username}"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(f"{LOGIN}?next=")
+    assert "_auth_user_id" not in client.session  # no password-only admin session
+    assert not enrol_through_the_setup(client)
+    assert client.get("/admin/certbody/user/").status_code == 302
+    assert TOTPDevice.objects.filter(user=root).count() == 1
+    # The way in: the two-step log-in, then back to the admin page asked for.
+    client.get(response["Location"])
+    client.post(
+        response["Location"],
+        {"username": root.username, "password": f"pw-{root.username}"},
+    )
+    done = client.post(
+        response["Location"],
+        {"token-otp_token": current_token(device), "login-current_step": "token"},
+    )
+    assert done["Location"] == "/admin/certbody/user/"
+    assert client.get("/admin/certbody/user/").status_code == 200
+
+
+def test_the_admin_log_in_page_sends_to_the_two_factor_log_in(client):
+    response = client.get("/admin/login/")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{LOGIN}?next=%2Fadmin%2F"

@@ -54,21 +54,6 @@ def test_the_pages_are_visible_to_cb_roles(client, staff, key):
         assert client.get(url).status_code == 200
 
 
-def test_records_cannot_be_added_or_edited_in_the_admin(client, staff):
-    """Even a superuser adds regulatory events and proposals through the services only; staff
-    do not reach the admin at all."""
-    client.force_login(make_staff("tm-admin-add", "technical_manager"))
-    for model in ("regulatoryevent", "proposal"):
-        response = client.get(reverse(f"admin:certificates_{model}_add"))
-        assert response.status_code == 302 and "/admin/login/" in response["Location"]
-    root = make_staff("root-admin-add")
-    root.is_superuser = True
-    root.save()
-    client.force_login(root)
-    for model in ("regulatoryevent", "proposal"):
-        assert client.get(reverse(f"admin:certificates_{model}_add")).status_code == 403
-
-
 def test_staff_record_a_letter_as_an_appeal_through_the_service(client, staff, certificate):
     client.force_login(staff.market)
 
