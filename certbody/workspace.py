@@ -19,7 +19,7 @@ Views stay thin (style.md): check access, bind the form, call one service, turn 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django import forms
@@ -30,7 +30,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from certbody import spreadsheets
+from certbody import masking, spreadsheets
 from certbody.lifecycle import RuleViolation
 
 
@@ -209,6 +209,9 @@ class HistoryRow:
     what: str
     reason: str
     changes: list[tuple[str, str, str]]
+    # index in ``changes`` → the masking of a personal-data field (certbody.masking), applied by
+    # ``history_for`` for users who may not see it.
+    personal: dict[int, Callable[[str | None], str]] = field(default_factory=dict)
 
 
 def _display(field, value) -> str:
@@ -234,7 +237,7 @@ def _record_rows(records, model, label: str = "") -> list[HistoryRow]:
     for versions in by_object.values():
         for n, record in enumerate(versions):
             previous = versions[n + 1] if n + 1 < len(versions) else None
-            changes = []
+            changes, personal = [], {}
             if previous is not None:
                 for change in record.diff_against(previous).changes:
                     try:
@@ -242,6 +245,9 @@ def _record_rows(records, model, label: str = "") -> list[HistoryRow]:
                         name = str(model_field.verbose_name)
                     except Exception:
                         model_field, name = None, change.field
+                    mask = masking.field_mask(model, change.field)
+                    if mask is not None:
+                        personal[len(changes)] = mask
                     changes.append(
                         (name, _display(model_field, change.old), _display(model_field, change.new))
                     )
@@ -258,9 +264,35 @@ def _record_rows(records, model, label: str = "") -> list[HistoryRow]:
                     what=what,
                     reason=record.history_change_reason or "",
                     changes=changes,
+                    personal=personal,
                 )
             )
     return rows
+
+
+def history_for(rows: list[HistoryRow], user) -> list[HistoryRow]:
+    """``rows`` as ``user`` may see them: personal-data fields (``certbody.masking
+    .PERSONAL_FIELDS``) masked, before and after, unless the user holds
+    ``certbody.view_personal_data`` — the same masking as the rest of the page."""
+    if masking.can_see_personal_data(user):
+        return rows
+
+    def hide(mask, shown: str) -> str:
+        return shown if shown == "—" else mask(shown)
+
+    masked = []
+    for row in rows:
+        if not row.personal:
+            masked.append(row)
+            continue
+        changes = [
+            (label, hide(row.personal[n], old), hide(row.personal[n], new))
+            if n in row.personal
+            else (label, old, new)
+            for n, (label, old, new) in enumerate(row.changes)
+        ]
+        masked.append(replace(row, changes=changes, personal={}))
+    return masked
 
 
 def history_rows(obj, *, limit: int = 200) -> list[HistoryRow]:

@@ -73,7 +73,9 @@ def desk_object(request, key: str, pk: int):
         "object": obj,
         "summary": desk.summary(obj, request.user) if desk.summary else [],
         "actions": desk.offered_actions(obj, request.user),
-        "history": (desk.history or workspace.history_rows)(obj),
+        "history": workspace.history_for(
+            (desk.history or workspace.history_rows)(obj), request.user
+        ),
     }
     if desk.sections_context:
         context.update(desk.sections_context(obj, request))
