@@ -37,7 +37,8 @@ def desk_list(request, key: str):
     if desk.filterset_class is not None:
         filterset = desk.filterset_class(request.GET or None, queryset=queryset, request=request)
         queryset = filterset.qs
-    table = desk.table_class(queryset, request=request)
+    # No ``request=``: django-tables2 would then read page/per_page/sort unvalidated itself.
+    table = desk.table_class(queryset)
     export = request.GET.get("export")
     if export:
         workspace.configure_table(table, request, paginate=False)
