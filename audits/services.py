@@ -40,7 +40,7 @@ from audits.models import (
     SamplingPlan,
     SamplingPlanSite,
 )
-from certbody import roles
+from certbody import bounds, roles
 from certbody.lifecycle import RuleViolation, fire, lock, record
 from certbody.models import BusinessScope
 
@@ -424,6 +424,7 @@ def programme_headcount_change(
     with transaction.atomic():
         programme = lock(AuditProgramme, programme.pk)
         programme.headcount = headcount
+        bounds.check_instance(programme, "headcount")
         record(programme, actor=actor, reason=f"有效人数变更：{reason}")
         programme.save(update_fields=["headcount"])
         _replan(programme, actor, reason="有效人数变更后重排", retime=True)
@@ -1270,6 +1271,8 @@ def audit_schedule(
         audit.planned_end = planned_end
         if planned_days is not None:
             audit.planned_days = planned_days
+            # A value beyond the column would be stored and then break every page showing it.
+            bounds.check_instance(audit, "planned_days")
         audit.plan_report_due = rules.plan_report_due(planned_start)
         record(audit, actor=actor, reason="安排审核日期")
         audit.save(

@@ -17,7 +17,7 @@ column passed validation and broke the page — or was stored and broke every pa
 The workspace binds every confirm and create form through ``certbody.workspace.build_form``,
 which calls ``bound_form`` with the desk's model; other forms derive from ``BoundedForm``.
 Services that store such values call ``check_instance`` so a value that bypassed the form is
-refused with a ``ValidationError`` and never stored.
+refused with a ``RuleViolation`` (a ``ValueError``) and never stored.
 """
 
 from __future__ import annotations
@@ -28,9 +28,10 @@ from decimal import Decimal
 from django import forms
 from django.apps import apps
 from django.core import validators
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+from certbody.lifecycle import RuleViolation
 
 # BaseDatabaseOperations.integer_field_ranges (PostgreSQL's), written out: importing the base
 # operations at module load is circular.
@@ -166,7 +167,7 @@ class BoundedForm(forms.Form):
 
 
 def check_value(column: models.Field, value) -> None:
-    """Raise ``ValidationError`` unless ``value`` fits the model field ``column``'s bounds
+    """Raise ``RuleViolation`` unless ``value`` fits the model field ``column``'s bounds
     (digits of a decimal, range of an integer, length of text). None and "" pass."""
     if value is None or value == "":
         return
@@ -176,7 +177,7 @@ def check_value(column: models.Field, value) -> None:
         if not value.is_finite() or abs(value) > decimal_limit(
             column.max_digits, column.decimal_places
         ):
-            raise ValidationError(
+            raise RuleViolation(
                 _("%(field)s: %(value)s is out of range (at most %(limit)s).")
                 % {
                     "field": label,
@@ -187,7 +188,7 @@ def check_value(column: models.Field, value) -> None:
     elif isinstance(column, models.IntegerField):
         low, high = INTEGER_RANGES.get(column.get_internal_type(), INTEGER_RANGES["IntegerField"])
         if not low <= int(value) <= high:
-            raise ValidationError(
+            raise RuleViolation(
                 _("%(field)s: %(value)s is out of range (%(low)s to %(high)s).")
                 % {"field": label, "value": value, "low": low, "high": high}
             )
@@ -196,7 +197,7 @@ def check_value(column: models.Field, value) -> None:
         and column.max_length
         and len(str(value)) > column.max_length
     ):
-        raise ValidationError(
+        raise RuleViolation(
             _("%(field)s: at most %(limit)d characters (it has %(length)d).")
             % {"field": label, "limit": column.max_length, "length": len(str(value))}
         )
