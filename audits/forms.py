@@ -30,6 +30,7 @@ from audits.models import (
 )
 from certbody import roles, uploads
 from certbody.admin_actions import DateInput
+from certbody.bounds import BoundedForm
 from certbody.lifecycle import RuleViolation
 from certbody.models import BusinessScope, CertificationBody
 from certbody.workspace import ActionForm
@@ -39,9 +40,11 @@ def _textarea(rows=5):
     return forms.Textarea(attrs={"rows": rows})
 
 
-class NonconformityAnswerForm(forms.Form):
+class NonconformityAnswerForm(BoundedForm):
     """The client's answer: cause analysis, correction, corrective action, evidence files
     (004 §5.10.1); for a minor NC, optionally a plan verified at the next audit (§5.10.2)."""
+
+    bounds_model = "audits.NonconformityResponse"
 
     cause_analysis = forms.CharField(label=_("Cause analysis"), widget=_textarea())
     correction = forms.CharField(label=_("Correction"), widget=_textarea())
@@ -450,7 +453,9 @@ class PlanSendForm(forms.Form):
     )
 
 
-class PlanConfirmForm(forms.Form):
+class PlanConfirmForm(BoundedForm):
+    bounds_model = "audits.AuditPlan"
+
     confirmed_on = forms.DateField(
         label=_("confirmed on"), widget=DateInput, initial=timezone.localdate
     )

@@ -161,9 +161,7 @@ class BoundedForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # Without a declared model the workspace bounds the form by its desk's (build_form).
-        if self.bounds_model is not None or self.bounds_fields:
-            bound_form(self, model=self.bounds_model, fields=self.bounds_fields)
+        bound_form(self, model=self.bounds_model, fields=self.bounds_fields)
 
 
 def check_value(column: models.Field, value) -> None:
