@@ -268,6 +268,8 @@ def parse_adjustments(text: str) -> list[tuple[Decimal, str]]:
 
 
 class DetermineTimeForm(ActionForm):
+    bounds_model = "audits.AuditTimeDetermination"
+
     full_time_headcount = forms.IntegerField(label=_("full-time people in scope"), min_value=0)
     part_time_hours = forms.DecimalField(
         label=_("hours of part-time and temporary staff"),
@@ -368,6 +370,7 @@ class SamplingForm(ActionForm):
                 label=f"{item.site} 现场审核人日",
                 required=False,
                 min_value=0,
+                max_digits=5,  # the column of SamplingPlanSite.onsite_days
                 decimal_places=1,
                 initial=item.onsite_days,
                 help_text=f"附录A现场审核时间 {item.table_onsite_days} 人日，不少于其 50 %",

@@ -716,6 +716,20 @@ def audit_time_determine(
         determination.asrp_justification = asrp_justification.strip() if asrp else ""
         determination.determined_by = actor
         determination.determined_at = timezone.now()
+        # Extreme input (millions of people or hours) must not store times beyond the columns.
+        bounds.check_instance(
+            determination,
+            "full_time_headcount",
+            "part_time_hours",
+            "standard_hours",
+            "effective_headcount",
+            "table_days",
+            "reference_days",
+            "least_days",
+            "total_days",
+            "onsite_days",
+            "remote_days",
+        )
         record(determination, actor=actor, reason="确定审核时间")
         determination.save()
         for old in determination.adjustments.all():
@@ -976,6 +990,7 @@ def sampling_plan_record(
                     selection_reason=selection_reasons.get(pk, "")[:300],
                 )
             )
+            bounds.check_instance(rows[-1], "table_onsite_days", "onsite_days")
         determination = AuditTimeDetermination.objects.filter(audit=audit).first()
         if determination is not None:
             _check_sites_fit([r for r in rows if r.selected], determination.onsite_days)
