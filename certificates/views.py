@@ -39,7 +39,8 @@ COMPLAINTS_PER_HOUR = 5
 @require_GET
 def verify(request):
     """Search by certificate number (exact) or organisation name (contains)."""
-    query = request.GET.get("q", "").strip()[:MAX_QUERY]
+    # A NUL character can never match and PostgreSQL refuses it in a query (a 500).
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:MAX_QUERY]
     results = None
     error = ""
     if query:
