@@ -339,7 +339,7 @@ def int_param(value: str | None, *, default: int, low: int, high: int) -> int:
     missing, not a plain decimal number, or out of range (a list never answers 500 to a
     hand-edited URL)."""
     value = (value or "").strip()
-    if not value or len(value) > 12 or not (value.isascii() and value.isdigit()):
+    if not value or len(value) > 20 or not (value.isascii() and value.isdigit()):
         return default
     number = int(value)
     return number if low <= number <= high else default
