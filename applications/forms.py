@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from applications import services
 from applications.models import GRADE_CHOICES, ApplicationDocument
 from certbody import uploads
+from certbody.bounds import BoundedForm
 from certbody.lifecycle import RuleViolation
 from certbody.models import BusinessScope, User
 from certbody.widgets import DateInput
@@ -21,7 +22,9 @@ from certbody.widgets import DateInput
 _FILES_HELP = _("PDF, JPEG, PNG, DOCX or XLSX; at most 10 files of 10 MB each.")
 
 
-class NewApplicationForm(forms.Form):
+class NewApplicationForm(BoundedForm):
+    bounds_model = "applications.Application"
+
     scope_text = forms.CharField(
         label=_("requested scope"), widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -146,7 +149,7 @@ class OnlineApplicationForm(NewApplicationForm):
         }
 
 
-class DocumentsForm(forms.Form):
+class DocumentsForm(BoundedForm):
     """More documents of one kind for an application under review."""
 
     kind = forms.ChoiceField(label=_("document"), choices=ApplicationDocument.Kind.choices)
@@ -161,7 +164,7 @@ class DocumentsForm(forms.Form):
         return [(self.cleaned_data["kind"], upload) for upload in self.cleaned_data["files"]]
 
 
-class ClientSignForm(forms.Form):
+class ClientSignForm(BoundedForm):
     """The client's sign-off of the drafted contract."""
 
     agree = forms.BooleanField(
@@ -169,8 +172,10 @@ class ClientSignForm(forms.Form):
     )
 
 
-class RegisterForm(forms.Form):
+class RegisterForm(BoundedForm):
     """The invited client user chooses a user name and a password (Django's validators)."""
+
+    bounds_model = "certbody.User"
 
     username = UsernameField(
         label=_("user name"),

@@ -29,6 +29,7 @@ from audits.models import (
     Nonconformity,
 )
 from certbody import roles, uploads
+from certbody.bounds import BoundedForm
 from certbody.lifecycle import RuleViolation
 from certbody.models import BusinessScope, CertificationBody
 from certbody.widgets import DateInput
@@ -39,9 +40,11 @@ def _textarea(rows=5):
     return forms.Textarea(attrs={"rows": rows})
 
 
-class NonconformityAnswerForm(forms.Form):
+class NonconformityAnswerForm(BoundedForm):
     """The client's answer: cause analysis, correction, corrective action, evidence files
     (004 §5.10.1); for a minor NC, optionally a plan verified at the next audit (§5.10.2)."""
+
+    bounds_model = "audits.NonconformityResponse"
 
     cause_analysis = forms.CharField(label=_("Cause analysis"), widget=_textarea())
     correction = forms.CharField(label=_("Correction"), widget=_textarea())
@@ -265,6 +268,8 @@ def parse_adjustments(text: str) -> list[tuple[Decimal, str]]:
 
 
 class DetermineTimeForm(ActionForm):
+    bounds_model = "audits.AuditTimeDetermination"
+
     full_time_headcount = forms.IntegerField(label=_("full-time people in scope"), min_value=0)
     part_time_hours = forms.DecimalField(
         label=_("hours of part-time and temporary staff"),
@@ -365,6 +370,7 @@ class SamplingForm(ActionForm):
                 label=f"{item.site} 现场审核人日",
                 required=False,
                 min_value=0,
+                max_digits=5,  # the column of SamplingPlanSite.onsite_days
                 decimal_places=1,
                 initial=item.onsite_days,
                 help_text=f"附录A现场审核时间 {item.table_onsite_days} 人日，不少于其 50 %",
@@ -450,7 +456,9 @@ class PlanSendForm(forms.Form):
     )
 
 
-class PlanConfirmForm(forms.Form):
+class PlanConfirmForm(BoundedForm):
+    bounds_model = "audits.AuditPlan"
+
     confirmed_on = forms.DateField(
         label=_("confirmed on"), widget=DateInput, initial=timezone.localdate
     )

@@ -40,7 +40,7 @@ from audits.models import (
     SamplingPlan,
     SamplingPlanSite,
 )
-from certbody import roles
+from certbody import bounds, roles
 from certbody.lifecycle import RuleViolation, fire, lock, record
 from certbody.models import BusinessScope
 
@@ -424,6 +424,7 @@ def programme_headcount_change(
     with transaction.atomic():
         programme = lock(AuditProgramme, programme.pk)
         programme.headcount = headcount
+        bounds.check_instance(programme, "headcount")
         record(programme, actor=actor, reason=f"有效人数变更：{reason}")
         programme.save(update_fields=["headcount"])
         _replan(programme, actor, reason="有效人数变更后重排", retime=True)
@@ -715,6 +716,20 @@ def audit_time_determine(
         determination.asrp_justification = asrp_justification.strip() if asrp else ""
         determination.determined_by = actor
         determination.determined_at = timezone.now()
+        # Extreme input (millions of people or hours) must not store times beyond the columns.
+        bounds.check_instance(
+            determination,
+            "full_time_headcount",
+            "part_time_hours",
+            "standard_hours",
+            "effective_headcount",
+            "table_days",
+            "reference_days",
+            "least_days",
+            "total_days",
+            "onsite_days",
+            "remote_days",
+        )
         record(determination, actor=actor, reason="确定审核时间")
         determination.save()
         for old in determination.adjustments.all():
@@ -975,6 +990,7 @@ def sampling_plan_record(
                     selection_reason=selection_reasons.get(pk, "")[:300],
                 )
             )
+            bounds.check_instance(rows[-1], "table_onsite_days", "onsite_days")
         determination = AuditTimeDetermination.objects.filter(audit=audit).first()
         if determination is not None:
             _check_sites_fit([r for r in rows if r.selected], determination.onsite_days)
@@ -1270,6 +1286,8 @@ def audit_schedule(
         audit.planned_end = planned_end
         if planned_days is not None:
             audit.planned_days = planned_days
+            # A value beyond the column would be stored and then break every page showing it.
+            bounds.check_instance(audit, "planned_days")
         audit.plan_report_due = rules.plan_report_due(planned_start)
         record(audit, actor=actor, reason="安排审核日期")
         audit.save(

@@ -8,9 +8,11 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from certbody import bounds
 from certbody import home as home_sections
 from certbody.models import Notification
 from certbody.notifications import mark_read
+from certbody.workspace import int_param
 from certbody.workspace_views import staff_only
 
 NOTIFICATIONS_SHOWN = 8
@@ -52,10 +54,14 @@ def notifications(request):
     the same page."""
     if request.method == "POST":
         which = request.POST.get("read", "")
+        # An id beyond the column's range (or not a number) marks nothing; it never reaches
+        # the database, which would refuse it with an error.
+        _low, highest = bounds.INTEGER_RANGES[Notification._meta.pk.get_internal_type()]
+        one = int_param(which, default=0, low=1, high=highest)
         if which == "all":
             done = mark_read(user=request.user)
-        elif which.isdigit():
-            done = mark_read(user=request.user, ids=[int(which)])
+        elif one:
+            done = mark_read(user=request.user, ids=[one])
         else:
             done = 0
         messages.success(request, _("%(count)d marked as read.") % {"count": done})

@@ -19,7 +19,7 @@ Views stay thin (style.md): check access, bind the form, call one service, turn 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django import forms
@@ -31,7 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from certbody import spreadsheets
+from certbody import bounds, masking, spreadsheets
 from certbody.lifecycle import RuleViolation
 from certbody.policy import denial_message
 
@@ -61,7 +61,7 @@ class Action:
     next_url: Callable[[Any, Any], str] | None = None
 
 
-class ActionForm(forms.Form):
+class ActionForm(bounds.BoundedForm):
     """Base for confirm forms that need the object or the user (choices, initial values)."""
 
     def __init__(self, *args, obj=None, user=None, **kwargs):
@@ -174,13 +174,23 @@ def require(user, permission: str, obj=None) -> None:
         raise PermissionDenied(denial_message(permission))
 
 
-def build_form(form_class, *, obj, user, data=None, files=None):
-    """Instantiate a confirm form, passing ``obj``/``user`` to ``ActionForm`` subclasses."""
+def build_form(form_class, *, obj, user, data=None, files=None, model=None):
+    """Instantiate a confirm form, passing ``obj``/``user`` to ``ActionForm`` subclasses, with
+    every field bounded by its column (``certbody.bounds``): the form's own ``bounds_model``,
+    else ``model`` (the desk's) for fields named like its fields, else generic bounds."""
     if form_class is None:
         return None
     if issubclass(form_class, ActionForm):
-        return form_class(data, files, obj=obj, user=user)
-    return form_class(data, files)
+        form = form_class(data, files, obj=obj, user=user)
+    else:
+        form = form_class(data, files)
+    # Again for a BoundedForm: fields added by a subclass after its __init__ need bounds too.
+    bounds.bound_form(
+        form,
+        model=getattr(form, "bounds_model", None) or model,
+        fields=getattr(form, "bounds_fields", None),
+    )
+    return form
 
 
 def run_service(form, call: Callable[[dict], Any]) -> tuple[Any, str]:
@@ -211,6 +221,9 @@ class HistoryRow:
     what: str
     reason: str
     changes: list[tuple[str, str, str]]
+    # index in ``changes`` → the masking of a personal-data field (certbody.masking), applied by
+    # ``history_for`` for users who may not see it.
+    personal: dict[int, Callable[[str | None], str]] = field(default_factory=dict)
 
 
 def _display(field, value) -> str:
@@ -236,7 +249,7 @@ def _record_rows(records, model, label: str = "") -> list[HistoryRow]:
     for versions in by_object.values():
         for n, record in enumerate(versions):
             previous = versions[n + 1] if n + 1 < len(versions) else None
-            changes = []
+            changes, personal = [], {}
             if previous is not None:
                 for change in record.diff_against(previous).changes:
                     try:
@@ -244,6 +257,9 @@ def _record_rows(records, model, label: str = "") -> list[HistoryRow]:
                         name = str(model_field.verbose_name)
                     except Exception:
                         model_field, name = None, change.field
+                    mask = masking.field_mask(model, change.field)
+                    if mask is not None:
+                        personal[len(changes)] = mask
                     changes.append(
                         (name, _display(model_field, change.old), _display(model_field, change.new))
                     )
@@ -260,9 +276,35 @@ def _record_rows(records, model, label: str = "") -> list[HistoryRow]:
                     what=what,
                     reason=record.history_change_reason or "",
                     changes=changes,
+                    personal=personal,
                 )
             )
     return rows
+
+
+def history_for(rows: list[HistoryRow], user) -> list[HistoryRow]:
+    """``rows`` as ``user`` may see them: personal-data fields (``certbody.masking
+    .PERSONAL_FIELDS``) masked, before and after, unless the user holds
+    ``certbody.view_personal_data`` — the same masking as the rest of the page."""
+    if masking.can_see_personal_data(user):
+        return rows
+
+    def hide(mask, shown: str) -> str:
+        return shown if shown == "—" else mask(shown)
+
+    masked = []
+    for row in rows:
+        if not row.personal:
+            masked.append(row)
+            continue
+        changes = [
+            (label, hide(row.personal[n], old), hide(row.personal[n], new))
+            if n in row.personal
+            else (label, old, new)
+            for n, (label, old, new) in enumerate(row.changes)
+        ]
+        masked.append(replace(row, changes=changes, personal={}))
+    return masked
 
 
 def history_rows(obj, *, limit: int = 200) -> list[HistoryRow]:
@@ -287,6 +329,50 @@ def merged_history(obj, related, *, limit: int = 200) -> list[HistoryRow]:
         rows += _record_rows(list(records), model, str(label))
     rows.sort(key=lambda row: row.when, reverse=True)
     return rows[:limit]
+
+
+# --- list parameters -----------------------------------------------------------------------
+
+MAX_PER_PAGE = 200
+
+
+def int_param(value: str | None, *, default: int, low: int, high: int) -> int:
+    """A query parameter as an integer within ``low``…``high``; ``default`` when it is
+    missing, not a plain decimal number, or out of range (a list never answers 500 to a
+    hand-edited URL)."""
+    value = (value or "").strip()
+    if not value or len(value) > 20 or not (value.isascii() and value.isdigit()):
+        return default
+    number = int(value)
+    return number if low <= number <= high else default
+
+
+def configure_table(table, request, *, per_page: int = 25, paginate: bool = True) -> None:
+    """Sort and paginate a workspace table from the list's query (django-tables2's
+    ``RequestConfig``, with every parameter validated): ``sort`` — orderable column names,
+    optionally with a leading "-", others ignored; ``per_page`` — 1…``MAX_PER_PAGE``, else the
+    default; ``page`` — a positive number, past the end shows the last page."""
+    from django.core.paginator import EmptyPage
+
+    table.request = request
+    sortable = {name for name, column in table.columns.items() if column.orderable}
+    sort = [
+        key
+        for key in request.GET.getlist(table.prefixed_order_by_field)[:5]
+        if key.removeprefix("-") in sortable
+    ]
+    if sort:
+        table.order_by = sort
+    if not paginate:
+        return
+    per_page = int_param(
+        request.GET.get(table.prefixed_per_page_field), default=per_page, low=1, high=MAX_PER_PAGE
+    )
+    page = int_param(request.GET.get(table.prefixed_page_field), default=1, low=1, high=10**9)
+    try:
+        table.paginate(per_page=per_page, page=page)
+    except EmptyPage:
+        table.paginate(per_page=per_page, page=table.paginator.num_pages)
 
 
 # --- exports -------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
-from django_tables2 import RequestConfig
 
 from certbody import workspace
 from certbody.workspace import get_desk, require
@@ -38,12 +37,13 @@ def desk_list(request, key: str):
     if desk.filterset_class is not None:
         filterset = desk.filterset_class(request.GET or None, queryset=queryset, request=request)
         queryset = filterset.qs
-    table = desk.table_class(queryset, request=request)
+    # No ``request=``: django-tables2 would then read page/per_page/sort unvalidated itself.
+    table = desk.table_class(queryset)
     export = request.GET.get("export")
     if export:
-        RequestConfig(request, paginate=False).configure(table)
+        workspace.configure_table(table, request, paginate=False)
         return workspace.export_response(table, title=desk.title, fmt=export, name=desk.key)
-    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    workspace.configure_table(table, request, per_page=PER_PAGE)
     return render(
         request,
         "workspace/list.html",
@@ -73,7 +73,9 @@ def desk_object(request, key: str, pk: int):
         "object": obj,
         "summary": desk.summary(obj, request.user) if desk.summary else [],
         "actions": desk.offered_actions(obj, request.user),
-        "history": (desk.history or workspace.history_rows)(obj),
+        "history": workspace.history_for(
+            (desk.history or workspace.history_rows)(obj), request.user
+        ),
     }
     if desk.sections_context:
         context.update(desk.sections_context(obj, request))
@@ -98,7 +100,9 @@ def desk_action(request, key: str, pk: int, action: str):
         )
     data = request.POST if request.method == "POST" else None
     files = request.FILES if request.method == "POST" else None
-    form = workspace.build_form(act.form_class, obj=obj, user=request.user, data=data, files=files)
+    form = workspace.build_form(
+        act.form_class, obj=obj, user=request.user, data=data, files=files, model=desk.model
+    )
     error = ""
     if request.method == "POST" and (form is None or form.is_valid()):
 
@@ -134,7 +138,7 @@ def desk_create(request, key: str):
     data = request.POST if request.method == "POST" else None
     files = request.FILES if request.method == "POST" else None
     form = workspace.build_form(
-        create.form_class, obj=None, user=request.user, data=data, files=files
+        create.form_class, obj=None, user=request.user, data=data, files=files, model=desk.model
     )
     if request.method == "POST" and form.is_valid():
 

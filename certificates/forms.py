@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import GRADE_CHOICES
+from certbody.bounds import BoundedForm
 from certbody.reference import read_json
 from certbody.widgets import DateInput
 from certbody.workspace import ActionForm
@@ -25,8 +26,10 @@ def cnca_choices(table: str, codes=None) -> list[tuple[str, str]]:
 # --- public and portal ---------------------------------------------------------------------
 
 
-class ComplaintForm(forms.Form):
+class ComplaintForm(BoundedForm):
     """A complaint from anyone, without log-in (004 §8.1)."""
+
+    bounds_model = "certificates.Appeal"
 
     name = forms.CharField(label="您的姓名或单位", max_length=100)
     contact = forms.CharField(
@@ -72,8 +75,10 @@ class ComplaintForm(forms.Form):
         return certificate
 
 
-class AppealForm(forms.Form):
+class AppealForm(BoundedForm):
     """A client's appeal against a decision or a status change of its certificate (004 §8.1)."""
+
+    bounds_model = "certificates.Appeal"
 
     decision = forms.ModelChoiceField(
         label="被申诉的认证决定", queryset=Decision.objects.none(), required=False
@@ -106,8 +111,10 @@ class AppealForm(forms.Form):
         return data
 
 
-class ClientRequestForm(forms.Form):
+class ClientRequestForm(BoundedForm):
     """A client's request for a change, a cancellation or a suspension of its certificate."""
+
+    bounds_model = "certificates.ClientRequest"
 
     kind = forms.ChoiceField(label=_("request"), choices=ClientRequest.Kind.choices)
     certificate = forms.ModelChoiceField(

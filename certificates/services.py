@@ -20,7 +20,7 @@ from applications.models import GRADE_CHOICES, Application, Organization, Site
 from audits import nonconformities, rules, scoring
 from audits import services as audit_services
 from audits.models import Audit, AuditProgramme, AuditTeamMember, Nonconformity, ScoreSheet
-from certbody import roles, workdays
+from certbody import bounds, roles, workdays
 from certbody.lifecycle import RuleViolation, fire, lock, record, require_transition
 from certbody.models import BusinessScope, CertificationBody
 from certbody.reference import cnca_label
@@ -1333,6 +1333,7 @@ def _clean_changes(certificate: Certificate, changes: dict) -> dict:
             value = str(changes[key] or "").strip()
             if not value:
                 raise RuleViolation("证书内容不能为空")
+            bounds.check_value(Certificate._meta.get_field(key), value)
             if value != getattr(certificate, key):
                 new[key] = value
     if "star_grade" in changes:

@@ -42,7 +42,8 @@ COMPLAINTS_PER_HOUR = 5
 def verify(request):
     """Search by certificate number (any case, spaces allowed) or organisation name
     (fragments in order, ``certificates.public.name_query``)."""
-    query = request.GET.get("q", "").strip()[:MAX_QUERY]
+    # A NUL character can never match and PostgreSQL refuses it in a query (a 500).
+    query = request.GET.get("q", "").replace("\x00", "").strip()[:MAX_QUERY]
     results = None
     error = ""
     if query:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from certbody.masking import can_see_personal_data, mask_id_number
 from certbody.workspace import Action, Create, Desk, register
 from certbody.workspace_tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn
-from reporting import forms, services
+from reporting import forms, privacy, services
 from reporting.models import CbChange, PersonnelRecord, ReportRun
 
 
@@ -122,6 +122,7 @@ def _sections(run: ReportRun, request):
             for fmt, field in (("xlsx", run.file), ("csv", run.csv_file))
             if field
         ],
+        "personal_data_masked": privacy.must_mask(run.kind, request.user),
     }
 
 

@@ -28,6 +28,7 @@ annotate; tested at two sizes). Codes are those of ``certbody/data/cnca_codes.js
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -49,6 +50,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Substr
 
 from audits.models import Audit, Auditor, AuditorCompetence, AuditTeamMember
+from certbody.masking import mask_all, mask_id_number, mask_phone
 from certbody.models import CertificationBody
 from certbody.reference import read_json
 from certbody.regions import PROVINCES
@@ -122,6 +124,17 @@ REGISTER_COLUMNS: list[tuple[str, str]] = [
 REGISTER_HEADERS = [header for _, header in REGISTER_COLUMNS]
 KEYS = [key for key, _ in REGISTER_COLUMNS]
 SEPARATOR = "；"  # between team members in one cell
+
+
+def _each(mask: Callable[[str | None], str]) -> Callable[[str | None], str]:
+    """``mask`` applied to every member's value of a team cell (joined by ``SEPARATOR``)."""
+
+    def masked(value: str | None) -> str:
+        return SEPARATOR.join(mask(part) for part in str(value or "").split(SEPARATOR))
+
+    return masked
+
+
 YES, NO = "是", "否"
 
 COUNTRY_CODE_CHINA = read_json("cnca_codes.json")["country_code_china"]  # 156
@@ -743,6 +756,22 @@ AUDITOR_COLUMNS = [
     "解聘日期",
 ]
 GENDER_LABELS = {"M": "男", "F": "女"}
+
+
+# --- personal data in the reports ----------------------------------------------------------------
+
+# Each report's columns that hold personal data (header → masking, certbody.masking): only users
+# with ``certbody.view_personal_data`` download them in full; everyone else gets the same file
+# with these columns masked (reporting.privacy). A report missing here holds no personal data.
+# The client's contact phone and the team's ID numbers (002 §4.3.3.1); the auditors' ID numbers,
+# birth months and regions of residence (002 §4.3.6.1).
+REGISTER_PERSONAL_COLUMNS = {"联系电话": mask_phone, "身份证件号码": _each(mask_id_number)}
+PERSONAL_COLUMNS: dict[str, dict[str, Callable[[str | None], str]]] = {
+    "organisations_monthly": REGISTER_PERSONAL_COLUMNS,
+    "status_change": REGISTER_PERSONAL_COLUMNS,
+    "failures_monthly": {"联系电话": mask_phone},
+    "auditors_annual": {"出生年月": mask_all, "身份证件号码": mask_id_number, "居住地区": mask_all},
+}
 HALF = Decimal("0.1")
 
 

@@ -135,3 +135,59 @@ def test_public_verification_never_shows_the_contact_phone(client, db):
     for url in [f"/verify/{certificate.token}/", f"/verify/?q={certificate.number}"]:
         body = client.get(url).content.decode()
         assert PHONE not in body and MASKED_PHONE not in body
+
+
+# --- the object page's history card (certbody.workspace.history_for) -----------------------
+
+NEW_PHONE = "13987654321"
+MASKED_NEW_PHONE = "139****4321"
+
+
+def test_every_declared_personal_field_exists():
+    from django.apps import apps
+
+    for name in masking.PERSONAL_FIELDS:
+        app_label, model_name, field_name = name.split(".")
+        apps.get_model(app_label, model_name)._meta.get_field(field_name)
+
+
+def test_the_history_card_masks_a_changed_phone_for_roles_that_see_it_masked(client, organization):
+    organization.contact_phone = NEW_PHONE
+    organization.save()
+    url = f"/staff/organizations/{organization.pk}/"
+
+    client.force_login(make_staff("auditor-history", roles.AUDITOR))
+    masked = client.get(url).content.decode()
+    client.force_login(make_staff("market-history", roles.MARKET))
+    full = client.get(url).content.decode()
+
+    assert PHONE not in masked and NEW_PHONE not in masked
+    assert f"{MASKED_PHONE} → {MASKED_NEW_PHONE}" in masked
+    assert f"{PHONE} → {NEW_PHONE}" in full
+
+
+def test_history_rows_mask_id_numbers_and_leave_other_changes_alone(db):
+    from certbody import workspace
+    from reporting import services as reporting_services
+    from tests.audits.factories import auditor_user
+
+    officer = make_staff("officer-history", roles.REPORTING_OFFICER)
+    auditor = auditor_user("auditor-record").auditor_profile
+    reporting_services.personnel_record_save(
+        auditor=auditor, actor=officer, id_number="110105199001011234", title="工程师"
+    )
+    record = reporting_services.personnel_record_save(
+        auditor=auditor, actor=officer, id_number="11010519900101123X", title="高级工程师"
+    )
+    rows = workspace.history_rows(record)
+
+    decider_rows = workspace.history_for(rows, make_staff("decider-h", roles.DECISION_MAKER))
+    officer_rows = workspace.history_for(rows, officer)
+
+    changes = {label: (old, new) for label, old, new in decider_rows[0].changes}
+    assert changes[str(record._meta.get_field("id_number").verbose_name)] == (
+        "110*************34",
+        "110*************3X",
+    )
+    assert changes[str(record._meta.get_field("title").verbose_name)] == ("工程师", "高级工程师")
+    assert "11010519900101123X" in str(officer_rows[0].changes)
