@@ -49,6 +49,7 @@ Jobs, in the order a full pass runs them (``JOBS``):
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -1041,3 +1042,55 @@ def run_all(*, today: date | None = None, names=None) -> dict[str, int]:
     today = _today(today)
     selected = list(JOBS) if not names else [n for n in JOBS if n in set(names)]
     return {name: run(name, today=today) for name in selected}
+
+
+# --- documents (issue #11) -------------------------------------------------------------------
+
+
+def pending_document_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Render one certificate or notice still pending whose next attempt is due.
+
+    The change that wrote it has committed; its render after commit failed (fonts, WeasyPrint,
+    unreadable text) or never ran (worker down). ``certificates.pdf.pending_document_step``
+    claims it with a conditional update and renders it; a failure backs the next attempt off
+    (5 min doubling up to 6 h) and tells the technical manager. Does nothing where
+    ``PDF_ENABLED`` is off.
+    """
+    from certificates.pdf import pending_document_step as render_one
+
+    return render_one()
+
+
+def orphan_files_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Tell the technical manager, once per file, about files under MEDIA_ROOT that no row
+    refers to (written by a transaction that rolled back; older than an hour). Nothing is
+    deleted: a person decides. True when something new was reported."""
+    from certbody.uploads import orphan_files
+
+    today = _today(today)
+    job = "orphan_files"
+    new = []
+    with transaction.atomic():
+        for name in orphan_files():
+            key = int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
+            mark = _mark(job, key, "orphan", today)
+            if mark is not None:
+                mark.note = name[:300]
+                mark.save(update_fields=["note"])
+                new.append(name)
+        if new:
+            logger.warning("%d orphan file(s) under MEDIA_ROOT: %s", len(new), ", ".join(new))
+            notify_staff(
+                roles=(roles.TECHNICAL_MANAGER,),
+                template="orphan_files",
+                context={"count": len(new), "names": new},
+                kind=job,
+            )
+    return bool(new)
+
+
+for _job in (
+    Job("pending_documents", "待生成的证书和通知书", pending_document_step, "every 10 minutes"),
+    Job("orphan_files", "存储中无记录的文件", orphan_files_step, "every day at 03:00"),
+):
+    JOBS[_job.name] = _job
