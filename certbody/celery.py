@@ -56,4 +56,7 @@ app.conf.beat_schedule = {
     # every day at 03:00 Asia/Shanghai: files under MEDIA_ROOT that no record refers to are
     # reported to the technical manager (never deleted automatically)
     "orphan-files": _job("orphan_files", crontab(hour=3, minute=0)),
+    # every Sunday at 03:30 Asia/Shanghai: the SHA-256 of every issued document and audit
+    # report is checked again; files missing or altered are reported to the technical manager
+    "document-integrity": _job("document_integrity", crontab(hour=3, minute=30, day_of_week=0)),
 }

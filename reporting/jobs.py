@@ -1089,8 +1089,50 @@ def orphan_files_step(*, today: date | None = None, progress: dict | None = None
     return bool(new)
 
 
+def document_integrity_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Re-check the SHA-256 of every stored certificate, notice and audit report (004 §10
+    evidence) and tell the technical manager, once per document, about each file missing or
+    altered (what ``manage.py verify_documents`` prints). True when something new was found."""
+    from audits.models import AuditReport
+    from certbody.uploads import file_problem
+    from certificates.models import CertificateDocument
+    from certificates.pdf import describe, document_problem
+
+    today = _today(today)
+    job = "document_integrity"
+    found = []
+    with transaction.atomic():
+        documents = CertificateDocument.objects.filter(
+            state=CertificateDocument.State.STORED, replacements__isnull=True
+        ).select_related("certificate", "decision", "appeal")
+        for document in documents.order_by("pk"):
+            problem = document_problem(document)
+            if problem and _mark(job, document.pk, "document", today) is not None:
+                found.append(f"{describe(document)}: {problem}")
+        for report in AuditReport.objects.select_related("audit").order_by("pk"):
+            problem = file_problem(report.file, report.sha256)
+            if problem and _mark(job, report.pk, "audit_report", today) is not None:
+                label = f"{report.get_kind_display()} v{report.version} {report.audit}"
+                found.append(f"{label}: {problem}")
+        if found:
+            logger.error("documents failing their SHA-256 check: %s", "; ".join(found))
+            notify_staff(
+                roles=(roles.TECHNICAL_MANAGER,),
+                template="documents_broken",
+                context={"count": len(found), "problems": found},
+                kind=job,
+            )
+    return bool(found)
+
+
 for _job in (
     Job("pending_documents", "待生成的证书和通知书", pending_document_step, "every 10 minutes"),
     Job("orphan_files", "存储中无记录的文件", orphan_files_step, "every day at 03:00"),
+    Job(
+        "document_integrity",
+        "已签发文件完整性校验",
+        document_integrity_step,
+        "every Sunday at 03:30",
+    ),
 ):
     JOBS[_job.name] = _job

@@ -476,3 +476,23 @@ def test_orphan_files_are_reported_once_to_the_technical_manager(certificate, tm
     assert certificate.documents.first().file.name not in alert.body
     assert orphan.exists()  # reported, never deleted
     assert jobs.run("orphan_files") == 0
+
+
+def test_the_weekly_integrity_job_reports_each_broken_document_once(certificate, tm):
+    document = certificate.documents.get(kind=Kind.CERTIFICATE)
+    assert jobs.run("document_integrity") == 0
+    tamper(document)
+
+    assert jobs.run("document_integrity") == 1
+
+    alert = Notification.objects.get(recipient=tm, kind="document_integrity")
+    assert f"#{document.pk}): file altered" in alert.body
+    assert jobs.run("document_integrity") == 0  # told once
+
+
+def test_every_new_job_has_a_beat_entry():
+    from certbody.celery import app
+
+    scheduled = {entry["args"][0] for entry in app.conf.beat_schedule.values()}
+    assert {"pending_documents", "orphan_files", "document_integrity"} <= scheduled
+    assert {"pending_documents", "orphan_files", "document_integrity"} <= set(jobs.JOBS)
