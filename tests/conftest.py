@@ -45,14 +45,19 @@ def _documents_render_in_place(request, monkeypatch):
     """Services write documents pending and render them after commit (issue #11). pytest-django
     runs each test inside a transaction that never commits, so outside tests marked
     ``after_commit`` the render runs in place of the on-commit hook, right where the service
-    queues it (the document is stored when the service returns, as tests expect). Either way
-    the render is called directly, not through Celery, so a REDIS_URL run needs no worker."""
+    queues it (the document is stored when the service returns, as tests expect). Tests marked
+    ``after_commit`` keep the on-commit hook and, without REDIS_URL, the eager Celery task as in
+    production; with REDIS_URL the render is called directly, so no worker is needed."""
+    from django.conf import settings
+
     from certificates import pdf
 
-    monkeypatch.setattr(
-        pdf, "_dispatch", lambda document_id: pdf.document_render(document_id=document_id)
-    )
-    if request.node.get_closest_marker("after_commit") is None:
+    after_commit = request.node.get_closest_marker("after_commit") is not None
+    if not (after_commit and settings.CELERY_TASK_ALWAYS_EAGER):
+        monkeypatch.setattr(
+            pdf, "_dispatch", lambda document_id: pdf.document_render(document_id=document_id)
+        )
+    if not after_commit:
         monkeypatch.setattr(pdf, "after_commit", lambda func: func())
 
 

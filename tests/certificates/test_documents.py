@@ -496,3 +496,16 @@ def test_every_new_job_has_a_beat_entry():
     scheduled = {entry["args"][0] for entry in app.conf.beat_schedule.values()}
     assert {"pending_documents", "orphan_files", "document_integrity"} <= scheduled
     assert {"pending_documents", "orphan_files", "document_integrity"} <= set(jobs.JOBS)
+
+
+@pytest.mark.after_commit
+def test_without_redis_the_celery_task_renders_in_process_after_commit(
+    certificate, staff, settings, django_capture_on_commit_callbacks
+):
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        pytest.skip("with REDIS_URL the task goes to a worker")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        suspend(certificate, staff)
+
+    assert certificate.documents.get(kind=Kind.SUSPENSION_NOTICE).state == State.STORED
