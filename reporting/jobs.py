@@ -45,6 +45,12 @@ Jobs, in the order a full pass runs them (``JOBS``):
   department, the decision makers and the technical manager, and to the client.
 - ``calendar``: in December, next year's working-day calendar is loaded from chinesecalendar
   or, when the package does not cover it yet, its absence is notified (domain §19).
+- ``pending_documents``: a certificate or notice whose PDF is still pending after its change
+  committed is rendered when its retry is due (issue #11; ``certificates.pdf``).
+- ``orphan_files``: files under MEDIA_ROOT that no row refers to are reported to the technical
+  manager, once each, never deleted.
+- ``document_integrity``: every issued document's and audit report's SHA-256 is checked again;
+  each file missing or altered is reported to the technical manager once.
 """
 
 from __future__ import annotations
