@@ -34,7 +34,8 @@ from django.template.loader import render_to_string
 
 # Characters every PDF template prints; a font lacking them cannot set the documents.
 CJK_SAMPLE = "认证证书编号组织名称有效期暂停撤销通知书审查报告"
-# Generic CSS families: resolved by fontconfig like any other name.
+# A ``font-family`` declaration's value (quoted names may hold commas); generic families such
+# as ``serif`` are kept: fontconfig resolves them like any other name.
 _FONT_FAMILY = re.compile(r"font-family\s*:\s*([^;}\"']*(?:(?:\"[^\"]*\"|'[^']*')[^;}\"']*)*)")
 
 
