@@ -15,6 +15,7 @@ from decimal import Decimal
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
+from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from applications.models import Application
@@ -32,7 +33,8 @@ from audits.models import (
 from certbody import roles
 from certbody.lifecycle import RuleViolation, lock
 from certbody.models import CertificationBody
-from certbody.pdf import render_pdf
+from certbody.pdf import PdfError, render_checked
+from certbody.uploads import remove_files
 
 REPORT_TEMPLATE = "audits/pdf/audit_report.html"
 
@@ -139,7 +141,14 @@ def audit_report_generate(*, audit: Audit, actor, signed_on: date) -> AuditRepor
         with translation.override("zh-hans"):
             context = audit_report_context(audit, kind=kind, signed_by=actor, signed_on=signed_on)
             context["version"] = version
-            content = render_pdf(REPORT_TEMPLATE, context)
+            html = render_to_string(REPORT_TEMPLATE, context)
+        try:
+            # Issue #11: fonts checked, text read back; a report nobody can read is not signed.
+            content = render_checked(html, expected=[audit.programme.organization.name])
+        except PdfError as exc:
+            raise RuleViolation(
+                f"审查报告 PDF 未能生成，请稍后重试或联系技术负责人：{exc}", GENERATE_RULE
+            ) from exc
         digest = hashlib.sha256(content).hexdigest()
         report = AuditReport(
             audit=audit,
@@ -152,7 +161,13 @@ def audit_report_generate(*, audit: Audit, actor, signed_on: date) -> AuditRepor
         )
         name = f"audit{audit.pk}-{kind}-v{version}-{digest[:12]}.pdf"
         report.file.save(name, ContentFile(content), save=False)
-        report.save()
+        try:
+            report.save()
+        except Exception:
+            # The row failed: the file written for it must not stay behind (the orphan_files
+            # job reports any left by an outer transaction rolled back later).
+            remove_files(report.file.storage, [report.file.name])
+            raise
     return report
 
 

@@ -219,5 +219,10 @@ def report_download(request, pk: int):
         reports = reports.filter(delivered_on__isnull=False)
     report = get_object_or_404(reports, pk=pk)
     return download_response(
-        report.file, content_type="application/pdf", filename=report.file.name.rsplit("/", 1)[-1]
+        report.file,
+        content_type="application/pdf",
+        filename=report.file.name.rsplit("/", 1)[-1],
+        # Issue #11: the signed report is evidence; a file altered on disk is not served.
+        sha256=report.sha256,
+        label=f"{report.get_kind_display()} v{report.version} {report.audit}",
     )

@@ -50,4 +50,13 @@ app.conf.beat_schedule = {
     "nonconformity-overdue": _job("nonconformity_overdue", crontab(hour=8, minute=40)),
     # every day at 09:00 Asia/Shanghai in December: next year's working-day calendar
     "calendar": _job("calendar", crontab(hour=9, minute=0, month_of_year=12)),
+    # every 10 minutes, around the clock: certificates and notices whose PDF is still pending
+    # (its render after commit failed or never ran) are rendered when their retry is due
+    "pending-documents": _job("pending_documents", crontab(minute="*/10")),
+    # every day at 03:00 Asia/Shanghai: files under MEDIA_ROOT that no record refers to are
+    # reported to the technical manager (never deleted automatically)
+    "orphan-files": _job("orphan_files", crontab(hour=3, minute=0)),
+    # every Sunday at 03:30 Asia/Shanghai: the SHA-256 of every issued document and audit
+    # report is checked again; files missing or altered are reported to the technical manager
+    "document-integrity": _job("document_integrity", crontab(hour=3, minute=30, day_of_week=0)),
 }

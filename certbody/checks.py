@@ -12,7 +12,7 @@
 """
 
 from django.conf import settings
-from django.core.checks import Info, Warning
+from django.core.checks import Error, Info, Warning, register
 from django.db import DatabaseError
 from django.utils import timezone
 
@@ -80,4 +80,39 @@ def ratelimit_cache_shared_check(app_configs=None, **kwargs):
             ),
             id="certbody.W002",
         )
+    ]
+
+
+@register("pdf")
+def pdf_fonts_check(app_configs=None, **kwargs):
+    """certbody.E010 (certbody.W010 when ``PDF_ENABLED`` is off): the font families the PDF
+    templates name do not resolve to a font with Chinese glyphs, so certificates, notices and
+    audit reports would show empty boxes (issue #11). Rendering refuses then and documents stay
+    pending; install ``fonts-noto-cjk``. Asked of fontconfig, as WeasyPrint does."""
+    if app_configs is not None and not any(c.label == "certbody" for c in app_configs):
+        return []
+    from django.conf import settings
+
+    from certbody.pdf import font_problems
+
+    problems = font_problems()
+    if not problems:
+        return []
+    enabled = settings.PDF_ENABLED
+    level = Error if enabled else Warning
+    return [
+        level(
+            f"PDF fonts: {problem}",
+            hint=(
+                "Install the Noto CJK fonts (Debian: apt-get install fonts-noto-cjk "
+                "libharfbuzz-subset0) and restart. Until then certificates and notices stay "
+                "pending and audit reports cannot be generated."
+                if enabled
+                else "PDF_ENABLED is off here: this process renders no PDFs; make sure the "
+                "process that does has the fonts."
+            ),
+            obj="certbody.pdf",
+            id="certbody.E010" if enabled else "certbody.W010",
+        )
+        for problem in problems
     ]

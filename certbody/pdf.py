@@ -3,12 +3,44 @@
 A4 pages in Chinese need the Noto CJK fonts and HarfBuzz subsetting (``fonts-noto-cjk``,
 ``libharfbuzz-subset0``); the font configuration is built once per process because the first
 render loads the fonts (~2 s).
+
+Issue #11: without a Chinese font WeasyPrint silently draws empty boxes (a 14 KB certificate
+nobody can read, stored as immutable evidence), and with no font at all it crashes the worker.
+So a PDF is made only through ``render_checked``:
+
+1. ``require_fonts`` — the font families the PDF templates name must resolve, through
+   fontconfig, to a font that has Chinese glyphs (the same question the start-up system check
+   ``certbody.E010`` asks; the answer is cached per process once it is yes);
+2. ``html_to_pdf`` — the layout;
+3. ``check_readable`` — the text is extracted back from the PDF (pypdf) and every expected text
+   (the organisation's name, the certificate number or notice reference) must be found in it.
+
+Any failure raises ``PdfError`` and nothing is stored: the caller keeps the document pending
+and tries again later (``certificates.pdf``) or refuses the action (audit reports).
 """
 
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import io
+import re
+import threading
 from functools import lru_cache
+from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
+
+# Characters every PDF template prints; a font lacking them cannot set the documents.
+CJK_SAMPLE = "认证证书编号组织名称有效期暂停撤销通知书审查报告"
+# A ``font-family`` declaration's value (quoted names may hold commas); generic families such
+# as ``serif`` are kept: fontconfig resolves them like any other name.
+_FONT_FAMILY = re.compile(r"font-family\s*:\s*([^;}\"']*(?:(?:\"[^\"]*\"|'[^']*')[^;}\"']*)*)")
+
+
+class PdfError(Exception):
+    """The PDF cannot be made or is not readable; ``str()`` says why (for staff and logs)."""
 
 
 @lru_cache(maxsize=1)
@@ -26,5 +58,189 @@ def html_to_pdf(html: str) -> bytes:
 
 
 def render_pdf(template_name: str, context: dict) -> bytes:
-    """Render the Django template ``template_name`` with ``context`` to PDF bytes."""
+    """Render the Django template ``template_name`` with ``context`` to PDF bytes (no checks;
+    ``render_checked`` is the path for anything stored)."""
     return html_to_pdf(render_to_string(template_name, context))
+
+
+def render_checked(html: str, *, expected: list[str] | tuple[str, ...]) -> bytes:
+    """``html`` (a complete HTML document) as PDF bytes that show every text of ``expected``.
+
+    Raises ``PdfError`` when PDFs are disabled here (``PDF_ENABLED``), a Chinese font is
+    missing, WeasyPrint fails, or the text read back lacks an expected text.
+    """
+    if not settings.PDF_ENABLED:
+        raise PdfError("PDF rendering is disabled in this process (PDF_ENABLED=0)")
+    require_fonts()
+    try:
+        content = html_to_pdf(html)
+    except Exception as exc:  # WeasyPrint raises many types; the caller only needs "not made"
+        raise PdfError(f"PDF rendering failed: {type(exc).__name__}: {exc}") from exc
+    check_readable(content, expected)
+    return content
+
+
+# --- reading back ------------------------------------------------------------------------------
+
+
+def squeeze(text: str) -> str:
+    """``text`` without any whitespace (extraction breaks lines and adds spaces)."""
+    return re.sub(r"\s+", "", text or "")
+
+
+def pdf_text(content: bytes) -> str:
+    """All text of the PDF ``content``, whitespace removed; "" when it cannot be parsed."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        reader = PdfReader(io.BytesIO(content))
+        return squeeze("".join(page.extract_text() or "" for page in reader.pages))
+    except (PyPdfError, ValueError, KeyError, TypeError, OSError):
+        return ""
+
+
+def check_readable(content: bytes, expected) -> None:
+    """Raise ``PdfError`` unless ``content`` is a PDF whose extracted text contains each text
+    of ``expected`` (whitespace ignored). Empty boxes instead of Chinese glyphs extract as
+    nothing (or as other characters), so a name in Chinese is not found."""
+    if not content.startswith(b"%PDF-"):
+        raise PdfError("the renderer did not return a PDF")
+    text = pdf_text(content)
+    missing = [item for item in expected if squeeze(item) and squeeze(item) not in text]
+    if missing:
+        raise PdfError(
+            "the PDF's text cannot be read back (missing: "
+            + ", ".join(missing)
+            + "); a Chinese font is probably missing"
+        )
+
+
+# --- fonts ------------------------------------------------------------------------------------
+
+_fonts_ok = False
+_fonts_lock = threading.Lock()
+
+
+def pdf_template_families() -> dict[str, list[list[str]]]:
+    """``{template path: [family list, …]}`` of every ``font-family`` declaration in the PDF
+    templates (``<templates dir>/*/pdf/*.html``), quotes stripped, in order."""
+    found = {}
+    for directory in settings.TEMPLATES[0].get("DIRS", []):
+        for path in sorted(Path(directory).glob("*/pdf/*.html")):
+            declarations = _FONT_FAMILY.findall(path.read_text(encoding="utf-8"))
+            if declarations:
+                found[str(path.relative_to(directory))] = [
+                    [name.strip().strip("\"'") for name in value.split(",") if name.strip()]
+                    for value in declarations
+                ]
+    return found
+
+
+@lru_cache(maxsize=1)
+def _fontconfig():
+    name = ctypes.util.find_library("fontconfig") or "libfontconfig.so.1"
+    lib = ctypes.CDLL(name)
+    lib.FcPatternCreate.restype = ctypes.c_void_p
+    lib.FcPatternAddString.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_char_p]
+    lib.FcConfigSubstitute.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.c_int]
+    lib.FcDefaultSubstitute.argtypes = [ctypes.c_void_p]
+    lib.FcFontMatch.restype = ctypes.c_void_p
+    lib.FcFontMatch.argtypes = [ctypes.c_void_p, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int)]
+    lib.FcPatternGetString.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.POINTER(ctypes.c_char_p),
+    ]
+    lib.FcPatternGetCharSet.argtypes = [
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.POINTER(ctypes.c_void_p),
+    ]
+    lib.FcCharSetHasChar.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+    lib.FcPatternDestroy.argtypes = [ctypes.c_void_p]
+    return lib
+
+
+def font_match(families: list[str], lang: str = "zh-cn") -> dict | None:
+    """What fontconfig (the library Pango and WeasyPrint use) picks for the CSS family list
+    ``families`` in Chinese text: ``{"family", "file", "cjk"}``, ``cjk`` True when the font has
+    every character of ``CJK_SAMPLE``; None when no font is installed at all."""
+    fc = _fontconfig()
+    pattern = fc.FcPatternCreate()
+    try:
+        for family in families:
+            fc.FcPatternAddString(pattern, b"family", family.encode())
+        fc.FcPatternAddString(pattern, b"lang", lang.encode())
+        fc.FcConfigSubstitute(None, pattern, 0)  # FcMatchPattern
+        fc.FcDefaultSubstitute(pattern)
+        result = ctypes.c_int()
+        match = fc.FcFontMatch(None, pattern, ctypes.byref(result))
+    finally:
+        fc.FcPatternDestroy(pattern)
+    if not match:
+        return None
+    try:
+        found = {}
+        for key in ("family", "file"):
+            value = ctypes.c_char_p()
+            ok = fc.FcPatternGetString(match, key.encode(), 0, ctypes.byref(value)) == 0
+            found[key] = value.value.decode() if ok and value.value else ""
+        charset = ctypes.c_void_p()
+        has_charset = fc.FcPatternGetCharSet(match, b"charset", 0, ctypes.byref(charset)) == 0
+        found["cjk"] = bool(has_charset) and all(
+            fc.FcCharSetHasChar(charset, ord(char)) for char in CJK_SAMPLE
+        )
+    finally:
+        fc.FcPatternDestroy(match)
+    return found
+
+
+def font_problems() -> list[str]:
+    """Why the PDF templates cannot be set in Chinese here (an empty list when they can): each
+    ``font-family`` declaration must resolve to a font with Chinese glyphs."""
+    try:
+        families = pdf_template_families()
+    except OSError as exc:
+        return [f"cannot read the PDF templates: {exc}"]
+    if not families:
+        return []
+    try:
+        _fontconfig()
+    except OSError as exc:
+        return [f"fontconfig cannot be loaded ({exc}); install libfontconfig1"]
+    problems = []
+    seen: dict[tuple, dict | None] = {}
+    for template, declarations in families.items():
+        for declared in declarations:
+            key = tuple(declared)
+            if key not in seen:
+                seen[key] = font_match(declared)
+            match = seen[key]
+            names = ", ".join(declared)
+            if match is None:
+                problems.append(f"{template}: no font is installed at all (font-family: {names})")
+            elif not match["cjk"]:
+                problems.append(
+                    f"{template}: font-family {names} resolves to {match['family']} "
+                    f"({match['file']}), which has no Chinese glyphs"
+                )
+    return problems
+
+
+def require_fonts() -> None:
+    """Raise ``PdfError`` unless the PDF templates' fonts resolve to Chinese-capable fonts.
+    Cheap after the first success in a process (cached); a failure is asked again each time,
+    so installing the fonts is noticed without a restart of the check."""
+    global _fonts_ok
+    if _fonts_ok:
+        return
+    with _fonts_lock:
+        if _fonts_ok:
+            return
+        problems = font_problems()
+        if problems:
+            raise PdfError("Chinese fonts missing: " + "; ".join(problems))
+        _fonts_ok = True

@@ -189,6 +189,9 @@ STATICFILES_DIRS = [BASE_DIR / "certbody" / "static"]
 # Issued certificates, notices and uploads live outside any web root and are served only
 # through permission-checked views (never by the web server directly).
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "files")))
+# This process renders PDFs (WeasyPrint with the Noto CJK fonts; system check certbody.E010).
+# Off: documents stay pending until a process with PDF_ENABLED renders them (issue #11).
+PDF_ENABLED = env_bool("PDF_ENABLED", True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

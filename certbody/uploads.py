@@ -10,9 +10,15 @@ nonconformity, …) goes through here:
   extension (the browser's claimed type is never trusted).
 - ``save`` stores a checked file in a ``FileField`` under a generated name (the user's file name
   is kept only as data); ``remove_files`` cleans up files written by a transaction that failed.
-- ``download_response`` serves a stored file as an attachment with ``nosniff``: files live under
-  ``MEDIA_ROOT``, outside any web root, and reach a browser only through a view that checked
-  the user's right to them first; they are never rendered or executed.
+- ``download_response`` serves a stored file as an attachment with ``nosniff`` and
+  ``Cache-Control: private, no-store`` (no proxy or browser cache keeps a client's
+  certificate or report, issue #11): files live under ``MEDIA_ROOT``, outside any web root,
+  and reach a browser only through a view that checked the user's right to them first; they
+  are never rendered or executed. Given the SHA-256 recorded when the file was issued, it
+  re-checks the file on every download and refuses (503) and alerts the technical manager
+  when the file is missing or altered (``file_problem``).
+- ``orphan_files`` lists files under ``MEDIA_ROOT`` that no row references (left by a
+  transaction that failed after writing them); the ``orphan_files`` job reports them.
 
 Errors are ``RuleViolation`` with a message in Chinese naming the file, shown as it is.
 """
@@ -22,17 +28,27 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import logging
 import os
+import time
 import uuid
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django import forms
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.http import FileResponse
+from django.db import models
+from django.http import FileResponse, HttpResponse
+from django.utils.translation import gettext as _
 
 from certbody.lifecycle import RuleViolation
+
+logger = logging.getLogger("certbody.uploads")
+NO_STORE = "private, no-store"
 
 MAX_FILES = 10
 MAX_BYTES = 10 * 1024 * 1024  # 10 MB each
@@ -171,15 +187,129 @@ def remove_files(storage, names: Iterable[str]) -> None:
             storage.delete(name)
 
 
-def download_response(field_file, *, content_type: str, filename: str) -> FileResponse:
+def read_stored(field_file) -> bytes | None:
+    """The whole content of a stored file, or None when it is missing or unreadable."""
+    try:
+        with field_file.storage.open(field_file.name, "rb") as handle:
+            return handle.read()
+    except (OSError, ValueError):
+        return None
+
+
+def file_problem(field_file, sha256: str, content: bytes | None = None) -> str:
+    """Why the stored file does not match the ``sha256`` recorded when it was issued ("" when it
+    does): missing, or altered. ``content``: the file's bytes when already read."""
+    if not field_file or not field_file.name:
+        return "no file recorded"
+    if content is None:
+        content = read_stored(field_file)
+    if content is None:
+        return f"file missing: {field_file.name}"
+    actual = hashlib.sha256(content).hexdigest()
+    if actual != sha256:
+        return f"file altered: {field_file.name} has SHA-256 {actual}, recorded {sha256}"
+    return ""
+
+
+def _alert_tampered(label: str, problem: str, link: str) -> None:
+    """Tell the technical manager once an hour per file (each refused download would repeat it)."""
+    key = "download-tampered:" + hashlib.sha256(problem.encode()).hexdigest()[:32]
+    if not cache.add(key, 1, timeout=3600):
+        return
+    from certbody import roles
+    from certbody.notifications import notify_staff
+
+    notify_staff(
+        roles=(roles.TECHNICAL_MANAGER,),
+        template="document_tampered",
+        context={"document_label": label, "problem": problem},
+        kind="document_tampered",
+        link=link,
+    )
+
+
+def unavailable_response(message: str, *, status: int) -> HttpResponse:
+    """A plain refusal of a download (never cached)."""
+    response = HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = NO_STORE
+    return response
+
+
+def download_response(
+    field_file,
+    *,
+    content_type: str,
+    filename: str,
+    sha256: str = "",
+    label: str = "",
+    link: str = "",
+) -> HttpResponse:
     """Serve a stored file as a download: ``Content-Disposition: attachment`` with the user's
-    file name, the content type recorded at upload and ``X-Content-Type-Options: nosniff``
-    (a browser never renders or runs it). The caller has checked the user's right to it."""
+    file name, the content type recorded at upload, ``X-Content-Type-Options: nosniff`` (a
+    browser never renders or runs it) and ``Cache-Control: private, no-store``. The caller has
+    checked the user's right to it.
+
+    ``sha256``: the digest recorded when an issued document or report was stored (004 §10
+    evidence). Then the file is read and checked first, and the bytes checked are the bytes
+    served; a missing or altered file gets a 503 with a message instead, is logged, and the
+    technical manager is notified (``label`` names the document, ``link`` its staff page).
+    """
+    content = None
+    if sha256:
+        content = read_stored(field_file)
+        problem = file_problem(field_file, sha256, content)
+        if problem:
+            logger.error("refused download of %s: %s", label or field_file.name, problem)
+            _alert_tampered(label or field_file.name, problem, link)
+            return unavailable_response(
+                _(
+                    "This document is temporarily unavailable: its stored file failed the "
+                    "integrity check. The certification body has been alerted."
+                ),
+                status=503,
+            )
+    source = io.BytesIO(content) if content is not None else field_file.open("rb")
     response = FileResponse(
-        field_file.open("rb"), content_type=content_type, as_attachment=True, filename=filename
+        source, content_type=content_type, as_attachment=True, filename=filename
     )
     response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = NO_STORE
     return response
+
+
+def referenced_files() -> set[str]:
+    """Every file name a ``FileField`` of any model (history tables included) refers to."""
+    names: set[str] = set()
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if isinstance(field, models.FileField) and not field.many_to_many:
+                names.update(
+                    model._default_manager.exclude(**{field.name: ""})
+                    .exclude(**{f"{field.name}__isnull": True})
+                    .values_list(field.name, flat=True)
+                )
+    return names
+
+
+def orphan_files(*, min_age_seconds: int = 3600) -> list[str]:
+    """Files under ``MEDIA_ROOT`` that no row refers to, relative names, sorted. Files younger
+    than ``min_age_seconds`` are left out: their transaction may still be running."""
+    root = str(settings.MEDIA_ROOT)
+    if not os.path.isdir(root):
+        return []
+    referenced = referenced_files()
+    cutoff = time.time() - min_age_seconds
+    found = []
+    for directory, _dirs, files in os.walk(root):
+        for name in files:
+            path = os.path.join(directory, name)
+            relative = os.path.relpath(path, root).replace(os.sep, "/")
+            if relative in referenced:
+                continue
+            with contextlib.suppress(OSError):
+                if os.path.getmtime(path) <= cutoff:
+                    found.append(relative)
+    return sorted(found)
 
 
 class MultipleFileInput(forms.ClearableFileInput):

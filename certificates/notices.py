@@ -2,12 +2,16 @@
 
 Every notice is a Chinese A4 PDF rendered with WeasyPrint from
 ``templates/certificates/pdf/notice_<name>.html`` (all extend ``notice_base.html``) and stored
-once, immutably, with its SHA-256 through ``pdf.store_document``; the client downloads it in the
-portal. The services call ``notice_issue`` inside their transaction, so a status change and its
-notice are written together or not at all.
+once, immutably, with its SHA-256; the client downloads it in the portal. The services call
+``notice_issue`` inside their transaction: the notice's row and content (its HTML, rendered from
+the records of that moment) are written with the status change or not at all, and the PDF is
+laid out after commit (``pdf.document_queue``, issue #11), so a PDF failure never holds back a
+suspension or withdrawal whose 5-working-day clock is running.
 """
 
 from datetime import date
+
+from django.template.loader import render_to_string
 
 from certbody.models import CertificationBody
 from certbody.pdf import render_pdf
@@ -47,8 +51,13 @@ def template_name(kind: str) -> str:
 
 
 def render_notice_pdf(kind: str, context: dict) -> bytes:
-    """Render the notice ``kind`` with ``context`` to PDF bytes (A4, Noto CJK)."""
+    """Render the notice ``kind`` with ``context`` to PDF bytes (A4, Noto CJK; unchecked)."""
     return render_pdf(template_name(kind), context)
+
+
+def render_notice_html(kind: str, context: dict) -> str:
+    """The notice ``kind`` with ``context`` as a complete HTML document."""
+    return render_to_string(template_name(kind), context)
 
 
 def notice_reference(kind: str, on: date, subject: str) -> str:
@@ -68,13 +77,15 @@ def notice_issue(
     facts: dict | None = None,
     note: str = "",
 ) -> CertificateDocument:
-    """Render and store one notice dated ``on`` (a local date); returns the stored document.
+    """Write one notice dated ``on`` (a local date); returns the document, pending until its
+    PDF is rendered after commit (``pdf.document_queue``).
 
     ``certificate`` / ``decision`` / ``appeal``: what the notice is about (at least one). An
     appeal's answer belongs to the appellant (``appeal.organization``, or nobody for a member of
     the public) and is filed under the appeal only.
     ``facts``: what the template of ``kind`` shows beyond the common header (dates, cause …).
-    Must run inside the caller's ``transaction.atomic()``: a failed render rolls the change back.
+    Must run inside the caller's ``transaction.atomic()``. The PDF must show the addressee and
+    the notice's reference (read back before it is stored).
     """
     title, _prefix = NOTICES[kind]
     subject = (
@@ -123,9 +134,10 @@ def notice_issue(
         "verify_url": pdf.verification_url(certificate) if certificate is not None else "",
         **(facts or {}),
     }
-    return pdf.store_document(
+    return pdf.document_queue(
         kind=kind,
-        content=render_notice_pdf(kind, context),
+        html=render_notice_html(kind, context),
+        expected=[addressee, context["reference"]],
         actor=actor,
         # An appeal's answer is filed under the appeal alone: listing it under the certificate
         # would show it to the certified client (004 §8.2 confidentiality).

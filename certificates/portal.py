@@ -5,18 +5,20 @@ through ``certbody.access.visible_to``."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audits import scoring
 from audits.models import Audit, AuditReport
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
-from certbody.uploads import download_response
-from certificates import client_requests, services
+from certbody.uploads import download_response, unavailable_response
+from certbody.workspace import object_url_for
+from certificates import client_requests, pdf, services
 from certificates.forms import AppealForm, ClientRequestForm
 from certificates.models import Appeal, Certificate, CertificateDocument, ClientRequest, Decision
 
@@ -30,12 +32,12 @@ def home(request):
     certificates = (
         visible_to(Certificate.objects.all(), request.user)
         .select_related("head", "organization")
-        .prefetch_related("documents")
+        .prefetch_related(Prefetch("documents", queryset=_current_documents()))
         .order_by("-issued_on", "number")  # a head, then its -1, -2 … sub-certificates
     )
     # Refusal notices and written results of appeals belong to no certificate.
     other_documents = visible_to(
-        CertificateDocument.objects.filter(certificate__isnull=True), request.user
+        _current_documents().filter(certificate__isnull=True), request.user
     ).select_related("appeal", "decision")
     appeals = visible_to(Appeal.objects.all(), request.user).order_by("-received_on", "-pk")
     return render(
@@ -49,6 +51,12 @@ def home(request):
             "client_requests": _client_requests(request.user)[:5],
         },
     )
+
+
+def _current_documents():
+    """Documents a client is offered: a version replaced by a regenerated one (its file lost
+    or altered, issue #11) is kept on record but listed to staff only."""
+    return CertificateDocument.objects.filter(replacements__isnull=True)
 
 
 def _client_requests(user):
@@ -102,12 +110,26 @@ def _decided_audits(user) -> list[dict]:
 @login_required
 @require_GET
 def download(request, pk: int):
-    """Serve one issued document; 404 when it belongs to another organisation."""
-    document = get_object_or_404(visible_to(CertificateDocument.objects.all(), request.user), pk=pk)
+    """Serve one issued document; 404 when it belongs to another organisation, 409 while it is
+    still being prepared, 503 when its stored file fails the SHA-256 check (issue #11)."""
+    document = get_object_or_404(
+        visible_to(CertificateDocument.objects.all(), request.user).select_related(
+            "certificate", "decision", "appeal"
+        ),
+        pk=pk,
+    )
+    if document.is_pending:
+        return unavailable_response(
+            _("This document is being prepared. Please try again in a few minutes."), status=409
+        )
+    subject = document.certificate or document.decision or document.appeal
     return download_response(
         document.file,
         content_type="application/pdf",
         filename=document.file.name.rsplit("/", 1)[-1],
+        sha256=document.sha256,
+        label=pdf.describe(document),
+        link=object_url_for(subject) if subject is not None else "",
     )
 
 

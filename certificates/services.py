@@ -544,8 +544,10 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
     ``issued_on`` defaults to the decision date and may not precede it (004 §6.2.2).
     Initial validity: 3 years from the decision date, ending the day before. Recertification:
     validity continues from the previous certificate's expiry, which becomes superseded (004 §6.2.3,
-    Appendix C.4). Renders and stores the PDFs and the approval notice (002 §4.1.2); plans the
-    cycle's surveillance audits.
+    Appendix C.4). Writes the certificate PDFs and the approval notice (002 §4.1.2) as pending
+    documents, rendered after commit (issue #11: a PDF failure never undoes the issue, and the
+    yearly sequence row stays locked only for the database work); plans the cycle's
+    surveillance audits.
     """
     if decision.outcome != Decision.Outcome.GRANT:
         raise RuleViolation("只有批准认证的决定才能发证", "004 §6.2")
@@ -655,10 +657,12 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
             expires_on=expires_on,
         )
         for certificate in certificates:
-            pdf.store_document(
+            # Pending until rendered after commit (issue #11): no layout inside the number lock.
+            pdf.document_queue(
                 certificate=certificate,
                 kind=CertificateDocument.Kind.CERTIFICATE,
-                content=pdf.render_certificate_pdf(certificate),
+                html=pdf.certificate_html(certificate),
+                expected=pdf.certificate_expected(certificate),
                 actor=actor,
                 note="初次发证" if certificate.cycle == 0 else "再认证发证",
             )
@@ -1309,10 +1313,11 @@ def _reissue(*, certificate, actor, change_code, reissued_on, changes, note, evi
                 evidence=evidence,
                 cause=cause,
             )
-            pdf.store_document(
+            pdf.document_queue(
                 certificate=target,
                 kind=CertificateDocument.Kind.CERTIFICATE,
-                content=pdf.render_certificate_pdf(target),
+                html=pdf.certificate_html(target),
+                expected=pdf.certificate_expected(target),
                 actor=actor,
                 note=f"换证（{label}）",
             )

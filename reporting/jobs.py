@@ -45,10 +45,17 @@ Jobs, in the order a full pass runs them (``JOBS``):
   department, the decision makers and the technical manager, and to the client.
 - ``calendar``: in December, next year's working-day calendar is loaded from chinesecalendar
   or, when the package does not cover it yet, its absence is notified (domain §19).
+- ``pending_documents``: a certificate or notice whose PDF is still pending after its change
+  committed is rendered when its retry is due (issue #11; ``certificates.pdf``).
+- ``orphan_files``: files under MEDIA_ROOT that no row refers to are reported to the technical
+  manager, once each, never deleted.
+- ``document_integrity``: every issued document's and audit report's SHA-256 is checked again;
+  each file missing or altered is reported to the technical manager once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -1051,3 +1058,97 @@ def run_all(*, today: date | None = None, names=None) -> dict[str, int | None]:
             logger.exception("job %s failed; going on with the other jobs", name)
             results[name] = None
     return results
+
+
+# --- documents (issue #11) -------------------------------------------------------------------
+
+
+def pending_document_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Render one certificate or notice still pending whose next attempt is due.
+
+    The change that wrote it has committed; its render after commit failed (fonts, WeasyPrint,
+    unreadable text) or never ran (worker down). ``certificates.pdf.pending_document_step``
+    claims it with a conditional update and renders it; a failure backs the next attempt off
+    (5 min doubling up to 6 h) and tells the technical manager. Does nothing where
+    ``PDF_ENABLED`` is off.
+    """
+    from certificates.pdf import pending_document_step as render_one
+
+    return render_one()
+
+
+def orphan_files_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Tell the technical manager, once per file, about files under MEDIA_ROOT that no row
+    refers to (written by a transaction that rolled back; older than an hour). Nothing is
+    deleted: a person decides. True when something new was reported."""
+    from certbody.uploads import orphan_files
+
+    today = _today(today)
+    job = "orphan_files"
+    new = []
+    with transaction.atomic():
+        for name in orphan_files():
+            key = int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
+            mark = _mark(job, key, "orphan", today)
+            if mark is not None:
+                mark.note = name[:300]
+                mark.save(update_fields=["note"])
+                new.append(name)
+        if new:
+            logger.warning("%d orphan file(s) under MEDIA_ROOT: %s", len(new), ", ".join(new))
+            notify_staff(
+                roles=(roles.TECHNICAL_MANAGER,),
+                template="orphan_files",
+                context={"count": len(new), "names": new},
+                kind=job,
+            )
+    return bool(new)
+
+
+def document_integrity_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Re-check the SHA-256 of every stored certificate, notice and audit report (004 §10
+    evidence) and tell the technical manager, once per document, about each file missing or
+    altered (what ``manage.py verify_documents`` prints). True when something new was found."""
+    from audits.models import AuditReport
+    from certbody.uploads import file_problem
+    from certificates.models import CertificateDocument
+    from certificates.pdf import describe, document_problem
+
+    today = _today(today)
+    job = "document_integrity"
+    found = []
+    with transaction.atomic():
+        documents = CertificateDocument.objects.filter(
+            state=CertificateDocument.State.STORED, replacements__isnull=True
+        ).select_related("certificate", "decision", "appeal")
+        for document in documents.order_by("pk"):
+            problem = document_problem(document)
+            if problem and _mark(job, document.pk, "document", today) is not None:
+                found.append(f"{describe(document)}: {problem}")
+        for report in AuditReport.objects.select_related("audit").order_by("pk"):
+            problem = file_problem(report.file, report.sha256)
+            if problem and _mark(job, report.pk, "audit_report", today) is not None:
+                label = f"{report.get_kind_display()} v{report.version} {report.audit}"
+                found.append(f"{label}: {problem}")
+        if found:
+            logger.error("documents failing their SHA-256 check: %s", "; ".join(found))
+            notify_staff(
+                roles=(roles.TECHNICAL_MANAGER,),
+                template="documents_broken",
+                context={"count": len(found), "problems": found},
+                kind=job,
+            )
+    return bool(found)
+
+
+for _job in (
+    Job("pending_documents", "待生成的证书和通知书", pending_document_step, "every 10 minutes"),
+    Job("orphan_files", "存储中无记录的文件", orphan_files_step, "every day at 03:00"),
+    Job(
+        "document_integrity",
+        "已签发文件完整性校验",
+        document_integrity_step,
+        "every Sunday at 03:30",
+    ),
+):
+    JOBS[_job.name] = _job
