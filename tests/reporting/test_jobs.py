@@ -602,3 +602,48 @@ def test_settled_nonconformities_are_neither_reminded_nor_overdue(nc, people, ti
         assert jobs.run("nonconformity_reminders") == 0
         assert jobs.run("nonconformity_overdue") == 0
     assert not JobMark.objects.filter(job__startswith="nonconformity").exists()
+
+
+# --- statistics after bulk loads ----------------------------------------------------------------
+
+
+def _analyzed(queries) -> bool:
+    return any(q["sql"].strip().upper() == "ANALYZE" for q in queries.captured_queries)
+
+
+def test_generate_data_refreshes_the_statistics(cb):
+    import io
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        call_command("generate_data", certificates=20, stdout=io.StringIO())
+    assert _analyzed(queries)
+
+
+def test_a_committed_register_import_refreshes_the_statistics(people, tmp_path):
+    import io
+
+    from django.core.management import call_command
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from reporting import exports, reports
+
+    class Rollback(Exception):
+        pass
+
+    with pytest.raises(Rollback), transaction.atomic():
+        certificate_in(Certificate.Status.SUSPENDED, staff=people.workflow)
+        path = tmp_path / "register.xlsx"
+        path.write_bytes(exports.to_xlsx(reports.register()))
+        raise Rollback
+    with CaptureQueriesContext(connection) as queries:
+        call_command("import_register", str(path), stdout=io.StringIO())  # a dry run
+    assert not _analyzed(queries)
+    with CaptureQueriesContext(connection) as queries:
+        call_command("import_register", str(path), "--commit", stdout=io.StringIO())
+    assert Certificate.objects.count() == 1
+    assert _analyzed(queries)
