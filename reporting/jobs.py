@@ -43,6 +43,8 @@ Jobs, in the order a full pass runs them (``JOBS``):
 - ``nonconformity_overdue``: an unsettled nonconformity past its ``due_on``: no grant,
   maintenance or renewal decision may be made (004 §5.10.4); to the team leader, the audit
   department, the decision makers and the technical manager, and to the client.
+- ``outbox``: e-mails whose sending failed (a mail outage) tried again when due, with growing
+  waits, until sent or given up (``certbody.notifications``).
 - ``calendar``: in December, next year's working-day calendar is loaded from chinesecalendar
   or, when the package does not cover it yet, its absence is notified (domain §19).
 """
@@ -64,7 +66,7 @@ from applications.models import Application
 from audits.models import Audit, AuditPlan, AuditTeamMember, Nonconformity
 from audits.nonconformities import next_step, unsettled_q
 from audits.rules import add_months
-from certbody import roles
+from certbody import notifications, roles
 from certbody.lifecycle import RuleViolation, system_user
 from certbody.models import CalendarDay, CalendarYear, CertificationBody
 from certbody.notifications import notify_addresses, notify_staff
@@ -970,6 +972,25 @@ def reporting_obligation_step(*, today: date | None = None, progress: dict | Non
     return True
 
 
+def outbox_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Try once more to send one queued e-mail whose next attempt is due.
+
+    E-mails are queued in the transaction that caused them and sent right after it commits
+    (``certbody.notifications``); one that failed then (a mail outage) waits here for its next
+    attempt, with growing waits, until it is sent or, after ``MAX_ATTEMPTS``, stays failed on
+    the outbox desk. Due is measured by the clock (``next_attempt_at``), not by ``today``.
+    Returns True when it tried one (sent or not), False when none is due.
+    """
+    after = progress.get("after") if progress is not None else None
+    due = notifications.next_due(after=after)
+    if due is None:
+        return False
+    if progress is not None:
+        progress["after"] = due
+    notifications.send_one(due[1])
+    return True
+
+
 def calendar_step(*, today: date | None = None, progress: dict | None = None) -> bool:
     """In December, make sure next year's working-day calendar is there (domain §19).
 
@@ -1065,6 +1086,7 @@ JOBS: dict[str, Job] = {
             nonconformity_overdue_step,
             "every day at 08:40",
         ),
+        Job("outbox", "邮件重发", outbox_step, "every 5 minutes"),
         Job("calendar", "次年工作日日历", calendar_step, "every day at 09:00 in December"),
     )
 }
