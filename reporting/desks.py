@@ -466,6 +466,7 @@ register(
         table_class=OutgoingEmailTable,
         filterset_class=OutgoingEmailFilter,
         summary=_outgoing_summary,
+        history=lambda email: [],  # no history table: the row itself says what happened
         order=95,
         actions=[
             Action(

@@ -208,6 +208,8 @@ def test_the_outbox_desk_lists_mails_by_state_for_the_technical_manager(
     assert "SMTPConnectError" in failed
 
     row = OutgoingEmail.objects.get(to="down@client.example.cn")
+    page = client.get(reverse("workspace:object", args=["outbox", row.pk])).content.decode()
+    assert "down@client.example.cn" in page and "SMTPConnectError" in page
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     retry = reverse("workspace:action", args=["outbox", row.pk, "retry"])
     with django_capture_on_commit_callbacks(execute=True):
