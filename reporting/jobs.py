@@ -322,7 +322,13 @@ def suspension_ended_step(*, today: date | None = None, progress: dict | None = 
     job = "suspension_ended"
     with transaction.atomic():
         certificate = _claim(
-            cert_services.suspension_ended_due(today=today),
+            # cert_services.suspension_ended_due, written so that SQLite walks the deadline
+            # index (see _state_in and _is_head)
+            Certificate.objects.filter(
+                _is_head(),
+                _state_in("status", Status, [Status.SUSPENDED]),
+                suspended_until__lt=today,
+            ),
             job=job,
             field="suspended_until",
             threshold=Concat(
