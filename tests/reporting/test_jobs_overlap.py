@@ -117,3 +117,37 @@ def test_two_runners_at_once_open_one_withdrawal_proposal_per_certificate(cb, mo
     )
     assert {row["certificate"]: row["n"] for row in open_withdrawals} == dict.fromkeys(suspended, 1)
     assert JobMark.objects.filter(job="suspension_ended").count() == CERTIFICATES
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_closes_duplicates_already_opened_before_adding_the_constraint(cb):
+    """Where overlapping runners already opened two, the oldest stays open, the others are
+    dismissed with a note, so the constraint can be added."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    staff = Staff()
+    certificate = certificate_in(Certificate.Status.SUSPENDED, staff=staff)
+    before = [("certificates", "0004_clientrequest_historicalclientrequest")]
+    after = [("certificates", "0005_jobs_one_open_proposal")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps.get_model("certificates", "Proposal")
+        made = [
+            old.objects.create(
+                certificate_id=certificate.pk,
+                action="withdraw",
+                cause=7,
+                reason=f"重复 {n}",
+                created_by_id=staff.decider.pk,
+            ).pk
+            for n in range(3)
+        ]
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert after[0] in MigrationExecutor(connection).loader.applied_migrations
+    states = dict(Proposal.objects.filter(pk__in=made).values_list("pk", "state"))
+    assert states == {made[0]: "open", made[1]: "dismissed", made[2]: "dismissed"}
+    assert "重复的建议" in Proposal.objects.get(pk=made[1]).closing_note
