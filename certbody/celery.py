@@ -48,6 +48,8 @@ app.conf.beat_schedule = {
     # verification deadline
     "nonconformity-reminders": _job("nonconformity_reminders", crontab(hour=8, minute=40)),
     "nonconformity-overdue": _job("nonconformity_overdue", crontab(hour=8, minute=40)),
+    # every 5 minutes, around the clock: e-mails that could not be sent, tried again when due
+    "outbox": _job("outbox", crontab(minute="*/5")),
     # every day at 09:00 Asia/Shanghai in December: next year's working-day calendar
     "calendar": _job("calendar", crontab(hour=9, minute=0, month_of_year=12)),
     # every 10 minutes, around the clock: certificates and notices whose PDF is still pending

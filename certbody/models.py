@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -266,3 +267,44 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.subject
+
+
+class OutgoingEmail(models.Model):
+    """One e-mail to one address, kept until it is sent (the outbox).
+
+    Written by ``certbody.notifications`` in the same transaction as what caused it (a job's
+    step, a service), so a rolled-back cause sends nothing and a committed one is never lost to
+    a mail outage: it is tried right after commit, then again by the periodic job ``outbox``
+    at ``next_attempt_at`` (growing waits) until sent, or until ``attempts`` reaches the limit,
+    when it stays ``failed`` for staff to see (and retry) on the outbox desk.
+    ``next_attempt_at`` is set only while pending: the job asks "what is due now?" of it.
+    """
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    to = models.EmailField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"))
+    kind = models.CharField(_("kind"), max_length=40, blank=True)
+    link = models.CharField(_("link"), max_length=300, blank=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(
+        _("next attempt at"), null=True, blank=True, db_index=True, default=timezone.now
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+
+    def __str__(self):
+        return f"{self.to}: {self.subject}"

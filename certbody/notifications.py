@@ -11,25 +11,45 @@ functions:
 
 Texts come from ``templates/emails/<template>.txt``, in Chinese: the first line is the subject,
 the rest the body. Every template receives ``cb`` (the CB's profile, or None) and ``site_url``
-besides the caller's context. E-mails are sent after the surrounding transaction commits
-(``transaction.on_commit``), so a rolled-back job step sends nothing; a failing mail server is
-logged, never raised into the job. Default backend: the console (settings ``EMAIL_BACKEND``).
+besides the caller's context.
+
+E-mails go through the outbox (``OutgoingEmail``, one row per address): the rows are written in
+the caller's transaction, so a rolled-back job step sends nothing and a committed one cannot
+lose its mail. Right after commit they are sent (``transaction.on_commit``); a failing mail
+server is recorded on the row (``attempts``, ``last_error``), never raised into the caller, and
+the periodic job ``outbox`` (``send_due``) tries again after ``RETRY_AFTER`` until the row is
+sent or ``MAX_ATTEMPTS`` is reached, when it stays ``failed`` on the staff's outbox desk, where
+``outgoing_email_retry`` tries it once more. Default backend: the console (settings
+``EMAIL_BACKEND``).
 """
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 
-from certbody.models import CertificationBody, Notification
+from certbody.lifecycle import RuleViolation
+from certbody.models import CertificationBody, Notification, OutgoingEmail
 
 logger = logging.getLogger("certbody.notifications")
+
+# Waits after the 1st, 2nd … failed attempt; the attempt after the last wait is the last one.
+RETRY_AFTER = (
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=12),
+)
+MAX_ATTEMPTS = len(RETRY_AFTER) + 1  # about 16½ hours of outage before a mail is given up
+SENDING_LEASE = timedelta(minutes=10)  # a sender that died mid-send: tried again after this
 
 
 def render_message(template: str, context: dict) -> tuple[str, str]:
@@ -91,33 +111,130 @@ def notify_staff(
     addresses = [user.email for user in recipients.values() if user.email]
     if addresses:
         mail_body = body if not link else f"{body}\n{settings.SITE_URL}{link}\n"
-        _send_on_commit(subject, mail_body, addresses)
+        _send_on_commit(subject, mail_body, addresses, kind=kind, link=link)
     return rows
 
 
-def notify_addresses(addresses: Iterable[str], *, template: str, context: dict) -> int:
-    """E-mail ``template`` to each non-empty address (after commit); returns how many."""
+def notify_addresses(
+    addresses: Iterable[str], *, template: str, context: dict, kind: str = ""
+) -> int:
+    """E-mail ``template`` to each non-empty address (after commit); returns how many.
+    ``kind``: what sends it, shown on the outbox desk (default: the template's name)."""
     wanted = sorted({a.strip() for a in addresses if a and a.strip()})
     if not wanted:
         return 0
     subject, body = render_message(template, context)
-    _send_on_commit(subject, body, wanted)
+    _send_on_commit(subject, body, wanted, kind=kind or template)
     return len(wanted)
 
 
-def _send_on_commit(subject: str, body: str, addresses: list[str]) -> None:
-    def send():
-        # One message per address: recipients never see each other (clients, staff).
-        messages = [
-            EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
-            for address in addresses
-        ]
-        try:
-            get_connection().send_messages(messages)
-        except Exception:  # a mail outage must not undo or stop the job that notified
-            logger.exception("could not send %r to %d address(es)", subject, len(addresses))
+def _send_on_commit(
+    subject: str, body: str, addresses: list[str], *, kind: str = "", link: str = ""
+) -> list[OutgoingEmail]:
+    """Queue one ``OutgoingEmail`` per address in the caller's transaction and send them after
+    it commits. One message per address: recipients never see each other (clients, staff)."""
+    rows = OutgoingEmail.objects.bulk_create(
+        OutgoingEmail(
+            to=address[:254], subject=subject[:200], body=body, kind=kind[:40], link=link[:300]
+        )
+        for address in addresses
+    )
+    ids = [row.pk for row in rows]
+    if ids and ids[0] is None:  # a backend that does not return ids from bulk_create
+        ids = []
+    transaction.on_commit(lambda: _send_ids(ids))
+    return rows
 
-    transaction.on_commit(send)
+
+def _send_ids(ids: list[int]) -> None:
+    connection = None
+    try:
+        connection = get_connection()
+        for pk in ids:
+            send_one(pk, connection=connection)
+    except Exception:  # never raised into the caller: the rows stay due for the job
+        logger.exception("could not send queued e-mails %s", ids)
+    finally:
+        _close(connection)
+
+
+def _close(connection) -> None:
+    try:
+        if connection is not None:
+            connection.close()
+    except Exception:  # a broken connection that cannot even close: nothing more to do
+        logger.warning("could not close the mail connection", exc_info=True)
+
+
+def send_one(pk: int, *, connection=None, now: datetime | None = None) -> bool | None:
+    """Try to send the pending ``OutgoingEmail`` ``pk`` once, if it is due at ``now``.
+
+    Claimed first with a conditional update that must touch exactly one row (pending, due):
+    it counts the attempt and moves ``next_attempt_at`` a lease ahead, so a concurrent sender
+    (the job, the after-commit send) does not send it too, and a sender that dies mid-send
+    leaves it due again after ``SENDING_LEASE``. Then sent through ``connection`` (Django's
+    e-mail backend; a new one when None). Returns True when sent, False when the attempt
+    failed (recorded: ``last_error``, and the next try after ``RETRY_AFTER`` or ``failed``
+    after ``MAX_ATTEMPTS``), None when it was not due or someone else had it.
+    """
+    now = now or timezone.now()
+    claimed = OutgoingEmail.objects.filter(
+        pk=pk, state=OutgoingEmail.State.PENDING, next_attempt_at__lte=now
+    ).update(attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE)
+    if claimed != 1:
+        return None
+    email = OutgoingEmail.objects.get(pk=pk)
+    message = EmailMessage(email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to])
+    try:
+        (connection or get_connection()).send_messages([message])
+    except Exception as exc:  # any mail server or backend error: recorded, tried again later
+        error = f"{type(exc).__name__}: {exc}"[:300]
+        given_up = email.attempts >= MAX_ATTEMPTS
+        OutgoingEmail.objects.filter(pk=pk).update(
+            state=OutgoingEmail.State.FAILED if given_up else OutgoingEmail.State.PENDING,
+            last_error=error,
+            next_attempt_at=None if given_up else now + RETRY_AFTER[email.attempts - 1],
+        )
+        (logger.error if given_up else logger.warning)(
+            "e-mail #%s to %s, attempt %s: %s", pk, email.to, email.attempts, error
+        )
+        return False
+    OutgoingEmail.objects.filter(pk=pk).update(
+        state=OutgoingEmail.State.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error=""
+    )
+    return True
+
+
+def next_due(*, now: datetime | None = None, after: tuple | None = None) -> tuple | None:
+    """``(next_attempt_at, pk)`` of the first pending e-mail due at ``now`` in attempt order,
+    after the cursor ``after`` (the same pair), or None. A keyed walk of the indexed
+    ``next_attempt_at``."""
+    rows = OutgoingEmail.objects.filter(
+        state=OutgoingEmail.State.PENDING, next_attempt_at__lte=now or timezone.now()
+    )
+    if after is not None:
+        when, pk = after
+        rows = rows.filter(Q(next_attempt_at__gt=when) | Q(next_attempt_at=when, pk__gt=pk))
+    return rows.order_by("next_attempt_at", "pk").values_list("next_attempt_at", "pk").first()
+
+
+def outgoing_email_retry(*, email: OutgoingEmail, actor) -> OutgoingEmail:
+    """Try a ``failed`` e-mail once more, now (after commit), e.g. once the mail server is
+    back: it becomes pending and due; another failure leaves it failed again with the new
+    error. ``actor``: a user with ``certbody.retry_email``. Raises RuleViolation when the
+    e-mail is not failed or the actor may not retry it."""
+    if not actor.has_perm("certbody.retry_email", email):
+        raise RuleViolation(f"“{actor}”无权重发邮件")
+    with transaction.atomic():
+        email = OutgoingEmail.objects.select_for_update().get(pk=email.pk)
+        if email.state != OutgoingEmail.State.FAILED:
+            raise RuleViolation("只有发送失败的邮件才能重发")
+        email.state = OutgoingEmail.State.PENDING
+        email.next_attempt_at = timezone.now()
+        email.save(update_fields=["state", "next_attempt_at"])
+        logger.info("e-mail #%s to %s retried by %s", email.pk, email.to, actor)
+        transaction.on_commit(lambda: _send_ids([email.pk]))
+    return email
 
 
 def mark_read(*, user, ids: Iterable[int] | None = None) -> int:

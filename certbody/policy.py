@@ -167,6 +167,10 @@ MATRIX = {
     # auditors' personnel records for the annual report (002 §4.3.6.1; personal data)
     "reporting.view_personnel": is_audit_department | is_reporting_officer | is_technical_manager,
     "reporting.manage_personnel": is_audit_department | is_reporting_officer,
+    # the outbox of e-mails (certbody.notifications): who sees what was sent or failed, and
+    # tries a failed one again
+    "certbody.view_outbox": is_technical_manager | is_superuser,
+    "certbody.retry_email": is_technical_manager | is_superuser,
 }
 
 

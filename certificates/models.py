@@ -581,6 +581,15 @@ class Proposal(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        constraints = [
+            # One open proposal per certificate and action: two job runners at once (beat and
+            # cron, or two workers) once opened two withdrawal proposals for one certificate.
+            models.UniqueConstraint(
+                fields=["certificate", "action"],
+                condition=models.Q(state="open"),
+                name="one_open_proposal_per_action",
+            )
+        ]
         verbose_name = _("status change proposal")
         verbose_name_plural = _("status change proposals")
 

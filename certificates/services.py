@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -1565,7 +1565,12 @@ def proposal_open(
     those; a reissue has none and names the ``star_grade`` proposed (001 §7.5). ``audit``: the
     audit whose result led to it. Used by jobs, the spot-check rule (003 §4.6) and the
     surveillance conclusion; nothing is suspended, withdrawn or reissued automatically here.
-    Raises RuleViolation for an unknown action, a missing cause or grade, or a blank reason.
+
+    At most one proposal per certificate and action is open (the partial unique constraint
+    ``one_open_proposal_per_action``): when one is open already — made by a caller that checked
+    first, or by a concurrent job runner that won the race — that open proposal is returned and
+    nothing is written. Raises RuleViolation for an unknown action, a missing cause or grade,
+    or a blank reason.
     """
     if action not in Proposal.Action.values:
         raise RuleViolation(f"未知的建议类型：{action}")
@@ -1588,8 +1593,22 @@ def proposal_open(
         created_by=actor,
     )
     record(proposal, actor=actor, reason=history_reason)
-    proposal.save()
+    try:
+        # A savepoint, so that losing the race leaves the caller's transaction usable.
+        with transaction.atomic():
+            proposal.save()
+    except IntegrityError:
+        existing = _open_proposal(certificate, action)
+        if existing is None:  # not our constraint: a real error
+            raise
+        return existing
     return proposal
+
+
+def _open_proposal(certificate: Certificate, action: str) -> Proposal | None:
+    return Proposal.objects.filter(
+        certificate=certificate, action=action, state=Proposal.State.OPEN
+    ).first()
 
 
 def proposal_accept(
@@ -1644,42 +1663,48 @@ def proposal_dismiss(*, proposal: Proposal, actor, note: str, dismissed_on: date
     return proposal
 
 
-def suspension_ended_step(*, actor=None, today: date | None = None) -> Proposal | None:
-    """One step of the daily job: propose withdrawing one certificate whose suspension period
-    has ended unresolved (004 §7.3.1(7)). Idempotent: a certificate with an open withdrawal
-    proposal, or one already made (and perhaps dismissed) during this suspension, is skipped.
-    Returns the new proposal or None when nothing is due."""
-    from certbody.lifecycle import system_user
+def suspension_ended_due(*, today: date):
+    """Head certificates still suspended after their suspension period (``suspended_until``
+    before ``today``, a local date): each is due a withdrawal proposal (004 §7.3.1(7)) unless
+    ``suspension_ended_propose`` finds one open or already decided for this suspension. A plain
+    filter on the indexed deadline, so the periodic job can walk it in deadline order."""
+    return Certificate.objects.filter(
+        head__isnull=True, status=Certificate.Status.SUSPENDED, suspended_until__lt=today
+    )
 
+
+def suspension_ended_propose(
+    *, certificate: Certificate, actor, today: date | None = None
+) -> Proposal | None:
+    """Propose withdrawing ``certificate`` because its suspension period ended unresolved
+    (004 §7.3.1(7), cause ``SUSPENSION_ENDED_UNRESOLVED``; CNCA 0115).
+
+    Locks the certificate and checks again that it is suspended past ``suspended_until``;
+    returns None, writing nothing, when it no longer is, or when a withdrawal proposal is open
+    or was made (and perhaps dismissed: that is a decision by staff, not something to propose
+    again every day) since the suspension began. Otherwise returns the new open proposal. The
+    caller (the ``suspension_ended`` job) claims the certificate first; the one-open-proposal
+    constraint stops any other writer from adding a second one.
+    """
     today = today or _today()
     with transaction.atomic():
-        certificate = (
-            Certificate.objects.select_for_update(skip_locked=True)
-            .filter(
-                head__isnull=True,
-                status=Certificate.Status.SUSPENDED,
-                suspended_until__lt=today,
-            )
-            .exclude(
-                Exists(
-                    # Open, or already decided for this suspension: a dismissed proposal
-                    # is a decision by staff, not something to propose again every day.
-                    Proposal.objects.filter(
-                        certificate=OuterRef("pk"),
-                        action=Proposal.Action.WITHDRAW,
-                    ).filter(
-                        Q(state=Proposal.State.OPEN)
-                        | Q(created_at__date__gte=OuterRef("suspended_from"))
-                    )
-                )
-            )
-            .order_by("suspended_until", "pk")
-            .first()
-        )
-        if certificate is None:
+        certificate = lock(Certificate, certificate.pk)
+        if (
+            certificate.head_id is not None
+            or certificate.status != Certificate.Status.SUSPENDED
+            or certificate.suspended_until is None
+            or certificate.suspended_until >= today
+        ):
             return None
-        actor = actor or system_user()
-        proposal = proposal_open(
+        made = Proposal.objects.filter(
+            certificate=certificate, action=Proposal.Action.WITHDRAW
+        ).filter(
+            Q(state=Proposal.State.OPEN)
+            | Q(created_at__date__gte=certificate.suspended_from or certificate.suspended_until)
+        )
+        if made.exists():
+            return None
+        return proposal_open(
             certificate=certificate,
             actor=actor,
             action=Proposal.Action.WITHDRAW,
@@ -1687,7 +1712,28 @@ def suspension_ended_step(*, actor=None, today: date | None = None) -> Proposal 
             reason=f"暂停期已于 {certificate.suspended_until} 届满，证书仍处于暂停状态",
             history_reason="暂停期满",
         )
-    return proposal
+
+
+def suspension_ended_step(*, actor=None, today: date | None = None) -> Proposal | None:
+    """Propose withdrawing the first due certificate (``suspension_ended_due``) through
+    ``suspension_ended_propose``; the new proposal, or None when none is due. Idempotent: a
+    certificate with an open withdrawal proposal, or one already made during this suspension,
+    is passed over. For one-off use (shell, tests): the periodic job ``suspension_ended`` claims
+    each certificate through its ``JobMark`` instead (``reporting.jobs``)."""
+    from certbody.lifecycle import system_user
+
+    today = today or _today()
+    made = Proposal.objects.filter(
+        certificate=OuterRef("pk"), action=Proposal.Action.WITHDRAW
+    ).filter(Q(state=Proposal.State.OPEN) | Q(created_at__date__gte=OuterRef("suspended_from")))
+    due = suspension_ended_due(today=today).exclude(Exists(made)).order_by("suspended_until", "pk")
+    for certificate in due[:20]:
+        proposal = suspension_ended_propose(
+            certificate=certificate, actor=actor or system_user(), today=today
+        )
+        if proposal is not None:
+            return proposal
+    return None
 
 
 def reporting_obligation_done(

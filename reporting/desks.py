@@ -7,7 +7,11 @@
   corrected through ``services.cb_change_record``/``cb_change_correct``;
 - auditors' personnel records for the annual report (002 §4.3.6.1), through
   ``services.personnel_record_save``; ID numbers masked for users without
-  ``certbody.view_personal_data`` (``certbody.masking``).
+  ``certbody.view_personal_data`` (``certbody.masking``);
+- the outbox: every e-mail the system sent or is still trying to send, with its state,
+  attempts and last error, for the technical manager and superusers; a failed one can be
+  tried again (``certbody.notifications.outgoing_email_retry``). Here because ``certbody``
+  registers no desk of its own (it imports no app).
 """
 
 import django_filters
@@ -18,6 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from certbody.masking import can_see_personal_data, mask_id_number
+from certbody.models import OutgoingEmail
+from certbody.notifications import outgoing_email_retry
 from certbody.workspace import Action, Create, Desk, register
 from certbody.workspace_tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn
 from reporting import forms, privacy, services
@@ -376,6 +382,101 @@ register(
                 "reporting.manage_personnel",
                 "record",
                 form_class=forms.PersonnelRecordForm,
+            )
+        ],
+    )
+)
+
+
+# --- the outbox of e-mails (certbody.notifications) ---------------------------------------------
+
+
+class OutgoingEmailTable(BaseTable):
+    created_at = LocalDateTimeColumn(verbose_name=_("created at"))
+    subject = ObjectLinkColumn("outbox", verbose_name=_("subject"))
+    to = tables.Column(verbose_name=_("to"))
+    kind = tables.Column(verbose_name=_("kind"))
+    state = tables.Column(verbose_name=_("state"))
+    attempts = tables.Column(verbose_name=_("attempts"))
+    last_error = tables.Column(verbose_name=_("last error"))
+    next_attempt_at = LocalDateTimeColumn(verbose_name=_("next attempt at"))
+    sent_at = LocalDateTimeColumn(verbose_name=_("sent at"))
+
+    class Meta:
+        model = OutgoingEmail
+        fields = (
+            "created_at",
+            "subject",
+            "to",
+            "kind",
+            "state",
+            "attempts",
+            "last_error",
+            "next_attempt_at",
+            "sent_at",
+        )
+        attrs = BaseTable.Meta.attrs
+        order_by = ("-created_at",)
+
+
+class OutgoingEmailFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+    state = django_filters.ChoiceFilter(choices=OutgoingEmail.State.choices, label=_("state"))
+
+    class Meta:
+        model = OutgoingEmail
+        fields = ["q", "state"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(to__icontains=value) | Q(subject__icontains=value) | Q(kind__icontains=value)
+        )
+
+
+def _outgoing_summary(email: OutgoingEmail, user):
+    return [
+        (_("to"), email.to),
+        (_("subject"), email.subject),
+        (_("kind"), email.kind),
+        (_("state"), email.get_state_display()),
+        (_("attempts"), email.attempts),
+        (_("last error"), email.last_error),
+        (_("next attempt at"), _local(email.next_attempt_at)),
+        (_("created at"), _local(email.created_at)),
+        (_("sent at"), _local(email.sent_at)),
+        (_("link"), email.link),
+        (_("message"), email.body),
+    ]
+
+
+def _local(moment):
+    return timezone.localtime(moment) if moment else ""
+
+
+def _failed(email: OutgoingEmail) -> bool:
+    return email.state == OutgoingEmail.State.FAILED
+
+
+register(
+    Desk(
+        key="outbox",
+        model=OutgoingEmail,
+        title=_("Outgoing e-mails"),
+        permission="certbody.view_outbox",
+        queryset=lambda request: OutgoingEmail.objects.all(),
+        table_class=OutgoingEmailTable,
+        filterset_class=OutgoingEmailFilter,
+        summary=_outgoing_summary,
+        history=lambda email: [],  # no history table: the row itself says what happened
+        order=95,
+        actions=[
+            Action(
+                "retry",
+                _("Retry now"),
+                outgoing_email_retry,
+                "certbody.retry_email",
+                "email",
+                available=_failed,
             )
         ],
     )

@@ -23,7 +23,7 @@ from audits.models import (
     IndicatorCatalogue,
     Nonconformity,
 )
-from certbody.models import User
+from certbody.models import OutgoingEmail, User
 from certbody.workspace import DESKS
 from certificates.models import (
     Appeal,
@@ -156,6 +156,7 @@ BUILDERS = {
     "cb-changes": lambda w, numbers: bulk(w.cb_change, numbers),
     "personnel": personnel,
     "obligations": lambda w, numbers: bulk(w.obligation, numbers),
+    "outbox": lambda w, numbers: bulk(w.outgoing_email, numbers),
 }
 MODELS = {
     "asrp": AsrpProgramme,
@@ -178,6 +179,7 @@ MODELS = {
     "cb-changes": CbChange,
     "personnel": PersonnelRecord,
     "obligations": ReportingObligation,
+    "outbox": OutgoingEmail,
 }
 
 

@@ -160,6 +160,8 @@ EXPECTED_ROLES = {
     "reporting.record_cb_change": {"reporting_officer", "technical_manager"},
     "reporting.view_personnel": {"audit_department", "reporting_officer", "technical_manager"},
     "reporting.manage_personnel": {"audit_department", "reporting_officer"},
+    "certbody.view_outbox": {"technical_manager"},
+    "certbody.retry_email": {"technical_manager"},
     "certificates.report_obligation": {
         "decision_maker",
         "technical_manager",

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from audits.models import AsrpProgramme
 from certbody import roles
+from certbody.models import OutgoingEmail
 from certificates import services as cert_services
 from certificates.models import (
     Appeal,
@@ -127,6 +128,17 @@ class World:
             adjustment_criteria="指标连续两次未达成时恢复常规方案",
             audit_components="监督审核覆盖投诉处理和维修服务",
             special_competences="熟悉家电售后服务",
+        )
+        # An e-mail given up after a mail outage (the outbox desk, certbody.notifications).
+        self.outgoing_email = OutgoingEmail.objects.create(
+            to="service@client.example.cn",
+            subject="监督审核提醒",
+            body="您的监督审核将于 30 天后到期。",
+            kind="surveillance_reminders",
+            state=OutgoingEmail.State.FAILED,
+            attempts=6,
+            last_error="SMTPConnectError: (421, 'service not available')",
+            next_attempt_at=None,
         )
         self.users = {
             "market": self.staff.market,

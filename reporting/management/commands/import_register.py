@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from certbody.lifecycle import system_user
 from reporting.importer import ImportRefused, import_register
+from reporting.management.commands.generate_data import analyze
 
 
 class Command(BaseCommand):
@@ -49,6 +50,7 @@ class Command(BaseCommand):
             f"{len(result.problems)} problem(s)"
         )
         if result.written:
+            analyze()
             self.stdout.write(
                 self.style.SUCCESS(
                     f"imported {result.organisations} organisations "

@@ -1,0 +1,153 @@
+"""Two job runners at once (beat and cron, or two workers) must not duplicate work.
+
+Two ``run_due_jobs`` at once once opened two withdrawal proposals for 13 of 20,000 suspended
+certificates: the step checked "no open proposal" without claiming anything. The step now
+claims each certificate through its JobMark, and the database allows one open proposal per
+certificate and action.
+"""
+
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count
+
+from certificates import services as cert_services
+from certificates.models import Certificate, Proposal
+from reporting.models import JobMark
+from tests.certificates.factories import Staff
+from tests.certificates.helpers import SUSPENDED_UNTIL, certificate_in
+
+ROOT = Path(__file__).resolve().parents[2]
+CERTIFICATES = 24
+
+
+def test_a_second_open_proposal_for_the_same_certificate_and_action_is_refused(db, cb):
+    staff = Staff()
+    certificate = certificate_in(Certificate.Status.SUSPENDED, staff=staff)
+    first = Proposal.objects.create(
+        certificate=certificate, action="withdraw", cause=7, reason="一", created_by=staff.decider
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Proposal.objects.create(
+            certificate=certificate,
+            action="withdraw",
+            cause=7,
+            reason="二",
+            created_by=staff.decider,
+        )
+    # Other actions, and closed proposals, are not limited.
+    Proposal.objects.create(
+        certificate=certificate, action="suspend", cause=6, reason="三", created_by=staff.decider
+    )
+    Proposal.objects.filter(pk=first.pk).update(state="dismissed")
+    Proposal.objects.create(
+        certificate=certificate, action="withdraw", cause=7, reason="四", created_by=staff.decider
+    )
+
+
+def test_proposal_open_returns_the_proposal_already_open(db, cb):
+    staff = Staff()
+    certificate = certificate_in(Certificate.Status.SUSPENDED, staff=staff)
+    first = Proposal.objects.create(
+        certificate=certificate, action="withdraw", cause=7, reason="一", created_by=staff.decider
+    )
+    again = cert_services.proposal_open(
+        certificate=certificate, actor=staff.decider, action="withdraw", cause=8, reason="二"
+    )
+    assert again == first
+    assert Proposal.objects.count() == 1
+
+
+def _run_due_jobs(env):
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "run_due_jobs",
+            "--job",
+            "suspension_ended",
+            "--date",
+            str(SUSPENDED_UNTIL + timedelta(days=1)),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="two processes need PostgreSQL")
+@pytest.mark.django_db(transaction=True)
+def test_two_runners_at_once_open_one_withdrawal_proposal_per_certificate(cb, monkeypatch):
+    from tests.certificates.helpers import skip_pdf_rendering
+
+    skip_pdf_rendering(monkeypatch)
+    staff = Staff()
+    suspended = [
+        certificate_in(Certificate.Status.SUSPENDED, staff=staff).pk for _ in range(CERTIFICATES)
+    ]
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": (
+            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
+            f"{db['PORT'] or 5432}/{db['NAME']}"
+        ),
+        "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
+    }
+    runners = [_run_due_jobs(env) for _ in range(2)]
+    results = [runner.communicate(timeout=300) for runner in runners]
+    for runner, (_out, err) in zip(runners, results, strict=True):
+        assert runner.returncode == 0, err
+    assert all(int(out.split()[1]) >= 1 for out, _err in results), results  # both worked
+
+    open_withdrawals = (
+        Proposal.objects.filter(action="withdraw", state="open")
+        .values("certificate")
+        .annotate(n=Count("pk"))
+    )
+    assert {row["certificate"]: row["n"] for row in open_withdrawals} == dict.fromkeys(suspended, 1)
+    assert JobMark.objects.filter(job="suspension_ended").count() == CERTIFICATES
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_closes_duplicates_already_opened_before_adding_the_constraint(cb):
+    """Where overlapping runners already opened two, the oldest stays open, the others are
+    dismissed with a note, so the constraint can be added."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    staff = Staff()
+    certificate = certificate_in(Certificate.Status.SUSPENDED, staff=staff)
+    before = [("certificates", "0004_clientrequest_historicalclientrequest")]
+    after = [("certificates", "0005_jobs_one_open_proposal")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old = executor.loader.project_state(before).apps.get_model("certificates", "Proposal")
+        made = [
+            old.objects.create(
+                certificate_id=certificate.pk,
+                action="withdraw",
+                cause=7,
+                reason=f"重复 {n}",
+                created_by_id=staff.decider.pk,
+            ).pk
+            for n in range(3)
+        ]
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    assert after[0] in MigrationExecutor(connection).loader.applied_migrations
+    states = dict(Proposal.objects.filter(pk__in=made).values_list("pk", "state"))
+    assert states == {made[0]: "open", made[1]: "dismissed", made[2]: "dismissed"}
+    assert "重复的建议" in Proposal.objects.get(pk=made[1]).closing_note
