@@ -127,8 +127,8 @@ def test_the_migration_closes_duplicates_already_opened_before_adding_the_constr
 
     staff = Staff()
     certificate = certificate_in(Certificate.Status.SUSPENDED, staff=staff)
-    before = [("certificates", "0004_clientrequest_historicalclientrequest")]
-    after = [("certificates", "0005_jobs_one_open_proposal")]
+    before = [("certificates", "0005_docs_pending_documents")]
+    after = [("certificates", "0006_one_open_proposal")]
     executor = MigrationExecutor(connection)
     executor.migrate(before)
     try:

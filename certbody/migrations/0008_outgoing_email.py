@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("certbody", "0005_notification"),
+        ("certbody", "0007_user_language"),
     ]
 
     operations = [

@@ -31,7 +31,7 @@ def close_duplicate_open_proposals(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("audits", "0005_default_indicator_catalogue"),
-        ("certificates", "0004_clientrequest_historicalclientrequest"),
+        ("certificates", "0005_docs_pending_documents"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
