@@ -146,7 +146,8 @@ BUILDERS = {
         sequence=lambda n: 5_000 + n,
         token=lambda n: new_token(),
     ),
-    "proposals": lambda w, numbers: bulk(w.proposal, numbers),
+    # One open proposal per certificate and action (a constraint): the copies are closed ones.
+    "proposals": lambda w, numbers: bulk(w.proposal, numbers, state=lambda n: "dismissed"),
     "appeals": lambda w, numbers: bulk(w.appeal, numbers, reference=lambda n: f"SS-B{n:06d}"),
     "regulatory-events": lambda w, numbers: bulk(w.event, numbers),
     "requests": lambda w, numbers: bulk(w.request, numbers),
