@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, Contract, Organization, Site
 from audits import rules
@@ -523,6 +524,7 @@ def audit_add_special(
     due_on: date | None = None,
     notified_on: date | None = None,
     short_notice: bool = False,
+    short_notice_reason: str = "",
 ) -> Audit:
     """Add an extra or special audit to the programme with its reason (004 §5.9; 001 §7.2).
 
@@ -530,6 +532,8 @@ def audit_add_special(
     notice date; the audit is due within 30 days of it (004 §5.9.2(3)) and a later ``due_on`` is
     refused. ``short_notice`` marks an audit announced at short notice or unannounced
     (004 §5.9.2): the team check then asks every member for a declaration on the client.
+    ``short_notice_reason`` says why the notice is short; the special audit's ``reason``
+    (the complaint, accident or regulator's finding that calls for it) when not given.
     """
     _require_planner(actor)
     if special_kind not in Audit.SpecialKind.values:
@@ -561,6 +565,7 @@ def audit_add_special(
             days=_proposed_days(programme, rules.SURVEILLANCE),
             special_kind=special_kind,
             short_notice=bool(short_notice),
+            short_notice_reason=(short_notice_reason.strip() or reason) if short_notice else "",
             notified_on=notified_on,
         )
 
@@ -1283,6 +1288,11 @@ def audit_schedule(
 def audit_start(*, audit: Audit, actor, started_on: date) -> Audit:
     """Start an audit whose team passes ``audit_team_check`` (004 §5.4.4).
 
+    An on-site audit (every kind but the document review) needs its written plan confirmed
+    by the client (004 §5.4.6.3) and reported to CNCA at least 3 days before ``started_on``
+    (004 §9.2); a short-notice audit needs the report before the start and the reason the
+    notice was short (004 §5.9.2). Raises ``RuleViolation`` naming the clause otherwise.
+
     Stage 2 needs a completed document review (001 §6.3). An audit timed under an ASRP needs
     the accreditation body notified before (000 §4.4.2). Starting a surveillance re-plans the
     next one's due date (004 §5.4.1.5).
@@ -1301,6 +1311,8 @@ def audit_start(*, audit: Audit, actor, started_on: date) -> Audit:
         failures = audit_team_check(audit, on=started_on)
         if failures:
             raise RuleViolation("审核组不符合要求，不能开始审核：" + "；".join(failures))
+        if audit.needs_site_visit:
+            _require_plan_ready(audit, started_on)
         determination = AuditTimeDetermination.objects.filter(audit=audit).first()
         if determination is not None and determination.asrp:
             asrp = AsrpProgramme.objects.filter(programme_id=audit.programme_id).first()
@@ -1313,6 +1325,50 @@ def audit_start(*, audit: Audit, actor, started_on: date) -> Audit:
         fire(audit, "start", actor=actor, reason="审核开始", fields=["actual_start"])
         _replan_after(audit, actor)
     return audit
+
+
+def _require_plan_ready(audit: Audit, started_on: date) -> None:
+    """Refuse to start an on-site audit whose plan is not written, confirmed and reported.
+
+    004 §5.4.6.1 (a written plan), §5.4.6.3 (confirmed by the client before the audit),
+    §9.2 (reported to CNCA at least 3 days before the first day). A short-notice audit
+    (004 §5.9.2) records why the notice was short; its report may come later than 3 days
+    before but must exist before the start (its lateness stays on the plan).
+    """
+    plan = AuditPlan.objects.filter(audit=audit).first()
+    if plan is None:
+        raise RuleViolation(
+            _("An on-site audit cannot start without a written audit plan."), "004 §5.4.6.1"
+        )
+    if plan.state != AuditPlan.State.CONFIRMED:
+        raise RuleViolation(
+            _(
+                "The audit plan (version %(version)s) is not confirmed by the client: "
+                "the audit cannot start."
+            )
+            % {"version": plan.version},
+            "004 §5.4.6.3",
+        )
+    if audit.short_notice and not audit.short_notice_reason.strip():
+        raise RuleViolation(
+            _("A short-notice audit must record why the notice was short."), "004 §5.9.2"
+        )
+    reported_on = plan.cnca_reported_on
+    if reported_on is None or reported_on > started_on:
+        raise RuleViolation(
+            _("The audit plan has not been reported to CNCA: the audit cannot start."),
+            "004 §9.2",
+        )
+    due = rules.plan_report_due(started_on)
+    if not audit.short_notice and reported_on > due:
+        raise RuleViolation(
+            _(
+                "The audit plan was reported to CNCA on %(reported)s, less than 3 days "
+                "before the start on %(start)s (due by %(due)s): the audit cannot start then."
+            )
+            % {"reported": reported_on, "start": started_on, "due": due},
+            "004 §9.2",
+        )
 
 
 def audit_complete(
@@ -1489,12 +1545,20 @@ def _plan_revise(audit: Audit, actor, *, reason: str) -> None:
     plan.confirmed_by = ""
     # The changed plan is reported to CNCA again (004 §9.2); the history keeps the old report.
     plan.cnca_reported_on = None
+    plan.report_days_late = 0
     fire(
         plan,
         "revise",
         actor=actor,
         reason=reason,
-        fields=["version", "sent_on", "confirmed_on", "confirmed_by", "cnca_reported_on"],
+        fields=[
+            "version",
+            "sent_on",
+            "confirmed_on",
+            "confirmed_by",
+            "cnca_reported_on",
+            "report_days_late",
+        ],
         label="审核计划",
     )
 
@@ -1585,7 +1649,9 @@ def audit_plan_confirm(
 def audit_plan_report_cnca(*, plan: AuditPlan, actor, reported_on: date) -> AuditPlan:
     """Record the date the plan was reported to CNCA; due 3 days before the start (004 §9.2).
 
-    A late report is recorded as it happened (``AuditPlan.reported_late``), not refused.
+    A late report is recorded as it happened (``AuditPlan.report_days_late``, days after
+    the due date; ``reported_late``), not refused here: ``audit_start`` refuses an ordinary
+    audit whose report came late, a short-notice one only when there is no report at all.
     """
     if not any(roles.has_role(actor, role) for role in (*PLANNING_ROLES, roles.REPORTING_OFFICER)):
         raise RuleViolation(f"“{actor}”无权登记审核计划上报")
@@ -1595,8 +1661,11 @@ def audit_plan_report_cnca(*, plan: AuditPlan, actor, reported_on: date) -> Audi
         if plan.state == AuditPlan.State.DRAFT:
             raise RuleViolation("审核计划提交认证委托人后才能上报国家认监委", "004 §9.2")
         plan.cnca_reported_on = reported_on
+        due = plan.audit.plan_report_due
+        # Stored as reported, also for short-notice audits (004 §9.2; §5.9.2): never hidden.
+        plan.report_days_late = max((reported_on - due).days, 0) if due else 0
         record(plan, actor=actor, reason="审核计划已上报国家认监委")
-        plan.save(update_fields=["cnca_reported_on"])
+        plan.save(update_fields=["cnca_reported_on", "report_days_late"])
     return plan
 
 

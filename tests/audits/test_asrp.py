@@ -11,7 +11,7 @@ from certbody.lifecycle import RuleViolation
 from certificates.models import Certificate
 from tests.applications.factories import OrganizationFactory
 from tests.audits.factories import recertified_programme
-from tests.certificates.factories import Staff, issued_certificate, run_audit
+from tests.certificates.factories import Staff, issued_certificate, plan_ready, run_audit
 from tests.certificates.helpers import skip_pdf_rendering
 from tests.conftest import make_staff
 
@@ -270,6 +270,7 @@ def test_an_asrp_audit_starts_only_after_the_accreditation_body_was_notified(
     s1 = programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=1)
     services.audit_time_determine(audit=s1, actor=staff.planner, full_time_headcount=1500)
     services.audit_team_add(audit=s1, actor=staff.planner, user=staff.leader, role="leader")
+    plan_ready(s1, staff, date(2025, 11, 3))
     with pytest.raises(RuleViolation, match="000 §4.4.2"):
         services.audit_start(audit=s1, actor=staff.planner, started_on=date(2025, 11, 3))
     services.asrp_accreditation_notify(
@@ -289,6 +290,7 @@ def test_an_asrp_audit_completes_only_with_every_mandatory_activity(
     )
     s1 = programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=1)
     services.audit_team_add(audit=s1, actor=staff.planner, user=staff.leader, role="leader")
+    plan_ready(s1, staff, date(2025, 11, 5))
     services.audit_start(audit=s1, actor=staff.planner, started_on=date(2025, 11, 5))
     with pytest.raises(RuleViolation, match="000 §4.2.2 b"):
         services.audit_complete(

@@ -1,11 +1,18 @@
 """Build certificates the way production does: through the services, step by step."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from applications import services as app_services
 from audits import services as audit_services
-from audits.models import Audit, Auditor, IndicatorCatalogue, ScoreSheet, SpecialDeduction
+from audits.models import (
+    Audit,
+    Auditor,
+    AuditPlan,
+    IndicatorCatalogue,
+    ScoreSheet,
+    SpecialDeduction,
+)
 from certificates import services as cert_services
 from tests.applications.factories import OrganizationFactory
 from tests.audits.factories import auditor_profile
@@ -113,6 +120,50 @@ def score_sheet(audit, grade="four_star", *, leader=None, score=None, deductions
     return sheet
 
 
+def plan_ready(audit, staff, start, end=None, *, reported_on=None):
+    """Make ``audit`` ready to start on ``start`` through the services (004 §5.4.6, §9.2).
+
+    Schedules it on ``start``–``end`` (when its dates differ), writes the plan covering all
+    the client's sites, sends it a week before, has it confirmed the next day and reported
+    to CNCA ``reported_on`` (5 days before the start by default). The team must be set.
+    Nothing is done for a document review, which needs no plan.
+    """
+    audit.refresh_from_db()
+    if not audit.needs_site_visit:
+        return None
+    end = end or start
+    if (audit.planned_start, audit.planned_end) != (start, end):
+        audit_services.audit_schedule(
+            audit=audit, actor=staff.planner, planned_start=start, planned_end=end
+        )
+    plan = AuditPlan.objects.filter(audit=audit).first()
+    if plan is None or plan.state == AuditPlan.State.DRAFT:
+        plan = audit_services.audit_plan_prepare(
+            audit=audit,
+            actor=staff.planner,
+            objectives="评价售后服务体系与 GB/T 27922 的符合性和有效性，确定星级",
+            criteria="GB/T 27922-2011；ZXRZ 售后服务认证规则",
+            scope_text="家用电器的销售及售后服务",
+            shifts_covered="白班（9:00–18:00）",
+            sites=list(audit.organization.sites.all()),
+        )
+        plan = audit_services.audit_plan_send(
+            plan=plan, actor=staff.planner, sent_on=start - timedelta(days=7)
+        )
+    if plan.state == AuditPlan.State.SENT:
+        plan = audit_services.audit_plan_confirm(
+            plan=plan,
+            actor=staff.planner,
+            confirmed_on=start - timedelta(days=6),
+            confirmed_by="王五",
+        )
+    if plan.cnca_reported_on is None:
+        plan = audit_services.audit_plan_report_cnca(
+            plan=plan, actor=staff.planner, reported_on=reported_on or start - timedelta(days=5)
+        )
+    return plan
+
+
 def run_audit(audit, staff, start, end, positive=True, grade=DEFAULT):
     """Start and complete ``audit`` with ``staff.leader`` leading it.
 
@@ -124,6 +175,7 @@ def run_audit(audit, staff, start, end, positive=True, grade=DEFAULT):
         audit_services.audit_team_add(
             audit=audit, actor=staff.planner, user=staff.leader, role="leader"
         )
+    plan_ready(audit, staff, start, end)
     audit_services.audit_start(audit=audit, actor=staff.planner, started_on=start)
     audit_services.audit_complete(
         audit=audit, actor=staff.leader, ended_on=end, recommendation_positive=positive

@@ -1,0 +1,220 @@
+"""The CB's rules as gates on the audit's write path (issue 13).
+
+Plan gate: an on-site audit starts only with its written plan confirmed by the client
+(004 §5.4.6.3) and reported to CNCA at least 3 days before its first day (004 §9.2); a
+short-notice audit (004 §5.9.2) needs the report before the start, its lateness recorded.
+"""
+
+from datetime import date, timedelta
+
+import pytest
+
+from audits import services
+from audits.models import Audit
+from certbody.lifecycle import RuleViolation
+from tests.certificates.factories import (
+    Staff,
+    accepted_application,
+    issued_certificate,
+    plan_ready,
+    run_audit,
+)
+from tests.certificates.helpers import skip_pdf_rendering
+
+pytestmark = pytest.mark.django_db
+
+START, END = date(2025, 3, 10), date(2025, 3, 11)
+
+
+@pytest.fixture
+def staff(cb, monkeypatch):
+    skip_pdf_rendering(monkeypatch)
+    return Staff()
+
+
+@pytest.fixture
+def stage2(staff):
+    """Stage 2 of a new client, its document review completed, team set, dates scheduled."""
+    programme = services.programme_create(
+        application=accepted_application(staff=staff), actor=staff.planner
+    )
+    review = programme.audits.get(kind=Audit.Kind.DOCUMENT_REVIEW)
+    run_audit(review, staff, date(2025, 2, 1), date(2025, 2, 1))
+    stage2 = programme.audits.get(kind=Audit.Kind.STAGE2)
+    services.audit_team_add(audit=stage2, actor=staff.planner, user=staff.leader, role="leader")
+    services.audit_schedule(audit=stage2, actor=staff.planner, planned_start=START, planned_end=END)
+    return stage2
+
+
+def prepare(audit, staff):
+    return services.audit_plan_prepare(
+        audit=audit,
+        actor=staff.planner,
+        objectives="评价售后服务体系的符合性",
+        criteria="GB/T 27922-2011",
+        scope_text="家用电器的销售及售后服务",
+        shifts_covered="白班",
+        sites=list(audit.organization.sites.all()),
+    )
+
+
+def start(audit, staff, on=START):
+    return services.audit_start(audit=audit, actor=staff.planner, started_on=on)
+
+
+def test_the_document_review_starts_without_a_plan(staff):
+    programme = services.programme_create(
+        application=accepted_application(staff=staff), actor=staff.planner
+    )
+    review = programme.audits.get(kind=Audit.Kind.DOCUMENT_REVIEW)
+    services.audit_team_add(audit=review, actor=staff.planner, user=staff.leader, role="leader")
+    assert start(review, staff, date(2025, 2, 1)).state == Audit.State.IN_PROGRESS
+
+
+def test_an_on_site_audit_without_a_plan_is_refused(staff, stage2):
+    with pytest.raises(RuleViolation, match="written audit plan.*004 §5.4.6.1"):
+        start(stage2, staff)
+    stage2.refresh_from_db()
+    assert stage2.state == Audit.State.PLANNED
+
+
+def test_a_plan_not_confirmed_by_the_client_is_refused(staff, stage2):
+    plan = prepare(stage2, staff)
+    with pytest.raises(RuleViolation, match="not confirmed.*004 §5.4.6.3"):
+        start(stage2, staff)
+    services.audit_plan_send(plan=plan, actor=staff.planner, sent_on=date(2025, 3, 1))
+    with pytest.raises(RuleViolation, match="not confirmed.*004 §5.4.6.3"):
+        start(stage2, staff)
+
+
+def test_a_confirmed_plan_not_reported_to_cnca_is_refused(staff, stage2):
+    plan = prepare(stage2, staff)
+    services.audit_plan_send(plan=plan, actor=staff.planner, sent_on=date(2025, 3, 1))
+    services.audit_plan_confirm(
+        plan=plan, actor=staff.planner, confirmed_on=date(2025, 3, 2), confirmed_by="王五"
+    )
+    with pytest.raises(RuleViolation, match="not been reported to CNCA.*004 §9.2"):
+        start(stage2, staff)
+
+
+@pytest.mark.parametrize(
+    ("reported_on", "allowed", "days_late"),
+    [
+        (date(2025, 3, 7), True, 0),  # exactly 3 days before the first day: the last day
+        (date(2025, 3, 8), False, 1),  # 2 days before: late
+    ],
+)
+def test_the_plan_is_reported_at_least_three_days_before_the_start(
+    staff, stage2, reported_on, allowed, days_late
+):
+    plan = plan_ready(stage2, staff, START, END, reported_on=reported_on)
+    assert plan.report_days_late == days_late
+    if allowed:
+        assert start(stage2, staff).state == Audit.State.IN_PROGRESS
+    else:
+        with pytest.raises(RuleViolation, match="less than 3 days.*004 §9.2"):
+            start(stage2, staff)
+
+
+def test_the_three_days_count_from_the_actual_first_day(staff, stage2):
+    plan_ready(stage2, staff, START, END, reported_on=date(2025, 3, 7))
+    with pytest.raises(RuleViolation, match="004 §9.2"):
+        start(stage2, staff, on=date(2025, 3, 9))
+
+
+def test_a_revised_plan_must_be_confirmed_and_reported_again(staff, stage2):
+    plan_ready(stage2, staff, START, END)
+    services.audit_plan_prepare(
+        audit=stage2,
+        actor=staff.planner,
+        objectives="评价售后服务体系的符合性（变更）",
+        criteria="GB/T 27922-2011",
+        scope_text="家用电器的销售及售后服务",
+        shifts_covered="白班",
+        sites=list(stage2.organization.sites.all()),
+    )
+    with pytest.raises(RuleViolation, match="version 2.*004 §5.4.6.3"):
+        start(stage2, staff)
+
+
+# --- short-notice audits (004 §5.9.2) ------------------------------------------------------
+
+
+@pytest.fixture
+def short_notice(staff):
+    """A short-notice special audit of a certified client, its leader declared, on 06-10."""
+    certificate = issued_certificate(staff=staff)
+    audit = services.audit_add_special(
+        programme=certificate.programme,
+        actor=staff.planner,
+        special_kind=Audit.SpecialKind.COMPLAINT,
+        reason="媒体曝光维修乱收费，经查属实",
+        short_notice=True,
+    )
+    services.audit_team_add(audit=audit, actor=staff.planner, user=staff.leader, role="leader")
+    services.conflict_declare(
+        auditor=staff.leader.auditor_profile,
+        actor=staff.leader,
+        organization=audit.organization,
+        has_interest=False,
+        declared_on=date(2025, 6, 1),
+    )
+    return audit
+
+
+def test_a_short_notice_audit_records_why_the_notice_is_short(staff, short_notice):
+    assert short_notice.short_notice_reason == "媒体曝光维修乱收费，经查属实"
+    other = services.audit_add_special(
+        programme=short_notice.programme,
+        actor=staff.planner,
+        special_kind=Audit.SpecialKind.ACCIDENT,
+        reason="重大质量事故",
+        short_notice=True,
+        short_notice_reason="须在事故调查期间不通知地到现场核实",
+    )
+    assert other.short_notice_reason == "须在事故调查期间不通知地到现场核实"
+
+
+def test_a_short_notice_audit_reported_the_day_before_starts_and_keeps_its_lateness(
+    staff, short_notice
+):
+    on = date(2025, 6, 10)
+    plan = plan_ready(short_notice, staff, on, on, reported_on=on - timedelta(days=1))
+    assert (plan.report_days_late, plan.reported_late) == (2, True)
+    assert start(short_notice, staff, on).state == Audit.State.IN_PROGRESS
+    plan.refresh_from_db()
+    assert plan.report_days_late == 2  # not hidden once started
+
+
+def test_a_short_notice_audit_reported_on_its_first_day_starts(staff, short_notice):
+    on = date(2025, 6, 10)
+    plan_ready(short_notice, staff, on, on, reported_on=on)
+    assert start(short_notice, staff, on).state == Audit.State.IN_PROGRESS
+
+
+def test_a_short_notice_audit_without_a_report_is_refused(staff, short_notice):
+    on = date(2025, 6, 10)
+    services.audit_schedule(
+        audit=short_notice, actor=staff.planner, planned_start=on, planned_end=on
+    )
+    plan = prepare(short_notice, staff)
+    services.audit_plan_send(plan=plan, actor=staff.planner, sent_on=on - timedelta(days=1))
+    services.audit_plan_confirm(
+        plan=plan, actor=staff.planner, confirmed_on=on, confirmed_by="王五"
+    )
+    with pytest.raises(RuleViolation, match="not been reported to CNCA.*004 §9.2"):
+        start(short_notice, staff, on)
+    # A report dated after the first day does not count either.
+    services.audit_plan_report_cnca(
+        plan=plan, actor=staff.planner, reported_on=on + timedelta(days=1)
+    )
+    with pytest.raises(RuleViolation, match="004 §9.2"):
+        start(short_notice, staff, on)
+
+
+def test_a_short_notice_audit_without_its_reason_is_refused(staff, short_notice):
+    on = date(2025, 6, 10)
+    plan_ready(short_notice, staff, on, on)
+    Audit.objects.filter(pk=short_notice.pk).update(short_notice_reason="")
+    with pytest.raises(RuleViolation, match="why the notice was short.*004 §5.9.2"):
+        start(short_notice, staff, on)
