@@ -659,6 +659,16 @@ register(
                 next_url=_to_audit,
             ),
             Action(
+                "record-meeting",
+                _("Record the opening or closing meeting"),
+                services.audit_meeting_record,
+                "audits.run_audit",
+                "audit",
+                form_class=forms.MeetingForm,
+                available=lambda a: a.state == Audit.State.IN_PROGRESS and a.needs_site_visit,
+                next_url=_to_audit,
+            ),
+            Action(
                 "record-asrp-activity",
                 _("Record an ASRP mandatory activity"),
                 services.asrp_activity_record,

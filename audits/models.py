@@ -214,6 +214,53 @@ class Audit(FSMModelMixin, models.Model):
         pass
 
 
+def meeting_sheet_path(instance, filename):
+    return f"meetings/{instance.audit.programme.organization_id}/{instance.audit_id}/{filename}"
+
+
+class AuditMeeting(models.Model):
+    """The opening or closing meeting of an on-site audit with who attended (004 §5.5.2).
+
+    The client's top manager attends, or the absence is recorded with its reason and the
+    senior manager delegated; the team keeps the sign-in sheet and confirms the regulator's
+    on-site network check-in. ``attendees``: list of ``{"name", "role", "position"}``.
+    """
+
+    class Kind(models.TextChoices):
+        OPENING = "opening", _("Opening meeting")
+        CLOSING = "closing", _("Closing meeting")
+
+    audit = models.ForeignKey(
+        Audit, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("audit")
+    )
+    kind = models.CharField(_("meeting"), max_length=10, choices=Kind.choices)
+    held_on = models.DateField(_("held on"))
+    attendees = models.JSONField(_("attendees"), default=list)
+    top_manager_present = models.BooleanField(_("top manager present"), default=True)
+    absence_reason = models.TextField(_("why the top manager was absent"), blank=True)
+    delegate = models.CharField(_("senior manager delegated"), max_length=100, blank=True)
+    check_in_confirmed = models.BooleanField(_("CNCA on-site check-in done"), default=False)
+    sign_in_sheet = models.FileField(_("sign-in sheet"), upload_to=meeting_sheet_path, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["audit", "held_on", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["audit", "kind"], name="uniq_audit_meeting_kind")
+        ]
+        verbose_name = _("audit meeting")
+        verbose_name_plural = _("audit meetings")
+
+    def __str__(self):
+        return f"{self.audit} · {self.get_kind_display()} {self.held_on}"
+
+
 class AuditTeamMember(models.Model):
     """A person on an audit team with their role (004 §5.4.4)."""
 

@@ -30,6 +30,7 @@ from audits.models import (
     AsrpIndicatorResult,
     AsrpProgramme,
     Audit,
+    AuditMeeting,
     Auditor,
     AuditorCompetence,
     AuditPlan,
@@ -1377,12 +1378,16 @@ def audit_complete(
     """The team leader completes the audit with the team's recommendation (004 §5.11).
 
     Under an ASRP, every mandatory on-site activity must be recorded as covered (000 §4.2.2 b).
+    An on-site audit needs its opening and closing meetings recorded, the closing one not
+    after ``ended_on`` (004 §5.5.2; ``audit_meeting_record``).
     """
     _require_leader(actor, audit)
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         if audit.actual_start and ended_on < audit.actual_start:
             raise RuleViolation("审核结束日期不能早于开始日期")
+        if audit.needs_site_visit and audit.state == Audit.State.IN_PROGRESS:
+            _require_meetings(audit, ended_on)
         asrp = AsrpProgramme.objects.filter(programme_id=audit.programme_id).first()
         if asrp is not None and asrp.state != AsrpProgramme.State.ENDED:
             open_activities = [
@@ -1409,6 +1414,127 @@ def audit_complete(
 
         nonconformity_due_recompute(audit, actor=actor)
     return audit
+
+
+# --- opening and closing meetings (004 §5.5.2) -----------------------------------------
+
+
+def _clean_attendees(attendees) -> list[dict]:
+    if not isinstance(attendees, list | tuple) or not attendees:
+        raise RuleViolation(_("Record who attended the meeting."), "004 §5.5.2")
+    cleaned = []
+    for row in attendees:
+        if not isinstance(row, dict):
+            raise RuleViolation(_("Each attendee needs a name and a role."), "004 §5.5.2")
+        name = str(row.get("name") or "").strip()
+        role = str(row.get("role") or "").strip()
+        if not (name and role):
+            raise RuleViolation(_("Each attendee needs a name and a role."), "004 §5.5.2")
+        cleaned.append(
+            {"name": name[:100], "role": role[:100], "position": str(row.get("position") or "")}
+        )
+    return cleaned
+
+
+def audit_meeting_record(
+    *,
+    audit: Audit,
+    actor,
+    kind: str,
+    held_on: date,
+    attendees: list[dict],
+    top_manager_present: bool,
+    absence_reason: str = "",
+    delegate: str = "",
+    check_in_confirmed: bool,
+) -> AuditMeeting:
+    """The team leader records the audit's opening or closing meeting (004 §5.5.2).
+
+    ``kind``: "opening" or "closing"; ``held_on``: the local date, within the audit's days
+    (from its actual start to its planned end) and not in the future; ``attendees``: list of
+    ``{"name", "role", "position"}`` (name and role required). The client's top manager
+    attends or the absence is recorded with its reason and the senior manager delegated.
+    ``check_in_confirmed``: the regulator's on-site network check-in was done. Recording a
+    meeting again corrects it (the history keeps the earlier record). Raises
+    ``RuleViolation`` (004 §5.5.2) otherwise.
+    """
+    if kind not in AuditMeeting.Kind.values:
+        raise RuleViolation(_("Unknown meeting: %(kind)s.") % {"kind": kind})
+    if not _is_leader(actor, audit):
+        raise RuleViolation(
+            _("Only the audit's team leader records its opening and closing meetings."),
+            "004 §5.5.2",
+        )
+    cleaned = _clean_attendees(attendees)
+    if not top_manager_present and not (absence_reason.strip() and delegate.strip()):
+        raise RuleViolation(
+            _(
+                "The top manager's absence needs its reason and the senior manager "
+                "delegated to attend."
+            ),
+            "004 §5.5.2",
+        )
+    if held_on > _today():
+        raise RuleViolation(_("A meeting cannot be recorded for a future date."), "004 §5.5.2")
+    with transaction.atomic():
+        audit = lock(Audit, audit.pk)
+        if audit.state != Audit.State.IN_PROGRESS:
+            raise RuleViolation(
+                _("Meetings are recorded while the audit is in progress."), "004 §5.5.2"
+            )
+        if not audit.needs_site_visit:
+            raise RuleViolation(
+                _("A document review has no opening or closing meeting."), "004 §5.5.2"
+            )
+        # The audit's days run from its actual start to its planned end (a one-day audit
+        # started later than planned still has its first day).
+        last_day = max(audit.planned_end or audit.actual_start, audit.actual_start)
+        if not (audit.actual_start <= held_on <= last_day):
+            raise RuleViolation(
+                _("The meeting must be held within the audit's days (%(first)s to %(last)s).")
+                % {"first": audit.actual_start, "last": last_day},
+                "004 §5.5.2",
+            )
+        meetings = {m.kind: m for m in AuditMeeting.objects.select_for_update().filter(audit=audit)}
+        opening = meetings.get(AuditMeeting.Kind.OPENING)
+        closing = meetings.get(AuditMeeting.Kind.CLOSING)
+        if kind == AuditMeeting.Kind.CLOSING and (opening is None or held_on < opening.held_on):
+            raise RuleViolation(
+                _("The closing meeting follows the opening meeting."), "004 §5.5.2; 004 §12.1.5"
+            )
+        if kind == AuditMeeting.Kind.OPENING and closing is not None and held_on > closing.held_on:
+            raise RuleViolation(
+                _("The closing meeting follows the opening meeting."), "004 §5.5.2; 004 §12.1.5"
+            )
+        meeting = meetings.get(kind) or AuditMeeting(audit=audit, kind=kind)
+        meeting.held_on = held_on
+        meeting.attendees = cleaned
+        meeting.top_manager_present = bool(top_manager_present)
+        meeting.absence_reason = "" if top_manager_present else absence_reason.strip()
+        meeting.delegate = "" if top_manager_present else delegate.strip()[:100]
+        meeting.check_in_confirmed = bool(check_in_confirmed)
+        meeting.recorded_by = actor
+        record(meeting, actor=actor, reason=f"记录{meeting.get_kind_display()}")
+        meeting.save()
+    return meeting
+
+
+def _require_meetings(audit: Audit, ended_on: date) -> None:
+    """An on-site audit completes only with both meetings recorded (004 §5.5.2)."""
+    meetings = {m.kind: m for m in audit.meetings.all()}
+    missing = [str(label) for value, label in AuditMeeting.Kind.choices if value not in meetings]
+    if missing:
+        raise RuleViolation(
+            _("The audit cannot be completed before its meetings are recorded: %(missing)s.")
+            % {"missing": ", ".join(missing)},
+            "004 §5.5.2",
+        )
+    if meetings[AuditMeeting.Kind.CLOSING].held_on > ended_on:
+        raise RuleViolation(
+            _("The audit cannot end before its closing meeting (%(held_on)s).")
+            % {"held_on": meetings[AuditMeeting.Kind.CLOSING].held_on},
+            "004 §5.5.2; 004 §12.1.5",
+        )
 
 
 def _replan_after(audit: Audit, actor) -> None:

@@ -848,15 +848,68 @@ class _Director:
         audit_services.audit_team_add(audit=audit, actor=planner, user=team_leader, role="leader")
         if with_member:
             audit_services.audit_team_add(audit=audit, actor=planner, user=member, role="auditor")
+        if audit.needs_site_visit:
+            self.plan_audit(audit, start=start)
+
+    def plan_audit(self, audit: Audit, *, start: date) -> None:
+        """The written plan of an on-site audit: sent a week before, confirmed by the client
+        the next day and reported to CNCA 5 days before (004 §5.4.6.3, §9.2); an audit too
+        far ahead for that within the demo's dates keeps a draft plan."""
+        planner = self.staff.planner
+        plan = audit_services.audit_plan_prepare(
+            audit=audit,
+            actor=planner,
+            objectives="评价售后服务体系与 GB/T 27922 的符合性和有效性，确定星级",
+            criteria="GB/T 27922-2011《商品售后服务评价体系》；ZXRZ 售后服务认证规则",
+            scope_text=self.plan.scope_text,
+            shifts_covered="白班（9:00–18:00）",
+            sites=list(audit.organization.sites.all()),
+            schedule=f"{start:%m-%d} 09:00 首次会议；末日 16:00 末次会议",
+        )
+        reported_on = start - timedelta(days=5)
+        if reported_on > DEMO_LAST_DATE:
+            return
+        audit_services.audit_plan_send(plan=plan, actor=planner, sent_on=start - timedelta(days=7))
+        audit_services.audit_plan_confirm(
+            plan=plan,
+            actor=planner,
+            confirmed_on=start - timedelta(days=6),
+            confirmed_by=self.plan.contact_name,
+        )
+        audit_services.audit_plan_report_cnca(plan=plan, actor=planner, reported_on=reported_on)
 
     def leader_of(self, audit: Audit) -> User:
         return audit.team.get(role="leader").user
 
+    def meeting(self, audit: Audit, kind: str, *, on: date) -> None:
+        """The team leader records an on-site audit's opening or closing meeting, attended by
+        the client's top manager and service manager (004 §5.5.2)."""
+        if not audit.needs_site_visit:
+            return
+        audit_services.audit_meeting_record(
+            audit=audit,
+            actor=self.leader_of(audit),
+            kind=kind,
+            held_on=on,
+            attendees=[
+                {
+                    "name": self.plan.legal_representative,
+                    "role": "最高管理者",
+                    "position": "总经理",
+                },
+                {"name": self.plan.contact_name, "role": "售后服务负责人", "position": "联系人"},
+            ],
+            top_manager_present=True,
+            check_in_confirmed=True,
+        )
+
     def run_audit(self, audit, *, start, end, positive=True, findings="") -> Audit:
-        """Start and complete ``audit`` (team already assigned)."""
+        """Start and complete ``audit`` (team already assigned), with its meetings."""
         audit_services.audit_start(audit=audit, actor=self.staff.planner, started_on=start)
         audit.refresh_from_db()
+        self.meeting(audit, "opening", on=start)
         self.verify_plans(audit, on=start)
+        self.meeting(audit, "closing", on=end)
         audit_services.audit_complete(
             audit=audit,
             actor=self.leader_of(audit),
@@ -1137,10 +1190,12 @@ class _Director:
             yield start
             audit_services.audit_start(audit=audit, actor=self.staff.planner, started_on=start)
             audit.refresh_from_db()
+            self.meeting(audit, "opening", on=start)
             self.verify_plans(audit, on=start)
             if end > DEMO_LAST_DATE:
                 return
             yield end
+            self.meeting(audit, "closing", on=end)
             audit_services.audit_complete(
                 audit=audit,
                 actor=self.leader_of(audit),
@@ -1258,6 +1313,7 @@ def _story(director: _Director) -> Story:
             )
             yield target
             audit_services.audit_start(audit=stage2, actor=staff.planner, started_on=target)
+            director.meeting(stage2, "opening", on=target)
             yield target + timedelta(days=1)
             director.raise_nc(
                 stage2,

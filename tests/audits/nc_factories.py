@@ -9,7 +9,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from audits import nonconformities
 from audits import services as audit_services
 from audits.models import Audit
-from tests.certificates.factories import Staff, accepted_application, plan_ready, run_audit
+from tests.certificates.factories import (
+    Staff,
+    accepted_application,
+    hold_meetings,
+    plan_ready,
+    run_audit,
+)
 
 STAGE2_START = date(2025, 3, 10)
 STAGE2_END = date(2025, 3, 12)  # majors due 2025-09-12 (004 §5.10.3(1))
@@ -43,13 +49,15 @@ def stage2_in_progress(organization=None, staff: Staff | None = None, *, start=S
     audit_services.audit_team_add(
         audit=stage2, actor=staff.planner, user=staff.leader, role="leader"
     )
-    plan_ready(stage2, staff, start, STAGE2_END if start == STAGE2_START else start)
+    plan_ready(stage2, staff, start, max(start, STAGE2_END))
     audit_services.audit_start(audit=stage2, actor=staff.planner, started_on=start)
     stage2.refresh_from_db()
     return stage2
 
 
 def complete(audit, staff: Staff, end=STAGE2_END):
+    if not audit.meetings.exists():
+        hold_meetings(audit, audit.actual_start, end)
     audit_services.audit_complete(
         audit=audit, actor=staff.leader, ended_on=end, recommendation_positive=True
     )

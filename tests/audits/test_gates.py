@@ -218,3 +218,122 @@ def test_a_short_notice_audit_without_its_reason_is_refused(staff, short_notice)
     Audit.objects.filter(pk=short_notice.pk).update(short_notice_reason="")
     with pytest.raises(RuleViolation, match="why the notice was short.*004 §5.9.2"):
         start(short_notice, staff, on)
+
+
+# --- opening and closing meetings (004 §5.5.2) ---------------------------------------------
+
+ATTENDEES = [
+    {"name": "王五", "role": "最高管理者", "position": "总经理"},
+    {"name": "赵六", "role": "售后服务部门负责人", "position": "售后服务部经理"},
+]
+
+
+@pytest.fixture
+def started(staff, stage2):
+    plan_ready(stage2, staff, START, END)
+    return start(stage2, staff)
+
+
+def meeting(audit, actor, kind="opening", held_on=START, **changes):
+    values = {
+        "attendees": ATTENDEES,
+        "top_manager_present": True,
+        "check_in_confirmed": True,
+    }
+    values.update(changes)
+    return services.audit_meeting_record(
+        audit=audit, actor=actor, kind=kind, held_on=held_on, **values
+    )
+
+
+def test_the_leader_records_both_meetings_and_the_audit_completes(staff, started):
+    opening = meeting(started, staff.leader)
+    assert (opening.kind, opening.held_on, opening.recorded_by) == ("opening", START, staff.leader)
+    assert opening.attendees[0] == {"name": "王五", "role": "最高管理者", "position": "总经理"}
+    assert opening.history.first().history_user == staff.leader
+    meeting(started, staff.leader, "closing", END)
+    audit = services.audit_complete(
+        audit=started, actor=staff.leader, ended_on=END, recommendation_positive=True
+    )
+    assert audit.state == Audit.State.COMPLETED
+
+
+@pytest.mark.parametrize("recorded", [(), ("opening",)])
+def test_an_on_site_audit_without_both_meetings_does_not_complete(staff, started, recorded):
+    for kind in recorded:
+        meeting(started, staff.leader, kind)
+    with pytest.raises(RuleViolation, match="meetings are recorded.*004 §5.5.2"):
+        services.audit_complete(
+            audit=started, actor=staff.leader, ended_on=END, recommendation_positive=True
+        )
+
+
+def test_the_audit_does_not_end_before_its_closing_meeting(staff, started):
+    meeting(started, staff.leader)
+    meeting(started, staff.leader, "closing", END)
+    with pytest.raises(RuleViolation, match="closing meeting.*004 §5.5.2"):
+        services.audit_complete(
+            audit=started, actor=staff.leader, ended_on=START, recommendation_positive=True
+        )
+
+
+def test_a_meeting_outside_the_audits_days_is_refused(staff, started):
+    with pytest.raises(RuleViolation, match="within the audit's days.*004 §5.5.2"):
+        meeting(started, staff.leader, held_on=START - timedelta(days=1))
+    with pytest.raises(RuleViolation, match="within the audit's days"):
+        meeting(started, staff.leader, held_on=END + timedelta(days=1))
+    assert meeting(started, staff.leader, held_on=END).held_on == END  # the last day
+
+
+def test_a_meeting_in_the_future_is_refused(staff, started):
+    import time_machine
+
+    with time_machine.travel(date(2025, 3, 10), tick=False):
+        with pytest.raises(RuleViolation, match="future.*004 §5.5.2"):
+            meeting(started, staff.leader, "opening", END)
+        assert meeting(started, staff.leader, "opening", START).held_on == START
+
+
+def test_a_meeting_of_an_audit_not_in_progress_is_refused(staff, stage2):
+    plan_ready(stage2, staff, START, END)
+    with pytest.raises(RuleViolation, match="in progress.*004 §5.5.2"):
+        meeting(stage2, staff.leader)
+
+
+@pytest.mark.parametrize(
+    "attendees",
+    [[], [{"name": "王五", "role": ""}], [{"name": " ", "role": "总经理"}], ["王五"]],
+)
+def test_attendees_need_a_name_and_a_role(staff, started, attendees):
+    with pytest.raises(RuleViolation, match="004 §5.5.2"):
+        meeting(started, staff.leader, attendees=attendees)
+    assert not started.meetings.exists()
+
+
+@pytest.mark.parametrize(
+    ("reason", "delegate", "allowed"),
+    [("", "", False), ("出差", "", False), ("", "李副总", False), ("出差在外", "李副总", True)],
+)
+def test_an_absent_top_manager_needs_a_reason_and_a_delegate(
+    staff, started, reason, delegate, allowed
+):
+    kwargs = {"top_manager_present": False, "absence_reason": reason, "delegate": delegate}
+    if allowed:
+        recorded = meeting(started, staff.leader, **kwargs)
+        assert (recorded.absence_reason, recorded.delegate) == ("出差在外", "李副总")
+    else:
+        with pytest.raises(RuleViolation, match="absence.*004 §5.5.2"):
+            meeting(started, staff.leader, **kwargs)
+
+
+def test_only_the_team_leader_records_a_meeting(staff, started):
+    with pytest.raises(RuleViolation, match="team leader.*004 §5.5.2"):
+        meeting(started, staff.planner)
+
+
+def test_the_closing_meeting_follows_the_opening_one(staff, started):
+    with pytest.raises(RuleViolation, match="follows the opening"):
+        meeting(started, staff.leader, "closing", END)
+    meeting(started, staff.leader, "opening", END)
+    with pytest.raises(RuleViolation, match="follows the opening"):
+        meeting(started, staff.leader, "closing", START)

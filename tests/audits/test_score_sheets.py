@@ -19,7 +19,14 @@ from audits.models import (
 from audits.scoring import evaluate
 from certbody.lifecycle import RuleViolation
 from tests.audits.factories import auditor_user
-from tests.certificates.factories import Staff, accepted_application, completed_stage2, run_audit
+from tests.certificates.factories import (
+    Staff,
+    accepted_application,
+    completed_stage2,
+    hold_meetings,
+    plan_ready,
+    run_audit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +54,7 @@ def stage2_in_progress(staff, *, auditor=None, trainee=None):
         audit_services.audit_team_add(
             audit=stage2, actor=staff.planner, user=trainee, role="trainee"
         )
+    plan_ready(stage2, staff, STARTED, date(2025, 3, 12))
     audit_services.audit_start(audit=stage2, actor=staff.planner, started_on=STARTED)
     stage2.refresh_from_db()
     return stage2
@@ -383,6 +391,7 @@ def test_edits_are_refused_after_submit_until_reopened(staff, auditor2, sheet):
 
 def test_no_edit_nor_reopen_once_the_audit_is_closed(staff, sheet):
     audit = sheet.audit
+    hold_meetings(audit, STARTED, date(2025, 3, 12))
     audit_services.audit_complete(
         audit=audit, actor=staff.leader, ended_on=date(2025, 3, 12), recommendation_positive=True
     )

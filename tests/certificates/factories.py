@@ -164,6 +164,31 @@ def plan_ready(audit, staff, start, end=None, *, reported_on=None):
     return plan
 
 
+ATTENDEES = [
+    {"name": "王五", "role": "最高管理者", "position": "总经理"},
+    {"name": "赵六", "role": "售后服务部门负责人", "position": "售后服务部经理"},
+]
+
+
+def hold_meetings(audit, start, end=None, *, leader=None):
+    """Record ``audit``'s opening meeting on ``start`` and closing meeting on ``end`` through
+    the service, by its team leader, the top manager present (004 §5.5.2)."""
+    audit.refresh_from_db()
+    if not audit.needs_site_visit:
+        return
+    leader = leader or audit.team.get(role="leader").user
+    for kind, held_on in (("opening", start), ("closing", end or start)):
+        audit_services.audit_meeting_record(
+            audit=audit,
+            actor=leader,
+            kind=kind,
+            held_on=held_on,
+            attendees=ATTENDEES,
+            top_manager_present=True,
+            check_in_confirmed=True,
+        )
+
+
 def run_audit(audit, staff, start, end, positive=True, grade=DEFAULT):
     """Start and complete ``audit`` with ``staff.leader`` leading it.
 
@@ -177,6 +202,7 @@ def run_audit(audit, staff, start, end, positive=True, grade=DEFAULT):
         )
     plan_ready(audit, staff, start, end)
     audit_services.audit_start(audit=audit, actor=staff.planner, started_on=start)
+    hold_meetings(audit, start, end)
     audit_services.audit_complete(
         audit=audit, actor=staff.leader, ended_on=end, recommendation_positive=positive
     )

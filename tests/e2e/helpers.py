@@ -132,3 +132,15 @@ def download_bytes(page: Page, link) -> tuple[bytes, str]:
         link.click()
     download = info.value
     return Path(download.path()).read_bytes(), download.suggested_filename
+
+
+def meeting_fields(kind: str, held_on) -> dict:
+    """The record-meeting form's fields: ``kind`` on ``held_on``, the top manager present and
+    the CNCA check-in done (004 §5.5.2)."""
+    return {
+        "kind": kind,
+        "held_on": held_on.isoformat(),
+        "attendees": "王五, 最高管理者, 总经理\n赵六, 售后服务负责人, 售后服务部经理",
+        "top_manager_present": True,
+        "check_in_confirmed": True,
+    }

@@ -19,7 +19,7 @@ from playwright.sync_api import expect
 from audits.models import Audit, Nonconformity, ScoreSheet
 from certbody.models import User
 from certificates.models import Certificate
-from tests.e2e.helpers import expect_summary, login, score_row, workspace_action
+from tests.e2e.helpers import expect_summary, login, meeting_fields, score_row, workspace_action
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -103,8 +103,10 @@ def test_scored_stage2_with_nonconformities_to_a_graded_certificate(
     raised = stage2.nonconformities.get(severity=Nonconformity.Severity.MAJOR)
     assert raised.state == Nonconformity.State.OPEN
 
-    # It completes the audit and signs the score sheet off.
+    # It records the closing meeting (the opening one was on the first day, 004 §5.5.2),
+    # completes the audit and signs the score sheet off.
     page.goto(f"{staff}/audits/{stage2.pk}/")
+    workspace_action(page, "record-meeting", meeting_fields("closing", ENDED_ON))
     workspace_action(
         page,
         "complete",

@@ -35,6 +35,7 @@ from tests.e2e.helpers import (
     download_bytes,
     expect_summary,
     fill_form,
+    meeting_fields,
     open_as,
     score_row,
     workspace_action,
@@ -261,6 +262,8 @@ def test_scored_stage2_to_a_certificate_verified_by_qr(
     raised = stage2.nonconformities.get(severity=Nonconformity.Severity.MAJOR)
     assert raised.state == Nonconformity.State.OPEN and raised.raised_by == leader
     page.goto(f"{staff}/audits/{stage2.pk}/")
+    # The opening meeting was recorded on the first day; the closing one now (004 §5.5.2).
+    workspace_action(page, "record-meeting", meeting_fields("closing", ended_on))
     workspace_action(
         page,
         "complete",
