@@ -1064,12 +1064,20 @@ class ScoreSheet(FSMModelMixin, models.Model):
     submitted_on = models.DateField(_("signed off on"), null=True, blank=True)
     history = HistoricalRecords()
 
+    # The stored grade while an indicator is still unassessed (score 0, not passed).
+    INCOMPLETE = "incomplete"
+
     class Meta:
         verbose_name = _("score sheet")
         verbose_name_plural = _("score sheets")
 
     def __str__(self):
         return f"{self.audit} · {self.score}"
+
+    @property
+    def is_complete(self) -> bool:
+        """Every indicator assessed: only then do score, grade and pass/fail mean anything."""
+        return self.grade != self.INCOMPLETE
 
     @transition(field=state, source=State.DRAFT, target=State.SUBMITTED)
     def submit(self):
@@ -1088,6 +1096,11 @@ class ScoreItem(models.Model):
     )
     indicator = models.ForeignKey(
         Indicator, on_delete=models.PROTECT, related_name="+", verbose_name=_("indicator")
+    )
+    assessed = models.BooleanField(
+        _("assessed"),
+        default=False,
+        help_text=_("Scored by the team (met, not met, sampled or excluded; 004 §5.6.5.2)."),
     )
     excluded = models.BooleanField(_("excluded (删减)"), default=False)
     exclusion_justification = models.TextField(_("why not applicable"), blank=True)

@@ -48,7 +48,14 @@ from applications.validators import build_uscc
 from audits import audit_reports, rules, score_sheets
 from audits import nonconformities as nc_services
 from audits import services as audit_services
-from audits.models import Audit, Auditor, AuditProgramme, Nonconformity, ScoreSheet
+from audits.models import (
+    Audit,
+    Auditor,
+    AuditProgramme,
+    Indicator,
+    Nonconformity,
+    ScoreSheet,
+)
 from certbody import roles
 from certbody.lifecycle import system_user
 from certbody.models import BusinessScope, CertificationBody, User
@@ -966,6 +973,20 @@ class _Director:
                 actor=leader,
                 excluded=True,
                 exclusion_justification=EXCLUSION_JUSTIFICATION,
+            )
+        # Every other indicator is assessed too: met, or sampled with all samples conforming
+        # (a sheet is signed off only when complete, 004 §5.6.5.2).
+        for item in sheet.items.select_related("indicator").filter(assessed=False):
+            sampled = item.indicator.method == Indicator.Method.SAMPLED
+            samples = 10 if sampled else 0
+            score_sheets.score_item_update(
+                item=item,
+                actor=leader,
+                met=True,
+                samples=samples,
+                evidence=_sample_evidence(item.indicator.code, samples, 0)
+                if item.indicator.code in SAMPLE_EVIDENCE
+                else "",
             )
         for category, description, correction in DEDUCTIONS[: profile.deductions]:
             score_sheets.special_deduction_add(

@@ -337,3 +337,119 @@ def test_the_closing_meeting_follows_the_opening_one(staff, started):
     meeting(started, staff.leader, "opening", END)
     with pytest.raises(RuleViolation, match="follows the opening"):
         meeting(started, staff.leader, "closing", START)
+
+
+# --- score sheet completeness (004 §5.6.5.2–§5.6.5.3) -------------------------------------
+
+
+@pytest.fixture
+def open_sheet(staff):
+    from audits import score_sheets
+    from tests.audits.test_score_sheets import stage2_in_progress
+
+    return score_sheets.score_sheet_open(audit=stage2_in_progress(staff), actor=staff.leader)
+
+
+def _item(sheet, code):
+    return sheet.items.select_related("indicator").get(indicator__code=code)
+
+
+def _sign(sheet, staff):
+    from audits import score_sheets
+
+    return score_sheets.score_sheet_submit(
+        sheet=sheet, actor=staff.leader, submitted_on=date(2025, 3, 12)
+    )
+
+
+def test_a_sheet_with_an_unassessed_indicator_is_not_signed(staff, open_sheet):
+    from audits import score_sheets
+    from audits.models import ScoreSheet
+    from tests.certificates.factories import assess_all_met
+
+    last = open_sheet.items.order_by("-pk").first()
+    for item in open_sheet.items.exclude(pk=last.pk).select_related("indicator"):
+        sampled = item.indicator.method == "sampled"
+        score_sheets.score_item_update(
+            item=item, actor=staff.leader, met=True, samples=5 if sampled else 0
+        )
+    open_sheet.refresh_from_db()
+    assert (open_sheet.grade, open_sheet.score, open_sheet.passed) == ("incomplete", 0, False)
+    with pytest.raises(RuleViolation, match=rf"not assessed: {last.indicator}.*004 §5.6.5.3"):
+        _sign(open_sheet, staff)
+    sheet = assess_all_met(open_sheet, staff.leader)
+    assert sheet.grade == "five_star"
+    assert _sign(sheet, staff).state == ScoreSheet.State.SUBMITTED
+
+
+def test_an_indicator_not_met_needs_written_evidence(staff, open_sheet):
+    from audits import score_sheets
+
+    qualitative = open_sheet.items.filter(indicator__method="qualitative").first()
+    with pytest.raises(RuleViolation, match="written evidence.*004 §5.6.5.2"):
+        score_sheets.score_item_update(item=qualitative, actor=staff.leader, met=False)
+    qualitative.refresh_from_db()
+    assert not qualitative.assessed
+    score_sheets.score_item_update(
+        item=qualitative, actor=staff.leader, met=False, evidence="未见职责文件"
+    )
+    qualitative.refresh_from_db()
+    assert qualitative.assessed and not qualitative.met
+
+
+def test_a_nonconforming_sample_needs_written_evidence(staff, open_sheet):
+    from audits import score_sheets
+
+    sampled = open_sheet.items.filter(indicator__method="sampled").first()
+    with pytest.raises(RuleViolation, match="written evidence.*004 §5.6.5.2"):
+        score_sheets.score_item_update(item=sampled, actor=staff.leader, samples=5, nonconforming=1)
+    score_sheets.score_item_update(
+        item=sampled, actor=staff.leader, samples=5, nonconforming=1, evidence="1 份超时"
+    )
+    # All conforming samples need no written finding.
+    score_sheets.score_item_update(item=sampled, actor=staff.leader, samples=5)
+
+
+@pytest.mark.parametrize(("samples", "allowed"), [(0, False), (1, True)])
+def test_a_sampled_indicator_needs_at_least_one_sample(staff, open_sheet, samples, allowed):
+    from audits import score_sheets
+
+    sampled = open_sheet.items.filter(indicator__method="sampled").first()
+    if allowed:
+        score_sheets.score_item_update(item=sampled, actor=staff.leader, samples=samples)
+        sampled.refresh_from_db()
+        assert sampled.assessed and sampled.points == sampled.indicator.max_points
+    else:
+        with pytest.raises(RuleViolation, match="at least one sample.*004 §5.6.5.2 b"):
+            score_sheets.score_item_update(item=sampled, actor=staff.leader, samples=samples)
+
+
+def test_an_excluded_indicator_with_its_justification_counts_as_assessed(staff, open_sheet):
+    from audits import score_sheets
+    from tests.certificates.factories import assess_all_met
+
+    sampled = open_sheet.items.filter(indicator__method="sampled").first()
+    score_sheets.score_item_update(
+        item=sampled,
+        actor=staff.leader,
+        excluded=True,
+        exclusion_justification="该企业不提供安装服务",
+    )
+    sheet = assess_all_met(open_sheet, staff.leader)
+    assert sheet.applicable == 100 - sampled.indicator.max_points
+    assert sheet.grade == "five_star"
+
+
+def test_special_deduction_and_bonus_need_written_evidence(staff, open_sheet):
+    from audits import score_sheets
+
+    with pytest.raises(RuleViolation, match="004 §5.6.5.2 c"):
+        score_sheets.special_deduction_add(
+            sheet=open_sheet,
+            actor=staff.leader,
+            category="law",
+            description=" ",
+            correction_required="整改",
+        )
+    with pytest.raises(RuleViolation, match="004 §5.6.5.2 d"):
+        score_sheets.special_bonus_set(sheet=open_sheet, actor=staff.leader, granted=True)
