@@ -52,6 +52,7 @@ from audits.models import (
     Audit,
     Auditor,
     AuditProgramme,
+    AuditReport,
     Indicator,
     Nonconformity,
     ScoreSheet,
@@ -656,6 +657,16 @@ def _create_staff(log) -> Staff:
     register_auditors(
         [users[f"auditor{n}"] for n in range(1, 5)], actor=users["planner"], first_number=10231
     )
+    # Decision makers are full-time registered certification staff (004 §5.12.1, §12.1.3).
+    for n, name in enumerate(("decider1", "decider2")):
+        if not Auditor.objects.filter(user=users[name]).exists():
+            audit_services.auditor_register(
+                user=users[name],
+                actor=users["planner"],
+                qualification=Auditor.Qualification.SENIOR_AUDITOR,
+                is_full_time=True,
+                registration_number=f"2016-FW-{10101 + n:05d}",
+            )
     return Staff(
         market=users["market"],
         planner=users["planner"],
@@ -930,7 +941,9 @@ class _Director:
     def decide(
         self, audit: Audit, *, outcome: str, on: date, reasons: str = "", grade: str = ""
     ) -> Decision:
-        """A decision maker's decision; a grant names the grade its score sheet reached."""
+        """A decision maker's decision, on the team leader's report signed that day (004
+        §5.12.1); a grant names the grade its score sheet reached."""
+        self.sign_report(audit, on=on)
         return cert_services.decision_make(
             audit=audit,
             actor=self.decider(),
@@ -1105,11 +1118,17 @@ class _Director:
             "请补充程序修订及培训记录后重新答复。",
         )
 
-    def report(self, audit: Audit, *, on: date) -> Story:
-        """The leader signs the audit report on the decision day; delivered 3 days later."""
-        report = audit_reports.audit_report_generate(
+    def sign_report(self, audit: Audit, *, on: date) -> AuditReport:
+        """The leader's signed audit report, signed on ``on`` unless there is one already."""
+        report = audit.reports.filter(kind=AuditReport.Kind.REPORT).order_by("-version").first()
+        return report or audit_reports.audit_report_generate(
             audit=audit, actor=self.leader_of(audit), signed_on=on
         )
+
+    def report(self, audit: Audit, *, on: date) -> Story:
+        """The audit report signed by the leader for the decision (on the decision day at the
+        latest) is delivered 3 days after it."""
+        report = self.sign_report(audit, on=on)
         delivered_on = min(on + timedelta(days=3), DEMO_LAST_DATE)
         yield delivered_on
         audit_reports.audit_report_deliver(
@@ -1497,6 +1516,9 @@ DEMO_PERSONNEL = (
     ("31010419850722602", "F", date(1985, 7, 22), "本科", "上海财经大学", "市场营销", "经济师"),
     ("44010619791108301", "M", date(1979, 11, 8), "本科", "华南理工大学", "质量管理", "高级工程师"),
     ("33010619900214102", "F", date(1990, 2, 14), "硕士", "浙江大学", "管理科学与工程", "工程师"),
+    # The two decision makers.
+    ("11010819750603201", "M", date(1975, 6, 3), "硕士", "清华大学", "管理科学与工程", "研究员"),
+    ("32010219800911502", "F", date(1980, 9, 11), "本科", "南京大学", "经济管理", "高级经济师"),
 )
 
 
@@ -1518,7 +1540,7 @@ def _generate_reports(staff: Staff, log) -> None:
 
     reporting = User.objects.get(username="reporting")
     for user, (body, gender, born, education, school, major, title) in zip(
-        staff.auditors, DEMO_PERSONNEL, strict=True
+        [*staff.auditors, *staff.deciders], DEMO_PERSONNEL, strict=True
     ):
         report_services.personnel_record_save(
             auditor=user.auditor_profile,
@@ -1531,7 +1553,7 @@ def _generate_reports(staff: Staff, log) -> None:
             major=major,
             title=title,
             residence="北京市",
-            duties="审核组长、审核员",
+            duties="认证决定" if user in staff.deciders else "审核组长、审核员",
             employed_on=date(2019, 6, 1),
         )
     report_services.cb_change_record(

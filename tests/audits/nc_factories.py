@@ -15,6 +15,7 @@ from tests.certificates.factories import (
     hold_meetings,
     plan_ready,
     run_audit,
+    sign_report,
 )
 
 STAGE2_START = date(2025, 3, 10)
@@ -61,6 +62,7 @@ def complete(audit, staff: Staff, end=STAGE2_END):
     audit_services.audit_complete(
         audit=audit, actor=staff.leader, ended_on=end, recommendation_positive=True
     )
+    sign_report(audit, end)  # a decision rests on it (004 §5.12.1)
     audit.refresh_from_db()
     return audit
 

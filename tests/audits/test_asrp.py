@@ -276,7 +276,7 @@ def test_an_asrp_audit_starts_only_after_the_accreditation_body_was_notified(
     s1 = programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=1)
     services.audit_time_determine(audit=s1, actor=staff.planner, full_time_headcount=1500)
     services.audit_team_add(audit=s1, actor=staff.planner, user=staff.leader, role="leader")
-    plan_ready(s1, staff, date(2025, 11, 3))
+    plan_ready(s1, staff, date(2025, 11, 3), date(2025, 11, 6))  # 3.5 days on site
     with pytest.raises(RuleViolation, match="000 §4.4.2"):
         services.audit_start(audit=s1, actor=staff.planner, started_on=date(2025, 11, 3))
     services.asrp_accreditation_notify(

@@ -36,6 +36,9 @@ class Staff:
         if not Auditor.objects.filter(user=self.leader).exists():
             # A full-time auditor competent for scope 24, so the team rules let audits start.
             auditor_profile(self.leader, actor=self.planner, codes=(24,), full_time=True)
+        if not Auditor.objects.filter(user=self.decider).exists():
+            # Decisions are made by full-time certification staff (004 §5.12.1, §12.1.3).
+            auditor_profile(self.decider, actor=self.planner, codes=(), full_time=True)
 
 
 def accepted_application(organization=None, staff=None, *, kind="initial", sign=True):
@@ -205,12 +208,26 @@ def hold_meetings(audit, start, end=None, *, leader=None):
         )
 
 
-def run_audit(audit, staff, start, end, positive=True, grade=DEFAULT):
-    """Start and complete ``audit`` with ``staff.leader`` leading it.
+def sign_report(audit, on=None):
+    """The team leader signs ``audit``'s report on ``on`` (its end by default) through the
+    service: a decision rests on it (004 §5.12.1)."""
+    from audits import audit_reports
+
+    audit.refresh_from_db()
+    leader = audit.team.get(role="leader").user
+    return audit_reports.audit_report_generate(
+        audit=audit, actor=leader, signed_on=on or audit.actual_end
+    )
+
+
+def run_audit(audit, staff, start, end, positive=True, grade=DEFAULT, report=True):
+    """Start and complete ``audit`` with ``staff.leader`` leading it, through the gates: its
+    plan confirmed and reported (``plan_ready``), both meetings held (``hold_meetings``).
 
     A stage 2 or recertification audit also gets a submitted score sheet at ``grade``
     (``DEFAULT_GRADES`` by kind; ``None`` for no sheet); any audit does when ``grade`` is
-    given, e.g. a surveillance.
+    given, e.g. a surveillance. Every audit but the document review then gets its report
+    signed by the team leader on ``end`` (``report=False``: none), so it can be decided.
     """
     if not audit.team.exists():
         audit_services.audit_team_add(
@@ -227,11 +244,16 @@ def run_audit(audit, staff, start, end, positive=True, grade=DEFAULT):
         grade = DEFAULT_GRADES.get(audit.kind)
     if grade is not None:
         score_sheet(audit, grade)
+    if report and audit.kind != Audit.Kind.DOCUMENT_REVIEW:
+        sign_report(audit, end)
     return audit
 
 
-def completed_stage2(organization=None, staff=None, *, end=date(2025, 3, 12), grade=DEFAULT):
-    """A completed stage 2 audit, scored at ``grade`` (four stars; ``None`` for no sheet)."""
+def completed_stage2(
+    organization=None, staff=None, *, end=date(2025, 3, 12), grade=DEFAULT, report=True
+):
+    """A completed stage 2 audit, scored at ``grade`` (four stars; ``None`` for no sheet),
+    its report signed on ``end`` unless ``report`` is False."""
     staff = staff or Staff()
     application = accepted_application(organization, staff)
     programme = audit_services.programme_create(application=application, actor=staff.planner)
@@ -239,7 +261,7 @@ def completed_stage2(organization=None, staff=None, *, end=date(2025, 3, 12), gr
     run_audit(review, staff, date(2025, 2, 1), date(2025, 2, 1))
     audit_services.audit_close(audit=review, actor=staff.planner)
     stage2 = programme.audits.get(kind=Audit.Kind.STAGE2)
-    return run_audit(stage2, staff, date(2025, 3, 10), end, grade=grade)
+    return run_audit(stage2, staff, date(2025, 3, 10), end, grade=grade, report=report)
 
 
 def issued_certificate(

@@ -41,6 +41,21 @@ def score_row(page: Page, code: str, **values) -> None:
         page.wait_for_function("() => !document.querySelector('.htmx-request')")
 
 
+def assess_remaining(page: Page, samples: int = 10) -> None:
+    """Assess every indicator still unassessed on the score sheet page: qualitative ones met,
+    sampled ones with ``samples`` conforming samples (a sheet has no score before, 004
+    §5.6.5.2)."""
+    rows = page.locator('[data-testid^="score-item-"][data-assessed="false"]')
+    pending = rows.evaluate_all(
+        "rows => rows.map(r => [r.dataset.code, !!r.querySelector('select[name=met]')])"
+    )
+    for code, qualitative in pending:
+        if qualitative:
+            score_row(page, code, met=True)
+        else:
+            score_row(page, code, samples=samples)
+
+
 def expect_summary(page: Page, *, grade: str, score: str | None = None) -> None:
     summary = page.locator("#score-summary")
     expect(summary.locator("[data-grade]")).to_have_attribute("data-grade", grade)

@@ -15,6 +15,7 @@ from applications.models import Application, Contract
 from audits.models import Audit
 from certificates.models import Certificate
 from tests.e2e.helpers import (
+    assess_remaining,
     expect_summary,
     fill_form,
     login,
@@ -133,9 +134,12 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     # The team leader scores stage 2 on its score sheet: four stars (93.80).
     leader_page.goto(f"{live_server.url}/audits/{stage2.pk}/score-sheet/")
     leader_page.click('[data-testid="open-score-sheet"]')
+    # A new sheet has no score until every indicator is assessed (004 §5.6.5.2).
+    expect_summary(leader_page, grade="incomplete")
+    assess_remaining(leader_page)
     expect_summary(leader_page, grade="five_star", score="100.00")
-    score_row(leader_page, "1.7", met=False)
-    score_row(leader_page, "3.1", samples=10, nonconforming=1)
+    score_row(leader_page, "1.7", evidence="未开展服务文化建设活动。", met=False)
+    score_row(leader_page, "3.1", samples=10, evidence="1 份未按时回访。", nonconforming=1)
     expect_summary(leader_page, grade="four_star", score="93.80")
     leader_page.goto(f"{staff}/audits/{stage2.pk}/")
     # The opening and closing meetings, with the top manager, are recorded (004 §5.5.2).

@@ -32,6 +32,7 @@ from certificates.models import Certificate, Decision
 from tests.conftest import STUB_PDF
 from tests.e2e.helpers import (
     BrowserConsole,
+    assess_remaining,
     download_bytes,
     expect_summary,
     fill_form,
@@ -235,12 +236,14 @@ def test_scored_stage2_to_a_certificate_verified_by_qr(
     page.click(f'[data-testid="home-audits-i-lead"] a[href="/staff/audits/{stage2.pk}/"]')
     page.click('[data-testid="score-sheet-link"]')
     page.click('[data-testid="open-score-sheet"]')
+    expect_summary(page, grade="incomplete")  # nothing assessed yet (004 §5.6.5.2)
+    assess_remaining(page)
     expect_summary(page, grade="five_star", score="100.00")
     # Service culture not met: its 5 points lost, still five stars at 95.
-    score_row(page, "1.7", met=False)
+    score_row(page, "1.7", evidence="未开展服务文化建设活动。", met=False)
     expect_summary(page, grade="five_star", score="95.00")
     # Complaints: 2 of 10 not handled in time; 13 × 8/10 = 10.40 points, below 95.
-    score_row(page, "3.2", samples=10, nonconforming=2)
+    score_row(page, "3.2", samples=10, evidence="2 份投诉超时。", nonconforming=2)
     expect_summary(page, grade="four_star", score="92.40")
     screenshot("journey-score-sheet", page)
 
