@@ -432,6 +432,10 @@ def _audit_sections(audit: Audit, request) -> dict:
         "team_failures": services.audit_team_check(audit)
         if audit.state in OPEN_AUDIT_STATES
         else [],
+        # The plan gate on the planned first day (today before any date is set).
+        "start_blocker": services.audit_start_blocker(
+            audit, on=audit.planned_start or timezone.localdate()
+        ),
         "determination": determination,
         "adjustments": list(determination.adjustments.all()) if determination else [],
         "proposal": proposal,

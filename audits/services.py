@@ -1372,6 +1372,19 @@ def _require_plan_ready(audit: Audit, started_on: date) -> None:
         )
 
 
+def audit_start_blocker(audit: Audit, *, on: date) -> str:
+    """Why the plan gate would refuse to start ``audit`` on ``on`` (local date), with the
+    clause; "" when it would not or the audit is not a planned on-site audit. Writes nothing
+    (the audit page shows it to the planner; 004 §5.4.6.3, §9.2, §5.9.2)."""
+    if audit.state != Audit.State.PLANNED or not audit.needs_site_visit:
+        return ""
+    try:
+        _require_plan_ready(audit, on)
+    except RuleViolation as exc:
+        return str(exc)
+    return ""
+
+
 def audit_complete(
     *, audit: Audit, actor, ended_on: date, findings: str = "", recommendation_positive: bool
 ) -> Audit:

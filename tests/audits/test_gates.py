@@ -137,6 +137,13 @@ def test_a_revised_plan_must_be_confirmed_and_reported_again(staff, stage2):
         start(stage2, staff)
 
 
+def test_the_audit_page_says_why_the_audit_cannot_start(staff, stage2):
+    assert "004 §5.4.6.1" in services.audit_start_blocker(stage2, on=START)
+    plan_ready(stage2, staff, START, END, reported_on=date(2025, 3, 8))
+    assert "004 §9.2" in services.audit_start_blocker(stage2, on=START)
+    assert services.audit_start_blocker(stage2, on=date(2025, 3, 11)) == ""
+
+
 # --- short-notice audits (004 §5.9.2) ------------------------------------------------------
 
 

@@ -161,6 +161,9 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     expect(leader_page.locator("[data-sheet-state]")).to_have_attribute(
         "data-sheet-state", "submitted"
     )
+    # The team leader signs the audit report the decision rests on (004 §5.12.1).
+    leader_page.goto(f"{staff}/audits/{stage2.pk}/")
+    workspace_action(leader_page, "generate-report", {"signed_on": STAGE2[1].isoformat()})
     leader_page.context.close()
 
     # Decision maker (not on the team): grant at the score sheet's grade, which issues the

@@ -178,6 +178,9 @@ def test_scored_stage2_with_nonconformities_to_a_graded_certificate(
             "accept",
             {"reviewed_on": today.isoformat(), "note": "答复及证据已审核，纠正措施有效。"},
         )
+    # It signs the audit report the decision rests on (004 §5.12.1).
+    page.goto(f"{staff}/audits/{stage2.pk}/")
+    workspace_action(page, "generate-report", {"signed_on": today.isoformat()})
     page.context.close()
     raised.refresh_from_db()
     seeded_nc.refresh_from_db()

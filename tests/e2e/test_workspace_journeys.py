@@ -318,6 +318,9 @@ def test_scored_stage2_to_a_certificate_verified_by_qr(
         workspace_action(page, "accept", {"note": "答复及证据已审核，纠正措施有效。"})
         page.goto(f"{live_server.url}/home/")
     expect(to_verify).to_have_attribute("data-count", "0")
+    # It signs the audit report the decision rests on (004 §5.12.1).
+    page.goto(f"{live_server.url}/staff/audits/{stage2.pk}/")
+    workspace_action(page, "generate-report")
     page.context.close()
     raised.refresh_from_db()
     seeded_nc.refresh_from_db()
