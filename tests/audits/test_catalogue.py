@@ -17,7 +17,7 @@ from audits.models import Indicator, IndicatorCatalogue
 from certbody import roles
 from certbody.lifecycle import RuleViolation
 from tests.audits.test_score_sheets import stage2_in_progress
-from tests.certificates.factories import Staff
+from tests.certificates.factories import Staff, assess_all_met
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -118,6 +118,7 @@ def test_make_current_switches_new_sheets_but_old_sheets_keep_their_version(staf
     assert IndicatorCatalogue.objects.filter(is_current=True).count() == 1
     new_sheet = score_sheets.score_sheet_open(audit=stage2_in_progress(staff), actor=staff.leader)
     assert new_sheet.catalogue == copy
+    new_sheet = assess_all_met(new_sheet, staff.leader)
     assert new_sheet.items.get(indicator__code="1.1").points == D(6)
     old_sheet.refresh_from_db()
     assert old_sheet.catalogue == default
@@ -213,6 +214,7 @@ def test_admin_refuses_breaking_the_totals_of_the_current_version(superuser, def
 def test_score_sheet_admin_is_read_only_with_a_link_to_the_staff_page(client, staff, superuser):
     audit = stage2_in_progress(staff)
     sheet = score_sheets.score_sheet_open(audit=audit, actor=staff.leader)
+    assess_all_met(sheet, staff.leader)
     client.force_login(superuser)
     response = client.get(reverse("admin:audits_scoresheet_change", args=[sheet.pk]))
     assert response.status_code == 200
