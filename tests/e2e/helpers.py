@@ -44,7 +44,7 @@ def score_row(page: Page, code: str, **values) -> None:
 def assess_remaining(page: Page, samples: int = 10) -> None:
     """Assess every indicator still unassessed on the score sheet page: qualitative ones met,
     sampled ones with ``samples`` conforming samples (a sheet has no score before, 004
-    §5.6.5.2)."""
+    §5.6.5.2). A later ``score_row`` of the same sample count sends nothing (no change)."""
     rows = page.locator('[data-testid^="score-item-"][data-assessed="false"]')
     pending = rows.evaluate_all(
         "rows => rows.map(r => [r.dataset.code, !!r.querySelector('select[name=met]')])"

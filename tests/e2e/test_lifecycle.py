@@ -139,7 +139,7 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     assess_remaining(leader_page)
     expect_summary(leader_page, grade="five_star", score="100.00")
     score_row(leader_page, "1.7", evidence="未开展服务文化建设活动。", met=False)
-    score_row(leader_page, "3.1", samples=10, evidence="1 份未按时回访。", nonconforming=1)
+    score_row(leader_page, "3.1", evidence="1 份未按时回访。", nonconforming=1)  # of 10
     expect_summary(leader_page, grade="four_star", score="93.80")
     leader_page.goto(f"{staff}/audits/{stage2.pk}/")
     # The opening and closing meetings, with the top manager, are recorded (004 §5.5.2).
