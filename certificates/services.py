@@ -120,6 +120,16 @@ def decision_make(
                 % {"actor": actor},
                 "004 §5.12.1; 004 §12.1.3",
             )
+        if outcome not in ALLOWED_OUTCOMES.get(audit.kind, set()):
+            raise RuleViolation(
+                f"“{audit.get_kind_display()}”不能作出“{Decision.Outcome(outcome).label}”决定"
+            )
+        if decided_on > timezone.localdate():
+            raise RuleViolation("认证决定日期不能晚于今天")
+        if outcome == Decision.Outcome.REFUSE and not reasons.strip():
+            raise RuleViolation("不予认证须书面说明未通过认证的原因", "004 §5.12.5")
+        if audit.actual_end and decided_on < audit.actual_end:
+            raise RuleViolation("认证决定不能早于审核结束")
         # The decision rests on the team leader's signed audit report (004 §5.12.1, §5.11.2).
         if not AuditReport.objects.filter(
             audit=audit, kind=AuditReport.Kind.REPORT, signed_on__lte=decided_on
@@ -132,16 +142,6 @@ def decision_make(
                 % {"day": decided_on},
                 "004 §5.12.1",
             )
-        if outcome not in ALLOWED_OUTCOMES.get(audit.kind, set()):
-            raise RuleViolation(
-                f"“{audit.get_kind_display()}”不能作出“{Decision.Outcome(outcome).label}”决定"
-            )
-        if decided_on > timezone.localdate():
-            raise RuleViolation("认证决定日期不能晚于今天")
-        if outcome == Decision.Outcome.REFUSE and not reasons.strip():
-            raise RuleViolation("不予认证须书面说明未通过认证的原因", "004 §5.12.5")
-        if audit.actual_end and decided_on < audit.actual_end:
-            raise RuleViolation("认证决定不能早于审核结束")
         if outcome == Decision.Outcome.GRANT:
             if audit.kind == Audit.Kind.STAGE2 and decided_on > rules.add_months(
                 audit.actual_end, 6
