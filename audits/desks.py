@@ -432,6 +432,10 @@ def _audit_sections(audit: Audit, request) -> dict:
         "team_failures": services.audit_team_check(audit)
         if audit.state in OPEN_AUDIT_STATES
         else [],
+        # The plan gate on the planned first day (today before any date is set).
+        "start_blocker": services.audit_start_blocker(
+            audit, on=audit.planned_start or timezone.localdate()
+        ),
         "determination": determination,
         "adjustments": list(determination.adjustments.all()) if determination else [],
         "proposal": proposal,
@@ -656,6 +660,16 @@ register(
                 "audit",
                 form_class=forms.StartForm,
                 available=lambda a: can_proceed(a.start),
+                next_url=_to_audit,
+            ),
+            Action(
+                "record-meeting",
+                _("Record the opening or closing meeting"),
+                services.audit_meeting_record,
+                "audits.run_audit",
+                "audit",
+                form_class=forms.MeetingForm,
+                available=lambda a: a.state == Audit.State.IN_PROGRESS and a.needs_site_visit,
                 next_url=_to_audit,
             ),
             Action(

@@ -6,6 +6,7 @@ as ``obj``); the services decide whether the change is allowed. Nonconformity up
 through ``audits.nonconformities.attachment_check``, so a bad file is a form error.
 """
 
+import re
 from decimal import Decimal
 
 from django import forms
@@ -21,6 +22,7 @@ from audits.models import (
     AsrpEligibilityCheck,
     AsrpIndicator,
     Audit,
+    AuditMeeting,
     Auditor,
     AuditPlan,
     AuditProgramme,
@@ -448,6 +450,38 @@ class PlanForm(ActionForm):
         sampled = obj.sampling_plan.rows.filter(selected=True) if _has(obj, "sampling_plan") else []
         self.fields["sites"].initial = [r.site_id for r in sampled] or [s.pk for s in sites]
         self.fields["shifts_covered"].initial = "正常营业班次"
+
+
+class MeetingForm(forms.Form):
+    """The opening or closing meeting (004 §5.5.2); attendees one a line: name, role, position."""
+
+    kind = forms.ChoiceField(label=_("meeting"), choices=AuditMeeting.Kind.choices)
+    held_on = forms.DateField(label=_("held on"), widget=DateInput, initial=timezone.localdate)
+    attendees = forms.CharField(
+        label=_("attendees"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One a line: name, role, position (e.g. 王五, 最高管理者, 总经理)."),
+    )
+    top_manager_present = forms.BooleanField(
+        label=_("top manager present"), required=False, initial=True
+    )
+    absence_reason = forms.CharField(
+        label=_("why the top manager was absent"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    delegate = forms.CharField(label=_("senior manager delegated"), required=False)
+    check_in_confirmed = forms.BooleanField(label=_("CNCA on-site check-in done"), required=False)
+
+    def clean_attendees(self) -> list[dict]:
+        rows = []
+        for line in self.cleaned_data["attendees"].splitlines():
+            parts = [p.strip() for p in re.split(r"[,，、\t]", line)]
+            if not any(parts):
+                continue
+            parts += ["", "", ""]
+            rows.append({"name": parts[0], "role": parts[1], "position": parts[2]})
+        return rows
 
 
 class PlanSendForm(forms.Form):

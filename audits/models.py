@@ -144,6 +144,14 @@ class Audit(FSMModelMixin, models.Model):
     short_notice = models.BooleanField(
         _("short-notice audit"), default=False, help_text=_("004 §5.9.2")
     )
+    short_notice_reason = models.TextField(
+        _("why the notice is short"),
+        blank=True,
+        help_text=_(
+            "Why a short-notice or unannounced audit could not be announced as usual "
+            "(004 §5.9.2); its plan is reported to CNCA as soon as it is planned."
+        ),
+    )
     notified_on = models.DateField(
         _("regulator's notice date"),
         null=True,
@@ -212,6 +220,54 @@ class Audit(FSMModelMixin, models.Model):
     @transition(field=state, source=[State.PLANNED, State.IN_PROGRESS], target=State.TERMINATED)
     def terminate(self):
         pass
+
+
+def meeting_sheet_path(instance, filename):
+    return f"meetings/{instance.audit.programme.organization_id}/{instance.audit_id}/{filename}"
+
+
+@never_delete  # 004 §5.5.2: the record of the meetings is audit evidence
+class AuditMeeting(models.Model):
+    """The opening or closing meeting of an on-site audit with who attended (004 §5.5.2).
+
+    The client's top manager attends, or the absence is recorded with its reason and the
+    senior manager delegated; the team keeps the sign-in sheet and confirms the regulator's
+    on-site network check-in. ``attendees``: list of ``{"name", "role", "position"}``.
+    """
+
+    class Kind(models.TextChoices):
+        OPENING = "opening", _("Opening meeting")
+        CLOSING = "closing", _("Closing meeting")
+
+    audit = models.ForeignKey(
+        Audit, on_delete=models.PROTECT, related_name="meetings", verbose_name=_("audit")
+    )
+    kind = models.CharField(_("meeting"), max_length=10, choices=Kind.choices)
+    held_on = models.DateField(_("held on"))
+    attendees = models.JSONField(_("attendees"), default=list)
+    top_manager_present = models.BooleanField(_("top manager present"), default=True)
+    absence_reason = models.TextField(_("why the top manager was absent"), blank=True)
+    delegate = models.CharField(_("senior manager delegated"), max_length=100, blank=True)
+    check_in_confirmed = models.BooleanField(_("CNCA on-site check-in done"), default=False)
+    sign_in_sheet = models.FileField(_("sign-in sheet"), upload_to=meeting_sheet_path, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["audit", "held_on", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["audit", "kind"], name="uniq_audit_meeting_kind")
+        ]
+        verbose_name = _("audit meeting")
+        verbose_name_plural = _("audit meetings")
+
+    def __str__(self):
+        return f"{self.audit} · {self.get_kind_display()} {self.held_on}"
 
 
 class AuditTeamMember(models.Model):
@@ -624,6 +680,14 @@ class AuditPlan(FSMModelMixin, models.Model):
     confirmed_on = models.DateField(_("confirmed on"), null=True, blank=True)
     confirmed_by = models.CharField(_("confirmed for the client by"), max_length=50, blank=True)
     cnca_reported_on = models.DateField(_("reported to CNCA on"), null=True, blank=True)
+    report_days_late = models.PositiveSmallIntegerField(
+        _("days reported late"),
+        default=0,
+        help_text=_(
+            "Days the CNCA report came after its due date, 3 days before the start "
+            "(004 §9.2); kept as reported, also for short-notice audits."
+        ),
+    )
     history = HistoricalRecords(m2m_fields=[sites])
 
     class Meta:
@@ -635,8 +699,8 @@ class AuditPlan(FSMModelMixin, models.Model):
 
     @property
     def reported_late(self) -> bool:
-        due = self.audit.plan_report_due
-        return bool(due and self.cnca_reported_on and self.cnca_reported_on > due)
+        """Reported to CNCA after the due date (the stored ``report_days_late``, 004 §9.2)."""
+        return bool(self.cnca_reported_on and self.report_days_late)
 
     @transition(field=state, source=State.DRAFT, target=State.SENT)
     def send(self):
@@ -1022,12 +1086,20 @@ class ScoreSheet(FSMModelMixin, models.Model):
     submitted_on = models.DateField(_("signed off on"), null=True, blank=True)
     history = HistoricalRecords()
 
+    # The stored grade while an indicator is still unassessed (score 0, not passed).
+    INCOMPLETE = "incomplete"
+
     class Meta:
         verbose_name = _("score sheet")
         verbose_name_plural = _("score sheets")
 
     def __str__(self):
         return f"{self.audit} · {self.score}"
+
+    @property
+    def is_complete(self) -> bool:
+        """Every indicator assessed: only then do score, grade and pass/fail mean anything."""
+        return self.grade != self.INCOMPLETE
 
     @transition(field=state, source=State.DRAFT, target=State.SUBMITTED)
     def submit(self):
@@ -1047,6 +1119,11 @@ class ScoreItem(models.Model):
     )
     indicator = models.ForeignKey(
         Indicator, on_delete=models.PROTECT, related_name="+", verbose_name=_("indicator")
+    )
+    assessed = models.BooleanField(
+        _("assessed"),
+        default=False,
+        help_text=_("Scored by the team (met, not met, sampled or excluded; 004 §5.6.5.2)."),
     )
     excluded = models.BooleanField(_("excluded (删减)"), default=False)
     exclusion_justification = models.TextField(_("why not applicable"), blank=True)

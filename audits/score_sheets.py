@@ -19,6 +19,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from audits import scoring
 from audits.catalogue import check_part_totals, part_totals
@@ -51,6 +52,7 @@ __all__ = [
     "score_item_update",
     "score_sheet_open",
     "score_sheet_reopen",
+    "score_sheet_gaps",
     "score_sheet_result",
     "score_sheet_submit",
     "special_bonus_set",
@@ -174,11 +176,20 @@ def part_total_problems(rows) -> list[str]:
 # --- computing ------------------------------------------------------------------------------
 
 
-def _evaluate(items, deductions: int, bonus: bool) -> tuple[Decimal, Decimal, scoring.Evaluation]:
-    """(earned, applicable, evaluation) of the given items (004 §5.6.5.2 e: excluded leave both)."""
-    applicable_items = [item for item in items if not item.excluded]
+def _evaluate(
+    items, deductions: int, bonus: bool
+) -> tuple[Decimal, Decimal, scoring.Evaluation | None]:
+    """(earned, applicable, evaluation) of the given items (004 §5.6.5.2 e: excluded leave both).
+
+    The evaluation is ``None`` while an indicator is unassessed: every indicator is scored
+    before there is a score (004 §5.6.5.2); earned and applicable then cover the assessed ones.
+    """
+    assessed = [item for item in items if item.assessed]
+    applicable_items = [item for item in assessed if not item.excluded]
     earned = sum((item.points for item in applicable_items), Decimal(0))
     applicable = sum((item.indicator.max_points for item in applicable_items), Decimal(0))
+    if len(assessed) < len(items):
+        return earned, applicable, None
     if applicable <= 0:
         raise RuleViolation("所有指标均已删减，无法计算评分", f"{_RULE_SCORING} e)")
     try:
@@ -188,10 +199,11 @@ def _evaluate(items, deductions: int, bonus: bool) -> tuple[Decimal, Decimal, sc
     return earned, applicable, result
 
 
-def score_sheet_result(sheet: ScoreSheet) -> scoring.Evaluation:
+def score_sheet_result(sheet: ScoreSheet) -> scoring.Evaluation | None:
     """Recompute the result of ``sheet`` from its items, deductions and bonus without saving.
 
-    Returns ``scoring.Evaluation`` (score as ``Decimal`` with 2 decimals, passed, grade …).
+    Returns ``scoring.Evaluation`` (score as ``Decimal`` with 2 decimals, passed, grade …), or
+    ``None`` while an indicator is unassessed (the sheet is incomplete, 004 §5.6.5.2).
     Raises ``RuleViolation`` when every indicator is excluded (004 §5.6.5.2 e).
     """
     items = list(sheet.items.select_related("indicator"))
@@ -200,17 +212,54 @@ def score_sheet_result(sheet: ScoreSheet) -> scoring.Evaluation:
 
 
 def _store_result(sheet: ScoreSheet, actor, reason: str) -> ScoreSheet:
-    """Recompute and save the sheet's stored result (caller holds the lock)."""
+    """Recompute and save the sheet's stored result (caller holds the lock).
+
+    An incomplete sheet stores score 0, not passed and the grade ``ScoreSheet.INCOMPLETE``.
+    """
     items = list(sheet.items.select_related("indicator"))
     earned, applicable, result = _evaluate(items, sheet.deductions.count(), sheet.special_bonus)
     sheet.earned = earned
     sheet.applicable = applicable
-    sheet.score = result.score
-    sheet.passed = result.passed
-    sheet.grade = result.grade
+    if result is None:
+        sheet.score, sheet.passed, sheet.grade = Decimal(0), False, ScoreSheet.INCOMPLETE
+    else:
+        sheet.score = result.score
+        sheet.passed = result.passed
+        sheet.grade = result.grade
     record(sheet, actor=actor, reason=reason)
     sheet.save(update_fields=_RESULT_FIELDS)
     return sheet
+
+
+def score_sheet_gaps(sheet: ScoreSheet) -> list[str]:
+    """What keeps ``sheet`` from being signed off, in plain words (empty when nothing).
+
+    Every indicator assessed (004 §5.6.5.2); an indicator not met, any nonconforming sample,
+    each special deduction and the bonus backed by written evidence; a sampled indicator
+    with at least one sample; an exclusion justified (e).
+    """
+    gaps = []
+    items = list(sheet.items.select_related("indicator"))
+    unassessed = [str(i.indicator) for i in items if not i.assessed]
+    if unassessed:
+        gaps.append(str(_("not assessed: %(items)s") % {"items": ", ".join(unassessed)}))
+    for item in items:
+        if not item.assessed:
+            continue
+        if item.excluded:
+            if not item.exclusion_justification.strip():
+                gaps.append(str(_("%(item)s: exclusion not justified") % {"item": item.indicator}))
+            continue
+        if item.indicator.method == Indicator.Method.SAMPLED and item.samples < 1:
+            gaps.append(str(_("%(item)s: no sample checked") % {"item": item.indicator}))
+        if (not item.met or item.nonconforming) and not item.evidence.strip():
+            gaps.append(str(_("%(item)s: no written evidence") % {"item": item.indicator}))
+    for deduction in sheet.deductions.all():
+        if not deduction.description.strip():
+            gaps.append(str(_("a special deduction has no written evidence")))
+    if sheet.special_bonus and not sheet.bonus_justification.strip():
+        gaps.append(str(_("the special bonus has no written evidence")))
+    return gaps
 
 
 @dataclass(frozen=True)
@@ -260,7 +309,8 @@ def score_sheet_open(*, audit: Audit, actor) -> ScoreSheet:
     """Open the score sheet of a stage 2, surveillance or recertification audit (004 §5.6.5).
 
     The sheet uses the current catalogue version, which is locked from then on, and starts
-    with one item per indicator, met and without samples (full points), and its result stored.
+    with one unassessed item per indicator: no points and the result "incomplete" until every
+    indicator is assessed (004 §5.6.5.2).
     ``actor``: the team leader or an auditor of the team, or the audit department.
 
     Raises ``RuleViolation``: another kind of audit, an audit not in progress or completed, an
@@ -300,12 +350,8 @@ def score_sheet_open(*, audit: Audit, actor) -> ScoreSheet:
         record(sheet, actor=actor, reason="建立评分表")
         sheet.save()
         for indicator in indicators:
-            item = ScoreItem(
-                sheet=sheet,
-                indicator=indicator,
-                met=True,
-                points=scoring.indicator_points(indicator.max_points),
-            )
+            # Unassessed: no points until the team scores it (004 §5.6.5.2).
+            item = ScoreItem(sheet=sheet, indicator=indicator, assessed=False, points=Decimal(0))
             record(item, actor=actor, reason="建立评分表")
             item.save()
         _store_result(sheet, actor, "建立评分表")
@@ -332,7 +378,10 @@ def score_item_update(
     - a qualitative indicator is scored by ``met`` (not met loses all its points, a) and takes
       no samples; a sampled indicator is scored by ``samples`` and ``nonconforming`` (b), points
       lost in proportion, and must leave ``met`` True.
-    - ``samples``, ``nonconforming``: non-negative ints, nonconforming <= samples.
+    - ``samples``, ``nonconforming``: non-negative ints, nonconforming <= samples; a sampled
+      indicator that is not excluded needs at least one sample (b).
+    - ``evidence``: written evidence, required when the indicator is not met or a sample is
+      nonconforming (004 §5.6.5.2; §5.11.4). Saving marks the item assessed.
 
     Only the team's leader and auditors, while the sheet is a draft and the audit neither
     closed nor terminated. Returns the sheet with its stored result recomputed.
@@ -366,12 +415,28 @@ def score_item_update(
                 f"“{indicator}”为抽样指标，按不符合样本的比例扣分，不能整体判为不符合",
                 f"{_RULE_SCORING} b)",
             )
+        elif not excluded and samples < 1:
+            raise RuleViolation(
+                _("%(indicator)s is sampled: record at least one sample checked.")
+                % {"indicator": indicator},
+                f"{_RULE_SCORING} b)",
+            )
+        if not excluded and (not met or nonconforming) and not (evidence or "").strip():
+            raise RuleViolation(
+                _(
+                    "%(indicator)s: an indicator not met or a nonconforming sample needs "
+                    "written evidence."
+                )
+                % {"indicator": indicator},
+                f"{_RULE_SCORING}; 004 §5.11.4",
+            )
         try:
             points = scoring.indicator_points(
                 indicator.max_points, samples=samples, nonconforming=nonconforming, met=bool(met)
             )
         except ValueError as exc:
             raise RuleViolation(f"“{indicator}”无法评分：{exc}", _RULE_SCORING) from exc
+        item.assessed = True
         item.excluded = excluded
         item.exclusion_justification = justification
         item.met = bool(met)
@@ -382,6 +447,7 @@ def score_item_update(
         record(item, actor=actor, reason="删减指标" if excluded else "评分")
         item.save(
             update_fields=[
+                "assessed",
                 "excluded",
                 "exclusion_justification",
                 "met",
@@ -464,9 +530,10 @@ def score_sheet_submit(*, sheet: ScoreSheet, actor, submitted_on: date) -> Score
     """The team leader signs off the sheet with its result (004 §5.6.5.3).
 
     ``submitted_on``: local date, not in the future nor before the audit started. Every
-    excluded indicator must carry its justification (004 §5.6.5.2 e). The result is
-    recomputed and stored with the sign-off; the sheet can then no longer change unless the
-    leader reopens it.
+    excluded indicator must carry its justification (004 §5.6.5.2 e) and the sheet must be
+    complete (``score_sheet_gaps``: every indicator assessed, evidence where required). The
+    result is recomputed and stored with the sign-off; the sheet can then no longer change
+    unless the leader reopens it.
     """
     _require_leader(actor, sheet.audit)
     if submitted_on > timezone.localdate():
@@ -485,6 +552,13 @@ def score_sheet_submit(*, sheet: ScoreSheet, actor, submitted_on: date) -> Score
         if unjustified:
             raise RuleViolation(
                 "以下删减指标未说明理由：" + "、".join(unjustified), f"{_RULE_SCORING} e)"
+            )
+        gaps = score_sheet_gaps(sheet)
+        if gaps:
+            raise RuleViolation(
+                _("The score sheet is incomplete and cannot be signed off: %(gaps)s.")
+                % {"gaps": "; ".join(gaps)},
+                f"{_RULE_SCORING}; {_RULE_RESULT}",
             )
         _store_result(sheet, actor, "确认前重新计算")
         sheet.submitted_by = actor

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, Contract, Organization, Site
 from audits import rules
@@ -29,6 +30,7 @@ from audits.models import (
     AsrpIndicatorResult,
     AsrpProgramme,
     Audit,
+    AuditMeeting,
     Auditor,
     AuditorCompetence,
     AuditPlan,
@@ -524,6 +526,7 @@ def audit_add_special(
     due_on: date | None = None,
     notified_on: date | None = None,
     short_notice: bool = False,
+    short_notice_reason: str = "",
 ) -> Audit:
     """Add an extra or special audit to the programme with its reason (004 §5.9; 001 §7.2).
 
@@ -531,6 +534,8 @@ def audit_add_special(
     notice date; the audit is due within 30 days of it (004 §5.9.2(3)) and a later ``due_on`` is
     refused. ``short_notice`` marks an audit announced at short notice or unannounced
     (004 §5.9.2): the team check then asks every member for a declaration on the client.
+    ``short_notice_reason`` says why the notice is short; the special audit's ``reason``
+    (the complaint, accident or regulator's finding that calls for it) when not given.
     """
     _require_planner(actor)
     if special_kind not in Audit.SpecialKind.values:
@@ -562,6 +567,7 @@ def audit_add_special(
             days=_proposed_days(programme, rules.SURVEILLANCE),
             special_kind=special_kind,
             short_notice=bool(short_notice),
+            short_notice_reason=(short_notice_reason.strip() or reason) if short_notice else "",
             notified_on=notified_on,
         )
 
@@ -1301,6 +1307,11 @@ def audit_schedule(
 def audit_start(*, audit: Audit, actor, started_on: date) -> Audit:
     """Start an audit whose team passes ``audit_team_check`` (004 §5.4.4).
 
+    An on-site audit (every kind but the document review) needs its written plan confirmed
+    by the client (004 §5.4.6.3) and reported to CNCA at least 3 days before ``started_on``
+    (004 §9.2); a short-notice audit needs the report before the start and the reason the
+    notice was short (004 §5.9.2). Raises ``RuleViolation`` naming the clause otherwise.
+
     Stage 2 needs a completed document review (001 §6.3). An audit timed under an ASRP needs
     the accreditation body notified before (000 §4.4.2). Starting a surveillance re-plans the
     next one's due date (004 §5.4.1.5).
@@ -1319,6 +1330,8 @@ def audit_start(*, audit: Audit, actor, started_on: date) -> Audit:
         failures = audit_team_check(audit, on=started_on)
         if failures:
             raise RuleViolation("审核组不符合要求，不能开始审核：" + "；".join(failures))
+        if audit.needs_site_visit:
+            _require_plan_ready(audit, started_on)
         determination = AuditTimeDetermination.objects.filter(audit=audit).first()
         if determination is not None and determination.asrp:
             asrp = AsrpProgramme.objects.filter(programme_id=audit.programme_id).first()
@@ -1333,18 +1346,79 @@ def audit_start(*, audit: Audit, actor, started_on: date) -> Audit:
     return audit
 
 
+def _require_plan_ready(audit: Audit, started_on: date) -> None:
+    """Refuse to start an on-site audit whose plan is not written, confirmed and reported.
+
+    004 §5.4.6.1 (a written plan), §5.4.6.3 (confirmed by the client before the audit),
+    §9.2 (reported to CNCA at least 3 days before the first day). A short-notice audit
+    (004 §5.9.2) records why the notice was short; its report may come later than 3 days
+    before but must exist before the start (its lateness stays on the plan).
+    """
+    plan = AuditPlan.objects.filter(audit=audit).first()
+    if plan is None:
+        raise RuleViolation(
+            _("An on-site audit cannot start without a written audit plan."), "004 §5.4.6.1"
+        )
+    if plan.state != AuditPlan.State.CONFIRMED:
+        raise RuleViolation(
+            _(
+                "The audit plan (version %(version)s) is not confirmed by the client: "
+                "the audit cannot start."
+            )
+            % {"version": plan.version},
+            "004 §5.4.6.3",
+        )
+    if audit.short_notice and not audit.short_notice_reason.strip():
+        raise RuleViolation(
+            _("A short-notice audit must record why the notice was short."), "004 §5.9.2"
+        )
+    reported_on = plan.cnca_reported_on
+    if reported_on is None or reported_on > started_on:
+        raise RuleViolation(
+            _("The audit plan has not been reported to CNCA: the audit cannot start."),
+            "004 §9.2",
+        )
+    due = rules.plan_report_due(started_on)
+    if not audit.short_notice and reported_on > due:
+        raise RuleViolation(
+            _(
+                "The audit plan was reported to CNCA on %(reported)s, less than 3 days "
+                "before the start on %(start)s (due by %(due)s): the audit cannot start then."
+            )
+            % {"reported": reported_on, "start": started_on, "due": due},
+            "004 §9.2",
+        )
+
+
+def audit_start_blocker(audit: Audit, *, on: date) -> str:
+    """Why the plan gate would refuse to start ``audit`` on ``on`` (local date), with the
+    clause; "" when it would not or the audit is not a planned on-site audit. Writes nothing
+    (the audit page shows it to the planner; 004 §5.4.6.3, §9.2, §5.9.2)."""
+    if audit.state != Audit.State.PLANNED or not audit.needs_site_visit:
+        return ""
+    try:
+        _require_plan_ready(audit, on)
+    except RuleViolation as exc:
+        return str(exc)
+    return ""
+
+
 def audit_complete(
     *, audit: Audit, actor, ended_on: date, findings: str = "", recommendation_positive: bool
 ) -> Audit:
     """The team leader completes the audit with the team's recommendation (004 §5.11).
 
     Under an ASRP, every mandatory on-site activity must be recorded as covered (000 §4.2.2 b).
+    An on-site audit needs its opening and closing meetings recorded, the closing one not
+    after ``ended_on`` (004 §5.5.2; ``audit_meeting_record``).
     """
     _require_leader(actor, audit)
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         if audit.actual_start and ended_on < audit.actual_start:
             raise RuleViolation("审核结束日期不能早于开始日期")
+        if audit.needs_site_visit and audit.state == Audit.State.IN_PROGRESS:
+            _require_meetings(audit, ended_on)
         asrp = AsrpProgramme.objects.filter(programme_id=audit.programme_id).first()
         if asrp is not None and asrp.state != AsrpProgramme.State.ENDED:
             open_activities = [
@@ -1371,6 +1445,127 @@ def audit_complete(
 
         nonconformity_due_recompute(audit, actor=actor)
     return audit
+
+
+# --- opening and closing meetings (004 §5.5.2) -----------------------------------------
+
+
+def _clean_attendees(attendees) -> list[dict]:
+    if not isinstance(attendees, list | tuple) or not attendees:
+        raise RuleViolation(_("Record who attended the meeting."), "004 §5.5.2")
+    cleaned = []
+    for row in attendees:
+        if not isinstance(row, dict):
+            raise RuleViolation(_("Each attendee needs a name and a role."), "004 §5.5.2")
+        name = str(row.get("name") or "").strip()
+        role = str(row.get("role") or "").strip()
+        if not (name and role):
+            raise RuleViolation(_("Each attendee needs a name and a role."), "004 §5.5.2")
+        cleaned.append(
+            {"name": name[:100], "role": role[:100], "position": str(row.get("position") or "")}
+        )
+    return cleaned
+
+
+def audit_meeting_record(
+    *,
+    audit: Audit,
+    actor,
+    kind: str,
+    held_on: date,
+    attendees: list[dict],
+    top_manager_present: bool,
+    absence_reason: str = "",
+    delegate: str = "",
+    check_in_confirmed: bool,
+) -> AuditMeeting:
+    """The team leader records the audit's opening or closing meeting (004 §5.5.2).
+
+    ``kind``: "opening" or "closing"; ``held_on``: the local date, within the audit's days
+    (from its actual start to its planned end) and not in the future; ``attendees``: list of
+    ``{"name", "role", "position"}`` (name and role required). The client's top manager
+    attends or the absence is recorded with its reason and the senior manager delegated.
+    ``check_in_confirmed``: the regulator's on-site network check-in was done. Recording a
+    meeting again corrects it (the history keeps the earlier record). Raises
+    ``RuleViolation`` (004 §5.5.2) otherwise.
+    """
+    if kind not in AuditMeeting.Kind.values:
+        raise RuleViolation(_("Unknown meeting: %(kind)s.") % {"kind": kind})
+    if not _is_leader(actor, audit):
+        raise RuleViolation(
+            _("Only the audit's team leader records its opening and closing meetings."),
+            "004 §5.5.2",
+        )
+    cleaned = _clean_attendees(attendees)
+    if not top_manager_present and not (absence_reason.strip() and delegate.strip()):
+        raise RuleViolation(
+            _(
+                "The top manager's absence needs its reason and the senior manager "
+                "delegated to attend."
+            ),
+            "004 §5.5.2",
+        )
+    if held_on > _today():
+        raise RuleViolation(_("A meeting cannot be recorded for a future date."), "004 §5.5.2")
+    with transaction.atomic():
+        audit = lock(Audit, audit.pk)
+        if audit.state != Audit.State.IN_PROGRESS:
+            raise RuleViolation(
+                _("Meetings are recorded while the audit is in progress."), "004 §5.5.2"
+            )
+        if not audit.needs_site_visit:
+            raise RuleViolation(
+                _("A document review has no opening or closing meeting."), "004 §5.5.2"
+            )
+        # The audit's days run from its actual start to its planned end (a one-day audit
+        # started later than planned still has its first day).
+        last_day = max(audit.planned_end or audit.actual_start, audit.actual_start)
+        if not (audit.actual_start <= held_on <= last_day):
+            raise RuleViolation(
+                _("The meeting must be held within the audit's days (%(first)s to %(last)s).")
+                % {"first": audit.actual_start, "last": last_day},
+                "004 §5.5.2",
+            )
+        meetings = {m.kind: m for m in AuditMeeting.objects.select_for_update().filter(audit=audit)}
+        opening = meetings.get(AuditMeeting.Kind.OPENING)
+        closing = meetings.get(AuditMeeting.Kind.CLOSING)
+        if kind == AuditMeeting.Kind.CLOSING and (opening is None or held_on < opening.held_on):
+            raise RuleViolation(
+                _("The closing meeting follows the opening meeting."), "004 §5.5.2; 004 §12.1.5"
+            )
+        if kind == AuditMeeting.Kind.OPENING and closing is not None and held_on > closing.held_on:
+            raise RuleViolation(
+                _("The closing meeting follows the opening meeting."), "004 §5.5.2; 004 §12.1.5"
+            )
+        meeting = meetings.get(kind) or AuditMeeting(audit=audit, kind=kind)
+        meeting.held_on = held_on
+        meeting.attendees = cleaned
+        meeting.top_manager_present = bool(top_manager_present)
+        meeting.absence_reason = "" if top_manager_present else absence_reason.strip()
+        meeting.delegate = "" if top_manager_present else delegate.strip()[:100]
+        meeting.check_in_confirmed = bool(check_in_confirmed)
+        meeting.recorded_by = actor
+        record(meeting, actor=actor, reason=f"记录{meeting.get_kind_display()}")
+        meeting.save()
+    return meeting
+
+
+def _require_meetings(audit: Audit, ended_on: date) -> None:
+    """An on-site audit completes only with both meetings recorded (004 §5.5.2)."""
+    meetings = {m.kind: m for m in audit.meetings.all()}
+    missing = [str(label) for value, label in AuditMeeting.Kind.choices if value not in meetings]
+    if missing:
+        raise RuleViolation(
+            _("The audit cannot be completed before its meetings are recorded: %(missing)s.")
+            % {"missing": ", ".join(missing)},
+            "004 §5.5.2",
+        )
+    if meetings[AuditMeeting.Kind.CLOSING].held_on > ended_on:
+        raise RuleViolation(
+            _("The audit cannot end before its closing meeting (%(held_on)s).")
+            % {"held_on": meetings[AuditMeeting.Kind.CLOSING].held_on},
+            "004 §5.5.2; 004 §12.1.5",
+        )
 
 
 def _replan_after(audit: Audit, actor) -> None:
@@ -1507,12 +1702,20 @@ def _plan_revise(audit: Audit, actor, *, reason: str) -> None:
     plan.confirmed_by = ""
     # The changed plan is reported to CNCA again (004 §9.2); the history keeps the old report.
     plan.cnca_reported_on = None
+    plan.report_days_late = 0
     fire(
         plan,
         "revise",
         actor=actor,
         reason=reason,
-        fields=["version", "sent_on", "confirmed_on", "confirmed_by", "cnca_reported_on"],
+        fields=[
+            "version",
+            "sent_on",
+            "confirmed_on",
+            "confirmed_by",
+            "cnca_reported_on",
+            "report_days_late",
+        ],
         label="审核计划",
     )
 
@@ -1603,7 +1806,9 @@ def audit_plan_confirm(
 def audit_plan_report_cnca(*, plan: AuditPlan, actor, reported_on: date) -> AuditPlan:
     """Record the date the plan was reported to CNCA; due 3 days before the start (004 §9.2).
 
-    A late report is recorded as it happened (``AuditPlan.reported_late``), not refused.
+    A late report is recorded as it happened (``AuditPlan.report_days_late``, days after
+    the due date; ``reported_late``), not refused here: ``audit_start`` refuses an ordinary
+    audit whose report came late, a short-notice one only when there is no report at all.
     """
     if not any(roles.has_role(actor, role) for role in (*PLANNING_ROLES, roles.REPORTING_OFFICER)):
         raise RuleViolation(f"“{actor}”无权登记审核计划上报")
@@ -1613,8 +1818,11 @@ def audit_plan_report_cnca(*, plan: AuditPlan, actor, reported_on: date) -> Audi
         if plan.state == AuditPlan.State.DRAFT:
             raise RuleViolation("审核计划提交认证委托人后才能上报国家认监委", "004 §9.2")
         plan.cnca_reported_on = reported_on
+        due = plan.audit.plan_report_due
+        # Stored as reported, also for short-notice audits (004 §9.2; §5.9.2): never hidden.
+        plan.report_days_late = max((reported_on - due).days, 0) if due else 0
         record(plan, actor=actor, reason="审核计划已上报国家认监委")
-        plan.save(update_fields=["cnca_reported_on"])
+        plan.save(update_fields=["cnca_reported_on", "report_days_late"])
     return plan
 
 

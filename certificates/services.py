@@ -15,11 +15,20 @@ from datetime import date, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from applications.models import GRADE_CHOICES, Application, Organization, Site
 from audits import nonconformities, rules, scoring
 from audits import services as audit_services
-from audits.models import Audit, AuditProgramme, AuditTeamMember, Nonconformity, ScoreSheet
+from audits.models import (
+    Audit,
+    Auditor,
+    AuditProgramme,
+    AuditReport,
+    AuditTeamMember,
+    Nonconformity,
+    ScoreSheet,
+)
 from certbody import bounds, roles, workdays
 from certbody.lifecycle import RuleViolation, fire, lock, record, require_transition
 from certbody.models import BusinessScope, CertificationBody
@@ -78,7 +87,10 @@ def decision_make(
     closed, minors without an accepted corrective action plan (004 §5.12.2(2), §5.10.4); a
     grant without a score sheet signed off by the team leader, with a failed evaluation
     (score below 70 or 5 or more special deductions), or with a ``star_grade`` other than the
-    sheet's (004 §5.6.5.3; 001 §6.5).
+    sheet's (004 §5.6.5.3; 001 §6.5); an actor without a full-time auditor record
+    (``Auditor.is_full_time``; 004 §5.12.1, §12.1.3); no audit report signed by the team leader
+    on or before ``decided_on`` (004 §5.12.1); a grant or maintain when a nonconformity of the
+    audit was verified after its due date (``nonconformities.verified_late``; 004 §5.10.4).
 
     Notices: a grant's approval notice comes with the certificate; a refusal produces the
     refusal notice with the reasons (004 §5.12.5); a maintain decision produces the surveillance
@@ -97,6 +109,17 @@ def decision_make(
             raise RuleViolation("；".join(failures))
         if audit.state != Audit.State.COMPLETED:
             raise RuleViolation("审核完成后才能作出认证决定", "004 §5.12")
+        # Full-time certification staff under the CB's control decide (004 §5.12.1; the
+        # definition of full-time is 004 §12.1.3), read from the person's auditor record.
+        if not Auditor.objects.filter(user=actor, is_full_time=True).exists():
+            raise RuleViolation(
+                _(
+                    "%(actor)s is not registered as full-time certification staff: only "
+                    "full-time staff make certification decisions."
+                )
+                % {"actor": actor},
+                "004 §5.12.1; 004 §12.1.3",
+            )
         if outcome not in ALLOWED_OUTCOMES.get(audit.kind, set()):
             raise RuleViolation(
                 f"“{audit.get_kind_display()}”不能作出“{Decision.Outcome(outcome).label}”决定"
@@ -107,6 +130,18 @@ def decision_make(
             raise RuleViolation("不予认证须书面说明未通过认证的原因", "004 §5.12.5")
         if audit.actual_end and decided_on < audit.actual_end:
             raise RuleViolation("认证决定不能早于审核结束")
+        # The decision rests on the team leader's signed audit report (004 §5.12.1, §5.11.2).
+        if not AuditReport.objects.filter(
+            audit=audit, kind=AuditReport.Kind.REPORT, signed_on__lte=decided_on
+        ).exists():
+            raise RuleViolation(
+                _(
+                    "No audit report signed by the team leader on or before %(day)s: the "
+                    "decision rests on it."
+                )
+                % {"day": decided_on},
+                "004 §5.12.1",
+            )
         if outcome == Decision.Outcome.GRANT:
             if audit.kind == Audit.Kind.STAGE2 and decided_on > rules.add_months(
                 audit.actual_end, 6
@@ -129,6 +164,15 @@ def decision_make(
                     f"不符合项未按要求处理，不能作出“{Decision.Outcome(outcome).label}”决定："
                     + "；".join(_unsettled_text(unsettled)),
                     NC_RULE,
+                )
+            # Settled, but after the deadline: the client did not complete its actions in
+            # time, which bars this decision all the same (004 §5.10.4).
+            late = nonconformities.late_nonconformities(audit)
+            if late:
+                raise RuleViolation(
+                    _("Nonconformities verified after their due date bar this decision: %(ncs)s.")
+                    % {"ncs": ", ".join(f"NC-{nc.number:02d} ({nc.due_on})" for nc in late)},
+                    "004 §5.10.4",
                 )
         if outcome == Decision.Outcome.GRANT:
             sheet = _submitted_sheet(audit)

@@ -48,7 +48,15 @@ from applications.validators import build_uscc
 from audits import audit_reports, rules, score_sheets
 from audits import nonconformities as nc_services
 from audits import services as audit_services
-from audits.models import Audit, Auditor, AuditProgramme, Nonconformity, ScoreSheet
+from audits.models import (
+    Audit,
+    Auditor,
+    AuditProgramme,
+    AuditReport,
+    Indicator,
+    Nonconformity,
+    ScoreSheet,
+)
 from certbody import roles
 from certbody.lifecycle import system_user
 from certbody.models import BusinessScope, CertificationBody, User
@@ -649,6 +657,16 @@ def _create_staff(log) -> Staff:
     register_auditors(
         [users[f"auditor{n}"] for n in range(1, 5)], actor=users["planner"], first_number=10231
     )
+    # Decision makers are full-time registered certification staff (004 §5.12.1, §12.1.3).
+    for n, name in enumerate(("decider1", "decider2")):
+        if not Auditor.objects.filter(user=users[name]).exists():
+            audit_services.auditor_register(
+                user=users[name],
+                actor=users["planner"],
+                qualification=Auditor.Qualification.SENIOR_AUDITOR,
+                is_full_time=True,
+                registration_number=f"2016-FW-{10101 + n:05d}",
+            )
     return Staff(
         market=users["market"],
         planner=users["planner"],
@@ -848,15 +866,68 @@ class _Director:
         audit_services.audit_team_add(audit=audit, actor=planner, user=team_leader, role="leader")
         if with_member:
             audit_services.audit_team_add(audit=audit, actor=planner, user=member, role="auditor")
+        if audit.needs_site_visit:
+            self.plan_audit(audit, start=start)
+
+    def plan_audit(self, audit: Audit, *, start: date) -> None:
+        """The written plan of an on-site audit: sent a week before, confirmed by the client
+        the next day and reported to CNCA 5 days before (004 §5.4.6.3, §9.2); an audit too
+        far ahead for that within the demo's dates keeps a draft plan."""
+        planner = self.staff.planner
+        plan = audit_services.audit_plan_prepare(
+            audit=audit,
+            actor=planner,
+            objectives="评价售后服务体系与 GB/T 27922 的符合性和有效性，确定星级",
+            criteria="GB/T 27922-2011《商品售后服务评价体系》；ZXRZ 售后服务认证规则",
+            scope_text=self.plan.scope_text,
+            shifts_covered="白班（9:00–18:00）",
+            sites=list(audit.organization.sites.all()),
+            schedule=f"{start:%m-%d} 09:00 首次会议；末日 16:00 末次会议",
+        )
+        reported_on = start - timedelta(days=5)
+        if reported_on > DEMO_LAST_DATE:
+            return
+        audit_services.audit_plan_send(plan=plan, actor=planner, sent_on=start - timedelta(days=7))
+        audit_services.audit_plan_confirm(
+            plan=plan,
+            actor=planner,
+            confirmed_on=start - timedelta(days=6),
+            confirmed_by=self.plan.contact_name,
+        )
+        audit_services.audit_plan_report_cnca(plan=plan, actor=planner, reported_on=reported_on)
 
     def leader_of(self, audit: Audit) -> User:
         return audit.team.get(role="leader").user
 
+    def meeting(self, audit: Audit, kind: str, *, on: date) -> None:
+        """The team leader records an on-site audit's opening or closing meeting, attended by
+        the client's top manager and service manager (004 §5.5.2)."""
+        if not audit.needs_site_visit:
+            return
+        audit_services.audit_meeting_record(
+            audit=audit,
+            actor=self.leader_of(audit),
+            kind=kind,
+            held_on=on,
+            attendees=[
+                {
+                    "name": self.plan.legal_representative,
+                    "role": "最高管理者",
+                    "position": "总经理",
+                },
+                {"name": self.plan.contact_name, "role": "售后服务负责人", "position": "联系人"},
+            ],
+            top_manager_present=True,
+            check_in_confirmed=True,
+        )
+
     def run_audit(self, audit, *, start, end, positive=True, findings="") -> Audit:
-        """Start and complete ``audit`` (team already assigned)."""
+        """Start and complete ``audit`` (team already assigned), with its meetings."""
         audit_services.audit_start(audit=audit, actor=self.staff.planner, started_on=start)
         audit.refresh_from_db()
+        self.meeting(audit, "opening", on=start)
         self.verify_plans(audit, on=start)
+        self.meeting(audit, "closing", on=end)
         audit_services.audit_complete(
             audit=audit,
             actor=self.leader_of(audit),
@@ -870,7 +941,9 @@ class _Director:
     def decide(
         self, audit: Audit, *, outcome: str, on: date, reasons: str = "", grade: str = ""
     ) -> Decision:
-        """A decision maker's decision; a grant names the grade its score sheet reached."""
+        """A decision maker's decision, on the team leader's report signed that day (004
+        §5.12.1); a grant names the grade its score sheet reached."""
+        self.sign_report(audit, on=on)
         return cert_services.decision_make(
             audit=audit,
             actor=self.decider(),
@@ -913,6 +986,20 @@ class _Director:
                 actor=leader,
                 excluded=True,
                 exclusion_justification=EXCLUSION_JUSTIFICATION,
+            )
+        # Every other indicator is assessed too: met, or sampled with all samples conforming
+        # (a sheet is signed off only when complete, 004 §5.6.5.2).
+        for item in sheet.items.select_related("indicator").filter(assessed=False):
+            sampled = item.indicator.method == Indicator.Method.SAMPLED
+            samples = 10 if sampled else 0
+            score_sheets.score_item_update(
+                item=item,
+                actor=leader,
+                met=True,
+                samples=samples,
+                evidence=_sample_evidence(item.indicator.code, samples, 0)
+                if item.indicator.code in SAMPLE_EVIDENCE
+                else "",
             )
         for category, description, correction in DEDUCTIONS[: profile.deductions]:
             score_sheets.special_deduction_add(
@@ -1031,11 +1118,17 @@ class _Director:
             "请补充程序修订及培训记录后重新答复。",
         )
 
-    def report(self, audit: Audit, *, on: date) -> Story:
-        """The leader signs the audit report on the decision day; delivered 3 days later."""
-        report = audit_reports.audit_report_generate(
+    def sign_report(self, audit: Audit, *, on: date) -> AuditReport:
+        """The leader's signed audit report, signed on ``on`` unless there is one already."""
+        report = audit.reports.filter(kind=AuditReport.Kind.REPORT).order_by("-version").first()
+        return report or audit_reports.audit_report_generate(
             audit=audit, actor=self.leader_of(audit), signed_on=on
         )
+
+    def report(self, audit: Audit, *, on: date) -> Story:
+        """The audit report signed by the leader for the decision (on the decision day at the
+        latest) is delivered 3 days after it."""
+        report = self.sign_report(audit, on=on)
         delivered_on = min(on + timedelta(days=3), DEMO_LAST_DATE)
         yield delivered_on
         audit_reports.audit_report_deliver(
@@ -1137,10 +1230,12 @@ class _Director:
             yield start
             audit_services.audit_start(audit=audit, actor=self.staff.planner, started_on=start)
             audit.refresh_from_db()
+            self.meeting(audit, "opening", on=start)
             self.verify_plans(audit, on=start)
             if end > DEMO_LAST_DATE:
                 return
             yield end
+            self.meeting(audit, "closing", on=end)
             audit_services.audit_complete(
                 audit=audit,
                 actor=self.leader_of(audit),
@@ -1258,6 +1353,7 @@ def _story(director: _Director) -> Story:
             )
             yield target
             audit_services.audit_start(audit=stage2, actor=staff.planner, started_on=target)
+            director.meeting(stage2, "opening", on=target)
             yield target + timedelta(days=1)
             director.raise_nc(
                 stage2,
@@ -1420,6 +1516,9 @@ DEMO_PERSONNEL = (
     ("31010419850722602", "F", date(1985, 7, 22), "本科", "上海财经大学", "市场营销", "经济师"),
     ("44010619791108301", "M", date(1979, 11, 8), "本科", "华南理工大学", "质量管理", "高级工程师"),
     ("33010619900214102", "F", date(1990, 2, 14), "硕士", "浙江大学", "管理科学与工程", "工程师"),
+    # The two decision makers.
+    ("11010819750603201", "M", date(1975, 6, 3), "硕士", "清华大学", "管理科学与工程", "研究员"),
+    ("32010219800911502", "F", date(1980, 9, 11), "本科", "南京大学", "经济管理", "高级经济师"),
 )
 
 
@@ -1441,7 +1540,7 @@ def _generate_reports(staff: Staff, log) -> None:
 
     reporting = User.objects.get(username="reporting")
     for user, (body, gender, born, education, school, major, title) in zip(
-        staff.auditors, DEMO_PERSONNEL, strict=True
+        [*staff.auditors, *staff.deciders], DEMO_PERSONNEL, strict=True
     ):
         report_services.personnel_record_save(
             auditor=user.auditor_profile,
@@ -1454,7 +1553,7 @@ def _generate_reports(staff: Staff, log) -> None:
             major=major,
             title=title,
             residence="北京市",
-            duties="审核组长、审核员",
+            duties="认证决定" if user in staff.deciders else "审核组长、审核员",
             employed_on=date(2019, 6, 1),
         )
     report_services.cb_change_record(

@@ -9,7 +9,14 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from audits import nonconformities
 from audits import services as audit_services
 from audits.models import Audit
-from tests.certificates.factories import Staff, accepted_application, run_audit
+from tests.certificates.factories import (
+    Staff,
+    accepted_application,
+    hold_meetings,
+    plan_ready,
+    run_audit,
+    sign_report,
+)
 
 STAGE2_START = date(2025, 3, 10)
 STAGE2_END = date(2025, 3, 12)  # majors due 2025-09-12 (004 §5.10.3(1))
@@ -43,15 +50,19 @@ def stage2_in_progress(organization=None, staff: Staff | None = None, *, start=S
     audit_services.audit_team_add(
         audit=stage2, actor=staff.planner, user=staff.leader, role="leader"
     )
+    plan_ready(stage2, staff, start, max(start, STAGE2_END))
     audit_services.audit_start(audit=stage2, actor=staff.planner, started_on=start)
     stage2.refresh_from_db()
     return stage2
 
 
 def complete(audit, staff: Staff, end=STAGE2_END):
+    if not audit.meetings.exists():
+        hold_meetings(audit, audit.actual_start, end)
     audit_services.audit_complete(
         audit=audit, actor=staff.leader, ended_on=end, recommendation_positive=True
     )
+    sign_report(audit, end)  # a decision rests on it (004 §5.12.1)
     audit.refresh_from_db()
     return audit
 

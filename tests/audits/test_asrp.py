@@ -11,7 +11,13 @@ from certbody.lifecycle import RuleViolation
 from certificates.models import Certificate
 from tests.applications.factories import OrganizationFactory
 from tests.audits.factories import recertified_programme
-from tests.certificates.factories import Staff, issued_certificate, run_audit
+from tests.certificates.factories import (
+    Staff,
+    hold_meetings,
+    issued_certificate,
+    plan_ready,
+    run_audit,
+)
 from tests.certificates.helpers import skip_pdf_rendering
 from tests.conftest import make_staff
 
@@ -270,6 +276,7 @@ def test_an_asrp_audit_starts_only_after_the_accreditation_body_was_notified(
     s1 = programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=1)
     services.audit_time_determine(audit=s1, actor=staff.planner, full_time_headcount=1500)
     services.audit_team_add(audit=s1, actor=staff.planner, user=staff.leader, role="leader")
+    plan_ready(s1, staff, date(2025, 11, 3), date(2025, 11, 6))  # 3.5 days on site
     with pytest.raises(RuleViolation, match="000 §4.4.2"):
         services.audit_start(audit=s1, actor=staff.planner, started_on=date(2025, 11, 3))
     services.asrp_accreditation_notify(
@@ -289,7 +296,9 @@ def test_an_asrp_audit_completes_only_with_every_mandatory_activity(
     )
     s1 = programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=1)
     services.audit_team_add(audit=s1, actor=staff.planner, user=staff.leader, role="leader")
+    plan_ready(s1, staff, date(2025, 11, 5), date(2025, 11, 6))
     services.audit_start(audit=s1, actor=staff.planner, started_on=date(2025, 11, 5))
+    hold_meetings(s1, date(2025, 11, 5), date(2025, 11, 6))
     with pytest.raises(RuleViolation, match="000 §4.2.2 b"):
         services.audit_complete(
             audit=s1, actor=staff.leader, ended_on=date(2025, 11, 6), recommendation_positive=True

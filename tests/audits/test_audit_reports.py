@@ -30,7 +30,7 @@ def staff(cb):
 
 @pytest.fixture
 def stage2(staff):
-    return completed_stage2(OrganizationFactory(name="南京苏宁电器有限公司"), staff)
+    return completed_stage2(OrganizationFactory(name="南京苏宁电器有限公司"), staff, report=False)
 
 
 @pytest.fixture

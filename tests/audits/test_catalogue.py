@@ -13,7 +13,7 @@ from audits.models import IndicatorCatalogue
 from certbody import roles
 from certbody.lifecycle import RuleViolation
 from tests.audits.test_score_sheets import stage2_in_progress
-from tests.certificates.factories import Staff
+from tests.certificates.factories import Staff, assess_all_met
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
@@ -114,6 +114,7 @@ def test_make_current_switches_new_sheets_but_old_sheets_keep_their_version(staf
     assert IndicatorCatalogue.objects.filter(is_current=True).count() == 1
     new_sheet = score_sheets.score_sheet_open(audit=stage2_in_progress(staff), actor=staff.leader)
     assert new_sheet.catalogue == copy
+    new_sheet = assess_all_met(new_sheet, staff.leader)
     assert new_sheet.items.get(indicator__code="1.1").points == D(6)
     old_sheet.refresh_from_db()
     assert old_sheet.catalogue == default

@@ -803,3 +803,30 @@ def test_the_audit_department_closes_a_completed_document_review(client, staff, 
     assert response.status_code == 302
     review.refresh_from_db()
     assert review.state == Audit.State.CLOSED
+
+
+def test_the_team_leader_records_a_meeting_from_the_audit_page(client, staff):
+    audit = stage2_in_progress(staff=staff)
+    assert "record-meeting" in offered(client, staff.leader, "audits", audit)
+    assert "record-meeting" not in offered(client, staff.decider, "audits", audit)
+    url = f"/staff/audits/{audit.pk}/record-meeting/"
+    data = {
+        "kind": "opening",
+        "held_on": "2025-03-10",
+        "attendees": "王五, 最高管理者, 总经理\n赵六，售后服务部经理",
+        "check_in_confirmed": "on",
+    }
+    # The top manager absent without a reason and a delegate: refused, nothing recorded.
+    response = post(client, staff.leader, url, data)
+    assert response.status_code == 422 and "004 §5.5.2" in response.content.decode()
+    assert not audit.meetings.exists()
+
+    response = post(client, staff.leader, url, {**data, "top_manager_present": "on"})
+
+    assert response.status_code == 302
+    meeting = audit.meetings.get()
+    assert meeting.attendees == [
+        {"name": "王五", "role": "最高管理者", "position": "总经理"},
+        {"name": "赵六", "role": "售后服务部经理", "position": ""},
+    ]
+    assert meeting.check_in_confirmed and meeting.recorded_by == staff.leader

@@ -17,6 +17,7 @@ from tests.certificates.factories import (
     accepted_application,
     completed_stage2,
     issued_certificate,
+    plan_ready,
     run_audit,
 )
 from tests.certificates.helpers import skip_pdf_rendering
@@ -98,6 +99,7 @@ def test_a_later_decision_date_moves_the_planned_due_dates(staff, programme):
 def test_the_first_surveillances_actual_date_replans_the_second(staff, programme):
     s1 = programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=1)
     services.audit_team_add(audit=s1, actor=staff.planner, user=staff.leader, role="leader")
+    plan_ready(s1, staff, date(2025, 6, 2))
     services.audit_start(audit=s1, actor=staff.planner, started_on=date(2025, 6, 2))
     s2 = programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=2)
     assert s2.due_on == date(2026, 9, 2)  # 15 months after 2025-06-02 (004 §5.4.1.5)
@@ -106,6 +108,7 @@ def test_the_first_surveillances_actual_date_replans_the_second(staff, programme
 def test_a_late_first_surveillance_keeps_the_second_in_the_next_calendar_year(staff, programme):
     s1 = programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=1)
     services.audit_team_add(audit=s1, actor=staff.planner, user=staff.leader, role="leader")
+    plan_ready(s1, staff, date(2025, 12, 20))
     services.audit_start(audit=s1, actor=staff.planner, started_on=date(2025, 12, 20))
     s2 = programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=2)
     assert s2.due_on == date(2026, 12, 31)  # once per calendar year beats 15 months (2027-03-20)

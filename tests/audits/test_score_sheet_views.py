@@ -13,7 +13,7 @@ from certbody.models import User
 from tests.applications.factories import OrganizationFactory
 from tests.audits.factories import auditor_user
 from tests.audits.test_score_sheets import stage2_in_progress
-from tests.certificates.factories import Staff
+from tests.certificates.factories import Staff, assess_all_met
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +37,9 @@ def audit(staff, auditor2):
 
 @pytest.fixture
 def sheet(staff, audit):
-    return score_sheets.score_sheet_open(audit=audit, actor=staff.leader)
+    """An opened sheet with every indicator assessed met (100 points)."""
+    sheet = score_sheets.score_sheet_open(audit=audit, actor=staff.leader)
+    return assess_all_met(sheet, staff.leader)
 
 
 def page_url(audit):
@@ -93,7 +95,7 @@ def test_client_user_cannot_see_the_page(client, staff, sheet):
     user = User.objects.create_user(username="client-sv", password="x", organization=organization)
     client.force_login(user)
     assert client.get(page_url(sheet.audit)).status_code == 403
-    response = client.post(item_url(sheet, "1.1"), {"met": "0"})
+    response = client.post(item_url(sheet, "1.1"), {"met": "0", "evidence": "现场查阅记录"})
     assert response.status_code == 403
     assert sheet.items.get(indicator__code="1.1").met
 
@@ -144,7 +146,7 @@ def test_document_review_page_explains_there_is_no_sheet(client, staff, audit):
 def test_htmx_post_returns_the_row_and_the_summary_with_the_new_grade(client, staff, sheet):
     client.force_login(staff.leader)
     # 1.4 规范要求 (7) not met and 1.1 组织架构 (5) not met → 88.00, 三星级
-    client.post(item_url(sheet, "1.4"), {"met": "0"}, **HTMX)
+    client.post(item_url(sheet, "1.4"), {"met": "0", "evidence": "现场查阅记录"}, **HTMX)
     response = client.post(item_url(sheet, "1.1"), {"met": "0", "evidence": "无职责文件"}, **HTMX)
     assert response.status_code == 200
     html = response.content.decode()
@@ -160,7 +162,11 @@ def test_htmx_post_returns_the_row_and_the_summary_with_the_new_grade(client, st
 
 def test_htmx_post_of_proportional_samples(client, auditor2, sheet):
     client.force_login(auditor2)
-    response = client.post(item_url(sheet, "1.2"), {"samples": "3", "nonconforming": "1"}, **HTMX)
+    response = client.post(
+        item_url(sheet, "1.2"),
+        {"samples": "3", "nonconforming": "1", "evidence": "抽查 3 份，1 份不符合"},
+        **HTMX,
+    )
     html = response.content.decode()
     assert 'data-points="4.00"' in html
     assert score_in(html) == "98.00"
@@ -194,7 +200,7 @@ def test_exclusion_without_justification_is_refused_next_to_the_row(client, staf
 def test_plain_post_redirects_back_to_the_row(client, staff, sheet):
     client.force_login(staff.leader)
     url = item_url(sheet, "1.1")
-    response = client.post(url, {"met": "0"})
+    response = client.post(url, {"met": "0", "evidence": "现场查阅记录"})
     item = sheet.items.get(indicator__code="1.1")
     assert response.status_code == 302
     assert response["Location"].endswith(f"{page_url(sheet.audit)}#item-{item.pk}")
@@ -211,7 +217,12 @@ def test_non_team_staff_post_is_403(client, staff, sheet):
     outsider = auditor_user("sv-outsider")
     for user in (outsider, staff.planner, staff.decider):
         client.force_login(user)
-        assert client.post(item_url(sheet, "1.1"), {"met": "0"}, **HTMX).status_code == 403
+        assert (
+            client.post(
+                item_url(sheet, "1.1"), {"met": "0", "evidence": "现场查阅记录"}, **HTMX
+            ).status_code
+            == 403
+        )
     assert sheet.items.get(indicator__code="1.1").met
 
 
@@ -220,7 +231,10 @@ def test_rows_of_another_organisation_are_not_reachable_by_client_users(client, 
         username="client-other", password="x", organization=OrganizationFactory()
     )
     client.force_login(other)
-    assert client.post(item_url(sheet, "1.1"), {"met": "0"}).status_code == 403
+    assert (
+        client.post(item_url(sheet, "1.1"), {"met": "0", "evidence": "现场查阅记录"}).status_code
+        == 403
+    )
 
 
 # --- special items ------------------------------------------------------------------------
@@ -314,13 +328,13 @@ def test_only_the_leader_may_sign_off_or_reopen(client, auditor2, sheet):
 def test_edit_after_sign_off_is_refused_and_reopen_allows_it_again(client, staff, sheet):
     score_sheets.score_sheet_submit(sheet=sheet, actor=staff.leader, submitted_on=date(2025, 3, 12))
     client.force_login(staff.leader)
-    response = client.post(item_url(sheet, "1.1"), {"met": "0"}, **HTMX)
+    response = client.post(item_url(sheet, "1.1"), {"met": "0", "evidence": "现场查阅记录"}, **HTMX)
     assert response.status_code == 422
     assert "须先退回" in response.content.decode()
     response = client.post(
         reverse("audits:score_sheet_reopen", args=[sheet.pk]), {"reason": "更正抽样"}
     )
     assert response.status_code == 302
-    response = client.post(item_url(sheet, "1.1"), {"met": "0"}, **HTMX)
+    response = client.post(item_url(sheet, "1.1"), {"met": "0", "evidence": "现场查阅记录"}, **HTMX)
     assert response.status_code == 200
     assert score_in(response.content.decode()) == "95.00"

@@ -19,7 +19,15 @@ from audits.models import (
 from audits.scoring import evaluate
 from certbody.lifecycle import RuleViolation
 from tests.audits.factories import auditor_user
-from tests.certificates.factories import Staff, accepted_application, completed_stage2, run_audit
+from tests.certificates.factories import (
+    Staff,
+    accepted_application,
+    assess_all_met,
+    completed_stage2,
+    hold_meetings,
+    plan_ready,
+    run_audit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -47,6 +55,7 @@ def stage2_in_progress(staff, *, auditor=None, trainee=None):
         audit_services.audit_team_add(
             audit=stage2, actor=staff.planner, user=trainee, role="trainee"
         )
+    plan_ready(stage2, staff, STARTED, date(2025, 3, 12))
     audit_services.audit_start(audit=stage2, actor=staff.planner, started_on=STARTED)
     stage2.refresh_from_db()
     return stage2
@@ -57,6 +66,8 @@ def item(sheet, code) -> ScoreItem:
 
 
 def score(sheet, code, actor, **values) -> ScoreSheet:
+    """Change indicator ``code``'s fields; a finding without evidence gets some written, as
+    a not-met indicator or a nonconforming sample needs it (004 §5.6.5.2)."""
     current = item(sheet, code)
     fields = {
         "excluded": current.excluded,
@@ -67,6 +78,8 @@ def score(sheet, code, actor, **values) -> ScoreSheet:
         "evidence": current.evidence,
         **values,
     }
+    if (not fields["met"] or fields["nonconforming"]) and "evidence" not in values:
+        fields["evidence"] = fields["evidence"] or f"{code} 现场抽查记录"
     return score_sheets.score_item_update(item=current, actor=actor, **fields)
 
 
@@ -98,21 +111,29 @@ def audit(staff, auditor2):
 
 @pytest.fixture
 def sheet(staff, audit):
-    return score_sheets.score_sheet_open(audit=audit, actor=staff.leader)
+    """An opened sheet with every indicator assessed met (sampled: 10 samples conforming)."""
+    sheet = score_sheets.score_sheet_open(audit=audit, actor=staff.leader)
+    return assess_all_met(sheet, staff.leader)
 
 
 # --- opening ------------------------------------------------------------------------------
 
 
-def test_open_creates_one_full_item_per_current_indicator_and_stores_the_result(staff, sheet):
+def test_open_creates_one_unassessed_item_per_current_indicator(staff, audit):
+    sheet = score_sheets.score_sheet_open(audit=audit, actor=staff.leader)
     catalogue = IndicatorCatalogue.objects.get(is_current=True)
     assert sheet.catalogue == catalogue
     assert sheet.items.count() == catalogue.indicators.count() == 15
     assert all(
-        i.met and i.samples == 0 and i.points == i.indicator.max_points
+        not i.assessed and i.samples == 0 and i.points == 0
         for i in sheet.items.select_related("indicator")
     )
     sheet.refresh_from_db()
+    assert (sheet.earned, sheet.applicable, sheet.score) == (D(0), D(0), D(0))
+    assert not sheet.passed and sheet.grade == ScoreSheet.INCOMPLETE
+    assert not sheet.is_complete
+    assert score_sheets.score_sheet_result(sheet) is None
+    sheet = assess_all_met(sheet, staff.leader)
     assert (sheet.earned, sheet.applicable, sheet.score) == (D(100), D(100), D("100.00"))
     assert sheet.passed and sheet.grade == "five_star"
     assert sheet.state == ScoreSheet.State.DRAFT
@@ -383,6 +404,7 @@ def test_edits_are_refused_after_submit_until_reopened(staff, auditor2, sheet):
 
 def test_no_edit_nor_reopen_once_the_audit_is_closed(staff, sheet):
     audit = sheet.audit
+    hold_meetings(audit, STARTED, date(2025, 3, 12))
     audit_services.audit_complete(
         audit=audit, actor=staff.leader, ended_on=date(2025, 3, 12), recommendation_positive=True
     )

@@ -18,6 +18,7 @@ from tests.certificates.factories import (
     issued_certificate,
     run_audit,
     score_sheet,
+    sign_report,
 )
 
 pytestmark = pytest.mark.django_db
@@ -476,3 +477,122 @@ def test_a_decision_makers_maintain_at_the_certificates_grade_proposes_nothing(s
     )
 
     assert not Proposal.objects.exists()
+
+
+# --- the gates of issue 13: signed report, full-time decision maker, late NCs ---------------
+
+
+@pytest.mark.parametrize("outcome", ["grant", "refuse"])
+def test_no_decision_without_the_signed_audit_report(staff, outcome):
+    stage2 = completed_stage2(staff=staff, report=False)
+    with pytest.raises(RuleViolation, match="audit report signed.*004 §5.12.1"):
+        services.decision_make(
+            audit=stage2,
+            actor=staff.decider,
+            outcome=outcome,
+            decided_on=DECIDED_ON,
+            reasons="不予认证的理由",
+        )
+    assert_nothing_decided(stage2)
+
+
+def test_a_maintain_decision_needs_the_signed_audit_report_too(staff, monkeypatch):
+    from tests.certificates.helpers import skip_pdf_rendering
+
+    skip_pdf_rendering(monkeypatch)
+    certificate = issued_certificate(staff=staff)
+    surveillance = certificate.programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=1)
+    run_audit(surveillance, staff, date(2025, 12, 1), date(2025, 12, 2), report=False)
+    with pytest.raises(RuleViolation, match="audit report signed.*004 §5.12.1"):
+        services.decision_make(
+            audit=surveillance,
+            actor=staff.decider,
+            outcome="maintain",
+            decided_on=date(2025, 12, 5),
+        )
+    sign_report(surveillance, date(2025, 12, 5))
+    decision = services.decision_make(
+        audit=surveillance, actor=staff.decider, outcome="maintain", decided_on=date(2025, 12, 5)
+    )
+    assert decision.outcome == "maintain"
+
+
+@pytest.mark.parametrize(("signed_on", "allowed"), [(DECIDED_ON, True), (date(2025, 3, 21), False)])
+def test_the_report_is_signed_on_or_before_the_decision_day(staff, monkeypatch, signed_on, allowed):
+    from tests.certificates.helpers import skip_pdf_rendering
+
+    skip_pdf_rendering(monkeypatch)
+    stage2 = completed_stage2(staff=staff, report=False)
+    sign_report(stage2, signed_on)
+    if allowed:
+        assert grant(stage2, staff).outcome == "grant"
+    else:
+        with pytest.raises(RuleViolation, match="004 §5.12.1"):
+            grant(stage2, staff)
+        assert_nothing_decided(stage2)
+
+
+def test_a_decision_maker_without_an_auditor_record_is_refused(staff, decider):
+    stage2 = completed_stage2(staff=staff)
+    with pytest.raises(RuleViolation, match="full-time.*004 §5.12.1; 004 §12.1.3"):
+        services.decision_make(audit=stage2, actor=decider, outcome="grant", decided_on=DECIDED_ON)
+    assert_nothing_decided(stage2)
+
+
+@pytest.mark.parametrize(("full_time", "allowed"), [(False, False), (True, True)])
+def test_only_a_full_time_decision_maker_decides(staff, decider, monkeypatch, full_time, allowed):
+    from tests.audits.factories import auditor_profile
+    from tests.certificates.helpers import skip_pdf_rendering
+
+    skip_pdf_rendering(monkeypatch)
+    auditor_profile(decider, actor=staff.planner, codes=(), full_time=full_time)
+    stage2 = completed_stage2(staff=staff)
+    if allowed:
+        decision = services.decision_make(
+            audit=stage2, actor=decider, outcome="grant", decided_on=DECIDED_ON
+        )
+        assert decision.decided_by == decider
+    else:
+        with pytest.raises(RuleViolation, match="full-time.*004 §12.1.3"):
+            services.decision_make(
+                audit=stage2, actor=decider, outcome="grant", decided_on=DECIDED_ON
+            )
+        assert_nothing_decided(stage2)
+
+
+@pytest.mark.parametrize(
+    ("closed_on", "allowed"), [(date(2025, 6, 12), True), (date(2025, 6, 13), False)]
+)
+def test_a_nonconformity_verified_after_its_due_date_bars_the_grant(
+    staff, monkeypatch, closed_on, allowed
+):
+    from tests.certificates.helpers import skip_pdf_rendering
+
+    skip_pdf_rendering(monkeypatch)
+    stage2 = completed_stage2(staff=staff)
+    nc = nonconformity(stage2, severity="major", state=Nonconformity.State.CLOSED)
+    Nonconformity.objects.filter(pk=nc.pk).update(closed_on=closed_on)  # due 2025-06-12
+    decided_on = date(2025, 6, 20)
+    if allowed:
+        assert grant(stage2, staff, decided_on=decided_on).outcome == "grant"
+    else:
+        with pytest.raises(RuleViolation, match="NC-01 \\(2025-06-12\\).*004 §5.10.4"):
+            grant(stage2, staff, decided_on=decided_on)
+        assert_nothing_decided(stage2)
+
+
+def test_a_late_nonconformity_does_not_bar_a_refusal(staff, monkeypatch):
+    from tests.certificates.helpers import skip_pdf_rendering
+
+    skip_pdf_rendering(monkeypatch)
+    stage2 = completed_stage2(staff=staff)
+    nc = nonconformity(stage2, severity="major", state=Nonconformity.State.CLOSED)
+    Nonconformity.objects.filter(pk=nc.pk).update(closed_on=date(2025, 6, 13))
+    decision = services.decision_make(
+        audit=stage2,
+        actor=staff.decider,
+        outcome="refuse",
+        decided_on=date(2025, 6, 20),
+        reasons="严重不符合项未在规定期限内完成纠正（004 §5.10.4）",
+    )
+    assert decision.outcome == "refuse"

@@ -41,6 +41,21 @@ def score_row(page: Page, code: str, **values) -> None:
         page.wait_for_function("() => !document.querySelector('.htmx-request')")
 
 
+def assess_remaining(page: Page, samples: int = 10) -> None:
+    """Assess every indicator still unassessed on the score sheet page: qualitative ones met,
+    sampled ones with ``samples`` conforming samples (a sheet has no score before, 004
+    §5.6.5.2). A later ``score_row`` of the same sample count sends nothing (no change)."""
+    rows = page.locator('[data-testid^="score-item-"][data-assessed="false"]')
+    pending = rows.evaluate_all(
+        "rows => rows.map(r => [r.dataset.code, !!r.querySelector('select[name=met]')])"
+    )
+    for code, qualitative in pending:
+        if qualitative:
+            score_row(page, code, met=True)
+        else:
+            score_row(page, code, samples=samples)
+
+
 def expect_summary(page: Page, *, grade: str, score: str | None = None) -> None:
     summary = page.locator("#score-summary")
     expect(summary.locator("[data-grade]")).to_have_attribute("data-grade", grade)
@@ -132,3 +147,15 @@ def download_bytes(page: Page, link) -> tuple[bytes, str]:
         link.click()
     download = info.value
     return Path(download.path()).read_bytes(), download.suggested_filename
+
+
+def meeting_fields(kind: str, held_on) -> dict:
+    """The record-meeting form's fields: ``kind`` on ``held_on``, the top manager present and
+    the CNCA check-in done (004 §5.5.2)."""
+    return {
+        "kind": kind,
+        "held_on": held_on.isoformat(),
+        "attendees": "王五, 最高管理者, 总经理\n赵六, 售后服务负责人, 售后服务部经理",
+        "top_manager_present": True,
+        "check_in_confirmed": True,
+    }

@@ -14,12 +14,22 @@ from playwright.sync_api import expect
 from applications.models import Application, Contract
 from audits.models import Audit
 from certificates.models import Certificate
-from tests.e2e.helpers import expect_summary, fill_form, login, score_row, workspace_action
+from tests.e2e.helpers import (
+    assess_remaining,
+    expect_summary,
+    fill_form,
+    login,
+    meeting_fields,
+    score_row,
+    workspace_action,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 DOC_REVIEW_ON = date(2026, 10, 9)
 STAGE2 = (date(2026, 10, 19), date(2026, 10, 21))
+PLAN_SENT_ON = date(2026, 10, 12)
+PLAN_REPORTED_ON = date(2026, 10, 16)  # the last day: 3 days before stage 2 (004 §9.2)
 DECIDED_ON = date(2026, 11, 2)
 
 
@@ -92,6 +102,21 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     for audit in (review, stage2):
         page.goto(f"{staff}/audits/{audit.pk}/")
         workspace_action(page, "add-member", {"user": leader.pk, "role": "leader"})
+    # Stage 2 starts only with its written plan confirmed by the client and reported to CNCA
+    # at least 3 days before its first day (004 §5.4.6.3, §9.2).
+    workspace_action(
+        page,
+        "schedule",
+        {"planned_start": STAGE2[0].isoformat(), "planned_end": STAGE2[1].isoformat()},
+    )
+    workspace_action(page, "prepare-plan")
+    workspace_action(page, "send-plan", {"sent_on": PLAN_SENT_ON.isoformat()})
+    workspace_action(
+        page,
+        "confirm-plan",
+        {"confirmed_on": PLAN_SENT_ON.isoformat(), "confirmed_by": "法定代表人"},
+    )
+    workspace_action(page, "report-plan", {"reported_on": PLAN_REPORTED_ON.isoformat()})
     page.context.close()
 
     # The team leader: document review, then stage 2 (it starts once the review is completed,
@@ -109,11 +134,17 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     # The team leader scores stage 2 on its score sheet: four stars (93.80).
     leader_page.goto(f"{live_server.url}/audits/{stage2.pk}/score-sheet/")
     leader_page.click('[data-testid="open-score-sheet"]')
+    # A new sheet has no score until every indicator is assessed (004 §5.6.5.2).
+    expect_summary(leader_page, grade="incomplete")
+    assess_remaining(leader_page)
     expect_summary(leader_page, grade="five_star", score="100.00")
-    score_row(leader_page, "1.7", met=False)
-    score_row(leader_page, "3.1", samples=10, nonconforming=1)
+    score_row(leader_page, "1.7", evidence="未开展服务文化建设活动。", met=False)
+    score_row(leader_page, "3.1", evidence="1 份未按时回访。", nonconforming=1)  # of 10
     expect_summary(leader_page, grade="four_star", score="93.80")
     leader_page.goto(f"{staff}/audits/{stage2.pk}/")
+    # The opening and closing meetings, with the top manager, are recorded (004 §5.5.2).
+    for kind, held_on in (("opening", STAGE2[0]), ("closing", STAGE2[1])):
+        workspace_action(leader_page, "record-meeting", meeting_fields(kind, held_on))
     workspace_action(
         leader_page,
         "complete",
@@ -130,6 +161,9 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     expect(leader_page.locator("[data-sheet-state]")).to_have_attribute(
         "data-sheet-state", "submitted"
     )
+    # The team leader signs the audit report the decision rests on (004 §5.12.1).
+    leader_page.goto(f"{staff}/audits/{stage2.pk}/")
+    workspace_action(leader_page, "generate-report", {"signed_on": STAGE2[1].isoformat()})
     leader_page.context.close()
 
     # Decision maker (not on the team): grant at the score sheet's grade, which issues the

@@ -19,7 +19,14 @@ from playwright.sync_api import expect
 from audits.models import Audit, Nonconformity, ScoreSheet
 from certbody.models import User
 from certificates.models import Certificate
-from tests.e2e.helpers import expect_summary, login, score_row, workspace_action
+from tests.e2e.helpers import (
+    assess_remaining,
+    expect_summary,
+    login,
+    meeting_fields,
+    score_row,
+    workspace_action,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -71,18 +78,21 @@ def test_scored_stage2_with_nonconformities_to_a_graded_certificate(
     page = login(browser, live_server, leader.username, demo(leader.username))
     page.goto(sheet_url)
     page.click('[data-testid="open-score-sheet"]')
+    # A new sheet has no score until every indicator is assessed (004 §5.6.5.2).
+    expect_summary(page, grade="incomplete")
+    assess_remaining(page)
     expect_summary(page, grade="five_star", score="100.00")
     # Complaint records: 3 of 20 not resolved in time; 13 × 17/20 = 11.05 points.
-    score_row(page, "3.2", samples=20, nonconforming=3)
+    score_row(page, "3.2", samples=20, evidence="3 份投诉超时未解决。", nonconforming=3)
     expect_summary(page, grade="five_star", score="98.05")
     expect(page.locator('[data-testid="score-item-result-3.2"] [data-points]')).to_have_attribute(
         "data-points", "11.05"
     )
     # Supervision not met: all 6 points lost, below 95.
-    score_row(page, "1.5", met=False)
+    score_row(page, "1.5", evidence="无服务监督检查记录。", met=False)
     expect_summary(page, grade="four_star", score="92.05")
     # Delivery and installation: 2 of 10 late; 7 × 8/10 = 5.60.
-    score_row(page, "2.3", samples=10, nonconforming=2)
+    score_row(page, "2.3", evidence="2 份送装超时。", nonconforming=2)  # of 10
     expect_summary(page, grade="four_star", score="90.65")
     expect(page.locator("#score-summary [data-passed]")).to_have_attribute("data-passed", "true")
     screenshot("scored-audit-score-sheet", page)
@@ -103,8 +113,10 @@ def test_scored_stage2_with_nonconformities_to_a_graded_certificate(
     raised = stage2.nonconformities.get(severity=Nonconformity.Severity.MAJOR)
     assert raised.state == Nonconformity.State.OPEN
 
-    # It completes the audit and signs the score sheet off.
+    # It records the closing meeting (the opening one was on the first day, 004 §5.5.2),
+    # completes the audit and signs the score sheet off.
     page.goto(f"{staff}/audits/{stage2.pk}/")
+    workspace_action(page, "record-meeting", meeting_fields("closing", ENDED_ON))
     workspace_action(
         page,
         "complete",
@@ -166,6 +178,9 @@ def test_scored_stage2_with_nonconformities_to_a_graded_certificate(
             "accept",
             {"reviewed_on": today.isoformat(), "note": "答复及证据已审核，纠正措施有效。"},
         )
+    # It signs the audit report the decision rests on (004 §5.12.1).
+    page.goto(f"{staff}/audits/{stage2.pk}/")
+    workspace_action(page, "generate-report", {"signed_on": today.isoformat()})
     page.context.close()
     raised.refresh_from_db()
     seeded_nc.refresh_from_db()

@@ -32,9 +32,11 @@ from certificates.models import Certificate, Decision
 from tests.conftest import STUB_PDF
 from tests.e2e.helpers import (
     BrowserConsole,
+    assess_remaining,
     download_bytes,
     expect_summary,
     fill_form,
+    meeting_fields,
     open_as,
     score_row,
     workspace_action,
@@ -234,12 +236,14 @@ def test_scored_stage2_to_a_certificate_verified_by_qr(
     page.click(f'[data-testid="home-audits-i-lead"] a[href="/staff/audits/{stage2.pk}/"]')
     page.click('[data-testid="score-sheet-link"]')
     page.click('[data-testid="open-score-sheet"]')
+    expect_summary(page, grade="incomplete")  # nothing assessed yet (004 §5.6.5.2)
+    assess_remaining(page)
     expect_summary(page, grade="five_star", score="100.00")
     # Service culture not met: its 5 points lost, still five stars at 95.
-    score_row(page, "1.7", met=False)
+    score_row(page, "1.7", evidence="未开展服务文化建设活动。", met=False)
     expect_summary(page, grade="five_star", score="95.00")
     # Complaints: 2 of 10 not handled in time; 13 × 8/10 = 10.40 points, below 95.
-    score_row(page, "3.2", samples=10, nonconforming=2)
+    score_row(page, "3.2", evidence="2 份投诉超时。", nonconforming=2)  # of 10
     expect_summary(page, grade="four_star", score="92.40")
     screenshot("journey-score-sheet", page)
 
@@ -261,6 +265,8 @@ def test_scored_stage2_to_a_certificate_verified_by_qr(
     raised = stage2.nonconformities.get(severity=Nonconformity.Severity.MAJOR)
     assert raised.state == Nonconformity.State.OPEN and raised.raised_by == leader
     page.goto(f"{staff}/audits/{stage2.pk}/")
+    # The opening meeting was recorded on the first day; the closing one now (004 §5.5.2).
+    workspace_action(page, "record-meeting", meeting_fields("closing", ended_on))
     workspace_action(
         page,
         "complete",
@@ -312,6 +318,9 @@ def test_scored_stage2_to_a_certificate_verified_by_qr(
         workspace_action(page, "accept", {"note": "答复及证据已审核，纠正措施有效。"})
         page.goto(f"{live_server.url}/home/")
     expect(to_verify).to_have_attribute("data-count", "0")
+    # It signs the audit report the decision rests on (004 §5.12.1).
+    page.goto(f"{live_server.url}/staff/audits/{stage2.pk}/")
+    workspace_action(page, "generate-report")
     page.context.close()
     raised.refresh_from_db()
     seeded_nc.refresh_from_db()
