@@ -6,6 +6,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from certbody import cache
@@ -283,10 +284,10 @@ class OutgoingEmail(models.Model):
     class State(models.TextChoices):
         PENDING = "pending", _("pending")
         SENT = "sent", _("sent")
-        FAILED = "failed", _("failed")
+        FAILED = "failed", pgettext_lazy("e-mail", "failed")
 
-    to = models.EmailField(_("to"), max_length=254)
-    subject = models.CharField(_("subject"), max_length=200)
+    to = models.EmailField(pgettext_lazy("e-mail", "to"), max_length=254)
+    subject = models.CharField(pgettext_lazy("e-mail", "subject"), max_length=200)
     body = models.TextField(_("message"))
     kind = models.CharField(_("kind"), max_length=40, blank=True)
     link = models.CharField(_("link"), max_length=300, blank=True)

@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from certbody.masking import can_see_personal_data, mask_id_number
 from certbody.models import OutgoingEmail
@@ -393,8 +394,8 @@ register(
 
 class OutgoingEmailTable(BaseTable):
     created_at = LocalDateTimeColumn(verbose_name=_("created at"))
-    subject = ObjectLinkColumn("outbox", verbose_name=_("subject"))
-    to = tables.Column(verbose_name=_("to"))
+    subject = ObjectLinkColumn("outbox", verbose_name=pgettext_lazy("e-mail", "subject"))
+    to = tables.Column(verbose_name=pgettext_lazy("e-mail", "to"))
     kind = tables.Column(verbose_name=_("kind"))
     state = tables.Column(verbose_name=_("state"))
     attempts = tables.Column(verbose_name=_("attempts"))
@@ -435,8 +436,8 @@ class OutgoingEmailFilter(django_filters.FilterSet):
 
 def _outgoing_summary(email: OutgoingEmail, user):
     return [
-        (_("to"), email.to),
-        (_("subject"), email.subject),
+        (pgettext_lazy("e-mail", "to"), email.to),
+        (pgettext_lazy("e-mail", "subject"), email.subject),
         (_("kind"), email.kind),
         (_("state"), email.get_state_display()),
         (_("attempts"), email.attempts),

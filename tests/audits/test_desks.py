@@ -3,6 +3,7 @@ and auditors — lists with filters and exports, object pages offering exactly t
 may take in the current state, actions through their confirm pages, 403 on forged requests.
 """
 
+import hashlib
 import io
 import re
 from datetime import date
@@ -450,8 +451,8 @@ def test_a_client_downloads_a_report_only_once_delivered(client, staff, review):
         kind=AuditReport.Kind.REPORT,
         version=1,
         file="audit-reports/x.pdf",
-        sha256="0" * 64,
-        size=3,
+        sha256=hashlib.sha256(PDF).hexdigest(),  # downloads re-check it
+        size=len(PDF),
         signed_by=staff.leader,
         signed_on=date(2025, 2, 1),
     )
