@@ -364,7 +364,7 @@ def score_item_update(
     actor,
     excluded: bool = False,
     exclusion_justification: str = "",
-    met: bool = True,
+    met: bool | None = True,
     samples: int = 0,
     nonconforming: int = 0,
     evidence: str = "",
@@ -376,8 +376,10 @@ def score_item_update(
     - ``excluded`` (删减) needs ``exclusion_justification``: only where the nature of the goods
       or service makes the indicator inapplicable (e); its points leave both sides.
     - a qualitative indicator is scored by ``met`` (not met loses all its points, a) and takes
-      no samples; a sampled indicator is scored by ``samples`` and ``nonconforming`` (b), points
-      lost in proportion, and must leave ``met`` True.
+      no samples; ``met=None`` (no result chosen) is refused unless the indicator is excluded,
+      so an indicator is never assessed as met by default; a sampled indicator is scored by
+      ``samples`` and ``nonconforming`` (b), points lost in proportion, and leaves ``met``
+      True (None is taken as True).
     - ``samples``, ``nonconforming``: non-negative ints, nonconforming <= samples; a sampled
       indicator that is not excluded needs at least one sample (b).
     - ``evidence``: written evidence, required when the indicator is not met or a sample is
@@ -405,12 +407,18 @@ def score_item_update(
         item = ScoreItem.objects.select_for_update().select_related("indicator").get(pk=item.pk)
         indicator = item.indicator
         if indicator.method == Indicator.Method.QUALITATIVE:
+            if met is None and not excluded:
+                raise RuleViolation(
+                    _("%(indicator)s: choose whether it is met or not met.")
+                    % {"indicator": indicator},
+                    f"{_RULE_SCORING} a)",
+                )
             if samples or nonconforming:
                 raise RuleViolation(
                     f"“{indicator}”为定性指标，按是否符合评分，不填写抽样数",
                     f"{_RULE_SCORING} a)",
                 )
-        elif not met:
+        elif met is not None and not met:
             raise RuleViolation(
                 f"“{indicator}”为抽样指标，按不符合样本的比例扣分，不能整体判为不符合",
                 f"{_RULE_SCORING} b)",
@@ -421,6 +429,7 @@ def score_item_update(
                 % {"indicator": indicator},
                 f"{_RULE_SCORING} b)",
             )
+        met = True if met is None else bool(met)  # excluded, or sampled: no "not met" result
         if not excluded and (not met or nonconforming) and not (evidence or "").strip():
             raise RuleViolation(
                 _(

@@ -56,7 +56,9 @@ class ScoreItemForm(forms.Form):
         choices=[("1", _("Met")), ("0", _("Not met"))],
         coerce=lambda value: value == "1",
         required=False,
-        empty_value=True,
+        # No choice is no result: the service refuses it for a qualitative indicator, so an
+        # unassessed indicator never becomes "met" because its evidence was typed first.
+        empty_value=None,
     )
     samples = forms.IntegerField(label=_("samples checked"), min_value=0, required=False)
     nonconforming = forms.IntegerField(

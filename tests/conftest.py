@@ -154,3 +154,13 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def english():
+    """Messages in English, as an English-speaking user reads them (rule messages go through
+    gettext; the default language is Chinese)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -21,7 +21,7 @@ from tests.certificates.factories import (
 )
 from tests.certificates.helpers import skip_pdf_rendering
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 START, END = date(2025, 3, 10), date(2025, 3, 11)
 

@@ -338,3 +338,22 @@ def test_edit_after_sign_off_is_refused_and_reopen_allows_it_again(client, staff
     response = client.post(item_url(sheet, "1.1"), {"met": "0", "evidence": "现场查阅记录"}, **HTMX)
     assert response.status_code == 200
     assert score_in(response.content.decode()) == "95.00"
+
+
+def test_evidence_typed_before_the_result_leaves_the_indicator_unassessed(client, staff, audit):
+    from audits.models import Indicator
+
+    fresh = score_sheets.score_sheet_open(audit=audit, actor=staff.leader)
+    item = fresh.items.filter(indicator__method=Indicator.Method.QUALITATIVE).first()
+    client.force_login(staff.leader)
+
+    url = reverse("audits:score_item_update", args=[item.pk])
+    response = client.post(url, {"evidence": "查阅了服务承诺文件"}, **HTMX)
+
+    assert response.status_code == 422
+    item.refresh_from_db()
+    assert not item.assessed  # never "met" by default (004 §5.6.5.2 a)
+    response = client.post(url, {"met": "0", "evidence": "服务承诺未公开"}, **HTMX)
+    assert response.status_code == 200
+    item.refresh_from_db()
+    assert item.assessed and not item.met

@@ -241,6 +241,7 @@ def test_every_stored_file_model_is_checked_by_its_hash_where_it_records_one():
         "applications.ApplicationDocument": True,
         "audits.NonconformityAttachment": True,
         "audits.AuditReport": True,
+        "audits.AuditMeeting": False,  # the sign-in sheet: no recorded hash, checked for presence
         "certificates.CertificateDocument": True,
         "reporting.ReportRun": False,  # XLSX and CSV, no recorded hash: checked for presence
     }

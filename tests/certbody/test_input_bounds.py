@@ -16,7 +16,7 @@ from certificates import services as cert_services
 from tests.certificates.factories import Staff, issued_certificate
 from tests.conftest import make_staff
 
-pytestmark = pytest.mark.usefixtures("cb")
+pytestmark = pytest.mark.usefixtures("cb", "english")
 
 HUGE = "99999999999999999999999"
 INT64 = str(2**63)

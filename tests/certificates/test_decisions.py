@@ -482,6 +482,7 @@ def test_a_decision_makers_maintain_at_the_certificates_grade_proposes_nothing(s
 # --- the gates of issue 13: signed report, full-time decision maker, late NCs ---------------
 
 
+@pytest.mark.usefixtures("english")  # the gate messages, as English readers see them
 @pytest.mark.parametrize("outcome", ["grant", "refuse"])
 def test_no_decision_without_the_signed_audit_report(staff, outcome):
     stage2 = completed_stage2(staff=staff, report=False)
@@ -496,6 +497,7 @@ def test_no_decision_without_the_signed_audit_report(staff, outcome):
     assert_nothing_decided(stage2)
 
 
+@pytest.mark.usefixtures("english")  # the gate messages, as English readers see them
 def test_a_maintain_decision_needs_the_signed_audit_report_too(staff, monkeypatch):
     from tests.certificates.helpers import skip_pdf_rendering
 
@@ -532,6 +534,7 @@ def test_the_report_is_signed_on_or_before_the_decision_day(staff, monkeypatch, 
         assert_nothing_decided(stage2)
 
 
+@pytest.mark.usefixtures("english")  # the gate messages, as English readers see them
 def test_a_decision_maker_without_an_auditor_record_is_refused(staff, decider):
     stage2 = completed_stage2(staff=staff)
     with pytest.raises(RuleViolation, match="full-time.*004 §5.12.1; 004 §12.1.3"):
@@ -539,6 +542,7 @@ def test_a_decision_maker_without_an_auditor_record_is_refused(staff, decider):
     assert_nothing_decided(stage2)
 
 
+@pytest.mark.usefixtures("english")  # the gate messages, as English readers see them
 @pytest.mark.parametrize(("full_time", "allowed"), [(False, False), (True, True)])
 def test_only_a_full_time_decision_maker_decides(staff, decider, monkeypatch, full_time, allowed):
     from tests.audits.factories import auditor_profile
@@ -560,6 +564,7 @@ def test_only_a_full_time_decision_maker_decides(staff, decider, monkeypatch, fu
         assert_nothing_decided(stage2)
 
 
+@pytest.mark.usefixtures("english")  # the gate messages, as English readers see them
 @pytest.mark.parametrize(
     ("closed_on", "allowed"), [(date(2025, 6, 12), True), (date(2025, 6, 13), False)]
 )
@@ -581,6 +586,7 @@ def test_a_nonconformity_verified_after_its_due_date_bars_the_grant(
         assert_nothing_decided(stage2)
 
 
+@pytest.mark.usefixtures("english")  # the gate messages, as English readers see them
 def test_a_late_nonconformity_does_not_bar_a_refusal(staff, monkeypatch):
     from tests.certificates.helpers import skip_pdf_rendering
 

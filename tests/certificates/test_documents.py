@@ -260,7 +260,7 @@ def test_read_back_finds_name_and_number_in_a_real_certificate(certificate):
 
 @pytest.mark.pdf
 def test_an_audit_report_that_cannot_be_read_back_is_refused(staff, monkeypatch, settings):
-    stage2 = completed_stage2(OrganizationFactory(name=ORG_NAME), staff)
+    stage2 = completed_stage2(OrganizationFactory(name=ORG_NAME), staff, report=False)
     monkeypatch.setattr(certbody_pdf, "html_to_pdf", lambda html: STUB_PDF)
 
     from certbody.lifecycle import RuleViolation
