@@ -11,7 +11,9 @@ refusal (``RuleViolation``) is recorded on the mark as failed and notified, not 
 that one pass over many due rows stays linear; Celery tasks (``reporting.tasks``) and
 ``manage.py run_due_jobs`` call it. Tests call the steps directly with frozen time.
 
-Jobs, in the order a full pass runs them (``JOBS``):
+Jobs, in the order a full pass runs them (``JOBS``, the registry of ``certbody.jobs``). Each
+carries its time (``Job.schedule``, with a note on why then): Celery beat's schedule
+(``certbody/celery.py``) and ``manage.py run_due_jobs --list`` are both read from it.
 
 - ``expiry``: certificates past their expiry become expired (004 §7.5; domain §13).
 - ``suspension_ended``: a suspension whose period ended unresolved → withdrawal proposed with
