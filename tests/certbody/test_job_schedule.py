@@ -211,9 +211,11 @@ print(json.dumps({"early": early, "entries": entries}))
 """
 
 
-def test_beat_in_its_own_process_sees_every_job():
+def test_beat_in_its_own_process_sees_every_job(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DJANGO_SETTINGS_MODULE": "certbody.settings"}
     env.pop("REDIS_URL", None)  # the in-memory broker: nothing is sent anywhere
+    env.pop("DATABASE_URL", None)  # Celery's Django fixup opens the database: a throwaway one
+    env["SQLITE_PATH"] = str(tmp_path / "beat.sqlite3")
     done = subprocess.run(
         [sys.executable, "-c", BEAT_PROCESS],
         cwd=ROOT,
