@@ -7,4 +7,6 @@ class ReportingConfig(AppConfig):
     verbose_name = _("Reporting")
 
     def ready(self):
-        from reporting import desks  # noqa: F401  (registers the workspace desks)
+        # Imported for what they register: the workspace desks, and the periodic jobs
+        # (certbody.jobs), which beat's schedule and run_due_jobs read once the apps are ready.
+        from reporting import desks, jobs  # noqa: F401

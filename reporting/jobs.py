@@ -11,7 +11,9 @@ refusal (``RuleViolation``) is recorded on the mark as failed and notified, not 
 that one pass over many due rows stays linear; Celery tasks (``reporting.tasks``) and
 ``manage.py run_due_jobs`` call it. Tests call the steps directly with frozen time.
 
-Jobs, in the order a full pass runs them (``JOBS``):
+Jobs, in the order a full pass runs them (``JOBS``, the registry of ``certbody.jobs``). Each
+carries its time (``Job.schedule``, with a note on why then): Celery beat's schedule
+(``certbody/celery.py``) and ``manage.py run_due_jobs --list`` are both read from it.
 
 - ``expiry``: certificates past their expiry become expired (004 §7.5; domain §13).
 - ``suspension_ended``: a suspension whose period ended unresolved → withdrawal proposed with
@@ -57,10 +59,10 @@ Jobs, in the order a full pass runs them (``JOBS``):
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import IntegrityError, transaction
@@ -74,6 +76,7 @@ from audits.models import Audit, AuditPlan, AuditTeamMember, Nonconformity
 from audits.nonconformities import next_step, unsettled_q
 from audits.rules import add_months
 from certbody import notifications, roles
+from certbody.jobs import Daily, Every, Job, register, registered
 from certbody.lifecycle import RuleViolation, system_user
 from certbody.models import CalendarDay, CalendarYear, CertificationBody
 from certbody.notifications import notify_addresses, notify_staff
@@ -1042,67 +1045,128 @@ def calendar_step(*, today: date | None = None, progress: dict | None = None) ->
 # --- registry and driver ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Job:
-    name: str
-    label: str
-    step: Callable[..., bool]
-    when: str  # in plain words, as in the beat schedule
+# Each job carries its time (``Schedule``): beat's schedule (``certbody/celery.py``) and
+# ``run_due_jobs --list`` are both read from this registry. Times are Asia/Shanghai; jobs that
+# only ask "what is due today?" run at night, those that tell people run before office hours.
+JOBS: dict[str, Job] = registered()  # the registry itself, name → Job, in run order
 
-
-JOBS: dict[str, Job] = {
-    job.name: job
-    for job in (
-        Job("expiry", "证书到期失效", expiry_step, "every day at 00:05"),
-        Job("suspension_ended", "暂停期满建议撤销", suspension_ended_step, "every day at 01:10"),
-        Job(
-            "surveillance_overdue", "监督审核逾期", surveillance_overdue_step, "every day at 01:10"
-        ),
-        Job(
-            "surveillance_reminders",
-            "监督审核提醒",
-            surveillance_reminder_step,
-            "every day at 01:10",
-        ),
-        Job(
-            "recertification_reminders",
-            "再认证提醒",
-            recertification_reminder_step,
-            "every day at 01:10",
-        ),
-        Job("initial_decision", "初次认证决定期限", initial_decision_step, "every day at 01:10"),
-        Job("plan_reports", "审核计划上报", plan_report_step, "every day at 01:10"),
-        Job(
-            "status_change_reports",
-            "证书状态变更报告",
-            status_change_report_step,
-            "every 30 minutes",
-        ),
-        Job("periodic_reports", "月报和年报生成", periodic_report_step, "every day at 00:30"),
-        Job("report_deadlines", "报表报送期限", report_deadline_step, "every day at 08:30"),
-        Job("appeals", "申诉投诉处理期限", appeal_due_step, "every day at 08:30"),
-        Job(
-            "reporting_obligations",
-            "重大事故报告期限",
-            reporting_obligation_step,
-            "every day at 08:30",
-        ),
-        Job(
-            "nonconformity_reminders",
-            "不符合项到期提醒",
-            nonconformity_reminder_step,
-            "every day at 08:40",
-        ),
-        Job(
-            "nonconformity_overdue",
-            "不符合项逾期未验证",
-            nonconformity_overdue_step,
-            "every day at 08:40",
-        ),
-        Job("outbox", "邮件重发", outbox_step, "every 5 minutes"),
-        Job("calendar", "次年工作日日历", calendar_step, "every day at 09:00 in December"),
-    )
-}
+for _job in (
+    Job(
+        "expiry",
+        "证书到期失效",
+        expiry_step,
+        Daily(0, 5),
+        "just after midnight: certificates past their expiry become expired",
+    ),
+    Job(
+        "suspension_ended",
+        "暂停期满建议撤销",
+        suspension_ended_step,
+        Daily(1, 10),
+        "at night, after expiry: suspension periods ended",
+    ),
+    Job(
+        "surveillance_overdue",
+        "监督审核逾期",
+        surveillance_overdue_step,
+        Daily(1, 10),
+        "at night, after expiry: overdue surveillance",
+    ),
+    Job(
+        "surveillance_reminders",
+        "监督审核提醒",
+        surveillance_reminder_step,
+        Daily(1, 15),
+        "at night: surveillance reminders 90, 60 and 30 days before the due date",
+    ),
+    Job(
+        "recertification_reminders",
+        "再认证提醒",
+        recertification_reminder_step,
+        Daily(1, 20),
+        "at night: recertification reminders 6 and 4 months before expiry and at the deadline",
+    ),
+    Job(
+        "initial_decision",
+        "初次认证决定期限",
+        initial_decision_step,
+        Daily(1, 25),
+        "at night: the initial decision limit",
+    ),
+    Job(
+        "plan_reports",
+        "审核计划上报",
+        plan_report_step,
+        Daily(1, 30),
+        "at night: audit plans not reported to CNCA",
+    ),
+    Job(
+        "status_change_reports",
+        "证书状态变更报告",
+        status_change_report_step,
+        Every(30),
+        "around the clock: each status change is due within 2 working days",
+    ),
+    Job(
+        "periodic_reports",
+        "月报和年报生成",
+        periodic_report_step,
+        Daily(0, 30),
+        "every night, acting on the 1st of a month and on 1 January, at the start of the "
+        "due window: last month's and last year's reports when missing",
+    ),
+    Job(
+        "report_deadlines",
+        "报表报送期限",
+        report_deadline_step,
+        Daily(8, 30),
+        "before office hours: reports close to or past their due date",
+    ),
+    Job(
+        "appeals",
+        "申诉投诉处理期限",
+        appeal_due_step,
+        Daily(8, 30),
+        "before office hours: appeals and complaints close to or past the 60 days",
+    ),
+    Job(
+        "reporting_obligations",
+        "重大事故报告期限",
+        reporting_obligation_step,
+        Daily(8, 35),
+        "before office hours: accident reports close to or past their deadline",
+    ),
+    Job(
+        "nonconformity_reminders",
+        "不符合项到期提醒",
+        nonconformity_reminder_step,
+        Daily(8, 40),
+        "before office hours: nonconformities 14 and 3 days before their verification deadline",
+    ),
+    Job(
+        "nonconformity_overdue",
+        "不符合项逾期未验证",
+        nonconformity_overdue_step,
+        Daily(8, 40),
+        "before office hours: nonconformities past their verification deadline",
+    ),
+    Job(
+        "outbox",
+        "邮件重发",
+        outbox_step,
+        Every(5),
+        "around the clock: e-mails that could not be sent, tried again when due",
+    ),
+    Job(
+        "calendar",
+        "次年工作日日历",
+        calendar_step,
+        Daily(9, 0, month=12),
+        "in December, in office hours (the State Council publishes the holidays in November or "
+        "December): next year's working-day calendar",
+    ),
+):
+    register(_job)
 
 
 def run(name: str, *, today: date | None = None, limit: int | None = None) -> int:
@@ -1220,13 +1284,28 @@ def document_integrity_step(*, today: date | None = None, progress: dict | None 
 
 
 for _job in (
-    Job("pending_documents", "待生成的证书和通知书", pending_document_step, "every 10 minutes"),
-    Job("orphan_files", "存储中无记录的文件", orphan_files_step, "every day at 03:00"),
+    Job(
+        "pending_documents",
+        "待生成的证书和通知书",
+        pending_document_step,
+        Every(10),
+        "around the clock: certificates and notices whose PDF is still pending are rendered "
+        "when their retry is due",
+    ),
+    Job(
+        "orphan_files",
+        "存储中无记录的文件",
+        orphan_files_step,
+        Daily(3, 0),
+        "at night: files under MEDIA_ROOT that no record refers to, reported (never deleted)",
+    ),
     Job(
         "document_integrity",
         "已签发文件完整性校验",
         document_integrity_step,
-        "every Sunday at 03:30",
+        Daily(3, 30, weekday=calendar.SUNDAY),
+        "on Sunday night, reading every stored file once a week: issued documents and audit "
+        "reports whose SHA-256 no longer matches",
     ),
 ):
-    JOBS[_job.name] = _job
+    register(_job)

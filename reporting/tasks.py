@@ -1,9 +1,10 @@
 """Celery tasks: thin wrappers that loop a job's step (``reporting.jobs``).
 
-Beat calls them on the static schedule in ``certbody/celery.py``. Arguments are plain values
-(the job's name, an optional ISO date for "today"); a database that is busy or gone for a moment
-is retried, a bug is not. Without ``REDIS_URL`` tasks run eagerly in-process, and
-``manage.py run_due_jobs`` runs the same drivers directly.
+Beat calls ``run_job`` at each job's own time: ``certbody/celery.py`` builds its schedule from
+the registered jobs (``certbody.jobs``). Arguments are plain values (the job's name, an optional
+ISO date for "today"); a database that is busy or gone for a moment is retried, a bug is not.
+Without ``REDIS_URL`` tasks run eagerly in-process, and ``manage.py run_due_jobs`` runs the same
+drivers directly.
 """
 
 from datetime import date
@@ -21,7 +22,8 @@ from reporting import jobs
     max_retries=5,
 )
 def run_job(name: str, today: str | None = None) -> int:
-    """Run job ``name`` until nothing is due; returns how many steps acted."""
+    """Run the registered job ``name`` until nothing is due; returns how many steps acted.
+    ``today``: an ISO date (YYYY-MM-DD) or None for today. Raises KeyError for an unknown job."""
     return jobs.run(name, today=date.fromisoformat(today) if today else None)
 
 

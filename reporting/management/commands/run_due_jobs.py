@@ -1,11 +1,13 @@
 """``manage.py run_due_jobs [--job NAME …] [--date YYYY-MM-DD] [--list]``.
 
-Runs the periodic jobs of ``reporting.jobs`` in this process — the same drivers the Celery beat
-schedule (``certbody/celery.py``) triggers — so the embedded default without Redis keeps every
-deadline: call it from cron, e.g. ``10 1 * * * .venv/bin/python manage.py run_due_jobs``.
-Safe to run at any time and any number of times: each job acts only on what is due and only once.
-A job that fails is logged and reported as "failed" while the others still run; the command then
-exits with an error naming it.
+Runs the registered periodic jobs (``certbody.jobs``; ``reporting.jobs``) in this process — the
+same drivers the Celery beat schedule (``certbody/celery.py``, built from the same registry)
+triggers — so the embedded default without Redis keeps every deadline: call it from cron, e.g.
+``10 1 * * * .venv/bin/python manage.py run_due_jobs``. ``--list`` prints each job's name, its
+time in plain words (derived from the ``Schedule`` beat runs it on; local to
+``CELERY_TIMEZONE``) and its label. Safe to run at any time and any number of times: each job
+acts only on what is due and only once. A job that fails is logged and reported as "failed"
+while the others still run; the command then exits with an error naming it.
 """
 
 from datetime import date
@@ -36,8 +38,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, names, date: str | None, list: bool, **options):
         if list:
+            # The same Schedule values beat reads (certbody.celery): the words cannot disagree.
             for job in jobs.JOBS.values():
-                self.stdout.write(f"{job.name:<28} {job.when:<32} {job.label}")
+                self.stdout.write(f"{job.name:<28} {job.schedule.words():<32} {job.label}")
             return
         unknown = sorted(set(names) - set(jobs.JOBS))
         if unknown:
