@@ -16,7 +16,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 
 from applications.models import Application
 from audits import scoring
@@ -30,7 +30,7 @@ from audits.models import (
     SamplingPlan,
     ScoreSheet,
 )
-from certbody import roles
+from certbody import dates, roles
 from certbody.lifecycle import RuleViolation, lock
 from certbody.models import CertificationBody
 from certbody.pdf import PdfError, render_checked
@@ -88,10 +88,6 @@ DELIVERY_RULE = "004 §5.11.5"
 TERMINATION_RULE = "004 §5.11.6"
 
 
-def _today() -> date:
-    return timezone.localdate()
-
-
 def _is_leader(user, audit: Audit) -> bool:
     return audit.team.filter(user=user, role=AuditTeamMember.Role.LEADER).exists()
 
@@ -109,7 +105,7 @@ def audit_report_generate(*, audit: Audit, actor, signed_on: date) -> AuditRepor
 
     Raises RuleViolation: not the team leader; the audit is planned or in progress; bad date.
     """
-    if signed_on > _today():
+    if signed_on > dates.today():
         raise RuleViolation("签署日期不能晚于今天")
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
@@ -185,7 +181,7 @@ def audit_report_deliver(
     """
     if not evidence.strip():
         raise RuleViolation("须记录签收或提交的证据", DELIVERY_RULE)
-    if delivered_on > _today():
+    if delivered_on > dates.today():
         raise RuleViolation("提交日期不能晚于今天")
     with transaction.atomic():
         report = lock(AuditReport, report.pk)

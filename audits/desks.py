@@ -48,16 +48,12 @@ from audits.models import (
     SamplingPlan,
     ScoreSheet,
 )
-from certbody import masking
+from certbody import dates, masking
 from certbody.lifecycle import RuleViolation
 from certbody.workspace import Action, Create, Desk, merged_history, register
 from certbody.workspace_tables import BaseTable, ObjectLinkColumn
 
 OPEN_AUDIT_STATES = (Audit.State.PLANNED, Audit.State.IN_PROGRESS)
-
-
-def _today() -> date:
-    return timezone.localdate()
 
 
 def _link(desk_key: str, obj, text=None):
@@ -149,7 +145,7 @@ def _programme_sections(programme: AuditProgramme, request) -> dict:
             Prefetch("team", queryset=AuditTeamMember.objects.select_related("user"))
         )
     )
-    today = _today()
+    today = dates.today()
     for audit in audits:
         audit.overdue = bool(
             audit.due_on and audit.due_on < today and audit.state in OPEN_AUDIT_STATES
@@ -358,7 +354,7 @@ class AuditFilter(django_filters.FilterSet):
         )
 
     def filter_due(self, queryset, name, value):
-        today = _today()
+        today = dates.today()
         open_audits = queryset.filter(state__in=OPEN_AUDIT_STATES)
         if value == "overdue":
             return open_audits.filter(due_on__lt=today)
@@ -454,7 +450,7 @@ def _audit_sections(audit: Audit, request) -> dict:
         "audit_ncs": list(audit.nonconformities.order_by("number")),
         "reports": list(audit.reports.select_related("signed_by", "delivered_by")),
         "asrp_activities": list(audit.asrp_activities.all()),
-        "today": _today(),
+        "today": dates.today(),
     }
 
 
@@ -791,12 +787,12 @@ class NonconformityTable(BaseTable):
         return _kind_label(record.audit)
 
     def render_overdue(self, record):
-        if _overdue(record, _today()):
+        if _overdue(record, dates.today()):
             return format_html('<span class="badge status-withdrawn">{}</span>', _("overdue"))
         return ""
 
     def value_overdue(self, record):
-        return _yes_no(_overdue(record, _today()))
+        return _yes_no(_overdue(record, dates.today()))
 
 
 class NonconformityFilter(django_filters.FilterSet):
@@ -829,7 +825,7 @@ class NonconformityFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(nonconformities.unsettled_q(), due_on__lt=_today())
+        return queryset.filter(nonconformities.unsettled_q(), due_on__lt=dates.today())
 
     def filter_unsettled(self, queryset, name, value):
         if not value:
@@ -853,7 +849,7 @@ def _nonconformities(request):
 
 
 def _nc_summary(nc: Nonconformity, user):
-    today = _today()
+    today = dates.today()
     return [
         (_("organisation"), nc.audit.programme.organization.name),
         (_("audit"), _link("audits", nc.audit)),
@@ -976,10 +972,10 @@ class AuditorTable(BaseTable):
         order_by = ("name",)
 
     def render_competences(self, record):
-        return _current_codes(record, _today()) or "—"
+        return _current_codes(record, dates.today()) or "—"
 
     def value_competences(self, record):
-        return _current_codes(record, _today())
+        return _current_codes(record, dates.today())
 
 
 class AuditorFilter(django_filters.FilterSet):
@@ -1002,7 +998,7 @@ class AuditorFilter(django_filters.FilterSet):
         )
 
     def filter_scope(self, queryset, name, value):
-        today = _today()
+        today = dates.today()
         return queryset.filter(
             Q(competences__valid_until__isnull=True) | Q(competences__valid_until__gte=today),
             competences__business_scope__code=value,
@@ -1037,13 +1033,13 @@ def _auditor_summary(auditor: Auditor, user):
         (_("qualification"), auditor.get_qualification_display()),
         (_("full-time (专职)"), _yes_no(auditor.is_full_time)),
         (_("active"), _yes_no(auditor.active)),
-        (_("competence codes"), _current_codes(auditor, _today())),
+        (_("competence codes"), _current_codes(auditor, dates.today())),
         (_("notes"), auditor.notes),
     ]
 
 
 def _auditor_sections(auditor: Auditor, request) -> dict:
-    today = _today()
+    today = dates.today()
     competences = list(auditor.competences.all())
     for competence in competences:
         competence.current = competence.covers(today)

@@ -38,7 +38,6 @@ from datetime import date
 
 from django.db import transaction
 from django.db.models import Max, Q, QuerySet
-from django.utils import timezone
 
 from audits import rules
 from audits.models import (
@@ -48,7 +47,7 @@ from audits.models import (
     NonconformityAttachment,
     NonconformityResponse,
 )
-from certbody import roles, uploads
+from certbody import dates, roles, uploads
 from certbody.lifecycle import RuleViolation, fire, lock, record
 
 Severity = Nonconformity.Severity
@@ -68,14 +67,10 @@ ATTACHMENT_TYPES = uploads.TYPES
 ALLOWED_EXTENSIONS_TEXT = uploads.ALLOWED_EXTENSIONS_TEXT
 
 
-def _today() -> date:
-    return timezone.localdate()
-
-
 def _check_day(day: date, label: str, *, not_before: date | None = None, before_label=""):
     if not isinstance(day, date):
         raise RuleViolation(f"{label}须为日期")
-    if day > _today():
+    if day > dates.today():
         raise RuleViolation(f"{label}不能晚于今天")
     if not_before is not None and day < not_before:
         raise RuleViolation(f"{label}不能早于{before_label}（{not_before:%Y-%m-%d}）")
@@ -502,7 +497,7 @@ def unsettled_nonconformities(audit: Audit) -> QuerySet[Nonconformity]:
 def overdue_nonconformities(today: date | None = None) -> QuerySet[Nonconformity]:
     """Unsettled NCs (all audits) whose ``due_on`` is before ``today`` (local date; default
     today), earliest deadline first."""
-    today = today or _today()
+    today = today or dates.today()
     return (
         Nonconformity.objects.filter(unsettled_q(), due_on__lt=today)
         .select_related("audit__programme__organization")

@@ -40,12 +40,13 @@ Where the seeds are silent, ambiguous or disagree, domain.md decides (its §20),
 
 from __future__ import annotations
 
-import calendar
 import math
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
+
+from certbody.dates import add_months
 
 SCHEME_ZXRZ = "ZXRZ-2025"
 SCHEME_CAS = "CAS"
@@ -480,25 +481,6 @@ def sample_size(similar_sites: int, audit_type: str) -> int:
 
 
 # --- dates --------------------------------------------------------------------------------
-
-
-def add_months(day: date, months: int) -> date:
-    """``day`` plus ``months`` calendar months, clamped to the end of the target month.
-
-    ``day``: a local ``datetime.date`` (``datetime`` refused). ``months``: an ``int`` (may be
-    negative or 0). 2024-01-31 + 1 → 2024-02-29; 2024-02-29 + 12 → 2025-02-28.
-
-    Implements domain §19 ("within N months" uses calendar months). Raises ``ValueError`` for a
-    non-date, a non-integer month count or a result outside the supported years.
-    """
-    _check_date(day, "day")
-    if isinstance(months, bool) or not isinstance(months, int):
-        raise ValueError(f"months must be an integer, got {months!r}")
-    year, month_index = divmod(day.year * 12 + (day.month - 1) + months, 12)
-    if not date.min.year <= year <= date.max.year:
-        raise ValueError(f"{day.isoformat()} + {months} months is outside the supported years")
-    month = month_index + 1
-    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def next_surveillance_due(decision_date: date, last_surveillance_on: date | None = None) -> date:

@@ -42,7 +42,7 @@ from audits.models import (
     SamplingPlan,
     SamplingPlanSite,
 )
-from certbody import bounds, roles
+from certbody import bounds, dates, roles
 from certbody.lifecycle import RuleViolation, fire, lock, record
 from certbody.models import BusinessScope
 
@@ -76,12 +76,8 @@ def _require_technical_manager(actor) -> None:
         raise RuleViolation(f"“{actor}”不是技术负责人，不能批准 ASRP 方案", "000 §3.3")
 
 
-def _today() -> date:
-    return timezone.localdate()
-
-
 def _not_future(day: date, label: str) -> None:
-    if day > _today():
+    if day > dates.today():
         raise RuleViolation(f"{label}不能晚于今天")
 
 
@@ -1101,7 +1097,7 @@ def audit_team_remove(*, audit: Audit, actor, user, reason: str = "") -> None:
 
 
 def _audit_day(audit: Audit) -> date:
-    return audit.actual_start or audit.planned_start or _today()
+    return audit.actual_start or audit.planned_start or dates.today()
 
 
 def _client_scope_codes(audit: Audit) -> list[int]:
@@ -1505,7 +1501,7 @@ def audit_meeting_record(
             ),
             "004 §5.5.2",
         )
-    if held_on > _today():
+    if held_on > dates.today():
         raise RuleViolation(_("A meeting cannot be recorded for a future date."), "004 §5.5.2")
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
@@ -1947,7 +1943,7 @@ def asrp_programme_create(
                 f"与监督审核；本周期常规再认证审核“{_opening_audit(programme)}”已作出认证决定。"
             ),
             checked_by=actor,
-            checked_on=_today(),
+            checked_on=dates.today(),
         )
         record(check, actor=actor, reason="ASRP 许用准则核对")
         check.save()

@@ -19,9 +19,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import can_proceed
 
-from audits import nonconformities, rules, scoring
+from audits import nonconformities, scoring
 from audits import services as audit_services
 from audits.models import Audit
+from certbody.dates import add_months
 from certbody.masking import can_see_personal_data, mask_phone
 from certbody.models import BusinessScope
 from certbody.workspace import Action, Create, Desk, register
@@ -101,7 +102,7 @@ def decision_deadline(audit):
     """The last day of the decision: 6 months after stage 2 (004 §5.12.3), the current
     certificate's expiry for a recertification (004 §5.8.4); None for other audits."""
     if audit.kind == Kind.STAGE2 and audit.actual_end:
-        return rules.add_months(audit.actual_end, 6)
+        return add_months(audit.actual_end, 6)
     if audit.kind == Kind.RECERTIFICATION:
         return getattr(audit, "current_expiry", None)
     return None

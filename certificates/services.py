@@ -29,7 +29,8 @@ from audits.models import (
     Nonconformity,
     ScoreSheet,
 )
-from certbody import bounds, roles, workdays
+from certbody import bounds, dates, roles, workdays
+from certbody.dates import add_months
 from certbody.lifecycle import RuleViolation, fire, lock, record, require_transition
 from certbody.models import BusinessScope, CertificationBody
 from certbody.reference import cnca_label
@@ -143,9 +144,7 @@ def decision_make(
                 "004 §5.12.1",
             )
         if outcome == Decision.Outcome.GRANT:
-            if audit.kind == Audit.Kind.STAGE2 and decided_on > rules.add_months(
-                audit.actual_end, 6
-            ):
+            if audit.kind == Audit.Kind.STAGE2 and decided_on > add_months(audit.actual_end, 6):
                 raise RuleViolation(
                     "初次认证决定须在二阶段审核后 6 个月内作出，否则须重新进行二阶段审核",
                     "004 §5.12.3",
@@ -609,11 +608,11 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
         application = programme.application
         previous = _current_certificate(organization.pk)
         if previous is not None and audit.kind == Audit.Kind.RECERTIFICATION:
-            expires_on = rules.add_months(previous.expires_on, VALIDITY_MONTHS)
+            expires_on = add_months(previous.expires_on, VALIDITY_MONTHS)
         else:
             # domain.md §10: initial validity starts on the decision date (not a later issue
             # date), so the certificate never runs more than 3 years from the decision.
-            expires_on = rules.add_months(decision.decided_on, VALIDITY_MONTHS) - timedelta(days=1)
+            expires_on = add_months(decision.decided_on, VALIDITY_MONTHS) - timedelta(days=1)
         sequence = allocate_sequence(issued_on.year)
         number = numbering.format_number(
             cb.number_prefix, issued_on.year, sequence, programme.cycle, cb.accreditation
@@ -726,12 +725,8 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
     return head
 
 
-def _today() -> date:
-    return timezone.localdate()
-
-
 def _not_future(day: date, what: str) -> None:
-    if day > _today():
+    if day > dates.today():
         raise RuleViolation(f"{what}不能晚于今天")
 
 
@@ -940,7 +935,7 @@ def certificate_suspend(
         certificate = lock(Certificate, certificate.pk)
         require_transition(certificate, "suspend", label="证书")
         rule = _suspension_rule(certificate.scheme)
-        limit = rules.add_months(starts_on, 6)
+        limit = add_months(starts_on, 6)
         if ends_on > limit:
             if licensing_decision_on is None:
                 raise RuleViolation(f"暂停期限不得超过 6 个月（最迟 {limit}）", rule)
@@ -1690,7 +1685,7 @@ def proposal_dismiss(*, proposal: Proposal, actor, note: str, dismissed_on: date
     _require_status_officer(actor)
     if not note.strip():
         raise RuleViolation("不采纳建议须说明理由")
-    dismissed_on = dismissed_on or _today()
+    dismissed_on = dismissed_on or dates.today()
     _not_future(dismissed_on, "日期")
     with transaction.atomic():
         proposal = lock(Proposal, proposal.pk)
@@ -1730,7 +1725,7 @@ def suspension_ended_propose(
     caller (the ``suspension_ended`` job) claims the certificate first; the one-open-proposal
     constraint stops any other writer from adding a second one.
     """
-    today = today or _today()
+    today = today or dates.today()
     with transaction.atomic():
         certificate = lock(Certificate, certificate.pk)
         if (
@@ -1766,7 +1761,7 @@ def suspension_ended_step(*, actor=None, today: date | None = None) -> Proposal 
     each certificate through its ``JobMark`` instead (``reporting.jobs``)."""
     from certbody.lifecycle import system_user
 
-    today = today or _today()
+    today = today or dates.today()
     made = Proposal.objects.filter(
         certificate=OuterRef("pk"), action=Proposal.Action.WITHDRAW
     ).filter(Q(state=Proposal.State.OPEN) | Q(created_at__date__gte=OuterRef("suspended_from")))

@@ -3,7 +3,7 @@ withdrawn and cancelled certificates (004 §9.4), the JSON API and the complaint
 """
 
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_post_parameters
@@ -202,7 +202,3 @@ def complaint_thanks(request):
         "certificates/complaint_thanks.html",
         {"reference": reference, "due_on": request.session.get("complaint_due", "")},
     )
-
-
-def not_found(*args, **kwargs):
-    raise Http404

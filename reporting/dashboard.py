@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from audits.models import Audit, AuditPlan, Nonconformity
 from audits.nonconformities import unsettled_q
-from audits.rules import add_months
+from certbody.dates import add_months
 from certificates.models import Appeal, Certificate, Proposal, ReportingObligation
 from reporting import periods
 from reporting.models import ReportRun

@@ -58,6 +58,7 @@ from audits.models import (
     ScoreSheet,
 )
 from certbody import roles
+from certbody.dates import add_months
 from certbody.lifecycle import system_user
 from certbody.models import BusinessScope, CertificationBody, User
 from certificates import causes
@@ -426,23 +427,23 @@ def _plan_story_dates(plan: OrgPlan, rng: random.Random) -> OrgPlan:
     dates: dict[str, date] = {}
     event_on = None
     if plan.story == "recertified":
-        expiry = rules.add_months(d, 36) - timedelta(days=1)
+        expiry = add_months(d, 36) - timedelta(days=1)
         dates["recert_decision"] = expiry - timedelta(days=rng.randint(25, 60))
     elif plan.story == "withdrawn":
         event_on = _random_date(rng, date(2025, 3, 1), date(2025, 4, 30))  # suspended from
         # withdrawn within 5 working days after the suspension period ended (004 §7.3.1(7))
-        dates["withdrawn_on"] = rules.add_months(event_on, 6) + timedelta(days=rng.randint(1, 4))
+        dates["withdrawn_on"] = add_months(event_on, 6) + timedelta(days=rng.randint(1, 4))
     elif plan.story == "cancelled":
         event_on = _random_date(rng, date(2026, 1, 5), date(2026, 6, 30))
     elif plan.story == "suspended":
         event_on = _random_date(rng, date(2026, 9, 1), date(2026, 10, 31))
-        dates["suspended_until"] = rules.add_months(event_on, rng.randint(3, 6))
+        dates["suspended_until"] = add_months(event_on, rng.randint(3, 6))
     elif plan.story == "restored":
         event_on = _random_date(rng, date(2025, 5, 1), date(2025, 8, 31))
-        dates["suspended_until"] = rules.add_months(event_on, 3)
+        dates["suspended_until"] = add_months(event_on, 3)
         dates["restored_on"] = event_on + timedelta(days=rng.randint(30, 60))
     elif plan.story == "expired":
-        expiry = rules.add_months(d, 36) - timedelta(days=1)
+        expiry = add_months(d, 36) - timedelta(days=1)
         dates["recert_terminated_on"] = expiry - timedelta(days=rng.randint(90, 120))
     return _replace(plan, event_on=event_on, dates=dates)
 
@@ -1449,7 +1450,7 @@ def _story(director: _Director) -> Story:
         "restored": "获证组织因售后服务投诉处理不当受到市场监管部门行政处罚，未及时整改。",
         "withdrawn": "获证组织拒不缴纳年度监督费用，也不配合安排监督审核。",
     }[story]
-    until = plan.dates.get("suspended_until") or rules.add_months(plan.event_on, 6)
+    until = plan.dates.get("suspended_until") or add_months(plan.event_on, 6)
     cert_services.certificate_suspend(
         certificate=certificate,
         actor=staff.technical_manager,

@@ -69,13 +69,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Case, CharField, Exists, OuterRef, Q, Value, When
 from django.db.models.functions import Cast, Concat
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
 from applications.models import Application
 from audits.models import Audit, AuditPlan, AuditTeamMember, Nonconformity
 from audits.nonconformities import next_step, unsettled_q
-from audits.rules import add_months
-from certbody import notifications, roles
+from certbody import dates, notifications, roles
+from certbody.dates import add_months
 from certbody.jobs import Daily, Every, Job, register, registered
 from certbody.lifecycle import RuleViolation, system_user
 from certbody.models import CalendarDay, CalendarYear, CertificationBody
@@ -114,10 +113,6 @@ MAX_STEPS = 1_000_000  # a driver's safety stop; a step always marks what it did
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-def _today(today: date | None) -> date:
-    return today or timezone.localdate()
 
 
 CLAIM_BATCH = 50  # due rows looked at per query while claiming
@@ -275,7 +270,7 @@ def expiry_step(*, today: date | None = None, progress: dict | None = None) -> b
     the end of validity when not renewed), through ``certificate_expire``; the market department
     and the client are told (a renewal now needs a new initial application, 004 §5.8.1).
     """
-    today = _today(today)
+    today = dates.today(today)
     job = "expiry"
     with transaction.atomic():
         certificate = _claim(
@@ -328,7 +323,7 @@ def suspension_ended_step(*, today: date | None = None, progress: dict | None = 
     during this suspension. Decision makers and the technical manager are told; the withdrawal
     itself is theirs to make (within 5 working days, 004 §7.3.1).
     """
-    today = _today(today)
+    today = dates.today(today)
     job = "suspension_ended"
     with transaction.atomic():
         certificate = _claim(
@@ -392,7 +387,7 @@ def surveillance_overdue_step(*, today: date | None = None, progress: dict | Non
     for 6 months (004 §7.2.2) — when the CB's ``auto_suspend_overdue_surveillance`` is on;
     otherwise a suspension with that cause is proposed to the decision makers. Once per audit.
     """
-    today = _today(today)
+    today = dates.today(today)
     job = "surveillance_overdue"
     with transaction.atomic():
         audit = _claim(
@@ -489,7 +484,7 @@ def surveillance_reminder_step(*, today: date | None = None, progress: dict | No
     reminder, then the 30-day one); each once. The audit department gets a notification, the
     client an e-mail.
     """
-    today = _today(today)
+    today = dates.today(today)
     job = "surveillance_reminders"
     near, middle, far = SURVEILLANCE_REMINDER_DAYS
     threshold = _bands(
@@ -549,7 +544,7 @@ def recertification_reminder_step(
     handled as a new initial application). Only the latest threshold reached is sent; none once
     a recertification application was submitted after the certificate was issued.
     """
-    today = _today(today)
+    today = dates.today(today)
     job = "recertification_reminders"
     # expires_on <= upper[m]  ⟺  add_months(expires_on, -m) <= today
     upper = {
@@ -622,7 +617,7 @@ def initial_decision_step(*, today: date | None = None, progress: dict | None = 
     repeated. Warned 30 days before the limit ("soon") and once it has passed ("passed"), to
     the decision makers and the technical manager.
     """
-    today = _today(today)
+    today = dates.today(today)
     job = "initial_decision"
     passed = periods.latest_start_for_deadline(today - timedelta(days=1), INITIAL_DECISION_MONTHS)
     soon = periods.latest_start_for_deadline(
@@ -666,7 +661,7 @@ def plan_report_step(*, today: date | None = None, progress: dict | None = None)
     ("overdue") and whose plan has no CNCA report date; to the audit department and the
     reporting officer.
     """
-    today = _today(today)
+    today = dates.today(today)
     job = "plan_reports"
     reported = AuditPlan.objects.filter(audit_id=OuterRef("pk"), cnca_reported_on__isnull=False)
     with transaction.atomic():
@@ -705,7 +700,7 @@ def status_change_report_step(*, today: date | None = None, progress: dict | Non
     Head certificates' events of the last 31 days without a report run; the run is due 2
     working days after the change (002 §4.3.8.3; 004 §9.4) and the reporting officer is told.
     """
-    today = _today(today)
+    today = dates.today(today)
     job = "status_change_reports"
     with transaction.atomic():
         event = _claim(
@@ -761,7 +756,7 @@ def periodic_report_step(*, today: date | None = None, progress: dict | None = N
     window (002 §4.3.2–4.3.6); earlier periods are generated on request only. The reporting
     officer is told.
     """
-    today = _today(today)
+    today = dates.today(today)
     job = "periodic_reports"
     for kind in report_services.PERIODIC_KINDS:
         start, _end = periods.last_closed_period(kind, today)
@@ -792,7 +787,7 @@ def report_deadline_step(*, today: date | None = None, progress: dict | None = N
     """Remind the reporting officer of one report not submitted, 2 days before its due date
     ("soon"; status-change reports are told at generation) and once overdue ("overdue", the
     technical manager too)."""
-    today = _today(today)
+    today = dates.today(today)
     job = "report_deadlines"
     with transaction.atomic():
         run = _claim(
@@ -877,7 +872,7 @@ def nonconformity_reminder_step(*, today: date | None = None, progress: dict | N
     the audit department get a notification; the client an e-mail while the NC waits for their
     answer (open or rejected), not while the team is verifying it.
     """
-    today = _today(today)
+    today = dates.today(today)
     job = "nonconformity_reminders"
     near, far = NONCONFORMITY_REMINDER_DAYS
     threshold = _bands(((f"{near}d", Q(due_on__lte=today + timedelta(days=near))),), f"{far}d")
@@ -907,7 +902,7 @@ def nonconformity_overdue_step(*, today: date | None = None, progress: dict | No
     decision makers and the technical manager are told, and the client by e-mail while the
     answer is theirs to give.
     """
-    today = _today(today)
+    today = dates.today(today)
     job = "nonconformity_overdue"
     with transaction.atomic():
         nc = _claim(
@@ -933,7 +928,7 @@ def appeal_due_step(*, today: date | None = None, progress: dict | None = None) 
     """Warn about one appeal or complaint without a written result, 10 days before the 60 days
     run out ("soon") and once they have ("overdue") (004 §8.3; 001 §10); to its handler and
     the technical manager."""
-    today = _today(today)
+    today = dates.today(today)
     job = "appeals"
     with transaction.atomic():
         appeal = _claim(
@@ -962,7 +957,7 @@ def appeal_due_step(*, today: date | None = None, progress: dict | None = None) 
 def reporting_obligation_step(*, today: date | None = None, progress: dict | None = None) -> bool:
     """Warn about one report owed after a major accident (CNAS within 10 days, 002 §4.3.8.2;
     local regulator within 2 working days, 004 §9.5), the day before and once overdue."""
-    today = _today(today)
+    today = dates.today(today)
     job = "reporting_obligations"
     with transaction.atomic():
         obligation = _claim(
@@ -1017,7 +1012,7 @@ def calendar_step(*, today: date | None = None, progress: dict | None = None) ->
     """
     from certbody.workdays import load_package_calendar, package_years
 
-    today = _today(today)
+    today = dates.today(today)
     job = "calendar"
     year = today.year + 1
     if today.month != 12 or CalendarYear.objects.filter(year=year).exists():
@@ -1174,7 +1169,7 @@ def run(name: str, *, today: date | None = None, limit: int | None = None) -> in
     steps that acted. The steps share a cursor for the pass (``progress``), so rows already
     handled are not scanned again. Raises KeyError for an unknown job."""
     job = JOBS[name]
-    today = _today(today)
+    today = dates.today(today)
     cap = MAX_STEPS if limit is None else limit
     done = 0
     progress: dict = {}  # the step's cursor for this pass (see _claim)
@@ -1190,7 +1185,7 @@ def run_all(*, today: date | None = None, names=None) -> dict[str, int | None]:
     None for a job that raised. A failing job is logged with its traceback and the pass goes
     on: one broken job (or a cache or mail server down) must not hold back the deadlines the
     others keep. Its due rows stay due, so the next pass tries them again."""
-    today = _today(today)
+    today = dates.today(today)
     selected = list(JOBS) if not names else [n for n in JOBS if n in set(names)]
     results: dict[str, int | None] = {}
     for name in selected:
@@ -1225,7 +1220,7 @@ def orphan_files_step(*, today: date | None = None, progress: dict | None = None
     deleted: a person decides. True when something new was reported."""
     from certbody.uploads import orphan_files
 
-    today = _today(today)
+    today = dates.today(today)
     job = "orphan_files"
     new = []
     with transaction.atomic():
@@ -1256,7 +1251,7 @@ def document_integrity_step(*, today: date | None = None, progress: dict | None 
     from certificates.models import CertificateDocument
     from certificates.pdf import describe, document_problem
 
-    today = _today(today)
+    today = dates.today(today)
     job = "document_integrity"
     found = []
     with transaction.atomic():

@@ -105,7 +105,7 @@ def latest_start_for_deadline(deadline: date, months: int) -> date:
     comparison on the stored start date, exact at month ends (add_months clamps: 08-31 + 6
     months is 02-28, so every start from 08-28 to 08-31 reaches the limit on 02-28).
     """
-    from audits.rules import add_months
+    from certbody.dates import add_months
 
     start = add_months(deadline, -months)
     while add_months(start + timedelta(days=1), months) <= deadline:

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from audits.rules import add_months
+from certbody.dates import add_months
 from certbody.models import User
 from certificates.models import Certificate, CertificateDocument
 from tests.e2e.helpers import login, workspace_action

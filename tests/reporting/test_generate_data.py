@@ -14,7 +14,7 @@ from stdnum.cn import uscc
 
 from applications.models import Organization
 from audits.models import Audit, AuditProgramme
-from audits.rules import add_months
+from certbody.dates import add_months
 from certbody.models import CertificationBody
 from certificates.models import Certificate, CertificateEvent, CertificateSequence
 from certificates.numbering import parse_number

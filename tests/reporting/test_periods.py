@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audits.rules import add_months
+from certbody.dates import add_months
 from reporting import periods
 
 

@@ -66,6 +66,7 @@ from applications.validators import build_uscc
 from audits import rules
 from audits.models import Audit, AuditProgramme, AuditTeamMember
 from certbody import roles
+from certbody.dates import add_months
 from certbody.lifecycle import system_user
 from certbody.models import BusinessScope, User
 from certbody.reference import cnca_label
@@ -187,7 +188,7 @@ class Planner:
         self.left = defaultdict(
             lambda: MAX_SEQUENCE, {y: MAX_SEQUENCE - last for y, last in used.items()}
         )
-        self.live_from = rules.add_months(anchor, -36) + timedelta(days=31)
+        self.live_from = add_months(anchor, -36) + timedelta(days=31)
         self.divisions = _divisions()
         self.division_weights = [5] * len(DIVISIONS) + [2] * len(EXTRA_DIVISIONS)
         live_capacity = sum(
@@ -235,8 +236,8 @@ class Planner:
     def _current_issue(self, status: str) -> date:
         a = self.anchor
         if status == "expired":
-            end = rules.add_months(a, -36) - timedelta(days=100)
-            return self._date(rules.add_months(a, -47), end)
+            end = add_months(a, -36) - timedelta(days=100)
+            return self._date(add_months(a, -47), end)
         if status == "suspended":
             return self._date(self.live_from, a - timedelta(days=120))
         if status in ("withdrawn", "cancelled"):
@@ -268,12 +269,12 @@ class Planner:
         if k == 0:
             return [target]
         deltas = [self.rng.randint(20, 80) for _ in range(k)]
-        first = rules.add_months(target + timedelta(days=deltas[-1] + 1), -36 * k)
+        first = add_months(target + timedelta(days=deltas[-1] + 1), -36 * k)
         dates = [first]
-        expiry = rules.add_months(first, 36) - timedelta(days=1)
+        expiry = add_months(first, 36) - timedelta(days=1)
         for delta in deltas:
             dates.append(expiry - timedelta(days=delta))
-            expiry = rules.add_months(expiry, 36)
+            expiry = add_months(expiry, 36)
         return dates
 
     def _forward(self, dates: list[date], status: str) -> list[Cycle]:
@@ -281,9 +282,9 @@ class Planner:
         expiry = None
         for j, issued in enumerate(dates):
             if j == 0:
-                expiry = rules.add_months(issued, 36) - timedelta(days=1)
+                expiry = add_months(issued, 36) - timedelta(days=1)
             else:
-                expiry = rules.add_months(expiry, 36)
+                expiry = add_months(expiry, 36)
             cycles.append(Cycle(issued_on=issued, expires_on=expiry, status="", ends_on=None))
         for j, cycle in enumerate(cycles):
             cycle.events.append(Event("issued", cycle.issued_on, "01"))
@@ -324,7 +325,7 @@ class Planner:
         if status == "valid":
             if rng.random() < 0.05 and (a - issued).days > 200:
                 start = self._date(issued + timedelta(days=90), a - timedelta(days=100))
-                self._suspend(cycle, start, rules.add_months(start, 3))
+                self._suspend(cycle, start, add_months(start, 3))
                 restored = start + timedelta(days=rng.randint(20, 80))
                 reason = "暂停原因已消除，恢复证书"
                 cycle.events.append(Event("restored", restored, "01", "97_02", "", reason))
@@ -335,7 +336,7 @@ class Planner:
                 max(issued + timedelta(days=60), a - timedelta(days=170)), a - timedelta(days=1)
             )
             until = self._date(
-                max(start + timedelta(days=30), a + timedelta(days=1)), rules.add_months(start, 6)
+                max(start + timedelta(days=30), a + timedelta(days=1)), add_months(start, 6)
             )
             self._suspend(cycle, start, until)
         elif status == "withdrawn":
@@ -343,9 +344,9 @@ class Planner:
             cycle.ends_on = on
             # Often the end of a suspension whose cause was not removed (004 §7.3.1(7)),
             # withdrawn within 5 working days after the period ended.
-            start = rules.add_months(on, -6) - timedelta(days=rng.randint(1, 5))
+            start = add_months(on, -6) - timedelta(days=rng.randint(1, 5))
             if rng.random() < 0.6 and start >= issued + timedelta(days=30):
-                self._suspend(cycle, start, rules.add_months(start, 6))
+                self._suspend(cycle, start, add_months(start, 6))
                 self._withdraw(cycle, on, causes.SUSPENSION_ENDED_UNRESOLVED)
             else:
                 self._withdraw(cycle, on, rng.choice(WITHDRAWAL_CAUSES))
