@@ -347,11 +347,44 @@ def _load_linked(model, diffs) -> dict:
     return linked
 
 
-def _record_rows(records, model, label: str = "") -> list[HistoryRow]:
+@dataclass
+class _Values:
+    """A creation or deletion shown as changes from or to "—" (the shape of a simple-history
+    ``ModelDelta``: ``changes`` with ``field``, ``old``, ``new``)."""
+
+    changes: list
+
+
+def _values(record, *, parent, deleted: bool) -> _Values:
+    """The non-empty values of ``record`` (a historical record) as changes from "—" (created)
+    or to "—" (``deleted``), leaving out the link to ``parent`` (the page's own object) and
+    many-to-many fields (which would cost queries per record)."""
+    from django.forms.models import model_to_dict
+    from simple_history.models import ModelChange
+
+    names = [
+        f.name
+        for f in record.tracked_fields
+        if f.editable
+        and not f.many_to_many
+        and not (f.is_relation and parent is not None and f.related_model is parent)
+    ]
+    values = model_to_dict(record, fields=names)
+    changes = [
+        ModelChange(name, values[name], None) if deleted else ModelChange(name, None, values[name])
+        for name in sorted(names)
+        if values.get(name) not in (None, "")
+    ]
+    return _Values(changes)
+
+
+def _record_rows(records, model, label: str = "", parent=None) -> list[HistoryRow]:
     """Rows for historical records (newest first, possibly of several objects of ``model``):
     each record is diffed against the previous record of the same object, each changed field
-    shown with its label and display values (``_display``). Queries: one per model linked from
-    a changed field, whatever the number of records."""
+    shown with its label and display values (``_display``). With a ``label`` (a related record
+    in a merged history, whose page is its ``parent`` model's) a creation or deletion shows the
+    record's values, so "audit team · Created" says who joined in which role. Queries: one per
+    model linked from a changed field, whatever the number of records."""
     pk_name = model._meta.pk.attname
     by_object: dict = {}
     for record in records:
@@ -359,7 +392,11 @@ def _record_rows(records, model, label: str = "") -> list[HistoryRow]:
     diffs = {}
     for versions in by_object.values():
         for n, record in enumerate(versions):
-            if n + 1 < len(versions):
+            if label and record.history_type in ("+", "-"):
+                diffs[id(record)] = _values(
+                    record, parent=parent, deleted=record.history_type == "-"
+                )
+            elif n + 1 < len(versions):
                 diffs[id(record)] = record.diff_against(versions[n + 1])
     linked = _load_linked(model, diffs.values())
     rows = []
@@ -447,7 +484,7 @@ def merged_history(obj, related, *, limit: int = 200) -> list[HistoryRow]:
             .select_related("history_user")
             .order_by("-history_date", "-history_id")[:limit]
         )
-        rows += _record_rows(list(records), model, str(label))
+        rows += _record_rows(list(records), model, str(label), parent=type(obj))
     rows.sort(key=lambda row: row.when, reverse=True)
     return rows[:limit]
 

@@ -18,7 +18,7 @@ from certbody.lifecycle import system_user
 from certificates import services as cert_services
 from certificates.models import Certificate
 from tests.applications.factories import OrganizationFactory
-from tests.certificates.factories import Staff, issued_certificate
+from tests.certificates.factories import Staff, accepted_application, issued_certificate
 from tests.certificates.helpers import recertify, skip_pdf_rendering
 from tests.conftest import make_staff
 
@@ -227,3 +227,38 @@ def test_the_history_costs_a_constant_number_of_queries(db, staff, django_assert
     with django_assert_max_num_queries(3):
         rows = workspace.history_rows(certificate)
     assert len(rows) == few + 6
+
+
+def test_the_audit_page_says_who_joined_and_left_the_team_by_name_and_role(client, staff):
+    """In the audit page's merged history a related record's creation and deletion show its
+    values (a member's name and role label), not a bare "created" or an id."""
+    from audits import services as audit_services
+    from audits.models import Audit, AuditTeamMember
+
+    staff.leader.display_name = "孙组长"
+    staff.leader.save()
+    programme = audit_services.programme_create(
+        application=accepted_application(None, staff), actor=staff.planner
+    )
+    audit = programme.audits.get(kind=Audit.Kind.DOCUMENT_REVIEW)
+    audit_services.audit_team_add(
+        audit=audit, actor=staff.planner, user=staff.leader, role="leader"
+    )
+    audit_services.audit_team_remove(
+        audit=audit, actor=staff.planner, user=staff.leader, reason="调整人员"
+    )
+    client.force_login(staff.planner)
+
+    card = history_card(client.get(f"/staff/audits/{audit.pk}/").content.decode())
+
+    member = str(AuditTeamMember._meta.get_field("user").verbose_name)
+    role = str(AuditTeamMember._meta.get_field("role").verbose_name)
+    leader = str(AuditTeamMember.Role.LEADER.label)
+    shown = changes(card)
+    assert (member, "—", "孙组长") in shown and (role, "—", leader) in shown
+    assert (member, "孙组长", "—") in shown and (role, leader, "—") in shown
+    team = [row for row in cells(card) if row[2].startswith(str(_("audit team")))]
+    assert [row[3] for row in team] == ["调整人员", "指派审核组成员"]
+    assert_no_ids_or_codes(
+        card, ids=[staff.leader.pk, audit.pk], codes=[AuditTeamMember.Role.LEADER]
+    )
