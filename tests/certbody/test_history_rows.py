@@ -262,3 +262,29 @@ def test_the_audit_page_says_who_joined_and_left_the_team_by_name_and_role(clien
     assert_no_ids_or_codes(
         card, ids=[staff.leader.pk, audit.pk], codes=[AuditTeamMember.Role.LEADER]
     )
+
+
+def test_the_object_page_does_not_query_per_history_row(client, staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    certificate = issued_certificate(staff=staff)
+    others = [issued_certificate(staff=staff) for _n in range(2)]
+    client.force_login(staff.decider)
+    url = f"/staff/certificates/{certificate.pk}/"
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    before = queries()
+    for n in range(6):
+        certificate.superseded_by = others[n % 2]
+        certificate.status_reason = f"change {n}"
+        certificate._history_user = staff.decider
+        certificate.save()
+
+    assert queries() <= before + 1  # + the linked certificates, once for all rows
+    card = history_card(client.get(url).content.decode())
+    assert len(cells(card)) >= 7
