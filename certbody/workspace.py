@@ -476,7 +476,8 @@ def merged_history(obj, related, *, limit: int = 200) -> list[HistoryRow]:
     """The object's history merged with its related records' (newest first), so an object page
     shows everything done to it: ``related`` is a list of ``(label, model, filter kwargs)``,
     e.g. ``(_("team"), AuditTeamMember, {"audit_id": audit.pk})`` — deleted rows included,
-    since their history outlives them. One query per source."""
+    since their history outlives them. One query per source, plus one per model linked from
+    the changed fields."""
     rows = history_rows(obj, limit=limit)
     for label, model, lookup in related:
         records = (
