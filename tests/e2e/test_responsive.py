@@ -85,6 +85,14 @@ def test_pages_fit_phones_tablets_and_desktops(browser, live_server, demo):
     stage2 = Audit.objects.get(kind=Audit.Kind.STAGE2, state=Audit.State.IN_PROGRESS)
     leader = stage2.team.get(role="leader").user
     client = User.objects.get(organization=stage2.programme.organization)
+    # the portal of a client holding certificates, with its documents and audits
+    with_login = User.objects.filter(organization__isnull=False).values("organization")
+    holder = User.objects.filter(
+        organization=Certificate.objects.filter(organization__in=with_login)
+        .order_by("number")
+        .first()
+        .organization
+    ).first()
     # A certificate with a status history and the search that finds it among others.
     shown = (
         Certificate.objects.exclude(status="valid").order_by("number").first()
@@ -105,9 +113,14 @@ def test_pages_fit_phones_tablets_and_desktops(browser, live_server, demo):
         context.close()
 
         context = _context(
-            browser, live_server, locale, client.username, demo(client.username), r"/portal/$"
+            browser, live_server, locale, holder.username, demo(holder.username), r"/portal/$"
         )
         wide += _check_sizes(context, f"{live_server.url}/portal/", "portal", language, SCREENSHOTS)
+        context.close()
+
+        context = _context(
+            browser, live_server, locale, client.username, demo(client.username), r"/portal/$"
+        )
         wide += _check_sizes(
             context, f"{live_server.url}/portal/nonconformities/", "nc-list", language, SCREENSHOTS
         )
@@ -149,4 +162,42 @@ def test_phone_tables_are_labelled_cards(browser, live_server, demo):
     # a desktop keeps the table
     page.set_viewport_size({"width": 1440, "height": 900})
     assert cell.evaluate("td => getComputedStyle(td).display") == "table-cell"
+    context.close()
+
+
+def test_complaint_form_is_a_stacked_form_filling_a_phone(browser, live_server, cb):
+    """The complaint form looks like every other form: labels above full-width fields."""
+    context = _context(browser, live_server, "zh-CN")
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/complaints/new/")
+    form = page.locator("form.complaint")
+    expect(form).to_have_class(re.compile(r"\bstack\b"))
+    inner = form.evaluate(
+        "f => f.clientWidth - parseFloat(getComputedStyle(f).paddingLeft)"
+        " - parseFloat(getComputedStyle(f).paddingRight)"
+    )
+    textarea = form.locator("textarea").first
+    assert textarea.evaluate("e => e.getBoundingClientRect().width") >= inner - 1
+    label = form.locator("label").first
+    assert label.evaluate("e => getComputedStyle(e).display") == "block"
+    context.close()
+
+
+def test_skip_link_and_visible_focus(browser, live_server, cb):
+    """The first Tab on a page reaches the "Skip to content" link, shown on screen with an
+    outline; following it moves on to the main content."""
+    context = _context(browser, live_server, "en-US")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/verify/invalid/")  # no autofocus field there
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_have_text("Skip to content")
+    expect(skip).to_have_attribute("href", "#content")
+    assert skip.evaluate("e => e.getBoundingClientRect().top") >= 0  # on screen when focused
+    assert skip.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#content$"))
+    expect(page.locator("main#content")).to_be_focused()
     context.close()
