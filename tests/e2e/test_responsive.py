@@ -1,4 +1,4 @@
-"""Issue 15: the public and client pages and the score sheet on a phone, a tablet and a desktop.
+"""Issue 15: the public, client and staff pages on a phone, a tablet and a desktop.
 
 On the demo data, each page is opened at 390×844 (a phone), 768×1024 (a tablet) and 1440×900
 (a desktop), in Simplified Chinese and in English (the browser's Accept-Language picks the
@@ -143,6 +143,13 @@ def test_pages_fit_phones_tablets_and_desktops(browser, live_server, demo):
             "score-sheet",
             language,
             SCREENSHOTS,
+        )
+        context.close()
+
+        # a staff list: its table scrolls inside its own box, never the page
+        context = _context(browser, live_server, locale, "decider1", demo("decider1"), r"/home/$")
+        wide += _check_sizes(
+            context, f"{live_server.url}/staff/certificates/", "staff-list", language, SCREENSHOTS
         )
         context.close()
     assert not wide, "\n".join(wide)
