@@ -2,7 +2,8 @@
 
 axe-core's own script ships inside the ``axe-playwright-python`` package (no network): it is
 run on the demo data over the staff home, a staff list, a staff object page, the score sheet, the
-client portal's home and the public verification pages, in Simplified Chinese and in English.
+client portal's home and nonconformity pages, the public verification pages and the complaint
+form, in Simplified Chinese and in English.
 Every violation whose impact is "serious" or "critical" fails the test (missing labels, too little
 contrast, no landmarks, no page language, ...); the "moderate" and "minor" ones are left to a
 person reading the report.
@@ -92,6 +93,7 @@ def test_no_serious_accessibility_violations(browser, live_server, demo):
         .first()
     )
     client = User.objects.filter(organization=certificate.organization).first()
+    stage2_client = User.objects.get(organization=stage2.programme.organization)
     base = live_server.url
     pages = {
         # (user or None, landing): urls
@@ -104,10 +106,15 @@ def test_no_serious_accessibility_violations(browser, live_server, demo):
             f"{base}/staff/certificates/{certificate.pk}/",
         ],
         (client.username, r"/portal/$"): [f"{base}/portal/"],
+        (stage2_client.username, r"/portal/$"): [
+            f"{base}/portal/nonconformities/",
+            f"{base}/portal/nonconformities/{stage2.nonconformities.first().pk}/",
+        ],
         (None, None): [
             f"{base}/verify/",
             f"{base}/verify/?q=有限公司",
             f"{base}/verify/{certificate.token}/",
+            f"{base}/complaints/new/",
         ],
     }
     found, report = [], []
