@@ -139,4 +139,4 @@ def result_row(response, number: str) -> str:
 
 def result_numbers(response) -> list[str]:
     """Certificate numbers listed in the results table of the public search page."""
-    return re.findall(r'<td><a href="/verify/[^/"]+/">([^<]+)</a>', response.content.decode())
+    return re.findall(r'<td[^>]*><a href="/verify/[^/"]+/">([^<]+)</a>', response.content.decode())

@@ -46,7 +46,7 @@ def detail(client, certificate) -> str:
 
 
 def history_rows(body) -> list[str]:
-    return re.findall(r'<tr data-kind="\w+"><td>([^<]+)</td><td>([^<]+)</td></tr>', body)
+    return re.findall(r'<tr data-kind="\w+"><td[^>]*>([^<]+)</td><td[^>]*>([^<]+)</td></tr>', body)
 
 
 # --- QR page ----------------------------------------------------------------------------------

@@ -1,0 +1,210 @@
+"""Issue 15: the public, client and staff pages on a phone, a tablet and a desktop.
+
+On the demo data, each page is opened at 390×844 (a phone), 768×1024 (a tablet) and 1440×900
+(a desktop), in Simplified Chinese and in English (the browser's Accept-Language picks the
+language): the page never scrolls sideways (tables turn into labelled cards on a phone, long
+numbers wrap). A full-page screenshot of each is saved as
+``tests/e2e/screenshots/responsive-<page>-<language>-<width>.png`` (ignored by git) for a person
+to look at.
+"""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from audits import score_sheets
+from audits.models import Audit
+from certbody.models import User
+from certificates.models import Certificate
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SIZES = ((390, 844), (768, 1024), (1440, 900))
+LANGUAGES = (("zh-hans", "zh-CN"), ("en", "en-US"))
+
+# The page is wider than the window when the document scrolls sideways.
+SIDEWAYS = "() => document.documentElement.scrollWidth - window.innerWidth"
+
+
+@pytest.fixture
+def demo(cb):
+    """The demo data set (its PDFs stubbed) with the stage 2 in progress's score sheet open."""
+    from unittest import mock
+
+    from reporting.demo import build_demo, demo_password
+
+    stub = b"%PDF-1.7 demo stub"
+    with (
+        mock.patch("certificates.pdf.render_certificate_pdf", return_value=stub),
+        mock.patch("certificates.notices.render_notice_pdf", return_value=stub),
+    ):
+        build_demo()
+    stage2 = Audit.objects.get(kind=Audit.Kind.STAGE2, state=Audit.State.IN_PROGRESS)
+    leader = stage2.team.get(role="leader").user
+    score_sheets.score_sheet_open(audit=stage2, actor=leader)
+    return demo_password
+
+
+def _context(browser, live_server, locale, username=None, password=None, landing=None):
+    """A browser context speaking ``locale``, logged in as ``username`` when given."""
+    context = browser.new_context(locale=locale)
+    if username:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(re.compile(landing))
+        page.close()
+    return context
+
+
+def _check_sizes(context, url, name, language, screenshot_dir):
+    """Open ``url`` at each size and screenshot it; returns the sizes it scrolls sideways at."""
+    wide = []
+    page = context.new_page()
+    for width, height in SIZES:
+        page.set_viewport_size({"width": width, "height": height})
+        page.goto(url)
+        expect(page.locator("html")).to_have_attribute("lang", language)
+        overflow = page.evaluate(SIDEWAYS)
+        page.screenshot(
+            path=str(screenshot_dir / f"responsive-{name}-{language}-{width}.png"), full_page=True
+        )
+        if overflow > 0:
+            wide.append(f"{name} ({language}) scrolls {overflow}px sideways at {width}px")
+    page.close()
+    return wide
+
+
+def test_pages_fit_phones_tablets_and_desktops(browser, live_server, demo):
+    from tests.e2e.conftest import SCREENSHOTS
+
+    SCREENSHOTS.mkdir(exist_ok=True)
+    stage2 = Audit.objects.get(kind=Audit.Kind.STAGE2, state=Audit.State.IN_PROGRESS)
+    leader = stage2.team.get(role="leader").user
+    client = User.objects.get(organization=stage2.programme.organization)
+    # the portal of a client holding certificates, with its documents and audits
+    with_login = User.objects.filter(organization__isnull=False).values("organization")
+    holder = User.objects.filter(
+        organization=Certificate.objects.filter(organization__in=with_login)
+        .order_by("number")
+        .first()
+        .organization
+    ).first()
+    # A certificate with a status history and the search that finds it among others.
+    shown = (
+        Certificate.objects.exclude(status="valid").order_by("number").first()
+        or Certificate.objects.order_by("number").first()
+    )
+    query = "有限公司"
+    assert Certificate.objects.filter(organization__name__contains=query).count() > 1
+    public = {
+        "search": f"{live_server.url}/verify/?q={query}",
+        "qr": f"{live_server.url}/verify/{shown.token}/",
+        "complaint": f"{live_server.url}/complaints/new/",
+    }
+    wide = []  # every page and size that scrolls sideways, to see them all at once
+    for language, locale in LANGUAGES:
+        context = _context(browser, live_server, locale)
+        for name, url in public.items():
+            wide += _check_sizes(context, url, name, language, SCREENSHOTS)
+        context.close()
+
+        context = _context(
+            browser, live_server, locale, holder.username, demo(holder.username), r"/portal/$"
+        )
+        wide += _check_sizes(context, f"{live_server.url}/portal/", "portal", language, SCREENSHOTS)
+        context.close()
+
+        context = _context(
+            browser, live_server, locale, client.username, demo(client.username), r"/portal/$"
+        )
+        wide += _check_sizes(
+            context, f"{live_server.url}/portal/nonconformities/", "nc-list", language, SCREENSHOTS
+        )
+        nc = stage2.nonconformities.first()
+        wide += _check_sizes(
+            context,
+            f"{live_server.url}/portal/nonconformities/{nc.pk}/",
+            "nc-detail",
+            language,
+            SCREENSHOTS,
+        )
+        context.close()
+
+        context = _context(
+            browser, live_server, locale, leader.username, demo(leader.username), r"/home/$"
+        )
+        wide += _check_sizes(
+            context,
+            f"{live_server.url}/audits/{stage2.pk}/score-sheet/",
+            "score-sheet",
+            language,
+            SCREENSHOTS,
+        )
+        context.close()
+
+        # a staff list: its table scrolls inside its own box, never the page
+        context = _context(browser, live_server, locale, "decider1", demo("decider1"), r"/home/$")
+        wide += _check_sizes(
+            context, f"{live_server.url}/staff/certificates/", "staff-list", language, SCREENSHOTS
+        )
+        context.close()
+    assert not wide, "\n".join(wide)
+
+
+def test_phone_tables_are_labelled_cards(browser, live_server, demo):
+    """On a phone the search results are cards: each cell shows its column's name."""
+    context = _context(browser, live_server, "zh-CN")
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/verify/?q=有限公司")
+    cell = page.locator("table.cards tbody tr").first.locator("td").first
+    expect(cell).to_have_attribute("data-label", "证书编号")
+    assert cell.evaluate("td => getComputedStyle(td).display") == "block"
+    label = cell.evaluate("td => getComputedStyle(td, '::before').content")
+    assert label == '"证书编号"', label
+    # a desktop keeps the table
+    page.set_viewport_size({"width": 1440, "height": 900})
+    assert cell.evaluate("td => getComputedStyle(td).display") == "table-cell"
+    context.close()
+
+
+def test_complaint_form_is_a_stacked_form_filling_a_phone(browser, live_server, cb):
+    """The complaint form looks like every other form: labels above full-width fields."""
+    context = _context(browser, live_server, "zh-CN")
+    page = context.new_page()
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/complaints/new/")
+    form = page.locator("form.complaint")
+    expect(form).to_have_class(re.compile(r"\bstack\b"))
+    inner = form.evaluate(
+        "f => f.clientWidth - parseFloat(getComputedStyle(f).paddingLeft)"
+        " - parseFloat(getComputedStyle(f).paddingRight)"
+    )
+    textarea = form.locator("textarea").first
+    assert textarea.evaluate("e => e.getBoundingClientRect().width") >= inner - 1
+    label = form.locator("label").first
+    assert label.evaluate("e => getComputedStyle(e).display") == "block"
+    context.close()
+
+
+def test_skip_link_and_visible_focus(browser, live_server, cb):
+    """The first Tab on a page reaches the "Skip to content" link, shown on screen with an
+    outline; following it moves on to the main content."""
+    context = _context(browser, live_server, "en-US")
+    page = context.new_page()
+    page.goto(f"{live_server.url}/verify/invalid/")  # no autofocus field there
+    page.keyboard.press("Tab")
+    skip = page.locator("a.skip-link")
+    expect(skip).to_be_focused()
+    expect(skip).to_have_text("Skip to content")
+    expect(skip).to_have_attribute("href", "#content")
+    assert skip.evaluate("e => e.getBoundingClientRect().top") >= 0  # on screen when focused
+    assert skip.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"#content$"))
+    expect(page.locator("main#content")).to_be_focused()
+    context.close()
