@@ -159,3 +159,38 @@ def meeting_fields(kind: str, held_on) -> dict:
         "top_manager_present": True,
         "check_in_confirmed": True,
     }
+
+
+def demo_with_open_sheet():
+    """Build the demo data set (its PDFs stubbed) and open the score sheet of the stage 2 in
+    progress; returns ``reporting.demo.demo_password`` (username → password)."""
+    from unittest import mock
+
+    from audits import score_sheets
+    from audits.models import Audit
+    from reporting.demo import build_demo, demo_password
+
+    stub = b"%PDF-1.7 demo stub"
+    with (
+        mock.patch("certificates.pdf.render_certificate_pdf", return_value=stub),
+        mock.patch("certificates.notices.render_notice_pdf", return_value=stub),
+    ):
+        build_demo()
+    stage2 = Audit.objects.get(kind=Audit.Kind.STAGE2, state=Audit.State.IN_PROGRESS)
+    leader = stage2.team.get(role="leader").user
+    score_sheets.score_sheet_open(audit=stage2, actor=leader)
+    return demo_password
+
+
+def locale_context(browser, live_server, locale, username=None, password=None, landing=None):
+    """A browser context speaking ``locale``, logged in as ``username`` when given."""
+    context = browser.new_context(locale=locale)
+    if username:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(re.compile(landing))
+        page.close()
+    return context

@@ -9,17 +9,14 @@ contrast, no landmarks, no page language, ...); the "moderate" and "minor" ones 
 person reading the report.
 """
 
-import re
-
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import expect
 
-from audits import score_sheets
 from audits.models import Audit
 from certbody.models import User
 from certificates.models import Certificate
 from tests.e2e.conftest import SCREENSHOTS
+from tests.e2e.helpers import demo_with_open_sheet, locale_context
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -28,35 +25,7 @@ BLOCKING = {"serious", "critical"}
 
 @pytest.fixture
 def demo(cb):
-    """The demo data set (its PDFs stubbed) with the stage 2 in progress's score sheet open."""
-    from unittest import mock
-
-    from reporting.demo import build_demo, demo_password
-
-    stub = b"%PDF-1.7 demo stub"
-    with (
-        mock.patch("certificates.pdf.render_certificate_pdf", return_value=stub),
-        mock.patch("certificates.notices.render_notice_pdf", return_value=stub),
-    ):
-        build_demo()
-    stage2 = Audit.objects.get(kind=Audit.Kind.STAGE2, state=Audit.State.IN_PROGRESS)
-    leader = stage2.team.get(role="leader").user
-    score_sheets.score_sheet_open(audit=stage2, actor=leader)
-    return demo_password
-
-
-def _context(browser, live_server, locale, username=None, password=None, landing=None):
-    """A browser context speaking ``locale``, logged in as ``username`` when given."""
-    context = browser.new_context(locale=locale)
-    if username:
-        page = context.new_page()
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", password)
-        page.click("button[type=submit]")
-        expect(page).to_have_url(re.compile(landing))
-        page.close()
-    return context
+    return demo_with_open_sheet()
 
 
 def _problems(page, url, report=None) -> list[str]:
@@ -121,7 +90,7 @@ def test_no_serious_accessibility_violations(browser, live_server, demo):
     for locale in ("zh-CN", "en-US"):
         for (username, landing), urls in pages.items():
             password = demo(username) if username else None
-            context = _context(browser, live_server, locale, username, password, landing)
+            context = locale_context(browser, live_server, locale, username, password, landing)
             page = context.new_page()
             for url in urls:
                 found += _problems(page, url, report)

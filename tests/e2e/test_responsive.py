@@ -13,10 +13,10 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from audits import score_sheets
 from audits.models import Audit
 from certbody.models import User
 from certificates.models import Certificate
+from tests.e2e.helpers import demo_with_open_sheet, locale_context
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,35 +29,7 @@ SIDEWAYS = "() => document.documentElement.scrollWidth - window.innerWidth"
 
 @pytest.fixture
 def demo(cb):
-    """The demo data set (its PDFs stubbed) with the stage 2 in progress's score sheet open."""
-    from unittest import mock
-
-    from reporting.demo import build_demo, demo_password
-
-    stub = b"%PDF-1.7 demo stub"
-    with (
-        mock.patch("certificates.pdf.render_certificate_pdf", return_value=stub),
-        mock.patch("certificates.notices.render_notice_pdf", return_value=stub),
-    ):
-        build_demo()
-    stage2 = Audit.objects.get(kind=Audit.Kind.STAGE2, state=Audit.State.IN_PROGRESS)
-    leader = stage2.team.get(role="leader").user
-    score_sheets.score_sheet_open(audit=stage2, actor=leader)
-    return demo_password
-
-
-def _context(browser, live_server, locale, username=None, password=None, landing=None):
-    """A browser context speaking ``locale``, logged in as ``username`` when given."""
-    context = browser.new_context(locale=locale)
-    if username:
-        page = context.new_page()
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", password)
-        page.click("button[type=submit]")
-        expect(page).to_have_url(re.compile(landing))
-        page.close()
-    return context
+    return demo_with_open_sheet()
 
 
 def _check_sizes(context, url, name, language, screenshot_dir):
@@ -107,18 +79,18 @@ def test_pages_fit_phones_tablets_and_desktops(browser, live_server, demo):
     }
     wide = []  # every page and size that scrolls sideways, to see them all at once
     for language, locale in LANGUAGES:
-        context = _context(browser, live_server, locale)
+        context = locale_context(browser, live_server, locale)
         for name, url in public.items():
             wide += _check_sizes(context, url, name, language, SCREENSHOTS)
         context.close()
 
-        context = _context(
+        context = locale_context(
             browser, live_server, locale, holder.username, demo(holder.username), r"/portal/$"
         )
         wide += _check_sizes(context, f"{live_server.url}/portal/", "portal", language, SCREENSHOTS)
         context.close()
 
-        context = _context(
+        context = locale_context(
             browser, live_server, locale, client.username, demo(client.username), r"/portal/$"
         )
         wide += _check_sizes(
@@ -134,7 +106,7 @@ def test_pages_fit_phones_tablets_and_desktops(browser, live_server, demo):
         )
         context.close()
 
-        context = _context(
+        context = locale_context(
             browser, live_server, locale, leader.username, demo(leader.username), r"/home/$"
         )
         wide += _check_sizes(
@@ -147,7 +119,9 @@ def test_pages_fit_phones_tablets_and_desktops(browser, live_server, demo):
         context.close()
 
         # a staff list: its table scrolls inside its own box, never the page
-        context = _context(browser, live_server, locale, "decider1", demo("decider1"), r"/home/$")
+        context = locale_context(
+            browser, live_server, locale, "decider1", demo("decider1"), r"/home/$"
+        )
         wide += _check_sizes(
             context, f"{live_server.url}/staff/certificates/", "staff-list", language, SCREENSHOTS
         )
@@ -157,7 +131,7 @@ def test_pages_fit_phones_tablets_and_desktops(browser, live_server, demo):
 
 def test_phone_tables_are_labelled_cards(browser, live_server, demo):
     """On a phone the search results are cards: each cell shows its column's name."""
-    context = _context(browser, live_server, "zh-CN")
+    context = locale_context(browser, live_server, "zh-CN")
     page = context.new_page()
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/verify/?q=有限公司")
@@ -174,7 +148,7 @@ def test_phone_tables_are_labelled_cards(browser, live_server, demo):
 
 def test_complaint_form_is_a_stacked_form_filling_a_phone(browser, live_server, cb):
     """The complaint form looks like every other form: labels above full-width fields."""
-    context = _context(browser, live_server, "zh-CN")
+    context = locale_context(browser, live_server, "zh-CN")
     page = context.new_page()
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/complaints/new/")
@@ -194,7 +168,7 @@ def test_complaint_form_is_a_stacked_form_filling_a_phone(browser, live_server, 
 def test_skip_link_and_visible_focus(browser, live_server, cb):
     """The first Tab on a page reaches the "Skip to content" link, shown on screen with an
     outline; following it moves on to the main content."""
-    context = _context(browser, live_server, "en-US")
+    context = locale_context(browser, live_server, "en-US")
     page = context.new_page()
     page.goto(f"{live_server.url}/verify/invalid/")  # no autofocus field there
     page.keyboard.press("Tab")
