@@ -2,10 +2,13 @@
 
 from datetime import date
 
+import django_filters
 import django_tables2 as tables
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy as _
 from django_tables2.utils import A
 
 
@@ -60,3 +63,16 @@ def _export_value(row, column):
         value = A(column.accessor).resolve(row.record, quiet=True)
         return value if isinstance(value, date) else None
     return force_str(row.get_cell_value(column.name), strings_only=True)
+
+
+class SearchFilter(django_filters.FilterSet):
+    """A FilterSet with a free-text ``q`` over ``search_fields`` (``icontains`` on each)."""
+
+    search_fields: tuple[str, ...] = ()
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+
+    def search(self, queryset, name, value):
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(condition)

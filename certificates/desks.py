@@ -26,7 +26,12 @@ from certbody.dates import add_months
 from certbody.masking import can_see_personal_data, mask_phone
 from certbody.models import BusinessScope
 from certbody.workspace import Action, Create, Desk, register
-from certbody.workspace_tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn
+from certbody.workspace_tables import (
+    BaseTable,
+    LocalDateTimeColumn,
+    ObjectLinkColumn,
+    SearchFilter,
+)
 from certificates import client_requests, forms, services
 from certificates.models import (
     Appeal,
@@ -49,19 +54,6 @@ def _object_url(key: str, pk: int) -> str:
 
 def _grade(code: str) -> str:
     return scoring.GRADES.get(code, code or "")
-
-
-class SearchFilter(django_filters.FilterSet):
-    """A FilterSet with a free-text ``q`` over ``search_fields``."""
-
-    search_fields: tuple[str, ...] = ()
-    q = django_filters.CharFilter(method="search", label=_("Search"))
-
-    def search(self, queryset, name, value):
-        condition = Q()
-        for field in self.search_fields:
-            condition |= Q(**{f"{field}__icontains": value})
-        return queryset.filter(condition)
 
 
 # --- decisions to make (004 §5.12) -----------------------------------------------------------

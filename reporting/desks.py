@@ -26,7 +26,12 @@ from certbody.masking import can_see_personal_data, mask_id_number
 from certbody.models import OutgoingEmail
 from certbody.notifications import outgoing_email_retry
 from certbody.workspace import Action, Create, Desk, register
-from certbody.workspace_tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn
+from certbody.workspace_tables import (
+    BaseTable,
+    LocalDateTimeColumn,
+    ObjectLinkColumn,
+    SearchFilter,
+)
 from reporting import forms, privacy, services
 from reporting.models import CbChange, PersonnelRecord, ReportRun
 
@@ -420,18 +425,13 @@ class OutgoingEmailTable(BaseTable):
         order_by = ("-created_at",)
 
 
-class OutgoingEmailFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label=_("Search"))
+class OutgoingEmailFilter(SearchFilter):
+    search_fields = ("to", "subject", "kind")
     state = django_filters.ChoiceFilter(choices=OutgoingEmail.State.choices, label=_("state"))
 
     class Meta:
         model = OutgoingEmail
         fields = ["q", "state"]
-
-    def search(self, queryset, name, value):
-        return queryset.filter(
-            Q(to__icontains=value) | Q(subject__icontains=value) | Q(kind__icontains=value)
-        )
 
 
 def _outgoing_summary(email: OutgoingEmail, user):
