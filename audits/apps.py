@@ -9,8 +9,12 @@ class AuditsConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_lazy as _
 
-        from audits import desks  # noqa: F401  (registers the workspace desks)
+        from audits import (
+            desks,  # noqa: F401  (registers the workspace desks)
+            permissions,
+        )
         from certbody.context_processors import register_portal_link
 
+        permissions.register()
         register_portal_link(30, _("Nonconformities"), "audits_portal:list")
         register_portal_link(25, _("Audit plans"), "audits_client:plans")

@@ -5,6 +5,7 @@ records the actor and reason in the history (style.md "Where logic lives" 3–4)
 """
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
 from django_fsm import can_proceed
 
 from certbody.roles import SYSTEM_USERNAME
@@ -13,13 +14,22 @@ from certbody.roles import SYSTEM_USERNAME
 class RuleViolation(ValueError):
     """A requested change that the rules or the workflow do not allow.
 
-    ``rule`` names the clause or workflow rule (e.g. "004 §5.12.1"); the message says why in
-    plain words and is shown to the user as it is.
+    ``message`` says why in plain words, in the person's language: pass it through gettext
+    (``gettext`` at the raise, or ``gettext_lazy``; it is turned into text only when shown).
+    ``rule`` names the clause or workflow rule (e.g. "004 §5.12.1") and is kept apart from the
+    words, so ``str(error)`` is "<message> (<rule>)" in the active language.
     """
 
-    def __init__(self, message: str, rule: str = ""):
-        super().__init__(f"{message}（{rule}）" if rule else message)
+    def __init__(self, message, rule: str = ""):
+        super().__init__(message)
+        self.message = message
         self.rule = rule
+
+    def __str__(self) -> str:
+        text = str(self.message)
+        if not self.rule:
+            return text
+        return gettext("%(message)s (%(rule)s)") % {"message": text, "rule": self.rule}
 
 
 def system_user():

@@ -3,9 +3,9 @@
 Every staff page and button asks ``user.has_perm(<name>, obj)``; the names and the predicates
 behind them are the ``MATRIX`` below, registered with django-rules at import (certbody.apps).
 Role predicates test the user's groups (``certbody.roles``); object predicates test the object
-(the audit team for audit work, the organisation for client users) without importing the apps,
-so the layering applications → audits → certificates → reporting holds. The services check
-the same rules again (a forged POST meets both).
+(the audit team for audit work, the organisation for client users); the apps register those
+from their ``ready`` (``register_object_predicate``), so this module imports no app. Services
+ask the same matrix through ``require`` (a forged POST meets the same rule as the button).
 
 Personal data (ID numbers, phones) is shown only to the roles of ``certbody.view_personal_data``;
 everyone else sees it masked (``certbody.masking``).
@@ -14,10 +14,12 @@ everyone else sees it masked (``certbody.masking``).
 import re
 
 import rules
+from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from certbody import roles
+from certbody.lifecycle import RuleViolation
 
 
 def _role(name: str):
@@ -37,57 +39,44 @@ is_reporting_officer = _role(roles.REPORTING_OFFICER)
 is_technical_manager = _role(roles.TECHNICAL_MANAGER)
 
 
-def _audit_of(obj):
-    """The audit an object belongs to: an Audit itself, or anything with ``.audit``."""
-    if obj is None:
-        return None
-    if hasattr(obj, "team") and hasattr(obj, "programme"):
-        return obj
-    audit = getattr(obj, "audit", None)
-    if audit is None and hasattr(obj, "sheet"):
-        audit = obj.sheet.audit
-    if audit is None and hasattr(obj, "nonconformity"):
-        audit = obj.nonconformity.audit
-    return audit
+# Object predicates are defined by the app that owns the object and registered from its
+# ``AppConfig.ready`` (``register_object_predicate``); the matrix names them, so this module
+# imports no app and needs no duck typing over other apps' models.
+_OBJECT_PREDICATES: dict = {}
 
 
-def _team_roles(user, obj) -> set[str]:
-    audit = _audit_of(obj)
-    if audit is None or not user.is_authenticated:
-        return set()
-    return set(audit.team.filter(user_id=user.pk).values_list("role", flat=True))
+def register_object_predicate(name: str, test) -> None:
+    """Register ``test(user, obj) -> bool`` under ``name`` (idempotent; the last one wins).
+
+    Apps call this from ``AppConfig.ready``; the matrix refers to it through ``_object(name)``.
+    """
+    _OBJECT_PREDICATES[name] = test
 
 
-@rules.predicate
-def on_audit_team(user, obj) -> bool:
-    """The user is on the object's audit team as team leader or auditor (004 §5.4.4)."""
-    return bool(_team_roles(user, obj) & {"leader", "auditor"})
+def _object(name: str):
+    """A predicate that calls the object test registered as ``name`` at check time.
+
+    An unregistered name raises ``KeyError`` (an app not loaded must not silently allow)."""
+
+    def test(user, obj) -> bool:
+        return bool(_OBJECT_PREDICATES[name](user, obj))
+
+    return rules.predicate(test, name=name)
 
 
-@rules.predicate
-def leads_audit(user, obj) -> bool:
-    """The user is the team leader of the object's audit."""
-    return "leader" in _team_roles(user, obj)
+# Registered by audits.permissions: on the audit team as leader or auditor (004 §5.4.4); the
+# team leader; a terminated audit that never had a leader (004 §5.11.6); a decision maker who was
+# not on the audit's team (004 §5.12.1).
+on_audit_team = _object("on_audit_team")
+leads_audit = _object("leads_audit")
+audit_has_no_leader = _object("audit_has_no_leader")
+not_on_audit_team = _object("not_on_audit_team")
 
 
 @rules.predicate
 def is_own_record(user, obj) -> bool:
     """The object is the user's own (e.g. their auditor record)."""
     return obj is not None and getattr(obj, "user_id", None) == user.pk
-
-
-@rules.predicate
-def audit_has_no_leader(user, obj) -> bool:
-    """A terminated audit may never have had a team leader: the audit department signs its
-    termination report (004 §5.11.6)."""
-    audit = _audit_of(obj)
-    return audit is not None and not audit.team.filter(role="leader").exists()
-
-
-@rules.predicate
-def not_on_audit_team(user, obj) -> bool:
-    """Decision makers never decide on an audit they were part of (004 §5.12.1)."""
-    return obj is None or not _team_roles(user, obj)
 
 
 # Permission name → predicate. Names: "<app>.<what>"; "view_desk" opens an app's staff pages.
@@ -212,6 +201,38 @@ def register() -> None:
     """Register every permission of the matrix with django-rules (idempotent)."""
     for name, predicate in MATRIX.items():
         rules.set_perm(name, predicate)
+
+
+class NotPermitted(RuleViolation):
+    """The actor's role does not allow the action (``policy.require``); ``permission`` names
+    the matrix row. Views show it like any refused transition; the message says who may act,
+    in the language active when it is shown."""
+
+    def __init__(self, actor, permission: str):
+        super().__init__(lazy(_refusal, str)(str(actor), permission))
+        self.permission = permission
+
+
+def _refusal(user: str, permission: str) -> str:
+    labels = needed_roles(permission)
+    if not labels:
+        return gettext("%(user)s may not do this.") % {"user": user}
+    return gettext("%(user)s may not do this. This action needs: %(roles)s.") % {
+        "user": user,
+        "roles": gettext(", ").join(str(label) for label in labels),
+    }
+
+
+def require(actor, permission: str, obj=None) -> None:
+    """Raise ``NotPermitted`` unless ``actor`` holds ``permission`` (a ``MATRIX`` name) on
+    ``obj``. The one role check inside services: a forged POST meets the same rule as the
+    button. The system user (scheduled jobs) is checked like anyone else: give it the row's
+    role or do not call ``require`` on a path only the system takes.
+
+    Raises ``KeyError`` for a name not in the matrix (a typo must not silently deny).
+    """
+    if not allowed(actor, permission, obj):
+        raise NotPermitted(actor, permission)
 
 
 def allowed(user, permission: str, obj=None) -> bool:
