@@ -26,7 +26,7 @@ from certbody.models import SCHEME_CHOICES
 from certbody.regions import province_of
 
 GRADE_CHOICES = [
-    ("standard", _("Standard (达标)")),
+    ("standard", pgettext_lazy("star grade", "Standard")),
     ("three_star", _("Three star")),
     ("four_star", _("Four star")),
     ("five_star", _("Five star")),

@@ -21,6 +21,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audits import nonconformities, services
@@ -119,7 +120,7 @@ def nonconformity_answer(request, pk: int):
                 return redirect("audits_portal:detail", pk=nc.pk)
             form.add_error(None, str(exc))
         else:
-            messages.success(request, "答复已提交，审核组将进行验证。")
+            messages.success(request, _("Answer submitted; the audit team will verify it."))
             return redirect("audits_portal:detail", pk=nc.pk)
     return _detail(request, nc, form)
 
@@ -199,7 +200,9 @@ def plan_confirm(request, pk: int):
     except RuleViolation as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "已确认审核计划，审核组将按计划实施审核。")
+        messages.success(
+            request, _("Audit plan confirmed; the audit team will carry out the audit as planned.")
+        )
     return redirect("audits_client:plan", pk=plan.pk)
 
 

@@ -31,34 +31,38 @@ class ComplaintForm(BoundedForm):
 
     bounds_model = "certificates.Appeal"
 
-    name = forms.CharField(label="您的姓名或单位", max_length=100)
+    name = forms.CharField(label=_("Your name or organisation"), max_length=100)
     contact = forms.CharField(
-        label="联系方式",
+        label=_("Contact details"),
         max_length=200,
-        help_text="电话、电子邮箱或通信地址，用于书面告知处理结果。",
+        help_text=_("Phone, e-mail or postal address, for the written answer."),
     )
     about_organization = forms.CharField(
-        label="被投诉的获证组织（如有）", max_length=200, required=False
+        label=_("Certified organisation complained about (if any)"), max_length=200, required=False
     )
-    certificate_number = forms.CharField(label="证书编号（如有）", max_length=24, required=False)
-    subject = forms.CharField(label="投诉事由", max_length=200)
+    certificate_number = forms.CharField(
+        label=_("Certificate number (if any)"), max_length=24, required=False
+    )
+    subject = forms.CharField(label=_("Subject of the complaint"), max_length=200)
     description = forms.CharField(
-        label="具体情况", max_length=5000, widget=forms.Textarea(attrs={"rows": 8})
+        label=_("What happened"), max_length=5000, widget=forms.Textarea(attrs={"rows": 8})
     )
     # Left empty by people; bots fill every field.
     website = forms.CharField(
-        label="网站", required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
+        label=_("Website"), required=False, widget=forms.TextInput(attrs={"autocomplete": "off"})
     )
 
     def clean_website(self):
         if self.cleaned_data["website"]:
-            raise forms.ValidationError("提交未通过校验。")
+            raise forms.ValidationError(_("The submission did not pass the check."))
         return ""
 
     def clean_contact(self):
         contact = self.cleaned_data["contact"].strip()
         if len(contact) < 5:
-            raise forms.ValidationError("请填写可以联系到您的电话、电子邮箱或地址。")
+            raise forms.ValidationError(
+                _("Enter a phone number, e-mail or address where we can reach you.")
+            )
         return contact
 
     def clean_certificate_number(self):
@@ -68,10 +72,10 @@ class ComplaintForm(BoundedForm):
         try:
             number = str(numbering.parse_number(number))
         except ValueError:
-            raise forms.ValidationError("证书编号格式不正确。") from None
+            raise forms.ValidationError(_("This is not a valid certificate number.")) from None
         certificate = Certificate.objects.filter(number=number).first()
         if certificate is None:
-            raise forms.ValidationError("未找到该证书编号。")
+            raise forms.ValidationError(_("No certificate has this number."))
         return certificate
 
 
@@ -81,16 +85,20 @@ class AppealForm(BoundedForm):
     bounds_model = "certificates.Appeal"
 
     decision = forms.ModelChoiceField(
-        label="被申诉的认证决定", queryset=Decision.objects.none(), required=False
+        label=_("Certification decision appealed against"),
+        queryset=Decision.objects.none(),
+        required=False,
     )
     certificate = forms.ModelChoiceField(
-        label="涉及的证书（如针对暂停、撤销等证书状态变更）",
+        label=_("Certificate concerned (for a suspension, withdrawal or other status change)"),
         queryset=Certificate.objects.none(),
         required=False,
     )
-    subject = forms.CharField(label="申诉事由", max_length=200)
+    subject = forms.CharField(label=_("Subject of the appeal"), max_length=200)
     description = forms.CharField(
-        label="申诉理由和请求", max_length=5000, widget=forms.Textarea(attrs={"rows": 8})
+        label=_("Grounds of the appeal and what you ask for"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 8}),
     )
 
     def __init__(self, *args, decisions, certificates, **kwargs):
@@ -101,13 +109,15 @@ class AppealForm(BoundedForm):
         )
         self.fields["certificate"].queryset = certificates
         self.fields["certificate"].label_from_instance = lambda c: (
-            f"{c.number}（{c.get_status_display()}）"
+            f"{c.number} ({c.get_status_display()})"
         )
 
     def clean(self):
         data = super().clean()
         if not data.get("decision") and not data.get("certificate"):
-            raise forms.ValidationError("请选择被申诉的认证决定或证书。")
+            raise forms.ValidationError(
+                _("Choose the certification decision or the certificate you appeal against.")
+            )
         return data
 
 
@@ -134,7 +144,7 @@ class ClientRequestForm(BoundedForm):
         super().__init__(*args, **kwargs)
         self.fields["certificate"].queryset = certificates
         self.fields["certificate"].label_from_instance = lambda c: (
-            f"{c.number}（{c.get_status_display()}）"
+            f"{c.number} ({c.get_status_display()})"
         )
 
 

@@ -10,9 +10,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from audits import scoring
+from applications.models import GRADE_CHOICES
 from audits.models import Audit, AuditReport
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
@@ -21,6 +22,13 @@ from certbody.workspace import object_url_for
 from certificates import client_requests, pdf, services
 from certificates.forms import AppealForm, ClientRequestForm
 from certificates.models import Appeal, Certificate, CertificateDocument, ClientRequest, Decision
+
+
+def _grade_label(grade: str) -> str:
+    """The evaluation result in the reader's language (the certificate's grades, or "fail")."""
+    if grade == "fail":
+        return pgettext("evaluation result", "Fail")
+    return str(dict(GRADE_CHOICES).get(grade, grade))
 
 
 @login_required
@@ -100,7 +108,7 @@ def _decided_audits(user) -> list[dict]:
                 "decision": decided[0] if decided else None,
                 # Only a signed-off evaluation is a result the client is told (004 §5.6.5.3).
                 "sheet": sheet if sheet and sheet.state == sheet.State.SUBMITTED else None,
-                "grade": scoring.GRADES.get(sheet.grade, "") if sheet else "",
+                "grade": _grade_label(sheet.grade) if sheet else "",
                 "reports": reports.get(audit.pk, []),
             }
         )
@@ -178,8 +186,11 @@ def appeal_new(request):
         else:
             messages.success(
                 request,
-                f"申诉已提交，编号 {appeal.reference}。本机构将在 {appeal.due_on:%Y-%m-%d} 前"
-                "书面告知处理结果。",
+                _(
+                    "Appeal submitted, reference %(reference)s. We will tell you the outcome in "
+                    "writing by %(due_on)s."
+                )
+                % {"reference": appeal.reference, "due_on": f"{appeal.due_on:%Y-%m-%d}"},
             )
             return redirect("certificates:portal")
     return render(request, "certificates/appeal_form.html", {"form": form})
@@ -228,7 +239,8 @@ def request_new(request):
         else:
             messages.success(
                 request,
-                f"{submitted.get_kind_display()}申请已提交，本机构处理后将通知您。",
+                _("Request submitted (%(kind)s). We will let you know once it is handled.")
+                % {"kind": submitted.get_kind_display()},
             )
             return redirect("certificates:portal_requests")
     status = 422 if request.method == "POST" else 200

@@ -10,6 +10,8 @@ import unicodedata
 from datetime import date
 
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from certbody.reference import cnca_label
 from certificates import causes, numbering
@@ -17,38 +19,65 @@ from certificates.models import Certificate, CertificateEvent
 
 Status = Certificate.Status
 
-# Plain-Chinese meaning of each status for the public page.
+# Plain meaning of each status for the public page, in the reader's language.
 STATUS_TEXT = {
-    Status.VALID: ("有效", "证书在有效期内，获证组织可按规定使用认证证书和认证标志。"),
-    Status.SUSPENDED: (
-        "暂停",
-        "证书暂停期间，获证组织不得使用认证证书、认证标志或引用认证信息。",
+    Status.VALID: (
+        pgettext_lazy("certificate status", "Valid"),
+        _(
+            "The certificate is within its period of validity; the organisation may use the "
+            "certificate and the certification mark as the rules allow."
+        ),
     ),
-    Status.WITHDRAWN: ("撤销", "证书已被撤销，证书编号作废，不得继续使用。"),
-    Status.CANCELLED: ("注销", "证书已应获证组织申请注销，不得继续使用。"),
-    Status.EXPIRED: ("过期失效", "证书有效期已满且未获再认证，不得继续使用。"),
+    Status.SUSPENDED: (
+        pgettext_lazy("certificate status", "Suspended"),
+        _(
+            "While the certificate is suspended the organisation may not use the certificate "
+            "or the certification mark, nor refer to the certification."
+        ),
+    ),
+    Status.WITHDRAWN: (
+        pgettext_lazy("certificate status", "Withdrawn"),
+        _("The certificate has been withdrawn and its number is void; it may no longer be used."),
+    ),
+    Status.CANCELLED: (
+        pgettext_lazy("certificate status", "Cancelled"),
+        _("The certificate was cancelled at the organisation's request; it may no longer be used."),
+    ),
+    Status.EXPIRED: (
+        pgettext_lazy("certificate status", "Expired"),
+        _(
+            "The certificate's period of validity has ended without recertification; it may no "
+            "longer be used."
+        ),
+    ),
     Status.SUPERSEDED: (
-        "已换发新证",
-        "本证书已因再认证换发新证书而失效，请查询新证书。",
+        pgettext_lazy("certificate status", "Replaced by a new certificate"),
+        _(
+            "This certificate lapsed when a new certificate was issued on recertification; "
+            "look up the new certificate."
+        ),
     ),
 }
 # 002 §4.1.2: the QR page reminds the client how the certificate stays valid.
-KEEP_VALID_REMINDER = (
-    "获证组织应按期接受认证机构的监督审核，持续满足认证要求，按规定使用认证证书和认证标志，"
-    "并及时通报名称、地址、认证范围等变更及重大事故、行政处罚等情况；否则证书可能被暂停或撤销。"
+KEEP_VALID_REMINDER = _(
+    "The certified organisation must accept the certification body's surveillance audits on "
+    "time, keep meeting the certification requirements, use the certificate and the "
+    "certification mark as the rules allow, and report promptly changes of name, address or "
+    "scope, serious accidents and administrative penalties; otherwise the certificate may be "
+    "suspended or withdrawn."
 )
 # 004 §9.4: the CB publishes suspended, withdrawn and cancelled certificates.
 INVALID_LIST_STATUSES = (Status.SUSPENDED, Status.WITHDRAWN, Status.CANCELLED)
 
 EVENT_LABELS = {
-    CertificateEvent.Kind.ISSUED: "发证",
-    CertificateEvent.Kind.REISSUED: "换证",
-    CertificateEvent.Kind.SUSPENDED: "暂停",
-    CertificateEvent.Kind.RESTORED: "恢复",
-    CertificateEvent.Kind.WITHDRAWN: "撤销",
-    CertificateEvent.Kind.CANCELLED: "注销",
-    CertificateEvent.Kind.EXPIRED: "过期失效",
-    CertificateEvent.Kind.SUPERSEDED: "换发新证",
+    CertificateEvent.Kind.ISSUED: pgettext_lazy("certificate event", "Issued"),
+    CertificateEvent.Kind.REISSUED: pgettext_lazy("certificate event", "Reissued"),
+    CertificateEvent.Kind.SUSPENDED: pgettext_lazy("certificate event", "Suspended"),
+    CertificateEvent.Kind.RESTORED: pgettext_lazy("certificate event", "Restored"),
+    CertificateEvent.Kind.WITHDRAWN: pgettext_lazy("certificate event", "Withdrawn"),
+    CertificateEvent.Kind.CANCELLED: pgettext_lazy("certificate event", "Cancelled"),
+    CertificateEvent.Kind.EXPIRED: pgettext_lazy("certificate event", "Expired"),
+    CertificateEvent.Kind.SUPERSEDED: pgettext_lazy("certificate event", "Replaced"),
 }
 
 
@@ -124,43 +153,59 @@ def _d(day: date | None) -> str:
 
 
 def status_since(certificate: Certificate) -> str:
-    """One plain-Chinese sentence with the dates of the current status."""
+    """One plain sentence with the dates of the current status, in the active language."""
     status = certificate.status
     on = _d(certificate.status_changed_on)
     if status == Status.VALID:
-        return f"有效期 {_d(certificate.issued_on)} 至 {_d(certificate.expires_on)}"
+        return gettext("Valid from %(start)s to %(end)s") % {
+            "start": _d(certificate.issued_on),
+            "end": _d(certificate.expires_on),
+        }
     if status == Status.SUSPENDED:
-        return (
-            f"自 {_d(certificate.suspended_from)} 起暂停，暂停期至 "
-            f"{_d(certificate.suspended_until)}"
-        )
+        return gettext("Suspended since %(start)s, until %(end)s") % {
+            "start": _d(certificate.suspended_from),
+            "end": _d(certificate.suspended_until),
+        }
     if status == Status.SUPERSEDED and certificate.superseded_by_id:
-        return f"自 {on} 起由新证书 {certificate.superseded_by.number} 替代"
-    return f"自 {on} 起{STATUS_TEXT[status][0]}"
+        return gettext("Replaced by certificate %(number)s on %(date)s") % {
+            "number": certificate.superseded_by.number,
+            "date": on,
+        }
+    return gettext("%(status)s on %(date)s") % {"status": STATUS_TEXT[status][0], "date": on}
 
 
 def event_text(event: CertificateEvent) -> str:
     """The public wording of one status event, with its reason where the rule gives one."""
     kind = event.kind
     if kind == CertificateEvent.Kind.SUSPENDED:
-        text = f"暂停，暂停期 {_d(event.occurred_on)} 至 {_d(event.ends_on)}"
+        text = gettext("Suspended, from %(start)s to %(end)s") % {
+            "start": _d(event.occurred_on),
+            "end": _d(event.ends_on),
+        }
         reason = _cause_label(causes.SUSPENSION_CAUSES, event)
     elif kind == CertificateEvent.Kind.WITHDRAWN:
-        text = "撤销，证书编号作废"
+        text = gettext("Withdrawn; the certificate number is void")
         reason = _cause_label(causes.WITHDRAWAL_CAUSES, event)
     elif kind == CertificateEvent.Kind.CANCELLED:
-        text, reason = "注销", cnca_label("cancellation_reason", event.reason_code)
+        text = str(EVENT_LABELS[kind])
+        reason = cnca_label("cancellation_reason", event.reason_code)
     elif kind == CertificateEvent.Kind.REISSUED:
-        text, reason = f"换证（{cnca_label('change_type', event.change_code)}）", ""
+        text = gettext("Reissued (%(change)s)") % {
+            "change": cnca_label("change_type", event.change_code)
+        }
+        reason = ""
     elif kind == CertificateEvent.Kind.RESTORED:
-        text, reason = "恢复，暂停原因已消除", ""
+        text, reason = gettext("Restored; the cause of the suspension was removed"), ""
     elif kind == CertificateEvent.Kind.SUPERSEDED:
-        text, reason = "因再认证换发新证书，本证书失效", ""
+        text = gettext("Lapsed when a new certificate was issued on recertification")
+        reason = ""
     elif kind == CertificateEvent.Kind.EXPIRED:
-        text, reason = "有效期届满，证书失效", ""
+        text, reason = gettext("Lapsed at the end of its period of validity"), ""
     else:
-        text, reason = EVENT_LABELS.get(kind, kind), ""
-    return f"{text}；原因：{reason}" if reason else text
+        text, reason = str(EVENT_LABELS.get(kind, kind)), ""
+    if not reason:
+        return text
+    return gettext("%(text)s; reason: %(reason)s") % {"text": text, "reason": reason}
 
 
 def _cause_label(table, event: CertificateEvent) -> str:
@@ -172,12 +217,12 @@ def _cause_label(table, event: CertificateEvent) -> str:
 
 
 def public_history(certificate: Certificate) -> list[dict]:
-    """Every status event of the certificate, oldest first, in plain Chinese."""
+    """Every status event of the certificate, oldest first, in the active language."""
     return [
         {
             "date": event.occurred_on.isoformat(),
             "kind": event.kind,
-            "label": EVENT_LABELS.get(event.kind, event.kind),
+            "label": str(EVENT_LABELS.get(event.kind, event.kind)),
             "status_code": event.status_code,
             "text": event_text(event),
         }
@@ -187,7 +232,7 @@ def public_history(certificate: Certificate) -> list[dict]:
 
 def certificate_json(certificate: Certificate) -> dict:
     """The public API representation of one certificate (no personal data, no internal ids)."""
-    label, meaning = STATUS_TEXT[certificate.status]
+    label, meaning = (str(text) for text in STATUS_TEXT[certificate.status])
     invalid = certificate.status != Status.VALID
     return {
         "number": certificate.number,
@@ -203,7 +248,7 @@ def certificate_json(certificate: Certificate) -> dict:
             {"code": s.code, "name": s.name} for s in certificate.business_scopes.all()
         ],
         "star_grade": certificate.star_grade,
-        "star_grade_label": certificate.get_star_grade_display(),
+        "star_grade_label": str(certificate.get_star_grade_display()),
         "status": certificate.status,
         "status_code": certificate.status_code,
         "status_label": label,

@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
@@ -52,7 +53,10 @@ def verify(request):
         if number is not None:
             qs = qs.filter(number=number)
         elif len(query) < 2:
-            error = "请至少输入两个字符的组织名称，或完整的证书编号。"
+            error = gettext(
+                "Enter at least two characters of the organisation's name, or the full "
+                "certificate number."
+            )
             qs = qs.none()
         else:
             qs = qs.filter(name_query(query))
@@ -164,7 +168,10 @@ def complaint_new(request):
     error = ""
     if request.method == "POST" and form.is_valid():
         if _complaints_this_hour(request) > COMPLAINTS_PER_HOUR:
-            error = "提交过于频繁，请稍后再试，或通过电话、信函向本机构投诉。"
+            error = gettext(
+                "Too many submissions. Please try again later, or make your complaint by phone "
+                "or letter."
+            )
         else:
             data = form.cleaned_data
             certificate = data["certificate_number"]

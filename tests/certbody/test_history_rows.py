@@ -57,10 +57,10 @@ def cells(card: str) -> list[list[str]]:
 
 
 def changes(card: str) -> list[tuple[str, str, str]]:
-    """Every ``label：old → new`` change shown in the card."""
+    """Every ``label: old → new`` change shown in the card."""
     return [
         tuple(html.unescape(part) for part in change)
-        for change in re.findall(r"<li>(.*?)：(.*?) → (.*?)</li>", card, re.S)
+        for change in re.findall(r"<li>(.*?): (.*?) → (.*?)</li>", card, re.S)
     ]
 
 
