@@ -18,6 +18,7 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.formats import date_format
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import registered_models
@@ -49,6 +50,70 @@ admin.site.has_permission = superuser_only
 # Also served by certbody.urls ahead of the admin's own URLs; set here too so no path to the
 # admin leads to a password-only log-in.
 admin.site.login = admin_login
+
+
+def _cb_name() -> str:
+    try:
+        return CertificationBody.get().display_name
+    except CertificationBody.DoesNotExist:
+        return "certbody"
+
+
+# The admin carries the CB's name (in the reader's language) like every other page.
+admin.site.site_header = lazy(_cb_name, str)()
+admin.site.site_title = lazy(_cb_name, str)()
+admin.site.index_title = _("Users and reference data")
+
+# django-otp ships neither translations nor translatable labels: name its apps, models and
+# fields here so a Chinese superuser reads the two-factor devices in Chinese.
+TWO_FACTOR_APPS = {
+    "otp_totp": _("Authenticator apps"),
+    "otp_static": _("Backup codes"),
+}
+TWO_FACTOR_MODELS = {
+    "otp_totp.totpdevice": (_("authenticator app"), _("authenticator apps")),
+    "otp_static.staticdevice": (_("backup code set"), _("backup code sets")),
+    "otp_static.statictoken": (_("backup code"), _("backup codes")),
+}
+TWO_FACTOR_FIELDS = {
+    "user": _("user"),
+    "name": _("name"),
+    "confirmed": _("confirmed"),
+    "throttling_failure_timestamp": _("last failed attempt"),
+    "throttling_failure_count": _("failed attempts"),
+    "created_at": _("created at"),
+    "last_used_at": _("last used at"),
+    "key": _("secret key"),
+    "step": _("time step (seconds)"),
+    "t0": _("start time (t0)"),
+    "digits": _("digits"),
+    "tolerance": _("tolerance (steps)"),
+    "drift": _("clock drift (steps)"),
+    "last_t": _("last time step used"),
+    "device": _("device"),
+    "token": _("code"),
+}
+
+
+def label_two_factor_models() -> None:
+    """Give django-otp's apps, models and fields translatable labels (idempotent)."""
+    for label, name in TWO_FACTOR_APPS.items():
+        if apps.is_installed(f"django_otp.plugins.{label}"):
+            apps.get_app_config(label).verbose_name = name
+    for model_label, (singular, plural) in TWO_FACTOR_MODELS.items():
+        try:
+            model = apps.get_model(model_label)
+        except LookupError:
+            continue
+        model._meta.verbose_name = singular
+        model._meta.verbose_name_plural = plural
+        for field in model._meta.get_fields():
+            if field.name in TWO_FACTOR_FIELDS and hasattr(field, "verbose_name"):
+                field.verbose_name = TWO_FACTOR_FIELDS[field.name]
+
+
+label_two_factor_models()
+
 # Roles are defined in code (certbody.roles) and given on the user's page, where the change is
 # recorded in the user's history; a group's own page would let a role be renamed or deleted.
 admin.site.unregister(Group)

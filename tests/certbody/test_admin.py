@@ -3,6 +3,8 @@ UI"): its index lists the reference data and the read-only history view, no life
 page there, nothing evidence rests on can be deleted there, and staff who are not superusers get
 nothing from it. Staff work in the workspace."""
 
+import re
+
 import pytest
 from django.apps import apps
 from django.contrib import admin
@@ -212,3 +214,23 @@ def test_client_user_home_redirects_to_portal(client, cb):
 
     client.force_login(ClientUserFactory())
     assert client.get(reverse("home")).url == reverse("certificates:portal")
+
+
+def test_the_admin_carries_the_cb_name_and_names_the_two_factor_devices_in_chinese(
+    admin_client, cb
+):
+    body = admin_client.get(reverse("admin:index")).content.decode()
+    assert cb.name in body
+    assert "身份验证器" in body and "备用验证码" in body
+    assert "TOTP" not in body and "Otp_" not in body
+
+    page = admin_client.get("/admin/otp_totp/totpdevice/add/").content.decode()
+    assert "时间步长（秒）" in page and "step" not in re.findall(r"<label[^>]*>([^<]*)<", page)
+
+
+def test_the_admin_reads_in_english_with_the_english_name(admin_client, cb):
+    cb.name_en = "CITIC Certification"
+    cb.save()
+    body = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "CITIC Certification" in body
+    assert "Authenticator apps" in body and "Backup codes" in body
