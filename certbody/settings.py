@@ -102,6 +102,8 @@ TEMPLATES = [
                 "certbody.context_processors.workspace_navigation",
                 "certbody.context_processors.portal_navigation",
             ],
+            # The workspace's template tags live in its package (certbody.workspace).
+            "libraries": {"workspace": "certbody.workspace.templatetags"},
         },
     },
 ]
