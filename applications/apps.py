@@ -7,7 +7,11 @@ class ApplicationsConfig(AppConfig):
     verbose_name = _("Clients and applications")
 
     def ready(self):
-        from applications import desks  # noqa: F401  (registers the workspace desks)
+        from applications import (
+            desks,  # noqa: F401  (registers the workspace desks)
+            home,
+        )
         from certbody.context_processors import register_portal_link
 
+        home.register()
         register_portal_link(10, _("Applications"), "applications_portal:list")

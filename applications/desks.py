@@ -30,7 +30,7 @@ from certbody import masking
 from certbody.models import BusinessScope, User
 from certbody.regions import PROVINCES
 from certbody.workspace import Action, Desk, register
-from certbody.workspace_tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn
+from certbody.workspace.tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn
 
 
 class MaskedPhoneColumn(tables.Column):

@@ -11,10 +11,12 @@ class AuditsConfig(AppConfig):
 
         from audits import (
             desks,  # noqa: F401  (registers the workspace desks)
+            home,
             permissions,
         )
         from certbody.context_processors import register_portal_link
 
         permissions.register()
+        home.register()
         register_portal_link(30, _("Nonconformities"), "audits_portal:list")
         register_portal_link(25, _("Audit plans"), "audits_client:plans")

@@ -51,7 +51,7 @@ from audits.models import (
 from certbody import dates, masking
 from certbody.lifecycle import RuleViolation
 from certbody.workspace import Action, Create, Desk, merged_history, register
-from certbody.workspace_tables import BaseTable, ObjectLinkColumn
+from certbody.workspace.tables import BaseTable, ObjectLinkColumn
 
 OPEN_AUDIT_STATES = (Audit.State.PLANNED, Audit.State.IN_PROGRESS)
 

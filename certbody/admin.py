@@ -1,9 +1,9 @@
 """The Django admin: for active superusers only, and only for users and reference data (the CB's
 profile, business scopes, CNCA codes, the working-day calendar), plus one read-only view of the
-history of any lifecycle record (issue 12). Lifecycle work happens in the workspace
+history of any lifecycle record. Lifecycle work happens in the workspace
 (``certbody.workspace``); no lifecycle model is registered here.
 
-Nothing evidence rests on is deleted here (issue 11 item 8): users are deactivated, the CB's
+Nothing evidence rests on is deleted here: users are deactivated, the CB's
 profile, business scopes and CNCA codes cannot be deleted. The admin has no log-in form of its
 own: its log-in page is the two-factor log-in (``certbody.twofactor.admin_login``).
 """

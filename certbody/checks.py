@@ -87,7 +87,7 @@ def ratelimit_cache_shared_check(app_configs=None, **kwargs):
 def pdf_fonts_check(app_configs=None, **kwargs):
     """certbody.E010 (certbody.W010 when ``PDF_ENABLED`` is off): the font families the PDF
     templates name do not resolve to a font with Chinese glyphs, so certificates, notices and
-    audit reports would show empty boxes (issue #11). Rendering refuses then and documents stay
+    audit reports would show empty boxes. Rendering refuses then and documents stay
     pending; install ``fonts-noto-cjk``. Asked of fontconfig, as WeasyPrint does."""
     if app_configs is not None and not any(c.label == "certbody" for c in app_configs):
         return []

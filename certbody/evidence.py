@@ -1,4 +1,4 @@
-"""Records that certification evidence rests on are never deleted (issue 11 item 8).
+"""Records that certification evidence rests on are never deleted.
 
 Foreign keys between them are ``PROTECT``, which guards a parent with children; a record
 nothing points at (a signed contract, a submitted score sheet, a terminated audit, a decision,

@@ -1,23 +1,25 @@
-"""The staff home page: what is due and overdue for me, by role.
+"""The staff home page: what is due and overdue for me, by role, and the dashboard panels.
 
 Each ``Section`` is one piece of work a role owns (surveillance due, plans to report, NCs to
 verify, decisions to make, reports to submit, appeals, applications to review …) with its
 count, how many are overdue, and the first few rows linking to the workspace object pages
-(never to the admin, which is for superusers). A section costs two
-queries whatever the number of rows (an aggregate and a sliced list), so the page stays at
-a bounded number of queries.
+(never to the admin, which is for superusers). A section costs two queries whatever the number
+of rows (an aggregate and a sliced list, ``section``), so the page stays at a bounded number
+of queries.
 
-The project package ties the apps together here (as ``reporting`` does for its dashboard);
-the apps themselves never import it.
+The apps contribute, like desks: each app's ``<app>/home.py`` calls ``register_section`` (a
+builder, the roles that see it, its place on the page) and ``register_panel`` (a dashboard
+template and its context) when its ``AppConfig.ready`` imports it. This module imports no app.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
+from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,9 +27,6 @@ from django.utils.translation import gettext_lazy as _
 from certbody import roles
 
 ROWS = 5  # rows shown per section
-# How far ahead "due" looks: the surveillance reminders start 90 days before (domain §11).
-AUDITS_AHEAD = timedelta(days=90)
-PLANS_AHEAD = timedelta(days=7)
 
 
 @dataclass
@@ -57,7 +56,7 @@ class Section:
 
 
 def _desks():
-    from certbody.workspace import DESKS
+    from certbody.workspace.desks import DESKS
 
     return DESKS
 
@@ -79,7 +78,7 @@ def list_url(desk_key: str, query: str = "") -> str:
     return f"{url}?{query}" if query else url
 
 
-def _section(
+def section(
     key: str,
     title,
     queryset: QuerySet,
@@ -114,242 +113,55 @@ def _section(
     )
 
 
-# --- the sections ---------------------------------------------------------------------------
+# --- the registries -------------------------------------------------------------------------
 
 
-def audits_due(user, today: date) -> Section:
-    """Audit department: surveillance and recertification audits not yet started whose due
-    date is past or within ``AUDITS_AHEAD`` (domain §11; 004 §5.4.1.5, §5.8)."""
-    from audits.models import Audit, AuditProgramme
+@dataclass(frozen=True)
+class HomeSection:
+    """A section an app contributes: ``build(user, today) -> Section`` for users holding one
+    of ``roles`` (or for whom ``also_for(user)`` is true), placed by ``order`` on the page."""
 
-    queryset = Audit.objects.filter(
-        state=Audit.State.PLANNED,
-        kind__in=[Audit.Kind.SURVEILLANCE, Audit.Kind.RECERTIFICATION],
-        programme__state=AuditProgramme.State.ACTIVE,
-        due_on__lte=today + AUDITS_AHEAD,
-    ).select_related("programme__organization")
-    return _section(
-        "audits-due",
-        _("Surveillance and recertification due"),
-        queryset,
-        due_field="due_on",
-        today=today,
-        order_by=("due_on", "pk"),
-        row=lambda a: Row(
-            label=a.get_kind_display()
-            + (f" {a.sequence}" if a.kind == Audit.Kind.SURVEILLANCE else ""),
-            detail=a.programme.organization.name,
-            url=object_url("audits", a),
-            day=a.due_on,
-        ),
-        more_url=list_url("audits", "state=planned"),
-    )
+    key: str
+    build: Callable[[Any, date], Section]
+    roles: tuple[str, ...]
+    order: int = 100
+    also_for: Callable[[Any], bool] | None = None
 
 
-def plans_to_report(user, today: date) -> Section:
-    """Audit department: audit plans to report to CNCA, due 3 days before the audit starts
-    (004 §9.2; ``Audit.plan_report_due``), not reported yet."""
-    from audits.models import Audit, AuditPlan
+@dataclass(frozen=True)
+class Panel:
+    """A dashboard panel an app contributes: ``template`` is included on the home page with
+    ``context(user)`` (a dict) merged into the page's context; placed by ``order``."""
 
-    reported = AuditPlan.objects.filter(audit_id=OuterRef("pk"), cnca_reported_on__isnull=False)
-    queryset = (
-        Audit.objects.filter(
-            state=Audit.State.PLANNED,
-            plan_report_due__isnull=False,
-            plan_report_due__lte=today + PLANS_AHEAD,
-        )
-        .exclude(kind=Audit.Kind.DOCUMENT_REVIEW)
-        .exclude(Exists(reported))
-        .select_related("programme__organization")
-    )
-    return _section(
-        "plans-to-report",
-        _("Audit plans to report to CNCA"),
-        queryset,
-        due_field="plan_report_due",
-        today=today,
-        order_by=("plan_report_due", "pk"),
-        row=lambda a: Row(
-            label=a.get_kind_display(),
-            detail=a.programme.organization.name,
-            url=object_url("audits", a),
-            day=a.plan_report_due,
-        ),
-        more_url=list_url("audits", "state=planned"),
-    )
+    key: str
+    template: str
+    context: Callable[[Any], dict]
+    order: int = 100
 
 
-def nonconformities_to_verify(user, today: date) -> Section:
-    """Auditor: answered NCs on audits where I am team leader or auditor (004 §5.10)."""
-    from audits.models import AuditTeamMember, Nonconformity
-
-    mine = AuditTeamMember.objects.filter(
-        audit_id=OuterRef("audit_id"),
-        user_id=user.pk,
-        role__in=[AuditTeamMember.Role.LEADER, AuditTeamMember.Role.AUDITOR],
-    )
-    queryset = Nonconformity.objects.filter(Exists(mine), state=Nonconformity.State.ANSWERED)
-    queryset = queryset.select_related("audit__programme__organization")
-    return _section(
-        "nonconformities-to-verify",
-        _("Nonconformities to verify"),
-        queryset,
-        due_field="due_on",
-        today=today,
-        order_by=("due_on", "pk"),
-        row=lambda nc: Row(
-            label=f"NC-{nc.number:02d} {nc.get_severity_display()} · {nc.clause}",
-            detail=nc.audit.programme.organization.name,
-            url=object_url("nonconformities", nc),
-            day=nc.due_on,
-        ),
-        more_url=list_url("nonconformities", "state=answered"),
-    )
+SECTIONS: dict[str, HomeSection] = {}
+PANELS: dict[str, Panel] = {}
 
 
-SCORED_KINDS = ("stage2", "surveillance", "recertification")
+def register_section(
+    key: str,
+    build: Callable[[Any, date], Section],
+    *,
+    roles: tuple[str, ...] | list[str],
+    order: int = 100,
+    also_for: Callable[[Any], bool] | None = None,
+) -> HomeSection:
+    """Add a section to the home page (idempotent by ``key``; apps call it from ``ready``)."""
+    entry = HomeSection(key, build, tuple(roles), order, also_for)
+    SECTIONS[key] = entry
+    return entry
 
 
-def audits_i_lead(user, today: date) -> Section:
-    """Auditor: audits I lead that are in progress, or completed with the score sheet still
-    to fill or sign off (stage 2, surveillance and recertification; 004 §5.6)."""
-    from audits.models import Audit, AuditTeamMember, ScoreSheet
-
-    leading = AuditTeamMember.objects.filter(
-        audit_id=OuterRef("pk"), user_id=user.pk, role=AuditTeamMember.Role.LEADER
-    )
-    signed = ScoreSheet.objects.filter(audit_id=OuterRef("pk"), state=ScoreSheet.State.SUBMITTED)
-    queryset = (
-        Audit.objects.filter(Exists(leading))
-        .filter(
-            Q(state=Audit.State.IN_PROGRESS)
-            | Q(state=Audit.State.COMPLETED, kind__in=SCORED_KINDS) & ~Q(Exists(signed))
-        )
-        .select_related("programme__organization")
-    )
-    return _section(
-        "audits-i-lead",
-        _("Audits I lead: in progress or score sheet to fill"),
-        queryset,
-        due_field=None,
-        today=today,
-        order_by=("planned_start", "pk"),
-        row=lambda a: Row(
-            label=f"{a.get_kind_display()} · {a.get_state_display()}",
-            detail=a.programme.organization.name,
-            url=object_url("audits", a),
-            day=a.planned_start,
-        ),
-        day_label=_("planned start"),
-        more_url=list_url("audits"),
-    )
-
-
-DECISION_KINDS = ("stage2", "surveillance", "recertification", "special")
-
-
-def decisions_to_make(user, today: date) -> Section:
-    """Decision maker: completed audits awaiting a decision on which I was not on the team
-    (004 §5.12.1). Oldest audit end first."""
-    from audits.models import Audit, AuditTeamMember
-
-    on_team = AuditTeamMember.objects.filter(audit_id=OuterRef("pk"), user_id=user.pk)
-    queryset = (
-        Audit.objects.filter(state=Audit.State.COMPLETED, kind__in=DECISION_KINDS)
-        .exclude(Exists(on_team))
-        .select_related("programme__organization")
-    )
-    return _section(
-        "decisions-to-make",
-        _("Decisions to make"),
-        queryset,
-        due_field=None,
-        today=today,
-        order_by=("actual_end", "pk"),
-        row=lambda a: Row(
-            label=a.get_kind_display(),
-            detail=a.programme.organization.name,
-            url=object_url("decisions", a),
-            day=a.actual_end,
-        ),
-        day_label=_("audit ended on"),
-        more_url=list_url("decisions"),
-    )
-
-
-def reports_to_submit(user, today: date) -> Section:
-    """Reporting officer: generated report runs not submitted yet, overdue first (002)."""
-    from reporting.models import ReportRun
-
-    queryset = ReportRun.objects.filter(state=ReportRun.State.GENERATED)
-    return _section(
-        "reports-to-submit",
-        _("Reports to submit"),
-        queryset,
-        due_field="due_on",
-        today=today,
-        order_by=("due_on", "kind", "pk"),
-        row=lambda run: Row(
-            label=run.title,
-            detail=run.period_label,
-            url=object_url("reports", run),
-            day=run.due_on,
-        ),
-        detail_label=_("period"),
-        more_url=list_url("reports", "state=generated"),
-    )
-
-
-def open_appeals(user, today: date) -> Section:
-    """Technical manager: every open appeal and complaint; anyone else: those assigned to
-    them as handler. Written result due 60 days after receipt (004 §8.3)."""
-    from certificates.models import Appeal
-
-    queryset = Appeal.objects.exclude(state=Appeal.State.DECIDED)
-    if roles.TECHNICAL_MANAGER not in role_names(user):
-        queryset = queryset.filter(handler_id=user.pk)
-    queryset = queryset.select_related("organization")
-    return _section(
-        "appeals",
-        _("Appeals and complaints"),
-        queryset,
-        due_field="due_on",
-        today=today,
-        order_by=("due_on", "pk"),
-        row=lambda appeal: Row(
-            label=f"{appeal.reference} {appeal.subject}",
-            detail=appeal.organization.name if appeal.organization else appeal.name,
-            url=object_url("appeals", appeal),
-            day=appeal.due_on,
-        ),
-        detail_label=_("from"),
-        more_url=list_url("appeals"),
-    )
-
-
-def applications_to_review(user, today: date) -> Section:
-    """Market: applications submitted or under review (domain §3–§4), oldest first."""
-    from applications.models import Application
-
-    queryset = Application.objects.filter(
-        state__in=[Application.State.SUBMITTED, Application.State.UNDER_REVIEW]
-    ).select_related("organization")
-    return _section(
-        "applications-to-review",
-        _("Applications to review"),
-        queryset,
-        due_field=None,
-        today=today,
-        order_by=("submitted_at", "pk"),
-        row=lambda a: Row(
-            label=f"{a.reference} · {a.get_state_display()}",
-            detail=a.organization.name,
-            url=object_url("applications", a),
-            day=timezone.localdate(a.submitted_at) if a.submitted_at else None,
-        ),
-        day_label=_("submitted on"),
-        more_url=list_url("applications"),
-    )
+def register_panel(key: str, template: str, context: Callable[[Any], dict], *, order: int = 100):
+    """Add a dashboard panel to the home page (idempotent by ``key``)."""
+    entry = Panel(key, template, context, order)
+    PANELS[key] = entry
+    return entry
 
 
 def role_names(user) -> set[str]:
@@ -370,32 +182,23 @@ def role_names(user) -> set[str]:
     return names
 
 
-def _is_handler(user) -> bool:
-    from certificates.models import Appeal
-
-    return Appeal.objects.filter(handler_id=user.pk).exclude(state=Appeal.State.DECIDED).exists()
-
-
-# Role → its sections, in page order. A user with several roles sees each section once.
-SECTIONS_BY_ROLE: list[tuple[str, list[Callable]]] = [
-    (roles.MARKET, [applications_to_review]),
-    (roles.AUDIT_DEPARTMENT, [audits_due, plans_to_report]),
-    (roles.AUDITOR, [nonconformities_to_verify, audits_i_lead]),
-    (roles.DECISION_MAKER, [decisions_to_make]),
-    (roles.REPORTING_OFFICER, [reports_to_submit]),
-    (roles.TECHNICAL_MANAGER, [open_appeals]),
-]
-
-
 def sections_for(user, today: date | None = None) -> list[Section]:
-    """The sections of the user's roles (superusers: all), each built with two queries."""
+    """The sections of the user's roles (superusers: all), in page order, each built with two
+    queries; a section's ``also_for`` adds it whatever the role (e.g. an appeal's handler)."""
     today = today or timezone.localdate()
     mine = role_names(user)
-    chosen: list[Callable] = []
-    for role, builders in SECTIONS_BY_ROLE:
-        if role in mine:
-            chosen += [b for b in builders if b not in chosen]
-    # An appeal handler is assigned per case (004 §8.2): show their cases whatever the role.
-    if open_appeals not in chosen and _is_handler(user):
-        chosen.append(open_appeals)
-    return [build(user, today) for build in chosen]
+    chosen = [
+        entry
+        for entry in sorted(SECTIONS.values(), key=lambda e: (e.order, e.key))
+        if mine.intersection(entry.roles) or (entry.also_for is not None and entry.also_for(user))
+    ]
+    return [entry.build(user, today) for entry in chosen]
+
+
+def panels_for(user) -> tuple[list[str], dict]:
+    """The dashboard panels' templates in page order and their merged context."""
+    templates, context = [], {}
+    for panel in sorted(PANELS.values(), key=lambda p: (p.order, p.key)):
+        templates.append(panel.template)
+        context.update(panel.context(user))
+    return templates, context

@@ -65,8 +65,13 @@ def require_transition(instance, transition_name: str, *, label: str = "") -> No
     name = state_field if isinstance(state_field, str) else state_field.name
     current = getattr(instance, f"get_{name}_display")()
     raise RuleViolation(
-        f"{label or instance._meta.verbose_name}“{instance}”当前状态为“{current}”，"
-        f"不能执行“{transition_name}”"
+        gettext("%(label)s “%(object)s” is %(state)s: “%(transition)s” is not possible.")
+        % {
+            "label": label or instance._meta.verbose_name,
+            "object": instance,
+            "state": current,
+            "transition": transition_name,
+        }
     )
 
 

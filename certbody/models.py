@@ -39,7 +39,7 @@ class User(AbstractUser):
         related_name="users",
         help_text=_("Set for client users only; a client user belongs to one organisation."),
     )
-    # Who had which role when (issue 11 item 8): a change of the account or of its groups is
+    # Who had which role when: a change of the account or of its groups is
     # a history row with the actor. The password hash and the log-in time are not history.
     history = HistoricalRecords(excluded_fields=["password", "last_login"], m2m_fields=["groups"])
 
@@ -100,7 +100,7 @@ class CertificationBody(models.Model):
         _("suspend automatically when surveillance is overdue"), default=False
     )
     # Certificates and regulator reports carry the prefix and accreditation of their day: keep
-    # every earlier value with who changed it (issue 11 item 8).
+    # every earlier value with who changed it.
     history = HistoricalRecords()
 
     CACHE_KEY = "certbody:certification-body"

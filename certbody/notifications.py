@@ -34,7 +34,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
+from certbody import policy
 from certbody.lifecycle import RuleViolation
 from certbody.models import CertificationBody, Notification, OutgoingEmail
 
@@ -223,12 +225,11 @@ def outgoing_email_retry(*, email: OutgoingEmail, actor) -> OutgoingEmail:
     back: it becomes pending and due; another failure leaves it failed again with the new
     error. ``actor``: a user with ``certbody.retry_email``. Raises RuleViolation when the
     e-mail is not failed or the actor may not retry it."""
-    if not actor.has_perm("certbody.retry_email", email):
-        raise RuleViolation(f"“{actor}”无权重发邮件")
+    policy.require(actor, "certbody.retry_email", email)
     with transaction.atomic():
         email = OutgoingEmail.objects.select_for_update().get(pk=email.pk)
         if email.state != OutgoingEmail.State.FAILED:
-            raise RuleViolation("只有发送失败的邮件才能重发")
+            raise RuleViolation(gettext("Only an e-mail that failed can be sent again."))
         email.state = OutgoingEmail.State.PENDING
         email.next_attempt_at = timezone.now()
         email.save(update_fields=["state", "next_attempt_at"])

@@ -4,7 +4,7 @@ A4 pages in Chinese need the Noto CJK fonts and HarfBuzz subsetting (``fonts-not
 ``libharfbuzz-subset0``); the font configuration is built once per process because the first
 render loads the fonts (~2 s).
 
-Issue #11: without a Chinese font WeasyPrint silently draws empty boxes (a 14 KB certificate
+Without a Chinese font WeasyPrint silently draws empty boxes (a 14 KB certificate
 nobody can read, stored as immutable evidence), and with no font at all it crashes the worker.
 So a PDF is made only through ``render_checked``:
 

@@ -4,6 +4,8 @@ Used to group certificates by province for the annual statistics (002 §4.3.5) a
 client's province. The six-digit code itself is stored on the organisation.
 """
 
+from django.utils.translation import gettext
+
 PROVINCES = {
     "11": "北京市", "12": "天津市", "13": "河北省", "14": "山西省", "15": "内蒙古自治区",
     "21": "辽宁省", "22": "吉林省", "23": "黑龙江省",
@@ -21,11 +23,18 @@ PROVINCES = {
 def province_of(division_code: str) -> str:
     """Province name for a six-digit administrative division code.
 
-    Raises ValueError when the code is not six digits or its province prefix is unknown.
+    Raises ValueError (a translated message, shown by the form validators) when the code is not
+    six digits or its province prefix is unknown.
     """
     if not (isinstance(division_code, str) and len(division_code) == 6 and division_code.isdigit()):
-        raise ValueError(f"administrative division code must be 6 digits, got {division_code!r}")
+        raise ValueError(
+            gettext("The administrative division code must be 6 digits, not “%(code)s”.")
+            % {"code": division_code}
+        )
     try:
         return PROVINCES[division_code[:2]]
     except KeyError:
-        raise ValueError(f"unknown province prefix in division code {division_code!r}") from None
+        raise ValueError(
+            gettext("The administrative division code “%(code)s” names no known province.")
+            % {"code": division_code}
+        ) from None

@@ -1,4 +1,4 @@
-"""Staff roles as Django groups (one place; later issues attach permissions to them)."""
+"""Staff roles as Django groups, in one place; what each role may do is ``certbody.policy``."""
 
 from django.utils.translation import gettext_lazy as _
 

@@ -102,6 +102,8 @@ TEMPLATES = [
                 "certbody.context_processors.workspace_navigation",
                 "certbody.context_processors.portal_navigation",
             ],
+            # The workspace's template tags live in its package (certbody.workspace).
+            "libraries": {"workspace": "certbody.workspace.templatetags"},
         },
     },
 ]
@@ -190,7 +192,7 @@ STATICFILES_DIRS = [BASE_DIR / "certbody" / "static"]
 # through permission-checked views (never by the web server directly).
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "files")))
 # This process renders PDFs (WeasyPrint with the Noto CJK fonts; system check certbody.E010).
-# Off: documents stay pending until a process with PDF_ENABLED renders them (issue #11).
+# Off: documents stay pending until a process with PDF_ENABLED renders them.
 PDF_ENABLED = env_bool("PDF_ENABLED", True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

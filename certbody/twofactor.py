@@ -173,7 +173,7 @@ def admin_login(request):
     A user the admin already accepts goes on to the page asked for; a signed-in user it does
     not accept (staff who are not superusers, or clients) is refused; anyone else is sent to
     ``login`` with ``next`` (the admin's index by default), so a superuser reaches the admin
-    only through the token step (issue 11 item 10).
+    only through the token step.
     """
     from django.contrib import admin
     from django.core.exceptions import PermissionDenied

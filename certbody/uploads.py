@@ -1,4 +1,4 @@
-"""Uploaded files: one validation, one way of storing and one way of serving (issue #7).
+"""Uploaded files: one validation, one way of storing and one way of serving.
 
 Every file a user uploads (a client's application documents, the evidence of an answer to a
 nonconformity, …) goes through here:
@@ -12,7 +12,7 @@ nonconformity, …) goes through here:
   is kept only as data); ``remove_files`` cleans up files written by a transaction that failed.
 - ``download_response`` serves a stored file as an attachment with ``nosniff`` and
   ``Cache-Control: private, no-store`` (no proxy or browser cache keeps a client's
-  certificate or report, issue #11): files live under ``MEDIA_ROOT``, outside any web root,
+  certificate or report): files live under ``MEDIA_ROOT``, outside any web root,
   and reach a browser only through a view that checked the user's right to them first; they
   are never rendered or executed. Given the SHA-256 recorded when the file was issued, it
   re-checks the file on every download and refuses (503) and alerts the technical manager
@@ -20,7 +20,7 @@ nonconformity, …) goes through here:
 - ``orphan_files`` lists files under ``MEDIA_ROOT`` that no row references (left by a
   transaction that failed after writing them); the ``orphan_files`` job reports them.
 
-Errors are ``RuleViolation`` with a message in Chinese naming the file, shown as it is.
+Errors are ``RuleViolation`` with a translatable message naming the file (English msgids).
 """
 
 from __future__ import annotations
@@ -119,21 +119,30 @@ def content_matches(extension: str, content: bytes) -> bool:
     return False
 
 
-def check_file(upload, *, noun: str = "文件") -> CheckedUpload:
+def check_file(upload, *, noun: str = "") -> CheckedUpload:
     """Validate one uploaded file and read it.
 
     ``upload``: a Django ``UploadedFile`` (or any object with ``name``, ``size`` and
-    ``chunks()``/``read()``); ``noun``: how messages call the file ("附件", "文件"). Allowed:
+    ``chunks()``/``read()``); ``noun``: how messages call the file (translated, e.g.
+    ``gettext("Attachment")``; default "File"). Allowed:
     ``TYPES`` by extension and content; at most ``MAX_BYTES``; not empty. Reads at most
     ``MAX_BYTES`` + one chunk whatever size the upload claims. Raises ``RuleViolation``.
     """
     name = original_name(getattr(upload, "name", ""))
+    noun = noun or _("File")
+    named = {"noun": noun, "name": name}
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in TYPES:
-        raise RuleViolation(f"{noun}“{name}”的类型不允许，只能上传 {ALLOWED_EXTENSIONS_TEXT} 文件")
+        raise RuleViolation(
+            _(
+                "%(noun)s “%(name)s”: this type is not allowed; only %(types)s files can be "
+                "uploaded."
+            )
+            % {**named, "types": ALLOWED_EXTENSIONS_TEXT}
+        )
     size = getattr(upload, "size", None)
     if size is not None and size > MAX_BYTES:
-        raise RuleViolation(f"{noun}“{name}”超过 10 MB")
+        raise RuleViolation(_("%(noun)s “%(name)s” is larger than 10 MB.") % named)
     if hasattr(upload, "seek"):
         upload.seek(0)
     chunks, total = [], 0
@@ -141,13 +150,19 @@ def check_file(upload, *, noun: str = "文件") -> CheckedUpload:
     for chunk in reader:
         total += len(chunk)
         if total > MAX_BYTES:
-            raise RuleViolation(f"{noun}“{name}”超过 10 MB")
+            raise RuleViolation(_("%(noun)s “%(name)s” is larger than 10 MB.") % named)
         chunks.append(chunk)
     content = b"".join(chunks)
     if not content:
-        raise RuleViolation(f"{noun}“{name}”是空文件")
+        raise RuleViolation(_("%(noun)s “%(name)s” is empty.") % named)
     if not content_matches(extension, content):
-        raise RuleViolation(f"{noun}“{name}”的内容与其 .{extension} 扩展名不符，不能上传")
+        raise RuleViolation(
+            _(
+                "%(noun)s “%(name)s”: its content does not match its .%(extension)s extension; "
+                "it cannot be uploaded."
+            )
+            % {**named, "extension": extension}
+        )
     return CheckedUpload(
         original_name=name,
         extension=extension,
@@ -157,14 +172,15 @@ def check_file(upload, *, noun: str = "文件") -> CheckedUpload:
     )
 
 
-def check_files(
-    uploads: Iterable, *, noun: str = "文件", too_many: str = ""
-) -> list[CheckedUpload]:
+def check_files(uploads: Iterable, *, noun: str = "", too_many: str = "") -> list[CheckedUpload]:
     """``check_file`` for each (non-empty) upload, at most ``MAX_FILES`` of them; all or
     nothing. ``too_many``: the message when there are more (a default names the limit)."""
     uploads = [u for u in uploads if u]
     if len(uploads) > MAX_FILES:
-        raise RuleViolation(too_many or f"每次最多上传 {MAX_FILES} 个{noun}")
+        raise RuleViolation(
+            too_many
+            or _("At most %(count)d files can be uploaded at a time.") % {"count": MAX_FILES}
+        )
     return [check_file(upload, noun=noun) for upload in uploads]
 
 

@@ -2,7 +2,6 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from audits import portal_urls as audits_portal_urls
 from certbody import language, password_reset, twofactor, views
 
 urlpatterns = [
@@ -19,11 +18,11 @@ urlpatterns = [
     path("", include((twofactor.urlpatterns, "two_factor"))),
     # No password-only admin log-in: the admin's log-in page sends to the one above (2FA).
     path("admin/login/", twofactor.admin_login, name="admin_login"),
-    path("staff/", include("certbody.workspace_urls")),
+    path("staff/", include("certbody.workspace.urls")),
     path("admin/", admin.site.urls),
     path("audits/", include("audits.urls")),
     path("portal/nonconformities/", include("audits.portal_urls")),
-    path("portal/audits/", include(audits_portal_urls.client_urls)),
+    path("portal/audits/", include("audits.client_urls")),
     path("reporting/", include("reporting.urls")),
     path("portal/applications/", include("applications.portal_urls")),
     path("", include("certificates.urls")),

@@ -12,8 +12,8 @@ from certbody import bounds
 from certbody import home as home_sections
 from certbody.models import Notification
 from certbody.notifications import mark_read
-from certbody.workspace import int_param
-from certbody.workspace_views import staff_only
+from certbody.workspace.tables import int_param
+from certbody.workspace.views import staff_only
 
 NOTIFICATIONS_SHOWN = 8
 NOTIFICATIONS_PER_PAGE = 25
@@ -21,25 +21,22 @@ NOTIFICATIONS_PER_PAGE = 25
 
 @login_required
 def home(request):
-    """Staff land on what is due and overdue for their roles (``certbody.home``), the
-    dashboard figures and their notifications; client users on the portal."""
+    """Staff land on what is due and overdue for their roles and the dashboard panels (both
+    contributed by the apps: ``certbody.home``) and their notifications; client users on the
+    portal."""
     if not request.user.is_staff:
         return redirect("certificates:portal")
-    # The project package ties the apps together; reporting computes the dashboard figures.
-    from reporting.dashboard import dashboard_figures
-
     notifications = Notification.objects.filter(recipient=request.user, read_at__isnull=True)
     sections = home_sections.sections_for(request.user)
-    figures = dashboard_figures()
+    panels, panel_context = home_sections.panels_for(request.user)
     return render(
         request,
         "home.html",
         {
+            **panel_context,
             "sections": sections,
             "overdue_for_me": sum(s.overdue for s in sections),
-            "figures": figures,
-            # (label, count) of head certificates by status, as the dashboard's first chart
-            "certificate_counts": [(bar.label, bar.value) for bar in figures.certificates],
+            "panels": panels,
             "notifications": list(notifications[:NOTIFICATIONS_SHOWN]),
             "unread_count": notifications.count(),
         },

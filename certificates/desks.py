@@ -26,7 +26,7 @@ from certbody.dates import add_months
 from certbody.masking import can_see_personal_data, mask_phone
 from certbody.models import BusinessScope
 from certbody.workspace import Action, Create, Desk, register
-from certbody.workspace_tables import (
+from certbody.workspace.tables import (
     BaseTable,
     LocalDateTimeColumn,
     ObjectLinkColumn,

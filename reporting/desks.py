@@ -26,7 +26,7 @@ from certbody.masking import can_see_personal_data, mask_id_number
 from certbody.models import OutgoingEmail
 from certbody.notifications import outgoing_email_retry
 from certbody.workspace import Action, Create, Desk, register
-from certbody.workspace_tables import (
+from certbody.workspace.tables import (
     BaseTable,
     LocalDateTimeColumn,
     ObjectLinkColumn,

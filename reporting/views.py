@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 
 from certbody.uploads import download_response
 from certbody.workspace import require
-from certbody.workspace_views import staff_only
+from certbody.workspace.views import staff_only
 from reporting import privacy, services
 from reporting.models import ReportRun
 

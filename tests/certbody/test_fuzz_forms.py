@@ -19,7 +19,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
-from certbody.workspace import DESKS, _available
+from certbody.workspace.desks import DESKS, _available
 from tests.certbody.world import World, desk_request
 
 pytestmark = pytest.mark.usefixtures("cb")

@@ -14,6 +14,8 @@ obj)``, and never 200; with the permission its confirm page answers 200 (or 409 
 object's state does not allow it). Forged POSTs by roles without the permission change nothing.
 """
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -124,14 +126,11 @@ def test_every_workspace_url_answers_as_the_matrix_says(client, world, role):
 
 
 def test_the_world_has_a_row_for_every_desk(world):
-    """A desk added later needs a record in ``World`` for its object and action URLs to be
-    walked; until then the matrix test covers only its list and "new" pages."""
+    """A desk needs a record in ``World`` (tests/certbody/world.py) for its object and action
+    URLs to be walked: a desk without one fails here (never skips)."""
     missing = sorted(key for key, desk in DESKS.items() if world.first_row(desk) is None)
-    if missing:
-        pytest.skip(
-            f"no row for desk(s) {', '.join(missing)}: add one to tests/certbody/test_matrix.py "
-            "World so their object and action URLs are walked"
-        )
+
+    assert missing == [], f"no row for desk(s) {', '.join(missing)}: add one to World"
 
 
 def test_every_permission_a_desk_uses_is_in_the_matrix():
@@ -146,34 +145,162 @@ def test_every_permission_a_desk_uses_is_in_the_matrix():
     assert "certbody.use_workspace" in MATRIX
 
 
-# Role-level answers (no object) fixed here, so a change to the matrix is a visible decision.
-EXPECTED_ROLES = {
-    "applications.review_application": {"market"},
-    "applications.invite_client": {"market"},
-    "audits.plan_programme": {"audit_department"},
-    "audits.manage_team": {"audit_department"},
-    "audits.terminate_audit": {"audit_department"},
-    "certificates.assign_appeal": {"technical_manager"},
-    "reporting.submit_report": {"reporting_officer"},
-    "reporting.generate_report": {"reporting_officer", "technical_manager"},
-    "reporting.view_cb_changes": {"reporting_officer", "technical_manager"},
-    "reporting.record_cb_change": {"reporting_officer", "technical_manager"},
-    "reporting.view_personnel": {"audit_department", "reporting_officer", "technical_manager"},
-    "reporting.manage_personnel": {"audit_department", "reporting_officer"},
-    "certbody.view_outbox": {"technical_manager"},
-    "certbody.retry_email": {"technical_manager"},
-    "certificates.report_obligation": {
-        "decision_maker",
-        "technical_manager",
-        "audit_department",
-        "reporting_officer",
-    },
+# --- the whole matrix, pinned as data ------------------------------------------------------
+# Permission → who holds it: each entry is one alternative, a role name (certbody.roles), an
+# object or user predicate name (``on_audit_team``, ``leads_audit`` …, ``is_staff_member``), or
+# a conjunction "a & b". Written out by hand, so any change to certbody.policy.MATRIX — a row
+# added, removed or changed — is a visible decision in this file.
+STAFF = {"is_staff_member"}
+EXPECTED_MATRIX = {
+    # project-wide
+    "certbody.use_workspace": STAFF,
     "certbody.view_personal_data": {
         "market",
         "audit_department",
         "reporting_officer",
         "technical_manager",
     },
+    "certbody.view_outbox": {"technical_manager", "is_superuser"},
+    "certbody.retry_email": {"technical_manager", "is_superuser"},
+    # applications
+    "applications.view_desk": STAFF,
+    "applications.manage_organization": {"market", "technical_manager"},
+    "applications.create_application": {"market"},
+    "applications.review_application": {"market"},
+    "applications.manage_contract": {"market"},
+    "applications.invite_client": {"market"},
+    "applications.apply_online": {"is_client_user"},
+    # audits
+    "audits.view_desk": STAFF,
+    "audits.plan_programme": {"audit_department"},
+    "audits.determine_audit_time": {"audit_department", "technical_manager"},
+    "audits.manage_team": {"audit_department"},
+    "audits.schedule_audit": {"audit_department"},
+    "audits.manage_plan": {"audit_department", "leads_audit"},
+    "audits.run_audit": {"leads_audit"},
+    "audits.terminate_audit": {"audit_department"},
+    "audits.score": {"on_audit_team"},
+    "audits.sign_score_sheet": {"leads_audit"},
+    "audits.raise_nonconformity": {"on_audit_team"},
+    "audits.verify_nonconformity": {"on_audit_team"},
+    "audits.sign_audit_report": {"leads_audit", "audit_department & audit_has_no_leader"},
+    "audits.deliver_audit_report": {"audit_department", "leads_audit"},
+    "audits.manage_auditors": {"audit_department", "technical_manager"},
+    "audits.manage_catalogue": {"audit_department", "technical_manager"},
+    "audits.manage_asrp": {"audit_department", "technical_manager"},
+    "audits.approve_asrp": {"technical_manager"},
+    "audits.declare_conflict": {"is_own_record", "audit_department", "technical_manager"},
+    "audits.plan_sampling": {"audit_department", "technical_manager"},
+    "audits.report_plan": {"audit_department", "technical_manager", "reporting_officer"},
+    "audits.verify_nonconformity_plan": {"auditor", "on_audit_team"},
+    # certificates
+    "certificates.view_desk": STAFF,
+    "certificates.decide": {"decision_maker & not_on_audit_team"},
+    "certificates.conclude_surveillance": {"leads_audit"},
+    "certificates.change_status": {"decision_maker", "technical_manager", "audit_department"},
+    "certificates.record_regulatory_event": {"technical_manager", "audit_department"},
+    "certificates.handle_proposal": {"decision_maker", "technical_manager", "audit_department"},
+    "certificates.assign_appeal": {"technical_manager"},
+    "certificates.handle_appeal": {"technical_manager", "decision_maker", "market"},
+    "certificates.handle_client_request": {"technical_manager", "audit_department", "market"},
+    "certificates.report_obligation": {
+        "decision_maker",
+        "technical_manager",
+        "audit_department",
+        "reporting_officer",
+    },
+    # reporting
+    "reporting.view_desk": STAFF,
+    "reporting.generate_report": {"reporting_officer", "technical_manager"},
+    "reporting.submit_report": {"reporting_officer"},
+    "reporting.view_cb_changes": {"reporting_officer", "technical_manager"},
+    "reporting.record_cb_change": {"reporting_officer", "technical_manager"},
+    "reporting.view_personnel": {"audit_department", "reporting_officer", "technical_manager"},
+    "reporting.manage_personnel": {"audit_department", "reporting_officer"},
+}
+
+
+def alternatives(predicate_name: str) -> set[str]:
+    """A matrix predicate's name (django-rules writes ``((role:a | b) | (role:c & d))``) as the
+    set of its alternatives in the notation of ``EXPECTED_MATRIX``. The matrix combines with
+    ``|`` and ``&`` only; an ``&`` of alternatives is not flattened (none exists)."""
+    tokens = re.findall(r"[A-Za-z_:]+|[()|&]", predicate_name.replace("role:", ""))
+    position = 0
+
+    def term():  # a name, or a parenthesised expression
+        nonlocal position
+        token = tokens[position]
+        position += 1
+        if token != "(":
+            return {token}
+        inner = expression()
+        position += 1  # ")"
+        return inner
+
+    def conjunction():
+        nonlocal position
+        parts = [term()]
+        while position < len(tokens) and tokens[position] == "&":
+            position += 1
+            parts.append(term())
+        if len(parts) == 1:
+            return parts[0]
+        assert all(len(part) == 1 for part in parts), predicate_name
+        return {" & ".join(next(iter(part)) for part in parts)}
+
+    def expression():
+        nonlocal position
+        result = conjunction()
+        while position < len(tokens) and tokens[position] == "|":
+            position += 1
+            result |= conjunction()
+        return result
+
+    result = expression()
+    assert position == len(tokens), predicate_name
+    return result
+
+
+def test_the_matrix_is_the_pinned_table():
+    """Every row of ``certbody.policy.MATRIX`` and no other, each with exactly the pinned
+    holders."""
+    assert sorted(set(MATRIX) - set(EXPECTED_MATRIX)) == [], "matrix rows not pinned here"
+    assert sorted(set(EXPECTED_MATRIX) - set(MATRIX)) == [], "pinned rows gone from the matrix"
+    wrong = {
+        name: sorted(alternatives(MATRIX[name].name))
+        for name in MATRIX
+        if alternatives(MATRIX[name].name) != EXPECTED_MATRIX[name]
+    }
+
+    assert wrong == {}
+
+
+def test_every_desk_and_action_has_a_pinned_row():
+    """A desk's list, its "new" page and each of its actions name a pinned row (fails, never
+    skips, for a desk or action added without one)."""
+    missing = []
+    for key, desk in DESKS.items():
+        names = [("desk", desk.permission)] + [
+            (f"action {a.name}", a.permission) for a in desk.actions
+        ]
+        if desk.create is not None:
+            names.append(("create", desk.create.permission))
+        missing += [f"{key} {what}: {name}" for what, name in names if name not in EXPECTED_MATRIX]
+
+    assert missing == []
+
+
+ROLE_NAMES = {
+    "market",
+    "audit_department",
+    "auditor",
+    "decision_maker",
+    "reporting_officer",
+    "technical_manager",
+}
+# The rows whose holders are roles only (no object, no user predicate): asked of each role.
+EXPECTED_ROLES = {
+    name: holders for name, holders in EXPECTED_MATRIX.items() if holders <= ROLE_NAMES
 }
 
 
@@ -182,7 +309,7 @@ def test_role_level_permissions(world, permission):
     holders = {
         role
         for role, user in world.users.items()
-        if user is not None and role != "auditor_off_team" and user.has_perm(permission)
+        if user is not None and role in ROLE_NAMES and user.has_perm(permission)
     }
 
     assert holders == EXPECTED_ROLES[permission]

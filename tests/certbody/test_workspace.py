@@ -1,4 +1,4 @@
-"""The workspace framework (certbody.workspace, certbody.workspace_views) through the
+"""The workspace framework (certbody.workspace, certbody.workspace.views) through the
 applications desk: lists with search, sorting, pagination and CSV/XLSX export (UTF-8 BOM,
 formula-looking cells neutralised), object pages with their history (who, when, why, what
 changed), confirm pages answering 409 when the state does not allow the action and 403 when

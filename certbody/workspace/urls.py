@@ -1,6 +1,6 @@
 from django.urls import path
 
-from certbody import workspace_views as views
+from certbody.workspace import views
 
 app_name = "workspace"
 

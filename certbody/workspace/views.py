@@ -1,4 +1,7 @@
-"""The workspace's generic pages: list, object, action confirm and create (certbody.workspace)."""
+"""The workspace's generic pages: list, object, action confirm and create, and the one
+decorator every staff view asks the matrix through (``permission_required``)."""
+
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,23 +10,33 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from certbody import workspace
-from certbody.workspace import get_desk, require
+from certbody.workspace import desks as workspace
+from certbody.workspace.desks import get_desk, require
+from certbody.workspace.history import history_for, history_rows
+from certbody.workspace.tables import configure_table, export_response
 
 PER_PAGE = 25
 
 
-def staff_only(view):
-    """Log-in required; client users and the public get 403 (they have the portal)."""
+def permission_required(permission: str):
+    """Log-in required, then ``permission`` (a ``certbody.policy.MATRIX`` name, asked through
+    ``policy.allowed``) or 403 with ``policy.denial_message`` (who may do it). The one way a
+    staff view asks who may use it; object-level checks inside the view use ``require``."""
 
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        require(request.user, "certbody.use_workspace")
-        return view(request, *args, **kwargs)
+    def decorate(view):
+        @login_required
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            require(request.user, permission)
+            return view(request, *args, **kwargs)
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
+        return wrapped
+
+    return decorate
+
+
+# Log-in required; client users and the public get 403 (they have the portal).
+staff_only = permission_required("certbody.use_workspace")
 
 
 @staff_only
@@ -41,9 +54,9 @@ def desk_list(request, key: str):
     table = desk.table_class(queryset)
     export = request.GET.get("export")
     if export:
-        workspace.configure_table(table, request, paginate=False)
-        return workspace.export_response(table, title=desk.title, fmt=export, name=desk.key)
-    workspace.configure_table(table, request, per_page=PER_PAGE)
+        configure_table(table, request, paginate=False)
+        return export_response(table, title=desk.title, fmt=export, name=desk.key)
+    configure_table(table, request, per_page=PER_PAGE)
     return render(
         request,
         "workspace/list.html",
@@ -73,9 +86,7 @@ def desk_object(request, key: str, pk: int):
         "object": obj,
         "summary": desk.summary(obj, request.user) if desk.summary else [],
         "actions": desk.offered_actions(obj, request.user),
-        "history": workspace.history_for(
-            (desk.history or workspace.history_rows)(obj), request.user
-        ),
+        "history": history_for((desk.history or history_rows)(obj), request.user),
     }
     if desk.sections_context:
         context.update(desk.sections_context(obj, request))

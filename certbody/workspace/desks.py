@@ -1,0 +1,205 @@
+"""The workspace's desks: what an app declares to list, show and act on one kind of record
+(``Desk``, ``Action``, ``Create``), the registry the apps fill from ``AppConfig.ready``
+(``register``, ``DESKS``), and the helpers the generic views share (``build_form``,
+``run_service``, ``require``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.db import models, transaction
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from certbody import bounds, policy
+from certbody.lifecycle import RuleViolation
+
+
+@dataclass(frozen=True)
+class Action:
+    """A transition offered on an object page.
+
+    ``service(**{target: obj, "actor": user, **form.cleaned_data, **extra(obj, user)})`` is
+    called on confirmation. ``permission``: a name in ``certbody.policy.MATRIX``, checked with
+    the object. ``available(obj)``: whether the object's state allows the transition at all
+    (e.g. ``can_proceed``); an unavailable action is not offered and its URL answers 409.
+    ``form_class(obj=…, user=…, data=…)`` when it accepts those keywords (see ``ActionForm``).
+    """
+
+    name: str
+    label: str
+    service: Callable[..., Any]
+    permission: str
+    target: str
+    form_class: type[forms.Form] | None = None
+    available: Callable[[Any], bool] = lambda obj: True
+    extra: Callable[[Any, Any], dict] | None = None
+    confirm: str = ""
+    danger: bool = False
+    # Where to go after success: the object page by default; a callable (result, obj) → URL.
+    next_url: Callable[[Any, Any], str] | None = None
+
+
+class ActionForm(bounds.BoundedForm):
+    """Base for confirm forms that need the object or the user (choices, initial values)."""
+
+    def __init__(self, *args, obj=None, user=None, **kwargs):
+        self.obj = obj
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+
+@dataclass(frozen=True)
+class Create:
+    """A "new …" page: ``service(actor=user, **form.cleaned_data, **extra(user))`` returns the
+    new object, whose page the user is sent to."""
+
+    label: str
+    service: Callable[..., Any]
+    permission: str
+    form_class: type[forms.Form]
+    extra: Callable[[Any], dict] | None = None
+
+
+@dataclass
+class Desk:
+    """Everything the workspace needs to list, show and act on one kind of record."""
+
+    key: str
+    model: type[models.Model]
+    title: str
+    permission: str
+    queryset: Callable[[Any], models.QuerySet]
+    table_class: type
+    filterset_class: type | None = None
+    summary: Callable[[Any, Any], list[tuple[str, Any]]] | None = None
+    sections_template: str = ""
+    sections_context: Callable[[Any, Any], dict] | None = None
+    actions: list[Action] = field(default_factory=list)
+    create: Create | None = None
+    history: Callable[[Any], list] | None = None
+    nav: bool = True
+    order: int = 100
+
+    def url(self) -> str:
+        return reverse("workspace:list", args=[self.key])
+
+    def object_url(self, obj) -> str:
+        return reverse("workspace:object", args=[self.key, obj.pk])
+
+    def action(self, name: str) -> Action:
+        for action in self.actions:
+            if action.name == name:
+                return action
+        raise Http404(_("No such action."))
+
+    def offered_actions(self, obj, user) -> list[Action]:
+        """The actions this user may perform on ``obj`` now (permission and state)."""
+        return [
+            a
+            for a in self.actions
+            if _available(a, obj) and policy.allowed(user, a.permission, obj)
+        ]
+
+
+DESKS: dict[str, Desk] = {}
+
+
+def register(desk: Desk) -> Desk:
+    """Add a desk to the workspace (called at import by ``<app>/desks.py``)."""
+    for name in [desk.permission, *(a.permission for a in desk.actions)] + (
+        [desk.create.permission] if desk.create else []
+    ):
+        if name not in policy.MATRIX:
+            raise ImproperlyConfigured(
+                f"desk {desk.key}: {name!r} is not in certbody.policy.MATRIX"
+            )
+    DESKS[desk.key] = desk
+    return desk
+
+
+def get_desk(key: str) -> Desk:
+    try:
+        return DESKS[key]
+    except KeyError:
+        raise Http404(_("No such list.")) from None
+
+
+def object_url_for(obj) -> str:
+    """The page of ``obj`` on the first desk (in navigation order) that shows its model, e.g.
+    for a notification's link; "" when no desk does."""
+    desks = sorted(
+        (d for d in DESKS.values() if d.model is type(obj)), key=lambda d: (d.order, d.key)
+    )
+    return desks[0].object_url(obj) if desks else ""
+
+
+def desks_for(user) -> list[Desk]:
+    """The desks a user may open, in navigation order."""
+    return sorted(
+        (d for d in DESKS.values() if d.nav and policy.allowed(user, d.permission)),
+        key=lambda d: (d.order, str(d.title)),
+    )
+
+
+def _available(action: Action, obj) -> bool:
+    try:
+        return bool(action.available(obj))
+    except Exception:  # an availability test is a hint for the page, never a crash
+        return False
+
+
+def require(user, permission: str, obj=None) -> None:
+    """Raise ``PermissionDenied`` (403, saying who may act: ``policy.denial_message``) unless
+    ``user`` holds ``permission`` (a ``policy.MATRIX`` name) on ``obj``."""
+    if not policy.allowed(user, permission, obj):
+        raise PermissionDenied(policy.denial_message(permission))
+
+
+def build_form(form_class, *, obj, user, data=None, files=None, model=None):
+    """Instantiate a confirm form, passing ``obj``/``user`` to ``ActionForm`` subclasses, with
+    every field bounded by its column (``certbody.bounds``): the form's own ``bounds_model``,
+    else ``model`` (the desk's) for fields named like its fields, else generic bounds."""
+    if form_class is None:
+        return None
+    if issubclass(form_class, ActionForm):
+        form = form_class(data, files, obj=obj, user=user)
+    else:
+        form = form_class(data, files)
+    # Again for a BoundedForm: fields added by a subclass after its __init__ need bounds too.
+    bounds.bound_form(
+        form,
+        model=getattr(form, "bounds_model", None) or model,
+        fields=getattr(form, "bounds_fields", None),
+    )
+    return form
+
+
+def run_service(form, call: Callable[[dict], Any]) -> tuple[Any, str]:
+    """Call the service with the form's cleaned data (``{}`` without a form) atomically.
+
+    Returns ``(result, "")`` on success (``True`` when the service returns nothing) and
+    ``(None, message)`` when the service refuses; the message is also put on the form.
+    """
+    data = form.cleaned_data if form is not None else {}
+    try:
+        with transaction.atomic():
+            result = call(data)
+    except (RuleViolation, ValidationError) as exc:
+        message = "；".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        if form is not None:
+            form.add_error(None, message)
+        return None, message
+    return (True if result is None else result), ""
+
+
+def back_to(desk: Desk, obj, action: Action | None = None, result=None) -> HttpResponse:
+    if action is not None and action.next_url is not None:
+        return redirect(action.next_url(result, obj))
+    return redirect(desk.object_url(obj))

@@ -1,0 +1,151 @@
+"""The workspace lists: columns and filters shared by the desks' tables (django-tables2,
+django-filter), validated sorting and paging, and the CSV/XLSX export of a list."""
+
+from datetime import date
+
+import django_filters
+import django_tables2 as tables
+from django.db.models import Q
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy as _
+from django_tables2.utils import A
+
+from certbody import spreadsheets
+
+
+class ObjectLinkColumn(tables.Column):
+    """A column whose text links to the row's page on the desk ``desk_key``."""
+
+    def __init__(self, desk_key: str, **kwargs):
+        kwargs.setdefault(
+            "linkify", lambda record: reverse("workspace:object", args=[desk_key, record.pk])
+        )
+        super().__init__(**kwargs)
+
+
+class LocalDateTimeColumn(tables.DateTimeColumn):
+    """A timestamp shown and exported in local time to the minute."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "Y-m-d H:i")
+        super().__init__(**kwargs)
+
+    def value(self, value):
+        if not value:
+            return ""
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+class BaseTable(tables.Table):
+    """Workspace table defaults: the site's list style and a stable test hook.
+
+    Exports (``as_values``) carry date and date-time columns as the values themselves, not the
+    text the page shows, so that a spreadsheet gets date cells (``certbody.spreadsheets``).
+    """
+
+    def as_values(self, exclude_columns=None):
+        exclude_columns = exclude_columns or ()
+        columns = [
+            column
+            for column in self.columns.iterall()
+            if not (column.column.exclude_from_export or column.name in exclude_columns)
+        ]
+        yield [force_str(column.header, strings_only=True) for column in columns]
+        for row in self.rows:
+            yield [_export_value(row, column) for column in columns]
+
+    class Meta:
+        attrs = {"class": "list", "data-testid": "list-table"}
+        template_name = "django_tables2/table.html"
+
+
+def _export_value(row, column):
+    if isinstance(column.column, tables.DateColumn | tables.DateTimeColumn):
+        value = A(column.accessor).resolve(row.record, quiet=True)
+        return value if isinstance(value, date) else None
+    return force_str(row.get_cell_value(column.name), strings_only=True)
+
+
+class SearchFilter(django_filters.FilterSet):
+    """A FilterSet with a free-text ``q`` over ``search_fields`` (``icontains`` on each)."""
+
+    search_fields: tuple[str, ...] = ()
+    q = django_filters.CharFilter(method="search", label=_("Search"))
+
+    def search(self, queryset, name, value):
+        condition = Q()
+        for field in self.search_fields:
+            condition |= Q(**{f"{field}__icontains": value})
+        return queryset.filter(condition)
+
+
+# --- list parameters -----------------------------------------------------------------------
+
+MAX_PER_PAGE = 200
+
+
+def int_param(value: str | None, *, default: int, low: int, high: int) -> int:
+    """A query parameter as an integer within ``low``…``high``; ``default`` when it is
+    missing, not a plain decimal number, or out of range (a list never answers 500 to a
+    hand-edited URL)."""
+    value = (value or "").strip()
+    if not value or len(value) > 20 or not (value.isascii() and value.isdigit()):
+        return default
+    number = int(value)
+    return number if low <= number <= high else default
+
+
+def configure_table(table, request, *, per_page: int = 25, paginate: bool = True) -> None:
+    """Sort and paginate a workspace table from the list's query (django-tables2's
+    ``RequestConfig``, with every parameter validated): ``sort`` — orderable column names,
+    optionally with a leading "-", others ignored; ``per_page`` — 1…``MAX_PER_PAGE``, else the
+    default; ``page`` — a positive number, past the end shows the last page."""
+    from django.core.paginator import EmptyPage
+
+    table.request = request
+    sortable = {name for name, column in table.columns.items() if column.orderable}
+    sort = [
+        key
+        for key in request.GET.getlist(table.prefixed_order_by_field)[:5]
+        if key.removeprefix("-") in sortable
+    ]
+    if sort:
+        table.order_by = sort
+    if not paginate:
+        return
+    per_page = int_param(
+        request.GET.get(table.prefixed_per_page_field), default=per_page, low=1, high=MAX_PER_PAGE
+    )
+    page = int_param(request.GET.get(table.prefixed_page_field), default=1, low=1, high=10**9)
+    try:
+        table.paginate(per_page=per_page, page=page)
+    except EmptyPage:
+        table.paginate(per_page=per_page, page=table.paginator.num_pages)
+
+
+# --- exports -------------------------------------------------------------------------------
+
+
+def export_response(table, *, title: str, fmt: str, name: str = "export") -> HttpResponse:
+    """The table's rows (all pages, as filtered and sorted) as CSV (UTF-8 BOM) or XLSX, with
+    formula-looking cells neutralised; XLSX cells typed (dates, numbers, empty). The file is
+    named ``<name>-<local date>.<fmt>``, e.g. ``certificates-2026-12-06.xlsx``."""
+    values = list(table.as_values())
+    sheet = spreadsheets.Sheet(title=str(title), columns=[str(c) for c in values[0]])
+    sheet.rows = [list(row) for row in values[1:]]
+    report = spreadsheets.Report(title=str(title), sheets=[sheet], dates_as_text=False)
+    if fmt == "xlsx":
+        content = spreadsheets.to_xlsx(report)
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif fmt == "csv":
+        content = spreadsheets.to_csv(report)
+        content_type = "text/csv; charset=utf-8"
+    else:
+        raise Http404(_("Unknown export format."))
+    response = HttpResponse(content, content_type=content_type)
+    filename = f"{name}-{timezone.localdate().isoformat()}.{fmt}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
