@@ -28,7 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from applications.models import Site
-from audits import audit_reports, forms, nonconformities, score_sheets, scoring, services
+from audits import forms, scoring, selectors, services
 from audits.models import (
     AsrpAuditActivity,
     AsrpEligibilityCheck,
@@ -157,7 +157,7 @@ def _programme_sections(programme: AuditProgramme, request) -> dict:
         "today": today,
         "asrp": asrp,
         # 000 §4.1.1: shown for a recertification cycle, whether or not an ASRP can be designed
-        "asrp_failures": services.asrp_full_cycle_failures(programme)
+        "asrp_failures": selectors.asrp_full_cycle_failures(programme)
         if asrp is None and programme.cycle >= 1
         else [],
         "asrp_possible": asrp is None and programme.cycle >= 1,
@@ -176,7 +176,7 @@ def _asrp_designable(programme: AuditProgramme) -> bool:
     return (
         _programme_active(programme)
         and _asrp_of(programme) is None
-        and not services.asrp_full_cycle_failures(programme)
+        and not selectors.asrp_full_cycle_failures(programme)
     )
 
 
@@ -415,21 +415,21 @@ def _audit_sections(audit: Audit, request) -> dict:
     proposal, proposal_error = None, ""
     if determination is None and audit.kind != Audit.Kind.DOCUMENT_REVIEW:
         try:
-            proposal = services.audit_time_propose(audit)
+            proposal = selectors.audit_time_propose(audit)
         except RuleViolation as exc:
             proposal_error = str(exc)
     sampling = getattr(audit, "sampling_plan", None)
     plan = _plan_or_none(audit)
     sheet = None
-    if audit.kind in score_sheets.SCORED_KINDS:
+    if audit.kind in selectors.SCORED_KINDS:
         sheet = getattr(audit, "score_sheet", None)
     return {
         "team": team,
-        "team_failures": services.audit_team_check(audit)
+        "team_failures": selectors.audit_team_check(audit)
         if audit.state in OPEN_AUDIT_STATES
         else [],
         # The plan gate on the planned first day (today before any date is set).
-        "start_blocker": services.audit_start_blocker(
+        "start_blocker": selectors.audit_start_blocker(
             audit, on=audit.planned_start or timezone.localdate()
         ),
         "determination": determination,
@@ -443,7 +443,7 @@ def _audit_sections(audit: Audit, request) -> dict:
         "plan": plan,
         "plan_sites": list(plan.sites.all()) if plan else [],
         "team_roles": dict(AuditTeamMember.Role.choices),
-        "scored": audit.kind in score_sheets.SCORED_KINDS,
+        "scored": audit.kind in selectors.SCORED_KINDS,
         "sheet": sheet,
         "grade_label": scoring.GRADES.get(sheet.grade, sheet.grade) if sheet else "",
         "score_sheet_url": reverse("audits:score_sheet", args=[audit.pk]),
@@ -517,7 +517,7 @@ def _report_deliver(*, audit, actor, **data):
     report = _latest_report(audit)
     if report is None:
         raise RuleViolation("该审核还没有审查报告")
-    return audit_reports.audit_report_deliver(report=report, actor=actor, **data)
+    return services.audit_report_deliver(report=report, actor=actor, **data)
 
 
 def _to_audit(result, audit):
@@ -652,7 +652,7 @@ register(
                 "start",
                 _("Start"),
                 services.audit_start,
-                "audits.run_audit",
+                "audits.start_audit",
                 "audit",
                 form_class=forms.StartForm,
                 available=lambda a: can_proceed(a.start),
@@ -681,11 +681,11 @@ register(
             Action(
                 "raise-nc",
                 _("Raise a nonconformity"),
-                nonconformities.nonconformity_raise,
+                services.nonconformity_raise,
                 "audits.raise_nonconformity",
                 "audit",
                 form_class=forms.NonconformityRaiseOnAuditForm,
-                available=_in(*nonconformities.RAISE_STATES),
+                available=_in(*selectors.RAISE_STATES),
                 next_url=lambda nc, audit: reverse(
                     "workspace:object", args=["nonconformities", nc.pk]
                 ),
@@ -716,7 +716,7 @@ register(
             Action(
                 "generate-report",
                 _("Generate and sign the audit report (team leader)"),
-                audit_reports.audit_report_generate,
+                services.audit_report_generate,
                 "audits.sign_audit_report",
                 "audit",
                 form_class=forms.ReportSignForm,
@@ -825,12 +825,12 @@ class NonconformityFilter(django_filters.FilterSet):
     def filter_overdue(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(nonconformities.unsettled_q(), due_on__lt=dates.today())
+        return queryset.filter(selectors.unsettled_q(), due_on__lt=dates.today())
 
     def filter_unsettled(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(nonconformities.unsettled_q())
+        return queryset.filter(selectors.unsettled_q())
 
     def filter_to_verify(self, queryset, name, value):
         if not value or self.request is None:
@@ -838,7 +838,7 @@ class NonconformityFilter(django_filters.FilterSet):
         return queryset.filter(
             state=Nonconformity.State.ANSWERED,
             audit__team__user=self.request.user,
-            audit__team__role__in=nonconformities.AUDITING_ROLES,
+            audit__team__role__in=selectors.AUDITING_ROLES,
         ).distinct()
 
 
@@ -862,7 +862,7 @@ def _nc_summary(nc: Nonconformity, user):
         (_("due on"), nc.due_on),
         (_("overdue"), _yes_no(_overdue(nc, today))),
         (_("state"), nc.get_state_display()),
-        (_("What happens next"), nonconformities.next_step(nc)),
+        (_("What happens next"), selectors.next_step(nc)),
         (_("closed on"), nc.closed_on),
         (_("verified at audit"), _link("audits", nc.verified_at)),
     ]
@@ -899,7 +899,7 @@ register(
             Action(
                 "accept",
                 _("Accept the latest answer (close, or accept the plan)"),
-                nonconformities.nonconformity_review_pending,
+                services.nonconformity_review_pending,
                 "audits.verify_nonconformity",
                 "nonconformity",
                 form_class=forms.NonconformityReviewForm,
@@ -909,7 +909,7 @@ register(
             Action(
                 "reject",
                 _("Reject the latest answer"),
-                nonconformities.nonconformity_review_pending,
+                services.nonconformity_review_pending,
                 "audits.verify_nonconformity",
                 "nonconformity",
                 form_class=forms.NonconformityRejectForm,
@@ -920,7 +920,7 @@ register(
             Action(
                 "verify-plan",
                 _("Verify the corrective action plan at the next audit"),
-                nonconformities.nonconformity_verify_plan,
+                services.nonconformity_verify_plan,
                 "audits.verify_nonconformity_plan",
                 "nonconformity",
                 form_class=forms.NonconformityVerifyPlanForm,
@@ -1182,7 +1182,7 @@ def _asrp_sections(asrp: AsrpProgramme, request) -> dict:
             .select_related("audit")
             .order_by("audit__due_on", "audit_id", "pk")
         ),
-        "approval_failures": services.asrp_approval_failures(asrp) if draft else [],
+        "approval_failures": selectors.asrp_approval_failures(asrp) if draft else [],
         "asrp_draft": draft,
     }
 
@@ -1419,7 +1419,7 @@ def _catalogue_sections(catalogue: IndicatorCatalogue, request) -> dict:
         )
     return {
         "catalogue_parts": parts,
-        "catalogue_problems": score_sheets.part_total_problems(
+        "catalogue_problems": selectors.part_total_problems(
             (i.part, i.max_points) for i in indicators
         ),
         "catalogue_sheets": catalogue.score_sheets.count(),
@@ -1427,7 +1427,7 @@ def _catalogue_sections(catalogue: IndicatorCatalogue, request) -> dict:
 
 
 def _catalogue_indicators_update(*, catalogue, actor, **data):
-    return score_sheets.catalogue_indicators_update(
+    return services.catalogue_indicators_update(
         catalogue=catalogue, actor=actor, rows=forms.CatalogueIndicatorsForm.rows(data)
     )
 
@@ -1462,7 +1462,7 @@ register(
             Action(
                 "copy",
                 _("Copy as a new version"),
-                score_sheets.catalogue_new_version,
+                services.catalogue_new_version,
                 "audits.manage_catalogue",
                 "source",
                 form_class=forms.CatalogueNewVersionForm,
@@ -1473,7 +1473,7 @@ register(
             Action(
                 "make-current",
                 _("Make the current version"),
-                score_sheets.catalogue_make_current,
+                services.catalogue_make_current,
                 "audits.manage_catalogue",
                 "catalogue",
                 available=lambda c: not c.is_current,

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Application, Contract, Organization, Site
-from audits import nonconformities, rules, services
+from audits import rules, selectors, services
 from audits.models import (
     AsrpAuditActivity,
     AsrpEligibilityCheck,
@@ -69,7 +69,7 @@ class NonconformityAnswerForm(BoundedForm):
     def clean_attachments(self):
         files = self.cleaned_data["attachments"]
         try:
-            nonconformities.attachments_check(files)
+            services.attachments_check(files)
         except RuleViolation as exc:
             raise forms.ValidationError(str(exc)) from None
         return files
@@ -141,7 +141,7 @@ class NonconformityVerifyPlanForm(ActionForm):
         )
         if self.user is not None and not self.user.is_superuser:
             audits = audits.filter(
-                team__user=self.user, team__role__in=nonconformities.AUDITING_ROLES
+                team__user=self.user, team__role__in=selectors.AUDITING_ROLES
             ).distinct()
         self.fields["audit"].queryset = audits
 
@@ -306,7 +306,7 @@ class DetermineTimeForm(ActionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         obj = self.obj
-        proposal = services.audit_time_propose(obj)
+        proposal = selectors.audit_time_propose(obj)
         determination = getattr(obj, "time_determination", None)
         self.fields["full_time_headcount"].initial = (
             determination.full_time_headcount if determination else proposal.effective_headcount
@@ -360,7 +360,7 @@ class SamplingForm(ActionForm):
         sites = Site.objects.filter(organization_id=obj.programme.organization_id)
         self.fields["similar_sites"].queryset = sites
         self.fields["sampled_sites"].queryset = sites
-        proposal = services.sampling_plan_propose(obj)
+        proposal = selectors.sampling_plan_propose(obj)
         self.fields["similar_sites"].initial = [p.site.pk for p in proposal.sites if p.similar]
         self.fields["sampled_sites"].initial = [p.site.pk for p in proposal.sites if p.selected]
         self.fields["sampled_sites"].help_text = (

@@ -23,7 +23,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from audits import nonconformities, services
+from audits import services
+from audits import selectors
 from audits.forms import NonconformityAnswerForm
 from audits.models import (
     AuditPlan,
@@ -58,7 +59,7 @@ def nonconformity_list(request):
         key=lambda nc: (order.get(nc.state, len(order)), nc.due_on, nc.audit_id, nc.number),
     )
     for nc in rows:
-        nc.next_step = nonconformities.next_step(nc)
+        nc.next_step = selectors.next_step(nc)
     return render(
         request,
         "audits/portal/nonconformity_list.html",
@@ -75,7 +76,7 @@ def _detail(request, nc, form):
         "audits/portal/nonconformity_detail.html",
         {
             "nc": nc,
-            "next_step": nonconformities.next_step(nc),
+            "next_step": selectors.next_step(nc),
             "responses": responses,
             "form": form if nc.state in ANSWERABLE else None,
             "today": timezone.localdate(),
@@ -101,7 +102,7 @@ def nonconformity_answer(request, pk: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            nonconformities.nonconformity_answer(
+            services.nonconformity_answer(
                 nonconformity=nc,
                 actor=request.user,
                 cause_analysis=data["cause_analysis"],

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from audits import audit_reports
+from audits import services as audit_reports
 from audits import services as audit_services
 from audits.models import Audit, AuditReport, Nonconformity, ScoreItem
 from certbody.lifecycle import RuleViolation

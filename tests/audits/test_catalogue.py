@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from audits import score_sheets
+from audits import services as score_sheets
 from audits.catalogue import DEFAULT_VERSION
 from audits.models import IndicatorCatalogue
 from certbody import roles

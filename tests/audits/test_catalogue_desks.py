@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from audits import score_sheets
+from audits import services as score_sheets
 from audits.catalogue import DEFAULT_VERSION
 from audits.models import Indicator, IndicatorCatalogue
 from certbody import roles

@@ -14,7 +14,8 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from audits import nonconformities, rules, services
+from audits import rules, services
+from audits import services as nonconformities
 from audits.models import (
     Audit,
     Auditor,

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from audits import score_sheets
+from audits import services as score_sheets
 from audits import services as audit_services
 from audits.models import (
     Audit,

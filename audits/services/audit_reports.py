@@ -24,13 +24,12 @@ from audits.models import (
     Audit,
     AuditPlan,
     AuditReport,
-    AuditTeamMember,
     Indicator,
     Nonconformity,
     SamplingPlan,
     ScoreSheet,
 )
-from certbody import dates, roles
+from certbody import dates, policy
 from certbody.lifecycle import RuleViolation, lock
 from certbody.models import CertificationBody
 from certbody.pdf import PdfError, render_checked
@@ -38,11 +37,13 @@ from certbody.uploads import remove_files
 
 REPORT_TEMPLATE = "audits/pdf/audit_report.html"
 
+
 # 004 §5.11.3 (18): the audit is a sampling of the information available.
 SAMPLING_DISCLAIMER = (
     "审核基于对可获得信息的抽样过程，审核发现和审核结论仅针对所抽取的样本，"
     "存在一定的不确定性；未发现的不符合并不表示不存在不符合。"
 )
+
 
 # 004 §5.11.3 (6): what each kind of audit is for, when the plan does not say it.
 DEFAULT_OBJECTIVES = {
@@ -64,11 +65,14 @@ DEFAULT_OBJECTIVES = {
     Audit.Kind.SPECIAL: "按特殊审核的原因调查并确认获证组织的情况（004 §5.9）。",
 }
 
+
 # The report is a record in Chinese whatever the user's language (004 §10): its own labels.
 SEVERITY_LABELS = {
     Nonconformity.Severity.MAJOR: "严重",
     Nonconformity.Severity.MINOR: "轻微",
 }
+
+
 NC_STATE_LABELS = {
     Nonconformity.State.OPEN: "待认证委托人回复",
     Nonconformity.State.ANSWERED: "已回复，待验证",
@@ -76,6 +80,8 @@ NC_STATE_LABELS = {
     Nonconformity.State.PLAN_ACCEPTED: "纠正措施计划已接受，下次审核验证",
     Nonconformity.State.CLOSED: "已验证关闭",
 }
+
+
 DEDUCTION_LABELS = {
     "law": "不符合国家法律、法规的要求",
     "own_rules": "不符合企业有关服务制度的要求",
@@ -83,13 +89,14 @@ DEDUCTION_LABELS = {
     "system": "对服务系统运行有影响",
 }
 
+
 GENERATE_RULE = "004 §5.11.1、§5.11.2"
+
+
 DELIVERY_RULE = "004 §5.11.5"
+
+
 TERMINATION_RULE = "004 §5.11.6"
-
-
-def _is_leader(user, audit: Audit) -> bool:
-    return audit.team.filter(user=user, role=AuditTeamMember.Role.LEADER).exists()
 
 
 def audit_report_generate(*, audit: Audit, actor, signed_on: date) -> AuditReport:
@@ -111,20 +118,12 @@ def audit_report_generate(*, audit: Audit, actor, signed_on: date) -> AuditRepor
         audit = lock(Audit, audit.pk)
         if audit.state in (Audit.State.COMPLETED, Audit.State.CLOSED):
             kind = AuditReport.Kind.REPORT
-            if not _is_leader(actor, audit):
-                raise RuleViolation("审查报告由审核组组长签署", GENERATE_RULE)
+            policy.require(actor, "audits.sign_audit_report", audit)
         elif audit.state == Audit.State.TERMINATED:
             kind = AuditReport.Kind.TERMINATION
-            has_leader = audit.team.filter(role=AuditTeamMember.Role.LEADER).exists()
-            allowed = (
-                _is_leader(actor, audit)
-                if has_leader
-                else roles.has_role(actor, roles.AUDIT_DEPARTMENT)
-            )
-            if not allowed:
-                raise RuleViolation(
-                    "终止审核报告由审核组组长（未指派组长时由审核部门）签署", TERMINATION_RULE
-                )
+            # Signed by the team leader, or by the audit department when the audit never had
+            # one (004 §5.11.6; the matrix row says so).
+            policy.require(actor, "audits.sign_audit_report", audit)
         else:
             raise RuleViolation(
                 f"审核当前状态为“{audit.get_state_display()}”，审核完成或终止后才能编制报告",
@@ -186,8 +185,7 @@ def audit_report_deliver(
     with transaction.atomic():
         report = lock(AuditReport, report.pk)
         audit = report.audit
-        if not (roles.has_role(actor, roles.AUDIT_DEPARTMENT) or _is_leader(actor, audit)):
-            raise RuleViolation(f"“{actor}”无权登记审查报告的提交")
+        policy.require(actor, "audits.deliver_audit_report", audit)
         if report.delivered_on:
             raise RuleViolation(f"该报告已于 {report.delivered_on} 提交认证委托人")
         latest = audit.reports.aggregate(last=Max("version"))["last"]
@@ -205,9 +203,6 @@ def audit_report_deliver(
         report.delivery_evidence = evidence.strip()[:300]
         report.save(update_fields=["delivered_on", "delivered_by", "delivery_evidence"])
     return report
-
-
-# --- what the report says (004 §5.11.3) -----------------------------------------------------
 
 
 def audit_report_context(audit: Audit, *, kind: str, signed_by, signed_on: date) -> dict:

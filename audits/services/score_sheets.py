@@ -1,19 +1,12 @@
-"""Write path for score sheets (服务测评检查表) and the versions of the indicator catalogue.
+"""Score sheets (服务测评检查表) and the versions of the indicator catalogue.
 
-Implements 004 §5.6.5.2–§5.6.5.3 (001 §6.4.3, §6.5) on top of the pure rules in
-``audits.scoring``: every change to a sheet recomputes the items' points and the sheet's stored
-result (earned, applicable, score, passed, grade) in the same transaction. Keyword-only
-functions taking the acting user; each write runs atomically, locks the sheet, records the
-actor and reason in the history and raises ``RuleViolation`` with the clause named when the
-change is not allowed. Points are ``Decimal`` with 2 decimals; dates are local ``date`` values.
-
-Who writes: the audit team's leader and auditors fill the sheet (trainees write no records
-alone and technical experts do not audit, 004 §5.4.4.2; 001 §6.2.4); the audit department may
-also open it; only the team leader signs it off (004 §5.6.5.3). The catalogue's versions are
-kept by the audit department or the technical manager.
+Implements 004 §5.6.5.2–§5.6.5.3 (001 §6.4.3, §6.5) on top of ``audits.scoring``: every change to
+a sheet recomputes the items' points and the sheet's stored result in the same transaction.
+The team's leader and auditors fill the sheet; the audit department may also open it; only the
+team leader signs it off (004 §5.6.5.3). The catalogue is kept by the audit department or the
+technical manager. Points are ``Decimal`` with 2 decimals.
 """
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -22,101 +15,28 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audits import scoring
-from audits.catalogue import check_part_totals, part_totals
 from audits.models import (
     Audit,
-    AuditTeamMember,
     Indicator,
     IndicatorCatalogue,
     ScoreItem,
     ScoreSheet,
     SpecialDeduction,
 )
-from certbody import roles
+from audits.selectors.score_sheets import (
+    _RULE_RESULT,
+    _RULE_SCORING,
+    EDITABLE_AUDIT_STATES,
+    SCORED_KINDS,
+    _evaluate,
+    part_total_problems,
+    score_sheet_gaps,
+)
+from audits.services._guards import _count, _text
+from certbody import policy
 from certbody.lifecycle import RuleViolation, fire, lock, record
 
-__all__ = [
-    "CATALOGUE_ROLES",
-    "EDITABLE_AUDIT_STATES",
-    "SCORED_KINDS",
-    "PartResult",
-    "can_edit",
-    "can_open",
-    "catalogue_indicators_update",
-    "catalogue_make_current",
-    "catalogue_new_version",
-    "is_team_leader",
-    "is_team_scorer",
-    "part_breakdown",
-    "part_total_problems",
-    "score_item_update",
-    "score_sheet_open",
-    "score_sheet_reopen",
-    "score_sheet_gaps",
-    "score_sheet_result",
-    "score_sheet_submit",
-    "special_bonus_set",
-    "special_deduction_add",
-    "special_deduction_remove",
-]
-
-# Audits evaluated against the checklist: the on-site audits of 004 §5.6.5 (initial stage 2),
-# §5.7 (surveillance) and §5.8 (recertification). The document review scores nothing.
-SCORED_KINDS = (Audit.Kind.STAGE2, Audit.Kind.SURVEILLANCE, Audit.Kind.RECERTIFICATION)
-# A sheet is filled while the audit runs or before its decision closes it.
-EDITABLE_AUDIT_STATES = (Audit.State.IN_PROGRESS, Audit.State.COMPLETED)
-CATALOGUE_ROLES = (roles.AUDIT_DEPARTMENT, roles.TECHNICAL_MANAGER)
-
-_RULE_SCORING = "004 §5.6.5.2"
-_RULE_RESULT = "004 §5.6.5.3"
 _RESULT_FIELDS = ["earned", "applicable", "score", "passed", "grade"]
-
-
-# --- who may do what (also used by the views to decide what to show) -----------------------
-
-
-def is_team_scorer(user, audit: Audit) -> bool:
-    """True when ``user`` is the leader or an auditor on the team of ``audit``.
-
-    Trainees and technical experts are on the team but write no scoring records
-    (004 §5.4.4.2; 001 §6.2.4).
-    """
-    if not user.is_authenticated or not user.is_active or not user.is_staff:
-        return False
-    return audit.team.filter(user=user, role__in=AuditTeamMember.COUNTED_ROLES).exists()
-
-
-def is_team_leader(user, audit: Audit) -> bool:
-    """True when ``user`` leads the team of ``audit`` (signs off the sheet, 004 §5.6.5.3)."""
-    if not user.is_authenticated or not user.is_active or not user.is_staff:
-        return False
-    return audit.team.filter(user=user, role=AuditTeamMember.Role.LEADER).exists()
-
-
-def can_open(user, audit: Audit) -> bool:
-    """True when ``user`` may open the sheet of ``audit``: a team scorer or the audit department."""
-    return is_team_scorer(user, audit) or roles.has_role(user, roles.AUDIT_DEPARTMENT)
-
-
-def can_edit(user, sheet: ScoreSheet) -> bool:
-    """True when ``user`` may change ``sheet`` now: a team scorer, sheet draft, audit not over."""
-    return (
-        sheet.state == ScoreSheet.State.DRAFT
-        and sheet.audit.state in EDITABLE_AUDIT_STATES
-        and is_team_scorer(user, sheet.audit)
-    )
-
-
-def _require_scorer(actor, audit: Audit) -> None:
-    if not is_team_scorer(actor, audit):
-        raise RuleViolation(
-            f"“{actor}”不是该审核的审核组长或审核员，不能填写评分表", "004 §5.4.4.2"
-        )
-
-
-def _require_leader(actor, audit: Audit) -> None:
-    if not is_team_leader(actor, audit):
-        raise RuleViolation("只有审核组长可以确认或退回评分表", _RULE_RESULT)
 
 
 def _require_audit_open(audit: Audit) -> None:
@@ -134,81 +54,10 @@ def _require_draft(sheet: ScoreSheet) -> None:
 def _locked_sheet(sheet_pk: int, actor) -> ScoreSheet:
     """Lock the sheet (inside the caller's atomic block) and check it may be changed."""
     sheet = lock(ScoreSheet, sheet_pk)
-    _require_scorer(actor, sheet.audit)
+    policy.require(actor, "audits.score", sheet)
     _require_draft(sheet)
     _require_audit_open(sheet.audit)
     return sheet
-
-
-def _text(value, label: str, rule: str = "") -> str:
-    text = (value or "").strip()
-    if not text:
-        raise RuleViolation(f"须填写{label}", rule)
-    return text
-
-
-def _count(value, label: str) -> int:
-    """A count of samples from a caller or a form: a non-negative int (or its digits)."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise RuleViolation(f"{label}须为非负整数")
-    try:
-        number = int(value)
-    except ValueError:
-        raise RuleViolation(f"{label}须为非负整数") from None
-    if number < 0:
-        raise RuleViolation(f"{label}须为非负整数")
-    return number
-
-
-def part_total_problems(rows) -> list[str]:
-    """Chinese messages for the parts whose points miss 40 / 35 / 25 (004 §5.6.5.2)."""
-    rows = list(rows)
-    if not check_part_totals(rows):
-        return []
-    totals = part_totals(rows)
-    return [
-        f"{scoring.PART_NAMES[part]}合计 {totals[part].normalize():f} 分，应为 {total} 分"
-        for part, total in scoring.PART_TOTALS.items()
-        if totals[part] != total
-    ]
-
-
-# --- computing ------------------------------------------------------------------------------
-
-
-def _evaluate(
-    items, deductions: int, bonus: bool
-) -> tuple[Decimal, Decimal, scoring.Evaluation | None]:
-    """(earned, applicable, evaluation) of the given items (004 §5.6.5.2 e: excluded leave both).
-
-    The evaluation is ``None`` while an indicator is unassessed: every indicator is scored
-    before there is a score (004 §5.6.5.2); earned and applicable then cover the assessed ones.
-    """
-    assessed = [item for item in items if item.assessed]
-    applicable_items = [item for item in assessed if not item.excluded]
-    earned = sum((item.points for item in applicable_items), Decimal(0))
-    applicable = sum((item.indicator.max_points for item in applicable_items), Decimal(0))
-    if len(assessed) < len(items):
-        return earned, applicable, None
-    if applicable <= 0:
-        raise RuleViolation("所有指标均已删减，无法计算评分", f"{_RULE_SCORING} e)")
-    try:
-        result = scoring.evaluate(earned, applicable, deductions, int(bool(bonus)))
-    except ValueError as exc:
-        raise RuleViolation(f"评分无法计算：{exc}", _RULE_SCORING) from exc
-    return earned, applicable, result
-
-
-def score_sheet_result(sheet: ScoreSheet) -> scoring.Evaluation | None:
-    """Recompute the result of ``sheet`` from its items, deductions and bonus without saving.
-
-    Returns ``scoring.Evaluation`` (score as ``Decimal`` with 2 decimals, passed, grade …), or
-    ``None`` while an indicator is unassessed (the sheet is incomplete, 004 §5.6.5.2).
-    Raises ``RuleViolation`` when every indicator is excluded (004 §5.6.5.2 e).
-    """
-    items = list(sheet.items.select_related("indicator"))
-    _earned, _applicable, result = _evaluate(items, sheet.deductions.count(), sheet.special_bonus)
-    return result
 
 
 def _store_result(sheet: ScoreSheet, actor, reason: str) -> ScoreSheet:
@@ -231,80 +80,6 @@ def _store_result(sheet: ScoreSheet, actor, reason: str) -> ScoreSheet:
     return sheet
 
 
-def score_sheet_gaps(sheet: ScoreSheet) -> list[str]:
-    """What keeps ``sheet`` from being signed off, in plain words (empty when nothing).
-
-    Every indicator assessed (004 §5.6.5.2); an indicator not met, any nonconforming sample,
-    each special deduction and the bonus backed by written evidence; a sampled indicator
-    with at least one sample; an exclusion justified (e).
-    """
-    gaps = []
-    items = list(sheet.items.select_related("indicator"))
-    unassessed = [str(i.indicator) for i in items if not i.assessed]
-    if unassessed:
-        gaps.append(str(_("not assessed: %(items)s") % {"items": ", ".join(unassessed)}))
-    for item in items:
-        if not item.assessed:
-            continue
-        if item.excluded:
-            if not item.exclusion_justification.strip():
-                gaps.append(str(_("%(item)s: exclusion not justified") % {"item": item.indicator}))
-            continue
-        if item.indicator.method == Indicator.Method.SAMPLED and item.samples < 1:
-            gaps.append(str(_("%(item)s: no sample checked") % {"item": item.indicator}))
-        if (not item.met or item.nonconforming) and not item.evidence.strip():
-            gaps.append(str(_("%(item)s: no written evidence") % {"item": item.indicator}))
-    for deduction in sheet.deductions.all():
-        if not deduction.description.strip():
-            gaps.append(str(_("a special deduction has no written evidence")))
-    if sheet.special_bonus and not sheet.bonus_justification.strip():
-        gaps.append(str(_("the special bonus has no written evidence")))
-    return gaps
-
-
-@dataclass(frozen=True)
-class PartResult:
-    """One part of the checklist on a sheet, for display (004 §5.6.5.2).
-
-    ``total``: the part's fixed points (40 / 35 / 25); ``earned`` and ``applicable``: ``Decimal``
-    sums over its indicators that are not excluded; ``items``: its ``ScoreItem`` rows in order.
-    """
-
-    part: str
-    name: str
-    total: Decimal
-    earned: Decimal
-    applicable: Decimal
-    items: tuple
-
-    @property
-    def excluded_points(self) -> Decimal:
-        return self.total - self.applicable
-
-
-def part_breakdown(sheet: ScoreSheet) -> list[PartResult]:
-    """Per part of the checklist (system, goods, customer), the points earned and applicable."""
-    items = list(sheet.items.select_related("indicator"))
-    parts = []
-    for part, total in scoring.PART_TOTALS.items():
-        rows = tuple(item for item in items if item.indicator.part == part)
-        applicable = [item for item in rows if not item.excluded]
-        parts.append(
-            PartResult(
-                part=part,
-                name=scoring.PART_NAMES[part],
-                total=total,
-                earned=sum((item.points for item in applicable), Decimal(0)),
-                applicable=sum((item.indicator.max_points for item in applicable), Decimal(0)),
-                items=rows,
-            )
-        )
-    return parts
-
-
-# --- score sheets ---------------------------------------------------------------------------
-
-
 def score_sheet_open(*, audit: Audit, actor) -> ScoreSheet:
     """Open the score sheet of a stage 2, surveillance or recertification audit (004 §5.6.5).
 
@@ -317,10 +92,7 @@ def score_sheet_open(*, audit: Audit, actor) -> ScoreSheet:
     actor not allowed, a sheet already opened, no current catalogue or one whose part totals
     are not 40/35/25 (004 §5.6.5.2).
     """
-    if not can_open(actor, audit):
-        raise RuleViolation(
-            f"“{actor}”不是该审核的审核组成员或审核部门人员，不能建立评分表", "004 §5.4.4"
-        )
+    policy.require(actor, "audits.open_score_sheet", audit)
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         if audit.kind not in SCORED_KINDS:
@@ -544,7 +316,7 @@ def score_sheet_submit(*, sheet: ScoreSheet, actor, submitted_on: date) -> Score
     result is recomputed and stored with the sign-off; the sheet can then no longer change
     unless the leader reopens it.
     """
-    _require_leader(actor, sheet.audit)
+    policy.require(actor, "audits.sign_score_sheet", sheet)
     if submitted_on > timezone.localdate():
         raise RuleViolation("确认日期不能晚于今天")
     with transaction.atomic():
@@ -588,7 +360,7 @@ def score_sheet_reopen(*, sheet: ScoreSheet, actor, reason: str) -> ScoreSheet:
 
     ``reason`` may not be empty; it is kept in the history. The sign-off is cleared.
     """
-    _require_leader(actor, sheet.audit)
+    policy.require(actor, "audits.sign_score_sheet", sheet)
     reason = _text(reason, "退回修改的原因")
     with transaction.atomic():
         sheet = lock(ScoreSheet, sheet.pk)
@@ -606,14 +378,6 @@ def score_sheet_reopen(*, sheet: ScoreSheet, actor, reason: str) -> ScoreSheet:
     return sheet
 
 
-# --- catalogue versions ---------------------------------------------------------------------
-
-
-def _require_catalogue_keeper(actor) -> None:
-    if not any(roles.has_role(actor, role) for role in CATALOGUE_ROLES):
-        raise RuleViolation(f"“{actor}”不是审核部门人员或技术负责人，不能维护评价指标目录")
-
-
 def catalogue_new_version(
     *, source: IndicatorCatalogue, actor, version: str, title: str = ""
 ) -> IndicatorCatalogue:
@@ -623,7 +387,7 @@ def catalogue_new_version(
     copy, then ``catalogue_make_current``. ``version``: a new, unique version label (at most
     20 characters); ``title`` defaults to the source's. Audit department or technical manager.
     """
-    _require_catalogue_keeper(actor)
+    policy.require(actor, "audits.manage_catalogue")
     version = _text(version, "版本号")
     if len(version) > IndicatorCatalogue._meta.get_field("version").max_length:
         raise RuleViolation("版本号过长")
@@ -661,7 +425,7 @@ def catalogue_make_current(*, catalogue: IndicatorCatalogue, actor) -> Indicator
     (004 §5.6.5.2). Sheets already opened keep their version. Audit department or technical
     manager.
     """
-    _require_catalogue_keeper(actor)
+    policy.require(actor, "audits.manage_catalogue")
     with transaction.atomic():
         catalogue = lock(IndicatorCatalogue, catalogue.pk)
         problems = part_total_problems(catalogue.indicators.values_list("part", "max_points"))
@@ -723,7 +487,7 @@ def catalogue_indicators_update(
     bad value, and, for the current version, when a part's points would no longer add up to
     40 / 35 / 25 (004 §5.6.5.2). Audit department or technical manager.
     """
-    _require_catalogue_keeper(actor)
+    policy.require(actor, "audits.manage_catalogue")
     with transaction.atomic():
         catalogue = lock(IndicatorCatalogue, catalogue.pk)
         # 004 §5.6.5.2: the points a sheet was scored against are evidence; never change them.
