@@ -23,8 +23,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from audits import services
-from audits import selectors
+from audits import selectors, services
 from audits.forms import NonconformityAnswerForm
 from audits.models import (
     AuditPlan,

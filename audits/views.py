@@ -258,9 +258,7 @@ def score_item_update(request, pk: int):
     error = ""
     if form.is_valid():
         try:
-            services.score_item_update(
-                item=item, actor=request.user, **form.service_arguments()
-            )
+            services.score_item_update(item=item, actor=request.user, **form.service_arguments())
         except RuleViolation as exc:
             error = str(exc)
     else:

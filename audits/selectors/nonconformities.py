@@ -36,7 +36,6 @@ RAISE_STATES = (Audit.State.IN_PROGRESS, Audit.State.COMPLETED)
 VERIFY_STATES = (Audit.State.IN_PROGRESS, Audit.State.COMPLETED, Audit.State.CLOSED)
 
 
-
 def nonconformity_due(audit: Audit, *, raised_on: date | None = None) -> date:
     """The ``due_on`` of an NC of ``audit`` (both severities; see the module docstring).
 

@@ -1,5 +1,4 @@
-"""ASRP programmes: design, preconditions, indicators, approval, notification, end (seed 000).
-"""
+"""ASRP programmes: design, preconditions, indicators, approval, notification, end (seed 000)."""
 
 from datetime import date
 

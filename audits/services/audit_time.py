@@ -1,5 +1,4 @@
-"""Determining audit time (004 §5.4.2, Appendix A; 001 §6.2.3, §7.4, §8.2; 000 §4.2.1).
-"""
+"""Determining audit time (004 §5.4.2, Appendix A; 001 §6.2.3, §7.4, §8.2; 000 §4.2.1)."""
 
 from collections.abc import Sequence
 from decimal import Decimal

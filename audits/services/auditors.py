@@ -1,5 +1,4 @@
-"""Auditors, their competences and declarations of interest (004 §4.2–4.3, §12.1.3).
-"""
+"""Auditors, their competences and declarations of interest (004 §4.2–4.3, §12.1.3)."""
 
 from datetime import date
 

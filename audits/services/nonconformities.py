@@ -3,7 +3,8 @@
 The audit team raises a nonconformity (NC) during or after an audit; the client answers with a
 cause analysis, correction and corrective action (or, for a minor NC, a corrective action plan)
 and evidence files; the team reviews each answer; a minor NC's accepted plan is verified at the
-next audit of the same organisation (004 §5.10.2). Deadlines: ``audits.selectors.nonconformity_due``,
+next audit of the same organisation (004 §5.10.2). Deadlines:
+``audits.selectors.nonconformity_due``,
 recomputed when the audit ends (``nonconformity_due_recompute``, called by ``audit_complete``).
 """
 
@@ -11,8 +12,8 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from audits.models import (
     Audit,

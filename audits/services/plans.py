@@ -1,5 +1,4 @@
-"""Audit plans (004 §5.4.6, §9.2) and the opening and closing meetings (004 §5.5.2).
-"""
+"""Audit plans (004 §5.4.6, §9.2) and the opening and closing meetings (004 §5.5.2)."""
 
 from collections.abc import Iterable
 from datetime import date

@@ -1,5 +1,4 @@
-"""Multi-site sampling plans (004 §5.4.3).
-"""
+"""Multi-site sampling plans (004 §5.4.3)."""
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
