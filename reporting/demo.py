@@ -47,9 +47,9 @@ from applications.models import Application, ApplicationReview, Organization, Si
 from applications.validators import build_uscc
 from audits import rules
 from audits import services as audit_reports
-from audits import services as score_sheets
-from audits import services as nc_services
 from audits import services as audit_services
+from audits import services as nc_services
+from audits import services as score_sheets
 from audits.models import (
     Audit,
     Auditor,

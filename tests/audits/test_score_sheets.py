@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from audits import services as score_sheets
 from audits import services as audit_services
+from audits import services as score_sheets
 from audits.models import (
     Audit,
     Auditor,
