@@ -139,13 +139,13 @@ def _open_asrp_activities(asrp: AsrpProgramme):
 
 def _asrp_result_record(*, asrp, actor, indicator, **data):
     if indicator.asrp_id != asrp.pk:
-        raise RuleViolation("该绩效指标不属于本 ASRP 方案")
+        raise RuleViolation(_("This performance indicator does not belong to this ASRP programme."))
     return services.asrp_indicator_result_record(indicator=indicator, actor=actor, **data)
 
 
 def _asrp_activity_record(*, asrp, actor, activity, notes=""):
     if activity.audit.programme_id != asrp.programme_id:
-        raise RuleViolation("该审核不属于本 ASRP 方案的认证周期")
+        raise RuleViolation(_("This audit is not in this ASRP programme's certification cycle."))
     return services.asrp_activity_record(
         audit=activity.audit, actor=actor, activity=activity.activity, notes=notes
     )

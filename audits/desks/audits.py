@@ -54,7 +54,7 @@ def _plan_or_none(audit: Audit) -> AuditPlan | None:
 def _plan_of(audit: Audit) -> AuditPlan:
     plan = AuditPlan.objects.filter(audit_id=audit.pk).first()
     if plan is None:
-        raise RuleViolation("请先编制审核计划", "004 §5.4.6.1")
+        raise RuleViolation(_("Write the audit plan first."), "004 §5.4.6.1")
     return plan
 
 
@@ -282,7 +282,7 @@ def _plan_report(*, audit, actor, **data):
 def _report_deliver(*, audit, actor, **data):
     report = _latest_report(audit)
     if report is None:
-        raise RuleViolation("该审核还没有审查报告")
+        raise RuleViolation(_("This audit has no audit report yet."))
     return services.audit_report_deliver(report=report, actor=actor, **data)
 
 

@@ -121,7 +121,13 @@ def parse_adjustments(text: str) -> list[tuple[Decimal, str]]:
         try:
             value = Decimal(days.replace("＋", "+").replace("－", "-"))
         except ArithmeticError:
-            raise ValidationError(f"第 {number} 行应以增减的人日开头，如“-0.5 理由”") from None
+            raise ValidationError(
+                _(
+                    "Line %(number)s must start with the auditor-days added or removed, e.g. "
+                    '"-0.5 reason".'
+                )
+                % {"number": number}
+            ) from None
         result.append((value, reason.strip()))
     return result
 

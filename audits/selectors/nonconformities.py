@@ -9,6 +9,7 @@ special audits use the surveillance period; a document review's NCs count from i
 from datetime import date
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
 
 from audits import rules
 from audits.models import (
@@ -45,7 +46,9 @@ def nonconformity_due(audit: Audit, *, raised_on: date | None = None) -> date:
     """
     end = audit.actual_end or raised_on
     if end is None:
-        raise RuleViolation("审核尚未结束，须给出不符合项的开具日期")
+        raise RuleViolation(
+            _("The audit has not ended: give the date the nonconformity was raised.")
+        )
     return rules.major_nc_due(audit.audit_type, end, audit.programme.scheme)
 
 

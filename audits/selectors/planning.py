@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from applications.models import Application, Site
 from audits import rules
@@ -27,9 +28,9 @@ from certbody import dates, roles
 from certbody.lifecycle import RuleViolation
 
 _TYPE_LABELS = {
-    rules.INITIAL: "初次认证审核",
-    rules.SURVEILLANCE: "监督审核",
-    rules.RECERTIFICATION: "再认证审核",
+    rules.INITIAL: gettext_lazy("initial certification audit"),
+    rules.SURVEILLANCE: gettext_lazy("surveillance audit"),
+    rules.RECERTIFICATION: gettext_lazy("recertification audit"),
 }
 
 
@@ -134,7 +135,9 @@ def audit_time_propose(audit: Audit, *, effective_headcount: int | None = None) 
     try:
         table = rules.table_days(headcount, audit_type, scheme)
     except ValueError as exc:
-        raise RuleViolation(f"有效人数有误：{exc}", "004 附录A") from None
+        raise RuleViolation(
+            _("Wrong effective headcount: %(exc)s") % {"exc": exc}, "004 附录A"
+        ) from None
     reference = None if audit_type == rules.INITIAL else _reference_initial_days(programme)
     least = _normal_least_days(table, audit_type, reference, scheme)
     total = max(table, least)
@@ -185,7 +188,9 @@ def sampling_plan_propose(audit: Audit) -> SamplingProposal:
     programme = audit.programme
     sites = list(Site.objects.filter(organization_id=programme.organization_id).order_by("pk"))
     if len(sites) < 2:
-        raise RuleViolation("只有多场所的客户才需要抽样方案", "004 §5.4.3")
+        raise RuleViolation(
+            _("Only a client with several sites needs a sampling plan."), "004 §5.4.3"
+        )
     audited_before = set(
         SamplingPlanSite.objects.filter(
             plan__audit__programme__organization_id=programme.organization_id, selected=True
@@ -232,7 +237,10 @@ def _site_table_onsite(site: Site, audit_type: str, scheme: str) -> Decimal:
     try:
         return rules.table_onsite_days(site.headcount, audit_type, scheme)
     except ValueError:
-        raise RuleViolation(f"场所“{site}”的人数须至少为 1", "004 §5.4.3.3") from None
+        raise RuleViolation(
+            _('The headcount of site "%(site)s" must be at least 1.') % {"site": site},
+            "004 §5.4.3.3",
+        ) from None
 
 
 def _is_auditor(user) -> bool:
@@ -291,31 +299,53 @@ def audit_team_check(audit: Audit, *, on: date | None = None) -> list[str]:
     failures: list[str] = []
     leaders = [m for m in members if m.role == AuditTeamMember.Role.LEADER]
     if not leaders:
-        failures.append("审核组必须有组长（004 §5.4.4.1(1)）")
+        failures.append(_("The audit team needs a team leader (004 §5.4.4.1(1))."))
     elif len(leaders) > 1:
-        failures.append("审核组只能有一名组长（004 §5.4.4.1(1)）")
+        failures.append(_("An audit team has only one team leader (004 §5.4.4.1(1))."))
     qualified: list[tuple[AuditTeamMember, Auditor]] = []
     registered: list[tuple[AuditTeamMember, Auditor]] = []
     for member in members:
         profile = profiles.get(member.user_id)
         if profile is None or not profile.active:
-            failures.append(f"“{member.user}”没有有效的审核人员登记信息（004 §4.2）")
+            failures.append(
+                _('"%(user)s" has no valid auditor registration (004 §4.2).')
+                % {"user": member.user}
+            )
             continue
         registered.append((member, profile))
         if not _role_fits(member.role, profile):
             failures.append(
-                f"“{member.user}”的资格为“{profile.get_qualification_display()}”，"
-                f"不能担任“{member.get_role_display()}”（004 §5.4.4）"
+                _(
+                    '"%(user)s" is qualified as "%(qualification)s" and cannot act as '
+                    '"%(role)s" (004 §5.4.4).'
+                )
+                % {
+                    "user": member.user,
+                    "qualification": profile.get_qualification_display(),
+                    "role": member.get_role_display(),
+                }
             )
             continue
         if profile.qualification != Auditor.Qualification.TECHNICAL_EXPERT:
             if not profile.registration_number:
-                failures.append(f"“{member.user}”没有认证人员注册号（004 §4.2、§5.4.6.1）")
+                failures.append(
+                    _(
+                        '"%(user)s" has no certification personnel registration number (004 '
+                        "§4.2, §5.4.6.1)."
+                    )
+                    % {"user": member.user}
+                )
                 continue
             if profile.registration_valid_until and profile.registration_valid_until < day:
                 failures.append(
-                    f"“{member.user}”的注册资格已于 {profile.registration_valid_until} 到期"
-                    "（004 §4.2）"
+                    _(
+                        'The registration of "%(user)s" expired on '
+                        "%(registration_valid_until)s (004 §4.2)."
+                    )
+                    % {
+                        "user": member.user,
+                        "registration_valid_until": profile.registration_valid_until,
+                    }
                 )
                 continue
         if member.counted_in_audit_time:
@@ -331,18 +361,33 @@ def audit_team_check(audit: Audit, *, on: date | None = None) -> list[str]:
     }
     missing = [f"{code:02d}" for code in codes if code not in competent]
     if not codes:
-        failures.append("客户没有认证业务范围类别，无法核对专业能力（004 附录B）")
+        failures.append(
+            _(
+                "The client has no business scope category: competence cannot be checked (004 "
+                "Appendix B)."
+            )
+        )
     elif missing:
         clause = "001 §6.2.4" if audit.programme.scheme == rules.SCHEME_CAS else "004 §5.4.4.1(2)"
         failures.append(
-            f"审核组中没有具备业务范围 {'、'.join(missing)} 专业能力的审查员（{clause}）"
+            _("No auditor on the team is competent for business scope %(missing)s (%(clause)s).")
+            % {"missing": "、".join(missing), "clause": clause}
         )
     if not any(p.is_full_time and m.whole_audit for m, p in qualified):
-        failures.append("审核组至少要有一名本机构专职审查员全程参加审核（004 §5.4.4.1(3)）")
+        failures.append(
+            _(
+                "The audit team needs at least one of the certification body's full-time "
+                "auditors present for the whole audit (004 §5.4.4.1(3))."
+            )
+        )
     trainees = sum(1 for m in members if m.role == AuditTeamMember.Role.TRAINEE)
     if trainees > len(qualified):
         failures.append(
-            f"实习审查员（{trainees} 名）不得多于正式审查员（{len(qualified)} 名）（004 §5.4.4.2）"
+            _(
+                "Trainee auditors (%(trainees)s) may not outnumber the qualified auditors "
+                "(%(qualified)s) (004 §5.4.4.2)."
+            )
+            % {"trainees": trainees, "qualified": len(qualified)}
         )
     determination = AuditTimeDetermination.objects.filter(audit=audit).first()
     if determination is not None and audit.planned_start and audit.planned_end:
@@ -350,9 +395,18 @@ def audit_team_check(audit: Audit, *, on: date | None = None) -> list[str]:
         capacity = len(qualified) * days
         if capacity < determination.onsite_days:
             failures.append(
-                f"计入审核时间的审查员（不含实习审查员和技术专家）{len(qualified)} 名在 {days} 天内"
-                f"只能完成 {capacity} 人日，少于确定的现场审核时间 {determination.onsite_days} 人日"
-                "（004 §5.4.4.2；001 §6.2.4）"
+                _(
+                    "The %(qualified)s auditors counted in audit time (trainees and technical "
+                    "experts excluded) can deliver only %(capacity)s auditor-days in %(days)s "
+                    "days, less than the determined on-site time of %(onsite_days)s "
+                    "auditor-days (004 §5.4.4.2; 001 §6.2.4)."
+                )
+                % {
+                    "qualified": len(qualified),
+                    "days": days,
+                    "capacity": capacity,
+                    "onsite_days": determination.onsite_days,
+                }
             )
     declared = {
         d.auditor.user_id: d
@@ -364,12 +418,19 @@ def audit_team_check(audit: Audit, *, on: date | None = None) -> list[str]:
         declaration = declared.get(member.user_id)
         if declaration is not None and declaration.has_interest:
             failures.append(
-                f"“{member.user}”已声明与该客户存在利益关系，不得参加审核组（004 §5.4.4.3）"
+                _(
+                    '"%(user)s" declared an interest in this client and may not be on the '
+                    "audit team (004 §5.4.4.3)."
+                )
+                % {"user": member.user}
             )
         elif declaration is None and audit.short_notice:
             failures.append(
-                f"提前较短时间通知的审核须慎重指派审核组：“{member.user}”尚未就该客户作出"
-                "利益冲突声明（004 §5.9.2(2)）"
+                _(
+                    'A short-notice audit needs its team chosen with care: "%(user)s" has '
+                    "not declared on this client (004 §5.9.2(2))."
+                )
+                % {"user": member.user}
             )
     return failures
 
@@ -394,9 +455,11 @@ def decision_maker_check(*, audit: Audit, user) -> list[str]:
     interest in the client (004 §4.3). Empty when the user is independent of the audit."""
     failures = []
     if user.pk in audit_team_user_ids(audit):
-        failures.append("认证决定人员不得是该审核的审核组成员（004 §5.12.1）")
+        failures.append(
+            _("The decision maker may not be a member of the audit's team (004 §5.12.1).")
+        )
     if _declared_conflict(user, audit.programme.organization_id):
-        failures.append("认证决定人员已声明与该客户存在利益关系（004 §4.3）")
+        failures.append(_("The decision maker declared an interest in the client (004 §4.3)."))
     return failures
 
 
@@ -500,23 +563,45 @@ def asrp_full_cycle_failures(programme: AuditProgramme) -> list[str]:
         or opening.state != Audit.State.CLOSED
         or not opening.recommendation_positive
     ):
-        failures.append("本周期的常规再认证审核尚未完成并作出认证决定（000 §4.1.1）")
+        failures.append(
+            _(
+                "This cycle's normal recertification audit is not completed with a "
+                "certification decision (000 §4.1.1)."
+            )
+        )
     elif AuditTimeDetermination.objects.filter(audit=opening, asrp=True).exists():
-        failures.append("本周期的再认证审核不是按常规程序实施的（000 §4.1.1）")
+        failures.append(
+            _(
+                "This cycle's recertification audit was not carried out under the normal "
+                "procedure (000 §4.1.1)."
+            )
+        )
     previous = AuditProgramme.objects.filter(
         organization_id=programme.organization_id, cycle=programme.cycle - 1
     ).first()
     if previous is None:
-        failures.append("找不到上一认证周期的审核方案（000 §4.1.1）")
+        failures.append(
+            _(
+                "The audit programme of the previous certification cycle cannot be found (000 "
+                "§4.1.1)."
+            )
+        )
         return failures
     first = _opening_audit(previous)
     if first is None or first.state != Audit.State.CLOSED:
-        failures.append("上一认证周期的初次（或再认证）审核未完成（000 §4.1.1）")
+        failures.append(
+            _(
+                "The initial (or recertification) audit of the previous certification cycle "
+                "is not completed (000 §4.1.1)."
+            )
+        )
     surveillance_done = previous.audits.filter(
         kind=Audit.Kind.SURVEILLANCE, state=Audit.State.CLOSED
     ).exists()
     if not surveillance_done:
-        failures.append("上一认证周期没有完成的监督审核（000 §4.1.1）")
+        failures.append(
+            _("The previous certification cycle has no completed surveillance audit (000 §4.1.1).")
+        )
     return failures
 
 
@@ -534,20 +619,31 @@ def asrp_approval_failures(asrp: AsrpProgramme) -> list[str]:
             continue
         check = checks.get(criterion.value)
         if check is None:
-            failures.append(f"未核对：{criterion.label}")
+            failures.append(_("Not checked: %(criterion)s") % {"criterion": criterion.label})
         elif not check.met:
-            failures.append(f"不满足：{criterion.label}")
+            failures.append(_("Not met: %(criterion)s") % {"criterion": criterion.label})
     indicators = list(asrp.indicators.prefetch_related("results"))
     if not indicators:
-        failures.append("未与客户商定可测量的绩效指标（000 §4.1.3）")
+        failures.append(
+            _("No measurable performance indicator is agreed with the client (000 §4.1.3).")
+        )
     for indicator in indicators:
         results = list(indicator.results.all())
         if not results:
-            failures.append(f"绩效指标“{indicator.name}”没有达成情况记录（000 §4.1.3）")
+            failures.append(
+                _('The performance indicator "%(name)s" has no recorded results (000 §4.1.3).')
+                % {"name": indicator.name}
+            )
         elif not all(r.met for r in results):
-            failures.append(f"绩效指标“{indicator.name}”未持续达到（000 §4.1.3）")
+            failures.append(
+                _('The performance indicator "%(name)s" was not met throughout (000 §4.1.3).')
+                % {"name": indicator.name}
+            )
     for name, clause in _ASRP_CONTENT_CLAUSES.items():
         if not getattr(asrp, name).strip():
             label = AsrpProgramme._meta.get_field(name).verbose_name
-            failures.append(f"ASRP 方案缺少“{label}”（{clause}）")
+            failures.append(
+                _('The ASRP programme lacks "%(value)s" (%(clause)s).')
+                % {"value": label, "clause": clause}
+            )
     return failures

@@ -5,7 +5,7 @@ per-part breakdown (004 §5.6.5.2–§5.6.5.3; ``audits.scoring`` holds the pure
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from audits import scoring
 from audits.catalogue import check_part_totals, part_totals
@@ -91,11 +91,15 @@ def _evaluate(
     if len(assessed) < len(items):
         return earned, applicable, None
     if applicable <= 0:
-        raise RuleViolation("所有指标均已删减，无法计算评分", f"{_RULE_SCORING} e)")
+        raise RuleViolation(
+            _("Every indicator is excluded: no score can be computed."), f"{_RULE_SCORING} e)"
+        )
     try:
         result = scoring.evaluate(earned, applicable, deductions, int(bool(bonus)))
     except ValueError as exc:
-        raise RuleViolation(f"评分无法计算：{exc}", _RULE_SCORING) from exc
+        raise RuleViolation(
+            _("The score cannot be computed: %(exc)s") % {"exc": exc}, _RULE_SCORING
+        ) from exc
     return earned, applicable, result
 
 

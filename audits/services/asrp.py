@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from audits.models import (
     AsrpAuditActivity,
@@ -46,12 +47,15 @@ def asrp_programme_create(
     with transaction.atomic():
         programme = lock(AuditProgramme, programme.pk)
         if programme.state != AuditProgramme.State.ACTIVE:
-            raise RuleViolation("审核方案已关闭")
+            raise RuleViolation(_("The audit programme is closed."))
         if AsrpProgramme.objects.filter(programme=programme).exists():
-            raise RuleViolation("该认证周期已有 ASRP 方案")
+            raise RuleViolation(_("This certification cycle already has an ASRP programme."))
         failures = asrp_full_cycle_failures(programme)
         if failures:
-            raise RuleViolation("不能建立 ASRP 方案：" + "；".join(failures))
+            raise RuleViolation(
+                _("The ASRP programme cannot be created: %(failures)s")
+                % {"failures": _("; ").join(failures)}
+            )
         asrp = AsrpProgramme(
             programme=programme,
             reliance=reliance,
@@ -92,16 +96,25 @@ def asrp_eligibility_record(
     """
     policy.require(actor, "audits.manage_asrp", asrp)
     if criterion not in AsrpEligibilityCheck.Criterion.values:
-        raise RuleViolation(f"未知的 ASRP 许用准则：{criterion}")
+        raise RuleViolation(
+            _("Unknown ASRP eligibility criterion: %(criterion)s.") % {"criterion": criterion}
+        )
     if criterion == AsrpEligibilityCheck.Criterion.FULL_CYCLE:
-        raise RuleViolation("完整认证周期由系统按审核记录核对", "000 §4.1.1")
+        raise RuleViolation(
+            _("The full certification cycle is checked by the system from the audit records."),
+            "000 §4.1.1",
+        )
     if not evidence.strip():
-        raise RuleViolation("ASRP 许用准则须记录证据", "000 §4.4.2")
-    _not_future(checked_on, "核对日期")
+        raise RuleViolation(
+            _("An ASRP eligibility criterion needs its evidence recorded."), "000 §4.4.2"
+        )
+    _not_future(checked_on, _("the check date"))
     with transaction.atomic():
         asrp = lock(AsrpProgramme, asrp.pk)
         if asrp.state != AsrpProgramme.State.DRAFT:
-            raise RuleViolation("ASRP 方案批准后不能再修改许用准则记录")
+            raise RuleViolation(
+                _("Once the ASRP programme is approved its eligibility records cannot change.")
+            )
         check = (
             AsrpEligibilityCheck.objects.select_for_update()
             .filter(asrp=asrp, criterion=criterion)
@@ -122,11 +135,13 @@ def asrp_indicator_add(
     """Add a measurable performance indicator agreed with the client (000 §4.1.3; draft only)."""
     policy.require(actor, "audits.manage_asrp", asrp)
     if not name.strip() or not target.strip():
-        raise RuleViolation("绩效指标须写明名称和可测量的目标值", "000 §4.1.3")
+        raise RuleViolation(
+            _("A performance indicator needs a name and a measurable target."), "000 §4.1.3"
+        )
     with transaction.atomic():
         asrp = lock(AsrpProgramme, asrp.pk)
         if asrp.state != AsrpProgramme.State.DRAFT:
-            raise RuleViolation("ASRP 方案批准后不能再增加绩效指标")
+            raise RuleViolation(_("Once the ASRP programme is approved no indicator can be added."))
         indicator = AsrpIndicator(
             asrp=asrp, name=name.strip(), target=target.strip(), method=method, agreed_on=agreed_on
         )
@@ -152,12 +167,12 @@ def asrp_indicator_result_record(
     """
     policy.require(actor, "audits.manage_asrp", indicator)
     if not period.strip() or not value.strip():
-        raise RuleViolation("请填写统计期间和结果")
-    _not_future(period_end, "统计期间结束日期")
+        raise RuleViolation(_("Fill in the period and the result."))
+    _not_future(period_end, _("the end of the period"))
     with transaction.atomic():
         asrp = lock(AsrpProgramme, indicator.asrp_id)
         if asrp.state == AsrpProgramme.State.ENDED:
-            raise RuleViolation("ASRP 方案已终止")
+            raise RuleViolation(_("The ASRP programme has ended."))
         result = (
             AsrpIndicatorResult.objects.select_for_update()
             .filter(indicator=indicator, period=period.strip())
@@ -181,12 +196,15 @@ def asrp_programme_approve(*, asrp: AsrpProgramme, actor, approved_on: date) -> 
     recertification audit of the cycle.
     """
     policy.require(actor, "audits.approve_asrp", asrp)
-    _not_future(approved_on, "批准日期")
+    _not_future(approved_on, _("the approval date"))
     with transaction.atomic():
         asrp = lock(AsrpProgramme, asrp.pk)
         failures = asrp_approval_failures(asrp)
         if failures:
-            raise RuleViolation("ASRP 方案不能批准：" + "；".join(failures))
+            raise RuleViolation(
+                _("The ASRP programme cannot be approved: %(failures)s")
+                % {"failures": _("; ").join(failures)}
+            )
         asrp.approved_by = actor
         asrp.approved_on = approved_on
         fire(
@@ -205,11 +223,14 @@ def asrp_programme_approve(*, asrp: AsrpProgramme, actor, approved_on: date) -> 
 def asrp_accreditation_notify(*, asrp: AsrpProgramme, actor, notified_on: date) -> AsrpProgramme:
     """Record the date the accreditation body was notified; needed before first use (000 §4.4.2)."""
     policy.require(actor, "audits.manage_asrp", asrp)
-    _not_future(notified_on, "通知日期")
+    _not_future(notified_on, _("the notification date"))
     with transaction.atomic():
         asrp = lock(AsrpProgramme, asrp.pk)
         if asrp.approved_on and notified_on < asrp.approved_on:
-            raise RuleViolation("通知认可机构的日期不能早于批准日期", "000 §4.4.2")
+            raise RuleViolation(
+                _("The accreditation body cannot be notified before the approval date."),
+                "000 §4.4.2",
+            )
         asrp.accreditation_notified_on = notified_on
         fire(
             asrp,
@@ -232,9 +253,9 @@ def asrp_activity_record(*, audit: Audit, actor, activity: str, notes: str = "")
             .first()
         )
         if row is None:
-            raise RuleViolation("该审核没有这项 ASRP 必须开展的活动")
+            raise RuleViolation(_("This audit has no such mandatory ASRP activity."))
         if audit.state not in (Audit.State.PLANNED, Audit.State.IN_PROGRESS):
-            raise RuleViolation("审核已结束")
+            raise RuleViolation(_("The audit is over."))
         row.covered = True
         row.notes = notes
         record(row, actor=actor, reason="ASRP 活动已开展")
@@ -248,8 +269,8 @@ def asrp_programme_end(*, asrp: AsrpProgramme, actor, ended_on: date, reason: st
     """
     policy.require(actor, "audits.manage_asrp", asrp)
     if not reason.strip():
-        raise RuleViolation("终止 ASRP 方案须说明原因", "000 §4.3.4")
-    _not_future(ended_on, "终止日期")
+        raise RuleViolation(_("Ending an ASRP programme needs a reason."), "000 §4.3.4")
+    _not_future(ended_on, _("the end date"))
     with transaction.atomic():
         asrp = lock(AsrpProgramme, asrp.pk)
         asrp.ended_on = ended_on

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audits import rules
 from audits.models import (
@@ -76,27 +77,39 @@ def audit_time_determine(
     policy.require(actor, "audits.determine_audit_time", audit)
     if audit.kind == Audit.Kind.DOCUMENT_REVIEW:
         raise RuleViolation(
-            "文件审核的时间计入初次认证审核时间，请对二阶段审核确定审核时间", "004 §5.4.2.1"
+            _(
+                "A document review's time counts in the initial audit time: determine the "
+                "time of the stage 2 audit."
+            ),
+            "004 §5.4.2.1",
         )
     try:
         effective = rules.full_time_equivalent(full_time_headcount, part_time_hours, standard_hours)
     except ValueError as exc:
-        raise RuleViolation(f"人数或工时有误：{exc}", "004 附录A 注2") from None
+        raise RuleViolation(
+            _("Wrong headcount or hours: %(exc)s") % {"exc": exc}, "004 附录A 注2"
+        ) from None
     if effective < 1:
-        raise RuleViolation("有效人数至少为 1", "004 附录A")
+        raise RuleViolation(_("The effective headcount must be at least 1."), "004 附录A")
     parsed: list[tuple[Decimal, str]] = []
     for raw_days, reason in adjustments:
-        days = _days(raw_days, "调整的审核时间")
+        days = _days(raw_days, _("an adjustment of audit time"))
         if days == 0 or days % HALF_DAY != 0:
-            raise RuleViolation("每项调整须为非零的半天倍数（如 +0.5、-1）", "004 附录A 注c")
+            raise RuleViolation(
+                _("Each adjustment must be a non-zero multiple of half a day (e.g. +0.5, -1)."),
+                "004 附录A 注c",
+            )
         if not (reason or "").strip():
-            raise RuleViolation("每项增加或减少审核时间都须记录理由", "004 §5.4.2.3")
+            raise RuleViolation(
+                _("Every increase or reduction of audit time needs its reason recorded."),
+                "004 §5.4.2.3",
+            )
         parsed.append((days, reason.strip()))
-    remote = _days(remote_days, "远程审核时间")
+    remote = _days(remote_days, _("remote audit time"))
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         if audit.state != Audit.State.PLANNED:
-            raise RuleViolation("只有计划中的审核才能确定审核时间")
+            raise RuleViolation(_("Only a planned audit's time can be determined."))
         programme = audit.programme
         scheme, audit_type = programme.scheme, audit.audit_type
         table = rules.table_days(effective, audit_type, scheme)
@@ -110,7 +123,7 @@ def audit_time_determine(
         else:
             least = _check_normal_days(table, total, audit_type, reference, scheme, parsed)
         onsite = (
-            _days(onsite_days, "现场审核时间")
+            _days(onsite_days, _("on-site time"))
             if onsite_days not in (None, "")
             else (total if scheme == rules.SCHEME_CAS else rules.least_onsite_days(total))
         )
@@ -123,8 +136,8 @@ def audit_time_determine(
         determination.scheme = scheme
         determination.audit_type = audit_type
         determination.full_time_headcount = full_time_headcount
-        determination.part_time_hours = _days(part_time_hours, "兼职工时")
-        determination.standard_hours = _days(standard_hours, "标准工时")
+        determination.part_time_hours = _days(part_time_hours, _("part-time hours"))
+        determination.standard_hours = _days(standard_hours, _("standard hours"))
         determination.effective_headcount = effective
         determination.table_days = table
         determination.reference_days = reference
@@ -175,8 +188,16 @@ def _check_normal_days(table, total, audit_type, reference, scheme, parsed) -> D
         rules.check_reduction(table, total, reductions)
     except ValueError:
         raise RuleViolation(
-            f"审核时间 {total} 人日比附录A审核时间 {table} 人日减少超过 30 %，"
-            f"至少须 {rules.floor_days(table, rules.INITIAL, scheme)} 人日",
+            _(
+                "An audit time of %(total)s auditor-days reduces the Appendix A time of "
+                "%(table)s auditor-days by more than 30 %%; at least %(least)s auditor-days "
+                "are needed."
+            )
+            % {
+                "total": total,
+                "table": table,
+                "least": rules.floor_days(table, rules.INITIAL, scheme),
+            },
             _REDUCTION_CLAUSE[scheme],
         ) from None
     if reference is not None and audit_type != rules.INITIAL:
@@ -184,9 +205,18 @@ def _check_normal_days(table, total, audit_type, reference, scheme, parsed) -> D
             rules.check_minimum_time(total, audit_type, reference, scheme)
         except ValueError:
             raise RuleViolation(
-                f"{_TYPE_LABELS[audit_type]}时间 {total} 人日少于初次认证审核时间 {reference} "
-                f"人日的 {_MINIMUM_SHARE[scheme][audit_type]}，"
-                f"至少须 {rules.floor_days(reference, audit_type, scheme)} 人日",
+                _(
+                    "The %(audit_type)s time of %(total)s auditor-days is below %(share)s of "
+                    "the initial audit time of %(reference)s auditor-days; at least %(least)s "
+                    "auditor-days are needed."
+                )
+                % {
+                    "audit_type": _TYPE_LABELS[audit_type],
+                    "total": total,
+                    "reference": reference,
+                    "least": rules.floor_days(reference, audit_type, scheme),
+                    "share": _MINIMUM_SHARE[scheme][audit_type],
+                },
                 _MINIMUM_CLAUSE[scheme][audit_type],
             ) from None
     return least
@@ -197,13 +227,23 @@ def _check_asrp_days(table, total, audit_type, reference, scheme, justification)
     # recorded evaluation. The 1-day minimum of 004 Appendix A note h still applies.
     basic = max(table, _normal_least_days(table, audit_type, reference, scheme))
     if total < rules.MINIMUM_DAYS:
-        raise RuleViolation("调整后的审核时间不得低于 1 人日", "004 附录A 注h")
+        raise RuleViolation(
+            _("An adjusted audit time cannot be below 1 auditor-day."), "004 附录A 注h"
+        )
     try:
         rules.check_asrp_time(total, basic, justification)
     except ValueError:
         raise RuleViolation(
-            f"ASRP 审核时间 {total} 人日低于基本审核时间 {basic} 人日的 70 %"
-            f"（{rules.ceil_half_day(basic * Decimal('0.7'))} 人日），须记录合理评价",
+            _(
+                "The ASRP audit time of %(total)s auditor-days is below 70 %% of the basic "
+                "audit time of %(basic)s auditor-days (%(least)s auditor-days): record the "
+                "justification."
+            )
+            % {
+                "total": total,
+                "basic": basic,
+                "least": rules.ceil_half_day(basic * Decimal("0.7")),
+            },
             "000 §4.2.1",
         ) from None
     return rules.MINIMUM_DAYS
@@ -211,15 +251,25 @@ def _check_asrp_days(table, total, audit_type, reference, scheme, justification)
 
 def _check_onsite(total: Decimal, onsite: Decimal, remote: Decimal, remote_reason: str) -> None:
     if onsite < 0 or remote < 0:
-        raise RuleViolation("审核时间不能为负数")
+        raise RuleViolation(_("Audit time cannot be negative."))
     if onsite > total:
-        raise RuleViolation(f"现场审核时间 {onsite} 人日超过审核时间 {total} 人日", "004 §12.1.5")
+        raise RuleViolation(
+            _(
+                "The on-site time of %(onsite)s auditor-days exceeds the audit time of "
+                "%(total)s auditor-days."
+            )
+            % {"onsite": onsite, "total": total},
+            "004 §12.1.5",
+        )
     try:
         rules.check_onsite_share(total, onsite)
     except ValueError:
         raise RuleViolation(
-            f"现场审核时间 {onsite} 人日少于审核时间 {total} 人日的 80 %，"
-            f"至少须 {rules.least_onsite_days(total)} 人日",
+            _(
+                "The on-site time of %(onsite)s auditor-days is below 80 %% of the audit time "
+                "of %(total)s auditor-days; at least %(least)s auditor-days are needed."
+            )
+            % {"onsite": onsite, "total": total, "least": rules.least_onsite_days(total)},
             "004 §5.4.2.3",
         ) from None
     if remote:
@@ -227,11 +277,18 @@ def _check_onsite(total: Decimal, onsite: Decimal, remote: Decimal, remote_reaso
             rules.check_remote_share(onsite, remote)
         except ValueError:
             raise RuleViolation(
-                f"远程审核时间 {remote} 人日超过现场审核时间 {onsite} 人日的 30 %",
+                _(
+                    "The remote audit time of %(remote)s auditor-days exceeds 30 %% of the "
+                    "on-site time of %(onsite)s auditor-days."
+                )
+                % {"remote": remote, "onsite": onsite},
                 "004 §5.4.5.3",
             ) from None
         if not remote_reason.strip():
             raise RuleViolation(
-                "采用远程审核须说明所审核的过程、方法和理由，并在审核计划中注明",
+                _(
+                    "A remote audit needs the processes, methods and reasons stated, and "
+                    "noted in the audit plan."
+                ),
                 "004 §5.4.5.2–5.4.5.3",
             )

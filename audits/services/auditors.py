@@ -3,6 +3,7 @@
 from datetime import date
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from applications.models import Organization
 from audits.models import (
@@ -35,7 +36,10 @@ def auditor_register(
     """
     policy.require(actor, "audits.manage_auditors")
     if qualification not in Auditor.Qualification.values:
-        raise RuleViolation(f"未知的审核人员资格：{qualification}")
+        raise RuleViolation(
+            _("Unknown auditor qualification: %(qualification)s.")
+            % {"qualification": qualification}
+        )
     with transaction.atomic():
         auditor = Auditor.objects.select_for_update().filter(user=user).first()
         created = auditor is None
@@ -70,7 +74,10 @@ def auditor_competence_grant(
     policy.require(actor, "audits.manage_auditors", auditor)
     scope = BusinessScope.objects.filter(code=scope_code).first()
     if scope is None:
-        raise RuleViolation(f"未知的认证业务范围类别：{scope_code}", "004 附录B")
+        raise RuleViolation(
+            _("Unknown business scope category: %(scope_code)s.") % {"scope_code": scope_code},
+            "004 附录B",
+        )
     with transaction.atomic():
         competence = (
             AuditorCompetence.objects.select_for_update()
@@ -102,7 +109,7 @@ def conflict_declare(
     """
     if actor.pk != auditor.user_id:
         policy.require(actor, "audits.declare_conflict", auditor)
-    _not_future(declared_on, "声明日期")
+    _not_future(declared_on, _("the declaration date"))
     with transaction.atomic():
         declaration = (
             ConflictDeclaration.objects.select_for_update()

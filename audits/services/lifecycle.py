@@ -6,6 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from audits import rules
 from audits.models import (
@@ -38,15 +39,17 @@ def audit_schedule(
     """
     policy.require(actor, "audits.schedule_audit", audit)
     if planned_end < planned_start:
-        raise RuleViolation("审核结束日期不能早于开始日期")
+        raise RuleViolation(_("The audit's end date cannot be earlier than its start date."))
     if planned_days is not None:
         planned_days = Decimal(planned_days)
         if planned_days <= 0 or planned_days % HALF_DAY != 0:
-            raise RuleViolation("审核时间须为正的半天倍数", "004 附录A")
+            raise RuleViolation(
+                _("Audit time must be a positive multiple of half a day."), "004 附录A"
+            )
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         if audit.state != Audit.State.PLANNED:
-            raise RuleViolation("只有计划中的审核才能调整日期")
+            raise RuleViolation(_("Only a planned audit's dates can be changed."))
         determination = AuditTimeDetermination.objects.filter(audit=audit).first()
         if (
             determination is not None
@@ -54,7 +57,11 @@ def audit_schedule(
             and planned_days != determination.total_days
         ):
             raise RuleViolation(
-                f"审核时间已确定为 {determination.total_days} 人日；如需改变请重新确定审核时间",
+                _(
+                    "The audit time is determined as %(total_days)s auditor-days; to change "
+                    "it, determine the audit time again."
+                )
+                % {"total_days": determination.total_days},
                 "004 §5.4.2.3",
             )
         dates_changed = (audit.planned_start, audit.planned_end) != (planned_start, planned_end)
@@ -96,10 +103,15 @@ def audit_start(*, audit: Audit, actor, started_on: date) -> Audit:
                 state__in=[Audit.State.COMPLETED, Audit.State.CLOSED],
             ).exists()
             if not review_done:
-                raise RuleViolation("文件审核通过后才能进行现场审核", "001 §6.3")
+                raise RuleViolation(
+                    _("The on-site audit can only follow a passed document review."), "001 §6.3"
+                )
         failures = audit_team_check(audit, on=started_on)
         if failures:
-            raise RuleViolation("审核组不符合要求，不能开始审核：" + "；".join(failures))
+            raise RuleViolation(
+                _("The audit team does not meet the rules; the audit cannot start: %(failures)s")
+                % {"failures": _("; ").join(failures)}
+            )
         if audit.needs_site_visit:
             _require_plan_ready(audit, started_on)
         determination = AuditTimeDetermination.objects.filter(audit=audit).first()
@@ -108,7 +120,11 @@ def audit_start(*, audit: Audit, actor, started_on: date) -> Audit:
             notified = asrp.accreditation_notified_on if asrp else None
             if notified is None or notified > started_on:
                 raise RuleViolation(
-                    "按 ASRP 方案确定时间的审核，须在首次使用前通知认可机构", "000 §4.4.2"
+                    _(
+                        "An audit timed under an ASRP programme needs the accreditation body "
+                        "notified before the first use."
+                    ),
+                    "000 §4.4.2",
                 )
         audit.actual_start = started_on
         fire(audit, "start", actor=actor, reason="审核开始", fields=["actual_start"])
@@ -129,7 +145,7 @@ def audit_complete(
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         if audit.actual_start and ended_on < audit.actual_start:
-            raise RuleViolation("审核结束日期不能早于开始日期")
+            raise RuleViolation(_("The audit's end date cannot be earlier than its start date."))
         if audit.needs_site_visit and audit.state == Audit.State.IN_PROGRESS:
             _require_meetings(audit, ended_on)
         asrp = AsrpProgramme.objects.filter(programme_id=audit.programme_id).first()
@@ -139,7 +155,8 @@ def audit_complete(
             ]
             if open_activities:
                 raise RuleViolation(
-                    "ASRP 审核尚未完成以下必须开展的活动：" + "；".join(open_activities),
+                    _("The ASRP audit has not covered these mandatory activities: %(activities)s")
+                    % {"activities": _("; ").join(open_activities)},
                     "000 §4.2.2 b)",
                 )
         audit.actual_end = ended_on
@@ -180,7 +197,7 @@ def audit_terminate(*, audit: Audit, actor, reason: str) -> Audit:
     """Terminate an audit with the CB's approval and the reason (004 §5.5.3)."""
     policy.require(actor, "audits.terminate_audit", audit)
     if not reason.strip():
-        raise RuleViolation("终止审核必须说明原因", "004 §5.5.3")
+        raise RuleViolation(_("Terminating an audit needs a reason."), "004 §5.5.3")
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         audit.termination_reason = reason

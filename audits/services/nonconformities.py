@@ -88,19 +88,29 @@ def nonconformity_raise(
     ``nonconformity_due``. Raises ``RuleViolation``.
     """
     if severity not in Severity.values:
-        raise RuleViolation(f"未知的不符合项类别：{severity}")
-    clause = _text(clause, "不符合的标准条款", "004 §5.6.3")[:60]
-    description = _text(description, "不符合事实描述", "004 §5.6.3")
-    evidence = _text(evidence, "客观证据", "004 §5.6.3")
+        raise RuleViolation(
+            _("Unknown nonconformity severity: %(severity)s.") % {"severity": severity}
+        )
+    clause = _text(clause, _("the clause not met"), "004 §5.6.3")[:60]
+    description = _text(description, _("the description of the nonconformity"), "004 §5.6.3")
+    evidence = _text(evidence, _("the objective evidence"), "004 §5.6.3")
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         policy.require(actor, "audits.raise_nonconformity", audit)
         if audit.state not in RAISE_STATES:
             raise RuleViolation(
-                f"{audit}当前状态为“{audit.get_state_display()}”，只能在审核进行中或审核完成后"
-                "开具不符合项"
+                _(
+                    '%(audit)s is "%(state)s": nonconformities are raised while the audit '
+                    "is in progress or after it is completed."
+                )
+                % {"audit": audit, "state": audit.get_state_display()}
             )
-        _check_day(raised_on, "开具日期", not_before=audit.actual_start, before_label="审核开始")
+        _check_day(
+            raised_on,
+            _("the date raised"),
+            not_before=audit.actual_start,
+            before_label=_("the audit's start"),
+        )
         last = audit.nonconformities.aggregate(n=Max("number"))["n"] or 0
         nc = Nonconformity(
             audit=audit,
@@ -192,9 +202,9 @@ def nonconformity_answer(
         raise RuleViolation(
             _("%(actor)s may not answer this nonconformity.") % {"actor": actor}, "004 §5.10.1"
         )
-    cause_analysis = _text(cause_analysis, "原因分析", "004 §5.10.1")
-    correction = _text(correction, "纠正", "004 §5.10.1")
-    corrective_action = _text(corrective_action, "纠正措施", "004 §5.10.1")
+    cause_analysis = _text(cause_analysis, _("the cause analysis"), "004 §5.10.1")
+    correction = _text(correction, _("the correction"), "004 §5.10.1")
+    corrective_action = _text(corrective_action, _("the corrective action"), "004 §5.10.1")
     checked = attachments_check(attachments)
     stored: list[str] = []
     try:
@@ -202,10 +212,18 @@ def nonconformity_answer(
             nc = lock(Nonconformity, nonconformity.pk)
             if is_plan and nc.severity != Severity.MINOR:
                 raise RuleViolation(
-                    "严重不符合项须完成纠正并经验证，不能仅提交纠正措施计划",
+                    _(
+                        "A major nonconformity needs its correction done and verified; a "
+                        "corrective action plan alone is not enough."
+                    ),
                     "004 §5.10.2、§5.10.3",
                 )
-            _check_day(submitted_on, "答复日期", not_before=nc.raised_on, before_label="开具日期")
+            _check_day(
+                submitted_on,
+                _("the answer date"),
+                not_before=nc.raised_on,
+                before_label=_("the date raised"),
+            )
             response = NonconformityResponse(
                 nonconformity=nc,
                 cause_analysis=cause_analysis,
@@ -248,18 +266,26 @@ def nonconformity_review(
     accepted = bool(accepted)
     note = (note or "").strip()
     if not accepted and not note:
-        raise RuleViolation("不接受答复时须写明理由，供客户重新答复", "004 §5.10.2")
+        raise RuleViolation(
+            _("Not accepting an answer needs the reason, so that the client can answer again."),
+            "004 §5.10.2",
+        )
     with transaction.atomic():
         response = lock(NonconformityResponse, response.pk)
         nc = lock(Nonconformity, response.nonconformity_id)
         policy.require(actor, "audits.verify_nonconformity", nc)
         if response.review != Review.PENDING:
-            raise RuleViolation("该答复已审核，不能再次审核")
+            raise RuleViolation(_("This answer has been reviewed already."))
         latest = nc.responses.order_by("-pk").values_list("pk", flat=True).first()
         if latest != response.pk or nc.state != State.ANSWERED:
-            raise RuleViolation("只能审核不符合项最新的待审核答复")
+            raise RuleViolation(
+                _("Only the nonconformity's latest answer awaiting review can be reviewed.")
+            )
         _check_day(
-            reviewed_on, "验证日期", not_before=response.submitted_on, before_label="答复日期"
+            reviewed_on,
+            "验证日期",
+            not_before=response.submitted_on,
+            before_label=_("the answer date"),
         )
         late = accepted and reviewed_on > nc.due_on
         if not accepted:
@@ -293,7 +319,7 @@ def nonconformity_review_pending(
         else None
     )
     if response is None:
-        raise RuleViolation("该不符合项没有待审核的答复")
+        raise RuleViolation(_("This nonconformity has no answer awaiting review."))
     return nonconformity_review(
         response=response, actor=actor, accepted=accepted, note=note, reviewed_on=reviewed_on
     )
@@ -323,32 +349,57 @@ def nonconformity_verify_plan(
     this, and this NC is then closed as superseded, with "纠正措施无效" in the history and the
     note. Either way returns the NC (state ``closed``). Raises ``RuleViolation``.
     """
-    note = _text(note, "验证情况说明", "004 §5.10.2")
+    note = _text(note, _("the verification notes"), "004 §5.10.2")
     with transaction.atomic():
         nc = lock(Nonconformity, nonconformity.pk)
         audit = Audit.objects.select_related("programme").get(pk=audit.pk)
         origin = nc.audit
         if nc.state != State.PLAN_ACCEPTED:
             raise RuleViolation(
-                f"不符合项当前状态为“{nc.get_state_display()}”，只有已接受纠正措施计划的"
-                "轻微不符合项在下次审核时验证",
+                _(
+                    'The nonconformity is "%(state)s": only a minor nonconformity with an '
+                    "accepted corrective action plan is verified at the next audit."
+                )
+                % {"state": nc.get_state_display()},
                 "004 §5.10.2",
             )
         if audit.pk == origin.pk or (
             audit.programme.organization_id != origin.programme.organization_id
         ):
-            raise RuleViolation("纠正措施计划须在该组织的下一次审核中验证", "004 §5.10.2")
+            raise RuleViolation(
+                _("A corrective action plan is verified at the organisation's next audit."),
+                "004 §5.10.2",
+            )
         origin_end = origin.actual_end or origin.actual_start
         if audit.actual_start is None or (origin_end and audit.actual_start < origin_end):
-            raise RuleViolation("纠正措施计划须在开具不符合项之后的下一次审核中验证", "004 §5.10.2")
+            raise RuleViolation(
+                _(
+                    "A corrective action plan is verified at the audit that follows the "
+                    "nonconformity."
+                ),
+                "004 §5.10.2",
+            )
         if audit.state not in VERIFY_STATES:
-            raise RuleViolation(f"{audit}尚未开始或已终止，不能在该审核中验证", "004 §5.10.2")
+            raise RuleViolation(
+                _("%(audit)s has not started or is terminated: nothing can be verified in it.")
+                % {"audit": audit},
+                "004 §5.10.2",
+            )
         # The team of the next audit verifies a minor NC's plan (004 §5.10.2).
         policy.require(actor, "audits.verify_nonconformity", audit)
-        _check_day(verified_on, "验证日期", not_before=audit.actual_start, before_label="审核开始")
+        _check_day(
+            verified_on,
+            _("the verification date"),
+            not_before=audit.actual_start,
+            before_label=_("the audit's start"),
+        )
         if not effective and not audit.nonconformities.exists():
             raise RuleViolation(
-                f"纠正措施无效时，须先在{audit}中开具新的不符合项，再关闭原不符合项",
+                _(
+                    "When the corrective action was not effective, first raise a new "
+                    "nonconformity in %(audit)s, then close the old one."
+                )
+                % {"audit": audit},
                 "004 §5.10.2",
             )
         verdict = "验证有效" if effective else "纠正措施无效，已另行开具不符合项"

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from django.db import transaction
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from applications.models import Site
 from audits.models import (
@@ -45,39 +45,50 @@ def audit_plan_prepare(
     """
     policy.require(actor, "audits.manage_plan", audit)
     for value, label in (
-        (objectives, "审核目的"),
-        (criteria, "审核准则"),
-        (scope_text, "审核范围"),
+        (objectives, _("the audit objectives")),
+        (criteria, _("the audit criteria")),
+        (scope_text, _("the audit scope")),
     ):
         if not value.strip():
-            raise RuleViolation(f"审核计划须写明{label}", "004 §5.4.6.1")
+            raise RuleViolation(
+                _("The audit plan must state %(value)s.") % {"value": label}, "004 §5.4.6.1"
+            )
     if not shifts_covered.strip():
-        raise RuleViolation("每次审核至少要审核一个班次", "004 §5.4.1.6(1)")
+        raise RuleViolation(_("Every audit covers at least one shift."), "004 §5.4.1.6(1)")
     if unaudited_shifts.strip() and not unaudited_shifts_reason.strip():
-        raise RuleViolation("未审核的班次须记录不审核的理由", "004 §5.4.1.6(2)")
+        raise RuleViolation(_("Shifts not audited need the reason recorded."), "004 §5.4.1.6(2)")
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         if audit.state not in (Audit.State.PLANNED, Audit.State.IN_PROGRESS):
-            raise RuleViolation("审核已结束，不能再修改审核计划")
+            raise RuleViolation(_("The audit is over: its plan can no longer change."))
         if not (audit.planned_start and audit.planned_end):
-            raise RuleViolation("请先安排审核日期，审核计划须写明审核日期", "004 §5.4.6.1")
+            raise RuleViolation(
+                _("Schedule the audit first: the audit plan states the audit's dates."),
+                "004 §5.4.6.1",
+            )
         organization_id = audit.programme.organization_id
         site_ids = {s.pk for s in sites}
         own = set(Site.objects.filter(organization_id=organization_id).values_list("pk", flat=True))
         if site_ids - own:
-            raise RuleViolation("审核计划中有不属于该客户的场所")
+            raise RuleViolation(_("The audit plan lists a site that is not the client's."))
         if audit.needs_site_visit and own and not site_ids:
-            raise RuleViolation("现场审核的计划须写明审核的场所", "004 §5.4.6.1")
+            raise RuleViolation(
+                _("The plan of an on-site audit must state the sites audited."), "004 §5.4.6.1"
+            )
         sampled = set(
             SamplingPlanSite.objects.filter(plan__audit=audit, selected=True).values_list(
                 "site_id", flat=True
             )
         )
         if sampled - site_ids:
-            raise RuleViolation("审核计划须覆盖抽样方案选定的全部场所", "004 §5.4.3")
+            raise RuleViolation(
+                _("The audit plan must cover every site the sampling plan selects."), "004 §5.4.3"
+            )
         determination = AuditTimeDetermination.objects.filter(audit=audit).first()
         if determination is not None and determination.remote_days and not remote_methods.strip():
-            raise RuleViolation("采用远程审核的，须在审核计划中注明远程审核方法", "004 §5.4.5.3")
+            raise RuleViolation(
+                _("A remote audit's methods must be stated in the audit plan."), "004 §5.4.5.3"
+            )
         plan = AuditPlan.objects.select_for_update().filter(audit=audit).first()
         if plan is not None:
             _plan_revise(audit, actor, reason="审核计划变更")
@@ -153,15 +164,21 @@ def audit_plan_send(*, plan: AuditPlan, actor, sent_on: date) -> AuditPlan:
     registration numbers, competence codes, tasks; 004 §5.4.6.1).
     """
     policy.require(actor, "audits.manage_plan", plan.audit)
-    _not_future(sent_on, "发送日期")
+    _not_future(sent_on, _("the date sent"))
     with transaction.atomic():
         plan = lock(AuditPlan, plan.pk)
         audit = plan.audit
         if audit.planned_start and sent_on > audit.planned_start:
-            raise RuleViolation("审核计划须在审核开始前提交认证委托人确认", "004 §5.4.6.3")
+            raise RuleViolation(
+                _("The audit plan is sent to the client for confirmation before the audit starts."),
+                "004 §5.4.6.3",
+            )
         failures = audit_team_check(audit)
         if failures:
-            raise RuleViolation("审核组不符合要求，不能发送审核计划：" + "；".join(failures))
+            raise RuleViolation(
+                _("The audit team does not meet the rules; the plan cannot be sent: %(failures)s")
+                % {"failures": _("; ").join(failures)}
+            )
         plan.team_snapshot = _team_snapshot(audit, _audit_day(audit))
         plan.sent_on = sent_on
         fire(
@@ -185,17 +202,19 @@ def audit_plan_confirm(
     audit = plan.audit
     if getattr(actor, "is_client", False):
         if actor.organization_id != audit.programme.organization_id:
-            raise RuleViolation("客户用户只能确认本组织的审核计划")
+            raise RuleViolation(
+                _("A client user confirms only their own organisation's audit plans.")
+            )
         confirmed_by = confirmed_by or str(actor)
     else:
         policy.require(actor, "audits.manage_plan", audit)
     if not confirmed_by.strip():
-        raise RuleViolation("请填写认证委托人的确认人")
-    _not_future(confirmed_on, "确认日期")
+        raise RuleViolation(_("Fill in who confirmed for the client."))
+    _not_future(confirmed_on, _("the confirmation date"))
     with transaction.atomic():
         plan = lock(AuditPlan, plan.pk)
         if plan.sent_on and confirmed_on < plan.sent_on:
-            raise RuleViolation("确认日期不能早于发送日期")
+            raise RuleViolation(_("The confirmation date cannot be earlier than the date sent."))
         plan.confirmed_on = confirmed_on
         plan.confirmed_by = confirmed_by.strip()[:50]
         fire(
@@ -217,11 +236,13 @@ def audit_plan_report_cnca(*, plan: AuditPlan, actor, reported_on: date) -> Audi
     audit whose report came late, a short-notice one only when there is no report at all.
     """
     policy.require(actor, "audits.report_plan", plan)
-    _not_future(reported_on, "上报日期")
+    _not_future(reported_on, _("the report date"))
     with transaction.atomic():
         plan = lock(AuditPlan, plan.pk)
         if plan.state == AuditPlan.State.DRAFT:
-            raise RuleViolation("审核计划提交认证委托人后才能上报国家认监委", "004 §9.2")
+            raise RuleViolation(
+                _("The audit plan is reported to CNCA after it is sent to the client."), "004 §9.2"
+            )
         plan.cnca_reported_on = reported_on
         due = plan.audit.plan_report_due
         # Stored as reported, also for short-notice audits (004 §9.2; §5.9.2): never hidden.

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from applications.models import Application, Contract
 from audits import rules
@@ -39,12 +40,17 @@ def programme_create(*, application: Application, actor) -> AuditProgramme:
     with transaction.atomic():
         application = lock(Application, application.pk)
         if application.state != Application.State.ACCEPTED:
-            raise RuleViolation("只有已受理的申请才能建立审核方案", "004 §5.2")
+            raise RuleViolation(
+                _("Only an accepted application can have an audit programme."), "004 §5.2"
+            )
         contract = Contract.objects.filter(application=application).first()
         if contract is None or contract.state != Contract.State.SIGNED:
-            raise RuleViolation("认证合同签订前不能安排审核", "004 §5.3")
+            raise RuleViolation(
+                _("No audit can be arranged before the certification contract is signed."),
+                "004 §5.3",
+            )
         if AuditProgramme.objects.filter(application=application).exists():
-            raise RuleViolation("该申请已建立审核方案")
+            raise RuleViolation(_("This application already has an audit programme."))
         previous = (
             AuditProgramme.objects.filter(organization=application.organization)
             .order_by("-cycle")
@@ -52,7 +58,13 @@ def programme_create(*, application: Application, actor) -> AuditProgramme:
         )
         recertification = application.kind == Application.Kind.RECERTIFICATION
         if recertification and previous is None:
-            raise RuleViolation("没有上一认证周期，不能按再认证安排", "004 §5.8")
+            raise RuleViolation(
+                _(
+                    "There is no previous certification cycle: the audit cannot be arranged "
+                    "as recertification."
+                ),
+                "004 §5.8",
+            )
         cycle = previous.cycle + 1 if (recertification and previous) else 0
         if not recertification and previous is not None:
             # A lapsed client starts over as initial certification (004 §5.8.1), new cycle row.
@@ -172,9 +184,9 @@ def programme_headcount_change(
     """
     policy.require(actor, "audits.plan_programme", programme)
     if isinstance(headcount, bool) or not isinstance(headcount, int) or headcount < 1:
-        raise RuleViolation("有效人数至少为 1", "004 附录A")
+        raise RuleViolation(_("The effective headcount must be at least 1."), "004 附录A")
     if not reason.strip():
-        raise RuleViolation("变更有效人数须说明原因")
+        raise RuleViolation(_("Changing the effective headcount needs a reason."))
     with transaction.atomic():
         programme = lock(AuditProgramme, programme.pk)
         programme.headcount = headcount
@@ -291,23 +303,29 @@ def audit_add_special(
     """
     policy.require(actor, "audits.plan_programme", programme)
     if special_kind not in Audit.SpecialKind.values:
-        raise RuleViolation(f"未知的特殊审核类型：{special_kind}")
+        raise RuleViolation(
+            _("Unknown special audit kind: %(special_kind)s.") % {"special_kind": special_kind}
+        )
     if not reason.strip():
-        raise RuleViolation("增加特殊审核须说明原因", "004 §5.9; 001 §7.2")
+        raise RuleViolation(_("Adding a special audit needs a reason."), "004 §5.9; 001 §7.2")
     if special_kind == Audit.SpecialKind.REGULATOR_FINDING:
         if notified_on is None:
-            raise RuleViolation("须填写市场监管部门发出通报的日期", "004 §5.9.2(3)")
+            raise RuleViolation(
+                _("Fill in the date the market regulator issued its notice."), "004 §5.9.2(3)"
+            )
         latest = rules.special_audit_due(notified_on)
         if due_on is None:
             due_on = latest
         elif due_on > latest:
             raise RuleViolation(
-                f"须在通报发出之日起 30 日内（{latest} 前）实施审核", "004 §5.9.2(3)"
+                _("The audit must take place within 30 days of the notice (before %(latest)s).")
+                % {"latest": latest},
+                "004 §5.9.2(3)",
             )
     with transaction.atomic():
         programme = lock(AuditProgramme, programme.pk)
         if programme.state != AuditProgramme.State.ACTIVE:
-            raise RuleViolation("审核方案已关闭，不能再增加审核")
+            raise RuleViolation(_("The audit programme is closed: no audit can be added."))
         sequence = programme.audits.filter(kind=Audit.Kind.SPECIAL).count() + 1
         return _add_audit(
             programme,

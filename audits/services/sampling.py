@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from applications.models import Site
 from audits import rules
@@ -48,28 +49,45 @@ def sampling_plan_record(
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         if audit.state != Audit.State.PLANNED:
-            raise RuleViolation("只有计划中的审核才能制定抽样方案")
+            raise RuleViolation(_("Only a planned audit can have a sampling plan."))
         programme = audit.programme
         sites = {s.pk: s for s in Site.objects.filter(organization_id=programme.organization_id)}
         if len(sites) < 2:
-            raise RuleViolation("只有多场所的客户才需要抽样方案", "004 §5.4.3")
+            raise RuleViolation(
+                _("Only a client with several sites needs a sampling plan."), "004 §5.4.3"
+            )
         similar = {s.pk for s in similar_sites}
         sampled = {s.pk for s in sampled_sites}
         foreign = (similar | sampled) - set(sites)
         if foreign:
-            raise RuleViolation("抽样方案中有不属于该客户的场所")
+            raise RuleViolation(_("The sampling plan lists a site that is not the client's."))
         if similar and not similarity_reason.strip():
-            raise RuleViolation("须说明这些场所的活动、过程和风险相同的理由", "004 §5.4.3.2")
+            raise RuleViolation(
+                _("State why these sites have the same activities, processes and risks."),
+                "004 §5.4.3.2",
+            )
         unaudited = [sites[pk] for pk in sorted(set(sites) - similar - sampled)]
         if unaudited:
             names = "、".join(str(s) for s in unaudited)
-            raise RuleViolation(f"活动、过程或风险不同的场所须逐一审核：{names}", "004 §5.4.3.2")
+            raise RuleViolation(
+                _("Sites with different activities, processes or risks are each audited: %(names)s")
+                % {"names": names},
+                "004 §5.4.3.2",
+            )
         minimum = rules.sample_size(len(similar), audit.audit_type) if similar else 0
         chosen = len(similar & sampled)
         if chosen < minimum:
             raise RuleViolation(
-                f"相似场所共 {len(similar)} 个，{_TYPE_LABELS[audit.audit_type]}至少须抽取 "
-                f"{minimum} 个，现只选了 {chosen} 个",
+                _(
+                    "There are %(similar)s similar sites; a %(audit_type)s samples at least "
+                    "%(minimum)s, only %(chosen)s are chosen."
+                )
+                % {
+                    "similar": len(similar),
+                    "audit_type": _TYPE_LABELS[audit.audit_type],
+                    "minimum": minimum,
+                    "chosen": chosen,
+                },
                 "004 §5.4.3.2",
             )
         rows = []
@@ -79,7 +97,7 @@ def sampling_plan_record(
             if pk in sampled:
                 raw = site_onsite_days.get(pk)
                 days = (
-                    _days(raw, "场所现场审核时间")
+                    _days(raw, _("the site's on-site time"))
                     if raw not in (None, "")
                     else rules.least_site_onsite_days(table_onsite)
                 )
@@ -87,9 +105,18 @@ def sampling_plan_record(
                     rules.check_site_onsite(days, table_onsite)
                 except ValueError:
                     raise RuleViolation(
-                        f"场所“{site}”的现场审核时间 {days} 人日少于附录A现场审核时间 "
-                        f"{table_onsite} 人日的 50 %，"
-                        f"至少须 {rules.least_site_onsite_days(table_onsite)} 人日",
+                        _(
+                            'The on-site time at site "%(site)s" of %(days)s auditor-days '
+                            "is below 50 %% of its Appendix A on-site time of "
+                            "%(table_onsite)s auditor-days; at least %(least)s auditor-days "
+                            "are needed."
+                        )
+                        % {
+                            "site": site,
+                            "days": days,
+                            "table_onsite": table_onsite,
+                            "least": rules.least_site_onsite_days(table_onsite),
+                        },
                         "004 §5.4.3.3",
                     ) from None
             rows.append(

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from audits import scoring
 from audits.models import (
@@ -42,13 +42,17 @@ _RESULT_FIELDS = ["earned", "applicable", "score", "passed", "grade"]
 def _require_audit_open(audit: Audit) -> None:
     if audit.state not in EDITABLE_AUDIT_STATES:
         raise RuleViolation(
-            f"审核“{audit}”当前状态为“{audit.get_state_display()}”，评分表不能再修改"
+            _('The audit "%(audit)s" is "%(state)s": its score sheet can no longer change.')
+            % {"audit": audit, "state": audit.get_state_display()}
         )
 
 
 def _require_draft(sheet: ScoreSheet) -> None:
     if sheet.state != ScoreSheet.State.DRAFT:
-        raise RuleViolation("评分表已由审核组长确认，须先退回后才能修改", _RULE_RESULT)
+        raise RuleViolation(
+            _("The team leader has confirmed the score sheet: reopen it before changing it."),
+            _RULE_RESULT,
+        )
 
 
 def _locked_sheet(sheet_pk: int, actor) -> ScoreSheet:
@@ -97,25 +101,39 @@ def score_sheet_open(*, audit: Audit, actor) -> ScoreSheet:
         audit = lock(Audit, audit.pk)
         if audit.kind not in SCORED_KINDS:
             raise RuleViolation(
-                f"{audit.get_kind_display()}不进行服务测评评分；评分表只用于第二阶段、"
-                "监督和再认证审核",
+                _(
+                    "%(kind)s is not scored: score sheets are for stage 2, surveillance and "
+                    "recertification audits."
+                )
+                % {"kind": audit.get_kind_display()},
                 "004 §5.6.5",
             )
         if audit.state not in EDITABLE_AUDIT_STATES:
             raise RuleViolation(
-                f"审核“{audit}”当前状态为“{audit.get_state_display()}”，"
-                "只有进行中或已完成的审核可以建立评分表"
+                _(
+                    'The audit "%(audit)s" is "%(state)s": only an audit in progress or '
+                    "completed can have a score sheet."
+                )
+                % {"audit": audit, "state": audit.get_state_display()}
             )
         if ScoreSheet.objects.filter(audit=audit).exists():
-            raise RuleViolation(f"审核“{audit}”已有评分表")
+            raise RuleViolation(
+                _('The audit "%(audit)s" already has a score sheet.') % {"audit": audit}
+            )
         catalogue = IndicatorCatalogue.objects.filter(is_current=True).first()
         if catalogue is None:
-            raise RuleViolation("没有当前的评价指标目录版本", _RULE_SCORING)
+            raise RuleViolation(
+                _("There is no current version of the indicator catalogue."), _RULE_SCORING
+            )
         indicators = list(catalogue.indicators.all())
         problems = part_total_problems((i.part, i.max_points) for i in indicators)
         if problems:
             raise RuleViolation(
-                f"评价指标目录“{catalogue.version}”各部分分值不符合要求：" + "；".join(problems),
+                _(
+                    'The parts\' points of the indicator catalogue "%(version)s" are wrong: '
+                    "%(problems)s"
+                )
+                % {"version": catalogue.version, "problems": _("; ").join(problems)},
                 _RULE_SCORING,
             )
         sheet = ScoreSheet(audit=audit, catalogue=catalogue)
@@ -163,17 +181,25 @@ def score_item_update(
     """
     excluded = bool(excluded)
     justification = (exclusion_justification or "").strip()
-    samples = _count(samples, "抽样数")
-    nonconforming = _count(nonconforming, "不符合样本数")
+    samples = _count(samples, _("the number of samples"))
+    nonconforming = _count(nonconforming, _("the number of nonconforming samples"))
     with transaction.atomic():
         sheet = _locked_sheet(item.sheet_id, actor)
         if excluded and not justification:
             raise RuleViolation(
-                "删减指标须说明理由：仅限商品性质和服务性质不涉及的项目", f"{_RULE_SCORING} e)"
+                _(
+                    "Excluding an indicator needs the reason: only items the goods or "
+                    "services do not involve."
+                ),
+                f"{_RULE_SCORING} e)",
             )
         if nonconforming > samples:
             raise RuleViolation(
-                f"不符合样本数（{nonconforming}）不能大于抽样数（{samples}）",
+                _(
+                    "Nonconforming samples (%(nonconforming)s) cannot exceed the samples "
+                    "taken (%(samples)s)."
+                )
+                % {"nonconforming": nonconforming, "samples": samples},
                 f"{_RULE_SCORING} b)",
             )
         item = ScoreItem.objects.select_for_update().select_related("indicator").get(pk=item.pk)
@@ -187,12 +213,20 @@ def score_item_update(
                 )
             if samples or nonconforming:
                 raise RuleViolation(
-                    f"“{indicator}”为定性指标，按是否符合评分，不填写抽样数",
+                    _(
+                        '"%(indicator)s" is a qualitative indicator scored as met or not: '
+                        "it takes no sample count."
+                    )
+                    % {"indicator": indicator},
                     f"{_RULE_SCORING} a)",
                 )
         elif met is not None and not met:
             raise RuleViolation(
-                f"“{indicator}”为抽样指标，按不符合样本的比例扣分，不能整体判为不符合",
+                _(
+                    '"%(indicator)s" is a sampled indicator that loses points by the share '
+                    "of nonconforming samples: it cannot be judged not met as a whole."
+                )
+                % {"indicator": indicator},
                 f"{_RULE_SCORING} b)",
             )
         elif not excluded and samples < 1:
@@ -216,7 +250,11 @@ def score_item_update(
                 indicator.max_points, samples=samples, nonconforming=nonconforming, met=bool(met)
             )
         except ValueError as exc:
-            raise RuleViolation(f"“{indicator}”无法评分：{exc}", _RULE_SCORING) from exc
+            raise RuleViolation(
+                _('"%(indicator)s" cannot be scored: %(exc)s')
+                % {"indicator": indicator, "exc": exc},
+                _RULE_SCORING,
+            ) from exc
         item.assessed = True
         item.excluded = excluded
         item.exclusion_justification = justification
@@ -253,9 +291,14 @@ def special_deduction_add(
     and fails the evaluation (004 §5.6.5.3 (2), (3)). Team leader or auditors, draft sheet only.
     """
     if category not in SpecialDeduction.Category.values:
-        raise RuleViolation(f"未知的特别扣分项类别：{category}", f"{_RULE_SCORING} c)")
-    description = _text(description, "特别扣分项的事实", f"{_RULE_SCORING} c)")
-    correction_required = _text(correction_required, "要求的整改", f"{_RULE_SCORING} c)")
+        raise RuleViolation(
+            _("Unknown special deduction category: %(category)s.") % {"category": category},
+            f"{_RULE_SCORING} c)",
+        )
+    description = _text(description, _("the facts of the special deduction"), f"{_RULE_SCORING} c)")
+    correction_required = _text(
+        correction_required, _("the correction required"), f"{_RULE_SCORING} c)"
+    )
     with transaction.atomic():
         sheet = _locked_sheet(sheet.pk, actor)
         deduction = SpecialDeduction(
@@ -294,7 +337,10 @@ def special_bonus_set(
     justification = (justification or "").strip()
     if granted and not justification:
         raise RuleViolation(
-            "特别加分项须说明企业售后服务高于法规要求、处于行业领先的特别优势",
+            _(
+                "A special bonus must state the client's particular strength: after-sales "
+                "service above the legal requirements and leading its trade."
+            ),
             f"{_RULE_SCORING} d)",
         )
     with transaction.atomic():
@@ -318,13 +364,15 @@ def score_sheet_submit(*, sheet: ScoreSheet, actor, submitted_on: date) -> Score
     """
     policy.require(actor, "audits.sign_score_sheet", sheet)
     if submitted_on > timezone.localdate():
-        raise RuleViolation("确认日期不能晚于今天")
+        raise RuleViolation(_("The confirmation date cannot be later than today."))
     with transaction.atomic():
         sheet = lock(ScoreSheet, sheet.pk)
         _require_audit_open(sheet.audit)
         started = sheet.audit.actual_start
         if started and submitted_on < started:
-            raise RuleViolation("确认日期不能早于审核开始日期")
+            raise RuleViolation(
+                _("The confirmation date cannot be earlier than the audit's start.")
+            )
         unjustified = [
             str(item.indicator)
             for item in sheet.items.select_related("indicator").filter(excluded=True)
@@ -332,7 +380,9 @@ def score_sheet_submit(*, sheet: ScoreSheet, actor, submitted_on: date) -> Score
         ]
         if unjustified:
             raise RuleViolation(
-                "以下删减指标未说明理由：" + "、".join(unjustified), f"{_RULE_SCORING} e)"
+                _("These excluded indicators have no reason: %(indicators)s")
+                % {"indicators": _(", ").join(unjustified)},
+                f"{_RULE_SCORING} e)",
             )
         gaps = score_sheet_gaps(sheet)
         if gaps:
@@ -361,7 +411,7 @@ def score_sheet_reopen(*, sheet: ScoreSheet, actor, reason: str) -> ScoreSheet:
     ``reason`` may not be empty; it is kept in the history. The sign-off is cleared.
     """
     policy.require(actor, "audits.sign_score_sheet", sheet)
-    reason = _text(reason, "退回修改的原因")
+    reason = _text(reason, _("the reason for reopening"))
     with transaction.atomic():
         sheet = lock(ScoreSheet, sheet.pk)
         _require_audit_open(sheet.audit)
@@ -388,12 +438,15 @@ def catalogue_new_version(
     20 characters); ``title`` defaults to the source's. Audit department or technical manager.
     """
     policy.require(actor, "audits.manage_catalogue")
-    version = _text(version, "版本号")
+    version = _text(version, _("the version number"))
     if len(version) > IndicatorCatalogue._meta.get_field("version").max_length:
-        raise RuleViolation("版本号过长")
+        raise RuleViolation(_("The version number is too long."))
     with transaction.atomic():
         if IndicatorCatalogue.objects.filter(version=version).exists():
-            raise RuleViolation(f"评价指标目录版本“{version}”已存在")
+            raise RuleViolation(
+                _('The indicator catalogue version "%(version)s" exists already.')
+                % {"version": version}
+            )
         catalogue = IndicatorCatalogue(
             version=version,
             title=(title or "").strip() or source.title,
@@ -431,7 +484,11 @@ def catalogue_make_current(*, catalogue: IndicatorCatalogue, actor) -> Indicator
         problems = part_total_problems(catalogue.indicators.values_list("part", "max_points"))
         if problems:
             raise RuleViolation(
-                f"评价指标目录“{catalogue.version}”各部分分值不符合要求：" + "；".join(problems),
+                _(
+                    'The parts\' points of the indicator catalogue "%(version)s" are wrong: '
+                    "%(problems)s"
+                )
+                % {"version": catalogue.version, "problems": _("; ").join(problems)},
                 _RULE_SCORING,
             )
         if catalogue.is_current:
@@ -451,23 +508,36 @@ def _indicator_values(indicator: Indicator, row) -> dict:
     values = {}
     code = indicator.code
     if "name" in row:
-        name = _text(row["name"], f"指标 {code} 的名称", _RULE_SCORING)
+        name = _text(
+            row["name"], _("the name of indicator %(code)s") % {"code": code}, _RULE_SCORING
+        )
         if len(name) > Indicator._meta.get_field("name").max_length:
-            raise RuleViolation(f"指标 {code} 的名称过长")
+            raise RuleViolation(_("The name of indicator %(code)s is too long.") % {"code": code})
         values["name"] = name
     if "max_points" in row:
         try:
             points = Decimal(str(row["max_points"]))
         except ArithmeticError:
-            raise RuleViolation(f"指标 {code} 的分值须为数字") from None
+            raise RuleViolation(
+                _("The points of indicator %(code)s must be a number.") % {"code": code}
+            ) from None
         if not points.is_finite() or points <= 0 or points >= 1000:
-            raise RuleViolation(f"指标 {code} 的分值须大于 0 且小于 1000", _RULE_SCORING)
+            raise RuleViolation(
+                _("The points of indicator %(code)s must be above 0 and below 1000.")
+                % {"code": code},
+                _RULE_SCORING,
+            )
         if points != points.quantize(Decimal("0.01")):
-            raise RuleViolation(f"指标 {code} 的分值最多两位小数")
+            raise RuleViolation(
+                _("The points of indicator %(code)s have at most two decimals.") % {"code": code}
+            )
         values["max_points"] = points.quantize(Decimal("0.01"))
     if "method" in row:
         if row["method"] not in Indicator.Method.values:
-            raise RuleViolation(f"指标 {code} 的评分方法不正确", _RULE_SCORING)
+            raise RuleViolation(
+                _("The scoring method of indicator %(code)s is not valid.") % {"code": code},
+                _RULE_SCORING,
+            )
         values["method"] = row["method"]
     if "guidance" in row:
         values["guidance"] = (row["guidance"] or "").strip()
@@ -493,7 +563,11 @@ def catalogue_indicators_update(
         # 004 §5.6.5.2: the points a sheet was scored against are evidence; never change them.
         if catalogue.is_locked:
             raise RuleViolation(
-                f"评价指标目录“{catalogue.version}”已被评分表使用，不能修改，请复制为新版本后修改",
+                _(
+                    'The indicator catalogue "%(version)s" is used by score sheets and '
+                    "cannot change; copy it to a new version and change that."
+                )
+                % {"version": catalogue.version},
                 _RULE_SCORING,
             )
         indicators = {i.pk: i for i in catalogue.indicators.select_for_update()}
@@ -504,9 +578,14 @@ def catalogue_indicators_update(
             except (TypeError, ValueError):
                 indicator = None
             if indicator is None:
-                raise RuleViolation(f"指标 {row.get('id')} 不属于评价指标目录“{catalogue.version}”")
+                raise RuleViolation(
+                    _('Indicator %(id)s is not in the indicator catalogue "%(version)s".')
+                    % {"id": row.get("id"), "version": catalogue.version}
+                )
             if indicator.pk in changed:
-                raise RuleViolation(f"指标 {indicator.code} 重复")
+                raise RuleViolation(
+                    _("Indicator %(code)s appears twice.") % {"code": indicator.code}
+                )
             fields = []
             for name, value in _indicator_values(indicator, row).items():
                 if getattr(indicator, name) != value:
@@ -517,8 +596,11 @@ def catalogue_indicators_update(
             problems = part_total_problems((i.part, i.max_points) for i in indicators.values())
             if problems:
                 raise RuleViolation(
-                    f"评价指标目录“{catalogue.version}”是当前版本，各部分分值须合计为 "
-                    "40/35/25：" + "；".join(problems),
+                    _(
+                        'The indicator catalogue "%(version)s" is the current version: its '
+                        "parts must total 40/35/25: %(problems)s"
+                    )
+                    % {"version": catalogue.version, "problems": _("; ").join(problems)},
                     _RULE_SCORING,
                 )
         codes = []

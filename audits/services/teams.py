@@ -3,6 +3,7 @@
 """
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from audits.models import (
     Audit,
@@ -28,28 +29,41 @@ def audit_team_add(
     """
     policy.require(actor, "audits.manage_team", audit)
     if role not in AuditTeamMember.Role.values:
-        raise RuleViolation(f"未知的审核组角色：{role}")
+        raise RuleViolation(_("Unknown audit team role: %(role)s.") % {"role": role})
     if not _is_auditor(user):
-        raise RuleViolation(f"“{user}”不是本机构登记的审核员", "004 §5.4.4")
+        raise RuleViolation(
+            _('"%(user)s" is not an auditor registered with the certification body.')
+            % {"user": user},
+            "004 §5.4.4",
+        )
     profile = _profile(user)
     if profile is not None and not _role_fits(role, profile):
         raise RuleViolation(
-            f"“{user}”的资格为“{profile.get_qualification_display()}”，"
-            f"不能担任“{AuditTeamMember.Role(role).label}”",
+            _('"%(user)s" is qualified as "%(qualification)s" and cannot act as "%(role)s".')
+            % {
+                "user": user,
+                "qualification": profile.get_qualification_display(),
+                "role": AuditTeamMember.Role(role).label,
+            },
             "004 §5.4.4",
         )
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         if audit.state not in (Audit.State.PLANNED, Audit.State.IN_PROGRESS):
-            raise RuleViolation("审核已结束，不能再调整审核组")
+            raise RuleViolation(_("The audit is over: its team can no longer change."))
         if _declared_conflict(user, audit.programme.organization_id):
             raise RuleViolation(
-                f"“{user}”已声明与该客户存在利益关系，不得参加审核组", "004 §5.4.4.3"
+                _(
+                    '"%(user)s" declared an interest in this client and may not be on the '
+                    "audit team."
+                )
+                % {"user": user},
+                "004 §5.4.4.3",
             )
         if role == AuditTeamMember.Role.LEADER and audit.team.filter(role=role).exists():
-            raise RuleViolation("审核组只能有一名组长", "004 §5.4.4")
+            raise RuleViolation(_("An audit team has only one team leader."), "004 §5.4.4")
         if audit.team.filter(user=user).exists():
-            raise RuleViolation(f"“{user}”已在审核组中")
+            raise RuleViolation(_('"%(user)s" is on the audit team already.') % {"user": user})
         member = AuditTeamMember(
             audit=audit, user=user, role=role, whole_audit=bool(whole_audit), tasks=tasks[:300]
         )
@@ -65,10 +79,10 @@ def audit_team_remove(*, audit: Audit, actor, user, reason: str = "") -> None:
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         if audit.state not in (Audit.State.PLANNED, Audit.State.IN_PROGRESS):
-            raise RuleViolation("审核已结束，不能再调整审核组")
+            raise RuleViolation(_("The audit is over: its team can no longer change."))
         member = audit.team.filter(user=user).first()
         if member is None:
-            raise RuleViolation(f"“{user}”不在审核组中")
+            raise RuleViolation(_('"%(user)s" is not on the audit team.') % {"user": user})
         record(member, actor=actor, reason=reason or "调出审核组")
         member.delete()
         _plan_revise(audit, actor, reason="审核组变更")
