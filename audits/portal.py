@@ -222,7 +222,7 @@ def report_download(request, pk: int):
         report.file,
         content_type="application/pdf",
         filename=report.file.name.rsplit("/", 1)[-1],
-        # Issue #11: the signed report is evidence; a file altered on disk is not served.
+        # The signed report is evidence: a file altered on disk is not served.
         sha256=report.sha256,
         label=f"{report.get_kind_display()} v{report.version} {report.audit}",
     )

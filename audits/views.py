@@ -2,7 +2,7 @@
 plan as sent, for printing.
 
 Thin views (style.md "Views are thin"): check access, bind a form, call one service of
-``audits.score_sheets``, turn its ``RuleViolation`` into a message. Staff only; the audit's team
+``audits.services``, turn its ``RuleViolation`` into a message. Staff only; the audit's team
 leader and auditors edit, every other staff member reads. Each item row posts on change with
 htmx and gets back its points (or the refusal, HTTP 422) and the summary (out-of-band), so
 the grade follows live; without JavaScript the same endpoints take ordinary form posts and

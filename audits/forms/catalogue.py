@@ -23,7 +23,7 @@ class CatalogueIndicatorsForm(ActionForm):
     """Name, points, scoring method and guidance of every indicator of a version (``obj``),
     four fields per indicator (``name_<pk>``, ``max_points_<pk>``, ``method_<pk>``,
     ``guidance_<pk>``) in the catalogue's order. ``rows`` turns the cleaned data into the rows
-    of ``score_sheets.catalogue_indicators_update``, which checks the totals and the lock."""
+    of ``audits.services.catalogue_indicators_update``, which checks the totals and the lock."""
 
     ROW_FIELDS = ("name", "max_points", "method", "guidance")
 

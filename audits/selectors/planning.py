@@ -520,10 +520,6 @@ def audit_start_blocker(audit: Audit, *, on: date) -> str:
     return ""
 
 
-def _is_leader(actor, audit: Audit) -> bool:
-    return audit.team.filter(user=actor, role=AuditTeamMember.Role.LEADER).exists()
-
-
 _ASRP_KINDS = (Audit.Kind.SURVEILLANCE, Audit.Kind.RECERTIFICATION)
 
 

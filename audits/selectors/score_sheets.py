@@ -15,7 +15,7 @@ from audits.models import (
     Indicator,
     ScoreSheet,
 )
-from certbody import roles
+from certbody import policy
 from certbody.lifecycle import RuleViolation
 
 _RULE_SCORING = "004 §5.6.5.2"
@@ -51,7 +51,7 @@ def is_team_leader(user, audit: Audit) -> bool:
 
 def can_open(user, audit: Audit) -> bool:
     """True when ``user`` may open the sheet of ``audit``: a team scorer or the audit department."""
-    return is_team_scorer(user, audit) or roles.has_role(user, roles.AUDIT_DEPARTMENT)
+    return policy.allowed(user, "audits.open_score_sheet", audit)
 
 
 def can_edit(user, sheet: ScoreSheet) -> bool:

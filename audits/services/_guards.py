@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from certbody import dates
@@ -17,21 +18,25 @@ HALF_DAY = Decimal("0.5")
 
 def _not_future(day: date, label: str) -> None:
     if day > dates.today():
-        raise RuleViolation(_("%(value)s cannot be later than today.") % {"value": label})
+        raise RuleViolation(_("%(value)s cannot be later than today.") % {"value": capfirst(label)})
 
 
 def _days(value, label: str) -> Decimal:
     """A day count from a form or a caller: Decimal, int or str; never a float."""
     if isinstance(value, bool | float):
-        raise RuleViolation(_("%(value)s must be a number (auditor-days).") % {"value": label})
+        raise RuleViolation(
+            _("%(value)s must be a number (auditor-days).") % {"value": capfirst(label)}
+        )
     try:
         days = Decimal(str(value).strip()) if isinstance(value, str) else Decimal(value)
     except (InvalidOperation, TypeError, ValueError):
         raise RuleViolation(
-            _("%(value)s must be a number (auditor-days).") % {"value": label}
+            _("%(value)s must be a number (auditor-days).") % {"value": capfirst(label)}
         ) from None
     if not days.is_finite():
-        raise RuleViolation(_("%(value)s must be a number (auditor-days).") % {"value": label})
+        raise RuleViolation(
+            _("%(value)s must be a number (auditor-days).") % {"value": capfirst(label)}
+        )
     return days
 
 
@@ -59,14 +64,14 @@ def _check_sites_fit(rows, onsite: Decimal) -> None:
 
 def _check_day(day: date, label: str, *, not_before: date | None = None, before_label=""):
     if not isinstance(day, date):
-        raise RuleViolation(_("%(value)s must be a date.") % {"value": label})
+        raise RuleViolation(_("%(value)s must be a date.") % {"value": capfirst(label)})
     if day > dates.today():
-        raise RuleViolation(_("%(value)s cannot be later than today.") % {"value": label})
+        raise RuleViolation(_("%(value)s cannot be later than today.") % {"value": capfirst(label)})
     if not_before is not None and day < not_before:
         raise RuleViolation(
             _("%(value)s cannot be earlier than %(before_label)s (%(not_before)s).")
             % {
-                "value": label,
+                "value": capfirst(label),
                 "before_label": before_label,
                 "not_before": format(not_before, "%Y-%m-%d"),
             }
@@ -83,13 +88,17 @@ def _text(value: str, label: str, clause: str = "") -> str:
 def _count(value, label: str) -> int:
     """A count of samples from a caller or a form: a non-negative int (or its digits)."""
     if isinstance(value, bool) or not isinstance(value, int | str):
-        raise RuleViolation(_("%(value)s must be a whole number, not negative.") % {"value": label})
+        raise RuleViolation(
+            _("%(value)s must be a whole number, not negative.") % {"value": capfirst(label)}
+        )
     try:
         number = int(value)
     except ValueError:
         raise RuleViolation(
-            _("%(value)s must be a whole number, not negative.") % {"value": label}
+            _("%(value)s must be a whole number, not negative.") % {"value": capfirst(label)}
         ) from None
     if number < 0:
-        raise RuleViolation(_("%(value)s must be a whole number, not negative.") % {"value": label})
+        raise RuleViolation(
+            _("%(value)s must be a whole number, not negative.") % {"value": capfirst(label)}
+        )
     return number

@@ -143,7 +143,7 @@ def audit_report_generate(*, audit: Audit, actor, signed_on: date) -> AuditRepor
             context["version"] = version
             html = render_to_string(REPORT_TEMPLATE, context)
         try:
-            # Issue #11: fonts checked, text read back; a report nobody can read is not signed.
+            # Fonts checked, text read back: a report nobody can read is not signed.
             content = render_checked(html, expected=[audit.programme.organization.name])
         except PdfError as exc:
             raise RuleViolation(

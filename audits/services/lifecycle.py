@@ -186,7 +186,13 @@ def _replan_after(audit: Audit, actor) -> None:
 
 
 def audit_close(*, audit: Audit, actor, reason: str = "审核关闭") -> Audit:
-    """Close a completed audit once its decision is made (or by the audit department)."""
+    """Close a completed audit once its decision is made (or by the audit department).
+
+    Closed by the decision maker with the decision (``certificates.services.decision_make``),
+    by the team leader's surveillance conclusion (004 §5.12.6) or, for a document review, by
+    the planners (``audits.close_audit``).
+    """
+    policy.require(actor, "audits.close_audit", audit)
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         fire(audit, "close", actor=actor, reason=reason)
