@@ -24,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from audits import nonconformities, services
+from audits import selectors, services
 from audits.forms import NonconformityAnswerForm
 from audits.models import (
     AuditPlan,
@@ -59,7 +59,7 @@ def nonconformity_list(request):
         key=lambda nc: (order.get(nc.state, len(order)), nc.due_on, nc.audit_id, nc.number),
     )
     for nc in rows:
-        nc.next_step = nonconformities.next_step(nc)
+        nc.next_step = selectors.next_step(nc)
     return render(
         request,
         "audits/portal/nonconformity_list.html",
@@ -76,7 +76,7 @@ def _detail(request, nc, form):
         "audits/portal/nonconformity_detail.html",
         {
             "nc": nc,
-            "next_step": nonconformities.next_step(nc),
+            "next_step": selectors.next_step(nc),
             "responses": responses,
             "form": form if nc.state in ANSWERABLE else None,
             "today": timezone.localdate(),
@@ -102,7 +102,7 @@ def nonconformity_answer(request, pk: int):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            nonconformities.nonconformity_answer(
+            services.nonconformity_answer(
                 nonconformity=nc,
                 actor=request.user,
                 cause_analysis=data["cause_analysis"],
@@ -225,7 +225,7 @@ def report_download(request, pk: int):
         report.file,
         content_type="application/pdf",
         filename=report.file.name.rsplit("/", 1)[-1],
-        # Issue #11: the signed report is evidence; a file altered on disk is not served.
+        # The signed report is evidence: a file altered on disk is not served.
         sha256=report.sha256,
         label=f"{report.get_kind_display()} v{report.version} {report.audit}",
     )

@@ -15,7 +15,7 @@ Clauses implemented (the seeds' own numbering):
 - 004 Appendix A — initial audit time by effective headcount; notes c) rounding to the nearest
   half day, e) on-site ≥ 80 %, f) surveillance ≥ 1/3, g) recertification ≥ 2/3, h) ≥ 1 day.
 - 004 §5.4.2.3 / 001 §6.2.3 — reductions at most 30 % of the Appendix A time.
-- 004 §5.4.2.4 combined audits, §5.4.3.2 sampling, §5.4.3.3 per-site time, §5.4.5.3 remote time,
+- 004 §5.4.3.2 sampling, §5.4.3.3 per-site time, §5.4.5.3 remote time,
   §5.4.1.5 / §5.7.3 surveillance interval, §5.7.5 / §5.8.5 surveillance / recertification time,
   §5.10.3 major nonconformity verification.
 - 004 §5.8.1 recertification application 3 months before expiry, §9.2 audit plan reported to
@@ -178,7 +178,6 @@ REGULATOR_FINDING_AUDIT_DAYS = 30  # 004 §5.9.2(3)
 
 ONSITE_SHARE = Fraction(4, 5)  # 004 §5.4.2.3, Appendix A note e
 REMOTE_SHARE = Fraction(3, 10)  # 004 §5.4.5.3
-COMBINED_SHARE = Fraction(4, 5)  # 004 §5.4.2.4
 SITE_ONSITE_SHARE = Fraction(1, 2)  # 004 §5.4.3.3
 ASRP_SHARE = Fraction(7, 10)  # 000 §4.2.1
 REDUCTION_FLOOR_SHARE = Fraction(7, 10)  # 004 §5.4.2.3 and 001 §6.2.3 agree
@@ -643,34 +642,6 @@ def check_remote_share(onsite_days: Decimal | int | str, remote_days: Decimal | 
         raise ValueError(
             f"remote share rule (004 §5.4.5.3): remote time {_show(remote)} days "
             f"exceeds 30 % of the on-site time {_show(onsite)} days"
-        )
-
-
-def check_combined_audit(
-    combined_days: Decimal | int | str, separate_days: Sequence[Decimal | int | str]
-) -> None:
-    """Refuse a combined audit shorter than 80 % of the separate audits' total.
-
-    ``combined_days``: total time of the combined (integrated) audit; ``separate_days``: the time
-    each system would need audited separately, a sequence of at least two day counts. Days as
-    ``Decimal``/``int``/``str`` ≥ 0. The floor is rounded up to the half day (domain §20).
-
-    Implements 004 §5.4.2.4. Returns ``None``; raises ``ValueError`` naming the rule when the
-    combined time is too short, or for bad input (including fewer than two systems).
-    """
-    combined = _exact(combined_days, "combined_days")
-    if isinstance(separate_days, str | bytes) or not isinstance(separate_days, Sequence):
-        raise ValueError(f"separate_days must be a sequence of day counts, got {separate_days!r}")
-    if len(separate_days) < 2:
-        raise ValueError("separate_days must list at least two systems for a combined audit")
-    parts = [_exact(days, f"separate_days[{i}]") for i, days in enumerate(separate_days)]
-    total = sum(parts, Fraction(0))
-    least = _ceil_half(total * COMBINED_SHARE)
-    if combined < least:
-        raise ValueError(
-            f"combined audit rule (004 §5.4.2.4): combined time "
-            f"{_show(combined)} days is below 80 % of the separate audits' "
-            f"total {_show(total)} days; at least {least} days are needed"
         )
 
 

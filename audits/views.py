@@ -2,7 +2,7 @@
 plan as sent, for printing.
 
 Thin views (style.md "Views are thin"): check access, bind a form, call one service of
-``audits.score_sheets``, turn its ``RuleViolation`` into a message. Staff only; the audit's team
+``audits.services``, turn its ``RuleViolation`` into a message. Staff only; the audit's team
 leader and auditors edit, every other staff member reads. Each item row posts on change with
 htmx and gets back its points (or the refusal, HTTP 422) and the summary (out-of-band), so
 the grade follows live; without JavaScript the same endpoints take ordinary form posts and
@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from audits import score_sheets, scoring
+from audits import scoring, selectors, services
 from audits.models import Audit, AuditPlan, AuditTeamMember, ScoreItem, ScoreSheet, SpecialDeduction
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
@@ -158,7 +158,7 @@ def _summary_context(sheet: ScoreSheet) -> dict:
         "sheet": sheet,
         "grade_label": scoring.GRADES.get(sheet.grade, sheet.grade),
         "deduction_count": sheet.deductions.count(),
-        "parts": score_sheets.part_breakdown(sheet),
+        "parts": selectors.part_breakdown(sheet),
         "pass_threshold": scoring.PASS_THRESHOLD,
         "max_deductions": scoring.MAX_SPECIAL_DEDUCTIONS,
     }
@@ -193,13 +193,13 @@ def score_sheet(request, audit_pk: int):
         "audit": audit,
         "sheet": sheet,
         "team": audit.team.select_related("user").order_by("role", "user__username"),
-        "scored_kind": audit.kind in score_sheets.SCORED_KINDS,
-        "audit_open": audit.state in score_sheets.EDITABLE_AUDIT_STATES,
-        "can_open": score_sheets.can_open(request.user, audit),
+        "scored_kind": audit.kind in selectors.SCORED_KINDS,
+        "audit_open": audit.state in selectors.EDITABLE_AUDIT_STATES,
+        "can_open": selectors.can_open(request.user, audit),
     }
     if sheet is not None:
-        editable = score_sheets.can_edit(request.user, sheet)
-        is_leader = score_sheets.is_team_leader(request.user, audit)
+        editable = selectors.can_edit(request.user, sheet)
+        is_leader = selectors.is_team_leader(request.user, audit)
         summary = _summary_context(sheet)
         context.update(
             summary,
@@ -213,7 +213,7 @@ def score_sheet(request, audit_pk: int):
             can_reopen=(
                 is_leader
                 and sheet.state == ScoreSheet.State.SUBMITTED
-                and audit.state in score_sheets.EDITABLE_AUDIT_STATES
+                and audit.state in selectors.EDITABLE_AUDIT_STATES
             ),
             deduction_form=SpecialDeductionForm(),
             bonus_form=SpecialBonusForm(
@@ -228,10 +228,10 @@ def score_sheet(request, audit_pk: int):
 def score_sheet_open(request, audit_pk: int):
     """Open the audit's score sheet (team leader or auditors, or the audit department)."""
     audit = _audit(request, audit_pk)
-    if not score_sheets.can_open(request.user, audit):
+    if not selectors.can_open(request.user, audit):
         raise PermissionDenied
     try:
-        score_sheets.score_sheet_open(audit=audit, actor=request.user)
+        services.score_sheet_open(audit=audit, actor=request.user)
     except RuleViolation as exc:
         messages.error(request, str(exc))
     else:
@@ -252,15 +252,13 @@ def score_item_update(request, pk: int):
         pk=pk,
     )
     audit = item.sheet.audit
-    if not score_sheets.is_team_scorer(request.user, audit):
+    if not selectors.is_team_scorer(request.user, audit):
         raise PermissionDenied
     form = ScoreItemForm(request.POST)
     error = ""
     if form.is_valid():
         try:
-            score_sheets.score_item_update(
-                item=item, actor=request.user, **form.service_arguments()
-            )
+            services.score_item_update(item=item, actor=request.user, **form.service_arguments())
         except RuleViolation as exc:
             error = str(exc)
     else:
@@ -281,14 +279,14 @@ def score_item_update(request, pk: int):
 def special_deduction_add(request, pk: int):
     """Record a special deduction (004 §5.6.5.2 c)."""
     sheet = _sheet(request, pk)
-    if not score_sheets.is_team_scorer(request.user, sheet.audit):
+    if not selectors.is_team_scorer(request.user, sheet.audit):
         raise PermissionDenied
     form = SpecialDeductionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _errors(form))
     else:
         try:
-            score_sheets.special_deduction_add(sheet=sheet, actor=request.user, **form.cleaned_data)
+            services.special_deduction_add(sheet=sheet, actor=request.user, **form.cleaned_data)
         except RuleViolation as exc:
             messages.error(request, str(exc))
     return redirect(_page_url(sheet.audit_id, "deductions"))
@@ -306,10 +304,10 @@ def special_deduction_remove(request, pk: int):
         ),
         pk=pk,
     )
-    if not score_sheets.is_team_scorer(request.user, deduction.sheet.audit):
+    if not selectors.is_team_scorer(request.user, deduction.sheet.audit):
         raise PermissionDenied
     try:
-        score_sheets.special_deduction_remove(deduction=deduction, actor=request.user)
+        services.special_deduction_remove(deduction=deduction, actor=request.user)
     except RuleViolation as exc:
         messages.error(request, str(exc))
     return redirect(_page_url(deduction.sheet.audit_id, "deductions"))
@@ -320,12 +318,12 @@ def special_deduction_remove(request, pk: int):
 def special_bonus_set(request, pk: int):
     """Grant or withdraw the special bonus (004 §5.6.5.2 d)."""
     sheet = _sheet(request, pk)
-    if not score_sheets.is_team_scorer(request.user, sheet.audit):
+    if not selectors.is_team_scorer(request.user, sheet.audit):
         raise PermissionDenied
     form = SpecialBonusForm(request.POST)
     if form.is_valid():
         try:
-            score_sheets.special_bonus_set(sheet=sheet, actor=request.user, **form.cleaned_data)
+            services.special_bonus_set(sheet=sheet, actor=request.user, **form.cleaned_data)
         except RuleViolation as exc:
             messages.error(request, str(exc))
     else:
@@ -337,7 +335,7 @@ def _leader_confirm(request, pk, *, form_class, service, template, done, initial
     """One confirm step for the team leader's transitions of a sheet: GET shows the form,
     POST calls ``service(sheet=…, actor=…, **cleaned_data)``; refusals stay on the form."""
     sheet = _sheet(request, pk)
-    if not score_sheets.is_team_leader(request.user, sheet.audit):
+    if not selectors.is_team_leader(request.user, sheet.audit):
         raise PermissionDenied
     if request.method == "POST":
         form = form_class(request.POST)
@@ -364,7 +362,7 @@ def score_sheet_submit(request, pk: int):
         request,
         pk,
         form_class=SubmitForm,
-        service=score_sheets.score_sheet_submit,
+        service=services.score_sheet_submit,
         template="audits/score_sheet_submit.html",
         done=_("The score sheet is signed off."),
         initial={"submitted_on": timezone.localdate()},
@@ -379,7 +377,7 @@ def score_sheet_reopen(request, pk: int):
         request,
         pk,
         form_class=ReopenForm,
-        service=score_sheets.score_sheet_reopen,
+        service=services.score_sheet_reopen,
         template="audits/score_sheet_reopen.html",
         done=_("The score sheet is reopened for correction."),
     )

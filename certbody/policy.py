@@ -100,32 +100,52 @@ MATRIX = {
         lambda user: bool(user.is_authenticated and user.is_active and user.is_client),
         name="is_client_user",
     ),
-    # audits (domain §5–§8)
+    # audits (domain §4–§8). Every audits service asks these rows (``policy.require``).
     "audits.view_desk": is_staff_member,
-    "audits.plan_programme": is_audit_department,
+    # Programmes, special audits, schedules, teams and terminations are planning: the audit
+    # department's, with the technical manager standing in for it as the services always
+    # allowed (domain §4; the technical manager also records regulators' findings, which add a
+    # special audit, certificates.record_regulatory_event; 004 §5.5.3 "with the CB's approval").
+    "audits.plan_programme": is_audit_department | is_technical_manager,
     "audits.determine_audit_time": is_audit_department | is_technical_manager,
-    "audits.manage_team": is_audit_department,
-    "audits.schedule_audit": is_audit_department,
-    "audits.manage_plan": is_audit_department | leads_audit,
+    "audits.manage_team": is_audit_department | is_technical_manager,
+    "audits.schedule_audit": is_audit_department | is_technical_manager,
+    # The plan is written, sent and confirmed by the planners or the team leader (004 §5.4.6).
+    "audits.manage_plan": is_audit_department | is_technical_manager | leads_audit,
+    # The planners may record the start for the team, as the services always allowed; the
+    # team leader completes the audit and records its meetings (004 §5.5.2, §5.11).
+    "audits.start_audit": is_audit_department | is_technical_manager | leads_audit,
     "audits.run_audit": leads_audit,
-    "audits.terminate_audit": is_audit_department,
+    # An audit closes with its decision (the decision maker, certificates.decide), with a
+    # surveillance team leader's conclusion (004 §5.12.6) or, for a document review, by the
+    # planners; before, audit_close asked no role at all.
+    "audits.close_audit": is_audit_department
+    | is_technical_manager
+    | is_decision_maker
+    | leads_audit,
+    "audits.terminate_audit": is_audit_department | is_technical_manager,
     "audits.score": on_audit_team,
+    # the audit department may open a team's score sheet (004 §5.6.5); the team fills it
+    "audits.open_score_sheet": is_audit_department | on_audit_team,
     "audits.sign_score_sheet": leads_audit,
     "audits.raise_nonconformity": on_audit_team,
     "audits.verify_nonconformity": on_audit_team,
+    # staff enter a client's answer on its behalf: the audit department or the audit's team
+    # (004 §5.10.1); client users answer for their own organisation in the portal
+    "audits.answer_nonconformity": is_audit_department | on_audit_team,
     "audits.sign_audit_report": leads_audit | (is_audit_department & audit_has_no_leader),
     "audits.deliver_audit_report": is_audit_department | leads_audit,
     "audits.manage_auditors": is_audit_department | is_technical_manager,
     "audits.manage_catalogue": is_audit_department | is_technical_manager,
-    # ASRP (seed 000): designed and recorded by the planners (audits.services._require_planner),
-    # approved by the technical manager only (000 §3.3)
+    # ASRP (seed 000): designed and recorded by the planners, approved by the technical
+    # manager only (000 §3.3)
     "audits.manage_asrp": is_audit_department | is_technical_manager,
     "audits.approve_asrp": is_technical_manager,
     # an auditor declares their own interests; the audit department records them too (004 §4.3)
     "audits.declare_conflict": is_own_record | is_audit_department | is_technical_manager,
-    # multi-site sampling is planning (audits.services._require_planner)
+    # multi-site sampling is planning (004 §5.4.3)
     "audits.plan_sampling": is_audit_department | is_technical_manager,
-    # the plan's CNCA report date (audits.services.audit_plan_report_cnca, 004 §9.2)
+    # the plan's CNCA report date (004 §9.2)
     "audits.report_plan": is_audit_department | is_technical_manager | is_reporting_officer,
     # a minor NC's plan is verified by the team of the *next* audit (004 §5.10.2); the
     # service checks that team, so any auditor may be offered the action

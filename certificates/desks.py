@@ -19,7 +19,8 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import can_proceed
 
-from audits import nonconformities, scoring
+from audits import scoring
+from audits import selectors as nonconformities
 from audits import services as audit_services
 from audits.models import Audit
 from certbody.dates import add_months

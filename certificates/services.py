@@ -18,7 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import GRADE_CHOICES, Application, Organization, Site
-from audits import nonconformities, rules, scoring
+from audits import rules, scoring
+from audits import selectors as nonconformities
 from audits import services as audit_services
 from audits.models import (
     Audit,

@@ -16,7 +16,7 @@ from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from audits.models import Audit, AuditPlan, Nonconformity
-from audits.nonconformities import unsettled_q
+from audits.selectors import unsettled_q
 from certbody.dates import add_months
 from certificates.models import Appeal, Certificate, Proposal, ReportingObligation
 from reporting import periods

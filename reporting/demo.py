@@ -45,9 +45,11 @@ from django.db.models import Count
 from applications import services as app_services
 from applications.models import Application, ApplicationReview, Organization, Site
 from applications.validators import build_uscc
-from audits import audit_reports, rules, score_sheets
-from audits import nonconformities as nc_services
+from audits import rules
+from audits import services as audit_reports
 from audits import services as audit_services
+from audits import services as nc_services
+from audits import services as score_sheets
 from audits.models import (
     Audit,
     Auditor,

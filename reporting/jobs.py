@@ -72,7 +72,7 @@ from django.urls import NoReverseMatch, reverse
 
 from applications.models import Application
 from audits.models import Audit, AuditPlan, AuditTeamMember, Nonconformity
-from audits.nonconformities import next_step, unsettled_q
+from audits.selectors import next_step, unsettled_q
 from certbody import dates, notifications, roles
 from certbody.dates import add_months
 from certbody.jobs import Daily, Every, Job, register, registered

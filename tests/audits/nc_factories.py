@@ -6,8 +6,8 @@ from datetime import date
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from audits import nonconformities
 from audits import services as audit_services
+from audits import services as nonconformities
 from audits.models import Audit
 from tests.certificates.factories import (
     Staff,

@@ -242,7 +242,7 @@ def test_approval_is_refused_for_each_missing_content(
 
 def test_only_the_technical_manager_approves(staff, programme):
     asrp = complete(draft(programme, staff), staff)
-    with pytest.raises(RuleViolation, match="000 §3.3"):
+    with pytest.raises(RuleViolation, match="无权.*技术负责人"):
         services.asrp_programme_approve(
             asrp=asrp, actor=staff.planner, approved_on=date(2025, 10, 8)
         )

@@ -9,7 +9,7 @@ import hashlib
 import pytest
 from django.urls import reverse
 
-from audits import nonconformities
+from audits import services as nonconformities
 from audits.models import Nonconformity, NonconformityAttachment, NonconformityResponse
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
 from tests.audits.nc_factories import (

@@ -13,8 +13,8 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from audits import nonconformities
 from audits import services as audit_services
+from audits import services as nonconformities
 from audits.models import (
     Audit,
     Auditor,

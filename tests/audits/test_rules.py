@@ -26,7 +26,6 @@ from audits.rules import (
     appendix_a_days,
     ceil_half_day,
     check_asrp_time,
-    check_combined_audit,
     check_minimum_time,
     check_onsite_share,
     check_reduction,
@@ -735,43 +734,6 @@ def test_remote_share_accepted(onsite, remote):
 def test_remote_share_refused(onsite, remote):
     with _refused("remote share rule (004 §5.4.5.3)"):
         check_remote_share(onsite, remote)
-
-
-@pytest.mark.parametrize(
-    ("combined", "separate"),
-    [
-        (D("8"), [D("5"), D("5")]),  # exactly 80 % of 10
-        (D("10"), [D("5"), D("5")]),
-        (D("6"), [D("3"), D("4")]),  # 5.6 → 6.0
-        (D("12"), (D("5"), D("5"), D("5"))),  # tuple, three systems
-    ],
-)
-def test_combined_audit_accepted(combined, separate):
-    assert check_combined_audit(combined, separate) is None
-
-
-@pytest.mark.parametrize(
-    ("combined", "separate"),
-    [(D("7.5"), [D("5"), D("5")]), (D("5.5"), [D("3"), D("4")]), (D("11.5"), [5, 5, 5])],
-)
-def test_combined_audit_refused(combined, separate):
-    with _refused("combined audit rule (004 §5.4.2.4)"):
-        check_combined_audit(combined, separate)
-
-
-@pytest.mark.parametrize(
-    ("separate", "message"),
-    [
-        ([D("5")], "at least two systems"),
-        ([], "at least two systems"),
-        ("55", "sequence"),
-        (D("10"), "sequence"),
-        ([D("5"), -1], "separate_days[1] must not be negative"),
-    ],
-)
-def test_combined_audit_refuses_bad_input(separate, message):
-    with pytest.raises(ValueError, match=re.escape(message)):
-        check_combined_audit(D("8"), separate)
 
 
 @pytest.mark.parametrize(

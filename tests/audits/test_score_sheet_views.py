@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
-from audits import score_sheets
+from audits import services as score_sheets
 from audits.models import ScoreSheet
 from certbody.models import User
 from tests.applications.factories import OrganizationFactory

@@ -94,7 +94,7 @@ def assess_all_met(sheet, actor, *, samples=10):
     """Assess every unassessed indicator of ``sheet`` through the service: qualitative ones
     met, sampled ones with ``samples`` samples all conforming (100 points when nothing else
     was scored). Returns the sheet."""
-    from audits import score_sheets
+    from audits import services as score_sheets
     from audits.models import Indicator
 
     for item in sheet.items.select_related("indicator").filter(assessed=False):
@@ -211,7 +211,7 @@ def hold_meetings(audit, start, end=None, *, leader=None):
 def sign_report(audit, on=None):
     """The team leader signs ``audit``'s report on ``on`` (its end by default) through the
     service: a decision rests on it (004 §5.12.1)."""
-    from audits import audit_reports
+    from audits import services as audit_reports
 
     audit.refresh_from_db()
     leader = audit.team.get(role="leader").user

@@ -1007,7 +1007,7 @@ def test_list_query_count_does_not_grow_with_rows(client, staff, valid, key):
 
 
 def test_the_decision_page_offers_the_audit_report_before_delivery(client, staff, stage2):
-    from audits import audit_reports
+    from audits import services as audit_reports
 
     report = audit_reports.audit_report_generate(
         audit=stage2, actor=staff.leader, signed_on=date(2025, 3, 13)
@@ -1023,7 +1023,7 @@ def test_the_decision_page_offers_the_audit_report_before_delivery(client, staff
 
 
 def test_clients_cannot_download_a_report_before_its_delivery(client, staff, stage2):
-    from audits import audit_reports
+    from audits import services as audit_reports
     from tests.applications.factories import ClientUserFactory
 
     report = audit_reports.audit_report_generate(

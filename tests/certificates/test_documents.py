@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from audits import audit_reports
+from audits import services as audit_reports
 from certbody import pdf as certbody_pdf
 from certbody.models import Notification
 from certificates import pdf, services

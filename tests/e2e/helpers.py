@@ -166,7 +166,7 @@ def demo_with_open_sheet():
     progress; returns ``reporting.demo.demo_password`` (username → password)."""
     from unittest import mock
 
-    from audits import score_sheets
+    from audits import services as score_sheets
     from audits.models import Audit
     from reporting.demo import build_demo, demo_password
 

@@ -66,7 +66,7 @@ def test_home_page_shows_the_figures_and_my_notifications(client, people):
 
 
 def test_nonconformity_counts(people, time_machine):
-    from audits import nonconformities
+    from audits import services as nonconformities
     from tests.applications.factories import ClientUserFactory
     from tests.audits.nc_factories import answer, complete, raise_nc, stage2_in_progress
 

@@ -18,7 +18,8 @@ from django.test import Client, override_settings
 from stdnum.cn import uscc
 
 from applications.models import Application, Organization
-from audits import score_sheets, scoring
+from audits import scoring
+from audits import services as score_sheets
 from audits.models import (
     Audit,
     AuditReport,

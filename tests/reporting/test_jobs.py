@@ -585,7 +585,7 @@ def test_overdue_nonconformity_alert_once_after_the_deadline(
 
 
 def test_settled_nonconformities_are_neither_reminded_nor_overdue(nc, people, time_machine):
-    from audits import nonconformities
+    from audits import services as nonconformities
     from tests.applications.factories import ClientUserFactory
     from tests.audits.nc_factories import answer
 

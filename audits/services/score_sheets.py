@@ -1,214 +1,67 @@
-"""Write path for score sheets (服务测评检查表) and the versions of the indicator catalogue.
+"""Score sheets (服务测评检查表) and the versions of the indicator catalogue.
 
-Implements 004 §5.6.5.2–§5.6.5.3 (001 §6.4.3, §6.5) on top of the pure rules in
-``audits.scoring``: every change to a sheet recomputes the items' points and the sheet's stored
-result (earned, applicable, score, passed, grade) in the same transaction. Keyword-only
-functions taking the acting user; each write runs atomically, locks the sheet, records the
-actor and reason in the history and raises ``RuleViolation`` with the clause named when the
-change is not allowed. Points are ``Decimal`` with 2 decimals; dates are local ``date`` values.
-
-Who writes: the audit team's leader and auditors fill the sheet (trainees write no records
-alone and technical experts do not audit, 004 §5.4.4.2; 001 §6.2.4); the audit department may
-also open it; only the team leader signs it off (004 §5.6.5.3). The catalogue's versions are
-kept by the audit department or the technical manager.
+Implements 004 §5.6.5.2–§5.6.5.3 (001 §6.4.3, §6.5) on top of ``audits.scoring``: every change to
+a sheet recomputes the items' points and the sheet's stored result in the same transaction.
+The team's leader and auditors fill the sheet; the audit department may also open it; only the
+team leader signs it off (004 §5.6.5.3). The catalogue is kept by the audit department or the
+technical manager. Points are ``Decimal`` with 2 decimals.
 """
 
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
 
 from audits import scoring
-from audits.catalogue import check_part_totals, part_totals
 from audits.models import (
     Audit,
-    AuditTeamMember,
     Indicator,
     IndicatorCatalogue,
     ScoreItem,
     ScoreSheet,
     SpecialDeduction,
 )
-from certbody import roles
+from audits.selectors.score_sheets import (
+    _RULE_RESULT,
+    _RULE_SCORING,
+    EDITABLE_AUDIT_STATES,
+    SCORED_KINDS,
+    _evaluate,
+    part_total_problems,
+    score_sheet_gaps,
+)
+from audits.services._guards import _count, _text
+from certbody import policy
 from certbody.lifecycle import RuleViolation, fire, lock, record
 
-__all__ = [
-    "CATALOGUE_ROLES",
-    "EDITABLE_AUDIT_STATES",
-    "SCORED_KINDS",
-    "PartResult",
-    "can_edit",
-    "can_open",
-    "catalogue_indicators_update",
-    "catalogue_make_current",
-    "catalogue_new_version",
-    "is_team_leader",
-    "is_team_scorer",
-    "part_breakdown",
-    "part_total_problems",
-    "score_item_update",
-    "score_sheet_open",
-    "score_sheet_reopen",
-    "score_sheet_gaps",
-    "score_sheet_result",
-    "score_sheet_submit",
-    "special_bonus_set",
-    "special_deduction_add",
-    "special_deduction_remove",
-]
-
-# Audits evaluated against the checklist: the on-site audits of 004 §5.6.5 (initial stage 2),
-# §5.7 (surveillance) and §5.8 (recertification). The document review scores nothing.
-SCORED_KINDS = (Audit.Kind.STAGE2, Audit.Kind.SURVEILLANCE, Audit.Kind.RECERTIFICATION)
-# A sheet is filled while the audit runs or before its decision closes it.
-EDITABLE_AUDIT_STATES = (Audit.State.IN_PROGRESS, Audit.State.COMPLETED)
-CATALOGUE_ROLES = (roles.AUDIT_DEPARTMENT, roles.TECHNICAL_MANAGER)
-
-_RULE_SCORING = "004 §5.6.5.2"
-_RULE_RESULT = "004 §5.6.5.3"
 _RESULT_FIELDS = ["earned", "applicable", "score", "passed", "grade"]
-
-
-# --- who may do what (also used by the views to decide what to show) -----------------------
-
-
-def is_team_scorer(user, audit: Audit) -> bool:
-    """True when ``user`` is the leader or an auditor on the team of ``audit``.
-
-    Trainees and technical experts are on the team but write no scoring records
-    (004 §5.4.4.2; 001 §6.2.4).
-    """
-    if not user.is_authenticated or not user.is_active or not user.is_staff:
-        return False
-    return audit.team.filter(user=user, role__in=AuditTeamMember.COUNTED_ROLES).exists()
-
-
-def is_team_leader(user, audit: Audit) -> bool:
-    """True when ``user`` leads the team of ``audit`` (signs off the sheet, 004 §5.6.5.3)."""
-    if not user.is_authenticated or not user.is_active or not user.is_staff:
-        return False
-    return audit.team.filter(user=user, role=AuditTeamMember.Role.LEADER).exists()
-
-
-def can_open(user, audit: Audit) -> bool:
-    """True when ``user`` may open the sheet of ``audit``: a team scorer or the audit department."""
-    return is_team_scorer(user, audit) or roles.has_role(user, roles.AUDIT_DEPARTMENT)
-
-
-def can_edit(user, sheet: ScoreSheet) -> bool:
-    """True when ``user`` may change ``sheet`` now: a team scorer, sheet draft, audit not over."""
-    return (
-        sheet.state == ScoreSheet.State.DRAFT
-        and sheet.audit.state in EDITABLE_AUDIT_STATES
-        and is_team_scorer(user, sheet.audit)
-    )
-
-
-def _require_scorer(actor, audit: Audit) -> None:
-    if not is_team_scorer(actor, audit):
-        raise RuleViolation(
-            f"“{actor}”不是该审核的审核组长或审核员，不能填写评分表", "004 §5.4.4.2"
-        )
-
-
-def _require_leader(actor, audit: Audit) -> None:
-    if not is_team_leader(actor, audit):
-        raise RuleViolation("只有审核组长可以确认或退回评分表", _RULE_RESULT)
 
 
 def _require_audit_open(audit: Audit) -> None:
     if audit.state not in EDITABLE_AUDIT_STATES:
         raise RuleViolation(
-            f"审核“{audit}”当前状态为“{audit.get_state_display()}”，评分表不能再修改"
+            _('The audit "%(audit)s" is "%(state)s": its score sheet can no longer change.')
+            % {"audit": audit, "state": audit.get_state_display()}
         )
 
 
 def _require_draft(sheet: ScoreSheet) -> None:
     if sheet.state != ScoreSheet.State.DRAFT:
-        raise RuleViolation("评分表已由审核组长确认，须先退回后才能修改", _RULE_RESULT)
+        raise RuleViolation(
+            _("The team leader has confirmed the score sheet: reopen it before changing it."),
+            _RULE_RESULT,
+        )
 
 
 def _locked_sheet(sheet_pk: int, actor) -> ScoreSheet:
     """Lock the sheet (inside the caller's atomic block) and check it may be changed."""
     sheet = lock(ScoreSheet, sheet_pk)
-    _require_scorer(actor, sheet.audit)
+    policy.require(actor, "audits.score", sheet)
     _require_draft(sheet)
     _require_audit_open(sheet.audit)
     return sheet
-
-
-def _text(value, label: str, rule: str = "") -> str:
-    text = (value or "").strip()
-    if not text:
-        raise RuleViolation(f"须填写{label}", rule)
-    return text
-
-
-def _count(value, label: str) -> int:
-    """A count of samples from a caller or a form: a non-negative int (or its digits)."""
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        raise RuleViolation(f"{label}须为非负整数")
-    try:
-        number = int(value)
-    except ValueError:
-        raise RuleViolation(f"{label}须为非负整数") from None
-    if number < 0:
-        raise RuleViolation(f"{label}须为非负整数")
-    return number
-
-
-def part_total_problems(rows) -> list[str]:
-    """Chinese messages for the parts whose points miss 40 / 35 / 25 (004 §5.6.5.2)."""
-    rows = list(rows)
-    if not check_part_totals(rows):
-        return []
-    totals = part_totals(rows)
-    return [
-        f"{scoring.PART_NAMES[part]}合计 {totals[part].normalize():f} 分，应为 {total} 分"
-        for part, total in scoring.PART_TOTALS.items()
-        if totals[part] != total
-    ]
-
-
-# --- computing ------------------------------------------------------------------------------
-
-
-def _evaluate(
-    items, deductions: int, bonus: bool
-) -> tuple[Decimal, Decimal, scoring.Evaluation | None]:
-    """(earned, applicable, evaluation) of the given items (004 §5.6.5.2 e: excluded leave both).
-
-    The evaluation is ``None`` while an indicator is unassessed: every indicator is scored
-    before there is a score (004 §5.6.5.2); earned and applicable then cover the assessed ones.
-    """
-    assessed = [item for item in items if item.assessed]
-    applicable_items = [item for item in assessed if not item.excluded]
-    earned = sum((item.points for item in applicable_items), Decimal(0))
-    applicable = sum((item.indicator.max_points for item in applicable_items), Decimal(0))
-    if len(assessed) < len(items):
-        return earned, applicable, None
-    if applicable <= 0:
-        raise RuleViolation("所有指标均已删减，无法计算评分", f"{_RULE_SCORING} e)")
-    try:
-        result = scoring.evaluate(earned, applicable, deductions, int(bool(bonus)))
-    except ValueError as exc:
-        raise RuleViolation(f"评分无法计算：{exc}", _RULE_SCORING) from exc
-    return earned, applicable, result
-
-
-def score_sheet_result(sheet: ScoreSheet) -> scoring.Evaluation | None:
-    """Recompute the result of ``sheet`` from its items, deductions and bonus without saving.
-
-    Returns ``scoring.Evaluation`` (score as ``Decimal`` with 2 decimals, passed, grade …), or
-    ``None`` while an indicator is unassessed (the sheet is incomplete, 004 §5.6.5.2).
-    Raises ``RuleViolation`` when every indicator is excluded (004 §5.6.5.2 e).
-    """
-    items = list(sheet.items.select_related("indicator"))
-    _earned, _applicable, result = _evaluate(items, sheet.deductions.count(), sheet.special_bonus)
-    return result
 
 
 def _store_result(sheet: ScoreSheet, actor, reason: str) -> ScoreSheet:
@@ -231,80 +84,6 @@ def _store_result(sheet: ScoreSheet, actor, reason: str) -> ScoreSheet:
     return sheet
 
 
-def score_sheet_gaps(sheet: ScoreSheet) -> list[str]:
-    """What keeps ``sheet`` from being signed off, in plain words (empty when nothing).
-
-    Every indicator assessed (004 §5.6.5.2); an indicator not met, any nonconforming sample,
-    each special deduction and the bonus backed by written evidence; a sampled indicator
-    with at least one sample; an exclusion justified (e).
-    """
-    gaps = []
-    items = list(sheet.items.select_related("indicator"))
-    unassessed = [str(i.indicator) for i in items if not i.assessed]
-    if unassessed:
-        gaps.append(str(_("not assessed: %(items)s") % {"items": ", ".join(unassessed)}))
-    for item in items:
-        if not item.assessed:
-            continue
-        if item.excluded:
-            if not item.exclusion_justification.strip():
-                gaps.append(str(_("%(item)s: exclusion not justified") % {"item": item.indicator}))
-            continue
-        if item.indicator.method == Indicator.Method.SAMPLED and item.samples < 1:
-            gaps.append(str(_("%(item)s: no sample checked") % {"item": item.indicator}))
-        if (not item.met or item.nonconforming) and not item.evidence.strip():
-            gaps.append(str(_("%(item)s: no written evidence") % {"item": item.indicator}))
-    for deduction in sheet.deductions.all():
-        if not deduction.description.strip():
-            gaps.append(str(_("a special deduction has no written evidence")))
-    if sheet.special_bonus and not sheet.bonus_justification.strip():
-        gaps.append(str(_("the special bonus has no written evidence")))
-    return gaps
-
-
-@dataclass(frozen=True)
-class PartResult:
-    """One part of the checklist on a sheet, for display (004 §5.6.5.2).
-
-    ``total``: the part's fixed points (40 / 35 / 25); ``earned`` and ``applicable``: ``Decimal``
-    sums over its indicators that are not excluded; ``items``: its ``ScoreItem`` rows in order.
-    """
-
-    part: str
-    name: str
-    total: Decimal
-    earned: Decimal
-    applicable: Decimal
-    items: tuple
-
-    @property
-    def excluded_points(self) -> Decimal:
-        return self.total - self.applicable
-
-
-def part_breakdown(sheet: ScoreSheet) -> list[PartResult]:
-    """Per part of the checklist (system, goods, customer), the points earned and applicable."""
-    items = list(sheet.items.select_related("indicator"))
-    parts = []
-    for part, total in scoring.PART_TOTALS.items():
-        rows = tuple(item for item in items if item.indicator.part == part)
-        applicable = [item for item in rows if not item.excluded]
-        parts.append(
-            PartResult(
-                part=part,
-                name=scoring.PART_NAMES[part],
-                total=total,
-                earned=sum((item.points for item in applicable), Decimal(0)),
-                applicable=sum((item.indicator.max_points for item in applicable), Decimal(0)),
-                items=rows,
-            )
-        )
-    return parts
-
-
-# --- score sheets ---------------------------------------------------------------------------
-
-
 def score_sheet_open(*, audit: Audit, actor) -> ScoreSheet:
     """Open the score sheet of a stage 2, surveillance or recertification audit (004 §5.6.5).
 
@@ -317,33 +96,44 @@ def score_sheet_open(*, audit: Audit, actor) -> ScoreSheet:
     actor not allowed, a sheet already opened, no current catalogue or one whose part totals
     are not 40/35/25 (004 §5.6.5.2).
     """
-    if not can_open(actor, audit):
-        raise RuleViolation(
-            f"“{actor}”不是该审核的审核组成员或审核部门人员，不能建立评分表", "004 §5.4.4"
-        )
+    policy.require(actor, "audits.open_score_sheet", audit)
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         if audit.kind not in SCORED_KINDS:
             raise RuleViolation(
-                f"{audit.get_kind_display()}不进行服务测评评分；评分表只用于第二阶段、"
-                "监督和再认证审核",
+                _(
+                    "%(kind)s is not scored: score sheets are for stage 2, surveillance and "
+                    "recertification audits."
+                )
+                % {"kind": audit.get_kind_display()},
                 "004 §5.6.5",
             )
         if audit.state not in EDITABLE_AUDIT_STATES:
             raise RuleViolation(
-                f"审核“{audit}”当前状态为“{audit.get_state_display()}”，"
-                "只有进行中或已完成的审核可以建立评分表"
+                _(
+                    'The audit "%(audit)s" is "%(state)s": only an audit in progress or '
+                    "completed can have a score sheet."
+                )
+                % {"audit": audit, "state": audit.get_state_display()}
             )
         if ScoreSheet.objects.filter(audit=audit).exists():
-            raise RuleViolation(f"审核“{audit}”已有评分表")
+            raise RuleViolation(
+                _('The audit "%(audit)s" already has a score sheet.') % {"audit": audit}
+            )
         catalogue = IndicatorCatalogue.objects.filter(is_current=True).first()
         if catalogue is None:
-            raise RuleViolation("没有当前的评价指标目录版本", _RULE_SCORING)
+            raise RuleViolation(
+                _("There is no current version of the indicator catalogue."), _RULE_SCORING
+            )
         indicators = list(catalogue.indicators.all())
         problems = part_total_problems((i.part, i.max_points) for i in indicators)
         if problems:
             raise RuleViolation(
-                f"评价指标目录“{catalogue.version}”各部分分值不符合要求：" + "；".join(problems),
+                _(
+                    'The parts\' points of the indicator catalogue "%(version)s" are wrong: '
+                    "%(problems)s"
+                )
+                % {"version": catalogue.version, "problems": _("; ").join(problems)},
                 _RULE_SCORING,
             )
         sheet = ScoreSheet(audit=audit, catalogue=catalogue)
@@ -391,17 +181,25 @@ def score_item_update(
     """
     excluded = bool(excluded)
     justification = (exclusion_justification or "").strip()
-    samples = _count(samples, "抽样数")
-    nonconforming = _count(nonconforming, "不符合样本数")
+    samples = _count(samples, _("the number of samples"))
+    nonconforming = _count(nonconforming, _("the number of nonconforming samples"))
     with transaction.atomic():
         sheet = _locked_sheet(item.sheet_id, actor)
         if excluded and not justification:
             raise RuleViolation(
-                "删减指标须说明理由：仅限商品性质和服务性质不涉及的项目", f"{_RULE_SCORING} e)"
+                _(
+                    "Excluding an indicator needs the reason: only items the goods or "
+                    "services do not involve."
+                ),
+                f"{_RULE_SCORING} e)",
             )
         if nonconforming > samples:
             raise RuleViolation(
-                f"不符合样本数（{nonconforming}）不能大于抽样数（{samples}）",
+                _(
+                    "Nonconforming samples (%(nonconforming)s) cannot exceed the samples "
+                    "taken (%(samples)s)."
+                )
+                % {"nonconforming": nonconforming, "samples": samples},
                 f"{_RULE_SCORING} b)",
             )
         item = ScoreItem.objects.select_for_update().select_related("indicator").get(pk=item.pk)
@@ -415,12 +213,20 @@ def score_item_update(
                 )
             if samples or nonconforming:
                 raise RuleViolation(
-                    f"“{indicator}”为定性指标，按是否符合评分，不填写抽样数",
+                    _(
+                        '"%(indicator)s" is a qualitative indicator scored as met or not: '
+                        "it takes no sample count."
+                    )
+                    % {"indicator": indicator},
                     f"{_RULE_SCORING} a)",
                 )
         elif met is not None and not met:
             raise RuleViolation(
-                f"“{indicator}”为抽样指标，按不符合样本的比例扣分，不能整体判为不符合",
+                _(
+                    '"%(indicator)s" is a sampled indicator that loses points by the share '
+                    "of nonconforming samples: it cannot be judged not met as a whole."
+                )
+                % {"indicator": indicator},
                 f"{_RULE_SCORING} b)",
             )
         elif not excluded and samples < 1:
@@ -444,7 +250,11 @@ def score_item_update(
                 indicator.max_points, samples=samples, nonconforming=nonconforming, met=bool(met)
             )
         except ValueError as exc:
-            raise RuleViolation(f"“{indicator}”无法评分：{exc}", _RULE_SCORING) from exc
+            raise RuleViolation(
+                _('"%(indicator)s" cannot be scored: %(exc)s')
+                % {"indicator": indicator, "exc": exc},
+                _RULE_SCORING,
+            ) from exc
         item.assessed = True
         item.excluded = excluded
         item.exclusion_justification = justification
@@ -481,9 +291,14 @@ def special_deduction_add(
     and fails the evaluation (004 §5.6.5.3 (2), (3)). Team leader or auditors, draft sheet only.
     """
     if category not in SpecialDeduction.Category.values:
-        raise RuleViolation(f"未知的特别扣分项类别：{category}", f"{_RULE_SCORING} c)")
-    description = _text(description, "特别扣分项的事实", f"{_RULE_SCORING} c)")
-    correction_required = _text(correction_required, "要求的整改", f"{_RULE_SCORING} c)")
+        raise RuleViolation(
+            _("Unknown special deduction category: %(category)s.") % {"category": category},
+            f"{_RULE_SCORING} c)",
+        )
+    description = _text(description, _("the facts of the special deduction"), f"{_RULE_SCORING} c)")
+    correction_required = _text(
+        correction_required, _("the correction required"), f"{_RULE_SCORING} c)"
+    )
     with transaction.atomic():
         sheet = _locked_sheet(sheet.pk, actor)
         deduction = SpecialDeduction(
@@ -522,7 +337,10 @@ def special_bonus_set(
     justification = (justification or "").strip()
     if granted and not justification:
         raise RuleViolation(
-            "特别加分项须说明企业售后服务高于法规要求、处于行业领先的特别优势",
+            _(
+                "A special bonus must state the client's particular strength: after-sales "
+                "service above the legal requirements and leading its trade."
+            ),
             f"{_RULE_SCORING} d)",
         )
     with transaction.atomic():
@@ -544,15 +362,17 @@ def score_sheet_submit(*, sheet: ScoreSheet, actor, submitted_on: date) -> Score
     result is recomputed and stored with the sign-off; the sheet can then no longer change
     unless the leader reopens it.
     """
-    _require_leader(actor, sheet.audit)
+    policy.require(actor, "audits.sign_score_sheet", sheet)
     if submitted_on > timezone.localdate():
-        raise RuleViolation("确认日期不能晚于今天")
+        raise RuleViolation(_("The confirmation date cannot be later than today."))
     with transaction.atomic():
         sheet = lock(ScoreSheet, sheet.pk)
         _require_audit_open(sheet.audit)
         started = sheet.audit.actual_start
         if started and submitted_on < started:
-            raise RuleViolation("确认日期不能早于审核开始日期")
+            raise RuleViolation(
+                _("The confirmation date cannot be earlier than the audit's start.")
+            )
         unjustified = [
             str(item.indicator)
             for item in sheet.items.select_related("indicator").filter(excluded=True)
@@ -560,7 +380,9 @@ def score_sheet_submit(*, sheet: ScoreSheet, actor, submitted_on: date) -> Score
         ]
         if unjustified:
             raise RuleViolation(
-                "以下删减指标未说明理由：" + "、".join(unjustified), f"{_RULE_SCORING} e)"
+                _("These excluded indicators have no reason: %(indicators)s")
+                % {"indicators": _(", ").join(unjustified)},
+                f"{_RULE_SCORING} e)",
             )
         gaps = score_sheet_gaps(sheet)
         if gaps:
@@ -588,8 +410,8 @@ def score_sheet_reopen(*, sheet: ScoreSheet, actor, reason: str) -> ScoreSheet:
 
     ``reason`` may not be empty; it is kept in the history. The sign-off is cleared.
     """
-    _require_leader(actor, sheet.audit)
-    reason = _text(reason, "退回修改的原因")
+    policy.require(actor, "audits.sign_score_sheet", sheet)
+    reason = _text(reason, _("the reason for reopening"))
     with transaction.atomic():
         sheet = lock(ScoreSheet, sheet.pk)
         _require_audit_open(sheet.audit)
@@ -606,14 +428,6 @@ def score_sheet_reopen(*, sheet: ScoreSheet, actor, reason: str) -> ScoreSheet:
     return sheet
 
 
-# --- catalogue versions ---------------------------------------------------------------------
-
-
-def _require_catalogue_keeper(actor) -> None:
-    if not any(roles.has_role(actor, role) for role in CATALOGUE_ROLES):
-        raise RuleViolation(f"“{actor}”不是审核部门人员或技术负责人，不能维护评价指标目录")
-
-
 def catalogue_new_version(
     *, source: IndicatorCatalogue, actor, version: str, title: str = ""
 ) -> IndicatorCatalogue:
@@ -623,13 +437,16 @@ def catalogue_new_version(
     copy, then ``catalogue_make_current``. ``version``: a new, unique version label (at most
     20 characters); ``title`` defaults to the source's. Audit department or technical manager.
     """
-    _require_catalogue_keeper(actor)
-    version = _text(version, "版本号")
+    policy.require(actor, "audits.manage_catalogue")
+    version = _text(version, _("the version number"))
     if len(version) > IndicatorCatalogue._meta.get_field("version").max_length:
-        raise RuleViolation("版本号过长")
+        raise RuleViolation(_("The version number is too long."))
     with transaction.atomic():
         if IndicatorCatalogue.objects.filter(version=version).exists():
-            raise RuleViolation(f"评价指标目录版本“{version}”已存在")
+            raise RuleViolation(
+                _('The indicator catalogue version "%(version)s" exists already.')
+                % {"version": version}
+            )
         catalogue = IndicatorCatalogue(
             version=version,
             title=(title or "").strip() or source.title,
@@ -661,13 +478,17 @@ def catalogue_make_current(*, catalogue: IndicatorCatalogue, actor) -> Indicator
     (004 §5.6.5.2). Sheets already opened keep their version. Audit department or technical
     manager.
     """
-    _require_catalogue_keeper(actor)
+    policy.require(actor, "audits.manage_catalogue")
     with transaction.atomic():
         catalogue = lock(IndicatorCatalogue, catalogue.pk)
         problems = part_total_problems(catalogue.indicators.values_list("part", "max_points"))
         if problems:
             raise RuleViolation(
-                f"评价指标目录“{catalogue.version}”各部分分值不符合要求：" + "；".join(problems),
+                _(
+                    'The parts\' points of the indicator catalogue "%(version)s" are wrong: '
+                    "%(problems)s"
+                )
+                % {"version": catalogue.version, "problems": _("; ").join(problems)},
                 _RULE_SCORING,
             )
         if catalogue.is_current:
@@ -687,23 +508,36 @@ def _indicator_values(indicator: Indicator, row) -> dict:
     values = {}
     code = indicator.code
     if "name" in row:
-        name = _text(row["name"], f"指标 {code} 的名称", _RULE_SCORING)
+        name = _text(
+            row["name"], _("the name of indicator %(code)s") % {"code": code}, _RULE_SCORING
+        )
         if len(name) > Indicator._meta.get_field("name").max_length:
-            raise RuleViolation(f"指标 {code} 的名称过长")
+            raise RuleViolation(_("The name of indicator %(code)s is too long.") % {"code": code})
         values["name"] = name
     if "max_points" in row:
         try:
             points = Decimal(str(row["max_points"]))
         except ArithmeticError:
-            raise RuleViolation(f"指标 {code} 的分值须为数字") from None
+            raise RuleViolation(
+                _("The points of indicator %(code)s must be a number.") % {"code": code}
+            ) from None
         if not points.is_finite() or points <= 0 or points >= 1000:
-            raise RuleViolation(f"指标 {code} 的分值须大于 0 且小于 1000", _RULE_SCORING)
+            raise RuleViolation(
+                _("The points of indicator %(code)s must be above 0 and below 1000.")
+                % {"code": code},
+                _RULE_SCORING,
+            )
         if points != points.quantize(Decimal("0.01")):
-            raise RuleViolation(f"指标 {code} 的分值最多两位小数")
+            raise RuleViolation(
+                _("The points of indicator %(code)s have at most two decimals.") % {"code": code}
+            )
         values["max_points"] = points.quantize(Decimal("0.01"))
     if "method" in row:
         if row["method"] not in Indicator.Method.values:
-            raise RuleViolation(f"指标 {code} 的评分方法不正确", _RULE_SCORING)
+            raise RuleViolation(
+                _("The scoring method of indicator %(code)s is not valid.") % {"code": code},
+                _RULE_SCORING,
+            )
         values["method"] = row["method"]
     if "guidance" in row:
         values["guidance"] = (row["guidance"] or "").strip()
@@ -723,13 +557,17 @@ def catalogue_indicators_update(
     bad value, and, for the current version, when a part's points would no longer add up to
     40 / 35 / 25 (004 §5.6.5.2). Audit department or technical manager.
     """
-    _require_catalogue_keeper(actor)
+    policy.require(actor, "audits.manage_catalogue")
     with transaction.atomic():
         catalogue = lock(IndicatorCatalogue, catalogue.pk)
         # 004 §5.6.5.2: the points a sheet was scored against are evidence; never change them.
         if catalogue.is_locked:
             raise RuleViolation(
-                f"评价指标目录“{catalogue.version}”已被评分表使用，不能修改，请复制为新版本后修改",
+                _(
+                    'The indicator catalogue "%(version)s" is used by score sheets and '
+                    "cannot change; copy it to a new version and change that."
+                )
+                % {"version": catalogue.version},
                 _RULE_SCORING,
             )
         indicators = {i.pk: i for i in catalogue.indicators.select_for_update()}
@@ -740,9 +578,14 @@ def catalogue_indicators_update(
             except (TypeError, ValueError):
                 indicator = None
             if indicator is None:
-                raise RuleViolation(f"指标 {row.get('id')} 不属于评价指标目录“{catalogue.version}”")
+                raise RuleViolation(
+                    _('Indicator %(id)s is not in the indicator catalogue "%(version)s".')
+                    % {"id": row.get("id"), "version": catalogue.version}
+                )
             if indicator.pk in changed:
-                raise RuleViolation(f"指标 {indicator.code} 重复")
+                raise RuleViolation(
+                    _("Indicator %(code)s appears twice.") % {"code": indicator.code}
+                )
             fields = []
             for name, value in _indicator_values(indicator, row).items():
                 if getattr(indicator, name) != value:
@@ -753,8 +596,11 @@ def catalogue_indicators_update(
             problems = part_total_problems((i.part, i.max_points) for i in indicators.values())
             if problems:
                 raise RuleViolation(
-                    f"评价指标目录“{catalogue.version}”是当前版本，各部分分值须合计为 "
-                    "40/35/25：" + "；".join(problems),
+                    _(
+                        'The indicator catalogue "%(version)s" is the current version: its '
+                        "parts must total 40/35/25: %(problems)s"
+                    )
+                    % {"version": catalogue.version, "problems": _("; ").join(problems)},
                     _RULE_SCORING,
                 )
         codes = []

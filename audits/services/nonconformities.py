@@ -1,118 +1,49 @@
-"""Write path for nonconformities: raise, answer, review, verify a plan (004 §5.10; 001 §7.5).
+"""Nonconformities: raise, answer, review, verify a plan (004 §5.10; 001 §7.5).
 
 The audit team raises a nonconformity (NC) during or after an audit; the client answers with a
 cause analysis, correction and corrective action (or, for a minor NC, a corrective action plan)
 and evidence files; the team reviews each answer; a minor NC's accepted plan is verified at the
-next audit of the same organisation (004 §5.10.2).
-
-Deadlines (``Nonconformity.due_on``, a stored, indexed column; style.md "Deadlines are stored
-columns"):
-
-- major NCs must be verified within the period of 004 §5.10.3 from the audit's end
-  (``audits.rules.major_nc_due``: ZXRZ initial 6, surveillance 3, recertification 1 month(s);
-  CAS surveillance 2 months, 001 §7.5). Special audits use the surveillance period
-  (``Audit.audit_type``). A document review counts as part of the initial audit: its NCs count
-  from the document review's own end, which is earlier (stricter) than the end of stage 2.
-- minor NCs: 004 §5.10.1 lets the CB set the time limit for the client's answer; this CB uses
-  the same period, by which the correction must be verified or the plan accepted.
-- while the audit is in progress its end is not known: the deadline counts from the day the NC
-  was raised and is recomputed from ``actual_end`` when the audit completes
-  (``nonconformity_due_recompute``, called by ``audits.services.audit_complete``).
-
-Who may act (004 §5.4.4): the team leader and the team's auditors raise, review and verify; a
-trainee writes no records alone and a technical expert does not audit, so neither may. A client
-user answers for their own organisation; the audit department or a member of the audit team may
-enter an answer on the client's behalf (recorded as submitted by that staff member, with the
-reason in the history).
-
-All functions are keyword-only, take the acting user, run in ``transaction.atomic()`` with the
-NC locked, fire the django-fsm transitions through ``certbody.lifecycle.fire`` and raise
-``RuleViolation`` naming the clause when the change is not allowed. Dates are local
-``datetime.date`` values, never in the future.
+next audit of the same organisation (004 §5.10.2). Deadlines:
+``audits.selectors.nonconformity_due``,
+recomputed when the audit ends (``nonconformity_due_recompute``, called by ``audit_complete``).
 """
-
-from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
 
 from django.db import transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max
+from django.utils.translation import gettext as _
 
-from audits import rules
 from audits.models import (
     Audit,
-    AuditTeamMember,
     Nonconformity,
     NonconformityAttachment,
     NonconformityResponse,
 )
-from certbody import dates, roles, uploads
+from audits.selectors.nonconformities import (
+    RAISE_STATES,
+    VERIFY_STATES,
+    Review,
+    Severity,
+    State,
+    nonconformity_due,
+)
+from audits.services._guards import _check_day, _text
+from certbody import policy, uploads
 from certbody.lifecycle import RuleViolation, fire, lock, record
-
-Severity = Nonconformity.Severity
-State = Nonconformity.State
-Review = NonconformityResponse.Review
-
-# Team roles that audit and may write records (004 §5.4.4.2: trainees do not write records
-# alone; technical experts advise and do not audit).
-AUDITING_ROLES = (AuditTeamMember.Role.LEADER, AuditTeamMember.Role.AUDITOR)
-RAISE_STATES = (Audit.State.IN_PROGRESS, Audit.State.COMPLETED)
-VERIFY_STATES = (Audit.State.IN_PROGRESS, Audit.State.COMPLETED, Audit.State.CLOSED)
 
 # Upload limits and types: the generic rules of certbody.uploads (names kept for callers).
 MAX_ATTACHMENTS = uploads.MAX_FILES
+
+
 MAX_ATTACHMENT_BYTES = uploads.MAX_BYTES
+
+
 ATTACHMENT_TYPES = uploads.TYPES
+
+
 ALLOWED_EXTENSIONS_TEXT = uploads.ALLOWED_EXTENSIONS_TEXT
-
-
-def _check_day(day: date, label: str, *, not_before: date | None = None, before_label=""):
-    if not isinstance(day, date):
-        raise RuleViolation(f"{label}须为日期")
-    if day > dates.today():
-        raise RuleViolation(f"{label}不能晚于今天")
-    if not_before is not None and day < not_before:
-        raise RuleViolation(f"{label}不能早于{before_label}（{not_before:%Y-%m-%d}）")
-
-
-def _text(value: str, label: str, clause: str = "") -> str:
-    value = (value or "").strip()
-    if not value:
-        raise RuleViolation(f"须填写{label}", clause)
-    return value
-
-
-def _auditing_member(actor, audit: Audit) -> bool:
-    return AuditTeamMember.objects.filter(
-        audit=audit, user_id=actor.pk, role__in=AUDITING_ROLES
-    ).exists()
-
-
-def _require_auditing_member(actor, audit: Audit, what: str) -> None:
-    if not (actor.is_authenticated and actor.is_active and actor.is_staff):
-        raise RuleViolation(f"只有审核组长或审核员可以{what}", "004 §5.4.4")
-    if not _auditing_member(actor, audit):
-        raise RuleViolation(
-            f"“{actor}”不是{audit}的审核组长或审核员（实习审核员、技术专家除外），不能{what}",
-            "004 §5.4.4",
-        )
-
-
-# --- deadlines ------------------------------------------------------------------------------
-
-
-def nonconformity_due(audit: Audit, *, raised_on: date | None = None) -> date:
-    """The ``due_on`` of an NC of ``audit`` (both severities; see the module docstring).
-
-    Counts from ``audit.actual_end``, or from ``raised_on`` (a local date) while the audit has
-    not ended. Implements 004 §5.10.3 / 001 §7.5 through ``rules.major_nc_due``. Raises
-    ``RuleViolation`` when neither date is known.
-    """
-    end = audit.actual_end or raised_on
-    if end is None:
-        raise RuleViolation("审核尚未结束，须给出不符合项的开具日期")
-    return rules.major_nc_due(audit.audit_type, end, audit.programme.scheme)
 
 
 def nonconformity_due_recompute(audit: Audit, *, actor=None) -> int:
@@ -136,9 +67,6 @@ def nonconformity_due_recompute(audit: Audit, *, actor=None) -> int:
     return changed
 
 
-# --- raise ----------------------------------------------------------------------------------
-
-
 def nonconformity_raise(
     *,
     audit: Audit,
@@ -160,19 +88,29 @@ def nonconformity_raise(
     ``nonconformity_due``. Raises ``RuleViolation``.
     """
     if severity not in Severity.values:
-        raise RuleViolation(f"未知的不符合项类别：{severity}")
-    clause = _text(clause, "不符合的标准条款", "004 §5.6.3")[:60]
-    description = _text(description, "不符合事实描述", "004 §5.6.3")
-    evidence = _text(evidence, "客观证据", "004 §5.6.3")
+        raise RuleViolation(
+            _("Unknown nonconformity severity: %(severity)s.") % {"severity": severity}
+        )
+    clause = _text(clause, _("the clause not met"), "004 §5.6.3")[:60]
+    description = _text(description, _("the description of the nonconformity"), "004 §5.6.3")
+    evidence = _text(evidence, _("the objective evidence"), "004 §5.6.3")
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
-        _require_auditing_member(actor, audit, "开具不符合项")
+        policy.require(actor, "audits.raise_nonconformity", audit)
         if audit.state not in RAISE_STATES:
             raise RuleViolation(
-                f"{audit}当前状态为“{audit.get_state_display()}”，只能在审核进行中或审核完成后"
-                "开具不符合项"
+                _(
+                    '%(audit)s is "%(state)s": nonconformities are raised while the audit '
+                    "is in progress or after it is completed."
+                )
+                % {"audit": audit, "state": audit.get_state_display()}
             )
-        _check_day(raised_on, "开具日期", not_before=audit.actual_start, before_label="审核开始")
+        _check_day(
+            raised_on,
+            _("the date raised"),
+            not_before=audit.actual_start,
+            before_label=_("the audit's start"),
+        )
         last = audit.nonconformities.aggregate(n=Max("number"))["n"] or 0
         nc = Nonconformity(
             audit=audit,
@@ -188,9 +126,6 @@ def nonconformity_raise(
         record(nc, actor=actor, reason=f"开具{nc.get_severity_display()}不符合项")
         nc.save()
     return nc
-
-
-# --- attachments ----------------------------------------------------------------------------
 
 
 CheckedAttachment = uploads.CheckedUpload
@@ -230,16 +165,11 @@ def _remove_files(names) -> None:
     uploads.remove_files(NonconformityAttachment._meta.get_field("file").storage, names)
 
 
-# --- answer ---------------------------------------------------------------------------------
-
-
-def _may_answer_for(actor, nc: Nonconformity) -> bool:
-    """A client user of the NC's organisation, or staff entering the answer on its behalf."""
-    if not (actor.is_authenticated and actor.is_active):
+def _client_of(actor, nc: Nonconformity) -> bool:
+    """An active client user of the NC's organisation (not a role: the organisation)."""
+    if not (actor.is_authenticated and actor.is_active) or actor.is_staff:
         return False
-    if not actor.is_staff:
-        return actor.organization_id == nc.audit.programme.organization_id
-    return roles.has_role(actor, roles.AUDIT_DEPARTMENT) or _auditing_member(actor, nc.audit)
+    return actor.organization_id == nc.audit.programme.organization_id
 
 
 def nonconformity_answer(
@@ -265,11 +195,16 @@ def nonconformity_answer(
     By a client user of the NC's organisation, or by the audit department or the audit team on
     the client's behalf (recorded). Raises ``RuleViolation``.
     """
-    if not _may_answer_for(actor, nonconformity):
-        raise RuleViolation(f"“{actor}”不能答复该不符合项", "004 §5.10.1")
-    cause_analysis = _text(cause_analysis, "原因分析", "004 §5.10.1")
-    correction = _text(correction, "纠正", "004 §5.10.1")
-    corrective_action = _text(corrective_action, "纠正措施", "004 §5.10.1")
+    if actor.is_authenticated and actor.is_active and actor.is_staff:
+        # Staff enter the client's answer on its behalf (004 §5.10.1).
+        policy.require(actor, "audits.answer_nonconformity", nonconformity)
+    elif not _client_of(actor, nonconformity):
+        raise RuleViolation(
+            _("%(actor)s may not answer this nonconformity.") % {"actor": actor}, "004 §5.10.1"
+        )
+    cause_analysis = _text(cause_analysis, _("the cause analysis"), "004 §5.10.1")
+    correction = _text(correction, _("the correction"), "004 §5.10.1")
+    corrective_action = _text(corrective_action, _("the corrective action"), "004 §5.10.1")
     checked = attachments_check(attachments)
     stored: list[str] = []
     try:
@@ -277,10 +212,18 @@ def nonconformity_answer(
             nc = lock(Nonconformity, nonconformity.pk)
             if is_plan and nc.severity != Severity.MINOR:
                 raise RuleViolation(
-                    "严重不符合项须完成纠正并经验证，不能仅提交纠正措施计划",
+                    _(
+                        "A major nonconformity needs its correction done and verified; a "
+                        "corrective action plan alone is not enough."
+                    ),
                     "004 §5.10.2、§5.10.3",
                 )
-            _check_day(submitted_on, "答复日期", not_before=nc.raised_on, before_label="开具日期")
+            _check_day(
+                submitted_on,
+                _("the answer date"),
+                not_before=nc.raised_on,
+                before_label=_("the date raised"),
+            )
             response = NonconformityResponse(
                 nonconformity=nc,
                 cause_analysis=cause_analysis,
@@ -304,34 +247,6 @@ def nonconformity_answer(
     return response
 
 
-# --- review ---------------------------------------------------------------------------------
-
-
-def verified_late(nonconformity: Nonconformity) -> bool:
-    """True when the NC was settled (closed, or a minor's plan accepted) after its ``due_on``.
-
-    004 §5.10.4: no grant, maintenance or renewal decision when the client's actions were not
-    completed in time. The service records a late acceptance (and says so in the history); the
-    decision service refuses on it.
-    """
-    nc = nonconformity
-    if nc.state == State.PLAN_ACCEPTED or (nc.state == State.CLOSED and nc.verified_at_id):
-        accepted = (
-            nc.responses.filter(review=Review.ACCEPTED, is_plan=True)
-            .order_by("-pk")
-            .values_list("reviewed_on", flat=True)
-            .first()
-        )
-        if accepted is not None:
-            return accepted > nc.due_on
-    return nc.closed_on is not None and nc.closed_on > nc.due_on
-
-
-def late_nonconformities(audit: Audit) -> list[Nonconformity]:
-    """NCs of ``audit`` settled after their deadline (``verified_late``), by number."""
-    return [nc for nc in audit.nonconformities.order_by("number") if verified_late(nc)]
-
-
 def nonconformity_review(
     *, response: NonconformityResponse, actor, accepted: bool, note: str, reviewed_on: date
 ) -> NonconformityResponse:
@@ -351,18 +266,26 @@ def nonconformity_review(
     accepted = bool(accepted)
     note = (note or "").strip()
     if not accepted and not note:
-        raise RuleViolation("不接受答复时须写明理由，供客户重新答复", "004 §5.10.2")
+        raise RuleViolation(
+            _("Not accepting an answer needs the reason, so that the client can answer again."),
+            "004 §5.10.2",
+        )
     with transaction.atomic():
         response = lock(NonconformityResponse, response.pk)
         nc = lock(Nonconformity, response.nonconformity_id)
-        _require_auditing_member(actor, nc.audit, "验证不符合项的答复")
+        policy.require(actor, "audits.verify_nonconformity", nc)
         if response.review != Review.PENDING:
-            raise RuleViolation("该答复已审核，不能再次审核")
+            raise RuleViolation(_("This answer has been reviewed already."))
         latest = nc.responses.order_by("-pk").values_list("pk", flat=True).first()
         if latest != response.pk or nc.state != State.ANSWERED:
-            raise RuleViolation("只能审核不符合项最新的待审核答复")
+            raise RuleViolation(
+                _("Only the nonconformity's latest answer awaiting review can be reviewed.")
+            )
         _check_day(
-            reviewed_on, "验证日期", not_before=response.submitted_on, before_label="答复日期"
+            reviewed_on,
+            "验证日期",
+            not_before=response.submitted_on,
+            before_label=_("the answer date"),
         )
         late = accepted and reviewed_on > nc.due_on
         if not accepted:
@@ -396,13 +319,10 @@ def nonconformity_review_pending(
         else None
     )
     if response is None:
-        raise RuleViolation("该不符合项没有待审核的答复")
+        raise RuleViolation(_("This nonconformity has no answer awaiting review."))
     return nonconformity_review(
         response=response, actor=actor, accepted=accepted, note=note, reviewed_on=reviewed_on
     )
-
-
-# --- verify a plan at the next audit -------------------------------------------------------------
 
 
 def nonconformity_verify_plan(
@@ -429,31 +349,57 @@ def nonconformity_verify_plan(
     this, and this NC is then closed as superseded, with "纠正措施无效" in the history and the
     note. Either way returns the NC (state ``closed``). Raises ``RuleViolation``.
     """
-    note = _text(note, "验证情况说明", "004 §5.10.2")
+    note = _text(note, _("the verification notes"), "004 §5.10.2")
     with transaction.atomic():
         nc = lock(Nonconformity, nonconformity.pk)
         audit = Audit.objects.select_related("programme").get(pk=audit.pk)
         origin = nc.audit
         if nc.state != State.PLAN_ACCEPTED:
             raise RuleViolation(
-                f"不符合项当前状态为“{nc.get_state_display()}”，只有已接受纠正措施计划的"
-                "轻微不符合项在下次审核时验证",
+                _(
+                    'The nonconformity is "%(state)s": only a minor nonconformity with an '
+                    "accepted corrective action plan is verified at the next audit."
+                )
+                % {"state": nc.get_state_display()},
                 "004 §5.10.2",
             )
         if audit.pk == origin.pk or (
             audit.programme.organization_id != origin.programme.organization_id
         ):
-            raise RuleViolation("纠正措施计划须在该组织的下一次审核中验证", "004 §5.10.2")
+            raise RuleViolation(
+                _("A corrective action plan is verified at the organisation's next audit."),
+                "004 §5.10.2",
+            )
         origin_end = origin.actual_end or origin.actual_start
         if audit.actual_start is None or (origin_end and audit.actual_start < origin_end):
-            raise RuleViolation("纠正措施计划须在开具不符合项之后的下一次审核中验证", "004 §5.10.2")
+            raise RuleViolation(
+                _(
+                    "A corrective action plan is verified at the audit that follows the "
+                    "nonconformity."
+                ),
+                "004 §5.10.2",
+            )
         if audit.state not in VERIFY_STATES:
-            raise RuleViolation(f"{audit}尚未开始或已终止，不能在该审核中验证", "004 §5.10.2")
-        _require_auditing_member(actor, audit, "验证纠正措施计划")
-        _check_day(verified_on, "验证日期", not_before=audit.actual_start, before_label="审核开始")
+            raise RuleViolation(
+                _("%(audit)s has not started or is terminated: nothing can be verified in it.")
+                % {"audit": audit},
+                "004 §5.10.2",
+            )
+        # The team of the next audit verifies a minor NC's plan (004 §5.10.2).
+        policy.require(actor, "audits.verify_nonconformity", audit)
+        _check_day(
+            verified_on,
+            _("the verification date"),
+            not_before=audit.actual_start,
+            before_label=_("the audit's start"),
+        )
         if not effective and not audit.nonconformities.exists():
             raise RuleViolation(
-                f"纠正措施无效时，须先在{audit}中开具新的不符合项，再关闭原不符合项",
+                _(
+                    "When the corrective action was not effective, first raise a new "
+                    "nonconformity in %(audit)s, then close the old one."
+                )
+                % {"audit": audit},
                 "004 §5.10.2",
             )
         verdict = "验证有效" if effective else "纠正措施无效，已另行开具不符合项"
@@ -473,47 +419,3 @@ def nonconformity_verify_plan(
             plan.review_note = f"{plan.review_note}\n{line}".strip()
             plan.save(update_fields=["review_note"])
     return nc
-
-
-# --- queries ----------------------------------------------------------------------------------
-
-
-def unsettled_q(prefix: str = "") -> Q:
-    """``Q`` for NCs not settled for a decision (004 §5.12.2(2)): majors not closed, minors
-    neither closed nor with a plan accepted. ``prefix``: a lookup path to the NC (e.g.
-    "nonconformities__")."""
-    closed = Q(**{f"{prefix}state": State.CLOSED})
-    plan = Q(**{f"{prefix}state": State.PLAN_ACCEPTED, f"{prefix}severity": Severity.MINOR})
-    return ~(closed | plan)
-
-
-def unsettled_nonconformities(audit: Audit) -> QuerySet[Nonconformity]:
-    """NCs of ``audit`` that bar a grant, maintenance or renewal decision (004 §5.10.4,
-    §5.12.2(2)): majors not yet verified and closed; minors neither closed nor with an accepted
-    corrective action plan. Ordered by number."""
-    return Nonconformity.objects.filter(unsettled_q(), audit_id=audit.pk).order_by("number")
-
-
-def overdue_nonconformities(today: date | None = None) -> QuerySet[Nonconformity]:
-    """Unsettled NCs (all audits) whose ``due_on`` is before ``today`` (local date; default
-    today), earliest deadline first."""
-    today = today or dates.today()
-    return (
-        Nonconformity.objects.filter(unsettled_q(), due_on__lt=today)
-        .select_related("audit__programme__organization")
-        .order_by("due_on", "pk")
-    )
-
-
-def next_step(nonconformity: Nonconformity) -> str:
-    """What happens next for the NC, in plain words for the client portal and notices."""
-    state = nonconformity.state
-    if state == State.OPEN:
-        return "请分析原因，提交纠正和纠正措施及证据"
-    if state == State.REJECTED:
-        return "答复未被接受，请按审核组意见重新答复"
-    if state == State.ANSWERED:
-        return "已答复，等待审核组验证"
-    if state == State.PLAN_ACCEPTED:
-        return "纠正措施计划已接受，将在下次审核时验证实施效果"
-    return "已验证关闭"

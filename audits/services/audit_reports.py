@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from applications.models import Application
 from audits import scoring
@@ -24,13 +25,12 @@ from audits.models import (
     Audit,
     AuditPlan,
     AuditReport,
-    AuditTeamMember,
     Indicator,
     Nonconformity,
     SamplingPlan,
     ScoreSheet,
 )
-from certbody import dates, roles
+from certbody import dates, policy
 from certbody.lifecycle import RuleViolation, lock
 from certbody.models import CertificationBody
 from certbody.pdf import PdfError, render_checked
@@ -38,11 +38,13 @@ from certbody.uploads import remove_files
 
 REPORT_TEMPLATE = "audits/pdf/audit_report.html"
 
+
 # 004 §5.11.3 (18): the audit is a sampling of the information available.
 SAMPLING_DISCLAIMER = (
     "审核基于对可获得信息的抽样过程，审核发现和审核结论仅针对所抽取的样本，"
     "存在一定的不确定性；未发现的不符合并不表示不存在不符合。"
 )
+
 
 # 004 §5.11.3 (6): what each kind of audit is for, when the plan does not say it.
 DEFAULT_OBJECTIVES = {
@@ -64,11 +66,14 @@ DEFAULT_OBJECTIVES = {
     Audit.Kind.SPECIAL: "按特殊审核的原因调查并确认获证组织的情况（004 §5.9）。",
 }
 
+
 # The report is a record in Chinese whatever the user's language (004 §10): its own labels.
 SEVERITY_LABELS = {
     Nonconformity.Severity.MAJOR: "严重",
     Nonconformity.Severity.MINOR: "轻微",
 }
+
+
 NC_STATE_LABELS = {
     Nonconformity.State.OPEN: "待认证委托人回复",
     Nonconformity.State.ANSWERED: "已回复，待验证",
@@ -76,6 +81,8 @@ NC_STATE_LABELS = {
     Nonconformity.State.PLAN_ACCEPTED: "纠正措施计划已接受，下次审核验证",
     Nonconformity.State.CLOSED: "已验证关闭",
 }
+
+
 DEDUCTION_LABELS = {
     "law": "不符合国家法律、法规的要求",
     "own_rules": "不符合企业有关服务制度的要求",
@@ -83,13 +90,14 @@ DEDUCTION_LABELS = {
     "system": "对服务系统运行有影响",
 }
 
+
 GENERATE_RULE = "004 §5.11.1、§5.11.2"
+
+
 DELIVERY_RULE = "004 §5.11.5"
+
+
 TERMINATION_RULE = "004 §5.11.6"
-
-
-def _is_leader(user, audit: Audit) -> bool:
-    return audit.team.filter(user=user, role=AuditTeamMember.Role.LEADER).exists()
 
 
 def audit_report_generate(*, audit: Audit, actor, signed_on: date) -> AuditReport:
@@ -106,32 +114,28 @@ def audit_report_generate(*, audit: Audit, actor, signed_on: date) -> AuditRepor
     Raises RuleViolation: not the team leader; the audit is planned or in progress; bad date.
     """
     if signed_on > dates.today():
-        raise RuleViolation("签署日期不能晚于今天")
+        raise RuleViolation(_("The signing date cannot be later than today."))
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         if audit.state in (Audit.State.COMPLETED, Audit.State.CLOSED):
             kind = AuditReport.Kind.REPORT
-            if not _is_leader(actor, audit):
-                raise RuleViolation("审查报告由审核组组长签署", GENERATE_RULE)
+            policy.require(actor, "audits.sign_audit_report", audit)
         elif audit.state == Audit.State.TERMINATED:
             kind = AuditReport.Kind.TERMINATION
-            has_leader = audit.team.filter(role=AuditTeamMember.Role.LEADER).exists()
-            allowed = (
-                _is_leader(actor, audit)
-                if has_leader
-                else roles.has_role(actor, roles.AUDIT_DEPARTMENT)
-            )
-            if not allowed:
-                raise RuleViolation(
-                    "终止审核报告由审核组组长（未指派组长时由审核部门）签署", TERMINATION_RULE
-                )
+            # Signed by the team leader, or by the audit department when the audit never had
+            # one (004 §5.11.6; the matrix row says so).
+            policy.require(actor, "audits.sign_audit_report", audit)
         else:
             raise RuleViolation(
-                f"审核当前状态为“{audit.get_state_display()}”，审核完成或终止后才能编制报告",
+                _(
+                    'The audit is "%(state)s": a report is written once the audit is '
+                    "completed or terminated."
+                )
+                % {"state": audit.get_state_display()},
                 GENERATE_RULE,
             )
         if audit.actual_end and signed_on < audit.actual_end:
-            raise RuleViolation("审查报告签署日期不能早于审核结束")
+            raise RuleViolation(_("The audit report cannot be signed before the audit ended."))
         version = (audit.reports.aggregate(last=Max("version"))["last"] or 0) + 1
         # A record in Chinese (004 §10) whoever generates it, whatever their UI language.
         with translation.override("zh-hans"):
@@ -139,11 +143,16 @@ def audit_report_generate(*, audit: Audit, actor, signed_on: date) -> AuditRepor
             context["version"] = version
             html = render_to_string(REPORT_TEMPLATE, context)
         try:
-            # Issue #11: fonts checked, text read back; a report nobody can read is not signed.
+            # Fonts checked, text read back: a report nobody can read is not signed.
             content = render_checked(html, expected=[audit.programme.organization.name])
         except PdfError as exc:
             raise RuleViolation(
-                f"审查报告 PDF 未能生成，请稍后重试或联系技术负责人：{exc}", GENERATE_RULE
+                _(
+                    "The audit report PDF could not be made; try again later or contact the "
+                    "technical manager: %(exc)s"
+                )
+                % {"exc": exc},
+                GENERATE_RULE,
             ) from exc
         digest = hashlib.sha256(content).hexdigest()
         report = AuditReport(
@@ -180,34 +189,43 @@ def audit_report_deliver(
     Raises RuleViolation for each refusal above and for a blank ``evidence``.
     """
     if not evidence.strip():
-        raise RuleViolation("须记录签收或提交的证据", DELIVERY_RULE)
+        raise RuleViolation(_("Record the evidence of receipt or delivery."), DELIVERY_RULE)
     if delivered_on > dates.today():
-        raise RuleViolation("提交日期不能晚于今天")
+        raise RuleViolation(_("The delivery date cannot be later than today."))
     with transaction.atomic():
         report = lock(AuditReport, report.pk)
         audit = report.audit
-        if not (roles.has_role(actor, roles.AUDIT_DEPARTMENT) or _is_leader(actor, audit)):
-            raise RuleViolation(f"“{actor}”无权登记审查报告的提交")
+        policy.require(actor, "audits.deliver_audit_report", audit)
         if report.delivered_on:
-            raise RuleViolation(f"该报告已于 {report.delivered_on} 提交认证委托人")
+            raise RuleViolation(
+                _("This report was delivered to the client on %(delivered_on)s.")
+                % {"delivered_on": report.delivered_on}
+            )
         latest = audit.reports.aggregate(last=Max("version"))["last"]
         if report.version != latest:
-            raise RuleViolation(f"该报告已有更新版本（v{latest}），请提交最新版本")
+            raise RuleViolation(
+                _("This report has a newer version (v%(latest)s); deliver the latest version.")
+                % {"latest": latest}
+            )
         if delivered_on < report.signed_on:
-            raise RuleViolation("提交日期不能早于报告签署日期")
+            raise RuleViolation(
+                _("The delivery date cannot be earlier than the report's signing date.")
+            )
         if report.kind == AuditReport.Kind.TERMINATION:
             if audit.state != Audit.State.TERMINATED:
-                raise RuleViolation("只有终止的审核才有终止审核报告", TERMINATION_RULE)
+                raise RuleViolation(
+                    _("Only a terminated audit has a termination report."), TERMINATION_RULE
+                )
         elif not audit.decisions.exists():
-            raise RuleViolation("审查报告须在作出认证决定后提交认证委托人", DELIVERY_RULE)
+            raise RuleViolation(
+                _("The audit report is delivered to the client after the certification decision."),
+                DELIVERY_RULE,
+            )
         report.delivered_on = delivered_on
         report.delivered_by = actor
         report.delivery_evidence = evidence.strip()[:300]
         report.save(update_fields=["delivered_on", "delivered_by", "delivery_evidence"])
     return report
-
-
-# --- what the report says (004 §5.11.3) -----------------------------------------------------
 
 
 def audit_report_context(audit: Audit, *, kind: str, signed_by, signed_on: date) -> dict:
@@ -322,22 +340,41 @@ def _deviations(audit: Audit, plan: AuditPlan | None, sampling: SamplingPlan | N
     items = []
     if audit.planned_start and audit.actual_start and audit.planned_start != audit.actual_start:
         items.append(
-            f"计划开始日期 {audit.planned_start:%Y-%m-%d}，"
-            f"实际开始日期 {audit.actual_start:%Y-%m-%d}"
+            _("Planned start %(planned_start)s, actual start %(actual_start)s")
+            % {
+                "planned_start": format(audit.planned_start, "%Y-%m-%d"),
+                "actual_start": format(audit.actual_start, "%Y-%m-%d"),
+            }
         )
     if audit.planned_end and audit.actual_end and audit.planned_end != audit.actual_end:
         items.append(
-            f"计划结束日期 {audit.planned_end:%Y-%m-%d}，实际结束日期 {audit.actual_end:%Y-%m-%d}"
+            _("Planned end %(planned_end)s, actual end %(actual_end)s")
+            % {
+                "planned_end": format(audit.planned_end, "%Y-%m-%d"),
+                "actual_end": format(audit.actual_end, "%Y-%m-%d"),
+            }
         )
     if plan and plan.unaudited_shifts:
-        items.append(f"未审核的班次：{plan.unaudited_shifts}（{plan.unaudited_shifts_reason}）")
+        items.append(
+            _("Shifts not audited: %(unaudited_shifts)s (%(unaudited_shifts_reason)s)")
+            % {
+                "unaudited_shifts": plan.unaudited_shifts,
+                "unaudited_shifts_reason": plan.unaudited_shifts_reason,
+            }
+        )
     if plan and plan.remote_methods:
-        items.append(f"采用远程审核方法：{plan.remote_methods}")
+        items.append(
+            _("Remote audit methods used: %(remote_methods)s")
+            % {"remote_methods": plan.remote_methods}
+        )
     absent = [m for m in audit.team.select_related("user") if not m.whole_audit]
     if absent:
         items.append("未全程参加审核的审核组成员：" + "、".join(str(m.user) for m in absent))
     if audit.state == Audit.State.TERMINATED:
-        items.append(f"审核终止：{audit.termination_reason}")
+        items.append(
+            _("Audit terminated: %(termination_reason)s")
+            % {"termination_reason": audit.termination_reason}
+        )
     return items
 
 

@@ -1,0 +1,211 @@
+"""An audit's own transitions: schedule, start, complete, close, terminate (004 §5.4.6.3,
+§5.5, §5.11; §9.2).
+"""
+
+from datetime import date
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from audits import rules
+from audits.models import (
+    AsrpProgramme,
+    Audit,
+    AuditProgramme,
+    AuditTimeDetermination,
+)
+from audits.selectors.planning import _require_plan_ready, audit_team_check
+from audits.services._guards import HALF_DAY
+from audits.services.plans import _plan_revise, _require_meetings
+from audits.services.programmes import _replan
+from certbody import bounds, policy
+from certbody.lifecycle import RuleViolation, fire, lock, record
+
+
+def audit_schedule(
+    *,
+    audit: Audit,
+    actor,
+    planned_start: date,
+    planned_end: date,
+    planned_days: Decimal | None = None,
+) -> Audit:
+    """Set the dates (and, without a determination, the time) of a planned audit.
+
+    Sets the CNCA plan report deadline, 3 days before the start (004 §9.2). ``planned_days``
+    may not differ from a recorded determination (004 §5.4.2.3: determine again instead). A
+    plan already sent is revised when the dates change (004 §5.4.6.3).
+    """
+    policy.require(actor, "audits.schedule_audit", audit)
+    if planned_end < planned_start:
+        raise RuleViolation(_("The audit's end date cannot be earlier than its start date."))
+    if planned_days is not None:
+        planned_days = Decimal(planned_days)
+        if planned_days <= 0 or planned_days % HALF_DAY != 0:
+            raise RuleViolation(
+                _("Audit time must be a positive multiple of half a day."), "004 附录A"
+            )
+    with transaction.atomic():
+        audit = lock(Audit, audit.pk)
+        if audit.state != Audit.State.PLANNED:
+            raise RuleViolation(_("Only a planned audit's dates can be changed."))
+        determination = AuditTimeDetermination.objects.filter(audit=audit).first()
+        if (
+            determination is not None
+            and planned_days is not None
+            and planned_days != determination.total_days
+        ):
+            raise RuleViolation(
+                _(
+                    "The audit time is determined as %(total_days)s auditor-days; to change "
+                    "it, determine the audit time again."
+                )
+                % {"total_days": determination.total_days},
+                "004 §5.4.2.3",
+            )
+        dates_changed = (audit.planned_start, audit.planned_end) != (planned_start, planned_end)
+        audit.planned_start = planned_start
+        audit.planned_end = planned_end
+        if planned_days is not None:
+            audit.planned_days = planned_days
+            # A value beyond the column would be stored and then break every page showing it.
+            bounds.check_instance(audit, "planned_days")
+        audit.plan_report_due = rules.plan_report_due(planned_start)
+        record(audit, actor=actor, reason="安排审核日期")
+        audit.save(
+            update_fields=["planned_start", "planned_end", "planned_days", "plan_report_due"]
+        )
+        if dates_changed:
+            _plan_revise(audit, actor, reason="审核日期变更")
+    return audit
+
+
+def audit_start(*, audit: Audit, actor, started_on: date) -> Audit:
+    """Start an audit whose team passes ``audit_team_check`` (004 §5.4.4).
+
+    An on-site audit (every kind but the document review) needs its written plan confirmed
+    by the client (004 §5.4.6.3) and reported to CNCA at least 3 days before ``started_on``
+    (004 §9.2); a short-notice audit needs the report before the start and the reason the
+    notice was short (004 §5.9.2). Raises ``RuleViolation`` naming the clause otherwise.
+
+    Stage 2 needs a completed document review (001 §6.3). An audit timed under an ASRP needs
+    the accreditation body notified before (000 §4.4.2). Starting a surveillance re-plans the
+    next one's due date (004 §5.4.1.5).
+    """
+    policy.require(actor, "audits.start_audit", audit)
+    with transaction.atomic():
+        audit = lock(Audit, audit.pk)
+        if audit.kind == Audit.Kind.STAGE2:
+            review_done = Audit.objects.filter(
+                programme_id=audit.programme_id,
+                kind=Audit.Kind.DOCUMENT_REVIEW,
+                state__in=[Audit.State.COMPLETED, Audit.State.CLOSED],
+            ).exists()
+            if not review_done:
+                raise RuleViolation(
+                    _("The on-site audit can only follow a passed document review."), "001 §6.3"
+                )
+        failures = audit_team_check(audit, on=started_on)
+        if failures:
+            raise RuleViolation(
+                _("The audit team does not meet the rules; the audit cannot start: %(failures)s")
+                % {"failures": _("; ").join(failures)}
+            )
+        if audit.needs_site_visit:
+            _require_plan_ready(audit, started_on)
+        determination = AuditTimeDetermination.objects.filter(audit=audit).first()
+        if determination is not None and determination.asrp:
+            asrp = AsrpProgramme.objects.filter(programme_id=audit.programme_id).first()
+            notified = asrp.accreditation_notified_on if asrp else None
+            if notified is None or notified > started_on:
+                raise RuleViolation(
+                    _(
+                        "An audit timed under an ASRP programme needs the accreditation body "
+                        "notified before the first use."
+                    ),
+                    "000 §4.4.2",
+                )
+        audit.actual_start = started_on
+        fire(audit, "start", actor=actor, reason="审核开始", fields=["actual_start"])
+        _replan_after(audit, actor)
+    return audit
+
+
+def audit_complete(
+    *, audit: Audit, actor, ended_on: date, findings: str = "", recommendation_positive: bool
+) -> Audit:
+    """The team leader completes the audit with the team's recommendation (004 §5.11).
+
+    Under an ASRP, every mandatory on-site activity must be recorded as covered (000 §4.2.2 b).
+    An on-site audit needs its opening and closing meetings recorded, the closing one not
+    after ``ended_on`` (004 §5.5.2; ``audit_meeting_record``).
+    """
+    policy.require(actor, "audits.run_audit", audit)
+    with transaction.atomic():
+        audit = lock(Audit, audit.pk)
+        if audit.actual_start and ended_on < audit.actual_start:
+            raise RuleViolation(_("The audit's end date cannot be earlier than its start date."))
+        if audit.needs_site_visit and audit.state == Audit.State.IN_PROGRESS:
+            _require_meetings(audit, ended_on)
+        asrp = AsrpProgramme.objects.filter(programme_id=audit.programme_id).first()
+        if asrp is not None and asrp.state != AsrpProgramme.State.ENDED:
+            open_activities = [
+                a.get_activity_display() for a in audit.asrp_activities.filter(covered=False)
+            ]
+            if open_activities:
+                raise RuleViolation(
+                    _("The ASRP audit has not covered these mandatory activities: %(activities)s")
+                    % {"activities": _("; ").join(open_activities)},
+                    "000 §4.2.2 b)",
+                )
+        audit.actual_end = ended_on
+        audit.findings_summary = findings
+        audit.recommendation_positive = recommendation_positive
+        fire(
+            audit,
+            "complete",
+            actor=actor,
+            reason="审核完成",
+            fields=["actual_end", "findings_summary", "recommendation_positive"],
+        )
+        _replan_after(audit, actor)
+        # NC deadlines count from the audit's end (004 §5.10.3), known only now.
+        from audits.nonconformities import nonconformity_due_recompute
+
+        nonconformity_due_recompute(audit, actor=actor)
+    return audit
+
+
+def _replan_after(audit: Audit, actor) -> None:
+    # An earlier audit's actual date moves the next surveillance's due date (004 §5.4.1.5;
+    # CAS 001 §7.1 counts from the end of the previous audit).
+    programme = AuditProgramme.objects.select_for_update().get(pk=audit.programme_id)
+    if programme.decided_on and audit.kind in (Audit.Kind.SURVEILLANCE, Audit.Kind.STAGE2):
+        _replan(programme, actor, reason=f"按{audit}的实际日期重排")
+
+
+def audit_close(*, audit: Audit, actor, reason: str = "审核关闭") -> Audit:
+    """Close a completed audit once its decision is made (or by the audit department).
+
+    Closed by the decision maker with the decision (``certificates.services.decision_make``),
+    by the team leader's surveillance conclusion (004 §5.12.6) or, for a document review, by
+    the planners (``audits.close_audit``).
+    """
+    policy.require(actor, "audits.close_audit", audit)
+    with transaction.atomic():
+        audit = lock(Audit, audit.pk)
+        fire(audit, "close", actor=actor, reason=reason)
+    return audit
+
+
+def audit_terminate(*, audit: Audit, actor, reason: str) -> Audit:
+    """Terminate an audit with the CB's approval and the reason (004 §5.5.3)."""
+    policy.require(actor, "audits.terminate_audit", audit)
+    if not reason.strip():
+        raise RuleViolation(_("Terminating an audit needs a reason."), "004 §5.5.3")
+    with transaction.atomic():
+        audit = lock(Audit, audit.pk)
+        audit.termination_reason = reason
+        fire(audit, "terminate", actor=actor, reason="终止审核", fields=["termination_reason"])
+    return audit

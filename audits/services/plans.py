@@ -1,0 +1,366 @@
+"""Audit plans (004 §5.4.6, §9.2) and the opening and closing meetings (004 §5.5.2)."""
+
+from collections.abc import Iterable
+from datetime import date
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from applications.models import Site
+from audits.models import (
+    Audit,
+    AuditMeeting,
+    AuditPlan,
+    AuditTimeDetermination,
+    SamplingPlanSite,
+)
+from audits.selectors.planning import _audit_day, _profile, audit_team_check
+from audits.services._guards import _not_future
+from certbody import dates, policy
+from certbody.lifecycle import RuleViolation, fire, lock, record
+
+
+def audit_plan_prepare(
+    *,
+    audit: Audit,
+    actor,
+    objectives: str,
+    criteria: str,
+    scope_text: str,
+    shifts_covered: str,
+    sites: Iterable[Site] = (),
+    schedule: str = "",
+    unaudited_shifts: str = "",
+    unaudited_shifts_reason: str = "",
+    remote_methods: str = "",
+) -> AuditPlan:
+    """Write (or change) the audit plan of a scheduled audit (004 §5.4.6.1; 001 §6.2.5).
+
+    The team leader or the audit department writes it. Refused when: objectives, criteria,
+    scope or the audited shifts are missing (004 §5.4.6.1, §5.4.1.6(1)); shifts not audited
+    have no reason (004 §5.4.1.6(2)); the audit has no dates; an on-site audit of a client with
+    sites covers none, or leaves out a site its sampling plan selects (004 §5.4.3); remote time
+    is determined but the methods are not stated (004 §5.4.5.3). Changing a plan already sent
+    or confirmed revises it: next version, sent and confirmed again (004 §5.4.6.3).
+    """
+    policy.require(actor, "audits.manage_plan", audit)
+    for value, label in (
+        (objectives, _("the audit objectives")),
+        (criteria, _("the audit criteria")),
+        (scope_text, _("the audit scope")),
+    ):
+        if not value.strip():
+            raise RuleViolation(
+                _("The audit plan must state %(value)s.") % {"value": label}, "004 §5.4.6.1"
+            )
+    if not shifts_covered.strip():
+        raise RuleViolation(_("Every audit covers at least one shift."), "004 §5.4.1.6(1)")
+    if unaudited_shifts.strip() and not unaudited_shifts_reason.strip():
+        raise RuleViolation(_("Shifts not audited need the reason recorded."), "004 §5.4.1.6(2)")
+    with transaction.atomic():
+        audit = lock(Audit, audit.pk)
+        if audit.state not in (Audit.State.PLANNED, Audit.State.IN_PROGRESS):
+            raise RuleViolation(_("The audit is over: its plan can no longer change."))
+        if not (audit.planned_start and audit.planned_end):
+            raise RuleViolation(
+                _("Schedule the audit first: the audit plan states the audit's dates."),
+                "004 §5.4.6.1",
+            )
+        organization_id = audit.programme.organization_id
+        site_ids = {s.pk for s in sites}
+        own = set(Site.objects.filter(organization_id=organization_id).values_list("pk", flat=True))
+        if site_ids - own:
+            raise RuleViolation(_("The audit plan lists a site that is not the client's."))
+        if audit.needs_site_visit and own and not site_ids:
+            raise RuleViolation(
+                _("The plan of an on-site audit must state the sites audited."), "004 §5.4.6.1"
+            )
+        sampled = set(
+            SamplingPlanSite.objects.filter(plan__audit=audit, selected=True).values_list(
+                "site_id", flat=True
+            )
+        )
+        if sampled - site_ids:
+            raise RuleViolation(
+                _("The audit plan must cover every site the sampling plan selects."), "004 §5.4.3"
+            )
+        determination = AuditTimeDetermination.objects.filter(audit=audit).first()
+        if determination is not None and determination.remote_days and not remote_methods.strip():
+            raise RuleViolation(
+                _("A remote audit's methods must be stated in the audit plan."), "004 §5.4.5.3"
+            )
+        plan = AuditPlan.objects.select_for_update().filter(audit=audit).first()
+        if plan is not None:
+            _plan_revise(audit, actor, reason="审核计划变更")
+            plan.refresh_from_db()
+        plan = plan or AuditPlan(audit=audit)
+        plan.objectives = objectives
+        plan.criteria = criteria
+        plan.scope_text = scope_text
+        plan.schedule = schedule
+        plan.shifts_covered = shifts_covered
+        plan.unaudited_shifts = unaudited_shifts
+        plan.unaudited_shifts_reason = unaudited_shifts_reason if unaudited_shifts else ""
+        plan.remote_methods = remote_methods
+        record(plan, actor=actor, reason="编制审核计划")
+        plan.save()
+        plan.sites.set(site_ids)
+    return plan
+
+
+def _plan_revise(audit: Audit, actor, *, reason: str) -> None:
+    """A change to a plan already sent: back to draft, next version, to be confirmed again."""
+    plan = AuditPlan.objects.select_for_update().filter(audit=audit).first()
+    if plan is None or plan.state == AuditPlan.State.DRAFT:
+        return
+    plan.version += 1
+    plan.sent_on = None
+    plan.confirmed_on = None
+    plan.confirmed_by = ""
+    # The changed plan is reported to CNCA again (004 §9.2); the history keeps the old report.
+    plan.cnca_reported_on = None
+    plan.report_days_late = 0
+    fire(
+        plan,
+        "revise",
+        actor=actor,
+        reason=reason,
+        fields=[
+            "version",
+            "sent_on",
+            "confirmed_on",
+            "confirmed_by",
+            "cnca_reported_on",
+            "report_days_late",
+        ],
+        label="审核计划",
+    )
+
+
+def _team_snapshot(audit: Audit, day: date) -> list[dict]:
+    snapshot = []
+    for member in audit.team.select_related("user").order_by("pk"):
+        profile = _profile(member.user)
+        snapshot.append(
+            {
+                "name": str(member.user),
+                "role": member.role,
+                "registration_number": profile.registration_number if profile else "",
+                "qualification": profile.qualification if profile else "",
+                "full_time": bool(profile and profile.is_full_time),
+                "competence_codes": profile.competence_codes(day) if profile else [],
+                "counted_in_audit_time": member.counted_in_audit_time,
+                "whole_audit": member.whole_audit,
+                "tasks": member.tasks,
+            }
+        )
+    return snapshot
+
+
+def audit_plan_send(*, plan: AuditPlan, actor, sent_on: date) -> AuditPlan:
+    """Send the plan to the client for confirmation before the audit (004 §5.4.6.3).
+
+    The team must pass ``audit_team_check``; the plan keeps the team as sent (names,
+    registration numbers, competence codes, tasks; 004 §5.4.6.1).
+    """
+    policy.require(actor, "audits.manage_plan", plan.audit)
+    _not_future(sent_on, _("the date sent"))
+    with transaction.atomic():
+        plan = lock(AuditPlan, plan.pk)
+        audit = plan.audit
+        if audit.planned_start and sent_on > audit.planned_start:
+            raise RuleViolation(
+                _("The audit plan is sent to the client for confirmation before the audit starts."),
+                "004 §5.4.6.3",
+            )
+        failures = audit_team_check(audit)
+        if failures:
+            raise RuleViolation(
+                _("The audit team does not meet the rules; the plan cannot be sent: %(failures)s")
+                % {"failures": _("; ").join(failures)}
+            )
+        plan.team_snapshot = _team_snapshot(audit, _audit_day(audit))
+        plan.sent_on = sent_on
+        fire(
+            plan,
+            "send",
+            actor=actor,
+            reason=f"审核计划第 {plan.version} 版提交认证委托人确认",
+            fields=["team_snapshot", "sent_on"],
+            label="审核计划",
+        )
+    return plan
+
+
+def audit_plan_confirm(
+    *, plan: AuditPlan, actor, confirmed_on: date, confirmed_by: str = ""
+) -> AuditPlan:
+    """Record the client's confirmation of the plan (004 §5.4.6.3).
+
+    A client user of the organisation confirms for themself; staff record who confirmed.
+    """
+    audit = plan.audit
+    if getattr(actor, "is_client", False):
+        if actor.organization_id != audit.programme.organization_id:
+            raise RuleViolation(
+                _("A client user confirms only their own organisation's audit plans.")
+            )
+        confirmed_by = confirmed_by or str(actor)
+    else:
+        policy.require(actor, "audits.manage_plan", audit)
+    if not confirmed_by.strip():
+        raise RuleViolation(_("Fill in who confirmed for the client."))
+    _not_future(confirmed_on, _("the confirmation date"))
+    with transaction.atomic():
+        plan = lock(AuditPlan, plan.pk)
+        if plan.sent_on and confirmed_on < plan.sent_on:
+            raise RuleViolation(_("The confirmation date cannot be earlier than the date sent."))
+        plan.confirmed_on = confirmed_on
+        plan.confirmed_by = confirmed_by.strip()[:50]
+        fire(
+            plan,
+            "confirm",
+            actor=actor,
+            reason=f"认证委托人确认审核计划第 {plan.version} 版",
+            fields=["confirmed_on", "confirmed_by"],
+            label="审核计划",
+        )
+    return plan
+
+
+def audit_plan_report_cnca(*, plan: AuditPlan, actor, reported_on: date) -> AuditPlan:
+    """Record the date the plan was reported to CNCA; due 3 days before the start (004 §9.2).
+
+    A late report is recorded as it happened (``AuditPlan.report_days_late``, days after
+    the due date; ``reported_late``), not refused here: ``audit_start`` refuses an ordinary
+    audit whose report came late, a short-notice one only when there is no report at all.
+    """
+    policy.require(actor, "audits.report_plan", plan)
+    _not_future(reported_on, _("the report date"))
+    with transaction.atomic():
+        plan = lock(AuditPlan, plan.pk)
+        if plan.state == AuditPlan.State.DRAFT:
+            raise RuleViolation(
+                _("The audit plan is reported to CNCA after it is sent to the client."), "004 §9.2"
+            )
+        plan.cnca_reported_on = reported_on
+        due = plan.audit.plan_report_due
+        # Stored as reported, also for short-notice audits (004 §9.2; §5.9.2): never hidden.
+        plan.report_days_late = max((reported_on - due).days, 0) if due else 0
+        record(plan, actor=actor, reason="审核计划已上报国家认监委")
+        plan.save(update_fields=["cnca_reported_on", "report_days_late"])
+    return plan
+
+
+def _clean_attendees(attendees) -> list[dict]:
+    if not isinstance(attendees, list | tuple) or not attendees:
+        raise RuleViolation(_("Record who attended the meeting."), "004 §5.5.2")
+    cleaned = []
+    for row in attendees:
+        if not isinstance(row, dict):
+            raise RuleViolation(_("Each attendee needs a name and a role."), "004 §5.5.2")
+        name = str(row.get("name") or "").strip()
+        role = str(row.get("role") or "").strip()
+        if not (name and role):
+            raise RuleViolation(_("Each attendee needs a name and a role."), "004 §5.5.2")
+        cleaned.append(
+            {"name": name[:100], "role": role[:100], "position": str(row.get("position") or "")}
+        )
+    return cleaned
+
+
+def audit_meeting_record(
+    *,
+    audit: Audit,
+    actor,
+    kind: str,
+    held_on: date,
+    attendees: list[dict],
+    top_manager_present: bool,
+    absence_reason: str = "",
+    delegate: str = "",
+    check_in_confirmed: bool,
+) -> AuditMeeting:
+    """The team leader records the audit's opening or closing meeting (004 §5.5.2).
+
+    ``kind``: "opening" or "closing"; ``held_on``: the local date, within the audit's days
+    (from its actual start to its planned end) and not in the future; ``attendees``: list of
+    ``{"name", "role", "position"}`` (name and role required). The client's top manager
+    attends or the absence is recorded with its reason and the senior manager delegated.
+    ``check_in_confirmed``: the regulator's on-site network check-in was done. Recording a
+    meeting again corrects it (the history keeps the earlier record). Raises
+    ``RuleViolation`` (004 §5.5.2) otherwise.
+    """
+    if kind not in AuditMeeting.Kind.values:
+        raise RuleViolation(_("Unknown meeting: %(kind)s.") % {"kind": kind})
+    policy.require(actor, "audits.run_audit", audit)
+    cleaned = _clean_attendees(attendees)
+    if not top_manager_present and not (absence_reason.strip() and delegate.strip()):
+        raise RuleViolation(
+            _(
+                "The top manager's absence needs its reason and the senior manager "
+                "delegated to attend."
+            ),
+            "004 §5.5.2",
+        )
+    if held_on > dates.today():
+        raise RuleViolation(_("A meeting cannot be recorded for a future date."), "004 §5.5.2")
+    with transaction.atomic():
+        audit = lock(Audit, audit.pk)
+        if audit.state != Audit.State.IN_PROGRESS:
+            raise RuleViolation(
+                _("Meetings are recorded while the audit is in progress."), "004 §5.5.2"
+            )
+        if not audit.needs_site_visit:
+            raise RuleViolation(
+                _("A document review has no opening or closing meeting."), "004 §5.5.2"
+            )
+        # The audit's days run from its actual start to its planned end (a one-day audit
+        # started later than planned still has its first day).
+        last_day = max(audit.planned_end or audit.actual_start, audit.actual_start)
+        if not (audit.actual_start <= held_on <= last_day):
+            raise RuleViolation(
+                _("The meeting must be held within the audit's days (%(first)s to %(last)s).")
+                % {"first": audit.actual_start, "last": last_day},
+                "004 §5.5.2",
+            )
+        meetings = {m.kind: m for m in AuditMeeting.objects.select_for_update().filter(audit=audit)}
+        opening = meetings.get(AuditMeeting.Kind.OPENING)
+        closing = meetings.get(AuditMeeting.Kind.CLOSING)
+        if kind == AuditMeeting.Kind.CLOSING and (opening is None or held_on < opening.held_on):
+            raise RuleViolation(
+                _("The closing meeting follows the opening meeting."), "004 §5.5.2; 004 §12.1.5"
+            )
+        if kind == AuditMeeting.Kind.OPENING and closing is not None and held_on > closing.held_on:
+            raise RuleViolation(
+                _("The closing meeting follows the opening meeting."), "004 §5.5.2; 004 §12.1.5"
+            )
+        meeting = meetings.get(kind) or AuditMeeting(audit=audit, kind=kind)
+        meeting.held_on = held_on
+        meeting.attendees = cleaned
+        meeting.top_manager_present = bool(top_manager_present)
+        meeting.absence_reason = "" if top_manager_present else absence_reason.strip()
+        meeting.delegate = "" if top_manager_present else delegate.strip()[:100]
+        meeting.check_in_confirmed = bool(check_in_confirmed)
+        meeting.recorded_by = actor
+        record(meeting, actor=actor, reason=f"记录{meeting.get_kind_display()}")
+        meeting.save()
+    return meeting
+
+
+def _require_meetings(audit: Audit, ended_on: date) -> None:
+    """An on-site audit completes only with both meetings recorded (004 §5.5.2)."""
+    meetings = {m.kind: m for m in audit.meetings.all()}
+    missing = [str(label) for value, label in AuditMeeting.Kind.choices if value not in meetings]
+    if missing:
+        raise RuleViolation(
+            _("The audit cannot be completed before its meetings are recorded: %(missing)s.")
+            % {"missing": ", ".join(missing)},
+            "004 §5.5.2",
+        )
+    if meetings[AuditMeeting.Kind.CLOSING].held_on > ended_on:
+        raise RuleViolation(
+            _("The audit cannot end before its closing meeting (%(held_on)s).")
+            % {"held_on": meetings[AuditMeeting.Kind.CLOSING].held_on},
+            "004 §5.5.2; 004 §12.1.5",
+        )
