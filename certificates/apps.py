@@ -8,6 +8,11 @@ class CertificatesConfig(AppConfig):
 
     def ready(self):
         from certbody.context_processors import register_portal_link
-        from certificates import desks  # noqa: F401  (registers the workspace desks)
+        from certificates import (
+            desks,  # noqa: F401  (registers the workspace desks)
+            permissions,
+        )
+
+        permissions.register()
 
         register_portal_link(40, _("Requests"), "certificates:portal_requests")

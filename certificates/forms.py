@@ -52,13 +52,15 @@ class ComplaintForm(BoundedForm):
 
     def clean_website(self):
         if self.cleaned_data["website"]:
-            raise forms.ValidationError("提交未通过校验。")
+            raise forms.ValidationError(_("The submission did not pass the check."))
         return ""
 
     def clean_contact(self):
         contact = self.cleaned_data["contact"].strip()
         if len(contact) < 5:
-            raise forms.ValidationError("请填写可以联系到您的电话、电子邮箱或地址。")
+            raise forms.ValidationError(
+                _("Give a phone number, e-mail address or postal address where you can be reached.")
+            )
         return contact
 
     def clean_certificate_number(self):
@@ -68,10 +70,10 @@ class ComplaintForm(BoundedForm):
         try:
             number = str(numbering.parse_number(number))
         except ValueError:
-            raise forms.ValidationError("证书编号格式不正确。") from None
+            raise forms.ValidationError(_("The certificate number is not well formed.")) from None
         certificate = Certificate.objects.filter(number=number).first()
         if certificate is None:
-            raise forms.ValidationError("未找到该证书编号。")
+            raise forms.ValidationError(_("No certificate with this number was found."))
         return certificate
 
 
@@ -107,7 +109,9 @@ class AppealForm(BoundedForm):
     def clean(self):
         data = super().clean()
         if not data.get("decision") and not data.get("certificate"):
-            raise forms.ValidationError("请选择被申诉的认证决定或证书。")
+            raise forms.ValidationError(
+                _("Choose the decision or the certificate the appeal is about.")
+            )
         return data
 
 
