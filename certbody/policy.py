@@ -73,6 +73,23 @@ audit_has_no_leader = _object("audit_has_no_leader")
 not_on_audit_team = _object("not_on_audit_team")
 
 
+# Registered by certificates.permissions: the handler assigned to the appeal or complaint
+# (004 §8.3; 001 §10).
+handles_appeal = _object("handles_appeal")
+
+# The named system user (``certbody.lifecycle.system_user``) that scheduled jobs act as. It is
+# inactive and has no password, so it never opens the workspace; it appears only on the rows of
+# the transitions the jobs carry out, each saying which job needs it.
+is_system_user = rules.predicate(
+    lambda user: getattr(user, "username", None) == roles.SYSTEM_USERNAME, name="is_system_user"
+)
+# A client user (portal), not staff.
+is_client_user = rules.predicate(
+    lambda user: bool(user.is_authenticated and user.is_active and user.is_client),
+    name="is_client_user",
+)
+
+
 @rules.predicate
 def is_own_record(user, obj) -> bool:
     """The object is the user's own (e.g. their auditor record)."""
@@ -150,16 +167,46 @@ MATRIX = {
     # a minor NC's plan is verified by the team of the *next* audit (004 §5.10.2); the
     # service checks that team, so any auditor may be offered the action
     "audits.verify_nonconformity_plan": is_auditor | on_audit_team,
-    # certificates (domain §9–§10, §14–§15, §18)
+    # certificates (domain §9–§10, §13–§14, §18). The services ask these rows through
+    # ``require`` (certificates.services.*); independence (not on the audit team, no declared
+    # interest, not involved in an appealed matter) stays a rule check in the service.
     "certificates.view_desk": is_staff_member,
+    # 004 §5.12.1: a (full-time) decision maker not on the audit team; decision_make asks the
+    # role part and checks the team and interests itself, with the clause.
     "certificates.decide": is_decision_maker & not_on_audit_team,
+    # 004 §5.12.6: the audit's team leader concludes a surveillance (surveillance_conclude).
     "certificates.conclude_surveillance": leads_audit,
-    "certificates.change_status": is_decision_maker | is_technical_manager | is_audit_department,
+    # suspend, restore, withdraw, cancel, expire, reissue, reduce scope (004 §7, Appendix C.3).
+    # The system user: the overdue-surveillance job suspends (004 §5.7.4, §7.2.1(6)) and the
+    # expiry job marks certificates expired (004 §7.5); certificate_expire now asks this row too
+    # (it asked no one before).
+    "certificates.change_status": is_decision_maker
+    | is_technical_manager
+    | is_audit_department
+    | is_system_user,
     "certificates.record_regulatory_event": is_technical_manager | is_audit_department,
+    # proposal_accept (carried out through certificate_withdraw, which asks change_status) and
+    # proposal_dismiss; proposals are opened by jobs and rules (proposal_open asks no row: it is
+    # a step of other transitions, never a person's action).
     "certificates.handle_proposal": is_decision_maker | is_technical_manager | is_audit_department,
+    # 004 §8.3: the technical manager assigns an independent handler (appeal_assign).
     "certificates.assign_appeal": is_technical_manager,
+    # Receiving (desk) and acknowledging an appeal or complaint. appeal_acknowledge allowed any
+    # staff member before; it now follows this row (the desk's button already did).
+    # appeal_receive asks no row: clients (portal), staff and the public form (system user) file.
     "certificates.handle_appeal": is_technical_manager | is_decision_maker | is_market,
+    # 004 §8.3; 001 §10: the written decision is made by the assigned handler, or approved by a
+    # technical manager (appeal_decide; the desk offered it to handle_appeal before, which the
+    # service then refused for anyone but these). Independence of the matter is the rule check.
+    "certificates.decide_appeal": handles_appeal | is_technical_manager,
     "certificates.handle_client_request": is_technical_manager | is_audit_department | is_market,
+    # a client user asks for a change, cancellation or suspension in the portal
+    # (client_request_submit; 004 §7.2.1(11), §7.4, Appendix C.3)
+    "certificates.submit_client_request": is_client_user,
+    # a stored document whose file is missing or altered is rendered again from its recorded
+    # content (pdf.certificate_document_regenerate): the technical manager, or the system user
+    # (verify_documents --repair)
+    "certificates.regenerate_document": is_technical_manager | is_system_user,
     # reports owed after a major accident are marked sent (certificates.services
     # .reporting_obligation_done; 002 §4.3.8.2, 004 §9.5)
     "certificates.report_obligation": is_decision_maker
@@ -187,6 +234,8 @@ MATRIX = {
 OBJECT_ROLE_LABELS = {
     "on_audit_team": _("a member of this audit's team"),
     "leads_audit": _("this audit's team leader"),
+    "handles_appeal": _("the handler assigned to this appeal or complaint"),
+    "is_client_user": _("a user of the certified client (portal)"),
     "is_own_record": _("the person the record belongs to"),
 }
 

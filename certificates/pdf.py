@@ -38,8 +38,9 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from certbody import roles, uploads
+from certbody import policy, roles, uploads
 from certbody.lifecycle import RuleViolation, lock
 from certbody.models import CertificationBody
 from certbody.pdf import PdfError, check_readable, render_checked, render_pdf
@@ -357,7 +358,7 @@ def pending_document_step(*, now=None) -> bool:
     return False
 
 
-# --- integrity and regeneration (issue #11) -------------------------------------------------
+# --- integrity and regeneration ------------------------------------------------------------
 
 
 def document_problem(document: CertificateDocument) -> str:
@@ -371,7 +372,7 @@ def _source(document: CertificateDocument) -> tuple[str, list[str]]:
     """The HTML and expected texts to render ``document`` again with the same content."""
     if document.html:
         return document.html, list(document.expected_text)
-    # Stored before issue #11 (no HTML kept): a certificate can be rendered from its record
+    # Stored before the HTML was kept: a certificate can be rendered from its record
     # only while that record is still what this document shows, i.e. it is the certificate's
     # latest document and no reissue came after it.
     certificate = document.certificate
@@ -383,7 +384,11 @@ def _source(document: CertificateDocument) -> tuple[str, list[str]]:
         if latest is not None and latest.pk == document.pk and not reissued_after:
             return certificate_html(certificate), certificate_expected(certificate)
     raise RuleViolation(
-        f"{describe(document)}生成时未保存原始内容，且证书记录已变化，无法按原内容重新生成"
+        gettext(
+            "%(document)s kept no original content when it was made and the certificate record has "
+            "changed since: it cannot be made again with the same content"
+        )
+        % {"document": describe(document)}
     )
 
 
@@ -393,26 +398,35 @@ def certificate_document_regenerate(*, document: CertificateDocument, actor) -> 
     Same recorded content (the HTML kept when it was issued: same number, same text), a new file
     with its own SHA-256; the new row ``replaces`` the old one and both are kept (004 §10). No
     ``CertificateEvent`` is written: the certificate did not change. The new version is pending
-    until rendered after commit. ``actor``: the technical manager (or the system user).
+    until rendered after commit. ``actor``: the matrix row "certificates.regenerate_document"
+    (the technical manager, or the system user).
 
     Raises RuleViolation: not allowed; the document is still pending, already replaced, or its
-    file is intact; a document stored before issue #11 whose content can no longer be rebuilt.
+    file is intact; a document stored before the HTML was kept whose content can no longer be
+    rebuilt.
     """
-    if actor.username != roles.SYSTEM_USERNAME and not roles.has_role(
-        actor, roles.TECHNICAL_MANAGER
-    ):
-        raise RuleViolation(f"“{actor}”无权重新生成已签发的文件")
+    policy.require(actor, "certificates.regenerate_document", document)
     with transaction.atomic():
         document = lock(CertificateDocument, document.pk)
         if document.state != State.STORED:
-            raise RuleViolation(f"{describe(document)}尚在生成中，无需重新生成")
+            raise RuleViolation(
+                gettext("%(document)s is still being made: no need to make it again.")
+                % {"document": describe(document)}
+            )
         replacement = document.replacements.first()
         if replacement is not None:
-            raise RuleViolation(f"{describe(document)}已由新版本（#{replacement.pk}）替代")
+            raise RuleViolation(
+                gettext("%(document)s has been replaced by a new version (#%(pk)s).")
+                % {"document": describe(document), "pk": replacement.pk}
+            )
         problem = document_problem(document)
         if not problem:
             raise RuleViolation(
-                f"{describe(document)}的文件完好，与记录的 SHA-256 一致，无需重新生成"
+                gettext(
+                    "The file of %(document)s is intact and matches the recorded SHA-256: no need "
+                    "to make it again."
+                )
+                % {"document": describe(document)}
             )
         html, expected = _source(document)
         what = "文件丢失" if problem.startswith("file missing") else "文件被改动"

@@ -1,7 +1,7 @@
 """Client portal: a client user's certificates, notices and documents (002 §4.1.2), the reports
 and results of its decided audits (004 §5.11.5), its appeals (004 §8.1) and its requests for a
-change, a cancellation or a suspension (``certificates.client_requests``). Every queryset goes
-through ``certbody.access.visible_to``."""
+change, a cancellation or a suspension (``certificates.services.client_requests``). Every
+queryset goes through ``certbody.access.visible_to``."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,7 +19,7 @@ from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
 from certbody.uploads import download_response, unavailable_response
 from certbody.workspace import object_url_for
-from certificates import client_requests, pdf, services
+from certificates import pdf, services
 from certificates.forms import AppealForm, ClientRequestForm
 from certificates.models import Appeal, Certificate, CertificateDocument, ClientRequest, Decision
 
@@ -63,7 +63,7 @@ def home(request):
 
 def _current_documents():
     """Documents a client is offered: a version replaced by a regenerated one (its file lost
-    or altered, issue #11) is kept on record but listed to staff only."""
+    or altered) is kept on record but listed to staff only."""
     return CertificateDocument.objects.filter(replacements__isnull=True)
 
 
@@ -119,7 +119,7 @@ def _decided_audits(user) -> list[dict]:
 @require_GET
 def download(request, pk: int):
     """Serve one issued document; 404 when it belongs to another organisation, 409 while it is
-    still being prepared, 503 when its stored file fails the SHA-256 check (issue #11)."""
+    still being prepared, 503 when its stored file fails the SHA-256 check."""
     document = get_object_or_404(
         visible_to(CertificateDocument.objects.all(), request.user).select_related(
             "certificate", "decision", "appeal"
@@ -231,9 +231,7 @@ def request_new(request):
     form = ClientRequestForm(request.POST or None, initial=initial, certificates=certificates)
     if request.method == "POST" and form.is_valid():
         try:
-            submitted = client_requests.client_request_submit(
-                actor=request.user, **form.cleaned_data
-            )
+            submitted = services.client_request_submit(actor=request.user, **form.cleaned_data)
         except RuleViolation as exc:
             form.add_error(None, str(exc))
         else:

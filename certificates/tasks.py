@@ -14,7 +14,7 @@ from certificates import pdf
     max_retries=5,
 )
 def render_document(document_id: int) -> bool:
-    """Render one pending document after the change that wrote it committed (issue #11).
+    """Render one pending document after the change that wrote it committed.
 
     A render failure (fonts, WeasyPrint, unreadable text) is recorded on the document and
     retried by the ``pending_documents`` job when its backoff is due, not by a long-delay task

@@ -1,7 +1,7 @@
 """A client's requests for a change, a cancellation or a suspension (issue #7): submitted in the
 portal for its own organisation's certificates only (another's is a 404), notified to staff,
 answered on the workspace's "requests" desk; the status change itself stays with the
-certificate actions (certificates.client_requests)."""
+certificate actions (certificates.services.client_requests)."""
 
 import re
 from datetime import date, datetime
@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from certbody import roles
 from certbody.lifecycle import RuleViolation
 from certbody.models import Notification
-from certificates import client_requests
+from certificates import services
 from certificates.models import Certificate, ClientRequest
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
 from tests.certificates.factories import Staff, issued_certificate
@@ -68,7 +68,7 @@ def technical_manager(db):
 
 
 def submit(user, certificate=None, kind=Kind.SUSPENSION, details="因店面装修，申请暂停三个月"):
-    return client_requests.client_request_submit(
+    return services.client_request_submit(
         actor=user, kind=kind, details=details, certificate=certificate
     )
 

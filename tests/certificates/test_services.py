@@ -385,7 +385,7 @@ def test_recertification_decision_after_expiry_is_refused(staff):
 
 def test_initial_validity_runs_from_the_decision_even_when_issued_later(staff):
     stage2 = completed_stage2(staff=staff)
-    with mock.patch.object(services, "certificate_issue"):
+    with mock.patch("certificates.services.decisions.certificate_issue"):
         decision = services.decision_make(
             audit=stage2,
             actor=staff.decider,

@@ -1,4 +1,4 @@
-"""``manage.py verify_documents [--regenerate]``: re-check every issued document (issue #11).
+"""``manage.py verify_documents [--regenerate]``: re-check every issued document.
 
 Reads every stored certificate, notice (``CertificateDocument``) and audit report and compares
 its SHA-256 with the digest recorded when it was issued. Prints one line per missing or altered

@@ -1,5 +1,5 @@
 """Write path for a client's requests made in the portal: a change of its certificate, its
-cancellation or its suspension (issue #7; 004 §7.2.1(11), §7.4, Appendix C.3).
+cancellation or its suspension (004 §7.2.1(11), §7.4, Appendix C.3).
 
 A request records what the client asked and how staff answered it. Carrying it out is not
 done here: the change, cancellation or suspension goes through the ordinary certificate
@@ -11,15 +11,18 @@ the client is told by e-mail when it has been answered.
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
-from certbody import roles
+from certbody import policy, roles
 from certbody.lifecycle import RuleViolation, fire, lock, record
 from certbody.notifications import notify_addresses, notify_staff
 from certificates.models import Certificate, ClientRequest
 
-# Who answers client requests: the technical manager, the audit department (suspensions,
-# cancellations) and the market department (changes, the client relationship).
-HANDLER_ROLES = (roles.TECHNICAL_MANAGER, roles.AUDIT_DEPARTMENT, roles.MARKET)
+# Who is told when a request arrives: the people of the matrix row
+# "certificates.handle_client_request" (certbody.policy) — the technical manager, the audit
+# department (suspensions, cancellations) and the market department (changes, the client
+# relationship). Who may answer is the matrix row itself.
+NOTIFIED_ROLES = (roles.TECHNICAL_MANAGER, roles.AUDIT_DEPARTMENT, roles.MARKET)
 # A certificate can be suspended only while valid, cancelled while valid or suspended
 # (Certificate transitions); a change (reissue) needs a valid certificate (004 Appendix C.3).
 ACTIVE = (Certificate.Status.VALID, Certificate.Status.SUSPENDED)
@@ -46,24 +49,31 @@ def client_request_submit(
     (a suspension or change of a certificate that is not valid; a cancellation of one that is
     neither valid nor suspended).
     """
-    if not getattr(actor, "is_client", False) or not actor.is_active:
-        raise RuleViolation("只有获证组织的用户可以在客户门户中提出申请")
+    policy.require(actor, "certificates.submit_client_request", certificate)
     if kind not in ClientRequest.Kind.values:
-        raise RuleViolation(f"未知的申请类型：{kind}")
+        raise RuleViolation(gettext("Unknown kind of request: %(kind)s") % {"kind": kind})
     if not details.strip():
-        raise RuleViolation("请说明申请的内容和理由")
+        raise RuleViolation(gettext("Say what you ask for and why."))
     if certificate is not None:
         if certificate.organization_id != actor.organization_id:
-            raise RuleViolation("只能就本组织的证书提出申请")
+            raise RuleViolation(
+                gettext("A request concerns your own organisation's certificates only.")
+            )
         if certificate.head_id is not None:
             certificate = certificate.head
     label = ClientRequest.Kind(kind).label
     if certificate is None and kind != ClientRequest.Kind.CHANGE:
-        raise RuleViolation(f"申请{label}须指明证书")
+        raise RuleViolation(
+            gettext("A request for %(kind)s names the certificate.") % {"kind": label}
+        )
     if certificate is not None and certificate.status not in STATUSES_FOR[kind]:
         raise RuleViolation(
-            f"证书 {certificate.number} 当前状态为“{certificate.get_status_display()}”，"
-            f"不能申请{label}"
+            gettext("Certificate %(number)s is %(status)s: %(kind)s cannot be requested.")
+            % {
+                "number": certificate.number,
+                "status": certificate.get_status_display(),
+                "kind": label,
+            }
         )
     with transaction.atomic():
         request = ClientRequest(
@@ -77,7 +87,7 @@ def client_request_submit(
         record(request, actor=actor, reason="客户提出申请")
         request.save()
         notify_staff(
-            roles=HANDLER_ROLES,
+            roles=NOTIFIED_ROLES,
             template="client_request",
             context={"request": request, "organization": actor.organization},
             kind="client_request",
@@ -93,16 +103,16 @@ def client_request_handle(
     through the certificate actions) or "declined", with ``note`` saying what was done or why
     not (required; it is what the client is told).
 
-    ``actor``: staff in ``HANDLER_ROLES``. Refused for anyone else, an unknown outcome, a blank
-    note, and a request already answered. The client's users and contact address are e-mailed.
+    ``actor``: staff of the matrix row "certificates.handle_client_request". Refused for anyone
+    else, an unknown outcome, a blank note, and a request already answered. The client's users
+    and contact address are e-mailed.
     """
-    if not any(roles.has_role(actor, role) for role in HANDLER_ROLES):
-        raise RuleViolation(f"“{actor}”无权处理客户申请")
+    policy.require(actor, "certificates.handle_client_request", client_request)
     transitions = {ClientRequest.State.HANDLED: "handle", ClientRequest.State.DECLINED: "decline"}
     if outcome not in transitions:
-        raise RuleViolation(f"未知的处理结果：{outcome}")
+        raise RuleViolation(gettext("Unknown result: %(outcome)s") % {"outcome": outcome})
     if not note.strip():
-        raise RuleViolation("请写明处理结果或不予办理的理由")
+        raise RuleViolation(gettext("Write what was done, or why the request is declined."))
     with transaction.atomic():
         client_request = lock(ClientRequest, client_request.pk)
         client_request.handled_by = actor

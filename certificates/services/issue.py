@@ -1,0 +1,191 @@
+"""Issuing the certificate a grant decision allows, with its sub-certificates, its gapless FW
+number (004 §6.2, Appendix C) and the approval notice (002 §4.1.2).
+"""
+
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils.translation import gettext
+
+from applications.models import Site
+from audits import services as audit_services
+from audits.models import Audit
+from certbody.dates import add_months
+from certbody.lifecycle import RuleViolation, lock, record
+from certbody.models import CertificationBody
+from certbody.reference import cnca_label
+from certificates import numbering, pdf, selectors
+from certificates.models import (
+    Certificate,
+    CertificateDocument,
+    CertificateEvent,
+    CertificateSequence,
+    Decision,
+)
+from certificates.services.notices import notice_issue
+from certificates.services.status import change_status, record_event
+
+VALIDITY_MONTHS = 36  # 004 §6.2.3: valid at most 3 years
+
+
+def allocate_sequence(year: int) -> int:
+    """Next number of the CB's yearly FW sequence (004 Appendix C), gapless.
+
+    Must run inside the issuing transaction: the year row stays locked until commit, so two
+    issues never get the same number, and a rolled-back issue gives its number back.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("allocate_sequence must run inside transaction.atomic()")
+    CertificateSequence.objects.bulk_create(
+        [CertificateSequence(year=year, last=0)], ignore_conflicts=True
+    )
+    row = CertificateSequence.objects.select_for_update().get(year=year)
+    row.last += 1
+    row.save(update_fields=["last"])
+    return row.last
+
+
+def certificate_issue(*, decision: Decision, actor, issued_on: date | None = None) -> Certificate:
+    """Issue the certificate a grant decision allows, with sub-certificates for other sites.
+
+    ``issued_on`` defaults to the decision date and may not precede it (004 §6.2.2).
+    Initial validity: 3 years from the decision date, ending the day before. Recertification:
+    validity continues from the previous certificate's expiry, which becomes superseded (004 §6.2.3,
+    Appendix C.4). Writes the certificate PDFs and the approval notice (002 §4.1.2) as pending
+    documents, rendered after commit (a PDF failure never undoes the issue, and the
+    yearly sequence row stays locked only for the database work); plans the cycle's
+    surveillance audits.
+    """
+    if decision.outcome != Decision.Outcome.GRANT:
+        raise RuleViolation(gettext("Only a grant decision issues a certificate."), "004 §6.2")
+    issued_on = issued_on or decision.decided_on
+    if issued_on < decision.decided_on:
+        raise RuleViolation(
+            gettext("The issue date cannot be earlier than the decision date."), "004 §6.2.2"
+        )
+    cb = CertificationBody.get()
+    with transaction.atomic():
+        decision = lock(Decision, decision.pk)
+        if decision.certificates.exists():
+            raise RuleViolation(gettext("This decision has issued its certificate already."))
+        audit = decision.audit
+        programme = audit.programme
+        organization = programme.organization
+        application = programme.application
+        previous = selectors.current_certificate(organization.pk)
+        if previous is not None and audit.kind == Audit.Kind.RECERTIFICATION:
+            expires_on = add_months(previous.expires_on, VALIDITY_MONTHS)
+        else:
+            # domain.md §10: initial validity starts on the decision date (not a later issue
+            # date), so the certificate never runs more than 3 years from the decision.
+            expires_on = add_months(decision.decided_on, VALIDITY_MONTHS) - timedelta(days=1)
+        sequence = allocate_sequence(issued_on.year)
+        number = numbering.format_number(
+            cb.number_prefix, issued_on.year, sequence, programme.cycle, cb.accreditation
+        )
+        head = Certificate(
+            number=number,
+            organization=organization,
+            organization_name=organization.name,
+            registered_address=organization.registered_address,
+            programme=programme,
+            decision=decision,
+            year=issued_on.year,
+            sequence=sequence,
+            cycle=programme.cycle,
+            accreditation=cb.accreditation,
+            scope_text=application.scope_text,
+            star_grade=decision.star_grade,
+            standard=cb.standard,
+            issued_on=issued_on,
+            expires_on=expires_on,
+            status_changed_on=issued_on,
+        )
+        record(head, actor=actor, reason="发证")
+        head.save()
+        scopes = list(application.business_scopes.all())
+        head.business_scopes.set(scopes)
+        certificates = [head]
+        other_sites = list(
+            Site.objects.filter(organization=organization, is_head_office=False).order_by("pk")
+        )
+        if other_sites and Site.objects.filter(organization=organization).count() > 1:
+            for k, site in enumerate(other_sites, start=1):
+                sub = Certificate(
+                    number=numbering.format_number(
+                        cb.number_prefix,
+                        issued_on.year,
+                        sequence,
+                        programme.cycle,
+                        cb.accreditation,
+                        sub=k,
+                    ),
+                    organization=organization,
+                    organization_name=head.organization_name,
+                    registered_address=head.registered_address,
+                    programme=programme,
+                    decision=decision,
+                    head=head,
+                    site=site,
+                    year=head.year,
+                    sequence=sequence,
+                    cycle=head.cycle,
+                    accreditation=head.accreditation,
+                    scope_text=site.scope_text or head.scope_text,
+                    star_grade=head.star_grade,
+                    standard=head.standard,
+                    issued_on=issued_on,
+                    expires_on=expires_on,
+                    status_changed_on=issued_on,
+                )
+                record(sub, actor=actor, reason="发子证书")
+                sub.save()
+                sub.business_scopes.set(scopes)
+                certificates.append(sub)
+        for certificate in certificates:
+            record_event(certificate, CertificateEvent.Kind.ISSUED, issued_on, actor, reason="发证")
+        if previous is not None and audit.kind == Audit.Kind.RECERTIFICATION:
+            previous = lock(Certificate, previous.pk)
+            previous.superseded_by = head
+            change_status(
+                previous,
+                "supersede",
+                CertificateEvent.Kind.SUPERSEDED,
+                actor=actor,
+                on=issued_on,
+                change_code="97_03",
+                reason_code="0120",
+                reason=cnca_label("withdrawal_reason", "0120"),
+                fields=["superseded_by"],
+                follow_fields=(),
+            )
+        audit_services.programme_plan_cycle(
+            programme=programme,
+            actor=actor,
+            decision_date=decision.decided_on,
+            expires_on=expires_on,
+        )
+        for certificate in certificates:
+            # Pending until rendered after commit: no layout inside the number lock.
+            pdf.document_queue(
+                certificate=certificate,
+                kind=CertificateDocument.Kind.CERTIFICATE,
+                html=pdf.certificate_html(certificate),
+                expected=pdf.certificate_expected(certificate),
+                actor=actor,
+                note="初次发证" if certificate.cycle == 0 else "再认证发证",
+            )
+        first_surveillance = (
+            Audit.objects.filter(programme=programme, kind=Audit.Kind.SURVEILLANCE, sequence=1)
+            .exclude(due_on=None)
+            .first()
+        )
+        notice_issue(
+            kind=CertificateDocument.Kind.APPROVAL_NOTICE,
+            actor=actor,
+            on=issued_on,
+            certificate=head,
+            decision=decision,
+            facts={"first_surveillance_due": first_surveillance and first_surveillance.due_on},
+        )
+    return head
