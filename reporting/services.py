@@ -4,7 +4,7 @@ Keyword-only functions taking the acting user, atomic, recording the actor and r
 history; refusals raise ``RuleViolation``. Dates are local ``date`` values.
 
 - ``report_generate`` builds a report (``reporting.reports``), renders it to XLSX and CSV
-  (``reporting.exports``) and stores both on its ``ReportRun`` with the due date: 002 §4.3.2–
+  (``certbody.spreadsheets``) and stores both on its ``ReportRun`` with the due date: 002 §4.3.2–
   4.3.6 for periodic reports (``reporting.periods``), 2 working days after the change for a
   status change (002 §4.3.8.3; 004 §9.4). Called by the periodic job (system user) at the start
   of each period's due window and by the reporting officer to regenerate.
@@ -20,10 +20,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from audits.models import Auditor
-from certbody import roles, workdays
+from certbody import roles, spreadsheets, workdays
 from certbody.lifecycle import RuleViolation, fire, lock, record
 from certificates.models import CertificateEvent
-from reporting import exports, periods, reports
+from reporting import periods, reports
 from reporting.models import REPORT_TITLES, CbChange, PersonnelRecord, ReportRun
 
 Kind = ReportRun.Kind
@@ -53,7 +53,7 @@ def _require(actor, allowed=REPORT_ROLES, what="生成报表") -> None:
 
 
 def build(kind: str, *, period_start: date | None = None, event: CertificateEvent | None = None):
-    """The built report (``exports.Report``) of ``kind`` for a period or a status change."""
+    """The built report (``spreadsheets.Report``) of ``kind`` for a period or a status change."""
     if kind == Kind.STATUS_CHANGE:
         return reports.status_change(event)
     start, end = periods.period_of(kind, period_start)
@@ -110,7 +110,7 @@ def report_generate(
         report = build(kind, period_start=start, event=event)
     except reports.ReportCheckError as exc:
         raise RuleViolation(str(exc), periods.rule_of(kind)) from None
-    xlsx, csv = exports.to_xlsx(report), exports.to_csv(report)
+    xlsx, csv = spreadsheets.to_xlsx(report), spreadsheets.to_csv(report)
     label = _period_label(kind, start)
     name = f"{REPORT_TITLES[kind]}_{label}"
     with transaction.atomic():

@@ -339,14 +339,15 @@ def bench_reports(ctx: Context) -> dict:
     annual statistics of the year before it (time and query count each), then render the monthly
     one to XLSX and CSV. The query counts do not depend on the number of certificates."""
     ctx.django()
-    from reporting import exports, periods, reports
+    from certbody import spreadsheets
+    from reporting import periods, reports
 
     anchor = _anchor()
     start, end = periods.last_closed_period("organisations_monthly", anchor)
     year = anchor.year - 1
     monthly, monthly_s, monthly_q = _timed(lambda: reports.organisations_monthly(start, end))
-    _, xlsx_s, _ = _timed(lambda: exports.to_xlsx(monthly))
-    _, csv_s, _ = _timed(lambda: exports.to_csv(monthly))
+    _, xlsx_s, _ = _timed(lambda: spreadsheets.to_xlsx(monthly))
+    _, csv_s, _ = _timed(lambda: spreadsheets.to_csv(monthly))
     annual, annual_s, annual_q = _timed(lambda: reports.statistics_annual(year))
     auditors, auditors_s, auditors_q = _timed(lambda: reports.auditors_annual(year))
     failures, failures_s, failures_q = _timed(lambda: reports.failures_monthly(start, end))

@@ -630,7 +630,8 @@ def test_a_committed_register_import_refreshes_the_statistics(people, tmp_path):
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from reporting import exports, reports
+    from certbody import spreadsheets
+    from reporting import reports
 
     class Rollback(Exception):
         pass
@@ -638,7 +639,7 @@ def test_a_committed_register_import_refreshes_the_statistics(people, tmp_path):
     with pytest.raises(Rollback), transaction.atomic():
         certificate_in(Certificate.Status.SUSPENDED, staff=people.workflow)
         path = tmp_path / "register.xlsx"
-        path.write_bytes(exports.to_xlsx(reports.register()))
+        path.write_bytes(spreadsheets.to_xlsx(reports.register()))
         raise Rollback
     with CaptureQueriesContext(connection) as queries:
         call_command("import_register", str(path), stdout=io.StringIO())  # a dry run
