@@ -11,6 +11,7 @@ class AuditsConfig(AppConfig):
 
         from audits import (
             desks,  # noqa: F401  (registers the workspace desks)
+            jobs,  # noqa: F401  (registers the periodic jobs, certbody.jobs)
             permissions,
         )
         from certbody.context_processors import register_portal_link

@@ -8,6 +8,9 @@ class CertificatesConfig(AppConfig):
 
     def ready(self):
         from certbody.context_processors import register_portal_link
-        from certificates import desks  # noqa: F401  (registers the workspace desks)
+        from certificates import (
+            desks,  # noqa: F401  (registers the workspace desks)
+            jobs,  # noqa: F401  (registers the periodic jobs, certbody.jobs)
+        )
 
         register_portal_link(40, _("Requests"), "certificates:portal_requests")

@@ -96,20 +96,3 @@ def rule_of(kind: str) -> str:
     if kind == "status_change":
         return STATUS_CHANGE_RULE
     return _schedule(kind).rule
-
-
-def latest_start_for_deadline(deadline: date, months: int) -> date:
-    """The latest ``start`` with ``add_months(start, months) <= deadline`` (domain.md §19).
-
-    Lets a job ask "whose N-month limit falls on or before ``deadline``?" with one indexed
-    comparison on the stored start date, exact at month ends (add_months clamps: 08-31 + 6
-    months is 02-28, so every start from 08-28 to 08-31 reaches the limit on 02-28).
-    """
-    from certbody.dates import add_months
-
-    start = add_months(deadline, -months)
-    while add_months(start + timedelta(days=1), months) <= deadline:
-        start += timedelta(days=1)
-    while add_months(start, months) > deadline:
-        start -= timedelta(days=1)
-    return start

@@ -372,7 +372,7 @@ def bench_reports(ctx: Context) -> dict:
 
 
 def bench_jobs(ctx: Context) -> dict:
-    """One full pass of every periodic job (``reporting.jobs.run_all``) the day after the data's
+    """One full pass of every periodic job (``certbody.jobs.run_all``) the day after the data's
     anchor date, in a transaction rolled back afterwards (so the database can be reused; e-mails
     go to the dummy backend). Reports the seconds and what each job did."""
     ctx.django()
@@ -380,7 +380,7 @@ def bench_jobs(ctx: Context) -> dict:
 
     from django.db import transaction
 
-    from reporting import jobs
+    from certbody import jobs
 
     today = _anchor() + timedelta(days=1)
     with transaction.atomic():
