@@ -11,7 +11,7 @@ Two halves:
   touching a state field. The stories are generators that yield the date of their next step; a
   small scheduler runs all steps in date order, so certificate sequences follow issue dates.
 
-Scored audits (issue 4): every stage 2, surveillance and recertification audit that completes
+Scored audits: every stage 2, surveillance and recertification audit that completes
 gets a score sheet filled through ``audits.score_sheets`` and signed off by its team leader,
 landing in a planned grade (``SCORE_PROFILES``; the certificate is granted at the sheet's
 grade). One stage 2 fails its evaluation and is refused. Surveillances are maintained by the
@@ -19,7 +19,7 @@ team leader's conclusion or a decision maker. Nonconformities are raised, answer
 reviewed through ``audits.nonconformities`` so that one is in each state (``NC_STORIES``),
 and the audit reports of decided audits with NCs are signed and delivered to the clients.
 The stage 2 in progress (team leader ``auditor1``, client ``client09``) has an open NC and no
-score sheet: the browser test of issue 4 takes it to a grant.
+score sheet: the browser test of a scored audit takes it to a grant.
 
 Every date passed to a service is a fixed past date no later than ``DEMO_LAST_DATE``
 (2026-11-15), because the services refuse future decision and signature dates.

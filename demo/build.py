@@ -201,7 +201,7 @@ def _create_clients(plans: list[OrgPlan], organizations: dict[int, Organization]
         user.save()
 
 
-# --- regulator reports (issue 6) ---------------------------------------------------------
+# --- regulator reports -------------------------------------------------------------------
 
 # The demo auditors' personal data for the reports' team and personnel columns: ID number
 # without its check digit (GB 11643), gender, birth date, education, school, subject, title.
@@ -307,7 +307,7 @@ def demo_counts() -> dict[str, dict[str, int]]:
     }
 
 
-# --- planning and supervision examples (issues 3 and 5) -----------------------------------
+# --- planning and supervision examples -----------------------------------------------------
 
 
 def _showcase(staff: Staff, log) -> None:

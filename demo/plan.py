@@ -232,7 +232,7 @@ APPLICANT_STORIES = (
 )
 # Client log-ins (client01 …) for these stories, in this order. The organisation whose stage 2
 # is in progress gets the last one (client09): its client answers nonconformities in the portal
-# (the browser test of issue 4 walks that audit to a grant).
+# (the scored-audit browser test walks that audit to a grant).
 CLIENT_STORIES = (
     "valid",
     "valid",
@@ -397,7 +397,7 @@ def _plan_story_dates(plan: OrgPlan, rng: random.Random) -> OrgPlan:
     return _replace(plan, event_on=event_on, dates=dates)
 
 
-# --- score sheets (issue 4; 004 §5.6.5) ---------------------------------------------------
+# --- score sheets (004 §5.6.5) ---------------------------------------------------------------
 
 
 @dataclass(frozen=True)

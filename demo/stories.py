@@ -82,7 +82,7 @@ def play_story(director: Director) -> Story:
             )
             return
         if story == "stage2_in_progress":
-            # Led by auditor1, no score sheet yet: the browser test of issue 4 scores it.
+            # Led by auditor1, no score sheet yet: the scored-audit browser test scores it.
             yield target - timedelta(days=10)
             director.staff_audit(
                 stage2,

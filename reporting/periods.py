@@ -20,6 +20,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.utils.translation import gettext
+
 MONTHLY = "monthly"
 ANNUAL = "annual"
 
@@ -47,7 +49,9 @@ STATUS_CHANGE_RULE = "002 §4.3.8.3；004 §9.4"
 
 def _check_date(value, name: str) -> date:
     if isinstance(value, datetime) or not isinstance(value, date):
-        raise ValueError(f"{name} must be a local date, not {value!r}")
+        raise ValueError(
+            gettext("%(name)s must be a local date, not %(value)r") % {"name": name, "value": value}
+        )
     return value
 
 
@@ -55,7 +59,9 @@ def _schedule(kind: str) -> Schedule:
     try:
         return SCHEDULES[kind]
     except KeyError:
-        raise ValueError(f"{kind!r} is not a periodic report kind") from None
+        raise ValueError(
+            gettext("%(kind)r is not a periodic report kind") % {"kind": kind}
+        ) from None
 
 
 def month_end(day: date) -> date:

@@ -22,6 +22,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, Substr
+from django.utils.translation import gettext
 
 from audits.models import Audit, Auditor, AuditorCompetence, AuditTeamMember
 from certbody.reference import read_json
@@ -155,8 +156,16 @@ def statistics_annual(year: int) -> Report:
     if region_total != valid_total:
         unknown = sorted(code or "（空）" for code in region_counts if code not in PROVINCES)
         raise ReportCheckError(
-            f"按地域统计的证书数（{region_total}）与有效证书总数（{valid_total}）不一致，"
-            f"无法识别的省级行政区划代码：{'、'.join(unknown) or '无'}（002 §4.3.5.2 4)）"
+            gettext(
+                "The certificates counted by region (%(regions)s) differ from the valid "
+                "certificates (%(valid)s); province codes not recognised: %(codes)s "
+                "(002 §4.3.5.2 4))"
+            )
+            % {
+                "regions": region_total,
+                "valid": valid_total,
+                "codes": gettext(", ").join(unknown) or gettext("none"),
+            }
         )
     standard_rows = [
         [standard, n]
