@@ -200,11 +200,11 @@ class CbChange(models.Model):
 
         errors = {}
         if not self.description.strip():
-            errors["description"] = "请简述变化情况（002 §4.3.2.2）"
+            errors["description"] = _("Describe the change (002 §4.3.2.2).")
         if self.category not in EVIDENCE_NOT_NEEDED and not self.evidence.strip():
-            errors["evidence"] = "该类变更须提供证实性材料（002 §4.3.2.2）"
+            errors["evidence"] = _("This kind of change needs supporting material (002 §4.3.2.2).")
         if self.occurred_on and self.occurred_on > timezone.localdate():
-            errors["occurred_on"] = "变更日期不能晚于今天"
+            errors["occurred_on"] = _("The date of the change cannot be later than today.")
         if errors:
             raise ValidationError(errors)
 

@@ -238,7 +238,7 @@ def cb_change_record(
     try:
         change.full_clean()
     except ValidationError as exc:
-        raise RuleViolation("；".join(exc.messages), "002 §4.3.2.2") from None
+        raise RuleViolation(gettext("; ").join(exc.messages), "002 §4.3.2.2") from None
     record(change, actor=actor, reason="登记机构变更")
     change.save()
     return change
@@ -276,7 +276,7 @@ def cb_change_correct(
         try:
             change.full_clean()
         except ValidationError as exc:
-            raise RuleViolation("；".join(exc.messages), "002 §4.3.2.2") from None
+            raise RuleViolation(gettext("; ").join(exc.messages), "002 §4.3.2.2") from None
         record(change, actor=actor, reason=f"更正：{reason.strip()}")
         change.save(update_fields=["category", "occurred_on", "description", "evidence"])
     return change
@@ -320,7 +320,7 @@ def personnel_record_save(*, auditor: Auditor, actor, **values) -> PersonnelReco
         try:
             row.full_clean()
         except ValidationError as exc:
-            raise RuleViolation("；".join(exc.messages)) from None
+            raise RuleViolation(gettext("; ").join(exc.messages)) from None
         if row.left_on and row.employed_on and row.left_on < row.employed_on:
             raise RuleViolation(
                 gettext("The date of leaving cannot be earlier than the date of employment.")
