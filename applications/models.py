@@ -2,7 +2,7 @@
 the documents a client uploads with an application and the invitations that let a client user
 register.
 
-Evidence is never deleted (issue 11 item 8): every foreign key between these records is
+Evidence is never deleted: every foreign key between these records is
 ``PROTECT``, a site is closed (``Site.closed_on``) rather than deleted, and a head-office site
 or a site an audit plan covered refuses deletion (:func:`site_delete_guard`).
 """

@@ -23,6 +23,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from applications.models import (
     Application,
@@ -32,13 +33,8 @@ from applications.models import (
     Contract,
     Organization,
 )
-from certbody import notifications, roles, uploads
+from certbody import notifications, policy, uploads
 from certbody.lifecycle import RuleViolation, fire, lock, record, require_transition
-
-
-def _require_staff_role(actor, *allowed: str) -> None:
-    if not any(roles.has_role(actor, role) for role in allowed):
-        raise RuleViolation(f"用户“{actor}”没有执行此操作的岗位权限")
 
 
 def application_create(
@@ -64,9 +60,9 @@ def application_create(
 
     _check_may_apply(actor, organization)
     if headcount < 1:
-        raise RuleViolation("认证范围内的有效人数至少为 1", "004 §5.1.3")
+        raise RuleViolation(gettext("The headcount in the scope must be at least 1."), "004 §5.1.3")
     if not scope_text.strip():
-        raise RuleViolation("请填写申请认证的范围", "004 §5.1.3")
+        raise RuleViolation(gettext("Enter the scope applied for."), "004 §5.1.3")
     with transaction.atomic():
         application = Application(
             organization=organization,
@@ -92,11 +88,14 @@ def application_create(
 
 def application_submit(*, application: Application, actor) -> Application:
     """Submit a draft application (client or market staff)."""
-    _check_client_or_market(actor, application)
+    _check_client_or_market(actor, application, "applications.create_application")
     with transaction.atomic():
         application = lock(Application, application.pk)
         if not application.business_scopes.exists():
-            raise RuleViolation("申请至少要选择一个认证业务范围类别", "004 附录B")
+            raise RuleViolation(
+                gettext("Choose at least one business scope category for the application."),
+                "004 附录B",
+            )
         application.submitted_at = timezone.now()
         fire(application, "submit", actor=actor, reason="提交申请", fields=["submitted_at"])
     return application
@@ -104,7 +103,7 @@ def application_submit(*, application: Application, actor) -> Application:
 
 def application_start_review(*, application: Application, actor) -> Application:
     """Market staff take a submitted application into review (004 §5.2)."""
-    _require_staff_role(actor, roles.MARKET)
+    policy.require(actor, "applications.review_application", application)
     with transaction.atomic():
         application = lock(Application, application.pk)
         fire(application, "start_review", actor=actor, reason="开始申请评审")
@@ -119,14 +118,19 @@ def application_review_record(
     ``checks`` maps each name of ApplicationReview.CHECKS to whether it holds; unknown names
     raise RuleViolation.
     """
-    _require_staff_role(actor, roles.MARKET)
+    policy.require(actor, "applications.review_application", application)
     unknown = set(checks) - set(ApplicationReview.CHECKS)
     if unknown:
-        raise RuleViolation(f"未知的评审项目：{', '.join(sorted(unknown))}")
+        raise RuleViolation(
+            gettext("Unknown review items: %(items)s") % {"items": ", ".join(sorted(unknown))}
+        )
     with transaction.atomic():
         application = lock(Application, application.pk)
         if application.state != Application.State.UNDER_REVIEW:
-            raise RuleViolation("只有评审中的申请才能记录评审结果", "004 §5.2")
+            raise RuleViolation(
+                gettext("Review results can be recorded only for an application under review."),
+                "004 §5.2",
+            )
         review = ApplicationReview.objects.filter(application=application).first()
         if review is None:
             review = ApplicationReview(application=application, reviewer=actor)
@@ -142,15 +146,23 @@ def application_review_record(
 
 def application_accept(*, application: Application, actor) -> Application:
     """Accept an application whose review passed every check (004 §5.2.1)."""
-    _require_staff_role(actor, roles.MARKET)
+    policy.require(actor, "applications.review_application", application)
     with transaction.atomic():
         application = lock(Application, application.pk)
         require_transition(application, "accept")
         review = ApplicationReview.objects.filter(application=application).first()
         if review is None:
-            raise RuleViolation("受理前必须完成申请评审并形成记录", "004 §5.2; 001 §6.1.6")
+            raise RuleViolation(
+                gettext("The application review must be completed and recorded before acceptance."),
+                "004 §5.2; 001 §6.1.6",
+            )
         if not review.all_passed:
-            raise RuleViolation("申请评审有未满足的项目，不能受理", "004 §5.2.1")
+            raise RuleViolation(
+                gettext(
+                    "The application review has unmet items: the application cannot be accepted."
+                ),
+                "004 §5.2.1",
+            )
         application.decided_at = timezone.now()
         fire(application, "accept", actor=actor, reason="受理申请", fields=["decided_at"])
     return application
@@ -158,9 +170,11 @@ def application_accept(*, application: Application, actor) -> Application:
 
 def application_reject(*, application: Application, actor, reason: str) -> Application:
     """Reject an application under review, with the reasons told to the applicant (001 §6.1.5)."""
-    _require_staff_role(actor, roles.MARKET)
+    policy.require(actor, "applications.review_application", application)
     if not reason.strip():
-        raise RuleViolation("不予受理必须说明理由", "001 §6.1.5")
+        raise RuleViolation(
+            gettext("Give the reason for not accepting the application."), "001 §6.1.5"
+        )
     with transaction.atomic():
         application = lock(Application, application.pk)
         application.rejection_reason = reason
@@ -177,7 +191,7 @@ def application_reject(*, application: Application, actor, reason: str) -> Appli
 
 def application_withdraw(*, application: Application, actor) -> Application:
     """Withdraw an application not yet decided (the client's own choice, or staff on its behalf)."""
-    _check_client_or_market(actor, application)
+    _check_client_or_market(actor, application, "applications.create_application")
     with transaction.atomic():
         application = lock(Application, application.pk)
         fire(application, "withdraw", actor=actor, reason="撤回申请")
@@ -188,13 +202,16 @@ def contract_create(
     *, application: Application, actor, fee=0, terms: str = "", number: str = ""
 ) -> Contract:
     """Draft the certification contract for an accepted application (004 §5.3)."""
-    _require_staff_role(actor, roles.MARKET)
+    policy.require(actor, "applications.manage_contract", application)
     with transaction.atomic():
         application = lock(Application, application.pk)
         if application.state != Application.State.ACCEPTED:
-            raise RuleViolation("只有已受理的申请才能签订认证合同", "004 §5.3")
+            raise RuleViolation(
+                gettext("A certification contract can be made only for an accepted application."),
+                "004 §5.3",
+            )
         if Contract.objects.filter(application=application).exists():
-            raise RuleViolation("该申请已有认证合同")
+            raise RuleViolation(gettext("This application already has a certification contract."))
         contract = Contract(
             application=application,
             number=number or f"HT{application.reference[2:]}",
@@ -213,11 +230,11 @@ def contract_sign(*, contract: Contract, actor, signed_on: date, signed_by_clien
     contract's organisation signing off in the portal. ``signed_on``: local date, not after
     today; ``signed_by_client``: who signed for the client.
     """
-    _check_client_or_market(actor, contract.application)
+    _check_client_or_market(actor, contract.application, "applications.manage_contract")
     if not signed_by_client.strip():
-        raise RuleViolation("请填写委托方签字人")
+        raise RuleViolation(gettext("Enter who signed for the client."))
     if signed_on > timezone.localdate():
-        raise RuleViolation("签订日期不能晚于今天")
+        raise RuleViolation(gettext("The signing date cannot be later than today."))
     with transaction.atomic():
         contract = lock(Contract, contract.pk)
         contract.signed_on = signed_on
@@ -237,19 +254,26 @@ def _is_client(actor) -> bool:
 
 
 def _check_may_apply(actor, organization: Organization) -> None:
+    """A client user applies for their own organisation only; staff need the matrix row."""
     if _is_client(actor):
+        policy.require(actor, "applications.apply_online", organization)
         if actor.organization_id != organization.pk:
-            raise RuleViolation("客户用户只能为本组织提交申请")
+            raise RuleViolation(gettext("A client user can apply only for their own organisation."))
         return
-    _require_staff_role(actor, roles.MARKET)
+    policy.require(actor, "applications.create_application", organization)
 
 
-def _check_client_or_market(actor, application: Application) -> None:
+def _check_client_or_market(actor, application: Application, permission: str) -> None:
+    """A client user acts on their own organisation's application only; staff need
+    ``permission`` (a row of ``certbody.policy.MATRIX``)."""
     if _is_client(actor):
+        policy.require(actor, "applications.apply_online", application)
         if actor.organization_id != application.organization_id:
-            raise RuleViolation("客户用户只能操作本组织的申请")
+            raise RuleViolation(
+                gettext("A client user can act only on their own organisation's applications.")
+            )
         return
-    _require_staff_role(actor, roles.MARKET)
+    policy.require(actor, permission, application)
 
 
 # --- documents ------------------------------------------------------------------------------
@@ -268,10 +292,13 @@ def _checked_documents(documents: Iterable[tuple[str, object]]):
     documents = [(kind, upload) for kind, upload in documents if upload]
     for kind, _upload in documents:
         if kind not in ApplicationDocument.Kind.values:
-            raise RuleViolation(f"未知的申请文件类别：{kind}")
+            raise RuleViolation(
+                gettext("Unknown application document kind: %(kind)s") % {"kind": kind}
+            )
     checked = uploads.check_files(
         [upload for _kind, upload in documents],
-        too_many=f"每次最多上传 {uploads.MAX_FILES} 个文件",
+        too_many=gettext("At most %(count)d files can be uploaded at a time.")
+        % {"count": uploads.MAX_FILES},
     )
     return [(kind, item) for (kind, _upload), item in zip(documents, checked, strict=True)]
 
@@ -306,18 +333,23 @@ def application_documents_add(
     By market staff or a client user of the application's organisation. Raises
     ``RuleViolation``.
     """
-    _check_client_or_market(actor, application)
+    _check_client_or_market(actor, application, "applications.create_application")
     checked = _checked_documents(documents)
     if not checked:
-        raise RuleViolation("请选择要上传的文件")
+        raise RuleViolation(gettext("Choose the files to upload."))
     stored: list[str] = []
     try:
         with transaction.atomic():
             application = lock(Application, application.pk)
             if application.state not in DOCUMENT_STATES:
                 raise RuleViolation(
-                    f"申请“{application.reference}”当前状态为“{application.get_state_display()}”，"
-                    "不能再补充文件"
+                    gettext(
+                        "Application “%(reference)s” is %(state)s: no more documents can be added."
+                    )
+                    % {
+                        "reference": application.reference,
+                        "state": application.get_state_display(),
+                    }
                 )
             _store_documents(application, actor, checked, stored)
     except BaseException:
@@ -355,7 +387,11 @@ def application_submit_online(
         if kind not in {k for k, _item in checked}
     ]
     if missing:
-        raise RuleViolation(f"缺少申请文件：{'、'.join(missing)}", "004 §5.1.3")
+        raise RuleViolation(
+            gettext("Missing application documents: %(documents)s")
+            % {"documents": gettext(", ").join(missing)},
+            "004 §5.1.3",
+        )
     stored: list[str] = []
     try:
         with transaction.atomic():
@@ -405,12 +441,15 @@ def client_invite(*, organization: Organization, actor, email: str) -> ClientInv
     Raises ``RuleViolation`` for staff without the market role or an address that already has
     an account.
     """
-    _require_staff_role(actor, roles.MARKET)
+    policy.require(actor, "applications.invite_client", organization)
     email = (email or "").strip()
     if not email:
-        raise RuleViolation("请填写被邀请人的电子邮箱")
+        raise RuleViolation(gettext("Enter the e-mail address of the person invited."))
     if get_user_model().objects.filter(email__iexact=email).exists():
-        raise RuleViolation(f"邮箱“{email}”已有账户，不能再邀请注册")
+        raise RuleViolation(
+            gettext("The e-mail address “%(email)s” already has an account: it cannot be invited.")
+            % {"email": email}
+        )
     now = timezone.now()
     token = secrets.token_urlsafe(32)
     with transaction.atomic():
@@ -455,17 +494,30 @@ def client_register(
     username = (username or "").strip()
     display_name = (display_name or "").strip()
     if not username:
-        raise RuleViolation("请填写用户名")
+        raise RuleViolation(gettext("Enter a user name."))
     with transaction.atomic():
         invitation = lock(ClientInvitation, invitation.pk)
         if invitation.accepted_at is not None:
-            raise RuleViolation("该邀请已被使用，不能重复注册")
+            raise RuleViolation(
+                gettext(
+                    "This invitation has been used already: it cannot be used to register again."
+                )
+            )
         if invitation.is_expired:
-            raise RuleViolation("该邀请已过期，请联系本机构市场部重新邀请")
+            raise RuleViolation(
+                gettext(
+                    "This invitation has expired: ask our market department to invite you again."
+                )
+            )
         if User.objects.filter(username__iexact=username).exists():
-            raise RuleViolation(f"用户名“{username}”已被使用")
+            raise RuleViolation(
+                gettext("The user name “%(username)s” is taken.") % {"username": username}
+            )
         if User.objects.filter(email__iexact=invitation.email).exists():
-            raise RuleViolation(f"邮箱“{invitation.email}”已有账户")
+            raise RuleViolation(
+                gettext("The e-mail address “%(email)s” already has an account.")
+                % {"email": invitation.email}
+            )
         user = User(
             username=username,
             email=invitation.email,

@@ -1,6 +1,7 @@
 """Field validators for client organisations."""
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
@@ -38,6 +39,6 @@ def build_uscc(division_code: str, serial: int, category: str = "91") -> str:
     computed by stdnum. Raises ValueError for a serial outside 0…999,999,999.
     """
     if not 0 <= serial <= 999_999_999:
-        raise ValueError("serial must be between 0 and 999,999,999")
+        raise ValueError(gettext("The serial must be between 0 and 999,999,999."))
     body = f"{category}{division_code}{serial:09d}"
     return body + uscc.calc_check_digit(body)

@@ -12,6 +12,7 @@ class AuditsConfig(AppConfig):
         from audits import (
             desks,  # noqa: F401  (registers the workspace desks)
             home,
+            jobs,  # noqa: F401  (registers the periodic jobs, certbody.jobs)
             permissions,
         )
         from certbody.context_processors import register_portal_link

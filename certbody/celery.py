@@ -5,11 +5,12 @@ the same jobs, e.g. from cron. Times are Asia/Shanghai (``CELERY_TIMEZONE``). Ev
 one registered job through the thin task ``reporting.run_job``; a job only asks "what is due
 now?", so running it late, twice or on two workers changes nothing.
 
-Each job declares its own time (``Job.schedule``, next to its step: ``reporting.jobs``), so
-beat and ``run_due_jobs --list`` read the same value. The apps register their jobs when Django
+Each job declares its own time (``Job.schedule``, next to its step in its app's ``jobs.py``),
+so beat and ``run_due_jobs --list`` read the same value. The apps register their jobs when Django
 loads them, which happens after this module is imported (``certbody/__init__.py`` imports it
 first of all), so ``beat_schedule`` is read from the registry when it is looked at, not copied
-here: ``celery -A certbody beat`` loads Django (Celery's Django fixup calls ``django.setup()``
+here, and ``certbody.jobs`` (which reads the models) is imported only then: ``celery -A
+certbody beat`` loads Django (Celery's Django fixup calls ``django.setup()``
 before the task modules are imported) before its scheduler reads the schedule.
 """
 
@@ -17,8 +18,6 @@ import os
 from collections.abc import Mapping
 
 from celery import Celery
-
-from certbody import jobs
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certbody.settings")
 
@@ -43,6 +42,8 @@ class RegisteredSchedule(Mapping):
                 "the beat schedule is built from the registered jobs (certbody.jobs) once "
                 "Django's apps are loaded: call django.setup() first"
             )
+        from certbody import jobs
+
         return jobs.beat_schedule()
 
     def __getitem__(self, key: str) -> dict:

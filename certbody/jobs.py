@@ -1,28 +1,59 @@
-"""The registry of periodic jobs: one place that says what runs and when.
+"""Periodic jobs: the engine, the registry, and the ground floor's own jobs.
 
-Each app declares its jobs (``register(Job(...))``, e.g. ``reporting.jobs``) when Django loads it;
-the Celery beat schedule (``certbody.celery``) and ``manage.py run_due_jobs`` both read them from
-here, so the times beat keeps and the times ``run_due_jobs --list`` prints come from the same
-``Schedule`` value and cannot disagree. A job's step is an idempotent one-item step (house style,
-"Periodic jobs"); the thin Celery task ``reporting.run_job`` loops it by the job's name.
+**Registry.** Each app declares its jobs in ``<app>/jobs.py`` (``register(Job(...))``) and
+imports that module from its ``AppConfig.ready``, like its desks. A ``Job`` carries its step,
+its time (``Schedule``: ``Every`` or ``Daily``), a note in plain words on why then, and its
+place in a full pass (``order``). The Celery beat schedule (``certbody.celery``) and
+``manage.py run_due_jobs`` both read the registry, so the times beat keeps and the times
+``run_due_jobs --list`` prints come from the same ``Schedule`` value and cannot disagree.
 
-This module is a leaf: it imports no app (applications, audits, certificates, reporting), so
-certbody's Celery app can read it without loading them.
+**Steps.** A step is an idempotent one-item step (house style, "Periodic jobs"): it asks "what
+is due now?" of a stored deadline column, claims **one** due row (``claim``:
+``select_for_update(skip_locked=True)`` on PostgreSQL, so concurrent workers take different
+rows), records that it acted with a ``JobMark`` (``mark``: unique per job, object and
+threshold, so a second run or a second worker finds it and does nothing), acts only through the
+services as ``certbody.lifecycle.system_user()`` (``act``: a refusal is recorded on the mark and
+notified, not retried), tells the people concerned (``certbody.notifications``) and returns
+True; it returns False when nothing is due. Jobs that only tell people are rows of one step
+(``Reminder``). ``run(name)`` loops a step until it returns False, passing it a cursor
+(``progress``) so that one pass over many due rows stays linear; the thin Celery task
+``reporting.run_job`` and ``manage.py run_due_jobs`` call it. Tests call the steps directly
+with frozen time.
 
-Times are local to ``CELERY_TIMEZONE`` (Asia/Shanghai).
+**The ground floor's jobs** (below): ``outbox`` (e-mails whose sending failed, tried again),
+``calendar`` (next year's working-day calendar in December) and ``orphan_files``.
+
+This module imports no app (applications, audits, certificates, reporting). Times are local to
+``CELERY_TIMEZONE`` (Asia/Shanghai).
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
 
 from celery.schedules import crontab
+from django.db import IntegrityError, transaction
+from django.db.models import Case, CharField, Q, QuerySet, Value, When
 from django.utils.dates import MONTHS, WEEKDAYS
 from django.utils.translation import gettext
 
+from certbody import dates, notifications, roles
+from certbody.dates import add_months
+from certbody.lifecycle import RuleViolation
+from certbody.models import CalendarDay, CalendarYear, JobMark
+from certbody.notifications import notify_addresses, notify_staff
+
+logger = logging.getLogger("certbody.jobs")
+
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_STEPS = 1_000_000  # a driver's safety stop; a step always marks what it did
+CLAIM_BATCH = 50  # due rows looked at per query while claiming
 
 
 @dataclass(frozen=True)
@@ -109,7 +140,9 @@ class Job:
     ``run_due_jobs --job``; ``label``: what it does, for people; ``step``: the idempotent
     one-item step, ``step(*, today=date | None, progress=dict | None) -> bool`` (True when it
     acted); ``schedule``: when beat runs it (``Every`` or ``Daily``); ``note``: why at that time,
-    in plain words (read by people maintaining the schedule).
+    in plain words (read by people maintaining the schedule); ``order``: its place in a full
+    pass (``run_all``, ``run_due_jobs``), lowest first — status changes before the reminders
+    and reports that read them.
     """
 
     name: str
@@ -117,6 +150,7 @@ class Job:
     step: Callable[..., bool]
     schedule: Schedule
     note: str = ""
+    order: int = 1000
 
     def __post_init__(self):
         if not _NAME.match(self.name):
@@ -138,25 +172,29 @@ class Job:
         return self.schedule.words()
 
 
-_registry: dict[str, Job] = {}
+# The registry itself, name → Job, in run order (``Job.order``, then registration order).
+JOBS: dict[str, Job] = {}
 
 
 def register(job: Job) -> Job:
-    """Add ``job`` to the registry (after those registered before it: a full pass runs them in
-    this order) and return it. Registering the same job again changes nothing; another job
-    under a name already taken raises ValueError."""
-    existing = _registry.get(job.name)
+    """Add ``job`` to the registry, in its place by ``Job.order``, and return it. Registering
+    the same job again changes nothing; another job under a name already taken raises
+    ValueError."""
+    existing = JOBS.get(job.name)
     if existing is not None and existing != job:
         raise ValueError(f"a different job is registered as {job.name!r} already")
-    _registry.setdefault(job.name, job)
+    if existing is None:
+        ordered = sorted([*JOBS.values(), job], key=lambda j: j.order)  # stable: ties keep order
+        JOBS.clear()
+        JOBS.update((j.name, j) for j in ordered)
     return job
 
 
 def registered() -> dict[str, Job]:
-    """The registry itself, name → ``Job`` in registration order. Complete once Django's apps
+    """The registry itself (``JOBS``), name → ``Job`` in run order. Complete once Django's apps
     are loaded (each app registers its jobs from its ``AppConfig.ready``). Add jobs through
     ``register``; tests may replace an entry for a while (``monkeypatch.setitem``)."""
-    return _registry
+    return JOBS
 
 
 def beat_schedule(jobs: dict[str, Job] | None = None) -> dict[str, dict]:
@@ -172,3 +210,364 @@ def beat_schedule(jobs: dict[str, Job] | None = None) -> dict[str, dict]:
         }
         for job in jobs.values()
     }
+
+
+# --- the driver --------------------------------------------------------------------------------
+
+
+def run(name: str, *, today: date | None = None, limit: int | None = None) -> int:
+    """Loop the step of job ``name`` until nothing is due (or ``limit`` steps); the count of
+    steps that acted. The steps share a cursor for the pass (``progress``), so rows already
+    handled are not scanned again. Raises KeyError for an unknown job."""
+    job = JOBS[name]
+    today = dates.today(today)
+    cap = MAX_STEPS if limit is None else limit
+    done = 0
+    progress: dict = {}  # the step's cursor for this pass (see claim)
+    while done < cap and job.step(today=today, progress=progress):
+        done += 1
+    if done >= MAX_STEPS:
+        logger.error("job %s stopped after %d steps", name, done)
+    return done
+
+
+def run_all(*, today: date | None = None, names=None) -> dict[str, int | None]:
+    """One full pass: every job (or those in ``names``) in ``JOBS`` order; steps per job, or
+    None for a job that raised. A failing job is logged with its traceback and the pass goes
+    on: one broken job (or a cache or mail server down) must not hold back the deadlines the
+    others keep. Its due rows stay due, so the next pass tries them again."""
+    today = dates.today(today)
+    selected = list(JOBS) if not names else [n for n in JOBS if n in set(names)]
+    results: dict[str, int | None] = {}
+    for name in selected:
+        try:
+            results[name] = run(name, today=today)
+        except Exception:
+            logger.exception("job %s failed; going on with the other jobs", name)
+            results[name] = None
+    return results
+
+
+# --- what a step is made of --------------------------------------------------------------------
+
+
+def claim(queryset, *, job: str, field: str, threshold, progress: dict | None):
+    """Lock and return the first due row of ``queryset`` not yet marked for ``job``, or None.
+
+    ``threshold``: the threshold's name, or an expression giving it per row (a ``Case`` over the
+    deadline column ``field``, see ``bands``), annotated as ``threshold``. Rows are taken in
+    ``field`` order; ``select_for_update(skip_locked=True)`` lets concurrent workers take
+    different rows on PostgreSQL. ``progress`` is the driver's cursor: rows at or before the last
+    one looked at in this pass are not looked at again, so a pass over many due rows stays
+    linear (a row skipped because another worker held it is that worker's, or the next run's).
+
+    Written as keyed lookups, never as an anti-join over ``JobMark``: the due rows are read in
+    deadline order, ``CLAIM_BATCH`` at a time (the deadline index), and their marks fetched by
+    the mark's unique key ``(job, object_id, threshold)`` for just those ids. An anti-join's
+    plan depends on the planner's statistics: on a PostgreSQL with stale statistics (after a
+    bulk load, or with autovacuum off) it went from 1 ms to 1.8 s a claim. A row marked
+    concurrently between the look-up and the lock is caught by ``mark`` (unique constraint).
+    """
+    if isinstance(threshold, str):
+        threshold = Value(threshold, output_field=CharField())
+    rows = queryset.annotate(threshold=threshold)
+    after = progress.get("after") if progress is not None else None
+    while True:
+        page = rows
+        if after is not None:
+            value, pk = after
+            page = page.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
+        batch = list(page.order_by(field, "pk").values_list(field, "pk", "threshold")[:CLAIM_BATCH])
+        if not batch:
+            return None
+        marked = set(
+            JobMark.objects.filter(
+                job=job,
+                object_id__in=[pk for _value, pk, _name in batch],
+                threshold__in={name for _value, _pk, name in batch},
+            ).values_list("object_id", "threshold")
+        )
+        for value, pk, name in batch:
+            after = (value, pk)
+            if progress is not None:
+                progress["after"] = after
+            if (pk, name) in marked:
+                continue
+            # Locked again with the queryset's own conditions: still due, not another worker's.
+            row = rows.filter(pk=pk).select_for_update(skip_locked=True, of=("self",)).first()
+            if row is not None:
+                return row
+        if len(batch) < CLAIM_BATCH:
+            return None
+
+
+def state_in(field: str, choices, wanted) -> Q:
+    """``field`` in ``wanted``, written as NOT IN the other choices: SQLite, which keeps no
+    statistics unless ANALYZE runs, would otherwise pick the (unselective) state index and sort
+    every row in that state on each step; this way it walks the deadline column's index in
+    order and stops at the first due row."""
+    wanted = {str(value) for value in wanted}
+    return ~Q(**{f"{field}__in": [value for value in choices.values if value not in wanted]})
+
+
+def bands(pairs, default: str):
+    """``Case`` giving the threshold name of the first band whose ``Q`` matches, else
+    ``default`` (bands nearest the deadline first)."""
+    return Case(
+        *(When(condition, then=Value(name)) for name, condition in pairs),
+        default=Value(default),
+        output_field=CharField(),
+    )
+
+
+def overdue_or_soon(field: str, today: date):
+    """The threshold "overdue" for rows whose ``field`` is before ``today``, else "soon"."""
+    return bands((("overdue", Q(**{f"{field}__lt": today})),), "soon")
+
+
+def mark(job: str, object_id: int, threshold: str, today: date) -> JobMark | None:
+    """Insert the job's mark; None when it exists already (another run got there first)."""
+    try:
+        with transaction.atomic():
+            return JobMark.objects.create(
+                job=job, object_id=object_id, threshold=threshold, acted_on=today
+            )
+    except IntegrityError:
+        return None
+
+
+def act(job_mark: JobMark, action: Callable[[], object], *, label: str, subject) -> bool:
+    """Run ``action`` (a service call) in a savepoint; on refusal record and notify it."""
+    try:
+        with transaction.atomic():
+            action()
+    except RuleViolation as exc:
+        job_mark.failed = True
+        job_mark.note = str(exc)[:300]
+        job_mark.save(update_fields=["failed", "note"])
+        logger.warning("job %s on %s refused: %s", job_mark.job, subject, exc)
+        notify_staff(
+            roles=(roles.TECHNICAL_MANAGER,),
+            template="job_failed",
+            context={"job": label, "subject": subject, "error": str(exc)},
+            kind=job_mark.job,
+            link=link(subject),
+        )
+        return False
+    return True
+
+
+def link(obj) -> str:
+    """The workspace page of ``obj`` for a notification (never the admin: superusers only)."""
+    from certbody.workspace import object_url_for
+
+    if obj is None or not hasattr(obj, "_meta"):
+        return ""
+    return object_url_for(obj)
+
+
+def client_addresses(organization) -> list[str]:
+    """The e-mail addresses of a client organisation: its contact and its active users."""
+    users = organization.users.filter(is_active=True).exclude(email="")
+    return [organization.contact_email, *users.values_list("email", flat=True)]
+
+
+def latest_start_for_deadline(deadline: date, months: int) -> date:
+    """The latest ``start`` with ``add_months(start, months) <= deadline`` (domain.md §19).
+
+    Lets a job ask "whose N-month limit falls on or before ``deadline``?" with one indexed
+    comparison on the stored start date, exact at month ends (add_months clamps: 08-31 + 6
+    months is 02-28, so every start from 08-28 to 08-31 reaches the limit on 02-28).
+    """
+    start = add_months(deadline, -months)
+    while add_months(start + timedelta(days=1), months) <= deadline:
+        start += timedelta(days=1)
+    while add_months(start, months) > deadline:
+        start -= timedelta(days=1)
+    return start
+
+
+def _nobody(row) -> list:
+    return []
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A job that only tells people: a row of data, and one step (``step``) for all of them.
+
+    ``name``, ``label``, ``schedule``, ``note``, ``order``: as ``Job``'s (``job()`` registers
+    it). ``due(today)``: the rows due at ``today``, a queryset with what the messages need
+    selected; ``field``: their deadline column, claimed in its order; ``threshold(today)``: the
+    threshold's name, or an expression giving it per row (``bands``, ``overdue_or_soon``); each
+    row is told once per threshold. ``roles(row)``: the staff roles told, ``users(row)``: people
+    told besides them; ``template`` and ``context(row, today)``: the notification (also e-mailed).
+    ``client(row)``: the client organisation whose addresses get ``client_template`` by e-mail,
+    or None for none (always None when ``client`` is not given).
+    """
+
+    name: str
+    label: str
+    schedule: Schedule
+    note: str
+    order: int
+    due: Callable[[date], QuerySet]
+    field: str
+    threshold: Callable[[date], Any]
+    roles: Callable[[Any], tuple[str, ...]]
+    template: str
+    context: Callable[[Any, date], dict]
+    users: Callable[[Any], list] = _nobody
+    client: Callable[[Any], Any] | None = None
+    client_template: str = ""
+
+    def step(self, *, today: date | None = None, progress: dict | None = None) -> bool:
+        """Tell about one due row not yet told at its threshold; False when none is due."""
+        today = dates.today(today)
+        with transaction.atomic():
+            row = claim(
+                self.due(today),
+                job=self.name,
+                field=self.field,
+                threshold=self.threshold(today),
+                progress=progress,
+            )
+            if row is None:
+                return False
+            if mark(self.name, row.pk, row.threshold, today) is not None:
+                context = self.context(row, today)
+                notify_staff(
+                    roles=self.roles(row),
+                    users=self.users(row),
+                    template=self.template,
+                    context=context,
+                    kind=self.name,
+                    link=link(row),
+                )
+                organization = self.client(row) if self.client is not None else None
+                if organization is not None:
+                    notify_addresses(
+                        client_addresses(organization),
+                        template=self.client_template,
+                        context=context,
+                    )
+        return True
+
+    def job(self) -> Job:
+        return Job(self.name, self.label, self.step, self.schedule, self.note, self.order)
+
+
+# --- the ground floor's own jobs ---------------------------------------------------------------
+
+
+def outbox_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Try once more to send one queued e-mail whose next attempt is due.
+
+    E-mails are queued in the transaction that caused them and sent right after it commits
+    (``certbody.notifications``); one that failed then (a mail outage) waits here for its next
+    attempt, with growing waits, until it is sent or, after ``MAX_ATTEMPTS``, stays failed on
+    the outbox desk. Due is measured by the clock (``next_attempt_at``), not by ``today``.
+    Returns True when it tried one (sent or not), False when none is due.
+    """
+    after = progress.get("after") if progress is not None else None
+    due = notifications.next_due(after=after)
+    if due is None:
+        return False
+    if progress is not None:
+        progress["after"] = due
+    notifications.send_one(due[1])
+    return True
+
+
+def calendar_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """In December, make sure next year's working-day calendar is there (domain §19).
+
+    Loaded from the chinesecalendar package when it covers the year (the State Council
+    publishes the holidays in November or December); otherwise the technical manager and the
+    administrators are told that working-day deadlines in that year will count Monday–Friday
+    until it is entered. Once per year.
+    """
+    from certbody.workdays import load_package_calendar, package_years
+
+    today = dates.today(today)
+    job = "calendar"
+    year = today.year + 1
+    if today.month != 12 or CalendarYear.objects.filter(year=year).exists():
+        return False
+    with transaction.atomic():
+        job_mark = mark(job, year, "missing", today)
+        if job_mark is None:
+            return False
+        loaded = year in package_years()
+        if loaded:
+            load_package_calendar(CalendarDay, CalendarYear, years=[year])
+            job_mark.note = "已从 chinesecalendar 载入"
+            job_mark.save(update_fields=["note"])
+        notify_staff(
+            roles=(roles.TECHNICAL_MANAGER,),
+            superusers=True,
+            template="calendar_missing",
+            context={"year": year, "loaded": loaded},
+            kind=job,
+            link="/admin/certbody/calendaryear/",
+        )
+    return True
+
+
+def orphan_files_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Tell the technical manager, once per file, about files under MEDIA_ROOT that no row
+    refers to (written by a transaction that rolled back; older than an hour). Nothing is
+    deleted: a person decides. True when something new was reported."""
+    from certbody.uploads import orphan_files
+
+    today = dates.today(today)
+    job = "orphan_files"
+    new = []
+    with transaction.atomic():
+        for name in orphan_files():
+            key = int(hashlib.sha256(name.encode()).hexdigest()[:15], 16)
+            job_mark = mark(job, key, "orphan", today)
+            if job_mark is not None:
+                job_mark.note = name[:300]
+                job_mark.save(update_fields=["note"])
+                new.append(name)
+        if new:
+            logger.warning("%d orphan file(s) under MEDIA_ROOT: %s", len(new), ", ".join(new))
+            notify_staff(
+                roles=(roles.TECHNICAL_MANAGER,),
+                template="orphan_files",
+                context={"count": len(new), "names": new},
+                kind=job,
+            )
+    return bool(new)
+
+
+# Times are Asia/Shanghai: jobs that only ask "what is due today?" run at night, those that tell
+# people run before office hours; the order numbers place each in a full pass among the apps'.
+for _job in (
+    Job(
+        "outbox",
+        "邮件重发",
+        outbox_step,
+        Every(5),
+        "around the clock: e-mails that could not be sent, tried again when due",
+        order=150,
+    ),
+    Job(
+        "calendar",
+        "次年工作日日历",
+        calendar_step,
+        Daily(9, 0, month=12),
+        "in December, in office hours (the State Council publishes the holidays in November or "
+        "December): next year's working-day calendar",
+        order=160,
+    ),
+    Job(
+        "orphan_files",
+        "存储中无记录的文件",
+        orphan_files_step,
+        Daily(3, 0),
+        "at night: files under MEDIA_ROOT that no record refers to, reported (never deleted)",
+        order=180,
+    ),
+):
+    register(_job)

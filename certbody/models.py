@@ -316,3 +316,35 @@ class OutgoingEmail(models.Model):
 
     def __str__(self):
         return f"{self.to}: {self.subject}"
+
+
+class JobMark(models.Model):
+    """That the periodic job ``job`` acted on object ``object_id`` at ``threshold``.
+
+    A step inserts its mark before acting, inside the step's transaction: a second run (or a
+    concurrent worker) finds the mark, or fails on the unique constraint, and does nothing.
+    ``failed`` with ``note`` records a refusal (e.g. a service's RuleViolation), which is not
+    retried: the staff notified decide.
+    """
+
+    job = models.CharField(_("job"), max_length=40)
+    object_id = models.PositiveBigIntegerField(_("object id"))
+    threshold = models.CharField(_("threshold"), max_length=40)
+    acted_on = models.DateField(_("acted on"))
+    failed = models.BooleanField(_("failed"), default=False)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        # The table kept its name when the model moved here from reporting (its rows are the
+        # record of what every job did): certbody 0009 / reporting 0003.
+        db_table = "reporting_jobmark"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "object_id", "threshold"], name="uniq_job_mark")
+        ]
+        verbose_name = _("job record")
+        verbose_name_plural = _("job records")
+
+    def __str__(self):
+        return f"{self.job} #{self.object_id} {self.threshold}"

@@ -107,6 +107,8 @@ MATRIX = {
     # applications (domain §3–§4)
     "applications.view_desk": is_staff_member,
     "applications.manage_organization": is_market | is_technical_manager,
+    # applications.services asks these rows (they agreed with its old market-only checks); a
+    # client user's own-organisation check stays in the service (apply_online, below)
     "applications.create_application": is_market,
     "applications.review_application": is_market,
     "applications.manage_contract": is_market,
@@ -215,6 +217,9 @@ MATRIX = {
     | is_reporting_officer,
     # reporting (domain §16–§17)
     "reporting.view_desk": is_staff_member,
+    # reporting.services asks these rows (they agreed with its old role lists). The periodic job
+    # generates reports as the system user, which holds no role: report_generate does not ask
+    # the matrix for the system user (the only role-free path; the other reporting services do).
     "reporting.generate_report": is_reporting_officer | is_technical_manager,
     "reporting.submit_report": is_reporting_officer,
     # the CB's own changes for the monthly report (002 §4.3.2; reporting.services.cb_change_record)

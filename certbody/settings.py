@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "audits",
     "certificates",
     "reporting",
+    "demo",  # development data: seed_demo, generate_data, benchmark helpers (zilencer)
 ]
 
 MIDDLEWARE = [

@@ -11,10 +11,10 @@ class CertificatesConfig(AppConfig):
         from certificates import (
             desks,  # noqa: F401  (registers the workspace desks)
             home,
+            jobs,  # noqa: F401  (registers the periodic jobs, certbody.jobs)
             permissions,
         )
 
         permissions.register()
-
         home.register()
         register_portal_link(40, _("Requests"), "certificates:portal_requests")

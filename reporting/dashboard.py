@@ -18,6 +18,7 @@ from django.utils import timezone
 from audits.models import Audit, AuditPlan, Nonconformity
 from audits.selectors import unsettled_q
 from certbody.dates import add_months
+from certbody.jobs import latest_start_for_deadline
 from certificates.models import Appeal, Certificate, Proposal, ReportingObligation
 from reporting import periods
 from reporting.models import ReportRun
@@ -76,7 +77,7 @@ def dashboard_figures(today: date | None = None, *, months_ahead: int = 12) -> F
             status__in=[Status.VALID, Status.SUSPENDED],
         )
     )
-    stage2_limit = periods.latest_start_for_deadline(today - timedelta(days=1), 6)
+    stage2_limit = latest_start_for_deadline(today - timedelta(days=1), 6)
     reported = AuditPlan.objects.filter(audit_id=OuterRef("pk"), cnca_reported_on__isnull=False)
     audits = planned.aggregate(
         surveillance_due=Count(

@@ -1,4 +1,4 @@
-"""Regulator reports and what the periodic jobs did (domain.md §16; 002 §4.3; 004 §9).
+"""Regulator reports (domain.md §16; 002 §4.3; 004 §9).
 
 - ``ReportRun``: one report owed to CNCA or CNAS for one period (or one status change), with its
   due date, the generated files and the platform's receipt once submitted.
@@ -6,8 +6,6 @@
   (002 §4.3.2).
 - ``PersonnelRecord``: the personal data the annual auditor report needs (002 §4.3.6) and the
   audits app does not keep (ID number, education …), one per auditor.
-- ``JobMark``: that a periodic job step acted on one object at one threshold; its unique
-  constraint is what makes running a job twice change nothing the second time.
 """
 
 from django.conf import settings
@@ -202,11 +200,11 @@ class CbChange(models.Model):
 
         errors = {}
         if not self.description.strip():
-            errors["description"] = "请简述变化情况（002 §4.3.2.2）"
+            errors["description"] = _("Describe the change (002 §4.3.2.2).")
         if self.category not in EVIDENCE_NOT_NEEDED and not self.evidence.strip():
-            errors["evidence"] = "该类变更须提供证实性材料（002 §4.3.2.2）"
+            errors["evidence"] = _("This kind of change needs supporting material (002 §4.3.2.2).")
         if self.occurred_on and self.occurred_on > timezone.localdate():
-            errors["occurred_on"] = "变更日期不能晚于今天"
+            errors["occurred_on"] = _("The date of the change cannot be later than today.")
         if errors:
             raise ValidationError(errors)
 
@@ -249,32 +247,3 @@ class PersonnelRecord(models.Model):
 
     def __str__(self):
         return str(self.auditor)
-
-
-class JobMark(models.Model):
-    """That the periodic job ``job`` acted on object ``object_id`` at ``threshold``.
-
-    A step inserts its mark before acting, inside the step's transaction: a second run (or a
-    concurrent worker) finds the mark, or fails on the unique constraint, and does nothing.
-    ``failed`` with ``note`` records a refusal (e.g. a service's RuleViolation), which is not
-    retried: the staff notified decide.
-    """
-
-    job = models.CharField(_("job"), max_length=40)
-    object_id = models.PositiveBigIntegerField(_("object id"))
-    threshold = models.CharField(_("threshold"), max_length=40)
-    acted_on = models.DateField(_("acted on"))
-    failed = models.BooleanField(_("failed"), default=False)
-    note = models.CharField(_("note"), max_length=300, blank=True)
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-pk"]
-        constraints = [
-            models.UniqueConstraint(fields=["job", "object_id", "threshold"], name="uniq_job_mark")
-        ]
-        verbose_name = _("job record")
-        verbose_name_plural = _("job records")
-
-    def __str__(self):
-        return f"{self.job} #{self.object_id} {self.threshold}"

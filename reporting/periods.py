@@ -20,6 +20,8 @@ import calendar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from django.utils.translation import gettext
+
 MONTHLY = "monthly"
 ANNUAL = "annual"
 
@@ -47,7 +49,9 @@ STATUS_CHANGE_RULE = "002 §4.3.8.3；004 §9.4"
 
 def _check_date(value, name: str) -> date:
     if isinstance(value, datetime) or not isinstance(value, date):
-        raise ValueError(f"{name} must be a local date, not {value!r}")
+        raise ValueError(
+            gettext("%(name)s must be a local date, not %(value)r") % {"name": name, "value": value}
+        )
     return value
 
 
@@ -55,7 +59,9 @@ def _schedule(kind: str) -> Schedule:
     try:
         return SCHEDULES[kind]
     except KeyError:
-        raise ValueError(f"{kind!r} is not a periodic report kind") from None
+        raise ValueError(
+            gettext("%(kind)r is not a periodic report kind") % {"kind": kind}
+        ) from None
 
 
 def month_end(day: date) -> date:
@@ -96,20 +102,3 @@ def rule_of(kind: str) -> str:
     if kind == "status_change":
         return STATUS_CHANGE_RULE
     return _schedule(kind).rule
-
-
-def latest_start_for_deadline(deadline: date, months: int) -> date:
-    """The latest ``start`` with ``add_months(start, months) <= deadline`` (domain.md §19).
-
-    Lets a job ask "whose N-month limit falls on or before ``deadline``?" with one indexed
-    comparison on the stored start date, exact at month ends (add_months clamps: 08-31 + 6
-    months is 02-28, so every start from 08-28 to 08-31 reaches the limit on 02-28).
-    """
-    from certbody.dates import add_months
-
-    start = add_months(deadline, -months)
-    while add_months(start + timedelta(days=1), months) <= deadline:
-        start += timedelta(days=1)
-    while add_months(start, months) > deadline:
-        start -= timedelta(days=1)
-    return start

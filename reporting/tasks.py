@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that loop a job's step (``reporting.jobs``).
+"""Celery tasks: thin wrappers that loop a registered job's step (``certbody.jobs``).
 
 Beat calls ``run_job`` at each job's own time: ``certbody/celery.py`` builds its schedule from
 the registered jobs (``certbody.jobs``). Arguments are plain values (the job's name, an optional
@@ -12,7 +12,7 @@ from datetime import date
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from reporting import jobs
+from certbody import jobs
 
 
 @shared_task(

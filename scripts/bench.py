@@ -11,8 +11,9 @@ development one: ``SQLITE_PATH`` points there, ``DATABASE_URL`` and ``REDIS_URL`
    at most ``--max-seconds``). Reports median / p95 / p99 latency and requests per second,
    plus the median of 200 one-at-a-time warm-up requests (latency without queueing).
    gunicorn is stopped by its pid in a ``finally`` block.
-3. ``pdf``: in this process after ``django.setup()``: one warm-up render, then the median of
-   ``--pdf-renders`` renders of different certificates with ``render_certificate_pdf``.
+3. ``pdf``: in this process after ``django.setup()`` (``demo.bench``, as the next two): one
+   warm-up render, then the median of ``--pdf-renders`` renders of different certificates with
+   ``render_certificate_pdf``.
 4. ``reports``: in this process: time and query count of building the monthly
    获证组织基本信息月报 (the month before the data's anchor date) and the annual statistics (the
    year before), plus rendering the monthly one to XLSX and CSV.
@@ -272,126 +273,28 @@ def bench_api(ctx: Context) -> dict:
     }
 
 
-# --- pdf ----------------------------------------------------------------------------------
+# --- pdf, reports and jobs: in this process (demo.bench) ------------------------------------------
 
 
 def bench_pdf(ctx: Context) -> dict:
     ctx.django()
-    from certificates.models import Certificate
-    from certificates.pdf import render_certificate_pdf
+    from demo import bench
 
-    renders = ctx.args.pdf_renders
-    ids = list(Certificate.objects.order_by("pk").values_list("pk", flat=True))
-    chosen = random.Random(ctx.args.seed).sample(ids, min(len(ids), renders + 1))
-    certificates = list(
-        Certificate.objects.filter(pk__in=chosen).select_related("organization", "head", "site")
-    )
-    started = time.perf_counter()
-    size = len(render_certificate_pdf(certificates[0]))  # fonts load on the first render
-    first = time.perf_counter() - started
-    timings = []
-    for certificate in certificates[1:]:
-        started = time.perf_counter()
-        render_certificate_pdf(certificate)
-        timings.append(time.perf_counter() - started)
-    return {
-        "first_render_ms": round(first * 1000),
-        "renders": len(timings),
-        "median_ms": round(statistics.median(timings) * 1000, 1),
-        "p95_ms": round(percentile(timings, 0.95) * 1000, 1),
-        "max_ms": round(max(timings) * 1000, 1),
-        "pdf_kb": round(size / 1024, 1),
-    }
-
-
-# --- reports and jobs -------------------------------------------------------------------------
-
-
-def _anchor():
-    """The day generate_data's dates end on (2026-11-15, or today if earlier)."""
-    from datetime import date
-
-    from django.utils import timezone
-
-    return min(date(2026, 11, 15), timezone.localdate())
-
-
-def _timed(function):
-    """``(result, seconds, queries)`` of ``function()`` on the default database."""
-    from django.db import connection
-
-    count = 0
-
-    def counter(execute, sql, params, many, context):
-        nonlocal count
-        count += 1
-        return execute(sql, params, many, context)
-
-    with connection.execute_wrapper(counter):
-        started = time.perf_counter()
-        result = function()
-        seconds = time.perf_counter() - started
-    return result, seconds, count
+    return bench.pdf(renders=ctx.args.pdf_renders, seed=ctx.args.seed)
 
 
 def bench_reports(ctx: Context) -> dict:
-    """Build the monthly 获证组织基本信息月报 of the month before the data's anchor date and the
-    annual statistics of the year before it (time and query count each), then render the monthly
-    one to XLSX and CSV. The query counts do not depend on the number of certificates."""
     ctx.django()
-    from reporting import exports, periods, reports
+    from demo import bench
 
-    anchor = _anchor()
-    start, end = periods.last_closed_period("organisations_monthly", anchor)
-    year = anchor.year - 1
-    monthly, monthly_s, monthly_q = _timed(lambda: reports.organisations_monthly(start, end))
-    _, xlsx_s, _ = _timed(lambda: exports.to_xlsx(monthly))
-    _, csv_s, _ = _timed(lambda: exports.to_csv(monthly))
-    annual, annual_s, annual_q = _timed(lambda: reports.statistics_annual(year))
-    auditors, auditors_s, auditors_q = _timed(lambda: reports.auditors_annual(year))
-    failures, failures_s, failures_q = _timed(lambda: reports.failures_monthly(start, end))
-    valid = annual.sheets[0].rows[0][3]
-    return {
-        "monthly_period": f"{start:%Y-%m}",
-        "monthly_rows": monthly.row_count,
-        "monthly_build_s": round(monthly_s, 2),
-        "monthly_queries": monthly_q,
-        "monthly_xlsx_s": round(xlsx_s, 2),
-        "monthly_csv_s": round(csv_s, 2),
-        "annual_year": str(year),
-        "annual_valid_certificates": valid,
-        "annual_build_s": round(annual_s, 2),
-        "annual_queries": annual_q,
-        "auditors_rows": auditors.row_count,
-        "auditors_build_s": round(auditors_s, 2),
-        "auditors_queries": auditors_q,
-        "failures_build_s": round(failures_s, 2),
-        "failures_queries": failures_q,
-    }
+    return bench.reports()
 
 
 def bench_jobs(ctx: Context) -> dict:
-    """One full pass of every periodic job (``reporting.jobs.run_all``) the day after the data's
-    anchor date, in a transaction rolled back afterwards (so the database can be reused; e-mails
-    go to the dummy backend). Reports the seconds and what each job did."""
     ctx.django()
-    from datetime import timedelta
+    from demo import bench
 
-    from django.db import transaction
-
-    from reporting import jobs
-
-    today = _anchor() + timedelta(days=1)
-    with transaction.atomic():
-        done, seconds, queries = _timed(lambda: jobs.run_all(today=today))
-        transaction.set_rollback(True)
-    return {
-        "today": today.isoformat(),
-        "full_pass_s": round(seconds, 1),
-        "queries": queries,
-        "steps_acted": sum(done.values()),
-        **{f"acted_{name}": n for name, n in done.items() if n},
-    }
+    return bench.jobs()
 
 
 # Name → benchmark; run in this order.

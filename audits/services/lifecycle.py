@@ -171,7 +171,7 @@ def audit_complete(
         )
         _replan_after(audit, actor)
         # NC deadlines count from the audit's end (004 §5.10.3), known only now.
-        from audits.nonconformities import nonconformity_due_recompute
+        from audits.services.nonconformities import nonconformity_due_recompute
 
         nonconformity_due_recompute(audit, actor=actor)
     return audit

@@ -189,7 +189,7 @@ def suspension_ended_step(*, actor=None, today: date | None = None) -> Proposal 
     ``suspension_ended_propose``; the new proposal, or None when none is due. Idempotent: a
     certificate with an open withdrawal proposal, or one already made during this suspension,
     is passed over. For one-off use (shell, tests): the periodic job ``suspension_ended`` claims
-    each certificate through its ``JobMark`` instead (``reporting.jobs``)."""
+    each certificate through its ``JobMark`` instead (``certificates.jobs``)."""
     from certbody.lifecycle import system_user
 
     today = today or dates.today()

@@ -124,7 +124,7 @@ def test_market_invites_by_email_with_an_unguessable_link_valid_for_14_days(
 
 def test_only_the_market_department_invites(organization, planner, technical_manager):
     for actor in (planner, technical_manager):
-        with pytest.raises(RuleViolation, match="岗位权限"):
+        with pytest.raises(RuleViolation, match="无权执行此操作"):
             invite(organization, actor)
     assert not ClientInvitation.objects.exists()
 
@@ -352,7 +352,7 @@ def test_a_client_applies_only_for_their_own_organisation(own, stranger, organiz
 
 
 def test_staff_without_the_market_role_cannot_create_an_application(organization, planner):
-    with pytest.raises(RuleViolation, match="岗位权限"):
+    with pytest.raises(RuleViolation, match="无权执行此操作"):
         services.application_create(
             organization=organization, actor=planner, scope_text="x", headcount=3
         )
@@ -361,7 +361,7 @@ def test_staff_without_the_market_role_cannot_create_an_application(organization
 def test_an_inactive_client_user_cannot_apply(own, organization):
     own.is_active = False
     own.save()
-    with pytest.raises(RuleViolation, match="岗位权限"):
+    with pytest.raises(RuleViolation, match="无权执行此操作"):
         submitted(organization, own)
 
 

@@ -111,7 +111,7 @@ def test_client_withdraws_own_application_but_not_another_organisations(draft, m
 
 def test_staff_without_market_role_cannot_review(draft, market, planner):
     services.application_submit(application=draft, actor=market)
-    with pytest.raises(RuleViolation, match="岗位权限"):
+    with pytest.raises(RuleViolation, match="无权执行此操作"):
         services.application_start_review(application=draft, actor=planner)
 
 

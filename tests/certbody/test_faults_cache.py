@@ -23,8 +23,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from certbody import cache as safe_cache
+from certbody import jobs
 from certbody.models import CertificationBody
-from reporting import jobs
 from tests.applications.factories import ClientUserFactory
 from tests.certificates.factories import Staff, issued_certificate
 from tests.certificates.helpers import certificate_in
@@ -298,7 +298,7 @@ def failing_job(monkeypatch, db):
 def test_run_all_logs_a_failing_job_and_runs_the_others(failing_job, caplog):
     first, ran = failing_job
 
-    with caplog.at_level(logging.ERROR, logger="reporting.jobs"):
+    with caplog.at_level(logging.ERROR, logger="certbody.jobs"):
         results = jobs.run_all()
 
     assert list(dict.fromkeys(ran)) == list(jobs.JOBS)  # every job was tried, in order

@@ -17,10 +17,10 @@ from celery.schedules import crontab
 from django.core.management import call_command
 from django.utils import translation
 
+from certbody import jobs
 from certbody import jobs as registry
 from certbody.celery import app
 from certbody.jobs import Daily, Every, Job
-from reporting import jobs
 
 ROOT = Path(__file__).resolve().parents[2]
 

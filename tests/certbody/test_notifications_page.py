@@ -108,7 +108,7 @@ def test_clients_and_the_public_do_not_get_the_page(client, cb):
 
 
 def test_a_jobs_notification_links_to_the_workspace_page(market):
-    from reporting.jobs import _link
+    from certbody.jobs import link as _link
     from tests.certificates.factories import Staff, issued_certificate
 
     certificate = issued_certificate(staff=Staff())

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from certbody import roles
+from certbody import jobs, roles
 from certbody.celery import app
 from certbody.lifecycle import RuleViolation
 from certbody.models import OutgoingEmail
@@ -26,7 +26,6 @@ from certbody.notifications import (
     outgoing_email_retry,
     send_one,
 )
-from reporting import jobs
 from tests.conftest import make_staff
 
 FAILING = "tests.certbody.test_outbox.MailServerDown"

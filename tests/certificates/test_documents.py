@@ -14,11 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from audits import services as audit_reports
+from certbody import jobs
 from certbody import pdf as certbody_pdf
 from certbody.models import Notification
+from certificates import jobs as certificate_jobs
 from certificates import pdf, services
 from certificates.models import Certificate, CertificateDocument, CertificateEvent
-from reporting import jobs
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
 from tests.certificates.factories import Staff, completed_stage2, issued_certificate
 from tests.conftest import STUB_PDF, make_staff
@@ -108,7 +109,7 @@ def test_withdrawal_commits_with_its_notice_pending_and_the_job_stores_it_later(
     notice = certificate.documents.get(kind=Kind.WITHDRAWAL_NOTICE)
     assert notice.state == State.PENDING
     # Not due yet: the retry is backed off, the job leaves it alone.
-    assert jobs.pending_document_step() is False
+    assert certificate_jobs.pending_document_step() is False
 
     monkeypatch.setattr(certbody_pdf, "html_to_pdf", lambda html: STUB_PDF)
     assert pdf.pending_document_step(now=due_later()) is True

@@ -163,12 +163,13 @@ def meeting_fields(kind: str, held_on) -> dict:
 
 def demo_with_open_sheet():
     """Build the demo data set (its PDFs stubbed) and open the score sheet of the stage 2 in
-    progress; returns ``reporting.demo.demo_password`` (username → password)."""
+    progress; returns ``demo.plan.demo_password`` (username → password)."""
     from unittest import mock
 
     from audits import services as score_sheets
     from audits.models import Audit
-    from reporting.demo import build_demo, demo_password
+    from demo.build import build_demo
+    from demo.plan import demo_password
 
     stub = b"%PDF-1.7 demo stub"
     with (

@@ -44,7 +44,8 @@ def demo(cb):
     """The demo data set (its PDFs stubbed) and its stage 2 in progress."""
     from unittest import mock
 
-    from reporting.demo import build_demo, demo_password
+    from demo.build import build_demo
+    from demo.plan import demo_password
 
     stub = b"%PDF-1.7 demo stub"
     with (

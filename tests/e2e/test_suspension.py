@@ -24,7 +24,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def story(cb):
     """A valid demo certificate held by a client with a log-in, and a decision maker."""
-    from reporting.demo import build_demo, demo_password
+    from demo.build import build_demo
+    from demo.plan import demo_password
 
     build_demo()
     client_user = (

@@ -59,7 +59,8 @@ def demo(cb):
     """The demo data set, its PDFs stubbed; returns ``demo_password``."""
     from unittest import mock
 
-    from reporting.demo import build_demo, demo_password
+    from demo.build import build_demo
+    from demo.plan import demo_password
 
     stub = b"%PDF-1.7 demo stub"
     with (

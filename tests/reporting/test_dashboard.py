@@ -27,7 +27,7 @@ def test_figures(people, time_machine):
     assert figures.audits_per_month[0].label == "2026-03"
     assert figures.audits_per_month[0].value == 1 and figures.audits_per_month[0].percent == 100
     time_machine.move_to(at(date(2026, 4, 2)), tick=False)
-    from reporting import jobs
+    from certbody import jobs
 
     jobs.run("periodic_reports")
     time_machine.move_to(at(date(2026, 4, 12)), tick=False)

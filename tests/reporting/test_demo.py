@@ -33,14 +33,8 @@ from certbody.models import CertificationBody, User
 from certbody.regions import province_of
 from certificates.models import Certificate, CertificateDocument, Decision
 from certificates.numbering import parse_number
-from reporting.demo import (
-    DEMO_LAST_DATE,
-    GRADES,
-    NC_STORIES,
-    demo_counts,
-    demo_password,
-    plan_demo,
-)
+from demo.build import demo_counts
+from demo.plan import DEMO_LAST_DATE, GRADES, NC_STORIES, demo_password, plan_demo
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from openpyxl import load_workbook
 
-from reporting.exports import Report, Sheet, neutralise, to_csv, to_xlsx, unneutralise
+from certbody.spreadsheets import Report, Sheet, neutralise, to_csv, to_xlsx, unneutralise
 
 DANGEROUS = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
 

@@ -18,13 +18,13 @@ from certbody.dates import add_months
 from certbody.models import CertificationBody
 from certificates.models import Certificate, CertificateEvent, CertificateSequence
 from certificates.numbering import parse_number
-from reporting.demo import CB_PROFILE
-from reporting.management.commands.generate_data import (
+from demo.generate_plan import (
     ANCHOR,
     MAX_SEQUENCE,
     Planner,
     assign_sequences,
 )
+from demo.plan import CB_PROFILE
 from tests.certificates.factories import issued_certificate
 
 N = 200

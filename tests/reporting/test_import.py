@@ -9,11 +9,12 @@ from django.db import transaction
 
 from applications.models import Organization
 from applications.validators import build_uscc
+from certbody import spreadsheets
 from certbody.lifecycle import system_user
 from certificates import services as cert_services
+from certificates.importer import ImportRefused, import_register
 from certificates.models import Certificate, CertificateEvent, CertificateSequence
-from reporting import exports, reports
-from reporting.importer import ImportRefused, import_register
+from reporting import reports
 from tests.certificates.factories import issued_certificate
 from tests.certificates.helpers import certificate_in, multi_site_certificate, recertify
 
@@ -83,7 +84,7 @@ def test_export_then_import_reproduces_the_certificates(people):
     with pytest.raises(_Rollback), transaction.atomic():
         build_register(staff)
         before = snapshot()
-        content = exports.to_xlsx(reports.register())
+        content = spreadsheets.to_xlsx(reports.register())
         raise _Rollback
     assert not Certificate.objects.exists()
     assert len(before) == 10  # 9 head certificates (one replaced) and a sub-certificate
@@ -107,7 +108,7 @@ def test_export_then_import_reproduces_the_certificates(people):
 
 def test_importing_the_same_register_twice_is_refused(people):
     issued_certificate(staff=people.workflow)
-    content = exports.to_xlsx(reports.register())
+    content = spreadsheets.to_xlsx(reports.register())
     result = import_register(content, actor=people.reporting, dry_run=True)
     assert [str(p) for p in result.problems] == [
         f"第 2 行：证书编号 {Certificate.objects.get().number} 已存在"

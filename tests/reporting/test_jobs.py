@@ -12,11 +12,13 @@ from django.core import mail
 
 from audits import services as audit_services
 from audits.models import Audit
-from certbody.models import CalendarYear, CertificationBody, Notification
+from certbody import jobs
+from certbody.models import CalendarYear, CertificationBody, JobMark, Notification
+from certificates import jobs as certificate_jobs
 from certificates import services as cert_services
 from certificates.models import Appeal, Certificate, CertificateEvent, Proposal
-from reporting import jobs
-from reporting.models import JobMark, ReportRun
+from reporting import jobs as reporting_jobs
+from reporting.models import ReportRun
 from tests.certificates.factories import completed_stage2, issued_certificate
 from tests.certificates.helpers import SUSPENDED_FROM, SUSPENDED_UNTIL, certificate_in
 from tests.reporting.conftest import at
@@ -59,11 +61,11 @@ def test_surveillance_reminders_at_90_60_and_30_days(
     audit = surveillance(certificate)
     time_machine.move_to(at(day - timedelta(days=1 if threshold == "90d" else 0)), tick=False)
     if threshold == "90d":
-        assert jobs.surveillance_reminder_step() is False  # 91 days before: not yet
+        assert jobs.JOBS["surveillance_reminders"].step() is False  # 91 days before: not yet
         time_machine.move_to(at(day), tick=False)
     with django_capture_on_commit_callbacks(execute=True):
-        assert jobs.surveillance_reminder_step() is True
-    assert jobs.surveillance_reminder_step() is False  # not twice
+        assert jobs.JOBS["surveillance_reminders"].step() is True
+    assert jobs.JOBS["surveillance_reminders"].step() is False  # not twice
     assert JobMark.objects.filter(
         job="surveillance_reminders", object_id=audit.pk, threshold=threshold
     ).exists()
@@ -88,16 +90,16 @@ def test_no_reminder_for_a_surveillance_already_started(certificate, people, tim
     from tests.certificates.factories import run_audit
 
     run_audit(audit, people.workflow, S1_DUE - timedelta(days=41), S1_DUE - timedelta(days=40))
-    assert jobs.surveillance_reminder_step() is False
+    assert jobs.JOBS["surveillance_reminders"].step() is False
 
 
 def test_overdue_surveillance_proposes_a_suspension_with_cause_6(certificate, people, time_machine):
     audit = surveillance(certificate)
     time_machine.move_to(at(S1_DUE), tick=False)
-    assert jobs.surveillance_overdue_step() is False  # due today: not overdue yet
+    assert certificate_jobs.surveillance_overdue_step() is False  # due today: not overdue yet
     time_machine.move_to(at(S1_DUE + timedelta(days=1)), tick=False)
-    assert jobs.surveillance_overdue_step() is True
-    assert jobs.surveillance_overdue_step() is False
+    assert certificate_jobs.surveillance_overdue_step() is True
+    assert certificate_jobs.surveillance_overdue_step() is False
     [proposal] = Proposal.objects.all()
     assert (proposal.certificate, proposal.action, proposal.cause) == (certificate, "suspend", 6)
     assert proposal.state == Proposal.State.OPEN
@@ -117,8 +119,8 @@ def test_overdue_surveillance_suspends_when_the_cb_says_so(
     today = S1_DUE + timedelta(days=3)
     time_machine.move_to(at(today), tick=False)
     with django_capture_on_commit_callbacks(execute=True):
-        assert jobs.surveillance_overdue_step() is True
-    assert jobs.surveillance_overdue_step() is False
+        assert certificate_jobs.surveillance_overdue_step() is True
+    assert certificate_jobs.surveillance_overdue_step() is False
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.SUSPENDED
     assert (certificate.suspended_from, certificate.suspended_until) == (today, date(2026, 9, 23))
@@ -146,8 +148,8 @@ def test_refused_automatic_suspension_is_recorded_and_not_retried(
 
     monkeypatch.setattr(cert_services, "certificate_suspend", refuse)
     time_machine.move_to(at(S1_DUE + timedelta(days=1)), tick=False)
-    assert jobs.surveillance_overdue_step() is True
-    assert jobs.surveillance_overdue_step() is False
+    assert certificate_jobs.surveillance_overdue_step() is True
+    assert certificate_jobs.surveillance_overdue_step() is False
     mark = JobMark.objects.get(job="surveillance_overdue")
     assert mark.failed and "测试" in mark.note
     assert notified(people.technical_manager, "surveillance_overdue")[0].subject.startswith(
@@ -158,10 +160,10 @@ def test_refused_automatic_suspension_is_recorded_and_not_retried(
 def test_suspension_ended_unresolved_proposes_withdrawal(people, time_machine):
     certificate = certificate_in(Certificate.Status.SUSPENDED, staff=people.workflow)
     time_machine.move_to(at(SUSPENDED_UNTIL), tick=False)
-    assert jobs.suspension_ended_step() is False  # the last day of the period
+    assert certificate_jobs.suspension_ended_step() is False  # the last day of the period
     time_machine.move_to(at(SUSPENDED_UNTIL + timedelta(days=1)), tick=False)
-    assert jobs.suspension_ended_step() is True
-    assert jobs.suspension_ended_step() is False
+    assert certificate_jobs.suspension_ended_step() is True
+    assert certificate_jobs.suspension_ended_step() is False
     [proposal] = Proposal.objects.all()
     assert (proposal.certificate, proposal.action, proposal.cause) == (certificate, "withdraw", 7)
     assert proposal.created_by.username == "system"
@@ -189,11 +191,11 @@ def test_suspension_ended_leaves_an_open_withdrawal_proposal_alone(people, time_
         reason="体系未运行",
     )
     time_machine.move_to(at(SUSPENDED_UNTIL + timedelta(days=1)), tick=False)
-    assert jobs.suspension_ended_step() is True  # claimed and marked, nothing proposed
+    assert certificate_jobs.suspension_ended_step() is True  # claimed and marked, nothing proposed
     assert list(Proposal.objects.all()) == [existing]
     assert JobMark.objects.get(job="suspension_ended").note == "已有撤销建议"
     assert not notified(people.decider, "suspension_ended")
-    assert jobs.suspension_ended_step() is False
+    assert certificate_jobs.suspension_ended_step() is False
 
 
 @pytest.mark.parametrize(
@@ -235,7 +237,7 @@ def test_certificates_past_their_expiry_become_expired(
     certificate, people, time_machine, django_capture_on_commit_callbacks
 ):
     time_machine.move_to(at(EXPIRES_ON), tick=False)
-    assert jobs.expiry_step() is False  # valid through its last day
+    assert certificate_jobs.expiry_step() is False  # valid through its last day
     time_machine.move_to(at(EXPIRES_ON + timedelta(days=1), hour=0), tick=False)
     with django_capture_on_commit_callbacks(execute=True):
         assert jobs.run("expiry") == 1
@@ -289,15 +291,15 @@ def test_no_recertification_reminder_once_the_client_applied(certificate, people
 def test_initial_decision_limit_of_six_months(people, time_machine):
     stage2 = completed_stage2(staff=people.workflow)  # ended 2025-03-12: limit 2025-09-12
     time_machine.move_to(at(date(2025, 8, 12)), tick=False)
-    assert jobs.initial_decision_step() is False
+    assert jobs.JOBS["initial_decision"].step() is False
     time_machine.move_to(at(date(2025, 8, 13)), tick=False)
-    assert jobs.initial_decision_step() is True
-    assert jobs.initial_decision_step() is False
+    assert jobs.JOBS["initial_decision"].step() is True
+    assert jobs.JOBS["initial_decision"].step() is False
     time_machine.move_to(at(date(2025, 9, 12)), tick=False)
-    assert jobs.initial_decision_step() is False  # the limit day itself is still in time
+    assert jobs.JOBS["initial_decision"].step() is False  # the limit day itself is still in time
     time_machine.move_to(at(date(2025, 9, 13)), tick=False)
-    assert jobs.initial_decision_step() is True
-    assert jobs.initial_decision_step() is False
+    assert jobs.JOBS["initial_decision"].step() is True
+    assert jobs.JOBS["initial_decision"].step() is False
     marks = JobMark.objects.filter(job="initial_decision", object_id=stage2.pk)
     assert sorted(marks.values_list("threshold", flat=True)) == ["passed", "soon"]
     subjects = [n.subject for n in notified(people.decider, "initial_decision")]
@@ -316,13 +318,13 @@ def test_audit_plan_not_reported_to_cnca(certificate, people, time_machine):
     audit.refresh_from_db()
     assert audit.plan_report_due == date(2026, 2, 27)  # 3 days before (004 §9.2)
     time_machine.move_to(at(date(2026, 2, 24)), tick=False)
-    assert jobs.plan_report_step() is False
+    assert jobs.JOBS["plan_reports"].step() is False
     time_machine.move_to(at(date(2026, 2, 25)), tick=False)
-    assert jobs.plan_report_step() is True
-    assert jobs.plan_report_step() is False
+    assert jobs.JOBS["plan_reports"].step() is True
+    assert jobs.JOBS["plan_reports"].step() is False
     time_machine.move_to(at(date(2026, 2, 28)), tick=False)
-    assert jobs.plan_report_step() is True
-    assert jobs.plan_report_step() is False
+    assert jobs.JOBS["plan_reports"].step() is True
+    assert jobs.JOBS["plan_reports"].step() is False
     assert [n.subject for n in notified(people.reporting, "plan_reports")][0].endswith("逾期未上报")
 
 
@@ -332,8 +334,8 @@ def test_audit_plan_not_reported_to_cnca(certificate, people, time_machine):
 def test_status_change_report_due_in_two_working_days(people, time_machine):
     certificate = certificate_in(Certificate.Status.SUSPENDED, staff=people.workflow)
     time_machine.move_to(at(SUSPENDED_FROM, hour=10), tick=False)
-    assert jobs.status_change_report_step() is True
-    assert jobs.status_change_report_step() is False
+    assert reporting_jobs.status_change_report_step() is True
+    assert reporting_jobs.status_change_report_step() is False
     run = ReportRun.objects.get(kind=ReportRun.Kind.STATUS_CHANGE)
     assert run.event.certificate == certificate
     # 2025-06-02 (Monday) is the Dragon Boat holiday: 2 working days after it end on 06-04.
@@ -346,7 +348,7 @@ def test_status_change_report_due_in_two_working_days(people, time_machine):
 def test_old_status_changes_are_not_reported_by_the_job(people, time_machine):
     certificate_in(Certificate.Status.SUSPENDED, staff=people.workflow)
     time_machine.move_to(at(SUSPENDED_FROM + timedelta(days=40)), tick=False)
-    assert jobs.status_change_report_step() is False
+    assert reporting_jobs.status_change_report_step() is False
 
 
 def test_periodic_reports_at_the_start_of_their_due_window(people, time_machine):
@@ -412,12 +414,12 @@ def test_appeals_and_complaints_at_sixty_days(people, time_machine):
     )
     assert appeal.due_on == date(2026, 3, 6)
     time_machine.move_to(at(date(2026, 2, 23)), tick=False)
-    assert jobs.appeal_due_step() is False
+    assert jobs.JOBS["appeals"].step() is False
     time_machine.move_to(at(date(2026, 2, 24)), tick=False)
-    assert jobs.appeal_due_step() is True
+    assert jobs.JOBS["appeals"].step() is True
     time_machine.move_to(at(date(2026, 3, 7)), tick=False)
-    assert jobs.appeal_due_step() is True
-    assert jobs.appeal_due_step() is False
+    assert jobs.JOBS["appeals"].step() is True
+    assert jobs.JOBS["appeals"].step() is False
     subjects = [n.subject for n in notified(people.technical_manager, "appeals")]
     assert len(subjects) == 2 and any(s.endswith("已逾期") for s in subjects)
 
@@ -499,7 +501,7 @@ def test_without_a_cb_profile_nothing_is_suspended_automatically(db):
 
     CertificationBody.objects.all().delete()
     cache.delete(CertificationBody.CACHE_KEY)
-    assert jobs._auto_suspend() is False
+    assert certificate_jobs._auto_suspend() is False
 
 
 # --- nonconformities ---------------------------------------------------------------------------
@@ -528,16 +530,16 @@ def test_nonconformity_reminders_at_14_and_3_days(
     nc, people, time_machine, django_capture_on_commit_callbacks
 ):
     time_machine.move_to(at(NC_DUE - timedelta(days=15)), tick=False)
-    assert jobs.nonconformity_reminder_step() is False  # not yet
+    assert jobs.JOBS["nonconformity_reminders"].step() is False  # not yet
     time_machine.move_to(at(NC_DUE - timedelta(days=14)), tick=False)
     with django_capture_on_commit_callbacks(execute=True):
-        assert jobs.nonconformity_reminder_step() is True
-    assert jobs.nonconformity_reminder_step() is False  # not twice
+        assert jobs.JOBS["nonconformity_reminders"].step() is True
+    assert jobs.JOBS["nonconformity_reminders"].step() is False  # not twice
     time_machine.move_to(at(NC_DUE - timedelta(days=4)), tick=False)
-    assert jobs.nonconformity_reminder_step() is False
+    assert jobs.JOBS["nonconformity_reminders"].step() is False
     time_machine.move_to(at(NC_DUE - timedelta(days=3)), tick=False)
-    assert jobs.nonconformity_reminder_step() is True
-    assert jobs.nonconformity_reminder_step() is False
+    assert jobs.JOBS["nonconformity_reminders"].step() is True
+    assert jobs.JOBS["nonconformity_reminders"].step() is False
     marks = JobMark.objects.filter(job="nonconformity_reminders", object_id=nc.pk)
     assert sorted(marks.values_list("threshold", flat=True)) == ["14d", "3d"]
     leader_notes = notified(people.workflow.leader, "nonconformity_reminders")
@@ -571,11 +573,11 @@ def test_overdue_nonconformity_alert_once_after_the_deadline(
     nc, people, time_machine, django_capture_on_commit_callbacks
 ):
     time_machine.move_to(at(NC_DUE), tick=False)
-    assert jobs.nonconformity_overdue_step() is False  # the deadline day is still in time
+    assert jobs.JOBS["nonconformity_overdue"].step() is False  # the deadline day is still in time
     time_machine.move_to(at(NC_DUE + timedelta(days=1)), tick=False)
     with django_capture_on_commit_callbacks(execute=True):
-        assert jobs.nonconformity_overdue_step() is True
-    assert jobs.nonconformity_overdue_step() is False
+        assert jobs.JOBS["nonconformity_overdue"].step() is True
+    assert jobs.JOBS["nonconformity_overdue"].step() is False
     time_machine.move_to(at(NC_DUE + timedelta(days=30)), tick=False)
     assert jobs.run("nonconformity_overdue") == 0  # not again later either
     for user in (people.workflow.leader, people.decider, people.technical_manager, people.planner):
@@ -630,7 +632,8 @@ def test_a_committed_register_import_refreshes_the_statistics(people, tmp_path):
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from reporting import exports, reports
+    from certbody import spreadsheets
+    from reporting import reports
 
     class Rollback(Exception):
         pass
@@ -638,7 +641,7 @@ def test_a_committed_register_import_refreshes_the_statistics(people, tmp_path):
     with pytest.raises(Rollback), transaction.atomic():
         certificate_in(Certificate.Status.SUSPENDED, staff=people.workflow)
         path = tmp_path / "register.xlsx"
-        path.write_bytes(exports.to_xlsx(reports.register()))
+        path.write_bytes(spreadsheets.to_xlsx(reports.register()))
         raise Rollback
     with CaptureQueriesContext(connection) as queries:
         call_command("import_register", str(path), stdout=io.StringIO())  # a dry run

@@ -17,9 +17,9 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 
+from certbody.models import JobMark
 from certificates import services as cert_services
 from certificates.models import Certificate, Proposal
-from reporting.models import JobMark
 from tests.certificates.factories import Staff
 from tests.certificates.helpers import SUSPENDED_UNTIL, certificate_in
 

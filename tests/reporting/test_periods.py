@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from certbody.dates import add_months
+from certbody.jobs import latest_start_for_deadline
 from reporting import periods
 
 
@@ -63,6 +64,6 @@ def test_status_changes_have_no_period_and_datetimes_are_refused():
     st.sampled_from([-6, -4, -3, 3, 6, 12]),
 )
 def test_latest_start_for_deadline_is_exact(deadline, months):
-    start = periods.latest_start_for_deadline(deadline, months)
+    start = latest_start_for_deadline(deadline, months)
     assert add_months(start, months) <= deadline
     assert add_months(start + timedelta(days=1), months) > deadline

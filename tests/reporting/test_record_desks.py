@@ -216,7 +216,7 @@ def test_correcting_needs_a_reason_and_a_role(people):
     }
     with pytest.raises(RuleViolation, match="更正原因"):
         services.cb_change_correct(change=change, actor=people.reporting, reason=" ", **values)
-    with pytest.raises(RuleViolation, match="无权更正机构变更"):
+    with pytest.raises(RuleViolation, match="无权执行此操作"):
         services.cb_change_correct(change=change, actor=people.market, reason="x", **values)
 
 

@@ -10,7 +10,8 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from reporting import exports, privacy, reports, services
+from certbody import spreadsheets
+from reporting import privacy, reports, services
 from reporting.models import ReportRun
 from tests.audits.factories import auditor_user
 from tests.reporting.conftest import at
@@ -113,13 +114,13 @@ def test_the_stored_file_keeps_the_full_values(people, run):
         assert ID_NUMBER.encode() in stored.read()
 
 
-def register_report(phone: str, ids: str) -> exports.Report:
+def register_report(phone: str, ids: str) -> spreadsheets.Report:
     row = ["" for _ in reports.REGISTER_HEADERS]
     row[reports.KEYS.index("org_name")] = "=HYPERLINK(1)"
     row[reports.KEYS.index("phone")] = phone
     row[reports.KEYS.index("team_ids")] = ids
     row[reports.KEYS.index("headcount")] = 60
-    return exports.Report("t", [exports.Sheet("t", reports.REGISTER_HEADERS, [row])])
+    return spreadsheets.Report("t", [spreadsheets.Sheet("t", reports.REGISTER_HEADERS, [row])])
 
 
 @pytest.mark.parametrize("kind", ["organisations_monthly", "status_change"])
@@ -127,10 +128,14 @@ def test_register_reports_mask_the_clients_phone_and_every_team_members_id(kind)
     report = register_report(PHONE, f"{ID_NUMBER}；{ID_NUMBER[:-1]}X")
 
     for fmt, render, cells_of in (
-        ("csv", exports.to_csv, lambda c: list(csv.reader(io.StringIO(c.decode("utf-8-sig"))))),
+        (
+            "csv",
+            spreadsheets.to_csv,
+            lambda c: list(csv.reader(io.StringIO(c.decode("utf-8-sig")))),
+        ),
         (
             "xlsx",
-            exports.to_xlsx,
+            spreadsheets.to_xlsx,
             lambda c: list(load_workbook(io.BytesIO(c)).worksheets[0].values),
         ),
     ):

@@ -12,9 +12,10 @@ from openpyxl import load_workbook
 from applications.models import Organization
 from applications.validators import build_uscc
 from audits.models import Audit
+from certbody import spreadsheets
 from certificates import services as cert_services
 from certificates.models import Certificate
-from reporting import exports, reports, services
+from reporting import reports, services
 from reporting.models import CbChange
 from tests.applications.factories import OrganizationFactory, SiteFactory
 from tests.audits.factories import surveillance_maintained
@@ -260,10 +261,10 @@ def test_status_change_report_has_the_head_and_its_sub_certificates(staff):
 def test_an_empty_month_still_gives_a_report_with_its_headers(cb):
     report = reports.organisations_monthly(date(2024, 1, 1), date(2024, 1, 31))
     assert report.row_count == 0
-    sheet = load_workbook(io.BytesIO(exports.to_xlsx(report))).active
+    sheet = load_workbook(io.BytesIO(spreadsheets.to_xlsx(report))).active
     assert [c.value for c in sheet[1]] == reports.REGISTER_HEADERS
     assert sheet.max_row == 1
-    text = exports.to_csv(report).decode("utf-8-sig")
+    text = spreadsheets.to_csv(report).decode("utf-8-sig")
     assert text.strip() == ",".join(reports.REGISTER_HEADERS)
     assert reports.failures_monthly(date(2024, 1, 1), date(2024, 1, 31)).row_count == 0
     assert reports.cb_changes_monthly(date(2024, 1, 1), date(2024, 1, 31)).sheets[0].columns == (
@@ -275,11 +276,11 @@ def test_formula_injection_in_client_data_is_neutralised(staff):
     organization = OrganizationFactory(name='=HYPERLINK("http://evil.example","点我")')
     certificate = issued_certificate(organization, staff)
     report = reports.organisations_monthly(*MARCH)
-    book = load_workbook(io.BytesIO(exports.to_xlsx(report)))
+    book = load_workbook(io.BytesIO(spreadsheets.to_xlsx(report)))
     names = [row[0].value for row in book.active.iter_rows(min_row=2)]
     assert names == ["'" + certificate.organization_name]
     assert all(cell.data_type != "f" for row in book.active.iter_rows() for cell in row)
-    lines = list(csv.reader(io.StringIO(exports.to_csv(report).decode("utf-8-sig"))))
+    lines = list(csv.reader(io.StringIO(spreadsheets.to_csv(report).decode("utf-8-sig"))))
     assert lines[1][0] == "'" + certificate.organization_name
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reporting import exports, reports
+from certbody import spreadsheets
+from reporting import reports
 
 
 class Command(BaseCommand):
@@ -23,6 +24,6 @@ class Command(BaseCommand):
         if suffix not in (".xlsx", ".csv"):
             raise CommandError("the file name must end in .xlsx or .csv")
         report = reports.register()
-        content = exports.to_xlsx(report) if suffix == ".xlsx" else exports.to_csv(report)
+        content = spreadsheets.to_xlsx(report) if suffix == ".xlsx" else spreadsheets.to_csv(report)
         path.write_bytes(content)
         self.stdout.write(self.style.SUCCESS(f"{report.row_count} rows written to {path}"))

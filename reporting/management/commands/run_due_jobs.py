@@ -1,6 +1,6 @@
 """``manage.py run_due_jobs [--job NAME …] [--date YYYY-MM-DD] [--list]``.
 
-Runs the registered periodic jobs (``certbody.jobs``; ``reporting.jobs``) in this process — the
+Runs the registered periodic jobs (``certbody.jobs``; each app's ``jobs.py``) in this process — the
 same drivers the Celery beat schedule (``certbody/celery.py``, built from the same registry)
 triggers — so the embedded default without Redis keeps every deadline: call it from cron, e.g.
 ``10 1 * * * .venv/bin/python manage.py run_due_jobs``. ``--list`` prints each job's name, its
@@ -14,7 +14,7 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
-from reporting import jobs
+from certbody import jobs
 
 
 class Command(BaseCommand):

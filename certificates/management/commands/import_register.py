@@ -1,7 +1,7 @@
 """``manage.py import_register FILE.xlsx [--commit] [--user USERNAME]``.
 
 Checks an existing certificate register (XLSX with the columns of the monthly
-获证组织基本信息月报, one row per certificate event; see ``reporting.importer``) and lists every
+获证组织基本信息月报, one row per certificate event; see ``certificates.importer``) and lists every
 row's problems. Nothing is written unless ``--commit`` is given and the file has no problem at
 all; then everything is imported in one transaction.
 """
@@ -12,8 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from certbody.lifecycle import system_user
-from reporting.importer import ImportRefused, import_register
-from reporting.management.commands.generate_data import analyze
+from certificates.importer import ImportRefused, analyze, import_register
 
 
 class Command(BaseCommand):

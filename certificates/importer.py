@@ -1,9 +1,10 @@
 """Import an existing certificate register: organisations, certificates and status history.
 
 The file is an XLSX workbook (read with openpyxl) whose first sheet has the columns of the
-monthly 获证组织基本信息月报 (``reports.REGISTER_HEADERS``, matched by name, any order), one
-row per certificate event — what ``reports.register()`` exports. A CB moving onto the system
-brings its register this way.
+monthly 获证组织基本信息月报 (``REGISTER_HEADERS``, matched by name, any order), one
+row per certificate event — what ``reporting.reports.register()`` exports. A CB moving onto the
+system brings its register this way. The register's format (columns and labels) is defined here;
+the reports write the same columns.
 
 ``import_register(content, actor=…, dry_run=True)`` first checks every row and lists every
 problem with its row number (bad USCC, unknown scope code, malformed or already used certificate
@@ -24,13 +25,13 @@ Two problems are found by the dry run rather than by the database at commit:
   file refused. Text our own exports neutralised (a leading apostrophe, ``'-``) was marked as
   text by whoever wrote the file and is read back without the apostrophe.
 
-**This bypasses the services on purpose**, like ``generate_data``: historical certificates had
-their decisions and audits elsewhere, so rows are written directly with the states and dates the
-register gives. Every certificate's history records the importing user and the reason
-"导入证书登记册"; every imported event names the importing user as actor. Organisations already
-present (same USCC) are reused, not changed. Rows of surveillance audits (activity 03) carry no
-status change and are skipped. The yearly certificate sequences are raised to the highest
-imported number, so later issues continue after them (004 Appendix C).
+**This bypasses the services on purpose**, like the demo app's ``generate_data``: historical
+certificates had their decisions and audits elsewhere, so rows are written directly with the
+states and dates the register gives. Every certificate's history records the importing user
+and the reason "导入证书登记册"; every imported event names the importing user as actor.
+Organisations already present (same USCC) are reused, not changed. Rows of surveillance audits
+(activity 03) carry no status change and are skipped. The yearly certificate sequences are
+raised to the highest imported number, so later issues continue after them (004 Appendix C).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
@@ -50,17 +51,83 @@ from certbody.lifecycle import RuleViolation, record
 from certbody.models import BusinessScope, CertificationBody
 from certbody.reference import cnca_label
 from certbody.regions import province_of
-from certbody.spreadsheets import FORMULA_PREFIXES
+from certbody.spreadsheets import FORMULA_PREFIXES, unneutralise
 from certificates import numbering
 from certificates.models import Certificate, CertificateEvent, CertificateSequence
-from reporting import reports
-from reporting.exports import unneutralise
 
 Kind = CertificateEvent.Kind
 Status = Certificate.Status
 
-GRADES = {label: code for code, label in reports.GRADE_LABELS.items()}
-MARKS = {label: code for code, label in reports.MARK_LABELS.items()}
+# --- the register's format -------------------------------------------------------------------
+
+# The certificate register's columns, in the monthly 获证组织基本信息月报 (002 §4.3.3.1): what
+# ``reporting.register()`` writes and ``import_register`` reads back, by column name.
+REGISTER_COLUMNS: list[tuple[str, str]] = [
+    # organisation (002 §4.3.3.1 1)
+    ("org_name", "组织名称"),
+    ("org_name_en", "组织英文名称"),
+    ("org_former_name", "组织原名称"),
+    ("uscc", "统一社会信用代码"),
+    ("industry", "所属行业"),
+    ("country", "国家/地区代码"),
+    ("division", "行政区划代码"),
+    ("address", "通讯地址"),
+    ("postcode", "邮政编码"),
+    ("phone", "联系电话"),
+    ("legal_rep", "法定代表人"),
+    ("headcount", "组织人数"),
+    # audit activity (2)
+    ("activity", "认证审核活动类别"),
+    ("audit_type", "审核类型"),
+    ("change_type", "变更类别"),
+    ("change_date", "变更日期"),
+    ("audit_days", "审核人日数"),
+    ("audit_start", "审核开始日期"),
+    ("audit_end", "审核结束日期"),
+    ("risk", "风险系数"),
+    # team (3)
+    ("team_names", "审核组成员姓名"),
+    ("team_ids", "身份证件号码"),
+    ("team_qualifications", "资格类型"),
+    ("team_roles", "审核组成员角色"),
+    ("team_full_time", "是否专职"),
+    # certificate (4)
+    ("mark", "认可标志"),
+    ("number", "证书编号"),
+    ("is_sub", "是否子证书"),
+    ("head_number", "主证书编号"),
+    ("multi_site", "是否多现场"),
+    ("field", "认证领域"),
+    ("scope_codes", "业务范围代码"),
+    ("scope_text", "证书覆盖范围"),
+    ("standard", "认证依据"),
+    ("grade", "星级"),
+    ("issued_on", "颁证日期"),
+    ("expires_on", "证书到期日期"),
+    ("status", "证书状态"),
+    ("suspension_reason", "暂停原因"),
+    ("suspended_from", "暂停开始日期"),
+    ("suspended_until", "暂停截止日期"),
+    ("withdrawal_reason", "撤销原因"),
+    ("withdrawn_on", "撤销日期"),
+    ("cancellation_reason", "注销原因"),
+    ("cancelled_on", "注销日期"),
+    ("reissued", "是否换证"),
+    ("reissue_reason", "换证原因"),
+    ("reissued_on", "换证日期"),
+]
+REGISTER_HEADERS = [header for _, header in REGISTER_COLUMNS]
+KEYS = [key for key, _ in REGISTER_COLUMNS]
+SEPARATOR = "；"  # between team members in one cell
+YES, NO = "是", "否"
+GRADE_LABELS = {"standard": "达标", "three_star": "三星", "four_star": "四星", "five_star": "五星"}
+MARK_LABELS = {"C": "CNAS", "A": "ANAB", "U": "UKAS", "Z": "未认可"}
+# report_audit_activity codes: 01 initial, 02 recertification, 03 surveillance, 04 change.
+ACTIVITY_INITIAL, ACTIVITY_RECERT, ACTIVITY_SURVEILLANCE, ACTIVITY_CHANGE = "01", "02", "03", "04"
+
+
+GRADES = {label: code for code, label in GRADE_LABELS.items()}
+MARKS = {label: code for code, label in MARK_LABELS.items()}
 # Allowed transitions (the Certificate state machine) by event kind: from → to.
 TRANSITIONS = {
     Kind.SUSPENDED: ({Status.VALID}, Status.SUSPENDED),
@@ -85,7 +152,7 @@ EVENT_STATUS_CODE = {
 CHANGE_KINDS = {"97_01": Kind.SUSPENDED, "97_02": Kind.RESTORED, "97_05": Kind.EXPIRED}
 SUPERSEDED_REASON = "0120"  # 因换发新证而撤销旧证书
 IMPORT_REASON = "导入证书登记册"
-HEADERS = dict(reports.REGISTER_COLUMNS)
+HEADERS = dict(REGISTER_COLUMNS)
 # Text that starts like a formula but is a plain signed number (a phone "+8610…", "-1").
 SIGNED_NUMBER = re.compile(r"[+-]\d+(\.\d+)?")
 
@@ -182,7 +249,7 @@ def _read(content: bytes, result: ImportResult) -> list[tuple[int, dict]] | None
     lines = sheet.iter_rows(values_only=True)
     header = [_text(v) for v in next(lines, ())]
     by_name = {name: n for n, name in enumerate(header) if name}
-    missing = [name for name in reports.REGISTER_HEADERS if name not in by_name]
+    missing = [name for name in REGISTER_HEADERS if name not in by_name]
     if missing:
         result.problems.append(Problem(1, f"缺少列：{'、'.join(missing)}"))
         return None
@@ -191,7 +258,7 @@ def _read(content: bytes, result: ImportResult) -> list[tuple[int, dict]] | None
         if not values or all(v in (None, "") for v in values):
             continue
         cells = {}
-        for key, name in reports.REGISTER_COLUMNS:
+        for key, name in REGISTER_COLUMNS:
             column = by_name[name]
             value = values[column] if column < len(values) else None
             if isinstance(value, str):
@@ -254,12 +321,10 @@ def _event_kind(cells: dict) -> str | None:
     """The event a row records, '' for a row without a status change, None when unknown."""
     change = cells["change_type"]
     activity = cells["activity"]
-    if activity == reports.ACTIVITY_SURVEILLANCE:
+    if activity == ACTIVITY_SURVEILLANCE:
         return ""
     if not change:
-        return (
-            Kind.ISSUED if activity in (reports.ACTIVITY_INITIAL, reports.ACTIVITY_RECERT) else None
-        )
+        return Kind.ISSUED if activity in (ACTIVITY_INITIAL, ACTIVITY_RECERT) else None
     if change in CHANGE_KINDS:
         return CHANGE_KINDS[change]
     if change == "97_03":
@@ -267,7 +332,7 @@ def _event_kind(cells: dict) -> str | None:
         return Kind.SUPERSEDED if reason == SUPERSEDED_REASON else Kind.WITHDRAWN
     if cells["status"] == "04":
         return Kind.CANCELLED
-    if cells["reissued"] == reports.YES and cnca_label("change_type", change):
+    if cells["reissued"] == YES and cnca_label("change_type", change):
         return Kind.REISSUED
     return None
 
@@ -309,9 +374,7 @@ def _check(rows, result: ImportResult):
         if not headcount.isdigit() or int(headcount) < 1:
             errors.append(f"组织人数“{headcount}”不是正整数")
         codes = []
-        for part in filter(
-            None, (p.strip() for p in cells["scope_codes"].split(reports.SEPARATOR))
-        ):
+        for part in filter(None, (p.strip() for p in cells["scope_codes"].split(SEPARATOR))):
             if not part.isdigit() or int(part) not in scopes:
                 errors.append(f"未知的业务范围代码“{part}”")
             else:
@@ -330,7 +393,7 @@ def _check(rows, result: ImportResult):
             errors.append(f"证书编号“{number}”格式不正确（004 附录C）")
         if parsed and MARKS.get(cells["mark"], parsed.accreditation) != parsed.accreditation:
             errors.append("认可标志与证书编号不一致")
-        if parsed and parsed.is_sub != (cells["is_sub"] == reports.YES):
+        if parsed and parsed.is_sub != (cells["is_sub"] == YES):
             errors.append("“是否子证书”与证书编号不一致")
         if parsed and parsed.is_sub and cells["head_number"] != parsed.head:
             errors.append(f"主证书编号应为“{parsed.head}”")
@@ -627,3 +690,12 @@ def _link_superseded(created: dict[str, Certificate], certificates, actor) -> No
             certificate.superseded_by = successor
             record(certificate, actor=actor, reason=IMPORT_REASON)
             certificate.save(update_fields=["superseded_by"])
+
+
+def analyze() -> None:
+    """Refresh the database's statistics after a bulk load (an import, ``generate_data``): the
+    planner's estimates (and SQLite's index choice) are otherwise those of the empty tables until
+    autovacuum gets there, and with them a periodic job's first pass over the new rows can take
+    minutes."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")

@@ -2,7 +2,7 @@
 
 Deterministic (``random.Random(2026)``) and idempotent: when the demo is already there (its
 first organisation's USCC exists) nothing is created and only the log-ins are printed.
-Everything goes through the services; see reporting/demo.py for the stories.
+Everything goes through the services; see the demo package (demo/) for the stories.
 """
 
 import time
@@ -10,7 +10,7 @@ import time
 from django.core.management.base import BaseCommand
 
 from certbody.roles import STAFF_ROLES
-from reporting.demo import DemoResult, build_demo
+from demo.build import DemoResult, build_demo
 
 OTHER_ROLES = {"superuser": "超级用户（系统管理）", "client": "获证组织用户"}
 

@@ -1,0 +1,134 @@
+"""The in-process halves of ``scripts/bench.py``'s benchmarks (``pdf``, ``reports``, ``jobs``):
+each runs on the benchmark database once the script has set Django up, and returns its figures
+as a flat dict. The script does the rest (preparing the database with ``generate_data``, the API
+load test, the report)."""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from certbody import jobs as job_engine
+from certbody import spreadsheets
+from certificates.models import Certificate
+from certificates.pdf import render_certificate_pdf
+from demo.generate_plan import ANCHOR
+from reporting import periods
+from reporting import reports as report_builders
+
+
+def percentile(values: list[float], share: float) -> float:
+    """The value at ``share`` (0–1) of the sorted ``values`` (nearest rank)."""
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))
+    return ordered[index]
+
+
+# --- pdf ----------------------------------------------------------------------------------
+
+
+def pdf(*, renders: int, seed: int) -> dict:
+    """One warm-up render, then ``renders`` timed renders of different certificates (random
+    with ``seed``) with ``render_certificate_pdf``: milliseconds and the PDF's size."""
+    ids = list(Certificate.objects.order_by("pk").values_list("pk", flat=True))
+    chosen = random.Random(seed).sample(ids, min(len(ids), renders + 1))
+    certificates = list(
+        Certificate.objects.filter(pk__in=chosen).select_related("organization", "head", "site")
+    )
+    started = time.perf_counter()
+    size = len(render_certificate_pdf(certificates[0]))  # fonts load on the first render
+    first = time.perf_counter() - started
+    timings = []
+    for certificate in certificates[1:]:
+        started = time.perf_counter()
+        render_certificate_pdf(certificate)
+        timings.append(time.perf_counter() - started)
+    return {
+        "first_render_ms": round(first * 1000),
+        "renders": len(timings),
+        "median_ms": round(statistics.median(timings) * 1000, 1),
+        "p95_ms": round(percentile(timings, 0.95) * 1000, 1),
+        "max_ms": round(max(timings) * 1000, 1),
+        "pdf_kb": round(size / 1024, 1),
+    }
+
+
+# --- reports and jobs -------------------------------------------------------------------------
+
+
+def _anchor():
+    """The day generate_data's dates end on (``ANCHOR``, 2026-11-15, or today if earlier)."""
+    return min(ANCHOR, timezone.localdate())
+
+
+def _timed(function):
+    """``(result, seconds, queries)`` of ``function()`` on the default database."""
+    count = 0
+
+    def counter(execute, sql, params, many, context):
+        nonlocal count
+        count += 1
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(counter):
+        started = time.perf_counter()
+        result = function()
+        seconds = time.perf_counter() - started
+    return result, seconds, count
+
+
+def reports() -> dict:
+    """Build the monthly 获证组织基本信息月报 of the month before the data's anchor date and the
+    annual statistics of the year before it (time and query count each), then render the monthly
+    one to XLSX and CSV. The query counts do not depend on the number of certificates."""
+    anchor = _anchor()
+    start, end = periods.last_closed_period("organisations_monthly", anchor)
+    year = anchor.year - 1
+    monthly, monthly_s, monthly_q = _timed(
+        lambda: report_builders.organisations_monthly(start, end)
+    )
+    _, xlsx_s, _ = _timed(lambda: spreadsheets.to_xlsx(monthly))
+    _, csv_s, _ = _timed(lambda: spreadsheets.to_csv(monthly))
+    annual, annual_s, annual_q = _timed(lambda: report_builders.statistics_annual(year))
+    auditors, auditors_s, auditors_q = _timed(lambda: report_builders.auditors_annual(year))
+    failures, failures_s, failures_q = _timed(lambda: report_builders.failures_monthly(start, end))
+    valid = annual.sheets[0].rows[0][3]
+    return {
+        "monthly_period": f"{start:%Y-%m}",
+        "monthly_rows": monthly.row_count,
+        "monthly_build_s": round(monthly_s, 2),
+        "monthly_queries": monthly_q,
+        "monthly_xlsx_s": round(xlsx_s, 2),
+        "monthly_csv_s": round(csv_s, 2),
+        "annual_year": str(year),
+        "annual_valid_certificates": valid,
+        "annual_build_s": round(annual_s, 2),
+        "annual_queries": annual_q,
+        "auditors_rows": auditors.row_count,
+        "auditors_build_s": round(auditors_s, 2),
+        "auditors_queries": auditors_q,
+        "failures_build_s": round(failures_s, 2),
+        "failures_queries": failures_q,
+    }
+
+
+def jobs() -> dict:
+    """One full pass of every periodic job (``certbody.jobs.run_all``) the day after the data's
+    anchor date, in a transaction rolled back afterwards (so the database can be reused; e-mails
+    go to the dummy backend). Reports the seconds and what each job did."""
+    today = _anchor() + timedelta(days=1)
+    with transaction.atomic():
+        done, seconds, queries = _timed(lambda: job_engine.run_all(today=today))
+        transaction.set_rollback(True)
+    return {
+        "today": today.isoformat(),
+        "full_pass_s": round(seconds, 1),
+        "queries": queries,
+        "steps_acted": sum(done.values()),
+        **{f"acted_{name}": n for name, n in done.items() if n},
+    }
