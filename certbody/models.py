@@ -5,8 +5,8 @@ from django.contrib.auth.models import AbstractUser
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from certbody import cache
@@ -117,6 +117,13 @@ class CertificationBody(models.Model):
         super().save(*args, **kwargs)
         # With the cache down the old profile may be served until it expires (CACHE_SECONDS).
         cache.delete(self.CACHE_KEY, what="the CB profile")
+
+    @property
+    def display_name(self) -> str:
+        """The name for the reader's language: the English name in English when one is set."""
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.name
 
     @classmethod
     def get(cls) -> "CertificationBody":
