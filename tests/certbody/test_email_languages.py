@@ -291,3 +291,69 @@ class _Certificate:
     organization_name = "苏州市金桥电器有限公司"
 
     expires_on = date(2027, 6, 30)
+
+
+def test_english_letters_about_real_records_read_english_labels(cb):
+    from audits.nonconformities import next_step
+    from certificates import causes
+    from tests.applications.factories import OrganizationFactory
+    from tests.audits.nc_factories import raise_nc, stage2_in_progress
+    from tests.certificates.factories import Staff, issued_certificate
+
+    staff = Staff()
+    certificate = issued_certificate(OrganizationFactory(name="苏州市金桥电器有限公司"), staff)
+    stage2 = stage2_in_progress(OrganizationFactory(name="上海国美商贸有限公司"), staff)
+    nc = raise_nc(stage2, staff)
+    organization = stage2.programme.organization
+    cause = causes.withdrawal_cause(causes.SUSPENSION_ENDED_UNRESOLVED)
+    nc_context = {
+        "nc": nc,
+        "audit": nc.audit,
+        "organization": organization,
+        "days_left": 12,
+        "next_step": next_step(nc),
+        "overdue": False,
+        "awaiting_client": True,
+        "portal_path": "/portal/",
+    }
+    letters = {
+        "nonconformity_due": nc_context,
+        "nonconformity_due_client": nc_context,
+        "certificate_expired_client": {"certificate": certificate},
+        "suspension_ended": {"certificate": certificate, "cause": cause},
+        "surveillance_overdue_suspended_client": {
+            "certificate": certificate,
+            "audit": stage2,
+            "today": date(2026, 1, 5),
+            "ends_on": date(2026, 7, 4),
+        },
+    }
+    # Chinese only inside the records' own values (names, the rule's cause, the portal's
+    # plain-words next step, the CB's address).
+    values = [
+        str(organization),
+        organization.name,
+        certificate.organization_name,
+        str(cause.label),
+        str(nc_context["next_step"]),
+        cb.address,
+        cb.name,
+    ]
+    for template, context in letters.items():
+        subject, body = render_message(template, context, "en")
+        text = subject + "\n" + body
+        for value in sorted(values, key=len, reverse=True):
+            text = text.replace(value, "")
+        assert not CJK.search(text), (template, text)
+
+    subject, body = render_message("nonconformity_due", nc_context, "en")
+    with translation.override("en"):
+        severity = nc.get_severity_display()
+    assert f"The {severity} nonconformity NC-{nc.number:02d}" in body
+    assert subject.startswith(f"Nonconformity reminder: {organization.name} NC-")
+    _subject, body = render_message(
+        "surveillance_overdue_suspended_client",
+        letters["surveillance_overdue_suspended_client"],
+        "en",
+    )
+    assert "from 5 January 2026 until 4 July 2026" in body
