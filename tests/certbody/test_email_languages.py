@@ -349,7 +349,7 @@ def test_english_letters_about_real_records_read_english_labels(cb):
     subject, body = render_message("nonconformity_due", nc_context, "en")
     with translation.override("en"):
         severity = nc.get_severity_display()
-    assert f"The {severity} nonconformity NC-{nc.number:02d}" in body
+    assert f"The {severity.lower()} nonconformity NC-{nc.number:02d}" in body
     assert subject.startswith(f"Nonconformity reminder: {organization.name} NC-")
     _subject, body = render_message(
         "surveillance_overdue_suspended_client",
