@@ -9,9 +9,12 @@ functions:
 - ``notify_addresses(addresses, template=…, context=…)``: e-mail only, e.g. to a client
   organisation's contact address.
 
-Texts come from ``templates/emails/<template>.txt``, in Chinese: the first line is the subject,
-the rest the body. Every template receives ``cb`` (the CB's profile, or None) and ``site_url``
-besides the caller's context.
+Texts come from whole letters, one per language: ``templates/emails/<template>.txt`` in Chinese
+and its English twin ``templates/emails/en/<template>.txt``; the first line is the subject, the
+rest the body. Every template receives ``cb`` (the CB's profile, or None) and ``site_url``
+besides the caller's context. Each person reads their own language: a user's stored
+``language`` (empty: the site default ``settings.LANGUAGE_CODE``, Chinese); an address that
+belongs to no active user gets the site default.
 
 E-mails go through the outbox (``OutgoingEmail``, one row per address): the rows are written in
 the caller's transaction, so a rolled-back job step sends nothing and a committed one cannot
@@ -32,6 +35,7 @@ from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.functions import Lower
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
@@ -52,24 +56,75 @@ RETRY_AFTER = (
 )
 MAX_ATTEMPTS = len(RETRY_AFTER) + 1  # about 16½ hours of outage before a mail is given up
 SENDING_LEASE = timedelta(minutes=10)  # a sender that died mid-send: tried again after this
+_UNSET = object()
 
 
-def render_message(template: str, context: dict) -> tuple[str, str]:
-    """``(subject, body)`` of ``templates/emails/<template>.txt`` rendered in Chinese.
+def render_message(
+    template: str, context: dict, language: str = "zh-hans", *, cb=_UNSET
+) -> tuple[str, str]:
+    """``(subject, body)`` of the ``template`` letter in ``language`` (a ``settings.LANGUAGES``
+    code): ``templates/emails/en/<template>.txt`` for English, else the Chinese
+    ``templates/emails/<template>.txt``, rendered with that language active (choice labels,
+    dates, lazy texts). ``cb``: the CB's profile when the caller already has it.
 
     The first non-empty line is the subject (at most 200 characters), the rest the body.
     """
-    try:
-        cb = CertificationBody.get()
-    except CertificationBody.DoesNotExist:
-        cb = None
+    # Whole letters per language, not gettext fragments: sentence order differs between
+    # Chinese and English (dates, names and clauses sit in different places), and the letters
+    # are full of conditionals, so fragments glued together would read as neither language.
+    # The two twins share their context variables and conditionals (a test compares them).
+    if cb is _UNSET:
+        cb = _profile()
     full = {"cb": cb, "site_url": settings.SITE_URL, **context}
-    with translation.override("zh-hans"):
-        text = render_to_string(f"emails/{template}.txt", full)
+    with translation.override(language):
+        text = render_to_string(_template_name(template, language), full)
     lines = text.strip().splitlines()
     subject = lines[0].strip()[:200] if lines else template
     body = "\n".join(lines[1:]).strip() + "\n"
     return subject, body
+
+
+def _template_name(template: str, language: str) -> str:
+    if (language or "").split("-")[0].lower() == "en":
+        return f"emails/en/{template}.txt"
+    return f"emails/{template}.txt"
+
+
+def _profile():
+    try:
+        return CertificationBody.get()
+    except CertificationBody.DoesNotExist:
+        return None
+
+
+def recipient_language(user=None, *, fallback: str = "") -> str:
+    """The language ``user``'s mail and notifications are written in: their stored choice
+    (``User.language``), else ``fallback`` when it is a known language (e.g. the language of
+    the page a request came from), else the site default ``settings.LANGUAGE_CODE``."""
+    known = {code for code, _name in settings.LANGUAGES}
+    for language in (getattr(user, "language", "") or "", fallback or ""):
+        if language in known:
+            return language
+    return settings.LANGUAGE_CODE
+
+
+def _address_languages(addresses: list[str]) -> dict[str, str]:
+    """``{address: language}`` for the addresses that belong to active users, in one query
+    (compared without case). Users who share an address but not a language: the default."""
+    keys = {address.lower(): address for address in addresses}
+    found: dict[str, set[str]] = {}
+    rows = (
+        get_user_model()
+        .objects.annotate(email_key=Lower("email"))
+        .filter(is_active=True, email_key__in=list(keys))
+        .values_list("email_key", "language")
+    )
+    for key, language in rows:
+        found.setdefault(key, set()).add(recipient_language(fallback=language))
+    return {
+        keys[key]: languages.pop() if len(languages) == 1 else settings.LANGUAGE_CODE
+        for key, languages in found.items()
+    }
 
 
 def staff_with_roles(role_names: Iterable[str], *, superusers: bool = False):
@@ -101,32 +156,67 @@ def notify_staff(
     an address, after commit. Returns the notifications created (none when nobody holds the
     roles: a CB without, say, a reporting officer still gets its jobs done).
     """
-    subject, body = render_message(template, context)
     recipients = {user.pk: user for user in staff_with_roles(roles, superusers=superusers)}
     for user in users:
         if user is not None and user.is_active:
             recipients.setdefault(user.pk, user)
+    cb = _profile()
+    languages = {user.pk: recipient_language(user) for user in recipients.values()}
+    # One render per language read; with nobody to tell, the default is still rendered, so a
+    # broken letter fails where it is sent from and not only once someone holds the role.
+    letters = {
+        language: render_message(template, context, language, cb=cb)
+        for language in sorted(set(languages.values()) or {settings.LANGUAGE_CODE})
+    }
     rows = Notification.objects.bulk_create(
-        Notification(recipient=user, kind=kind, subject=subject, body=body, link=link[:300])
+        Notification(
+            recipient=user,
+            kind=kind,
+            subject=letters[languages[user.pk]][0],
+            body=letters[languages[user.pk]][1],
+            link=link[:300],
+        )
         for user in recipients.values()
     )
-    addresses = [user.email for user in recipients.values() if user.email]
-    if addresses:
-        mail_body = body if not link else f"{body}\n{settings.SITE_URL}{link}\n"
-        _send_on_commit(subject, mail_body, addresses, kind=kind, link=link)
+    for language, (subject, body) in letters.items():
+        addresses = [
+            user.email
+            for user in recipients.values()
+            if user.email and languages[user.pk] == language
+        ]
+        if addresses:
+            mail_body = body if not link else f"{body}\n{settings.SITE_URL}{link}\n"
+            _send_on_commit(subject, mail_body, addresses, kind=kind, link=link)
     return rows
 
 
 def notify_addresses(
-    addresses: Iterable[str], *, template: str, context: dict, kind: str = ""
+    addresses: Iterable[str],
+    *,
+    template: str,
+    context: dict,
+    kind: str = "",
+    language: str | None = None,
 ) -> int:
     """E-mail ``template`` to each non-empty address (after commit); returns how many.
-    ``kind``: what sends it, shown on the outbox desk (default: the template's name)."""
+    ``kind``: what sends it, shown on the outbox desk (default: the template's name).
+
+    Each address reads the language of the active user it belongs to (``recipient_language``),
+    else the site default (Chinese); ``language``, when given, is used for every address (the
+    caller knows its reader, e.g. a password reset for one user)."""
     wanted = sorted({a.strip() for a in addresses if a and a.strip()})
     if not wanted:
         return 0
-    subject, body = render_message(template, context)
-    _send_on_commit(subject, body, wanted, kind=kind or template)
+    if language is not None:
+        chosen = {address: recipient_language(fallback=language) for address in wanted}
+    else:
+        known = _address_languages(wanted)
+        chosen = {address: known.get(address, settings.LANGUAGE_CODE) for address in wanted}
+    cb = _profile()
+    for each in sorted(set(chosen.values())):
+        subject, body = render_message(template, context, each, cb=cb)
+        group = [address for address in wanted if chosen[address] == each]
+        _send_on_commit(subject, body, group, kind=kind or template)
     return len(wanted)
 
 

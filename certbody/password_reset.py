@@ -5,8 +5,10 @@
   so the form never tells who has an account. POSTs are throttled per client address and per
   e-mail address (``settings.RATELIMIT_PASSWORD_RESET`` each): no guessing in bulk, no mailbox
   flooding.
-- The mail (``templates/emails/password_reset.txt``, Chinese like every mail) links to
-  ``settings.SITE_URL`` — never to the request's Host header, which a visitor chooses.
+- The mail (``templates/emails/password_reset.txt`` or its English twin) is in the user's
+  language (``User.language``; when they never chose one, the language of the page the reset
+  was asked on, as the browser decides for them) and links to ``settings.SITE_URL`` — never
+  to the request's Host header, which a visitor chooses.
 - The link's page sets the new password (Django's one-time token, valid
   ``PASSWORD_RESET_TIMEOUT``) and does **not** log in: the user logs in afterwards, and staff
   then still give their second factor (``certbody.twofactor``).
@@ -19,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse, reverse_lazy
+from django.utils import translation
 
 from certbody import notifications
 from certbody.security import throttle
@@ -27,7 +30,8 @@ PREFIX = "/accounts/password_reset/"
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
-    """Django's form with the mail rendered by ``certbody.notifications`` (Chinese, SITE_URL)."""
+    """Django's form with the mail rendered by ``certbody.notifications`` (the user's
+    language, SITE_URL)."""
 
     def send_mail(
         self,
@@ -52,6 +56,9 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
                 "valid_hours": settings.PASSWORD_RESET_TIMEOUT // 3600,
                 "second_factor": user.is_staff,
             },
+            language=notifications.recipient_language(
+                user, fallback=translation.get_language() or ""
+            ),
         )
 
 
