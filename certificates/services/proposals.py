@@ -95,6 +95,7 @@ def proposal_accept(
     evidence: str = "",
 ) -> Proposal:
     """Carry out an open withdrawal proposal through ``certificate_withdraw`` (same rules)."""
+    policy.require(actor, "certificates.handle_proposal", proposal)
     if proposal.action == Proposal.Action.REISSUE:
         raise RuleViolation(
             gettext(
