@@ -261,6 +261,13 @@ def needed_roles(permission: str) -> list[str]:
     return labels
 
 
+def roles_holding(permission: str) -> tuple[str, ...]:
+    """The role names (``certbody.roles``) that hold ``permission`` by role alone, in matrix
+    order: whom to notify about the work a row covers. ``KeyError`` for an unknown name."""
+    names = re.findall(r"role:([A-Za-z_]+)", MATRIX[permission].name)
+    return tuple(dict.fromkeys(names))
+
+
 def denial_message(permission: str) -> str:
     """What the 403 page tells a person refused ``permission``: who may do it."""
     labels = needed_roles(permission)

@@ -13,16 +13,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from certbody import policy, roles
+from certbody import policy
 from certbody.lifecycle import RuleViolation, fire, lock, record
 from certbody.notifications import notify_addresses, notify_staff
 from certificates.models import Certificate, ClientRequest
 
-# Who is told when a request arrives: the people of the matrix row
+# Who is told when a request arrives, and who may answer it: the people of the matrix row
 # "certificates.handle_client_request" (certbody.policy) — the technical manager, the audit
 # department (suspensions, cancellations) and the market department (changes, the client
-# relationship). Who may answer is the matrix row itself.
-NOTIFIED_ROLES = (roles.TECHNICAL_MANAGER, roles.AUDIT_DEPARTMENT, roles.MARKET)
+# relationship).
+HANDLE_REQUEST = "certificates.handle_client_request"
 # A certificate can be suspended only while valid, cancelled while valid or suspended
 # (Certificate transitions); a change (reissue) needs a valid certificate (004 Appendix C.3).
 ACTIVE = (Certificate.Status.VALID, Certificate.Status.SUSPENDED)
@@ -87,7 +87,7 @@ def client_request_submit(
         record(request, actor=actor, reason="客户提出申请")
         request.save()
         notify_staff(
-            roles=NOTIFIED_ROLES,
+            roles=policy.roles_holding(HANDLE_REQUEST),
             template="client_request",
             context={"request": request, "organization": actor.organization},
             kind="client_request",
@@ -107,7 +107,7 @@ def client_request_handle(
     else, an unknown outcome, a blank note, and a request already answered. The client's users
     and contact address are e-mailed.
     """
-    policy.require(actor, "certificates.handle_client_request", client_request)
+    policy.require(actor, HANDLE_REQUEST, client_request)
     transitions = {ClientRequest.State.HANDLED: "handle", ClientRequest.State.DECLINED: "decline"}
     if outcome not in transitions:
         raise RuleViolation(gettext("Unknown result: %(outcome)s") % {"outcome": outcome})

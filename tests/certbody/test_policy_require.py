@@ -37,3 +37,12 @@ def test_rule_violation_text_follows_the_active_language():
     with translation.override("zh-hans"):
         assert str(error) == "原因（004 §5.12.1）"
     assert error.rule == "004 §5.12.1"
+
+
+def test_roles_holding_reads_the_roles_of_a_row_in_matrix_order():
+    assert policy.roles_holding("certificates.handle_client_request") == (
+        "technical_manager",
+        "audit_department",
+        "market",
+    )
+    assert policy.roles_holding("audits.run_audit") == ()
