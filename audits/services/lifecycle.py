@@ -17,6 +17,7 @@ from audits.models import (
 )
 from audits.selectors.planning import _require_plan_ready, audit_team_check
 from audits.services._guards import HALF_DAY
+from audits.services.nonconformities import nonconformity_due_recompute
 from audits.services.plans import _plan_revise, _require_meetings
 from audits.services.programmes import _replan
 from certbody import bounds, policy
@@ -171,8 +172,6 @@ def audit_complete(
         )
         _replan_after(audit, actor)
         # NC deadlines count from the audit's end (004 §5.10.3), known only now.
-        from audits.services.nonconformities import nonconformity_due_recompute
-
         nonconformity_due_recompute(audit, actor=actor)
     return audit
 

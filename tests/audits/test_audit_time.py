@@ -235,5 +235,5 @@ def test_schedule_keeps_the_determined_time(staff, stage2):
 
 
 def test_only_the_audit_department_determines(staff, stage2):
-    with pytest.raises(RuleViolation, match="审核部门"):
+    with pytest.raises(RuleViolation, match="无权.*审核部"):
         services.audit_time_determine(audit=stage2, actor=staff.leader, full_time_headcount=60)
