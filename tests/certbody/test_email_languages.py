@@ -294,7 +294,7 @@ class _Certificate:
 
 
 def test_english_letters_about_real_records_read_english_labels(cb):
-    from audits.nonconformities import next_step
+    from audits.selectors import next_step
     from certificates import causes
     from tests.applications.factories import OrganizationFactory
     from tests.audits.nc_factories import raise_nc, stage2_in_progress
