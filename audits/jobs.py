@@ -29,18 +29,15 @@ from django.urls import NoReverseMatch, reverse
 from audits.models import Audit, AuditPlan, AuditTeamMember, Nonconformity
 from audits.selectors import next_step, unsettled_q
 from certbody import roles
-from certbody.dates import add_months
 from certbody.jobs import (
     Daily,
     Reminder,
     bands,
-    latest_start_for_deadline,
     overdue_or_soon,
     register,
     state_in,
 )
 
-INITIAL_DECISION_MONTHS = 6  # 004 §5.12.3
 INITIAL_DECISION_WARNING_DAYS = 30
 PLAN_REPORT_WARNING_DAYS = 2
 NONCONFORMITY_REMINDER_DAYS = (3, 14)  # nearest first: only the latest threshold reached
@@ -50,17 +47,15 @@ NONCONFORMITY_REMINDER_DAYS = (3, 14)  # nearest first: only the latest threshol
 
 
 def _stage2_undecided(today: date):
-    soon = latest_start_for_deadline(
-        today + timedelta(days=INITIAL_DECISION_WARNING_DAYS), INITIAL_DECISION_MONTHS
-    )
     return Audit.objects.filter(
-        kind=Audit.Kind.STAGE2, state=Audit.State.COMPLETED, actual_end__lte=soon
+        kind=Audit.Kind.STAGE2,
+        state=Audit.State.COMPLETED,
+        decision_due_on__lte=today + timedelta(days=INITIAL_DECISION_WARNING_DAYS),
     ).select_related("programme__organization")
 
 
 def _initial_decision_threshold(today: date):
-    passed = latest_start_for_deadline(today - timedelta(days=1), INITIAL_DECISION_MONTHS)
-    return bands((("passed", Q(actual_end__lte=passed)),), "soon")
+    return bands((("passed", Q(decision_due_on__lt=today)),), "soon")
 
 
 # --- audit plans reported to CNCA (004 §9.2) -----------------------------------------------------
@@ -147,13 +142,13 @@ REMINDERS = (
         note="at night: the initial decision limit",
         order=60,
         due=_stage2_undecided,
-        field="actual_end",
+        field="decision_due_on",
         threshold=_initial_decision_threshold,
         roles=lambda audit: (roles.DECISION_MAKER, roles.TECHNICAL_MANAGER),
         template="initial_decision_due",
         context=lambda audit, today: {
             "audit": audit,
-            "limit": add_months(audit.actual_end, INITIAL_DECISION_MONTHS),
+            "limit": audit.decision_due_on,
             "passed": audit.threshold == "passed",
         },
     ),

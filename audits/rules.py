@@ -173,6 +173,7 @@ FIRST_SURVEILLANCE_MONTHS = 12  # 004 §5.7.3
 SURVEILLANCE_GAP_MONTHS = 15  # 004 §5.4.1.5
 CAS_SURVEILLANCE_WINDOW_MONTHS = (9, 12)  # 001 §7.1
 RECERTIFICATION_APPLICATION_MONTHS = 3  # 004 §5.8.1; 001 §8.1
+INITIAL_DECISION_MONTHS = 6  # 004 §5.12.3: else stage 2 is repeated
 PLAN_REPORT_DAYS = 3  # 004 §9.2: audit plan to CNCA at least 3 days before the audit
 REGULATOR_FINDING_AUDIT_DAYS = 30  # 004 §5.9.2(3)
 
@@ -539,6 +540,17 @@ def recertification_application_due(expires_on: date) -> date:
     """
     _check_date(expires_on, "expires_on")
     return add_months(expires_on, -RECERTIFICATION_APPLICATION_MONTHS)
+
+
+def initial_decision_due(stage2_end: date) -> date:
+    """The last day for the initial certification decision: 6 calendar months after stage 2.
+
+    ``stage2_end``: the local last day of the stage 2 audit. A decision not made by then means
+    stage 2 is carried out again (004 §5.12.3). Calendar months, clamped to month end (domain
+    §19): 2025-08-31 → 2026-02-28. Raises ``ValueError`` for a non-date.
+    """
+    _check_date(stage2_end, "stage2_end")
+    return add_months(stage2_end, INITIAL_DECISION_MONTHS)
 
 
 def plan_report_due(audit_start: date) -> date:

@@ -457,6 +457,7 @@ class Writer:
             actual_end=end,
             planned_days=days,
             plan_report_due=rules.plan_report_due(start),
+            decision_due_on=rules.initial_decision_due(end) if kind == Audit.Kind.STAGE2 else None,
             state=Audit.State.CLOSED,
             findings_summary="未发现严重不符合项。",
             recommendation_positive=True,

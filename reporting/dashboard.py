@@ -9,7 +9,7 @@ major not closed, a minor neither closed nor with its plan accepted; 004 §5.10.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Coalesce, TruncMonth
@@ -18,7 +18,6 @@ from django.utils import timezone
 from audits.models import Audit, AuditPlan, Nonconformity
 from audits.selectors import unsettled_q
 from certbody.dates import add_months
-from certbody.jobs import latest_start_for_deadline
 from certificates.models import Appeal, Certificate, Proposal, ReportingObligation
 from reporting import periods
 from reporting.models import ReportRun
@@ -77,7 +76,6 @@ def dashboard_figures(today: date | None = None, *, months_ahead: int = 12) -> F
             status__in=[Status.VALID, Status.SUSPENDED],
         )
     )
-    stage2_limit = latest_start_for_deadline(today - timedelta(days=1), 6)
     reported = AuditPlan.objects.filter(audit_id=OuterRef("pk"), cnca_reported_on__isnull=False)
     audits = planned.aggregate(
         surveillance_due=Count(
@@ -99,7 +97,7 @@ def dashboard_figures(today: date | None = None, *, months_ahead: int = 12) -> F
         .count()
     )
     decisions_overdue = Audit.objects.filter(
-        kind=Audit.Kind.STAGE2, state=Audit.State.COMPLETED, actual_end__lte=stage2_limit
+        kind=Audit.Kind.STAGE2, state=Audit.State.COMPLETED, decision_due_on__lt=today
     ).count()
     applications_due = Certificate.objects.filter(
         head__isnull=True,

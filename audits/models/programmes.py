@@ -148,6 +148,16 @@ class Audit(FSMModelMixin, models.Model):
         blank=True,
         help_text=_("For an audit after a regulator's written finding (004 §5.9.2(3))."),
     )
+    decision_due_on = models.DateField(
+        _("initial decision due"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text=_(
+            "A completed stage 2: the initial decision is due within 6 months of its end, else "
+            "stage 2 is repeated (004 §5.12.3)."
+        ),
+    )
     plan_report_due = models.DateField(
         _("plan report to CNCA due"),
         null=True,

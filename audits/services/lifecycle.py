@@ -163,13 +163,11 @@ def audit_complete(
         audit.actual_end = ended_on
         audit.findings_summary = findings
         audit.recommendation_positive = recommendation_positive
-        fire(
-            audit,
-            "complete",
-            actor=actor,
-            reason="审核完成",
-            fields=["actual_end", "findings_summary", "recommendation_positive"],
-        )
+        fields = ["actual_end", "findings_summary", "recommendation_positive"]
+        if audit.kind == Audit.Kind.STAGE2:
+            audit.decision_due_on = rules.initial_decision_due(ended_on)
+            fields.append("decision_due_on")
+        fire(audit, "complete", actor=actor, reason="审核完成", fields=fields)
         _replan_after(audit, actor)
         # NC deadlines count from the audit's end (004 §5.10.3), known only now.
         nonconformity_due_recompute(audit, actor=actor)

@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from audits import selectors as audit_selectors
 from audits import services as audit_services
 from audits.models import Audit
-from certbody.dates import add_months
 from certbody.workspace import Action, Desk, register
 from certbody.workspace.tables import (
     BaseTable,
@@ -59,8 +58,8 @@ def awaiting_decision():
 def decision_deadline(audit):
     """The last day of the decision: 6 months after stage 2 (004 §5.12.3), the current
     certificate's expiry for a recertification (004 §5.8.4); None for other audits."""
-    if audit.kind == Kind.STAGE2 and audit.actual_end:
-        return add_months(audit.actual_end, 6)
+    if audit.kind == Kind.STAGE2:
+        return audit.decision_due_on
     if audit.kind == Kind.RECERTIFICATION:
         return getattr(audit, "current_expiry", None)
     return None

@@ -20,7 +20,6 @@ from audits.models import (
     AuditReport,
 )
 from certbody import policy
-from certbody.dates import add_months
 from certbody.lifecycle import RuleViolation, lock, record
 from certbody.models import CertificationBody
 from certificates import guards, selectors
@@ -147,7 +146,7 @@ def decision_make(
                 "004 §5.12.1",
             )
         if outcome == Decision.Outcome.GRANT:
-            if audit.kind == Audit.Kind.STAGE2 and decided_on > add_months(audit.actual_end, 6):
+            if audit.kind == Audit.Kind.STAGE2 and decided_on > audit.decision_due_on:
                 raise RuleViolation(
                     gettext(
                         "An initial decision is made within 6 months of the stage 2 audit; "

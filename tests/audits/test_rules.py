@@ -946,6 +946,24 @@ def test_recertification_application_due(expires_on, due):
 
 
 @pytest.mark.parametrize(
+    ("stage2_end", "due"),
+    [
+        (date(2025, 3, 12), date(2025, 9, 12)),
+        (date(2025, 8, 31), date(2026, 2, 28)),  # clamped to the month's end
+        (date(2023, 8, 31), date(2024, 2, 29)),  # a leap year
+        (date(2025, 12, 1), date(2026, 6, 1)),  # across the year
+    ],
+)
+def test_initial_decision_due_is_six_calendar_months_after_stage_2(stage2_end, due):
+    assert rules.initial_decision_due(stage2_end) == due
+
+
+def test_initial_decision_due_refuses_a_non_date():
+    with pytest.raises(ValueError):
+        rules.initial_decision_due("2025-03-12")
+
+
+@pytest.mark.parametrize(
     ("start", "due"),
     [
         (date(2026, 3, 10), date(2026, 3, 7)),
@@ -997,7 +1015,7 @@ def test_module_has_no_django_and_public_functions_have_docstrings():
         if not name.startswith("_") and callable(getattr(rules, name))
     ]
     functions = [f for f in public if getattr(f, "__module__", None) == rules.__name__]
-    assert len(functions) == 22  # add_months lives in certbody.dates
+    assert len(functions) == 23  # add_months lives in certbody.dates
     for function in functions:
         doc = function.__doc__ or ""
         assert "ValueError" in doc or function is rules.full_time_equivalent, function

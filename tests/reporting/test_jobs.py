@@ -306,6 +306,18 @@ def test_initial_decision_limit_of_six_months(people, time_machine):
     assert any("已超过 6 个月" in s for s in subjects)
 
 
+def test_the_initial_decision_job_reads_the_stored_deadline(people, time_machine):
+    """Completing stage 2 stores its decision deadline (style.md 5): the job asks only "what is
+    due now?" of that indexed column, never recomputing it from the audit's end."""
+    stage2 = completed_stage2(staff=people.workflow)
+    assert stage2.decision_due_on == date(2025, 9, 12)  # 6 months after 2025-03-12
+    Audit.objects.filter(pk=stage2.pk).update(decision_due_on=date(2025, 12, 31))
+    time_machine.move_to(at(date(2025, 9, 13)), tick=False)
+    assert jobs.JOBS["initial_decision"].step() is False  # not due by the stored column
+    time_machine.move_to(at(date(2025, 12, 1)), tick=False)
+    assert jobs.JOBS["initial_decision"].step() is True
+
+
 def test_audit_plan_not_reported_to_cnca(certificate, people, time_machine):
     audit = surveillance(certificate)
     time_machine.move_to(at(date(2026, 2, 1)), tick=False)
