@@ -331,9 +331,10 @@ def certificate_withdraw(
     on or after ``verified_on`` and at most 5 working days after it (004 §7.3.1). Cause 7
     (suspension period ended unresolved) needs a suspended certificate and is verified (hence
     made) no earlier than the day after ``suspended_until``: the last day itself still allows
-    restoration (004 §7.2.4), so restoration and this withdrawal never fall on one day. The number becomes void and is never reused (Appendix C.5: sequences only
-    grow). Open withdrawal proposals for the certificate are closed as accepted. Produces the
-    withdrawal notice (recovery of the certificate or public announcement, 004 §7.3.2).
+    restoration (004 §7.2.4), so restoration and this withdrawal never fall on one day. The
+    number becomes void and is never reused (Appendix C.5: sequences only grow). Open
+    withdrawal proposals for the certificate are closed as accepted. Produces the withdrawal
+    notice (recovery of the certificate or public announcement, 004 §7.3.2).
     """
     policy.require(actor, "certificates.change_status", certificate)
     guards.head_only(certificate)
