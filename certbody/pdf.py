@@ -31,12 +31,24 @@ from pathlib import Path
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
 
 # Characters every PDF template prints; a font lacking them cannot set the documents.
 CJK_SAMPLE = "认证证书编号组织名称有效期暂停撤销通知书审查报告"
 # A ``font-family`` declaration's value (quoted names may hold commas); generic families such
 # as ``serif`` are kept: fontconfig resolves them like any other name.
 _FONT_FAMILY = re.compile(r"font-family\s*:\s*([^;}\"']*(?:(?:\"[^\"]*\"|'[^']*')[^;}\"']*)*)")
+
+
+# 004 §6.2.4: certificates, notices and reports are printed in Chinese whatever the interface
+# language of the person who issues them.
+DOCUMENT_LANGUAGE = "zh-hans"
+
+
+def document_language():
+    """The language every printed document is rendered in (004 §6.2.4): a context manager, also
+    usable as a decorator, around building a document's context and rendering its HTML."""
+    return translation.override(DOCUMENT_LANGUAGE)
 
 
 class PdfError(Exception):
@@ -59,8 +71,10 @@ def html_to_pdf(html: str) -> bytes:
 
 def render_pdf(template_name: str, context: dict) -> bytes:
     """Render the Django template ``template_name`` with ``context`` to PDF bytes (no checks;
-    ``render_checked`` is the path for anything stored)."""
-    return html_to_pdf(render_to_string(template_name, context))
+    ``render_checked`` is the path for anything stored). Rendered in Chinese (004 §6.2.4)."""
+    with document_language():
+        html = render_to_string(template_name, context)
+    return html_to_pdf(html)
 
 
 def render_checked(html: str, *, expected: list[str] | tuple[str, ...]) -> bytes:

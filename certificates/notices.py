@@ -2,15 +2,16 @@
 templates and references. Pure helpers; writing a notice is the service
 ``certificates.services.notices.notice_issue``.
 
-Every notice is a Chinese A4 PDF rendered with WeasyPrint from
-``templates/certificates/pdf/notice_<name>.html`` (all extend ``notice_base.html``).
+Every notice is a Chinese A4 PDF (004 §6.2.4: whatever the issuer's interface language)
+rendered with WeasyPrint from ``templates/certificates/pdf/notice_<name>.html`` (all extend
+``notice_base.html``).
 """
 
 from datetime import date
 
 from django.template.loader import render_to_string
 
-from certbody.pdf import render_pdf
+from certbody.pdf import document_language, render_pdf
 from certificates.models import CertificateDocument
 
 Kind = CertificateDocument.Kind
@@ -46,13 +47,16 @@ def template_name(kind: str) -> str:
 
 
 def render_notice_pdf(kind: str, context: dict) -> bytes:
-    """Render the notice ``kind`` with ``context`` to PDF bytes (A4, Noto CJK; unchecked)."""
+    """Render the notice ``kind`` with ``context`` to PDF bytes (A4, Noto CJK; unchecked), in
+    Chinese (004 §6.2.4)."""
     return render_pdf(template_name(kind), context)
 
 
 def render_notice_html(kind: str, context: dict) -> str:
-    """The notice ``kind`` with ``context`` as a complete HTML document."""
-    return render_to_string(template_name(kind), context)
+    """The notice ``kind`` with ``context`` as a complete HTML document, in Chinese whatever the
+    issuer's interface language (004 §6.2.4)."""
+    with document_language():
+        return render_to_string(template_name(kind), context)
 
 
 def notice_reference(kind: str, on: date, subject: str) -> str:

@@ -43,7 +43,13 @@ from django.utils.translation import gettext
 from certbody import policy, roles, uploads
 from certbody.lifecycle import RuleViolation, lock
 from certbody.models import CertificationBody
-from certbody.pdf import PdfError, check_readable, render_checked, render_pdf
+from certbody.pdf import (
+    PdfError,
+    check_readable,
+    document_language,
+    render_checked,
+    render_pdf,
+)
 from certificates.models import Certificate, CertificateDocument, document_path
 
 logger = logging.getLogger("certificates.pdf")
@@ -101,8 +107,9 @@ def certificate_context(certificate: Certificate) -> dict:
 
 
 def certificate_html(certificate: Certificate) -> str:
-    """The certificate as HTML, from its record as it is now."""
-    return render_to_string(CERTIFICATE_TEMPLATE, certificate_context(certificate))
+    """The certificate as HTML, from its record as it is now, in Chinese (004 §6.2.4)."""
+    with document_language():
+        return render_to_string(CERTIFICATE_TEMPLATE, certificate_context(certificate))
 
 
 def certificate_expected(certificate: Certificate) -> list[str]:
@@ -112,8 +119,10 @@ def certificate_expected(certificate: Certificate) -> list[str]:
 
 
 def render_certificate_pdf(certificate: Certificate) -> bytes:
-    """Render the certificate (every content item of 004 §6.2.5) to PDF bytes (unchecked)."""
-    return render_pdf(CERTIFICATE_TEMPLATE, certificate_context(certificate))
+    """Render the certificate (every content item of 004 §6.2.5) to PDF bytes (unchecked), in
+    Chinese (004 §6.2.4)."""
+    with document_language():
+        return render_pdf(CERTIFICATE_TEMPLATE, certificate_context(certificate))
 
 
 def _owner(*, certificate, organization, decision, appeal):

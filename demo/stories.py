@@ -216,7 +216,9 @@ def play_story(director: Director) -> Story:
             certificate=certificate,
             actor=staff.technical_manager,
             cause=causes.SUSPENSION_ENDED_UNRESOLVED,
-            verified_on=until,
+            # The last day still allows restoration (004 §7.2.4): the period has ended
+            # unresolved from the next day (004 §7.3.1(7)).
+            verified_on=until + timedelta(days=1),
             withdrawn_on=withdrawn_on,
             evidence="暂停期满，获证组织仍未接受监督审核，也未提交整改证据。",
         )

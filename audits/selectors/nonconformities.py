@@ -93,6 +93,22 @@ def unsettled_nonconformities(audit: Audit) -> QuerySet[Nonconformity]:
     return Nonconformity.objects.filter(unsettled_q(), audit_id=audit.pk).order_by("number")
 
 
+def cycle_unsettled_nonconformities(programme) -> QuerySet[Nonconformity]:
+    """Unsettled NCs (``unsettled_q``) of the certification cycle an ASRP rests on (000 §4.1.2):
+    the audits of ``programme`` (the recertification that opens it and any later one) and of the
+    same client's previous cycle (initial or recertification, surveillances, special audits).
+    Ordered by cycle, audit and number."""
+    return (
+        Nonconformity.objects.filter(
+            unsettled_q(),
+            audit__programme__organization_id=programme.organization_id,
+            audit__programme__cycle__in=(programme.cycle - 1, programme.cycle),
+        )
+        .select_related("audit")
+        .order_by("audit__programme__cycle", "audit__pk", "number")
+    )
+
+
 def overdue_nonconformities(today: date | None = None) -> QuerySet[Nonconformity]:
     """Unsettled NCs (all audits) whose ``due_on`` is before ``today`` (local date; default
     today), earliest deadline first."""

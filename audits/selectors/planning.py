@@ -24,6 +24,7 @@ from audits.models import (
     ConflictDeclaration,
     SamplingPlanSite,
 )
+from audits.selectors.nonconformities import cycle_unsettled_nonconformities
 from certbody import dates, roles
 from certbody.lifecycle import RuleViolation
 
@@ -601,14 +602,28 @@ def asrp_full_cycle_failures(programme: AuditProgramme) -> list[str]:
     return failures
 
 
+def asrp_unresolved_failures(programme: AuditProgramme) -> list[str]:
+    """The cycle's NCs not yet resolved (000 §4.1.2), computed from the NC records
+    (``cycle_unsettled_nonconformities``); [] when every one is resolved."""
+    unresolved = list(cycle_unsettled_nonconformities(programme))
+    if not unresolved:
+        return []
+    return [
+        _("Nonconformities of the certification cycle are not resolved: %(ncs)s (000 §4.1.2).")
+        % {"ncs": _("; ").join(str(nc) for nc in unresolved)}
+    ]
+
+
 def asrp_approval_failures(asrp: AsrpProgramme) -> list[str]:
     """Every missing precondition or content of an ASRP programme; [] when it can be approved.
 
     000 §4.1.1 (full cycle, recomputed), §4.1.2–4.1.6 and §4.4.1 (each recorded as met with
-    evidence), §4.1.3 (at least one indicator, each with results, all met) and §4.3.1–4.3.6
-    (every content written).
+    evidence), §4.1.2 again computed from the NCs (``asrp_unresolved_failures``: a recorded
+    tick does not outweigh an unresolved NC), §4.1.3 (at least one indicator, each with
+    results, all met) and §4.3.1–4.3.6 (every content written).
     """
     failures = list(asrp_full_cycle_failures(asrp.programme))
+    failures += asrp_unresolved_failures(asrp.programme)
     checks = {c.criterion: c for c in asrp.checks.all()}
     for criterion in AsrpEligibilityCheck.Criterion:
         if criterion == AsrpEligibilityCheck.Criterion.FULL_CYCLE:

@@ -14,6 +14,7 @@ from audits.models import (
     Audit,
     AuditProgramme,
 )
+from audits.selectors.nonconformities import cycle_unsettled_nonconformities
 from audits.selectors.planning import (
     _ASRP_KINDS,
     _opening_audit,
@@ -93,6 +94,8 @@ def asrp_eligibility_record(
     """Record one precondition of 000 §4.1.2–4.1.6 / §4.4.1 with its evidence (draft only).
 
     The full-cycle precondition (000 §4.1.1) is checked by the system, not recorded by hand.
+    "Every NC of the cycle resolved" (000 §4.1.2) cannot be recorded as met against the NC
+    records; approval computes it again from them (``asrp_approval_failures``).
     """
     policy.require(actor, "audits.manage_asrp", asrp)
     if criterion not in AsrpEligibilityCheck.Criterion.values:
@@ -115,6 +118,17 @@ def asrp_eligibility_record(
             raise RuleViolation(
                 _("Once the ASRP programme is approved its eligibility records cannot change.")
             )
+        if met and criterion == AsrpEligibilityCheck.Criterion.NCS_RESOLVED:
+            unresolved = list(cycle_unsettled_nonconformities(asrp.programme))
+            if unresolved:
+                raise RuleViolation(
+                    _(
+                        "The nonconformities of the certification cycle cannot be recorded as "
+                        "resolved while these are not: %(ncs)s"
+                    )
+                    % {"ncs": _("; ").join(str(nc) for nc in unresolved)},
+                    "000 §4.1.2",
+                )
         check = (
             AsrpEligibilityCheck.objects.select_for_update()
             .filter(asrp=asrp, criterion=criterion)
@@ -191,7 +205,8 @@ def asrp_indicator_result_record(
 def asrp_programme_approve(*, asrp: AsrpProgramme, actor, approved_on: date) -> AsrpProgramme:
     """The technical manager approves the ASRP programme (000 §3.3).
 
-    Refused with every missing precondition named (``asrp_approval_failures``). The mandatory
+    Refused with every missing precondition named (``asrp_approval_failures``), among them any
+    NC of the cycle still unresolved, computed from the NCs (000 §4.1.2). The mandatory
     on-site activities (000 §4.2.2 b) are then listed for each planned surveillance and
     recertification audit of the cycle.
     """

@@ -16,7 +16,6 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 from django.template.loader import render_to_string
-from django.utils import translation
 from django.utils.translation import gettext as _
 
 from applications.models import Application
@@ -33,7 +32,7 @@ from audits.models import (
 from certbody import dates, policy
 from certbody.lifecycle import RuleViolation, lock
 from certbody.models import CertificationBody
-from certbody.pdf import PdfError, render_checked
+from certbody.pdf import PdfError, document_language, render_checked
 from certbody.uploads import remove_files
 
 REPORT_TEMPLATE = "audits/pdf/audit_report.html"
@@ -137,8 +136,8 @@ def audit_report_generate(*, audit: Audit, actor, signed_on: date) -> AuditRepor
         if audit.actual_end and signed_on < audit.actual_end:
             raise RuleViolation(_("The audit report cannot be signed before the audit ended."))
         version = (audit.reports.aggregate(last=Max("version"))["last"] or 0) + 1
-        # A record in Chinese (004 §10) whoever generates it, whatever their UI language.
-        with translation.override("zh-hans"):
+        # A record in Chinese (004 §10, §6.2.4) whoever generates it, whatever their UI language.
+        with document_language():
             context = audit_report_context(audit, kind=kind, signed_by=actor, signed_on=signed_on)
             context["version"] = version
             html = render_to_string(REPORT_TEMPLATE, context)

@@ -11,6 +11,7 @@ templates: ``certificates.notices``.
 from datetime import date
 
 from certbody.models import CertificationBody
+from certbody.pdf import document_language
 from certificates import pdf
 from certificates.models import CertificateDocument
 from certificates.notices import (
@@ -69,32 +70,38 @@ def notice_issue(
             if certificate is not None and certificate.organization_name
             else organization.name
         )
-    context = {
-        "kind": kind,
-        "title": title,
-        "reference": notice_reference(kind, on, subject),
-        "on": on,
-        "cb": CertificationBody.get(),
-        "addressee": addressee,
-        "organization": organization,
-        "certificate": certificate,
-        "sub_numbers": (
-            list(certificate.sub_certificates.order_by("number").values_list("number", flat=True))
-            if certificate is not None and certificate.head_id is None
-            else []
-        ),
-        "decision": decision,
-        "appeal": appeal,
-        "no_use_sentence": NO_USE_SENTENCE,
-        "regulator_sentence": REGULATOR_SENTENCE,
-        "appeal_right_sentence": APPEAL_RIGHT_SENTENCE,
-        "cnca_sentence": pdf.CNCA_SENTENCE,
-        "verify_url": pdf.verification_url(certificate) if certificate is not None else "",
-        **(facts or {}),
-    }
+    # 004 §6.2.4: printed in Chinese whatever the issuer's interface language (labels in the
+    # facts are resolved while the HTML is rendered, inside this block).
+    with document_language():
+        context = {
+            "kind": kind,
+            "title": title,
+            "reference": notice_reference(kind, on, subject),
+            "on": on,
+            "cb": CertificationBody.get(),
+            "addressee": addressee,
+            "organization": organization,
+            "certificate": certificate,
+            "sub_numbers": (
+                list(
+                    certificate.sub_certificates.order_by("number").values_list("number", flat=True)
+                )
+                if certificate is not None and certificate.head_id is None
+                else []
+            ),
+            "decision": decision,
+            "appeal": appeal,
+            "no_use_sentence": NO_USE_SENTENCE,
+            "regulator_sentence": REGULATOR_SENTENCE,
+            "appeal_right_sentence": APPEAL_RIGHT_SENTENCE,
+            "cnca_sentence": pdf.CNCA_SENTENCE,
+            "verify_url": pdf.verification_url(certificate) if certificate is not None else "",
+            **(facts or {}),
+        }
+        html = render_notice_html(kind, context)
     return pdf.document_queue(
         kind=kind,
-        html=render_notice_html(kind, context),
+        html=html,
         expected=[addressee, context["reference"]],
         actor=actor,
         # An appeal's answer is filed under the appeal alone: listing it under the certificate

@@ -264,8 +264,9 @@ def certificate_restore(
 ) -> Certificate:
     """Restore a suspended certificate when the cause is removed, with the evidence (004 §7.2.4).
 
-    ``restored_on`` lies within the suspension period: once the period has ended unresolved the
-    certificate is withdrawn instead (004 §7.3.1(7)). Produces the restoration notice.
+    ``restored_on`` lies within the suspension period, its last day (``suspended_until``)
+    included: from the next day the period has ended unresolved and the certificate is withdrawn
+    instead (004 §7.3.1(7)). Produces the restoration notice.
     """
     policy.require(actor, "certificates.change_status", certificate)
     guards.head_only(certificate)
@@ -328,10 +329,12 @@ def certificate_withdraw(
 
     ``cause``: the 004 §7.3.1 cause number 1–10 (``certificates.causes``). ``withdrawn_on`` is
     on or after ``verified_on`` and at most 5 working days after it (004 §7.3.1). Cause 7
-    (suspension period ended unresolved) needs a suspended certificate whose period has ended by
-    ``verified_on``. The number becomes void and is never reused (Appendix C.5: sequences only
-    grow). Open withdrawal proposals for the certificate are closed as accepted. Produces the
-    withdrawal notice (recovery of the certificate or public announcement, 004 §7.3.2).
+    (suspension period ended unresolved) needs a suspended certificate and is verified (hence
+    made) no earlier than the day after ``suspended_until``: the last day itself still allows
+    restoration (004 §7.2.4), so restoration and this withdrawal never fall on one day. The
+    number becomes void and is never reused (Appendix C.5: sequences only grow). Open
+    withdrawal proposals for the certificate are closed as accepted. Produces the withdrawal
+    notice (recovery of the certificate or public announcement, 004 §7.3.2).
     """
     policy.require(actor, "certificates.change_status", certificate)
     guards.head_only(certificate)
@@ -358,13 +361,18 @@ def certificate_withdraw(
                     ),
                     found.rule,
                 )
-            if verified_on < certificate.suspended_until:
+            # The last day of the suspension still belongs to restoration (004 §7.2.4); the
+            # period has ended unresolved only from the next day, so the two never meet.
+            first_day = certificate.suspended_until + timedelta(days=1)
+            if verified_on < first_day:
                 raise RuleViolation(
                     gettext(
-                        "The suspension period ends on %(day)s: verify and withdraw after it ends."
+                        "The suspension period ends on %(day)s and the certificate can be "
+                        "restored up to and including that day: a withdrawal because it ended "
+                        "unresolved is verified and made from %(next)s."
                     )
-                    % {"day": certificate.suspended_until},
-                    found.rule,
+                    % {"day": certificate.suspended_until, "next": first_day},
+                    "004 §7.2.4、" + found.rule,
                 )
         note = guards.within_working_days(
             verified_on, withdrawn_on, what=_("withdrawal"), rule=found.rule

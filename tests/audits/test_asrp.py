@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from audits import services
-from audits.models import AsrpEligibilityCheck, AsrpProgramme, Audit
+from audits.models import AsrpEligibilityCheck, AsrpProgramme, Audit, AuditProgramme, Nonconformity
 from certbody.lifecycle import RuleViolation
 from certificates.models import Certificate
 from tests.applications.factories import OrganizationFactory
@@ -192,6 +192,77 @@ def test_approval_is_refused_for_a_precondition_recorded_as_not_met(
         services.asrp_programme_approve(
             asrp=asrp, actor=technical_manager_user, approved_on=date(2025, 10, 8)
         )
+
+
+def nonconformity(audit, state, number=1):
+    """An NC written directly on a finished audit (the NC services are not under test here)."""
+    return Nonconformity.objects.create(
+        audit=audit,
+        number=number,
+        severity=Nonconformity.Severity.MAJOR,
+        state=state,
+        clause="GB/T 27922 5.3",
+        description="服务记录不完整",
+        evidence="抽查 10 份维修记录，3 份缺少顾客签字",
+        raised_by=audit.team.get(role="leader").user,
+        raised_on=audit.actual_end,
+        due_on=date(2025, 11, 30),
+        closed_on=date(2025, 9, 30) if state == Nonconformity.State.CLOSED else None,
+    )
+
+
+def recertification_audit(programme):
+    """The closed recertification audit that opened this cycle."""
+    return programme.audits.get(kind="recertification", state=Audit.State.CLOSED)
+
+
+def previous_surveillance(programme):
+    previous = AuditProgramme.objects.get(
+        organization_id=programme.organization_id, cycle=programme.cycle - 1
+    )
+    return previous.audits.filter(kind="surveillance", state=Audit.State.CLOSED).first()
+
+
+@pytest.mark.parametrize("where", [recertification_audit, previous_surveillance])
+def test_approval_is_refused_while_an_nc_of_the_cycle_is_unresolved(
+    staff, programme, technical_manager_user, where
+):
+    asrp = complete(draft(programme, staff), staff)  # the box was ticked before the NC
+    nc = nonconformity(where(programme), Nonconformity.State.ANSWERED)
+
+    with pytest.raises(RuleViolation, match="000 §4.1.2") as refused:
+        services.asrp_programme_approve(
+            asrp=asrp, actor=technical_manager_user, approved_on=date(2025, 10, 8)
+        )
+    assert "未解决的不符合项" in str(refused.value) and f"NC-{nc.number:02d}" in str(refused.value)
+    asrp.refresh_from_db()
+    assert asrp.state == AsrpProgramme.State.DRAFT
+
+
+def test_an_unresolved_nc_cannot_be_recorded_as_resolved(staff, programme):
+    asrp = draft(programme, staff)
+    nonconformity(recertification_audit(programme), Nonconformity.State.OPEN)
+
+    with pytest.raises(RuleViolation, match=r"不能记录为.*NC-01.*000 §4.1.2"):
+        services.asrp_eligibility_record(
+            asrp=asrp,
+            actor=staff.planner,
+            criterion=C.NCS_RESOLVED,
+            met=True,
+            evidence="已关闭",
+            checked_on=date(2025, 9, 20),
+        )
+
+
+def test_approval_is_allowed_once_the_cycles_ncs_are_verified_and_closed(
+    staff, programme, technical_manager_user
+):
+    nonconformity(recertification_audit(programme), Nonconformity.State.CLOSED)
+    nonconformity(previous_surveillance(programme), Nonconformity.State.CLOSED)
+
+    asrp = approved(programme, staff, technical_manager_user)
+
+    assert asrp.state == AsrpProgramme.State.APPROVED
 
 
 def test_approval_needs_agreed_indicators_continuously_met(

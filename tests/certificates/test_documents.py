@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audits import services as audit_reports
 from certbody import jobs
@@ -510,3 +510,46 @@ def test_without_redis_the_celery_task_renders_in_process_after_commit(
         suspend(certificate, staff)
 
     assert certificate.documents.get(kind=Kind.SUSPENSION_NOTICE).state == State.STORED
+
+
+# --- 004 §6.2.4: documents are printed in Chinese whatever the issuer's language -----------
+
+
+def test_certificate_and_notices_issued_by_an_english_speaker_are_in_chinese(
+    staff, technical_manager, monkeypatch
+):
+    monkeypatch.setattr(certbody_pdf, "html_to_pdf", lambda html: STUB_PDF)
+    stage2 = completed_stage2(OrganizationFactory(name=ORG_NAME), staff, grade="three_star")
+    with translation.override("en"):
+        decision = services.decision_make(
+            audit=stage2,
+            actor=staff.decider,
+            outcome="grant",
+            decided_on=date(2025, 3, 20),
+            star_grade="three_star",
+        )
+        head = decision.certificates.get(head__isnull=True)
+        services.certificate_suspend(
+            certificate=head,
+            actor=staff.decider,
+            cause=11,
+            verified_on=date(2025, 6, 3),
+            starts_on=date(2025, 6, 3),
+            ends_on=date(2025, 8, 31),
+        )
+        services.certificate_restore(
+            certificate=head,
+            actor=technical_manager,
+            restored_on=date(2025, 7, 1),
+            evidence="客户撤回暂停申请",
+        )
+        assert head.get_star_grade_display() == "Three star"  # the issuer reads English
+
+    certificate = head.documents.get(kind=Kind.CERTIFICATE)
+    assert "三星级" in certificate.html and "Three star" not in certificate.html
+    for kind in (Kind.APPROVAL_NOTICE, Kind.RESTORATION_NOTICE):
+        notice = CertificateDocument.objects.get(certificate=head, kind=kind)
+        assert "三星级" in notice.html and "Three star" not in notice.html
+    suspension = head.documents.get(kind=Kind.SUSPENSION_NOTICE)
+    assert "暂停认证资格通知书" in suspension.html
+    assert "（11）" in suspension.html

@@ -391,6 +391,58 @@ def test_withdrawal_for_an_ended_suspension_needs_the_period_to_be_over(certific
     assert certificate.events.get(kind="withdrawn").reason_code == "0115"
 
 
+def test_last_day_of_the_suspension_restores_and_refuses_the_expiry_withdrawal(
+    certificate, staff, technical_manager
+):
+    # 004 §7.2.4 vs §7.3.1(7): the last day still belongs to restoration.
+    suspend(certificate, staff.decider)  # until 2025-09-04
+    with pytest.raises(
+        RuleViolation, match=r"2025-09-04 才届满.*2025-09-05.*004 §7.2.4.*§7.3.1\(7\)"
+    ):
+        withdraw(
+            certificate,
+            staff.decider,
+            cause=7,
+            verified_on=date(2025, 9, 4),
+            withdrawn_on=date(2025, 9, 4),
+        )
+
+    services.certificate_restore(
+        certificate=certificate,
+        actor=technical_manager,
+        restored_on=date(2025, 9, 4),
+        evidence="特殊审核验证纠正措施有效",
+    )
+
+    certificate.refresh_from_db()
+    assert certificate.status == Status.VALID
+    assert not certificate.events.filter(kind="withdrawn").exists()
+
+
+def test_day_after_the_suspension_withdraws_and_refuses_restoration(certificate, staff):
+    suspend(certificate, staff.decider)  # until 2025-09-04
+    with pytest.raises(RuleViolation, match=r"2025-09-04 届满.*§7.3.1\(7\)"):
+        services.certificate_restore(
+            certificate=certificate,
+            actor=staff.decider,
+            restored_on=date(2025, 9, 5),
+            evidence="整改完成",
+        )
+
+    withdraw(
+        certificate,
+        staff.decider,
+        cause=7,
+        verified_on=date(2025, 9, 5),
+        withdrawn_on=date(2025, 9, 5),
+    )
+
+    certificate.refresh_from_db()
+    assert certificate.status == Status.WITHDRAWN
+    assert certificate.status_changed_on == date(2025, 9, 5)
+    assert not certificate.events.filter(kind="restored").exists()
+
+
 def test_withdrawal_closes_open_withdrawal_proposals(certificate, staff):
     proposal = Proposal.objects.create(
         certificate=certificate, action="withdraw", cause=10, reason="x", created_by=staff.decider
