@@ -9,12 +9,8 @@ the grade follows live; without JavaScript the same endpoints take ordinary form
 redirect back to the page.
 """
 
-from functools import wraps
-
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -28,21 +24,15 @@ from audits.models import Audit, AuditPlan, AuditTeamMember, ScoreItem, ScoreShe
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
 from certbody.models import CertificationBody
+from certbody.workspace.desks import require
+from certbody.workspace.views import permission_required
 
 ORGANIZATION = "programme__organization"
 
 
-def staff_required(view):
-    """Logged-in staff only: anonymous users go to the login page, client users get 403."""
-
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_staff:
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
+# Logged-in staff only (anonymous users go to the log-in page, client users get 403); the
+# object-level checks below ask the matrix too (``audits.score``, ``audits.sign_score_sheet``).
+staff_required = permission_required("audits.view_desk")
 
 
 # --- forms --------------------------------------------------------------------------------
@@ -228,8 +218,7 @@ def score_sheet(request, audit_pk: int):
 def score_sheet_open(request, audit_pk: int):
     """Open the audit's score sheet (team leader or auditors, or the audit department)."""
     audit = _audit(request, audit_pk)
-    if not selectors.can_open(request.user, audit):
-        raise PermissionDenied
+    require(request.user, "audits.open_score_sheet", audit)
     try:
         services.score_sheet_open(audit=audit, actor=request.user)
     except RuleViolation as exc:
@@ -252,8 +241,7 @@ def score_item_update(request, pk: int):
         pk=pk,
     )
     audit = item.sheet.audit
-    if not selectors.is_team_scorer(request.user, audit):
-        raise PermissionDenied
+    require(request.user, "audits.score", audit)
     form = ScoreItemForm(request.POST)
     error = ""
     if form.is_valid():
@@ -279,8 +267,7 @@ def score_item_update(request, pk: int):
 def special_deduction_add(request, pk: int):
     """Record a special deduction (004 §5.6.5.2 c)."""
     sheet = _sheet(request, pk)
-    if not selectors.is_team_scorer(request.user, sheet.audit):
-        raise PermissionDenied
+    require(request.user, "audits.score", sheet.audit)
     form = SpecialDeductionForm(request.POST)
     if not form.is_valid():
         messages.error(request, _errors(form))
@@ -304,8 +291,7 @@ def special_deduction_remove(request, pk: int):
         ),
         pk=pk,
     )
-    if not selectors.is_team_scorer(request.user, deduction.sheet.audit):
-        raise PermissionDenied
+    require(request.user, "audits.score", deduction.sheet.audit)
     try:
         services.special_deduction_remove(deduction=deduction, actor=request.user)
     except RuleViolation as exc:
@@ -318,8 +304,7 @@ def special_deduction_remove(request, pk: int):
 def special_bonus_set(request, pk: int):
     """Grant or withdraw the special bonus (004 §5.6.5.2 d)."""
     sheet = _sheet(request, pk)
-    if not selectors.is_team_scorer(request.user, sheet.audit):
-        raise PermissionDenied
+    require(request.user, "audits.score", sheet.audit)
     form = SpecialBonusForm(request.POST)
     if form.is_valid():
         try:
@@ -335,8 +320,7 @@ def _leader_confirm(request, pk, *, form_class, service, template, done, initial
     """One confirm step for the team leader's transitions of a sheet: GET shows the form,
     POST calls ``service(sheet=…, actor=…, **cleaned_data)``; refusals stay on the form."""
     sheet = _sheet(request, pk)
-    if not selectors.is_team_leader(request.user, sheet.audit):
-        raise PermissionDenied
+    require(request.user, "audits.sign_score_sheet", sheet.audit)
     if request.method == "POST":
         form = form_class(request.POST)
         if form.is_valid():

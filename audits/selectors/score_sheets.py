@@ -11,7 +11,6 @@ from audits import scoring
 from audits.catalogue import check_part_totals, part_totals
 from audits.models import (
     Audit,
-    AuditTeamMember,
     Indicator,
     ScoreSheet,
 )
@@ -32,21 +31,19 @@ EDITABLE_AUDIT_STATES = (Audit.State.IN_PROGRESS, Audit.State.COMPLETED)
 
 
 def is_team_scorer(user, audit: Audit) -> bool:
-    """True when ``user`` is the leader or an auditor on the team of ``audit``.
+    """True when ``user`` may score ``audit``: its team leader or an auditor on its team
+    (``audits.score`` in ``certbody.policy.MATRIX``).
 
     Trainees and technical experts are on the team but write no scoring records
     (004 §5.4.4.2; 001 §6.2.4).
     """
-    if not user.is_authenticated or not user.is_active or not user.is_staff:
-        return False
-    return audit.team.filter(user=user, role__in=AuditTeamMember.COUNTED_ROLES).exists()
+    return policy.allowed(user, "audits.score", audit)
 
 
 def is_team_leader(user, audit: Audit) -> bool:
-    """True when ``user`` leads the team of ``audit`` (signs off the sheet, 004 §5.6.5.3)."""
-    if not user.is_authenticated or not user.is_active or not user.is_staff:
-        return False
-    return audit.team.filter(user=user, role=AuditTeamMember.Role.LEADER).exists()
+    """True when ``user`` leads the team of ``audit`` and so signs off its sheet
+    (``audits.sign_score_sheet``, 004 §5.6.5.3)."""
+    return policy.allowed(user, "audits.sign_score_sheet", audit)
 
 
 def can_open(user, audit: Audit) -> bool:
