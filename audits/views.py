@@ -146,7 +146,7 @@ def _row_context(item: ScoreItem, *, editable: bool) -> dict:
 def _summary_context(sheet: ScoreSheet) -> dict:
     return {
         "sheet": sheet,
-        "grade_label": scoring.GRADES.get(sheet.grade, sheet.grade),
+        "grade_label": selectors.grade_label(sheet.grade),
         "deduction_count": sheet.deductions.count(),
         "parts": selectors.part_breakdown(sheet),
         "pass_threshold": scoring.PASS_THRESHOLD,

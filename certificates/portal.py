@@ -10,11 +10,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_http_methods
 
-from applications.models import GRADE_CHOICES
 from audits.models import Audit, AuditReport
+from audits.selectors import grade_label
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
 from certbody.uploads import download_response, unavailable_response
@@ -22,13 +21,6 @@ from certbody.workspace import object_url_for
 from certificates import pdf, services
 from certificates.forms import AppealForm, ClientRequestForm
 from certificates.models import Appeal, Certificate, CertificateDocument, ClientRequest, Decision
-
-
-def _grade_label(grade: str) -> str:
-    """The evaluation result in the reader's language (the certificate's grades, or "fail")."""
-    if grade == "fail":
-        return pgettext("evaluation result", "Fail")
-    return str(dict(GRADE_CHOICES).get(grade, grade))
 
 
 @login_required
@@ -108,7 +100,7 @@ def _decided_audits(user) -> list[dict]:
                 "decision": decided[0] if decided else None,
                 # Only a signed-off evaluation is a result the client is told (004 §5.6.5.3).
                 "sheet": sheet if sheet and sheet.state == sheet.State.SUBMITTED else None,
-                "grade": _grade_label(sheet.grade) if sheet else "",
+                "grade": grade_label(sheet.grade) if sheet else "",
                 "reports": reports.get(audit.pk, []),
             }
         )

@@ -29,10 +29,6 @@ from certificates.models import (
 logger = logging.getLogger("certificates.services")
 
 
-def grade_label(grade: str) -> str:
-    return scoring.GRADES.get(grade, grade)
-
-
 def submitted_sheet(audit: Audit) -> ScoreSheet | None:
     return ScoreSheet.objects.filter(audit=audit, state=ScoreSheet.State.SUBMITTED).first()
 
@@ -62,7 +58,7 @@ def evaluation_failure(sheet: ScoreSheet) -> str:
     }
 
 
-def unsettled_nonconformities(audit: Audit) -> list[Nonconformity]:
+def nonconformities_blocking_decision(audit: Audit) -> list[Nonconformity]:
     """Nonconformities that stop a grant or maintain decision on ``audit`` (004 §5.10.4).
 
     Those of ``audit`` and of every audit of its programme that ended no later than it (for a
@@ -135,7 +131,7 @@ def surveillance_conclusion_failures(
             gettext("The surveillance audit found major nonconformities: %(ncs)s (004 §5.12.6(1))")
             % {"ncs": gettext(", ").join(f"NC-{nc.number:02d}" for nc in majors)}
         )
-    unsettled = unsettled_nonconformities(audit)
+    unsettled = nonconformities_blocking_decision(audit)
     if unsettled:
         failures.append(
             gettext("%(ncs)s (004 §5.10.4)")
@@ -152,7 +148,10 @@ def surveillance_conclusion_failures(
             gettext(
                 "The service evaluation gave %(grade)s, below the certificate's %(held)s (001 §7.5)"
             )
-            % {"grade": grade_label(sheet.grade), "held": grade_label(certificate.star_grade)}
+            % {
+                "grade": audit_selectors.grade_label(sheet.grade),
+                "held": audit_selectors.grade_label(certificate.star_grade),
+            }
         )
     if certificate.status != Certificate.Status.VALID:
         failures.append(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from applications.models import Site
-from audits import forms, scoring, selectors, services
+from audits import forms, selectors, services
 from audits.desks._common import OPEN_AUDIT_STATES, _link, _yes_no
 from audits.models import (
     Audit,
@@ -211,7 +211,7 @@ def _audit_sections(audit: Audit, request) -> dict:
         "team_roles": dict(AuditTeamMember.Role.choices),
         "scored": audit.kind in selectors.SCORED_KINDS,
         "sheet": sheet,
-        "grade_label": scoring.GRADES.get(sheet.grade, sheet.grade) if sheet else "",
+        "grade_label": selectors.grade_label(sheet.grade) if sheet else "",
         "score_sheet_url": reverse("audits:score_sheet", args=[audit.pk]),
         "audit_ncs": list(audit.nonconformities.order_by("number")),
         "reports": list(audit.reports.select_related("signed_by", "delivered_by")),

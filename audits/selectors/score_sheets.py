@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from audits import scoring
 from audits.catalogue import check_part_totals, part_totals
@@ -28,6 +29,26 @@ SCORED_KINDS = (Audit.Kind.STAGE2, Audit.Kind.SURVEILLANCE, Audit.Kind.RECERTIFI
 
 # A sheet is filled while the audit runs or before its decision closes it.
 EDITABLE_AUDIT_STATES = (Audit.State.IN_PROGRESS, Audit.State.COMPLETED)
+
+
+# The evaluation result on screens, in the reader's language; printed documents render inside
+# ``certbody.pdf.document_language()`` and so read the Chinese of the same catalogue entries
+# (``scoring.GRADES`` holds those Chinese words for the pure rules and the register).
+GRADE_LABELS = {
+    "fail": pgettext_lazy("evaluation result", "Fail"),
+    "standard": pgettext_lazy("star grade", "Standard"),
+    "three_star": gettext_lazy("Three star"),
+    "four_star": gettext_lazy("Four star"),
+    "five_star": gettext_lazy("Five star"),
+}
+
+
+def grade_label(code: str) -> str:
+    """The label of an evaluation result or star grade (a key of ``scoring.GRADES``) in the
+    active language, e.g. "Three star" / "三星级"; an unknown code is returned as given, ""
+    for none (004 §5.6.5.3)."""
+    label = GRADE_LABELS.get(code)
+    return str(label) if label is not None else (code or "")
 
 
 def is_team_scorer(user, audit: Audit) -> bool:

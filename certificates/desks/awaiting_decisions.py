@@ -158,7 +158,7 @@ def _audit_sections(audit, request):
         "grade_label": grade_label(sheet.grade) if sheet else "",
         "team": list(audit.team.select_related("user")),
         "nonconformities": list(audit.nonconformities.order_by("number")),
-        "unsettled": selectors.unsettled_nonconformities(audit),
+        "unsettled": selectors.nonconformities_blocking_decision(audit),
         "reports": list(audit.reports.select_related("signed_by").order_by("-version")),
         "decider_checks": checks,
     }

@@ -24,9 +24,9 @@ re-exported here where they were public before, so callers keep
 from certificates.selectors import (
     appeal_involved_user_ids,
     evaluation_failure,
+    nonconformities_blocking_decision,
     surveillance_conclusion_failures,
     suspension_ended_due,
-    unsettled_nonconformities,
     working_day_deadline,
 )
 from certificates.services.appeals import (
@@ -86,6 +86,6 @@ __all__ = [
     "suspension_ended_due",
     "suspension_ended_propose",
     "suspension_ended_step",
-    "unsettled_nonconformities",
+    "nonconformities_blocking_decision",
     "working_day_deadline",
 ]

@@ -165,7 +165,7 @@ def decision_make(
                         "004 §5.8.4",
                     )
         if outcome in (Decision.Outcome.GRANT, Decision.Outcome.MAINTAIN):
-            unsettled = selectors.unsettled_nonconformities(audit)
+            unsettled = selectors.nonconformities_blocking_decision(audit)
             if unsettled:
                 raise RuleViolation(
                     gettext(
@@ -214,8 +214,8 @@ def decision_make(
                         "%(asked)s cannot be granted"
                     )
                     % {
-                        "grade": selectors.grade_label(sheet.grade),
-                        "asked": selectors.grade_label(star_grade),
+                        "grade": audit_selectors.grade_label(sheet.grade),
+                        "asked": audit_selectors.grade_label(star_grade),
                     },
                     "004 §5.6.5.3",
                 )
@@ -380,8 +380,8 @@ def _surveillance_proposal(audit, certificate, sheet, actor) -> Proposal | None:
         action, grade = Proposal.Action.REISSUE, sheet.grade
         reason = (
             f"{audit.get_kind_display()}服务测评得分 {sheet.score} 分，评价为"
-            f"{selectors.grade_label(sheet.grade)}，低于证书星级{selectors.grade_label(certificate.star_grade)}，"
-            f"建议按测评结果换发{selectors.grade_label(sheet.grade)}证书（001 §7.5）"
+            f"{scoring.GRADES[sheet.grade]}，低于证书星级{scoring.GRADES[certificate.star_grade]}，"
+            f"建议按测评结果换发{scoring.GRADES[sheet.grade]}证书（001 §7.5）"
         )
     else:
         return None

@@ -126,6 +126,7 @@ PUBLIC_SERVICES = [
     "client_request_submit",
     "decision_make",
     "evaluation_failure",
+    "nonconformities_blocking_decision",
     "notice_issue",
     "proposal_accept",
     "proposal_dismiss",
@@ -137,7 +138,6 @@ PUBLIC_SERVICES = [
     "suspension_ended_due",
     "suspension_ended_propose",
     "suspension_ended_step",
-    "unsettled_nonconformities",
     "working_day_deadline",
 ]
 
