@@ -177,6 +177,18 @@ class Audit(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["programme", "due_on", "pk"]
+        constraints = [
+            # A stage 2 that has ended carries its initial-decision limit (004 §5.12.3): the
+            # job, the desks and the grant gate read the column, never recompute it.
+            models.CheckConstraint(
+                condition=~models.Q(kind="stage2", actual_end__isnull=False)
+                | models.Q(decision_due_on__isnull=False),
+                name="audit_stage2_ended_has_decision_due",
+                violation_error_message=_(
+                    "A stage 2 audit that has ended needs its initial decision due date."
+                ),
+            )
+        ]
         verbose_name = _("audit")
         verbose_name_plural = _("audits")
 

@@ -318,6 +318,18 @@ def test_the_initial_decision_job_reads_the_stored_deadline(people, time_machine
     assert jobs.JOBS["initial_decision"].step() is True
 
 
+def test_an_ended_stage2_cannot_lose_its_decision_deadline(people):
+    """The database refuses a stage 2 with an end date and no stored decision limit, so the
+    job, the desks and the grant gate never meet one (004 §5.12.3)."""
+    from django.db import IntegrityError, transaction
+
+    stage2 = completed_stage2(staff=people.workflow)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Audit.objects.filter(pk=stage2.pk).update(decision_due_on=None)
+    # A stage 2 not yet ended has no limit; other kinds never need one.
+    Audit.objects.filter(pk=stage2.pk).update(actual_end=None, decision_due_on=None)
+
+
 def test_audit_plan_not_reported_to_cnca(certificate, people, time_machine):
     audit = surveillance(certificate)
     time_machine.move_to(at(date(2026, 2, 1)), tick=False)
