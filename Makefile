@@ -28,7 +28,7 @@ STAMP := $(VENV)/.installed
 # plus Pango, which WeasyPrint loads at import time (already present on most installs).
 SYSTEM_PKGS ?= fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0
 # Browser tests use Debian's Chromium (/usr/bin/chromium); a browser is never downloaded.
-TEST_PKGS ?= chromium
+TEST_PKGS ?= chromium gettext
 
 RUN_ADDR ?= 127.0.0.1:8000
 # make run serves static files itself (DEBUG on); whitenoise is there either way.

@@ -39,7 +39,7 @@ staff_required = permission_required("audits.view_desk")
 
 
 class ScoreItemForm(forms.Form):
-    excluded = forms.BooleanField(label=_("excluded (删减)"), required=False)
+    excluded = forms.BooleanField(label=_("excluded from scoring"), required=False)
     exclusion_justification = forms.CharField(label=_("why not applicable"), required=False)
     met = forms.TypedChoiceField(
         label=_("met"),

@@ -36,7 +36,7 @@ class AuditorTable(BaseTable):
     registration_number = tables.Column(verbose_name=_("registration number"))
     qualification = tables.Column(verbose_name=_("qualification"))
     registration_valid_until = tables.DateColumn(verbose_name=_("registration valid until"))
-    is_full_time = tables.BooleanColumn(verbose_name=_("full-time (专职)"))
+    is_full_time = tables.BooleanColumn(verbose_name=_("full-time"))
     competences = tables.Column(
         empty_values=(), orderable=False, accessor="pk", verbose_name=_("competence codes")
     )
@@ -116,7 +116,7 @@ def _auditor_summary(auditor: Auditor, user):
         (_("registration number"), auditor.registration_number),
         (_("registration valid until"), auditor.registration_valid_until),
         (_("qualification"), auditor.get_qualification_display()),
-        (_("full-time (专职)"), _yes_no(auditor.is_full_time)),
+        (_("full-time"), _yes_no(auditor.is_full_time)),
         (_("active"), _yes_no(auditor.active)),
         (_("competence codes"), _current_codes(auditor, dates.today())),
         (_("notes"), auditor.notes),

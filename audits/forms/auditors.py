@@ -31,7 +31,7 @@ class AuditorRegisterForm(forms.Form):
     registration_valid_until = forms.DateField(
         label=_("registration valid until"), required=False, widget=DateInput
     )
-    is_full_time = forms.BooleanField(label=_("full-time (专职)"), required=False)
+    is_full_time = forms.BooleanField(label=_("full-time"), required=False)
     notes = forms.CharField(label=_("notes"), required=False, widget=_textarea(2))
 
     def __init__(self, *args, **kwargs):

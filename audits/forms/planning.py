@@ -153,7 +153,9 @@ class DetermineTimeForm(ActionForm):
         label=_("adjustments"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_('One per line: days then reason, e.g. "-0.5 服务网点集中，流程简单".'),
+        help_text=_(
+            'One per line: days then reason, e.g. "-0.5 outlets close together, simple processes".'
+        ),
     )
     onsite_days = forms.DecimalField(label=_("on-site time"), min_value=0, decimal_places=1)
     remote_days = forms.DecimalField(
@@ -323,7 +325,9 @@ class MeetingForm(forms.Form):
     attendees = forms.CharField(
         label=_("attendees"),
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("One a line: name, role, position (e.g. 王五, 最高管理者, 总经理)."),
+        help_text=_(
+            "One a line: name, role, position (e.g. Wang Wu, top manager, general manager)."
+        ),
     )
     top_manager_present = forms.BooleanField(
         label=_("top manager present"), required=False, initial=True

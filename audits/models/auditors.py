@@ -32,7 +32,9 @@ class Auditor(models.Model):
         _("registration number"),
         max_length=40,
         blank=True,
-        help_text=_("注册号 of the personnel registration body (004 §4.2); none for experts."),
+        help_text=_(
+            "The number issued by the personnel registration body (004 §4.2); none for experts."
+        ),
     )
     registration_valid_until = models.DateField(
         _("registration valid until"), null=True, blank=True
@@ -41,7 +43,7 @@ class Auditor(models.Model):
         _("qualification"), max_length=20, choices=Qualification.choices
     )
     is_full_time = models.BooleanField(
-        _("full-time (专职)"),
+        _("full-time"),
         default=False,
         help_text=_("Employed by or retired into the CB as defined in 004 §12.1.3."),
     )

@@ -186,7 +186,7 @@ class ScoreItem(models.Model):
         default=False,
         help_text=_("Scored by the team (met, not met, sampled or excluded; 004 §5.6.5.2)."),
     )
-    excluded = models.BooleanField(_("excluded (删减)"), default=False)
+    excluded = models.BooleanField(_("excluded from scoring"), default=False)
     exclusion_justification = models.TextField(_("why not applicable"), blank=True)
     met = models.BooleanField(_("met"), default=True)
     samples = models.PositiveIntegerField(_("samples checked"), default=0)

@@ -135,13 +135,16 @@ def attachment_check(upload) -> CheckedAttachment:
     """Validate one uploaded evidence file and read it (``certbody.uploads.check_file``:
     PDF, JPEG, PNG, DOCX, XLSX by extension and content, at most 10 MB, not empty). Raises
     ``RuleViolation``."""
-    return uploads.check_file(upload, noun="附件")
+    return uploads.check_file(upload, noun=_("Attachment"))
 
 
 def attachments_check(files: Iterable) -> list[CheckedAttachment]:
     """``attachment_check`` for each upload, at most 10 of them; all or nothing."""
     return uploads.check_files(
-        files, noun="附件", too_many=f"每次答复最多上传 {MAX_ATTACHMENTS} 个附件"
+        files,
+        noun=_("Attachment"),
+        too_many=_("At most %(count)d attachments can be uploaded with one answer.")
+        % {"count": MAX_ATTACHMENTS},
     )
 
 

@@ -694,3 +694,22 @@ def test_staff_roles_see_the_nonconformity_list(client, stage2, staff, role_user
     response = client.get(reverse("workspace:list", args=["nonconformities"]))
     assert response.status_code == 200
     assert "NC-01" in response.content.decode()
+
+
+def test_attachment_refusals_read_in_the_readers_language():
+    """The NC answer's upload refusals name the file in the reader's language, whole."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import translation
+
+    files = [SimpleUploadedFile(f"{i}.pdf", b"%PDF-1.4 x") for i in range(11)]
+    bad = [SimpleUploadedFile("evidence.exe", b"MZ")]
+    with translation.override("en"):
+        with pytest.raises(RuleViolation, match="At most 10 attachments"):
+            nonconformities.attachments_check(files)
+        with pytest.raises(RuleViolation, match="^Attachment “evidence.exe”: this type"):
+            nonconformities.attachments_check(bad)
+    with translation.override("zh-hans"):
+        with pytest.raises(RuleViolation, match="每次答复最多上传 10 个附件"):
+            nonconformities.attachments_check(files)
+        with pytest.raises(RuleViolation, match="^附件“evidence.exe”"):
+            nonconformities.attachments_check(bad)
