@@ -86,6 +86,10 @@ class Desk:
     history: Callable[[Any], list] | None = None
     nav: bool = True
     order: int = 100
+    # Where an object that has left this desk's list now lives (e.g. an audit whose decision
+    # is made → the decision's page): ``moved_on(obj) -> URL | None``. Without it (or when it
+    # answers None) the workspace looks for another desk of the same model that holds it.
+    moved_on: Callable[[Any], str | None] | None = None
 
     def url(self) -> str:
         return reverse("workspace:list", args=[self.key])

@@ -5,8 +5,8 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -70,8 +70,40 @@ def desk_list(request, key: str):
     )
 
 
-def _object(request, desk, pk):
-    return get_object_or_404(desk.queryset(request), pk=pk)
+def moved_on_url(request, desk, pk) -> str | None:
+    """Where the object ``pk`` of ``desk``'s model now lives when it has left ``desk``'s list
+    (a decision made, a request handled …): ``desk.moved_on(obj)``, else the page of the first
+    other desk of the same model that holds it and that ``request.user`` may open. None when
+    the object does not exist or no such place is open to the user (then the page is a 404)."""
+    obj = desk.model._default_manager.filter(pk=pk).first()
+    if obj is None:
+        return None
+    if desk.moved_on is not None:
+        url = desk.moved_on(obj)
+        if url:
+            return url
+    for other in workspace.DESKS.values():
+        if (
+            other.key != desk.key
+            and other.model is desk.model
+            and workspace.policy.allowed(request.user, other.permission)
+            and other.queryset(request).filter(pk=pk).exists()
+        ):
+            return other.object_url(obj)
+    return None
+
+
+def _object_or_moved(request, desk, pk):
+    """``(object, None)`` on this desk, or ``(None, redirect)`` to where a moved-on object now
+    lives, with a message saying so; 404 when it is nowhere the user may look."""
+    found = desk.queryset(request).filter(pk=pk).first()
+    if found is not None:
+        return found, None
+    url = moved_on_url(request, desk, pk)
+    if url is None:
+        raise Http404(_("No such record."))
+    messages.info(request, _("This item has moved on; this is where it is now."))
+    return None, redirect(url)
 
 
 @staff_only
@@ -80,7 +112,9 @@ def desk_object(request, key: str, pk: int):
     """The object's summary, related sections, offered transitions and full history."""
     desk = get_desk(key)
     require(request.user, desk.permission)
-    obj = _object(request, desk, pk)
+    obj, moved = _object_or_moved(request, desk, pk)
+    if moved is not None:
+        return moved
     context = {
         "desk": desk,
         "object": obj,
@@ -100,7 +134,9 @@ def desk_action(request, key: str, pk: int, action: str):
     state does not allow it."""
     desk = get_desk(key)
     require(request.user, desk.permission)
-    obj = _object(request, desk, pk)
+    obj, moved = _object_or_moved(request, desk, pk)
+    if moved is not None:
+        return moved
     act = desk.action(action)
     require(request.user, act.permission, obj)
     if not workspace._available(act, obj):

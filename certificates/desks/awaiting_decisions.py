@@ -176,6 +176,12 @@ def _outcome(outcome: str):
     return lambda audit, user: {"outcome": outcome}
 
 
+def _decision_page(audit) -> str | None:
+    """An audit whose decision is made lives on as that decision's page."""
+    decision = Decision.objects.filter(audit=audit).order_by("-pk").first()
+    return object_url("decided", decision.pk) if decision else None
+
+
 register(
     Desk(
         key="decisions",
@@ -188,6 +194,7 @@ register(
         summary=_audit_summary,
         sections_template="certificates/desk_decision_audit.html",
         sections_context=_audit_sections,
+        moved_on=_decision_page,
         order=50,
         actions=[
             Action(

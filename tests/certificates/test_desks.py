@@ -214,6 +214,32 @@ def test_grant_through_the_confirm_page_issues_the_certificate_at_the_sheets_gra
     assert stage2.state == Audit.State.CLOSED
 
 
+def test_a_decided_audits_link_leads_to_its_decision_not_a_404(client, staff, stage2):
+    """A link to the audit on "decisions to make" (a notification, a bookmark, the browser's
+    back button) after its decision is made goes to that decision, saying it has moved on;
+    a second grant posted from a stale page changes nothing."""
+    grant = action_url("decisions", stage2.pk, "grant")
+    client.force_login(staff.decider)
+    client.post(grant, {"decided_on": "2025-03-20"})
+    decision = Decision.objects.get(audit=stage2)
+
+    page = client.get(object_url("decisions", stage2.pk))
+    assert page.status_code == 302
+    assert page["Location"] == object_url("decided", decision.pk)
+    again = client.post(grant, {"decided_on": "2025-03-21"})
+    assert again.status_code == 302
+    assert again["Location"] == object_url("decided", decision.pk)
+    assert Decision.objects.filter(audit=stage2).count() == 1
+    followed = client.get(page["Location"])
+    assert followed.status_code == 200
+    assert any("moved on" in str(m) or "已转到" in str(m) for m in followed.context["messages"])
+
+
+def test_an_unknown_or_hidden_object_is_still_a_404(client, staff, stage2):
+    client.force_login(staff.decider)
+    assert client.get(object_url("decisions", 999999)).status_code == 404
+
+
 def test_refusal_needs_reasons_and_then_refuses(client, staff, stage2):
     url = action_url("decisions", stage2.pk, "refuse")
 
