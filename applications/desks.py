@@ -27,10 +27,11 @@ from applications.models import (
     Organization,
 )
 from certbody import masking
+from certbody.badges import state_badge
 from certbody.models import BusinessScope, User
 from certbody.regions import PROVINCES
 from certbody.workspace import Action, Desk, register
-from certbody.workspace.tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn
+from certbody.workspace.tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn, StateColumn
 
 
 class MaskedPhoneColumn(tables.Column):
@@ -51,7 +52,7 @@ class ApplicationTable(BaseTable):
     reference = ObjectLinkColumn("applications", verbose_name=_("reference"))
     organization = tables.Column(accessor="organization__name", verbose_name=_("organisation"))
     kind = tables.Column(verbose_name=_("kind"))
-    state = tables.Column(verbose_name=_("state"))
+    state = StateColumn(verbose_name=_("state"))
     headcount = tables.Column(verbose_name=_("headcount"))
     submitted_at = LocalDateTimeColumn(verbose_name=_("submitted at"))
 
@@ -84,7 +85,7 @@ def _application_summary(application: Application, user):
         (_("organisation"), application.organization.name),
         (_("kind"), application.get_kind_display()),
         (_("rule scheme"), application.get_scheme_display()),
-        (_("state"), application.get_state_display()),
+        (_("state"), state_badge(application)),
         (_("requested scope"), application.scope_text),
         (_("requested star grade"), application.get_requested_grade_display()),
         (_("headcount"), application.headcount),
@@ -379,7 +380,7 @@ class ContractTable(BaseTable):
         ),
     )
     fee = tables.Column(verbose_name=_("fee (CNY)"))
-    state = tables.Column(verbose_name=_("state"))
+    state = StateColumn(verbose_name=_("state"))
     signed_on = tables.DateColumn(format="Y-m-d", verbose_name=_("signed on"))
     signed_by_client = tables.Column(verbose_name=_("signed for the client by"))
     created_at = LocalDateTimeColumn(verbose_name=_("drafted at"))
@@ -422,7 +423,7 @@ def _contract_summary(contract: Contract, user):
         (_("application"), contract.application.reference),
         (_("fee (CNY)"), contract.fee),
         (_("terms"), contract.terms),
-        (_("state"), contract.get_state_display()),
+        (_("state"), state_badge(contract)),
         (_("signed on"), contract.signed_on),
         (_("signed for the client by"), contract.signed_by_client),
     ]

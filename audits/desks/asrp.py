@@ -15,9 +15,10 @@ from audits.models import (
     AsrpIndicatorResult,
     AsrpProgramme,
 )
+from certbody.badges import state_badge
 from certbody.lifecycle import RuleViolation
 from certbody.workspace import Action, Create, Desk, merged_history, register
-from certbody.workspace.tables import BaseTable, ObjectLinkColumn
+from certbody.workspace.tables import BaseTable, ObjectLinkColumn, StateColumn
 
 
 class AsrpTable(BaseTable):
@@ -25,7 +26,7 @@ class AsrpTable(BaseTable):
         "asrp", accessor="programme__organization__name", verbose_name=_("organisation")
     )
     cycle = tables.Column(accessor="programme__cycle", verbose_name=_("cycle"))
-    state = tables.Column(verbose_name=_("state"))
+    state = StateColumn(verbose_name=_("state"))
     approved_on = tables.DateColumn(verbose_name=_("approved on"))
     accreditation_notified_on = tables.DateColumn(verbose_name=_("accreditation body notified on"))
     ended_on = tables.DateColumn(verbose_name=_("ended on"))
@@ -70,7 +71,7 @@ def _asrp_summary(asrp: AsrpProgramme, user):
     return [
         (_("organisation"), asrp.programme.organization.name),
         (_("programme"), _link("programmes", asrp.programme)),
-        (_("state"), asrp.get_state_display()),
+        (_("state"), state_badge(asrp)),
         (_("approved by"), asrp.approved_by),
         (_("approved on"), asrp.approved_on),
         (_("accreditation body notified on"), asrp.accreditation_notified_on),

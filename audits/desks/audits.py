@@ -24,9 +24,10 @@ from audits.models import (
     ScoreSheet,
 )
 from certbody import dates
+from certbody.badges import state_badge
 from certbody.lifecycle import RuleViolation
 from certbody.workspace import Action, Desk, merged_history, register
-from certbody.workspace.tables import BaseTable, ObjectLinkColumn
+from certbody.workspace.tables import BaseTable, ObjectLinkColumn, StateColumn
 
 
 def _leader(audit: Audit):
@@ -63,7 +64,7 @@ class AuditTable(BaseTable):
         accessor="programme__organization__name", verbose_name=_("organisation")
     )
     kind = ObjectLinkColumn("audits", verbose_name=_("kind"))
-    state = tables.Column(verbose_name=_("state"))
+    state = StateColumn(verbose_name=_("state"))
     due_on = tables.DateColumn(verbose_name=_("due on"))
     planned_start = tables.DateColumn(verbose_name=_("planned start"))
     planned_end = tables.DateColumn(verbose_name=_("planned end"))
@@ -145,7 +146,7 @@ def _audit_summary(audit: Audit, user):
         (_("organisation"), audit.programme.organization.name),
         (_("programme"), _link("programmes", audit.programme)),
         (_("kind"), _kind_label(audit)),
-        (_("state"), audit.get_state_display()),
+        (_("state"), state_badge(audit)),
         (_("due on"), audit.due_on),
         (_("planned start"), audit.planned_start),
         (_("planned end"), audit.planned_end),

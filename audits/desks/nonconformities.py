@@ -17,8 +17,9 @@ from audits.models import (
     Nonconformity,
 )
 from certbody import dates
+from certbody.badges import state_badge
 from certbody.workspace import Action, Desk, register
-from certbody.workspace.tables import BaseTable, ObjectLinkColumn
+from certbody.workspace.tables import BaseTable, ObjectLinkColumn, StateColumn
 
 
 def _overdue(nc: Nonconformity, today: date) -> bool:
@@ -37,7 +38,7 @@ class NonconformityTable(BaseTable):
         accessor="audit__programme__organization__name", verbose_name=_("organisation")
     )
     severity = tables.Column(verbose_name=_("severity"))
-    state = tables.Column(verbose_name=_("state"))
+    state = StateColumn(verbose_name=_("state"))
     due_on = tables.DateColumn(verbose_name=_("due on"))
     overdue = tables.Column(
         empty_values=(), orderable=False, accessor="pk", verbose_name=_("overdue")
@@ -130,7 +131,7 @@ def _nc_summary(nc: Nonconformity, user):
         (_("raised on"), nc.raised_on),
         (_("due on"), nc.due_on),
         (_("overdue"), _yes_no(_overdue(nc, today))),
-        (_("state"), nc.get_state_display()),
+        (_("state"), state_badge(nc)),
         (_("What happens next"), selectors.next_step(nc)),
         (_("closed on"), nc.closed_on),
         (_("verified at audit"), _link("audits", nc.verified_at)),

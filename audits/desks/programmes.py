@@ -16,8 +16,9 @@ from audits.models import (
     AuditTeamMember,
 )
 from certbody import dates
+from certbody.badges import state_badge
 from certbody.workspace import Action, Create, Desk, register
-from certbody.workspace.tables import BaseTable, ObjectLinkColumn
+from certbody.workspace.tables import BaseTable, ObjectLinkColumn, StateColumn
 
 
 class ProgrammeTable(BaseTable):
@@ -26,7 +27,7 @@ class ProgrammeTable(BaseTable):
     )
     cycle = tables.Column(verbose_name=_("cycle"))
     scheme = tables.Column(verbose_name=_("rule scheme"))
-    state = tables.Column(verbose_name=_("state"))
+    state = StateColumn(verbose_name=_("state"))
     decided_on = tables.DateColumn(verbose_name=_("certification decision date"))
     expires_on = tables.DateColumn(verbose_name=_("certificate expires on"))
     next_due = tables.DateColumn(verbose_name=_("next audit due"))
@@ -78,7 +79,7 @@ def _programme_summary(programme: AuditProgramme, user):
         (_("application"), programme.application.reference),
         (_("cycle"), f"R{programme.cycle}"),
         (_("rule scheme"), programme.get_scheme_display()),
-        (_("state"), programme.get_state_display()),
+        (_("state"), state_badge(programme)),
         (_("effective headcount for planning"), programme.planning_headcount),
         (_("certification decision date"), programme.decided_on),
         (_("certificate expires on"), programme.expires_on),

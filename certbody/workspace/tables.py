@@ -13,7 +13,7 @@ from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 from django_tables2.utils import A
 
-from certbody import spreadsheets
+from certbody import badges, spreadsheets
 
 
 class ObjectLinkColumn(tables.Column):
@@ -37,6 +37,23 @@ class LocalDateTimeColumn(tables.DateTimeColumn):
         if not value:
             return ""
         return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+
+
+class StateColumn(tables.Column):
+    """A state or status shown as its badge (colour and icon, ``certbody.badges``) and
+    exported as its label."""
+
+    def render(self, value, record, bound_column):
+        field = bound_column.accessor.split(".")[-1]
+        return badges.badge(
+            value,
+            getattr(record, f"get_{field}_display")(),
+            model_name=record._meta.model_name,
+        )
+
+    def value(self, value, record, bound_column):
+        field = bound_column.accessor.split(".")[-1]
+        return getattr(record, f"get_{field}_display")()
 
 
 class BaseTable(tables.Table):

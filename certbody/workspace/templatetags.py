@@ -2,7 +2,7 @@
 
 from django import template
 
-from certbody import masking
+from certbody import badges, masking
 
 register = template.Library()
 
@@ -24,3 +24,16 @@ def can(context, permission, obj=None):
     """``{% can "audits.score" audit as allowed %}``: the policy answer for the current user."""
     request = context.get("request")
     return bool(request and request.user.has_perm(permission, obj))
+
+
+@register.filter
+def state_badge(obj, field=""):
+    """``{{ object|state_badge }}`` (or ``|state_badge:"status"``): the state's badge with its
+    colour and icon (``certbody.badges``)."""
+    return badges.state_badge(obj, field)
+
+
+@register.filter
+def badge_icon(value, model_name=""):
+    """``{{ certificate.status|badge_icon }}``: the icon of a state's tone (✓ ● ! ✕ ○)."""
+    return badges.ICONS[badges.tone(value, model_name)]

@@ -6,12 +6,14 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from certbody.badges import state_badge
 from certbody.masking import can_see_personal_data, mask_phone
 from certbody.workspace import Action, Create, Desk, register
 from certbody.workspace.tables import (
     BaseTable,
     ObjectLinkColumn,
     SearchFilter,
+    StateColumn,
 )
 from certificates import forms, services
 from certificates.models import Appeal
@@ -24,7 +26,7 @@ class AppealTable(BaseTable):
     organization = tables.Column(accessor="organization__name", verbose_name=_("organisation"))
     received_on = tables.DateColumn(verbose_name=_("received on"), format="Y-m-d")
     due_on = tables.DateColumn(verbose_name=_("written result due"), format="Y-m-d")
-    state = tables.Column(verbose_name=_("state"))
+    state = StateColumn(verbose_name=_("state"))
     handler = tables.Column(verbose_name=_("handler"))
     overdue = tables.BooleanColumn(
         accessor="is_overdue", orderable=False, verbose_name=_("overdue"), yesno="✔,"
@@ -69,7 +71,7 @@ def _appeal_summary(appeal, user):
     return [
         (_("kind"), appeal.get_kind_display()),
         (_("channel"), appeal.get_channel_display()),
-        (_("state"), appeal.get_state_display()),
+        (_("state"), state_badge(appeal)),
         (_("from organisation"), appeal.organization),
         (_("name"), appeal.name),
         (_("contact"), contact),

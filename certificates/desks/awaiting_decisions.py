@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from audits import selectors as audit_selectors
 from audits import services as audit_services
 from audits.models import Audit
+from certbody.badges import state_badge
 from certbody.workspace import Action, Desk, register
 from certbody.workspace.tables import (
     BaseTable,
@@ -134,7 +135,7 @@ def _audit_summary(audit, user):
     return [
         (_("organisation"), audit.programme.organization.name),
         (_("audit"), str(audit)),
-        (_("state"), audit.get_state_display()),
+        (_("state"), state_badge(audit)),
         (_("dates"), f"{audit.actual_start or '—'} – {audit.actual_end or '—'}"),
         (_("evaluation"), evaluation),
         (_("team recommends certification / maintenance"), recommendation),

@@ -16,6 +16,7 @@ from certbody.workspace.tables import (
     BaseTable,
     ObjectLinkColumn,
     SearchFilter,
+    StateColumn,
 )
 from certificates import forms, services
 from certificates.desks.common import EXPIRING_DAYS, Status
@@ -26,7 +27,7 @@ class CertificateTable(BaseTable):
     number = ObjectLinkColumn("certificates", verbose_name=_("certificate number"))
     organization_name = tables.Column(verbose_name=_("organisation"))
     star_grade = tables.Column(verbose_name=_("star grade"))
-    status = tables.Column(verbose_name=_("status"))
+    status = StateColumn(verbose_name=_("status"))
     issued_on = tables.DateColumn(verbose_name=_("issued on"), format="Y-m-d")
     expires_on = tables.DateColumn(verbose_name=_("expires on"), format="Y-m-d")
     head = tables.Column(accessor="head__number", verbose_name=_("head certificate"))

@@ -5,12 +5,14 @@ import django_tables2 as tables
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from certbody.badges import state_badge
 from certbody.workspace import Action, Desk, register
 from certbody.workspace.tables import (
     BaseTable,
     LocalDateTimeColumn,
     ObjectLinkColumn,
     SearchFilter,
+    StateColumn,
 )
 from certificates import forms, services
 from certificates.models import ClientRequest
@@ -21,7 +23,7 @@ class ClientRequestTable(BaseTable):
     organization = tables.Column(accessor="organization__name", verbose_name=_("organisation"))
     certificate = tables.Column(accessor="certificate__number", verbose_name=_("certificate"))
     submitted_at = LocalDateTimeColumn(verbose_name=_("submitted at"))
-    state = tables.Column(verbose_name=_("state"))
+    state = StateColumn(verbose_name=_("state"))
     handled_by = tables.Column(verbose_name=_("handled by"))
     handled_at = LocalDateTimeColumn(verbose_name=_("handled at"))
 
@@ -62,7 +64,7 @@ def _request_summary(client_request, user):
         (_("details"), client_request.details),
         (_("submitted by"), client_request.submitted_by),
         (_("submitted at"), timezone.localtime(client_request.submitted_at)),
-        (_("state"), client_request.get_state_display()),
+        (_("state"), state_badge(client_request)),
         (_("handled by"), client_request.handled_by),
         (
             _("handled at"),

@@ -4,12 +4,14 @@ import django_filters
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
+from certbody.badges import state_badge
 from certbody.workspace import Action, Desk, register
 from certbody.workspace.tables import (
     BaseTable,
     LocalDateTimeColumn,
     ObjectLinkColumn,
     SearchFilter,
+    StateColumn,
 )
 from certificates import forms, services
 from certificates.models import Proposal
@@ -25,7 +27,7 @@ class ProposalTable(BaseTable):
     action = tables.Column(verbose_name=_("proposed action"))
     cause = tables.Column(verbose_name=_("cause"))
     reason = tables.Column(verbose_name=_("reason"))
-    state = tables.Column(verbose_name=_("state"))
+    state = StateColumn(verbose_name=_("state"))
     created_at = LocalDateTimeColumn(verbose_name=_("created at"))
 
     class Meta:
@@ -56,7 +58,7 @@ def _proposal_summary(proposal, user):
         (_("cause"), proposal.cause),
         (_("proposed star grade"), proposal.get_star_grade_display()),
         (_("reason"), proposal.reason),
-        (_("state"), proposal.get_state_display()),
+        (_("state"), state_badge(proposal)),
         (_("closed on"), proposal.closed_on),
         (_("closing note"), proposal.closing_note),
     ]
