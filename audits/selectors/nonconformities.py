@@ -10,6 +10,7 @@ from datetime import date
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audits import rules
 from audits.models import (
@@ -120,15 +121,23 @@ def overdue_nonconformities(today: date | None = None) -> QuerySet[Nonconformity
     )
 
 
-def next_step(nonconformity: Nonconformity) -> str:
-    """What happens next for the NC, in plain words for the client portal and notices."""
-    state = nonconformity.state
-    if state == State.OPEN:
-        return "请分析原因，提交纠正和纠正措施及证据"
-    if state == State.REJECTED:
-        return "答复未被接受，请按审核组意见重新答复"
-    if state == State.ANSWERED:
-        return "已答复，等待审核组验证"
-    if state == State.PLAN_ACCEPTED:
-        return "纠正措施计划已接受，将在下次审核时验证实施效果"
-    return "已验证关闭"
+NEXT_STEPS = {
+    State.OPEN: gettext_lazy(
+        "Please analyse the cause and submit the correction and corrective action with evidence."
+    ),
+    State.REJECTED: gettext_lazy(
+        "The answer was not accepted: please answer again as the audit team asks."
+    ),
+    State.ANSWERED: gettext_lazy("Answered: waiting for the audit team's verification."),
+    State.PLAN_ACCEPTED: gettext_lazy(
+        "Corrective action plan accepted: its effect is verified at the next audit."
+    ),
+}
+VERIFIED_AND_CLOSED = gettext_lazy("Verified and closed.")
+
+
+def next_step(nonconformity: Nonconformity):
+    """What happens next for the NC, in plain words for the client portal, the desk and the
+    reminders (004 §5.10): a lazy text, so each reader (and each e-mail's recipient) reads it in
+    their own language when it is shown."""
+    return NEXT_STEPS.get(nonconformity.state, VERIFIED_AND_CLOSED)

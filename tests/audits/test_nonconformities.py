@@ -713,3 +713,19 @@ def test_attachment_refusals_read_in_the_readers_language():
             nonconformities.attachments_check(files)
         with pytest.raises(RuleViolation, match="^附件“evidence.exe”"):
             nonconformities.attachments_check(bad)
+
+
+def test_the_next_step_reads_in_the_language_it_is_shown_in():
+    """``next_step`` is lazy: computed once (e.g. for a reminder's context) and read by each
+    recipient in their own language."""
+    from django.utils import translation
+
+    from audits.models import Nonconformity as NC
+    from audits.selectors import next_step
+
+    step = next_step(NC(state=NC.State.OPEN))
+    with translation.override("en"):
+        assert str(step).startswith("Please analyse the cause")
+    with translation.override("zh-hans"):
+        assert str(step) == "请分析原因，提交纠正和纠正措施及证据"
+        assert str(next_step(NC(state=NC.State.CLOSED))) == "已验证关闭"
