@@ -360,3 +360,90 @@ def test_expired_inactive_or_undated_registrations_are_not_warned(staff, expirin
     auditor_user("r-undated")  # no dates: listed for completion, never reminded
     assert jobs.run("registration_expiry", today=date(2025, 1, 1)) == 0
     assert not told(staff.leader)
+
+
+# --- the auditors desk ------------------------------------------------------------------------
+
+
+def test_the_desk_lists_registrations_to_complete_and_expiring(client, staff):
+    dated = auditor_user("r-dated")
+    services.auditor_registration_update(
+        auditor=dated.auditor_profile,
+        actor=staff.planner,
+        registration_type=T.AUDITOR,
+        registration_number="2020-FW-7",
+        registration_issued_on=date(2020, 1, 1),
+        registration_valid_until=date.today() + timedelta(days=45),
+    )
+    client.force_login(staff.planner)
+    page = client.get("/staff/auditors/?registration=to_complete").content.decode()
+    assert str(staff.leader) in page and "r-dated" not in page
+    page = client.get("/staff/auditors/?registration=expiring").content.decode()
+    assert "r-dated" in page and str(staff.leader) not in page
+
+
+def test_registration_training_and_witnessed_audit_through_the_auditor_page(client, staff):
+    auditor = staff.leader.auditor_profile
+    url = f"/staff/auditors/{auditor.pk}"
+    client.force_login(staff.planner)
+    for action in ("update-registration", "record-training", "record-witnessed-audit"):
+        assert client.get(f"{url}/{action}/").status_code == 200, action
+    response = client.post(
+        f"{url}/update-registration/",
+        {
+            "registration_type": T.SENIOR_AUDITOR,
+            "registration_number": "2019-FW-88",
+            "registration_issued_on": "2019-06-01",
+            "registration_valid_until": "2028-05-31",
+        },
+    )
+    assert response.status_code == 302
+    response = client.post(
+        f"{url}/record-training/",
+        {
+            "attended_on": "2025-03-01",
+            "title": "售后服务认证继续教育",
+            "hours": "16",
+            "provider": "中国认证认可协会",
+            "evidence": "培训证书",
+        },
+    )
+    assert response.status_code == 302
+    response = client.post(
+        f"{url}/record-witnessed-audit/",
+        {"witnessed_on": "2025-04-01", "witness": "王评审", "outcome": "satisfactory"},
+    )
+    assert response.status_code == 302
+    auditor.refresh_from_db()
+    assert (auditor.registration_type, auditor.registration_number) == (
+        T.SENIOR_AUDITOR,
+        "2019-FW-88",
+    )
+    page = client.get(f"{url}/").content.decode()
+    assert 'id="auditor-trainings"' in page and "售后服务认证继续教育" in page
+    assert 'id="auditor-witnessed"' in page and "王评审" in page
+    assert "2028-05-31" in page
+    # An auditor sees the page but records none of these for themself.
+    client.force_login(staff.leader)
+    assert client.post(f"{url}/record-training/", {}).status_code == 403
+
+
+# --- demo ---------------------------------------------------------------------------------------
+
+
+def test_the_demo_auditor_registration_expires_within_60_days(staff):
+    from types import SimpleNamespace
+
+    from audits.selectors import registration_q
+    from certbody import dates
+    from demo.registrations import USERNAME, seed_registrations
+
+    demo_staff = SimpleNamespace(planner=staff.planner, auditors=[staff.leader])
+    seed_registrations(demo_staff, log=lambda message: None)
+    seed_registrations(demo_staff, log=lambda message: None)  # idempotent
+    auditor = Auditor.objects.get(user__username=USERNAME)
+    today = dates.today()
+    assert Auditor.objects.filter(registration_q("expiring", today), pk=auditor.pk).exists()
+    assert not auditor.registration_incomplete
+    assert auditor.trainings.count() == 2 and auditor.witnessed_audits.count() == 1
+    assert jobs.run("registration_expiry", today=today) == 1
