@@ -14,6 +14,9 @@ All four only tell people, so they are rows of one step (``certbody.jobs.Reminde
   certificate and mark may no longer be used, 001 §7.5); to the team leader, the audit
   department, the decision makers and the technical manager, and to the client while the
   answer is theirs to give. The deadline day itself is still in time.
+- ``registration_expiry``: an auditor's registration 60 and 30 days before it expires, to the
+  auditor and the audit department, once per band and expiry date (a renewal with a new expiry
+  is reminded again); an expired registration keeps the auditor off teams (004 §4.2).
 
 Jobs about audits that need the certificates (surveillance reminders and overdue surveillance)
 are the certificates app's (``certificates.jobs``): this app does not import a higher one.
@@ -23,11 +26,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models.functions import Cast, Concat
 from django.urls import NoReverseMatch, reverse
 
-from audits.models import Audit, AuditPlan, AuditTeamMember, Nonconformity
+from audits.models import Audit, Auditor, AuditPlan, AuditTeamMember, Nonconformity
 from audits.selectors import next_step, unsettled_q
+from audits.selectors.auditors import EXPIRING_DAYS
 from certbody import roles
 from certbody.jobs import (
     Daily,
@@ -41,6 +46,8 @@ from certbody.jobs import (
 INITIAL_DECISION_WARNING_DAYS = 30
 PLAN_REPORT_WARNING_DAYS = 2
 NONCONFORMITY_REMINDER_DAYS = (3, 14)  # nearest first: only the latest threshold reached
+# Nearest first: only the latest threshold reached; the far one is the desk's "expiring".
+REGISTRATION_REMINDER_DAYS = (30, EXPIRING_DAYS)
 
 
 # --- initial decision (004 §5.12.3) --------------------------------------------------------------
@@ -132,6 +139,41 @@ def _client_while_theirs(nc: Nonconformity):
     return nc.audit.programme.organization if _awaiting_client(nc) else None
 
 
+# --- auditor registrations (004 §4.2) ------------------------------------------------------------
+
+
+def _registrations_expiring(today: date):
+    far = REGISTRATION_REMINDER_DAYS[-1]
+    return (
+        Auditor.objects.filter(
+            active=True,
+            registration_valid_until__gte=today,
+            registration_valid_until__lte=today + timedelta(days=far),
+        )
+        .exclude(registration_number="")
+        .select_related("user")
+    )
+
+
+def _registration_bands(today: date):
+    """``30d <expiry>`` or ``60d <expiry>``: the band named with the expiry date, so each band
+    is told once per registration expiry and a renewed registration is told again."""
+    near, far = REGISTRATION_REMINDER_DAYS
+    band = bands(
+        ((f"{near}d", Q(registration_valid_until__lte=today + timedelta(days=near))),), f"{far}d"
+    )
+    expiry = Cast("registration_valid_until", output_field=CharField())
+    return Concat(band, Value(" "), expiry, output_field=CharField())
+
+
+def _registration_context(auditor: Auditor, today: date) -> dict:
+    return {
+        "auditor": auditor,
+        "valid_until": auditor.registration_valid_until,
+        "days_left": (auditor.registration_valid_until - today).days,
+    }
+
+
 # The reminder table. Times are Asia/Shanghai: the night for what only asks "what is due
 # today?", before office hours for what people act on; ``order`` places each job in a full pass.
 REMINDERS = (
@@ -197,6 +239,20 @@ REMINDERS = (
         context=_nonconformity_context,
         client=_client_while_theirs,
         client_template="nonconformity_due_client",
+    ),
+    Reminder(
+        name="registration_expiry",
+        label="审核员注册到期提醒",
+        schedule=Daily(8, 45),
+        note="before office hours: auditors' registrations 60 and 30 days before they expire",
+        order=145,
+        due=_registrations_expiring,
+        field="registration_valid_until",
+        threshold=_registration_bands,
+        roles=lambda auditor: (roles.AUDIT_DEPARTMENT,),
+        users=lambda auditor: [auditor.user],
+        template="registration_expiry",
+        context=_registration_context,
     ),
 )
 

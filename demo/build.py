@@ -39,6 +39,7 @@ from demo.plan import (
     hash_demo_password,
     plan_demo,
 )
+from demo.registrations import seed_registrations
 from demo.stories import run_stories
 from reporting.models import ReportRun
 
@@ -87,6 +88,7 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> DemoResu
         run_stories(plans, organizations, staff, log)
         _showcase(staff, log)
         _generate_reports(staff, log)
+        seed_registrations(staff, log)
     return DemoResult(created=True, logins=demo_logins(plans), counts=demo_counts())
 
 

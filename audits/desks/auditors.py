@@ -1,6 +1,8 @@
-"""The auditors desk: registrations, competences, declarations of interest (004 §4)."""
+"""The auditors desk: registrations, competences, training, witnessed audits, declarations of
+interest (004 §3.5, §4)."""
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 import django_filters
 import django_tables2 as tables
@@ -14,6 +16,7 @@ from audits.models import (
     AuditorCompetence,
     AuditTeamMember,
 )
+from audits.selectors.auditors import EXPIRING_DAYS, REGISTRATION_STATES, registration_q
 from certbody import dates, masking
 from certbody.workspace import Action, Create, Desk, register
 from certbody.workspace.tables import BaseTable, ObjectLinkColumn
@@ -34,6 +37,7 @@ class AuditorTable(BaseTable):
         order_by=("user__display_name", "user__username"),
     )
     registration_number = tables.Column(verbose_name=_("registration number"))
+    registration_type = tables.Column(verbose_name=_("registration type"))
     qualification = tables.Column(verbose_name=_("qualification"))
     registration_valid_until = tables.DateColumn(verbose_name=_("registration valid until"))
     is_full_time = tables.BooleanColumn(verbose_name=_("full-time"))
@@ -47,6 +51,7 @@ class AuditorTable(BaseTable):
         fields = (
             "name",
             "registration_number",
+            "registration_type",
             "qualification",
             "registration_valid_until",
             "is_full_time",
@@ -65,6 +70,9 @@ class AuditorTable(BaseTable):
 
 class AuditorFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
+    registration = django_filters.ChoiceFilter(
+        method="filter_registration", choices=REGISTRATION_STATES, label=_("registration")
+    )
     qualification = django_filters.ChoiceFilter(
         choices=Auditor.Qualification.choices, label=_("qualification")
     )
@@ -73,7 +81,10 @@ class AuditorFilter(django_filters.FilterSet):
 
     class Meta:
         model = Auditor
-        fields = ["q", "qualification", "scope", "active"]
+        fields = ["q", "registration", "qualification", "scope", "active"]
+
+    def filter_registration(self, queryset, name, value):
+        return queryset.filter(registration_q(value, dates.today()))
 
     def search(self, queryset, name, value):
         return queryset.filter(
@@ -114,13 +125,33 @@ def _auditor_summary(auditor: Auditor, user):
         (_("ID number"), id_number),
         (_("phone"), phone),
         (_("registration number"), auditor.registration_number),
+        (_("registration type"), auditor.get_registration_type_display()),
+        (_("registration issued on"), auditor.registration_issued_on),
         (_("registration valid until"), auditor.registration_valid_until),
+        (_("registration"), _registration_state(auditor, dates.today())),
         (_("qualification"), auditor.get_qualification_display()),
         (_("full-time"), _yes_no(auditor.is_full_time)),
         (_("active"), _yes_no(auditor.active)),
         (_("competence codes"), _current_codes(auditor, dates.today())),
         (_("notes"), auditor.notes),
     ]
+
+
+def _registration_state(auditor: Auditor, today: date) -> str:
+    if not auditor.needs_registration:
+        return str(_("not needed (technical expert)"))
+    gap = auditor.registration_gap(today, today)
+    if gap == "missing":
+        return str(_("no registration number"))
+    if gap == "expired":
+        return str(_("expired"))
+    if gap == "not_yet":
+        return str(_("not yet valid"))
+    if auditor.registration_incomplete:
+        return str(_("to complete (type, issue or expiry date missing)"))
+    if auditor.registration_valid_until <= today + timedelta(days=EXPIRING_DAYS):
+        return str(_("expiring within 60 days"))
+    return str(_("valid"))
 
 
 def _auditor_sections(auditor: Auditor, request) -> dict:
@@ -131,6 +162,11 @@ def _auditor_sections(auditor: Auditor, request) -> dict:
     return {
         "competences": competences,
         "declarations": list(auditor.declarations.select_related("organization")),
+        "trainings": list(auditor.trainings.all()),
+        "training_hours": sum((t.hours for t in auditor.trainings.all()), start=Decimal("0")),
+        "witnessed_audits": list(
+            auditor.witnessed_audits.select_related("audit__programme__organization")
+        ),
         "memberships": list(
             AuditTeamMember.objects.filter(user_id=auditor.user_id)
             .select_related("audit__programme__organization")
@@ -160,6 +196,14 @@ register(
         ),
         actions=[
             Action(
+                "update-registration",
+                _("Update the registration"),
+                services.auditor_registration_update,
+                "audits.manage_auditors",
+                "auditor",
+                form_class=forms.RegistrationUpdateForm,
+            ),
+            Action(
                 "grant-competence",
                 _("Grant a competence"),
                 services.auditor_competence_grant,
@@ -174,6 +218,22 @@ register(
                 "audits.declare_conflict",
                 "auditor",
                 form_class=forms.ConflictDeclareForm,
+            ),
+            Action(
+                "record-training",
+                _("Record training or CPD"),
+                services.auditor_training_record,
+                "audits.manage_auditors",
+                "auditor",
+                form_class=forms.TrainingRecordForm,
+            ),
+            Action(
+                "record-witnessed-audit",
+                _("Record a witnessed audit"),
+                services.auditor_witnessed_audit_record,
+                "audits.manage_auditors",
+                "auditor",
+                form_class=forms.WitnessedAuditForm,
             ),
         ],
     )

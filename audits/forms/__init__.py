@@ -22,6 +22,9 @@ from audits.forms.auditors import (
     AuditorRegisterForm,
     CompetenceGrantForm,
     ConflictDeclareForm,
+    RegistrationUpdateForm,
+    TrainingRecordForm,
+    WitnessedAuditForm,
 )
 from audits.forms.catalogue import (
     CatalogueIndicatorsForm,
@@ -102,4 +105,7 @@ __all__ = [
     "TeamRemoveForm",
     "TerminateForm",
     "parse_adjustments",
+    "RegistrationUpdateForm",
+    "TrainingRecordForm",
+    "WitnessedAuditForm",
 ]

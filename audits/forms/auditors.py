@@ -1,4 +1,7 @@
-"""Auditor forms: registration, competences, declarations of interest (004 §4)."""
+"""Auditor forms: registration, competences, training, witnessed audits, declarations of interest
+(004 §3.5, §4)."""
+
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -8,10 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from applications.models import Organization
 from audits.forms._common import _textarea
 from audits.models import (
+    Audit,
     Auditor,
+    AuditorWitnessedAudit,
 )
 from certbody.models import BusinessScope
 from certbody.widgets import DateInput
+from certbody.workspace import ActionForm
 
 
 def _scope_choices():
@@ -27,6 +33,15 @@ class AuditorRegisterForm(forms.Form):
     )
     registration_number = forms.CharField(
         label=_("registration number"), required=False, max_length=40
+    )
+    registration_type = forms.ChoiceField(
+        label=_("registration type"),
+        choices=[("", "—"), *Auditor.RegistrationType.choices],
+        required=False,
+        help_text=_("Left empty: the kind named like the qualification."),
+    )
+    registration_issued_on = forms.DateField(
+        label=_("registration issued on"), required=False, widget=DateInput
     )
     registration_valid_until = forms.DateField(
         label=_("registration valid until"), required=False, widget=DateInput
@@ -46,6 +61,68 @@ class AuditorRegisterForm(forms.Form):
             )
             .order_by("username")
         )
+
+    def clean_registration_type(self):
+        return self.cleaned_data["registration_type"] or None
+
+
+class RegistrationUpdateForm(ActionForm):
+    """The auditor's current registration: type, number, issue and expiry dates (004 §4.2)."""
+
+    registration_type = forms.ChoiceField(
+        label=_("registration type"),
+        choices=[("", "—"), *Auditor.RegistrationType.choices],
+        required=False,
+    )
+    registration_number = forms.CharField(
+        label=_("registration number"), required=False, max_length=40
+    )
+    registration_issued_on = forms.DateField(
+        label=_("registration issued on"), required=False, widget=DateInput
+    )
+    registration_valid_until = forms.DateField(
+        label=_("registration valid until"), required=False, widget=DateInput
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.fields:
+            self.fields[name].initial = getattr(self.obj, name, None)
+
+
+class TrainingRecordForm(forms.Form):
+    """Training or continuing professional development attended (004 §4.4)."""
+
+    attended_on = forms.DateField(label=_("date"), widget=DateInput, initial=timezone.localdate)
+    title = forms.CharField(label=_("title"), max_length=200)
+    hours = forms.DecimalField(
+        label=_("hours"), max_digits=5, decimal_places=1, min_value=Decimal("0.5")
+    )
+    provider = forms.CharField(label=_("provider"), max_length=200)
+    evidence = forms.CharField(label=_("evidence"), widget=_textarea(2))
+
+
+class WitnessedAuditForm(ActionForm):
+    """An audit at which the auditor was witnessed and assessed (004 §3.5)."""
+
+    witnessed_on = forms.DateField(label=_("date"), widget=DateInput, initial=timezone.localdate)
+    audit = forms.ModelChoiceField(label=_("audit"), queryset=None, required=False)
+    witness = forms.CharField(
+        label=_("witness"),
+        max_length=100,
+        help_text=_("Who witnessed and assessed the auditor."),
+    )
+    outcome = forms.ChoiceField(label=_("outcome"), choices=AuditorWitnessedAudit.Outcome.choices)
+    notes = forms.CharField(label=_("notes"), required=False, widget=_textarea(2))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        audits = Audit.objects.select_related("programme__organization").order_by(
+            "-planned_start", "-pk"
+        )
+        if self.obj is not None:
+            audits = audits.filter(team__user_id=self.obj.user_id).distinct()
+        self.fields["audit"].queryset = audits
 
 
 class CompetenceGrantForm(forms.Form):

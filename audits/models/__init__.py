@@ -22,6 +22,8 @@ from audits.models.audit_time import (
 from audits.models.auditors import (
     Auditor,
     AuditorCompetence,
+    AuditorTraining,
+    AuditorWitnessedAudit,
     ConflictDeclaration,
 )
 from audits.models.nonconformities import (

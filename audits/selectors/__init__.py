@@ -3,9 +3,13 @@
 Nothing here writes: the services call these before a write, the desks show their answer next
 to the record. ``planning`` (programmes, audit time, sampling, teams, the plan gate, ASRP
 preconditions), ``nonconformities`` (deadlines, unsettled and overdue NCs), ``score_sheets``
-(results and gaps of a sheet).
+(results and gaps of a sheet), ``auditors`` (registrations to complete, expiring, expired).
 """
 
+from audits.selectors.auditors import (
+    registration_q,
+    registrations_to_complete,
+)
 from audits.selectors.nonconformities import (
     AUDITING_ROLES,
     RAISE_STATES,
@@ -90,4 +94,6 @@ __all__ = [
     "unsettled_nonconformities",
     "unsettled_q",
     "verified_late",
+    "registration_q",
+    "registrations_to_complete",
 ]

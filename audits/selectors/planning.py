@@ -264,6 +264,20 @@ def _audit_day(audit: Audit) -> date:
     return audit.actual_start or audit.planned_start or dates.today()
 
 
+def _audit_days(audit: Audit, on: date | None = None) -> tuple[date, date]:
+    """The audit's first and last day (local dates, the last never before the first).
+
+    ``on``: the day it starts (default: its actual start, planned start or today). When it
+    starts on another day than planned, the planned length is kept: the last day moves with it
+    (the actual end once recorded).
+    """
+    first = on or _audit_day(audit)
+    last = audit.actual_end
+    if last is None and audit.planned_start and audit.planned_end:
+        last = first + (audit.planned_end - audit.planned_start)
+    return first, max(last or first, first)
+
+
 def _client_scope_codes(audit: Audit) -> list[int]:
     application = audit.programme.application
     codes = list(application.business_scopes.values_list("code", flat=True))
@@ -272,15 +286,48 @@ def _client_scope_codes(audit: Audit) -> list[int]:
     return sorted(codes)
 
 
+def _registration_failure(member, profile: Auditor, first: date, last: date) -> str:
+    """The team-check message for a registration not valid on every day from ``first`` to
+    ``last`` (004 §4.2, §5.4.6.1); "" when it is."""
+    gap = profile.registration_gap(first, last)
+    if gap == "missing":
+        return _(
+            '"%(user)s" has no certification personnel registration number (004 §4.2, §5.4.6.1).'
+        ) % {"user": member.user}
+    if gap == "not_yet":
+        return _(
+            'The registration of "%(user)s" is only valid from %(issued_on)s, after the first '
+            "audit day %(first)s (004 §4.2)."
+        ) % {"user": member.user, "issued_on": profile.registration_issued_on, "first": first}
+    if gap == "expired":
+        return _(
+            'The registration of "%(user)s" expired on %(registration_valid_until)s (004 §4.2).'
+        ) % {"user": member.user, "registration_valid_until": profile.registration_valid_until}
+    if gap == "expires":
+        return _(
+            'The registration of "%(user)s" expires on %(registration_valid_until)s, before the '
+            "last audit day %(last)s: it must be valid on every audit day (004 §4.2)."
+        ) % {
+            "user": member.user,
+            "registration_valid_until": profile.registration_valid_until,
+            "last": last,
+        }
+    return ""
+
+
 def audit_team_check(audit: Audit, *, on: date | None = None) -> list[str]:
     """Every way the audit's team breaks the rules, as messages naming the clause; [] = valid.
 
-    ``on``: the day competences and registrations must be valid (default: the audit's start,
-    planned start or today). Checks (004 §5.4.4; 001 §6.2.4; 004 §4):
+    ``on``: the audit's first day (default: its actual start, planned start or today);
+    competences must be valid on it, registrations on every day from it to the last day
+    (``_audit_days``). Checks (004 §5.4.4; 001 §6.2.4; 004 §4):
 
     - exactly one team leader, a qualified (senior) auditor;
-    - every member registered as an auditor, with a current registration number (experts need
-      none) and a qualification fitting the role;
+    - every member registered as an auditor, with a registration number valid on every audit
+      day (experts need none; 004 §4.2): a registration issued after the first day or
+      expiring before the last keeps the member off, one recorded without dates is accepted
+      (``Auditor.registration_incomplete`` lists it for completion); a qualification fitting
+      the role;
     - for every business scope category of the client, a qualified auditor competent for it on
       that day (CAS: any member, experts included, 001 §6.2.4);
     - at least one full-time qualified auditor present for the whole audit;
@@ -293,7 +340,7 @@ def audit_team_check(audit: Audit, *, on: date | None = None) -> list[str]:
     The decision maker's independence is checked at decision time (``decision_maker_check``).
     """
     audit = Audit.objects.select_related("programme").get(pk=audit.pk)  # current dates
-    day = on or _audit_day(audit)
+    day, last_day = _audit_days(audit, on)
     organization_id = audit.programme.organization_id
     members = list(audit.team.select_related("user").order_by("pk"))
     profiles = {p.user_id: p for p in Auditor.objects.filter(user__in=[m.user for m in members])}
@@ -327,27 +374,10 @@ def audit_team_check(audit: Audit, *, on: date | None = None) -> list[str]:
                 }
             )
             continue
-        if profile.qualification != Auditor.Qualification.TECHNICAL_EXPERT:
-            if not profile.registration_number:
-                failures.append(
-                    _(
-                        '"%(user)s" has no certification personnel registration number (004 '
-                        "§4.2, §5.4.6.1)."
-                    )
-                    % {"user": member.user}
-                )
-                continue
-            if profile.registration_valid_until and profile.registration_valid_until < day:
-                failures.append(
-                    _(
-                        'The registration of "%(user)s" expired on '
-                        "%(registration_valid_until)s (004 §4.2)."
-                    )
-                    % {
-                        "user": member.user,
-                        "registration_valid_until": profile.registration_valid_until,
-                    }
-                )
+        if profile.needs_registration:
+            failure = _registration_failure(member, profile, day, last_day)
+            if failure:
+                failures.append(failure)
                 continue
         if member.counted_in_audit_time:
             qualified.append((member, profile))

@@ -86,6 +86,9 @@ from audits.services.audit_time import (
 from audits.services.auditors import (
     auditor_competence_grant,
     auditor_register,
+    auditor_registration_update,
+    auditor_training_record,
+    auditor_witnessed_audit_record,
     conflict_declare,
 )
 from audits.services.lifecycle import (
@@ -207,6 +210,9 @@ __all__ = [
     "audit_time_propose",
     "auditor_competence_grant",
     "auditor_register",
+    "auditor_registration_update",
+    "auditor_training_record",
+    "auditor_witnessed_audit_record",
     "can_edit",
     "can_open",
     "catalogue_indicators_update",

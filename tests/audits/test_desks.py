@@ -694,11 +694,15 @@ def test_auditor_page_offers_competences_and_declarations_to_the_audit_departmen
     page = rows(get(client, staff.planner, f"/staff/auditors/{auditor.pk}/"))
     assert 'id="auditor-competences"' in page and 'data-code="24"' in page
 
-    assert offered(client, staff.planner, "auditors", auditor) == {
+    managing = {
+        "update-registration",
         "grant-competence",
         "declare-conflict",
+        "record-training",
+        "record-witnessed-audit",
     }
-    assert offered(client, tm, "auditors", auditor) == {"grant-competence", "declare-conflict"}
+    assert offered(client, staff.planner, "auditors", auditor) == managing
+    assert offered(client, tm, "auditors", auditor) == managing
     # An auditor declares their own interests (004 §4.3) but grants no competences.
     assert offered(client, staff.leader, "auditors", auditor) == {"declare-conflict"}
     assert offered(client, outsider, "auditors", auditor) == set()
