@@ -75,6 +75,8 @@ __all__ = [
     "AuditTimeDetermination",
     "Auditor",
     "AuditorCompetence",
+    "AuditorTraining",
+    "AuditorWitnessedAudit",
     "ConflictDeclaration",
     "Indicator",
     "IndicatorCatalogue",

@@ -148,7 +148,7 @@ def test_the_migration_fills_the_type_from_the_qualification(staff):
     )
     Auditor.objects.filter(pk=auditor.pk).update(registration_type="")
     migration = importlib.import_module(
-        "audits.migrations.0010_auditor_registration_type_from_qualification"
+        "audits.migrations.0012_auditor_registration_type_from_qualification"
     )
     migration.fill(apps, None)
     auditor.refresh_from_db()

@@ -22,6 +22,6 @@ def fill(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audits", "0009_auditor_registrations_training_witnessed")]
+    dependencies = [("audits", "0011_auditor_registrations_training_witnessed")]
 
     operations = [migrations.RunPython(fill, migrations.RunPython.noop)]

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('audits', '0008_decision_due_on'),
+        ('audits', '0010_english_labels'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
