@@ -14,6 +14,7 @@ from datetime import date
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from audits.models import Audit, AuditPlan, Nonconformity
 from audits.selectors import unsettled_q
@@ -129,22 +130,22 @@ def dashboard_figures(today: date | None = None, *, months_ahead: int = 12) -> F
     ).count()
 
     due_this_month = [
-        Bar("监督审核", audits["surveillance_due"]),
-        Bar("再认证审核", audits["recertification_due"]),
-        Bar("再认证申请截止", applications_due),
-        Bar("报表报送", report_counts["due"]),
-        Bar("不符合项验证", ncs["due"]),
+        Bar(_("Surveillance audits"), audits["surveillance_due"]),
+        Bar(_("Recertification audits"), audits["recertification_due"]),
+        Bar(_("Recertification applications due"), applications_due),
+        Bar(_("Reports to submit"), report_counts["due"]),
+        Bar(_("NC verifications"), ncs["due"]),
     ]
     overdue = [
-        Bar("监督审核逾期", surveillance_overdue),
-        Bar("暂停期满未处理", suspensions_ended),
-        Bar("到期未置为失效的证书", expired_pending),
-        Bar("初次认证决定超过 6 个月", decisions_overdue),
-        Bar("审核计划逾期未上报", plans_overdue),
-        Bar("报表逾期未报送", report_counts["overdue"]),
-        Bar("申诉投诉逾期未答复", appeals_overdue),
-        Bar("重大事故逾期未报告", obligations_overdue),
-        Bar("不符合项逾期未验证", ncs["overdue"]),
+        Bar(_("Surveillance audits overdue"), surveillance_overdue),
+        Bar(_("Suspensions ended, not yet handled"), suspensions_ended),
+        Bar(_("Certificates past expiry not yet marked expired"), expired_pending),
+        Bar(_("Initial decisions over 6 months"), decisions_overdue),
+        Bar(_("Audit plans not reported to CNCA in time"), plans_overdue),
+        Bar(_("Reports overdue"), report_counts["overdue"]),
+        Bar(_("Appeals and complaints overdue"), appeals_overdue),
+        Bar(_("Major accidents not reported in time"), obligations_overdue),
+        Bar(_("NCs overdue for verification"), ncs["overdue"]),
     ]
 
     horizon = add_months(first, months_ahead)
