@@ -45,29 +45,37 @@ class UnpaidInvoice:
     unpaid: Decimal
 
 
-def unpaid_certification_invoices(contract: Contract | None) -> list[UnpaidInvoice]:
-    """The invoices of ``contract`` for certification fees (``Invoice.CERTIFICATION_KINDS``)
-    with an unpaid amount and no waiver, oldest first: what holds back the certificate
-    (004 §5.3.2(1)). Sums are exact (``Decimal`` in Python), so one cent short counts.
-
-    ``[]`` when the contract has no such invoice (a CB that invoices outside the system is
-    not stopped) or ``contract`` is None.
-    """
+def unpaid_invoices(
+    contract: Contract | None, *, kinds=None, waived: bool = True
+) -> list[UnpaidInvoice]:
+    """The invoices of ``contract`` with an amount still unpaid, oldest first, with exact
+    balances (``Decimal`` summed in Python, so one cent short counts). ``kinds``: only these
+    ``Invoice.Kind`` values (all when None); ``waived``: include waived invoices. ``[]`` for
+    no contract."""
     if contract is None:
         return []
-    invoices = (
-        Invoice.objects.filter(
-            contract=contract, kind__in=Invoice.CERTIFICATION_KINDS, waived_on__isnull=True
-        )
-        .prefetch_related("payments")
-        .order_by("issued_on", "pk")
-    )
+    invoices = Invoice.objects.filter(contract=contract)
+    if kinds is not None:
+        invoices = invoices.filter(kind__in=kinds)
+    if not waived:
+        invoices = invoices.filter(waived_on__isnull=True)
     result = []
-    for invoice in invoices:
+    for invoice in invoices.prefetch_related("payments").order_by("issued_on", "pk"):
         paid = sum((p.amount for p in invoice.payments.all()), ZERO)
         if paid < invoice.amount:
             result.append(UnpaidInvoice(invoice, paid, invoice.amount - paid))
     return result
+
+
+def unpaid_certification_invoices(contract: Contract | None) -> list[UnpaidInvoice]:
+    """The invoices of ``contract`` for certification fees (``Invoice.CERTIFICATION_KINDS``)
+    with an unpaid amount and no waiver, oldest first: what holds back the certificate
+    (004 §5.3.2(1)). One cent short counts.
+
+    ``[]`` when the contract has no such invoice (a CB that invoices outside the system is
+    not stopped) or ``contract`` is None.
+    """
+    return unpaid_invoices(contract, kinds=Invoice.CERTIFICATION_KINDS, waived=False)
 
 
 def month_end(year: int, month: int) -> date:

@@ -40,7 +40,7 @@ from applications.services_fees import (  # noqa: F401  (the fee services, impor
     invoice_issue,
     payment_record,
 )
-from certbody import notifications, policy, uploads
+from certbody import bounds, notifications, policy, uploads
 from certbody.lifecycle import RuleViolation, fire, lock, record, require_transition
 
 
@@ -248,6 +248,7 @@ def contract_create(
             **schedule,
         )
         contract.fee = contract.schedule_total()
+        bounds.check_instance(contract, *Contract.FEE_FIELDS, "fee")
         record(contract, actor=actor, reason="起草认证合同")
         contract.save()
     return contract

@@ -17,7 +17,7 @@ from django.utils.translation import gettext
 
 from applications import selectors
 from applications.models import Contract, Invoice, Payment
-from certbody import policy
+from certbody import bounds, policy
 from certbody.lifecycle import RuleViolation, lock, record
 
 FEES_RULE = "004 §5.3.2(1)"
@@ -97,6 +97,7 @@ def contract_fees_update(
         for name, amount in schedule.items():
             setattr(contract, name, amount)
         contract.fee = contract.schedule_total()
+        bounds.check_instance(contract, *Contract.FEE_FIELDS, "fee")
         record(contract, actor=actor, reason="修改收费")
         contract.save(update_fields=[*Contract.FEE_FIELDS, "fee"])
     return contract
@@ -151,6 +152,7 @@ def invoice_issue(
             note=note.strip(),
             recorded_by=actor,
         )
+        bounds.check_instance(invoice, "number", "amount", "note")
         record(invoice, actor=actor, reason="开具发票")
         invoice.save()
     return invoice
@@ -196,6 +198,7 @@ def payment_record(
             reference=reference.strip(),
             recorded_by=actor,
         )
+        bounds.check_instance(payment, "amount", "reference")
         record(payment, actor=actor, reason="收款")
         payment.save()
     return payment
