@@ -67,7 +67,7 @@ class RejectForm(forms.Form):
 
 
 def _fee_field(label):
-    return forms.DecimalField(label=label, min_value=0, decimal_places=2, initial=0)
+    return forms.DecimalField(label=label, min_value=0, decimal_places=2, initial=0, required=False)
 
 
 class ContractFeesForm(ActionForm):

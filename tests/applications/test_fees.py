@@ -2,10 +2,12 @@
 payments, the technical manager's waiver, the certificate issue held back by an unpaid invoice
 for certification fees, and the monthly list of unpaid amounts."""
 
+import re
 from datetime import date
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from applications import selectors, services
 from applications.models import Contract, Invoice
@@ -296,3 +298,112 @@ def test_a_technical_manager_without_market_role_records_no_invoice(contract):
     tm = make_staff("tm-fees", "technical_manager")
     with pytest.raises(NotPermitted):
         invoice(contract, tm)
+
+
+# --- the workspace: contract page, invoices desk, the monthly list ------------------------------
+
+
+def _offered(response) -> set[str]:
+    return set(re.findall(r'data-action="([^"]+)"', response.content.decode()))
+
+
+def _action(key, obj, name):
+    return reverse("workspace:action", args=[key, obj.pk, name])
+
+
+def _page(key, obj):
+    return reverse("workspace:object", args=[key, obj.pk])
+
+
+def test_market_records_an_invoice_and_a_payment_on_the_contract_page(client, contract, staff):
+    client.force_login(staff.market)
+    assert {"issue-invoice"} <= _offered(client.get(_page("contracts", contract)))
+    response = client.post(
+        _action("contracts", contract, "issue-invoice"),
+        {
+            "number": "FP-WS-1",
+            "kind": "audit",
+            "amount": "20000.00",
+            "issued_on": "2025-03-01",
+            "due_on": "2025-03-31",
+            "note": "",
+        },
+    )
+    assert response.status_code == 302
+    inv = Invoice.objects.get(number="FP-WS-1")
+    page = client.get(_page("contracts", contract))
+    assert (
+        "FP-WS-1" in page.content.decode() and 'data-testid="fees-block"' in page.content.decode()
+    )
+    assert "record-payment" in _offered(page)
+    assert "waive-fee" not in _offered(page)  # the technical manager's
+    response = client.post(
+        _action("contracts", contract, "record-payment"),
+        {"invoice": inv.pk, "amount": "20000.00", "received_on": "2025-03-20", "reference": "转账"},
+    )
+    assert response.status_code == 302
+    assert selectors.invoice_unpaid(inv) == 0
+    page = client.get(_page("contracts", contract))
+    assert 'data-testid="fees-block"' not in page.content.decode()
+    assert "record-payment" not in _offered(page)
+
+
+def test_an_overpayment_is_shown_as_the_refusal(client, contract, staff):
+    inv = invoice(contract, staff.market, amount="100")
+    client.force_login(staff.market)
+    response = client.post(
+        _action("invoices", inv, "record-payment"),
+        {"amount": "100.01", "received_on": "2025-03-20", "reference": ""},
+    )
+    assert response.status_code == 422
+    assert "overpay" in response.content.decode()
+    assert not inv.payments.exists()
+
+
+def test_the_technical_manager_waives_from_the_contract_page(
+    client, contract, staff, technical_manager
+):
+    inv = invoice(contract, staff.market)
+    client.force_login(technical_manager)
+    assert "waive-fee" in _offered(client.get(_page("contracts", contract)))
+    response = client.post(
+        _action("contracts", contract, "waive-fee"), {"invoice": inv.pk, "reason": "战略客户"}
+    )
+    assert response.status_code == 302
+    inv.refresh_from_db()
+    assert inv.waived_by == technical_manager
+    # a forged waiver by the market department is refused
+    other = invoice(contract, staff.market, number="FP-2")
+    client.force_login(staff.market)
+    response = client.post(
+        _action("invoices", other, "waive"), {"reason": "forged", "confirm": "1"}
+    )
+    assert response.status_code == 403
+    other.refresh_from_db()
+    assert other.waived_on is None
+
+
+def test_the_monthly_list_filters_by_month_totals_per_client_and_exports(client, staff):
+    first = accepted_application(OrganizationFactory(name="甲公司"), staff).contract
+    second = accepted_application(OrganizationFactory(name="乙公司"), staff).contract
+    a = invoice(first, staff.market, number="FP-1", amount="1000")
+    invoice(first, staff.market, number="FP-2", amount="300")
+    c = invoice(second, staff.market, number="FP-3", amount="500")
+    pay(a, staff.market, "400", on=date(2025, 3, 10))
+    pay(c, staff.market, "500", on=date(2025, 4, 3))
+    client.force_login(staff.market)
+    url = reverse("workspace:list", args=["invoices"])
+
+    response = client.get(url, {"month": "2025-03"})
+    assert response.status_code == 200
+    rows = {r.number: r for r in response.context["table"].page.object_list.data}
+    assert set(rows) == {"FP-1", "FP-2", "FP-3"}
+    assert rows["FP-1"].client_unpaid == Decimal("900")
+    april = client.get(url, {"month": "2025-04"}).context["table"].page.object_list.data
+    assert {r.number for r in april} == {"FP-1", "FP-2"}
+
+    export = client.get(url, {"month": "2025-03", "export": "csv"})
+    text = export.content.decode("utf-8")
+    assert text.startswith("\ufeff") and "甲公司" in text and "900.00" in text and "600.00" in text
+    # a hand-edited month never answers 500
+    assert client.get(url, {"month": "2025-13"}).status_code == 200
