@@ -1,7 +1,8 @@
 """Workspace desks for applications (certbody.workspace): the reference pattern for every app.
 
 Desks: organisations (with their sites, contacts, applications and invitations), applications
-(with the review checklist, the documents and the contract) and contracts.
+(with the review checklist, the documents and the contract) and contracts (with their fee
+schedule, invoices, payments and waivers; the invoices desk is ``applications.desks_fees``).
 
 Lists keep a constant number of queries (``select_related`` for every column shown,
 ``prefetch_related`` for many-to-many columns, counts annotated); actions call the services of

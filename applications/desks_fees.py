@@ -85,7 +85,7 @@ class InvoiceTable(BaseTable):
     paid_amount = MoneyColumn(verbose_name=_("paid (CNY)"))
     unpaid_amount = MoneyColumn(verbose_name=_("unpaid (CNY)"))
     client_unpaid = MoneyColumn(verbose_name=_("client's unpaid total (CNY)"))
-    issued_on = tables.DateColumn(format="Y-m-d", verbose_name=_("issued on"))
+    issued_on = tables.DateColumn(format="Y-m-d", verbose_name=_("invoiced on"))
     due_on = tables.DateColumn(format="Y-m-d", verbose_name=_("payment due on"))
     waived_on = tables.DateColumn(format="Y-m-d", verbose_name=_("waived on"))
 
@@ -152,7 +152,7 @@ def _invoice_summary(invoice: Invoice, user):
         (_("amount (CNY)"), invoice.amount),
         (_("paid (CNY)"), f"{invoice.paid_amount:.2f}"),
         (_("unpaid (CNY)"), f"{invoice.unpaid_amount:.2f}"),
-        (_("issued on"), invoice.issued_on),
+        (_("invoiced on"), invoice.issued_on),
         (_("payment due on"), invoice.due_on),
         (_("note"), invoice.note),
         (_("waived on"), invoice.waived_on),

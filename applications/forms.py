@@ -102,7 +102,7 @@ class InvoiceForm(BoundedForm):
     amount = forms.DecimalField(
         label=_("amount (CNY)"), min_value=Decimal("0.01"), decimal_places=2
     )
-    issued_on = forms.DateField(label=_("issued on"), widget=DateInput)
+    issued_on = forms.DateField(label=_("invoiced on"), widget=DateInput)
     due_on = forms.DateField(label=_("payment due on"), widget=DateInput)
     note = forms.CharField(label=_("note"), required=False, max_length=300)
 

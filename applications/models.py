@@ -1,6 +1,6 @@
-"""Client organisations and their sites, applications, application review and contracts;
-the documents a client uploads with an application and the invitations that let a client user
-register.
+"""Client organisations and their sites, applications, application review and contracts
+with their fee schedule, invoices and payments (004 §5.3.2(1)); the documents a client uploads
+with an application and the invitations that let a client user register.
 
 Evidence is never deleted: every foreign key between these records is
 ``PROTECT``, a site is closed (``Site.closed_on``) rather than deleted, and a head-office site
@@ -368,7 +368,7 @@ class Invoice(models.Model):
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01"))],
     )
-    issued_on = models.DateField(_("issued on"))
+    issued_on = models.DateField(_("invoiced on"))
     due_on = models.DateField(_("payment due on"), db_index=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     recorded_by = models.ForeignKey(
