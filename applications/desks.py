@@ -512,7 +512,7 @@ register(
                 "applications.waive_fee",
                 "contract",
                 form_class=forms.WaiverForm,
-                available=lambda contract: bool(selectors.unpaid_invoices(contract, waived=False)),
+                available=lambda contract: bool(selectors.unpaid_certification_invoices(contract)),
                 confirm=_(
                     "The certificate may then be issued although this invoice is unpaid; the "
                     "amount stays owed and on the unpaid list."

@@ -197,7 +197,11 @@ register(
                 "applications.waive_fee",
                 "invoice",
                 form_class=forms.WaiverForm,
-                available=lambda invoice: not invoice.is_waived and _is_unpaid(invoice),
+                available=lambda invoice: (
+                    invoice.kind in Invoice.CERTIFICATION_KINDS
+                    and not invoice.is_waived
+                    and _is_unpaid(invoice)
+                ),
                 confirm=_(
                     "The certificate may then be issued although this invoice is unpaid; the "
                     "amount stays owed and on the unpaid list."

@@ -137,10 +137,15 @@ class WaiverForm(ActionForm):
 
 def _invoice_choice(form, *, waived: bool) -> None:
     """On a contract's page, a first field choosing among the contract's unpaid invoices
-    (``waived``: waived ones too); on an invoice's page, none."""
+    (``waived``: all of them, else those that hold back the certificate); on an invoice's
+    page, none."""
     if not isinstance(form.obj, Contract):
         return
-    unpaid = [row.invoice.pk for row in selectors.unpaid_invoices(form.obj, waived=waived)]
+    if waived:
+        rows = selectors.unpaid_invoices(form.obj)
+    else:  # a waiver: only what holds back the certificate
+        rows = selectors.unpaid_certification_invoices(form.obj)
+    unpaid = [row.invoice.pk for row in rows]
     field = forms.ModelChoiceField(
         label=_("invoice"), queryset=Invoice.objects.filter(pk__in=unpaid).order_by("issued_on")
     )

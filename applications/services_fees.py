@@ -209,7 +209,8 @@ def fee_waiver_record(*, invoice: Invoice, actor, reason: str, waived_on: date |
     (004 §5.3.2(1)): records who, when (local date, today by default, not in the future) and
     why. The amount stays owed and on the unpaid list. Technical manager only
     (``applications.waive_fee``). Refused (``RuleViolation``) without a reason, for an invoice
-    already paid in full or already waived.
+    not for certification fees (``Invoice.CERTIFICATION_KINDS``), already paid in full or
+    already waived.
     """
     policy.require(actor, "applications.waive_fee", invoice)
     reason = (reason or "").strip()
@@ -224,6 +225,15 @@ def fee_waiver_record(*, invoice: Invoice, actor, reason: str, waived_on: date |
             raise RuleViolation(
                 gettext("Invoice %(number)s was waived on %(date)s already.")
                 % {"number": invoice.number, "date": invoice.waived_on.isoformat()}
+            )
+        if invoice.kind not in Invoice.CERTIFICATION_KINDS:
+            raise RuleViolation(
+                gettext(
+                    "Invoice %(number)s is not for certification fees: it does not hold back "
+                    "a certificate, so there is nothing to waive."
+                )
+                % {"number": invoice.number},
+                FEES_RULE,
             )
         if selectors.invoice_unpaid(invoice) <= 0:
             raise RuleViolation(

@@ -407,3 +407,10 @@ def test_the_monthly_list_filters_by_month_totals_per_client_and_exports(client,
     assert text.startswith("\ufeff") and "甲公司" in text and "900.00" in text and "600.00" in text
     # a hand-edited month never answers 500
     assert client.get(url, {"month": "2025-13"}).status_code == 200
+
+
+def test_only_certification_fees_are_waived(contract, staff, technical_manager):
+    inv = invoice(contract, staff.market, kind="surveillance", amount="6000")
+    with pytest.raises(RuleViolation, match="not for certification fees") as exc:
+        services.fee_waiver_record(invoice=inv, actor=technical_manager, reason="x")
+    assert exc.value.rule == RULE
