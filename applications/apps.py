@@ -9,6 +9,7 @@ class ApplicationsConfig(AppConfig):
     def ready(self):
         from applications import (
             desks,  # noqa: F401  (registers the workspace desks)
+            desks_fees,  # noqa: F401  (the invoices desk)
             home,
         )
         from certbody.context_processors import register_portal_link

@@ -1,7 +1,8 @@
 """Workspace desks for applications (certbody.workspace): the reference pattern for every app.
 
 Desks: organisations (with their sites, contacts, applications and invitations), applications
-(with the review checklist, the documents and the contract) and contracts.
+(with the review checklist, the documents and the contract) and contracts (with their fee
+schedule, invoices, payments and waivers; the invoices desk is ``applications.desks_fees``).
 
 Lists keep a constant number of queries (``select_related`` for every column shown,
 ``prefetch_related`` for many-to-many columns, counts annotated); actions call the services of
@@ -18,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import can_proceed
 
-from applications import forms, services
+from applications import forms, selectors, services
 from applications.models import (
     Application,
     ApplicationReview,
@@ -379,6 +380,10 @@ class ContractTable(BaseTable):
             "workspace:object", args=["applications", record.application_id]
         ),
     )
+    application_fee = tables.Column(verbose_name=_("application fee (CNY)"))
+    audit_fee = tables.Column(verbose_name=_("audit fee (CNY)"))
+    certificate_fee = tables.Column(verbose_name=_("certificate fee (CNY)"))
+    surveillance_fee = tables.Column(verbose_name=_("surveillance fee per audit (CNY)"))
     fee = tables.Column(verbose_name=_("fee (CNY)"))
     state = StateColumn(verbose_name=_("state"))
     signed_on = tables.DateColumn(format="Y-m-d", verbose_name=_("signed on"))
@@ -391,6 +396,10 @@ class ContractTable(BaseTable):
             "number",
             "organization",
             "application",
+            "application_fee",
+            "audit_fee",
+            "certificate_fee",
+            "surveillance_fee",
             "fee",
             "state",
             "signed_on",
@@ -421,12 +430,31 @@ def _contract_summary(contract: Contract, user):
     return [
         (_("organisation"), contract.application.organization.name),
         (_("application"), contract.application.reference),
+        (_("application fee (CNY)"), contract.application_fee),
+        (_("audit fee (CNY)"), contract.audit_fee),
+        (_("certificate fee (CNY)"), contract.certificate_fee),
+        (_("surveillance fee per audit (CNY)"), contract.surveillance_fee),
         (_("fee (CNY)"), contract.fee),
         (_("terms"), contract.terms),
         (_("state"), state_badge(contract)),
         (_("signed on"), contract.signed_on),
         (_("signed for the client by"), contract.signed_by_client),
     ]
+
+
+def _contract_sections(contract: Contract) -> dict:
+    balances = {row.invoice.pk: row for row in selectors.unpaid_invoices(contract)}
+    invoices = []
+    for invoice in contract.invoices.select_related("waived_by").prefetch_related(
+        "payments__recorded_by"
+    ):
+        row = balances.get(invoice.pk)
+        invoice.unpaid_amount = row.unpaid if row else 0
+        invoices.append(invoice)
+    return {
+        "invoices": invoices,
+        "blocking": selectors.unpaid_certification_invoices(contract),
+    }
 
 
 register(
@@ -440,6 +468,7 @@ register(
         filterset_class=ContractFilter,
         summary=_contract_summary,
         sections_template="applications/desk/contract_sections.html",
+        sections_context=lambda contract, request: _contract_sections(contract),
         order=15,
         actions=[
             Action(
@@ -450,6 +479,45 @@ register(
                 "contract",
                 form_class=forms.SignForm,
                 available=lambda contract: can_proceed(contract.sign),
+            ),
+            Action(
+                "edit-fees",
+                _("Change the fees"),
+                services.contract_fees_update,
+                "applications.manage_contract",
+                "contract",
+                form_class=forms.ContractFeesForm,
+                available=lambda contract: contract.state == Contract.State.DRAFT,
+            ),
+            Action(
+                "issue-invoice",
+                _("Record an invoice"),
+                services.invoice_issue,
+                "applications.record_invoice",
+                "contract",
+                form_class=forms.InvoiceForm,
+            ),
+            Action(
+                "record-payment",
+                _("Record a payment"),
+                forms.payment_record,
+                "applications.record_invoice",
+                "contract",
+                form_class=forms.PaymentForm,
+                available=lambda contract: bool(selectors.unpaid_invoices(contract)),
+            ),
+            Action(
+                "waive-fee",
+                _("Waive an unpaid invoice for the certificate issue"),
+                forms.fee_waiver_record,
+                "applications.waive_fee",
+                "contract",
+                form_class=forms.WaiverForm,
+                available=lambda contract: bool(selectors.unpaid_certification_invoices(contract)),
+                confirm=_(
+                    "The certificate may then be issued although this invoice is unpaid; the "
+                    "amount stays owed and on the unpaid list."
+                ),
             ),
         ],
     )

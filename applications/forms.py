@@ -6,18 +6,21 @@ checked by ``certbody.uploads`` in the form already (a bad file is a form error)
 the service.
 """
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import UsernameField
 from django.utils.translation import gettext_lazy as _
 
-from applications import services
-from applications.models import GRADE_CHOICES, ApplicationDocument
+from applications import selectors, services
+from applications.models import GRADE_CHOICES, ApplicationDocument, Contract, Invoice
 from certbody import uploads
 from certbody.bounds import BoundedForm
 from certbody.lifecycle import RuleViolation
 from certbody.models import BusinessScope, User
 from certbody.widgets import DateInput
+from certbody.workspace import ActionForm
 
 _FILES_HELP = _("PDF, JPEG, PNG, DOCX or XLSX; at most 10 files of 10 MB each.")
 
@@ -63,16 +66,113 @@ class RejectForm(forms.Form):
     )
 
 
-class ContractForm(forms.Form):
-    fee = forms.DecimalField(label=_("fee (CNY)"), min_value=0, decimal_places=2)
+def _fee_field(label):
+    return forms.DecimalField(label=label, min_value=0, decimal_places=2, initial=0, required=False)
+
+
+class ContractFeesForm(ActionForm):
+    """The contract's fee schedule (CNY); the contract's fee is their total. On a contract's
+    page the fields start from its present fees."""
+
+    bounds_model = "applications.Contract"
+
+    application_fee = _fee_field(_("application fee (CNY)"))
+    audit_fee = _fee_field(_("audit fee (CNY)"))
+    certificate_fee = _fee_field(_("certificate fee (CNY)"))
+    surveillance_fee = _fee_field(_("surveillance fee per audit (CNY)"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if isinstance(self.obj, Contract):
+            for name in Contract.FEE_FIELDS:
+                self.fields[name].initial = getattr(self.obj, name)
+
+
+class ContractForm(ContractFeesForm):
     terms = forms.CharField(
         label=_("terms"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
 
+class InvoiceForm(BoundedForm):
+    bounds_model = "applications.Invoice"
+
+    number = forms.CharField(label=_("invoice number"), max_length=40)
+    kind = forms.ChoiceField(label=_("fee invoiced"), choices=Invoice.Kind.choices)
+    amount = forms.DecimalField(
+        label=_("amount (CNY)"), min_value=Decimal("0.01"), decimal_places=2
+    )
+    issued_on = forms.DateField(label=_("invoiced on"), widget=DateInput)
+    due_on = forms.DateField(label=_("payment due on"), widget=DateInput)
+    note = forms.CharField(label=_("note"), required=False, max_length=300)
+
+
+class PaymentForm(ActionForm):
+    """A payment; on the contract's page the invoice is chosen among its unpaid ones."""
+
+    bounds_model = "applications.Payment"
+
+    amount = forms.DecimalField(
+        label=_("amount (CNY)"), min_value=Decimal("0.01"), decimal_places=2
+    )
+    received_on = forms.DateField(label=_("received on"), widget=DateInput)
+    reference = forms.CharField(label=_("payment reference"), required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _invoice_choice(self, waived=True)
+
+
+class WaiverForm(ActionForm):
+    """The technical manager's waiver of an unpaid invoice, with the reason."""
+
+    reason = forms.CharField(
+        label=_("reason for the waiver"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _invoice_choice(self, waived=False)
+
+
+def _invoice_choice(form, *, waived: bool) -> None:
+    """On a contract's page, a first field choosing among the contract's unpaid invoices
+    (``waived``: all of them, else those that hold back the certificate); on an invoice's
+    page, none."""
+    if not isinstance(form.obj, Contract):
+        return
+    if waived:
+        rows = selectors.unpaid_invoices(form.obj)
+    else:  # a waiver: only what holds back the certificate
+        rows = selectors.unpaid_certification_invoices(form.obj)
+    unpaid = [row.invoice.pk for row in rows]
+    field = forms.ModelChoiceField(
+        label=_("invoice"), queryset=Invoice.objects.filter(pk__in=unpaid).order_by("issued_on")
+    )
+    form.fields = {"invoice": field, **form.fields}
+
+
 class SignForm(forms.Form):
     signed_on = forms.DateField(label=_("signed on"), widget=DateInput)
     signed_by_client = forms.CharField(label=_("signed for the client by"), max_length=50)
+
+
+def payment_record(*, actor, invoice, contract=None, **payment):
+    """``PaymentForm`` → ``services.payment_record``; from a contract's page the invoice must
+    be one of that contract's."""
+    _same_contract(invoice, contract)
+    return services.payment_record(invoice=invoice, actor=actor, **payment)
+
+
+def fee_waiver_record(*, actor, invoice, reason, contract=None):
+    """``WaiverForm`` → ``services.fee_waiver_record`` (the invoice checked as above)."""
+    _same_contract(invoice, contract)
+    return services.fee_waiver_record(invoice=invoice, actor=actor, reason=reason)
+
+
+def _same_contract(invoice, contract) -> None:
+    if contract is not None and invoice.contract_id != contract.pk:
+        raise RuleViolation(_("The invoice belongs to another contract."))
 
 
 def review_record(*, application, actor, notes="", **checks):

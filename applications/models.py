@@ -1,6 +1,6 @@
-"""Client organisations and their sites, applications, application review and contracts;
-the documents a client uploads with an application and the invitations that let a client user
-register.
+"""Client organisations and their sites, applications, application review and contracts
+with their fee schedule, invoices and payments (004 §5.3.2(1)); the documents a client uploads
+with an application and the invitations that let a client user register.
 
 Evidence is never deleted: every foreign key between these records is
 ``PROTECT``, a site is closed (``Site.closed_on``) rather than deleted, and a head-office site
@@ -8,6 +8,7 @@ or a site an audit plan covered refuses deletion (:func:`site_delete_guard`).
 """
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.validators import MinValueValidator
@@ -24,6 +25,8 @@ from applications.validators import validate_division_code, validate_uscc
 from certbody.evidence import never_delete
 from certbody.models import SCHEME_CHOICES
 from certbody.regions import province_of
+
+_NON_NEGATIVE = MinValueValidator(Decimal(0))
 
 GRADE_CHOICES = [
     ("standard", pgettext_lazy("star grade", "Standard")),
@@ -261,6 +264,32 @@ class Contract(FSMModelMixin, models.Model):
         verbose_name=_("application"),
     )
     number = models.CharField(_("contract number"), max_length=30, unique=True)
+    # The fee schedule (004 §5.3.2(1), §5.3.3(6); 001 §6.1.7(7)): what a quotation reads and
+    # what invoices are issued against. ``fee`` is their stored total (the sum of the four).
+    application_fee = models.DecimalField(
+        _("application fee (CNY)"),
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        validators=[_NON_NEGATIVE],
+    )
+    audit_fee = models.DecimalField(
+        _("audit fee (CNY)"), max_digits=12, decimal_places=2, default=0, validators=[_NON_NEGATIVE]
+    )
+    certificate_fee = models.DecimalField(
+        _("certificate fee (CNY)"),
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        validators=[_NON_NEGATIVE],
+    )
+    surveillance_fee = models.DecimalField(
+        _("surveillance fee per audit (CNY)"),
+        max_digits=12,
+        decimal_places=2,
+        default=0,
+        validators=[_NON_NEGATIVE],
+    )
     fee = models.DecimalField(_("fee (CNY)"), max_digits=12, decimal_places=2, default=0)
     terms = models.TextField(_("terms"), blank=True)
     state = FSMField(_("state"), default=State.DRAFT, choices=State.choices, protected=True)
@@ -269,16 +298,157 @@ class Contract(FSMModelMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords(excluded_fields=["created_at"])
 
+    FEE_FIELDS = ("application_fee", "audit_fee", "certificate_fee", "surveillance_fee")
+
     class Meta:
         verbose_name = _("contract")
         verbose_name_plural = _("contracts")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(application_fee__gte=0)
+                & models.Q(audit_fee__gte=0)
+                & models.Q(certificate_fee__gte=0)
+                & models.Q(surveillance_fee__gte=0),
+                name="contract_fees_not_negative",
+            ),
+        ]
 
     def __str__(self):
         return self.number
 
+    @property
+    def fee_schedule(self) -> dict[str, Decimal]:
+        """The fee schedule as data (a quotation reads it): field name → amount in CNY."""
+        return {name: getattr(self, name) for name in self.FEE_FIELDS}
+
+    def schedule_total(self) -> Decimal:
+        """The sum of the fee schedule in CNY (what ``fee`` stores)."""
+        return sum(self.fee_schedule.values(), Decimal(0))
+
     @transition(field=state, source=State.DRAFT, target=State.SIGNED)
     def sign(self):
         pass
+
+
+@never_delete
+class Invoice(models.Model):
+    """An invoice the CB issued to the client under a contract (004 §5.3.2(1), §5.3.3(6)).
+
+    What is paid is the sum of its ``payments`` (``applications.selectors``). An unpaid
+    invoice for certification fees holds back the contract's certificate unless the
+    technical manager waived it (``waived_on``, ``waived_by``, ``waived_reason``).
+    """
+
+    class Kind(models.TextChoices):
+        APPLICATION = "application", _("Application fee")
+        AUDIT = "audit", _("Audit fee")
+        CERTIFICATE = "certificate", _("Certificate fee")
+        CERTIFICATION = "certification", _("Certification fees (application, audit, certificate)")
+        SURVEILLANCE = "surveillance", _("Surveillance fee")
+        OTHER = "other", _("Other fee")
+
+    # The fees a certificate is issued against (004 §5.3.2(1)); surveillance fees fall due
+    # with the surveillance audits after the issue, other fees (travel, reissue) are not
+    # certification fees.
+    CERTIFICATION_KINDS = (
+        Kind.APPLICATION,
+        Kind.AUDIT,
+        Kind.CERTIFICATE,
+        Kind.CERTIFICATION,
+    )
+
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, related_name="invoices", verbose_name=_("contract")
+    )
+    number = models.CharField(_("invoice number"), max_length=40, unique=True)
+    kind = models.CharField(_("fee invoiced"), max_length=20, choices=Kind.choices)
+    amount = models.DecimalField(
+        _("amount (CNY)"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    issued_on = models.DateField(_("invoiced on"))
+    due_on = models.DateField(_("payment due on"), db_index=True)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    waived_on = models.DateField(_("waived on"), null=True, blank=True)
+    waived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("waived by"),
+    )
+    waived_reason = models.TextField(_("reason for the waiver"), blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["-issued_on", "-pk"]
+        verbose_name = _("invoice")
+        verbose_name_plural = _("invoices")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="invoice_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(due_on__gte=models.F("issued_on")),
+                name="invoice_due_not_before_issue",
+            ),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_waived(self) -> bool:
+        return self.waived_on is not None
+
+
+@never_delete
+class Payment(models.Model):
+    """A payment received against an invoice (004 §5.3.3(6)); corrections are new records
+    reviewed by the market department, never deletions."""
+
+    invoice = models.ForeignKey(
+        Invoice, on_delete=models.PROTECT, related_name="payments", verbose_name=_("invoice")
+    )
+    amount = models.DecimalField(
+        _("amount (CNY)"),
+        max_digits=12,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    received_on = models.DateField(_("received on"), db_index=True)
+    reference = models.CharField(_("payment reference"), max_length=100, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["created_at"])
+
+    class Meta:
+        ordering = ["invoice", "received_on", "pk"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="payment_amount_positive"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.invoice} · {self.amount}"
 
 
 def application_document_path(instance, filename):

@@ -33,7 +33,14 @@ from applications.models import (
     Contract,
     Organization,
 )
-from certbody import notifications, policy, uploads
+from applications.services_fees import (  # noqa: F401  (the fee services, importable from here)
+    contract_fees_update,
+    fee_schedule,
+    fee_waiver_record,
+    invoice_issue,
+    payment_record,
+)
+from certbody import bounds, notifications, policy, uploads
 from certbody.lifecycle import RuleViolation, fire, lock, record, require_transition
 
 
@@ -199,10 +206,32 @@ def application_withdraw(*, application: Application, actor) -> Application:
 
 
 def contract_create(
-    *, application: Application, actor, fee=0, terms: str = "", number: str = ""
+    *,
+    application: Application,
+    actor,
+    application_fee=0,
+    audit_fee=0,
+    certificate_fee=0,
+    surveillance_fee=0,
+    fee=None,
+    terms: str = "",
+    number: str = "",
 ) -> Contract:
-    """Draft the certification contract for an accepted application (004 §5.3)."""
+    """Draft the certification contract for an accepted application (004 §5.3) with its fee
+    schedule (001 §6.1.7(7)): ``application_fee``, ``audit_fee``, ``certificate_fee`` and
+    ``surveillance_fee`` (per surveillance audit) in CNY, each ≥ 0; the contract's ``fee`` is
+    their total. ``fee`` alone (a lump sum, as before the schedule) is recorded as the audit
+    fee. Market department. Raises ``RuleViolation``.
+    """
     policy.require(actor, "applications.manage_contract", application)
+    if fee is not None and not any((application_fee, audit_fee, certificate_fee, surveillance_fee)):
+        audit_fee = fee
+    schedule = fee_schedule(
+        application_fee=application_fee,
+        audit_fee=audit_fee,
+        certificate_fee=certificate_fee,
+        surveillance_fee=surveillance_fee,
+    )
     with transaction.atomic():
         application = lock(Application, application.pk)
         if application.state != Application.State.ACCEPTED:
@@ -215,9 +244,11 @@ def contract_create(
         contract = Contract(
             application=application,
             number=number or f"HT{application.reference[2:]}",
-            fee=fee,
             terms=terms,
+            **schedule,
         )
+        contract.fee = contract.schedule_total()
+        bounds.check_instance(contract, *Contract.FEE_FIELDS, "fee")
         record(contract, actor=actor, reason="起草认证合同")
         contract.save()
     return contract

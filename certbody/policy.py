@@ -119,6 +119,11 @@ MATRIX = {
         lambda user: bool(user.is_authenticated and user.is_active and user.is_client),
         name="is_client_user",
     ),
+    # fees (004 §5.3.2(1), §5.3.3(6)): the market department records invoices and payments;
+    # only the technical manager lets a certificate out while an invoice is unpaid
+    # (applications.services_fees)
+    "applications.record_invoice": is_market,
+    "applications.waive_fee": is_technical_manager,
     # audits (domain §4–§8). Every audits service asks these rows (``policy.require``).
     "audits.view_desk": is_staff_member,
     # Programmes, special audits, schedules, teams and terminations are planning: the audit

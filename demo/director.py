@@ -127,10 +127,14 @@ class Director:
         return application
 
     def contract(self, application: Application, *, signed_on: date | None):
+        total = self.rng.choice([18000, 22000, 26000, 32000, 45000])
         contract = app_services.contract_create(
             application=application,
             actor=self.staff.market,
-            fee=self.rng.choice([18000, 22000, 26000, 32000, 45000]),
+            application_fee=1000,
+            audit_fee=total - 1500,
+            certificate_fee=500,
+            surveillance_fee=total * 2 // 5,
             terms="按 ZXRZ 售后服务认证规则及认证合同通用条款执行。",
         )
         if signed_on is not None:

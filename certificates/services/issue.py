@@ -7,7 +7,8 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils.translation import gettext
 
-from applications.models import Site
+from applications import selectors as fee_selectors
+from applications.models import Contract, Site
 from audits import services as audit_services
 from audits.models import Audit
 from certbody.dates import add_months
@@ -45,15 +46,43 @@ def allocate_sequence(year: int) -> int:
     return row.last
 
 
+def _require_fees_paid(application) -> None:
+    """004 §5.3.2(1): a certificate goes to an organisation that has paid its certification
+    fees. Refused while an invoice of the application's contract for certification fees is
+    unpaid and not waived by the technical manager; no invoice recorded, no block."""
+    contract = Contract.objects.filter(application=application).first()
+    unpaid = fee_selectors.unpaid_certification_invoices(contract)
+    if not unpaid:
+        return
+    raise RuleViolation(
+        gettext(
+            "The certification fees are not paid: %(invoices)s. The certificate is issued "
+            "once they are paid or the technical manager records a waiver."
+        )
+        % {
+            "invoices": gettext("; ").join(
+                gettext("invoice %(number)s of %(amount)s CNY, %(unpaid)s CNY unpaid")
+                % {"number": row.invoice.number, "amount": row.invoice.amount, "unpaid": row.unpaid}
+                for row in unpaid
+            )
+        },
+        "004 §5.3.2(1)",
+    )
+
+
 def certificate_issue(*, decision: Decision, actor, issued_on: date | None = None) -> Certificate:
     """Issue the certificate a grant decision allows, with sub-certificates for other sites.
 
     ``issued_on`` defaults to the decision date and may not precede it (004 §6.2.2).
     Initial validity: 3 years from the decision date, ending the day before. Recertification:
     validity continues from the previous certificate's expiry, which becomes superseded (004 §6.2.3,
-    Appendix C.4). Writes the certificate PDFs and the approval notice (002 §4.1.2) as pending
-    documents, rendered after commit (a PDF failure never undoes the issue, and the
-    yearly sequence row stays locked only for the database work); plans the cycle's
+    Appendix C.4). Refused (``RuleViolation``, 004 §5.3.2(1)) while an invoice of the
+    application's contract for certification fees is unpaid and not waived
+    (``applications.selectors.unpaid_certification_invoices``); a grant decision
+    (``decision_make``) issues within its own transaction, so the grant is refused with it.
+    Writes the certificate PDFs and the approval notice (002 §4.1.2) as pending documents,
+    rendered after commit (a PDF failure never undoes the issue, and the yearly sequence row
+    stays locked only for the database work); plans the cycle's
     surveillance audits.
     """
     if decision.outcome != Decision.Outcome.GRANT:
@@ -72,6 +101,7 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
         programme = audit.programme
         organization = programme.organization
         application = programme.application
+        _require_fees_paid(application)
         previous = selectors.current_certificate(organization.pk)
         if previous is not None and audit.kind == Audit.Kind.RECERTIFICATION:
             expires_on = add_months(previous.expires_on, VALIDITY_MONTHS)

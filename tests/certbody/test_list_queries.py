@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from applications.models import Application, Contract, Organization
+from applications.models import Application, Contract, Invoice, Organization
 from applications.validators import build_uscc
 from audits.models import (
     AsrpProgramme,
@@ -158,6 +158,7 @@ BUILDERS = {
     "personnel": personnel,
     "obligations": lambda w, numbers: bulk(w.obligation, numbers),
     "outbox": lambda w, numbers: bulk(w.outgoing_email, numbers),
+    "invoices": lambda w, numbers: bulk(w.invoice, numbers, number=lambda n: f"FP-BULK-{n:05d}"),
 }
 MODELS = {
     "asrp": AsrpProgramme,
@@ -181,6 +182,7 @@ MODELS = {
     "personnel": PersonnelRecord,
     "obligations": ReportingObligation,
     "outbox": OutgoingEmail,
+    "invoices": Invoice,
 }
 
 

@@ -170,6 +170,8 @@ EXPECTED_MATRIX = {
     "applications.manage_contract": {"market"},
     "applications.invite_client": {"market"},
     "applications.apply_online": {"is_client_user"},
+    "applications.record_invoice": {"market"},
+    "applications.waive_fee": {"technical_manager"},
     # audits
     "audits.view_desk": STAFF,
     # the technical manager stands in for the audit department on planning (policy.MATRIX)

@@ -6,6 +6,7 @@ from datetime import date
 from django.test import RequestFactory
 from django.utils import timezone
 
+from applications import services as app_services
 from audits.models import AsrpProgramme
 from certbody import roles
 from certbody.models import OutgoingEmail
@@ -50,6 +51,16 @@ class World:
         # An application accepted with a contract not signed yet.
         self.application = accepted_application(
             OrganizationFactory(name="北京京东家电有限公司"), self.staff, sign=False
+        )
+        # An unpaid invoice under the certified client's contract (the invoices desk).
+        self.invoice = app_services.invoice_issue(
+            contract=self.certificate.programme.application.contract,
+            actor=self.staff.market,
+            number="FP2025-00001",
+            kind="surveillance",
+            amount="6000",
+            issued_on=date(2025, 3, 25),
+            due_on=date(2025, 4, 24),
         )
         self.proposal = cert_services.proposal_open(
             certificate=self.certificate,

@@ -85,7 +85,7 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     ]
     workspace_action(page, "record-review", dict.fromkeys(checks, True))
     workspace_action(page, "accept")
-    workspace_action(page, "create-contract", {"fee": "26000"})
+    workspace_action(page, "create-contract", {"audit_fee": "26000"})
     contract = Contract.objects.get(application=application)
     page.goto(f"{staff}/contracts/{contract.pk}/")
     workspace_action(page, "sign", {"signed_on": "2026-10-01", "signed_by_client": "法定代表人"})

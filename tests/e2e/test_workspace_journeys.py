@@ -117,7 +117,10 @@ def test_application_reviewed_contracted_and_audit_planned(
     workspace_action(
         market,
         "create-contract",
-        {"fee": "18000", "terms": "认证费用含文件审核、二阶段审核及证书费；监督审核另行收费。"},
+        {
+            "audit_fee": "18000",
+            "terms": "认证费用含文件审核、二阶段审核及证书费；监督审核另行收费。",
+        },
     )
     application.refresh_from_db()
     assert application.state == Application.State.ACCEPTED

@@ -326,3 +326,16 @@ def test_audit_reports_delivered_after_their_decision(demo):
         assert decision.decided_on <= report.signed_on <= report.delivered_on <= DEMO_LAST_DATE
         assert report.delivery_evidence
         assert report.file
+
+
+def test_the_awaiting_clients_certificate_waits_for_its_unpaid_invoice(demo):
+    """demo/fees.py: half the audit and certificate fees unpaid (004 §5.3.2(1)); the
+    surveillance invoices put rows on the market department's monthly unpaid list."""
+    from applications import selectors
+
+    audit = Audit.objects.get(kind=Audit.Kind.STAGE2, state=Audit.State.COMPLETED)
+    unpaid = selectors.unpaid_certification_invoices(audit.programme.application.contract)
+    assert len(unpaid) == 1 and unpaid[0].paid == unpaid[0].unpaid > 0
+    november = selectors.unpaid_at(selectors.month_end(2026, 11))
+    assert {i.kind for i in november} == {"certification", "surveillance"}
+    assert november.count() == 3
