@@ -10,6 +10,7 @@ class ApplicationsConfig(AppConfig):
         from applications import (
             desks,  # noqa: F401  (registers the workspace desks)
             home,
+            organization_desks,  # noqa: F401  (sites and contact persons)
         )
         from certbody.context_processors import register_portal_link
 

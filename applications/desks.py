@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import can_proceed
 
-from applications import forms, services
+from applications import forms, organization_forms, services
 from applications.models import (
     Application,
     ApplicationReview,
@@ -29,7 +29,7 @@ from applications.models import (
 from certbody import masking
 from certbody.models import BusinessScope, User
 from certbody.regions import PROVINCES
-from certbody.workspace import Action, Desk, register
+from certbody.workspace import Action, Create, Desk, register
 from certbody.workspace.tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn
 
 
@@ -309,6 +309,7 @@ def _organization_summary(organization: Organization, user):
 def _organization_sections(organization: Organization) -> dict:
     return {
         "sites": organization.sites.all(),
+        "contacts": organization.contacts.all(),
         "client_users": User.objects.filter(organization=organization, is_staff=False).order_by(
             "username"
         ),
@@ -336,7 +337,37 @@ register(
         sections_template="applications/desk/organization_sections.html",
         sections_context=lambda organization, request: _organization_sections(organization),
         order=5,
+        create=Create(
+            _("New organisation"),
+            services.organization_create,
+            "applications.manage_organization",
+            organization_forms.OrganizationCreateForm,
+        ),
         actions=[
+            Action(
+                "edit",
+                _("Edit the organisation"),
+                services.organization_update,
+                "applications.manage_organization",
+                "organization",
+                form_class=organization_forms.OrganizationEditForm,
+            ),
+            Action(
+                "add-site",
+                _("Add a site"),
+                services.site_add,
+                "applications.manage_organization",
+                "organization",
+                form_class=organization_forms.SiteForm,
+            ),
+            Action(
+                "add-contact",
+                _("Add a contact person"),
+                services.contact_add,
+                "applications.manage_organization",
+                "organization",
+                form_class=organization_forms.ContactForm,
+            ),
             Action(
                 "new-application",
                 _("Create an application"),
