@@ -40,13 +40,20 @@ def duplicate_error(existing: Organization) -> ValidationError:
     )
 
 
+class UsccField(forms.CharField):
+    """A USCC as typed (spaces, hyphens, lower case): compacted before the length and code
+    checks, so the column's 18 characters bound the code, not the typing."""
+
+    def to_python(self, value):
+        return normalize_uscc(super().to_python(value))
+
+
 class _OrganizationFields(ActionForm):
     bounds_model = "applications.Organization"
 
     name = forms.CharField(label=_("name"))
-    uscc = forms.CharField(
+    uscc = UsccField(
         label=_("unified social credit code"),
-        max_length=30,
         help_text=_("18 characters; spaces and hyphens are removed."),
     )
     registered_address = forms.CharField(label=_("registered address"))
@@ -64,9 +71,10 @@ class _OrganizationFields(ActionForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["business_scope_codes"].choices = _scope_choices()
+        self.fields["uscc"].widget.attrs.pop("maxlength", None)  # typed with spaces: longer
 
     def clean_uscc(self):
-        code = normalize_uscc(self.cleaned_data["uscc"])
+        code = self.cleaned_data["uscc"]
         validate_uscc(code)
         existing = organizations.organization_with_uscc(
             code, exclude_pk=self.obj.pk if self.obj is not None else None
