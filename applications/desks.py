@@ -23,13 +23,15 @@ from applications.models import (
     Application,
     ApplicationReview,
     ClientInvitation,
+    ContactPerson,
     Contract,
     Organization,
+    Site,
 )
 from certbody import masking
 from certbody.models import BusinessScope, User
 from certbody.regions import PROVINCES
-from certbody.workspace import Action, Create, Desk, register
+from certbody.workspace import Action, Create, Desk, merged_history, register
 from certbody.workspace.tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn
 
 
@@ -320,6 +322,17 @@ def _organization_sections(organization: Organization) -> dict:
     }
 
 
+def _organization_history(organization: Organization):
+    # The organisation's page shows what was done to its sites and contacts too, with reasons.
+    return merged_history(
+        organization,
+        [
+            (_("site"), Site, {"organization_id": organization.pk}),
+            (_("contact person"), ContactPerson, {"organization_id": organization.pk}),
+        ],
+    )
+
+
 def _to_application(application, organization) -> str:
     return reverse("workspace:object", args=["applications", application.pk])
 
@@ -336,6 +349,7 @@ register(
         summary=_organization_summary,
         sections_template="applications/desk/organization_sections.html",
         sections_context=lambda organization, request: _organization_sections(organization),
+        history=_organization_history,
         order=5,
         create=Create(
             _("New organisation"),

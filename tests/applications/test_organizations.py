@@ -393,3 +393,33 @@ def test_removing_a_contact_returns_to_the_organisation(client, market, organiza
     assert response.status_code == 302
     assert response["Location"] == f"/staff/organizations/{organization.pk}/"
     assert not ContactPerson.objects.filter(pk=other.pk).exists()
+
+
+@time_machine.travel(TODAY, tick=False)
+def test_the_organisation_page_history_shows_site_and_contact_changes(client, market, organization):
+    site = add_site(organization, market)
+    services.site_close(site=site, actor=market, closed_on=TODAY, reason="网点停业整顿")
+    other = services.contact_add(organization=organization, actor=market, name="王", phone="1")
+    services.contact_remove(contact=other, actor=market, reason="已调岗")
+    client.force_login(market)
+
+    response = client.get(f"/staff/organizations/{organization.pk}/")
+
+    reasons = {row.reason for row in response.context["history"]}
+    assert {"登记组织", "新增场所", "网点停业整顿", "新增联系人", "已调岗"} <= reasons
+
+
+def test_contact_phones_are_masked_for_roles_without_personal_data(client, leader, market):
+    organization = new_organization(market)
+    contact = organization.contacts.get()
+    services.contact_update(contact=contact, actor=market, reason="换号", phone="13700002222")
+    client.force_login(leader)
+
+    pages = [
+        client.get(f"/staff/organizations/{organization.pk}/").content.decode(),
+        client.get(f"/staff/contacts/{contact.pk}/").content.decode(),
+    ]
+
+    for page in pages:
+        assert "13700002222" not in page and "13912345678" not in page
+        assert "137****2222" in page

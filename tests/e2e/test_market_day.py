@@ -30,6 +30,21 @@ PDF = {
 }
 
 
+ORGANIZATION = {
+    "name": "杭州西湖家电服务有限公司",
+    "uscc": f"{USCC[:8]} {USCC[8:].lower()}",
+    "registered_address": "浙江省杭州市西湖区文三路 100 号",
+    "division_code": "330106",
+    "legal_representative": "林一",
+    "headcount": "90",
+    "business_scope_codes": "24",
+    "contact_name": "林华",
+    "contact_position": "售后服务部经理",
+    "contact_phone": "13588886666",
+    "contact_email": INVITED,
+}
+
+
 @pytest.fixture
 def console():
     return BrowserConsole()
@@ -53,22 +68,7 @@ def test_market_officer_records_an_organisation_and_sees_its_online_application(
     market.goto(f"{staff}/organizations/")
     market.click('[data-testid="create"]')
     expect(market).to_have_url(re.compile(r"/staff/organizations/new/$"))
-    fill_form(
-        market.locator("#create-form"),
-        {
-            "name": "杭州西湖家电服务有限公司",
-            "uscc": f"{USCC[:8]} {USCC[8:].lower()}",
-            "registered_address": "浙江省杭州市西湖区文三路 100 号",
-            "division_code": "330106",
-            "legal_representative": "林一",
-            "headcount": "90",
-            "business_scope_codes": "24",
-            "contact_name": "林华",
-            "contact_position": "售后服务部经理",
-            "contact_phone": "13588886666",
-            "contact_email": INVITED,
-        },
-    )
+    fill_form(market.locator("#create-form"), ORGANIZATION)
     with market.expect_navigation():
         market.click('#create-form [data-testid="confirm"]')
     expect(market).to_have_url(re.compile(r"/staff/organizations/\d+/$"))
@@ -111,7 +111,7 @@ def test_market_officer_records_an_organisation_and_sees_its_online_application(
 
     # The same code again: the form links the organisation already recorded.
     market.goto(f"{staff}/organizations/new/")
-    fill_form(market.locator("#create-form"), {"name": "重复", "uscc": USCC})
+    fill_form(market.locator("#create-form"), ORGANIZATION | {"name": "重复", "uscc": USCC})
     market.click('#create-form [data-testid="confirm"]')
     expect(market.locator('[data-testid="existing-organization"]')).to_have_attribute(
         "href", f"/staff/organizations/{organization.pk}/"
@@ -162,9 +162,7 @@ def test_market_officer_records_an_organisation_and_sees_its_online_application(
     # The officer's home lists it to review ("my tasks") and the notifications link to it.
     market.goto(f"{live_server.url}/home/")
     to_review = market.locator('[data-testid="home-applications-to-review"]')
-    expect(to_review.locator(f'a[href="/staff/applications/{application.pk}/"]')).to_have_count(
-        1
-    )
+    expect(to_review.locator(f'a[href="/staff/applications/{application.pk}/"]')).to_have_count(1)
     market.goto(f"{live_server.url}/notifications/")
     notice = Notification.objects.get(recipient=officer, kind="online_application")
     row = market.locator(f'[data-testid="notifications"] tr[data-notification="{notice.pk}"]')
