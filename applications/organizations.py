@@ -263,11 +263,14 @@ def organization_update(
         if changed:
             record(organization, actor=actor, reason=reason)
             organization.save(update_fields=changed)
+        scopes = None
         if business_scope_codes is not None:
-            organization.business_scopes.set(
-                BusinessScope.objects.filter(code__in=list(business_scope_codes))
-            )
-            if not changed:  # the history row carries the reason of a scope-only change
+            scopes = set(BusinessScope.objects.filter(code__in=list(business_scope_codes)))
+            if scopes == set(organization.business_scopes.all()):
+                scopes = None
+        if scopes is not None:
+            organization.business_scopes.set(scopes)
+            if not changed:  # a history row carries the reason of a scope-only change
                 record(organization, actor=actor, reason=reason)
                 organization.save(update_fields=["name"])
     return organization

@@ -423,3 +423,40 @@ def test_contact_phones_are_masked_for_roles_without_personal_data(client, leade
     for page in pages:
         assert "13700002222" not in page and "13912345678" not in page
         assert "137****2222" in page
+
+
+def test_a_scope_only_change_is_recorded_and_an_unchanged_edit_is_not(market, organization):
+    before = organization.history.count()
+    services.organization_update(
+        organization=organization, actor=market, reason="无变化", business_scope_codes=[24]
+    )
+    assert organization.history.count() == before
+
+    services.organization_update(
+        organization=organization,
+        actor=market,
+        reason="增加业务范围",
+        business_scope_codes=[24, 25],
+    )
+
+    assert sorted(organization.business_scopes.values_list("code", flat=True)) == [24, 25]
+    assert organization.history.first().history_change_reason == "增加业务范围"
+
+
+def test_the_data_migration_makes_each_organisations_contact_its_primary_contact(market):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "applications.migrations.0007_contact_person_from_organization"
+    )
+    bare = OrganizationFactory(contact_name="老周", contact_phone="0512-6666", contact_email="")
+    recorded = new_organization(market)  # has its contacts already
+
+    migration.forwards(apps, None)
+    migration.forwards(apps, None)  # twice: nothing more
+
+    (contact,) = bare.contacts.all()
+    assert (contact.name, contact.phone, contact.is_primary) == ("老周", "0512-6666", True)
+    assert recorded.contacts.count() == 1

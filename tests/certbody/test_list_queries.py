@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from applications.models import Application, Contract, Organization
+from applications.models import Application, ContactPerson, Contract, Organization, Site
 from applications.validators import build_uscc
 from audits.models import (
     AsrpProgramme,
@@ -158,6 +158,8 @@ BUILDERS = {
     "personnel": personnel,
     "obligations": lambda w, numbers: bulk(w.obligation, numbers),
     "outbox": lambda w, numbers: bulk(w.outgoing_email, numbers),
+    "sites": lambda w, numbers: bulk(w.site, numbers, name=lambda n: f"批量网点{n:05d}"),
+    "contacts": lambda w, numbers: bulk(w.contact, numbers, is_primary=lambda n: False),
 }
 MODELS = {
     "asrp": AsrpProgramme,
@@ -181,6 +183,8 @@ MODELS = {
     "personnel": PersonnelRecord,
     "obligations": ReportingObligation,
     "outbox": OutgoingEmail,
+    "sites": Site,
+    "contacts": ContactPerson,
 }
 
 
