@@ -460,3 +460,14 @@ def test_the_data_migration_makes_each_organisations_contact_its_primary_contact
     (contact,) = bare.contacts.all()
     assert (contact.name, contact.phone, contact.is_primary) == ("老周", "0512-6666", True)
     assert recorded.contacts.count() == 1
+
+
+def test_demo_organisations_get_their_primary_contact_once(market):
+    from demo.contacts import create_primary_contacts
+
+    bare = OrganizationFactory(contact_name="老周", contact_phone="0512-6666")
+    new_organization(market)
+
+    assert create_primary_contacts() == 1
+    assert create_primary_contacts() == 0
+    assert bare.contacts.get().is_primary
