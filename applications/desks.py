@@ -19,19 +19,21 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import can_proceed
 
-from applications import forms, selectors, services
+from applications import forms, organization_forms, selectors, services
 from applications.models import (
     Application,
     ApplicationReview,
     ClientInvitation,
+    ContactPerson,
     Contract,
     Organization,
+    Site,
 )
 from certbody import masking
 from certbody.badges import state_badge
 from certbody.models import BusinessScope, User
 from certbody.regions import PROVINCES
-from certbody.workspace import Action, Desk, register
+from certbody.workspace import Action, Create, Desk, merged_history, register
 from certbody.workspace.tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn, StateColumn
 
 
@@ -311,6 +313,7 @@ def _organization_summary(organization: Organization, user):
 def _organization_sections(organization: Organization) -> dict:
     return {
         "sites": organization.sites.all(),
+        "contacts": organization.contacts.all(),
         "client_users": User.objects.filter(organization=organization, is_staff=False).order_by(
             "username"
         ),
@@ -319,6 +322,17 @@ def _organization_sections(organization: Organization) -> dict:
             "invited_by", "user"
         ),
     }
+
+
+def _organization_history(organization: Organization):
+    # The organisation's page shows what was done to its sites and contacts too, with reasons.
+    return merged_history(
+        organization,
+        [
+            (_("site"), Site, {"organization_id": organization.pk}),
+            (_("contact person"), ContactPerson, {"organization_id": organization.pk}),
+        ],
+    )
 
 
 def _to_application(application, organization) -> str:
@@ -337,8 +351,39 @@ register(
         summary=_organization_summary,
         sections_template="applications/desk/organization_sections.html",
         sections_context=lambda organization, request: _organization_sections(organization),
+        history=_organization_history,
         order=5,
+        create=Create(
+            _("New organisation"),
+            services.organization_create,
+            "applications.manage_organization",
+            organization_forms.OrganizationCreateForm,
+        ),
         actions=[
+            Action(
+                "edit",
+                _("Edit the organisation"),
+                services.organization_update,
+                "applications.manage_organization",
+                "organization",
+                form_class=organization_forms.OrganizationEditForm,
+            ),
+            Action(
+                "add-site",
+                _("Add a site"),
+                services.site_add,
+                "applications.manage_organization",
+                "organization",
+                form_class=organization_forms.SiteForm,
+            ),
+            Action(
+                "add-contact",
+                _("Add a contact person"),
+                services.contact_add,
+                "applications.manage_organization",
+                "organization",
+                form_class=organization_forms.ContactForm,
+            ),
             Action(
                 "new-application",
                 _("Create an application"),

@@ -115,6 +115,36 @@ class Site(models.Model):
         return f"{self.name}（{_('temporary')}）" if self.is_temporary else self.name
 
 
+class ContactPerson(models.Model):
+    """A person the CB deals with at a client organisation (market, audit planning, invoices).
+
+    The primary contact is mirrored in ``Organization.contact_name/phone/email``, which the
+    portal, notices and reports read; the services of ``applications.organizations`` keep the
+    two in step and exactly one contact primary once an organisation has contacts.
+    """
+
+    organization = models.ForeignKey(
+        Organization,
+        on_delete=models.PROTECT,
+        related_name="contacts",
+        verbose_name=_("organisation"),
+    )
+    name = models.CharField(_("name"), max_length=50)
+    position = models.CharField(_("role or position"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=30)
+    email = models.EmailField(_("e-mail"), blank=True)
+    is_primary = models.BooleanField(_("primary contact"), default=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organization", "-is_primary", "pk"]
+        verbose_name = _("contact person")
+        verbose_name_plural = _("contact persons")
+
+    def __str__(self):
+        return f"{self.name}（{self.position}）" if self.position else self.name
+
+
 @never_delete
 class Application(FSMModelMixin, models.Model):
     """An application for certification (004 §5.1–5.2), a django-fsm state machine."""

@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from applications import market_notices
 from applications.models import (
     Application,
     ApplicationDocument,
@@ -277,6 +278,8 @@ def contract_sign(*, contract: Contract, actor, signed_on: date, signed_by_clien
             reason="合同签订",
             fields=["signed_on", "signed_by_client"],
         )
+        if _is_client(actor):  # signed off in the portal: the market department is told
+            market_notices.tell_market_of_signed_contract(contract)
     return contract
 
 
@@ -437,6 +440,8 @@ def application_submit_online(
             )
             _store_documents(application, actor, checked, stored)
             application_submit(application=application, actor=actor)
+            if _is_client(actor):  # the market department hears of a client's own application
+                market_notices.tell_market_of_online_application(application, submitted_by=actor)
     except BaseException:
         _remove_documents(stored)
         raise
@@ -565,3 +570,18 @@ def client_register(
         invitation.user = user
         invitation.save(update_fields=["accepted_at", "user"])
     return user
+
+
+# Organisations, sites and contact persons (applications.organizations), re-exported here.
+from applications.organizations import (  # noqa: E402, F401
+    DuplicateOrganization,
+    contact_add,
+    contact_remove,
+    contact_update,
+    organization_create,
+    organization_update,
+    organization_with_uscc,
+    site_add,
+    site_close,
+    site_update,
+)

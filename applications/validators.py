@@ -9,6 +9,12 @@ from stdnum.exceptions import ValidationError as StdnumError
 from certbody.regions import province_of
 
 
+def normalize_uscc(value: str) -> str:
+    """The compact upper-case form of a USCC as people type it (spaces, hyphens, lower case
+    removed: ``stdnum.cn.uscc.compact``); not validated. ``""`` for None."""
+    return uscc.compact(value or "")
+
+
 def validate_uscc(value: str) -> None:
     """Unified social credit code (GB 32100-2015) with its check character (stdnum.cn.uscc)."""
     try:

@@ -54,6 +54,7 @@ def mask_all(value: str | None) -> str:
 # imports"); a test checks every entry names a real field.
 PERSONAL_FIELDS: dict[str, Callable[[str | None], str]] = {
     "applications.organization.contact_phone": mask_phone,
+    "applications.contactperson.phone": mask_phone,
     "certbody.user.phone": mask_phone,
     "certificates.appeal.contact": mask_phone,
     "reporting.personnelrecord.id_number": mask_id_number,

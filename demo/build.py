@@ -27,6 +27,7 @@ from certbody.lifecycle import system_user
 from certbody.models import BusinessScope, User
 from certificates import services as cert_services
 from certificates.models import Certificate, CertificateEvent, Decision
+from demo.contacts import create_primary_contacts
 from demo.director import Staff
 from demo.fees import seed_fees
 from demo.plan import (
@@ -85,6 +86,7 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> DemoResu
         staff = _create_staff(log)
         organizations = {plan.key: _create_organization(plan) for plan in plans}
         _create_clients(plans, organizations)
+        create_primary_contacts()
         log(f"{len(plans)} organisations, {len(STAFF_LOGINS)} staff log-ins created")
         run_stories(plans, organizations, staff, log)
         seed_fees(staff, log)

@@ -177,11 +177,16 @@ def test_organisation_page_shows_sites_contacts_applications_and_certificates(
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_organisation_actions_are_offered_to_the_market_only(client, request, role, organization):
+def test_organisation_actions_follow_the_matrix(client, request, role, organization):
     user = request.getfixturevalue(role)
     client.force_login(user)
     response = client.get(object_url("organizations", organization))
-    expected = {"new-application", "invite"} if role == "market" else set()
+    # the organisation's own record: applications.manage_organization (market, technical manager)
+    record = {"edit", "add-site", "add-contact"}
+    expected = {
+        "market": {"new-application", "invite"} | record,
+        "technical_manager": record,
+    }.get(role, set())
     assert offered(response) == expected
     assert {a.name for a in response.context["actions"]} == expected
 

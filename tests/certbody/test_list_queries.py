@@ -13,7 +13,14 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from applications.models import Application, Contract, Invoice, Organization
+from applications.models import (
+    Application,
+    ContactPerson,
+    Contract,
+    Invoice,
+    Organization,
+    Site,
+)
 from applications.validators import build_uscc
 from audits.models import (
     AsrpProgramme,
@@ -159,6 +166,8 @@ BUILDERS = {
     "obligations": lambda w, numbers: bulk(w.obligation, numbers),
     "outbox": lambda w, numbers: bulk(w.outgoing_email, numbers),
     "invoices": lambda w, numbers: bulk(w.invoice, numbers, number=lambda n: f"FP-BULK-{n:05d}"),
+    "sites": lambda w, numbers: bulk(w.site, numbers, name=lambda n: f"批量网点{n:05d}"),
+    "contacts": lambda w, numbers: bulk(w.contact, numbers, is_primary=lambda n: False),
 }
 MODELS = {
     "asrp": AsrpProgramme,
@@ -183,6 +192,8 @@ MODELS = {
     "obligations": ReportingObligation,
     "outbox": OutgoingEmail,
     "invoices": Invoice,
+    "sites": Site,
+    "contacts": ContactPerson,
 }
 
 

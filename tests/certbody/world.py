@@ -7,6 +7,7 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from applications import services as app_services
+from applications.models import ContactPerson
 from audits.models import AsrpProgramme
 from certbody import roles
 from certbody.models import OutgoingEmail
@@ -20,7 +21,7 @@ from certificates.models import (
 )
 from reporting import services as report_services
 from reporting.models import CbChange, ReportRun
-from tests.applications.factories import ClientUserFactory, OrganizationFactory
+from tests.applications.factories import ClientUserFactory, OrganizationFactory, SiteFactory
 from tests.audits.nc_factories import answer, complete, raise_nc, stage2_in_progress
 from tests.certificates.factories import Staff, accepted_application, issued_certificate
 from tests.conftest import make_staff
@@ -43,6 +44,11 @@ class World:
         )
         organization = self.certificate.organization
         self.client_user = ClientUserFactory(organization=organization)
+        # A site and a contact person of the certified client (the sites and contacts desks).
+        self.site = SiteFactory(organization=organization, name="南京新街口服务网点")
+        self.contact = ContactPerson.objects.create(
+            organization=organization, name="钱七", phone="025-86668888", is_primary=True
+        )
         # A completed stage 2 with an answered NC: a decision to make, an NC to verify.
         stage2 = stage2_in_progress(OrganizationFactory(name="上海国美商贸有限公司"), self.staff)
         self.nc = raise_nc(stage2, self.staff)
