@@ -6,6 +6,11 @@ preconditions), ``nonconformities`` (deadlines, unsettled and overdue NCs), ``sc
 (results and gaps of a sheet).
 """
 
+from audits.selectors.cas import (
+    cas_previous_audit,
+    cas_surveillance_earliest,
+    require_cas_surveillance_window,
+)
 from audits.selectors.nonconformities import (
     AUDITING_ROLES,
     RAISE_STATES,
@@ -51,6 +56,9 @@ from audits.selectors.score_sheets import (
 )
 
 __all__ = [
+    "cas_previous_audit",
+    "cas_surveillance_earliest",
+    "require_cas_surveillance_window",
     "AUDITING_ROLES",
     "EDITABLE_AUDIT_STATES",
     "PartResult",
