@@ -27,6 +27,7 @@ from certbody.lifecycle import system_user
 from certbody.models import BusinessScope, User
 from certificates import services as cert_services
 from certificates.models import Certificate, CertificateEvent, Decision
+from demo.cas import seed_cas_client
 from demo.director import Staff
 from demo.plan import (
     DEMO_LAST_DATE,
@@ -86,6 +87,7 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> DemoResu
         log(f"{len(plans)} organisations, {len(STAFF_LOGINS)} staff log-ins created")
         run_stories(plans, organizations, staff, log)
         _showcase(staff, log)
+        seed_cas_client(staff, log)
         _generate_reports(staff, log)
     return DemoResult(created=True, logins=demo_logins(plans), counts=demo_counts())
 
