@@ -198,13 +198,13 @@ class _SchemeCauseForm(ActionForm):
         if scheme is None:
             return
         table = causes.scheme_causes(scheme)
-        if self.cause_kind == "suspension":
-            rows, rule = table.suspension, table.suspension_rule
-        else:
-            rows, rule = table.withdrawal, table.withdrawal_rule
         field = self.fields["cause"]
-        field.choices = causes.choices(rows)
-        field.label = _("cause (%(rule)s)") % {"rule": rule}
+        if self.cause_kind == "suspension":
+            field.choices = causes.choices(table.suspension)
+            field.label = _("suspension cause (%(rule)s)") % {"rule": table.suspension_rule}
+        else:
+            field.choices = causes.choices(table.withdrawal)
+            field.label = _("withdrawal cause (%(rule)s)") % {"rule": table.withdrawal_rule}
 
 
 class SuspendForm(_SchemeCauseForm):
