@@ -342,17 +342,8 @@ def surveillance_conclude(
             )
         if not positive:
             failures.insert(0, gettext("The team leader concluded not to maintain certification"))
+        # 001 §7.5: under CAS a decision maker evaluates (a failure listed by the selector).
         cas = certificate.scheme == rules.SCHEME_CAS
-        if cas:
-            # 001 §7.5: CAS's decision makers evaluate every surveillance result; 004 §5.12.6
-            # (maintaining on the leader's conclusion) is the ZXRZ rule only.
-            failures.insert(
-                0,
-                gettext(
-                    "Under the CAS rules a decision maker evaluates the surveillance result "
-                    "(001 §7.5)"
-                ),
-            )
         if not failures:
             decision = Decision(
                 audit=audit,
