@@ -1,13 +1,20 @@
-"""The causes of suspension and withdrawal (004 §7.2.1, §7.3.1) and their CNCA reason codes.
+"""The causes of suspension and withdrawal per scheme and their CNCA reason codes.
+
+ZXRZ (seed 004): §7.2.1 (1)–(12) and §7.3.1 (1)–(10). CAS (seed 001): §9.3.2.1 (1)–(7) and
+§9.3.3.1 (1)–(10). Each certificate follows its own scheme's table (``Certificate.scheme``):
+``suspension_causes(scheme)``, ``withdrawal_causes(scheme)``, ``scheme_causes(scheme)`` for the
+periods and the numbers the jobs use. The old names (``SUSPENSION_CAUSES``,
+``suspension_cause(n)``, ``LICENCE_EXPIRED`` …) are the ZXRZ ones and keep working.
 
 Pure data, no ORM: the one place that maps the rule's numbered causes onto the reason codes of
 the national reporting platform (certbody/data/cnca_codes.json "suspension_reason" and
 "withdrawal_reason"). The platform's table is coarser than the rule and was written for
 management systems, so several causes share a code; the mapping below says why for each.
 
-Labels are the seed's wording (004 §7.2.1 (1)–(12), §7.3.1 (1)–(10)); they are what the public
-page, the notices and the reports show. A cause number is what callers pass
-(``certificate_suspend(cause=…)``, ``certificate_withdraw(cause=…)``).
+Labels are the seed's wording; they are what the public page, the notices and the reports
+show. A CAS cause also has an English ``title`` (a msgid whose Chinese is the label) for the
+staff forms. A cause number is what callers pass (``certificate_suspend(cause=…)``,
+``certificate_withdraw(cause=…)``); the number means the cause of the certificate's scheme.
 """
 
 from __future__ import annotations
@@ -15,35 +22,49 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from django.utils.translation import gettext_lazy as _
+
+from audits.rules import SCHEME_CAS, SCHEME_ZXRZ
+
 __all__ = [
     "Cause",
+    "SchemeCauses",
     "SUSPENSION_CAUSES",
     "WITHDRAWAL_CAUSES",
+    "CAS_SUSPENSION_CAUSES",
+    "CAS_WITHDRAWAL_CAUSES",
     "LICENCE_EXPIRED",
     "SUSPENSION_ENDED_UNRESOLVED",
     "SPOT_CHECKS_FAILED_WITHDRAWAL",
     "suspension_cause",
     "withdrawal_cause",
+    "scheme_causes",
+    "suspension_causes",
+    "withdrawal_causes",
     "choices",
 ]
 
 
 @dataclass(frozen=True)
 class Cause:
-    """One numbered cause: ``number`` in the rule, its Chinese ``label``, the CNCA code."""
+    """One numbered cause: ``number`` in the rule, its Chinese ``label``, the CNCA code, the
+    clause ``rule`` ("001 §9.3.2.1(4)") and, where given, the English msgid ``title``."""
 
     number: int
     label: str
     cnca_code: str
     rule: str
+    title: str = ""
 
     @property
     def choice_label(self) -> str:
-        return f"({self.number}) {self.label}"
+        return f"({self.number}) {self.title or self.label}"
 
 
 def _table(rule: str, rows) -> MappingProxyType[int, Cause]:
-    return MappingProxyType({n: Cause(n, label, code, f"{rule}({n})") for n, label, code in rows})
+    return MappingProxyType(
+        {row[0]: Cause(row[0], row[1], row[2], f"{rule}({row[0]})", *row[3:]) for row in rows}
+    )
 
 
 # 004 §7.2.1 — suspend within 5 working days after verification.
@@ -126,6 +147,250 @@ SUSPENSION_ENDED_UNRESOLVED = 7  # withdrawal cause: needs a suspension whose pe
 SPOT_CHECKS_FAILED_WITHDRAWAL = 10
 
 
+# 001 §9.3.2.1 — CAS: suspend within 5 working days after verification. The CNCA codes follow
+# the reasoning given for the 004 causes above.
+CAS_SUSPENSION_CAUSES = _table(
+    "001 §9.3.2.1",
+    (
+        (
+            1,
+            "服务体系持续或严重不满足认证要求，包括对范围体系运行有效性要求的",
+            "0111",
+            _(
+                "The service system persistently or seriously fails the certification "
+                "requirements, including those on the effectiveness of its operation"
+            ),
+        ),
+        (
+            2,
+            "不承担、履行认证合同约定的责任和义务的",
+            "0112",
+            _(
+                "The client does not bear or fulfil the responsibilities and obligations of the "
+                "certification contract"
+            ),
+        ),
+        # 责令停业整顿 is an administrative penalty.
+        (
+            3,
+            "被有关执法监管部门责令停业整顿的",
+            "0113",
+            _("Ordered by the law-enforcement authorities to suspend business for rectification"),
+        ),
+        # Accepting surveillance at the required frequency is a contract duty.
+        (
+            4,
+            "无正当理由不按要求的频次接受监督审查或再认证审查的",
+            "0112",
+            _(
+                "Does not accept surveillance or recertification audits at the required "
+                "frequency without good reason"
+            ),
+        ),
+        (
+            5,
+            "持有的与相关服务的资质和任何行政许可等过期失效，重新提交的申请已被受理但尚未换证的",
+            "0115",
+            _(
+                "A qualification or administrative licence for the service has expired; the "
+                "renewal application was accepted but not yet granted"
+            ),
+        ),
+        (6, "主动请求暂停的", "0116", _("The client asks for the suspension")),
+        # CNCA 0199 names "a serious nonconformity not corrected in the time set", which is the
+        # case this cause carries for CAS (001 §7.5, ``SchemeCauses.nc_not_corrected``).
+        (7, "其他应当暂停认证证书的", "0199", _("Other cases where the certificate is suspended")),
+    ),
+)
+
+# 001 §9.3.3.1 — CAS: withdraw within 5 working days after verification.
+CAS_WITHDRAWAL_CAUSES = _table(
+    "001 §9.3.3.1",
+    (
+        (
+            1,
+            "被注销或撤销法律地位证明文件的",
+            "0111",
+            _("The documents proving the legal status were cancelled or revoked"),
+        ),
+        (
+            2,
+            "拒绝配合认证监管部门实施的监督检查，或者对有关事项的询问和调查提供了虚假材料或信息的",
+            "0112",
+            _(
+                "Refuses the certification regulator's supervision, or gives false material or "
+                "information to its inquiries and investigations"
+            ),
+        ),
+        (
+            3,
+            "出现重大的事故，经执法监管部门确认是获证组织违规造成的",
+            "0113",
+            _(
+                "A major accident that the law-enforcement authorities confirmed was caused by "
+                "the client's violation"
+            ),
+        ),
+        (
+            4,
+            "有其他严重违反法律法规行为的",
+            "0114",
+            _("Other serious violations of laws and regulations"),
+        ),
+        (
+            5,
+            "暂停认证证书的期限已满但导致暂停的问题未得到解决或纠正的（包括持有的与相关服务的"
+            "资质和任何行政许可等已经过期失效但申请未获批准）",
+            "0115",
+            _(
+                "The suspension period ended without the cause being resolved or corrected "
+                "(including an expired qualification or licence whose renewal was not granted)"
+            ),
+        ),
+        (
+            6,
+            "没有运行售后服务体系或者已不具备运行条件的",
+            "0116",
+            _("The after-sales service system is not operated or can no longer be operated"),
+        ),
+        (
+            7,
+            "不按相关规定正确引用和宣传获得的认证信息，造成严重影响或后果，或者CAS已要求其纠"
+            "正但超过2个月仍未纠正的",
+            "0117",
+            _(
+                "Certification information cited or publicised incorrectly with serious effect, "
+                "or not corrected more than 2 months after CAS asked for it"
+            ),
+        ),
+        # Listing follows a serious violation found by the authorities.
+        (
+            8,
+            "被国家质量监督检验检疫总局列入质量信用严重失信企业名单",
+            "0114",
+            _("Listed by AQSIQ as a seriously untrustworthy enterprise in quality credit"),
+        ),
+        # Refusing a government spot check is refusing the regulator's supervision.
+        (
+            9,
+            "拒绝接受国家监督检查或行业主管部门抽查的",
+            "0112",
+            _(
+                "Refuses a national supervisory inspection or a spot check by the industry "
+                "authority"
+            ),
+        ),
+        (
+            10,
+            "其他应当撤销认证证书的",
+            "0199",
+            _("Other cases where the certificate is withdrawn"),
+        ),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class SchemeCauses:
+    """A scheme's cause tables, their clauses and periods, and the cause numbers the services
+    and jobs pick for their own cases. Get it with ``scheme_causes(scheme)``.
+
+    Periods: a suspension lasts at most ``max_suspension_months`` calendar months from its
+    start; under CAS the licence cause ``licence_expired`` may run to the licensing decision
+    (``licence_extension``, 001 §9.3.2.2), under ZXRZ it may not (004 §7.2.2). Misused
+    certification information is withdrawn when not corrected within
+    ``misuse_correction_months`` (004 §7.3.1(9): 1; 001 §9.3.3.1(7): 2). Suspension and
+    withdrawal follow the verification within ``working_days`` working days (both schemes).
+    """
+
+    scheme: str
+    suspension: MappingProxyType[int, Cause]
+    withdrawal: MappingProxyType[int, Cause]
+    suspension_rule: str
+    withdrawal_rule: str
+    period_rule: str
+    licence_extension: bool
+    misuse_correction_months: int
+    # cause numbers in this scheme's tables
+    licence_expired: int
+    surveillance_overdue: int
+    evaluation_failed: int
+    client_request: int
+    suspension_ended_unresolved: int
+    spot_checks_failed: int
+    # the suspension cause of a surveillance nonconformity not corrected in time (CAS only)
+    nc_not_corrected: int | None = None
+    max_suspension_months: int = 6
+    working_days: int = 5
+
+    def suspension_cause(self, number) -> Cause:
+        """The suspension cause ``number`` of this scheme; ``ValueError`` naming the clause."""
+        return _get(self.suspension, number, self.suspension_rule)
+
+    def withdrawal_cause(self, number) -> Cause:
+        """The withdrawal cause ``number`` of this scheme; ``ValueError`` naming the clause."""
+        return _get(self.withdrawal, number, self.withdrawal_rule)
+
+
+ZXRZ, CAS = SCHEME_ZXRZ, SCHEME_CAS
+
+_SCHEMES = {
+    ZXRZ: SchemeCauses(
+        scheme=ZXRZ,
+        suspension=SUSPENSION_CAUSES,
+        withdrawal=WITHDRAWAL_CAUSES,
+        suspension_rule="004 §7.2.1",
+        withdrawal_rule="004 §7.3.1",
+        period_rule="004 §7.2.2",
+        licence_extension=False,
+        misuse_correction_months=1,
+        licence_expired=LICENCE_EXPIRED,
+        surveillance_overdue=6,
+        evaluation_failed=1,
+        client_request=11,
+        suspension_ended_unresolved=SUSPENSION_ENDED_UNRESOLVED,
+        spot_checks_failed=SPOT_CHECKS_FAILED_WITHDRAWAL,
+    ),
+    CAS: SchemeCauses(
+        scheme=CAS,
+        suspension=CAS_SUSPENSION_CAUSES,
+        withdrawal=CAS_WITHDRAWAL_CAUSES,
+        suspension_rule="001 §9.3.2.1",
+        withdrawal_rule="001 §9.3.3.1",
+        period_rule="001 §9.3.2.2",
+        licence_extension=True,
+        misuse_correction_months=2,
+        licence_expired=5,
+        surveillance_overdue=4,
+        evaluation_failed=1,
+        client_request=6,
+        suspension_ended_unresolved=5,
+        # 003 §4.6 is not one of 001 §9.3.3.1 (1)–(9) either ((9) is refusing a spot check).
+        spot_checks_failed=10,
+        nc_not_corrected=7,
+    ),
+}
+
+
+def scheme_causes(scheme: str) -> SchemeCauses:
+    """The cause tables and periods of ``scheme`` ("ZXRZ-2025" or "CAS"); ``ValueError`` for
+    an unknown scheme. 004 §7.2–§7.3 for ZXRZ, 001 §9.3 for CAS."""
+    try:
+        return _SCHEMES[scheme]
+    except KeyError:
+        raise ValueError(f"unknown scheme {scheme!r}") from None
+
+
+def suspension_causes(scheme: str = ZXRZ) -> MappingProxyType[int, Cause]:
+    """The suspension causes of ``scheme`` by number (004 §7.2.1 or 001 §9.3.2.1)."""
+    return scheme_causes(scheme).suspension
+
+
+def withdrawal_causes(scheme: str = ZXRZ) -> MappingProxyType[int, Cause]:
+    """The withdrawal causes of ``scheme`` by number (004 §7.3.1 or 001 §9.3.3.1)."""
+    return scheme_causes(scheme).withdrawal
+
+
 def _get(table: MappingProxyType[int, Cause], number, rule: str) -> Cause:
     try:
         return table[int(number)]
@@ -133,14 +398,16 @@ def _get(table: MappingProxyType[int, Cause], number, rule: str) -> Cause:
         raise ValueError(f"unknown cause {number!r} of {rule}") from None
 
 
-def suspension_cause(number: int) -> Cause:
-    """The 004 §7.2.1 cause ``number`` (1–12); ``ValueError`` for anything else."""
-    return _get(SUSPENSION_CAUSES, number, "004 §7.2.1")
+def suspension_cause(number: int, scheme: str = ZXRZ) -> Cause:
+    """The suspension cause ``number`` of ``scheme`` (ZXRZ 004 §7.2.1 (1)–(12) by default, CAS
+    001 §9.3.2.1 (1)–(7)); ``ValueError`` for anything else."""
+    return scheme_causes(scheme).suspension_cause(number)
 
 
-def withdrawal_cause(number: int) -> Cause:
-    """The 004 §7.3.1 cause ``number`` (1–10); ``ValueError`` for anything else."""
-    return _get(WITHDRAWAL_CAUSES, number, "004 §7.3.1")
+def withdrawal_cause(number: int, scheme: str = ZXRZ) -> Cause:
+    """The withdrawal cause ``number`` of ``scheme`` (ZXRZ 004 §7.3.1 (1)–(10) by default, CAS
+    001 §9.3.3.1 (1)–(10)); ``ValueError`` for anything else."""
+    return scheme_causes(scheme).withdrawal_cause(number)
 
 
 def choices(table: MappingProxyType[int, Cause]) -> list[tuple[int, str]]:

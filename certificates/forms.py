@@ -186,7 +186,28 @@ class MaintainForm(forms.Form):
     reasons = forms.CharField(label=_("notes"), required=False, widget=forms.Textarea)
 
 
-class SuspendForm(forms.Form):
+class _SchemeCauseForm(ActionForm):
+    """A status change form whose ``cause`` choices are the certificate's scheme's table
+    (``certificates.causes``: ZXRZ 004 §7.2.1 / §7.3.1, CAS 001 §9.3.2.1 / §9.3.3.1)."""
+
+    cause_kind = "suspension"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        scheme = getattr(self.obj, "scheme", None)
+        if scheme is None:
+            return
+        table = causes.scheme_causes(scheme)
+        field = self.fields["cause"]
+        if self.cause_kind == "suspension":
+            field.choices = causes.choices(table.suspension)
+            field.label = _("suspension cause (%(rule)s)") % {"rule": table.suspension_rule}
+        else:
+            field.choices = causes.choices(table.withdrawal)
+            field.label = _("withdrawal cause (%(rule)s)") % {"rule": table.withdrawal_rule}
+
+
+class SuspendForm(_SchemeCauseForm):
     cause = forms.TypedChoiceField(
         label=_("cause (004 §7.2.1)"),
         coerce=int,
@@ -210,7 +231,8 @@ class RestoreForm(forms.Form):
     evidence = forms.CharField(label=_("evidence"), widget=forms.Textarea)
 
 
-class WithdrawForm(forms.Form):
+class WithdrawForm(_SchemeCauseForm):
+    cause_kind = "withdrawal"
     cause = forms.TypedChoiceField(
         label=_("cause (004 §7.3.1)"),
         coerce=int,
@@ -291,7 +313,7 @@ class ReissueActionForm(ReissueForm):
         return self.service_data
 
 
-class ReduceScopeForm(forms.Form):
+class ReduceScopeForm(_SchemeCauseForm):
     cause = forms.TypedChoiceField(
         label=_("cause (004 §7.2.1)"),
         coerce=int,

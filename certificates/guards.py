@@ -8,11 +8,10 @@ from datetime import date
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from audits import rules
 from certbody import dates
 from certbody.lifecycle import RuleViolation
 from certbody.reference import cnca_label
-from certificates import selectors
+from certificates import causes, selectors
 from certificates.models import Certificate
 
 
@@ -68,5 +67,25 @@ def within_working_days(verified_on: date, acted_on: date, *, what: str, rule: s
     return note
 
 
-def suspension_rule(scheme: str) -> str:
-    return "001 §9.3.2.2" if scheme == rules.SCHEME_CAS else "004 §7.2.2"
+def suspension_cause(table: causes.SchemeCauses, number) -> causes.Cause:
+    """The suspension cause ``number`` of the certificate's scheme (``table``); a number not in
+    the table is refused with the scheme's clause (004 §7.2.1; 001 §9.3.2.1)."""
+    try:
+        return table.suspension_cause(number)
+    except ValueError:
+        raise RuleViolation(
+            gettext("Unknown suspension cause: %(cause)s") % {"cause": number},
+            table.suspension_rule,
+        ) from None
+
+
+def withdrawal_cause(table: causes.SchemeCauses, number) -> causes.Cause:
+    """The withdrawal cause ``number`` of the certificate's scheme (``table``); a number not in
+    the table is refused with the scheme's clause (004 §7.3.1; 001 §9.3.3.1)."""
+    try:
+        return table.withdrawal_cause(number)
+    except ValueError:
+        raise RuleViolation(
+            gettext("Unknown withdrawal cause: %(cause)s") % {"cause": number},
+            table.withdrawal_rule,
+        ) from None

@@ -7,6 +7,9 @@
 - ``surveillance_overdue``: a planned surveillance past its due date → suspension with cause
   004 §7.2.1(6) proposed, or made when ``CertificationBody.auto_suspend_overdue_surveillance``
   (004 §5.7.4).
+- ``cas_nonconformity_suspension``: a CAS surveillance nonconformity not corrected and
+  verified within 2 months of the audit's end → the certificate is suspended with the CAS
+  cause 001 §9.3.2.1(7) (001 §7.5).
 - ``pending_documents``: a certificate or notice whose PDF is still pending after its change
   committed is rendered when its retry is due (``certificates.pdf``).
 - ``document_integrity``: every issued document's and audit report's SHA-256 is checked again;
@@ -37,7 +40,8 @@ from django.db.models import CharField, Exists, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 
 from applications.models import Application
-from audits.models import Audit
+from audits.models import Audit, Nonconformity
+from audits.selectors import unsettled_q
 from certbody import dates, roles
 from certbody.dates import add_months
 from certbody.jobs import (
@@ -208,7 +212,7 @@ def suspension_ended_step(*, today: date | None = None, progress: dict | None = 
             context={
                 "certificate": proposal.certificate,
                 "proposal": proposal,
-                "cause": causes.withdrawal_cause(causes.SUSPENSION_ENDED_UNRESOLVED),
+                "cause": causes.withdrawal_cause(proposal.cause, proposal.certificate.scheme),
             },
             kind=job,
             link=link(proposal),
@@ -220,9 +224,10 @@ def surveillance_overdue_step(*, today: date | None = None, progress: dict | Non
     """Act on one planned surveillance audit whose due date has passed (004 §5.7.4).
 
     The programme's valid head certificate is suspended with cause 004 §7.2.1(6) "surveillance
-    not accepted at the required interval" — from ``today`` (the day the system verified it)
-    for 6 months (004 §7.2.2) — when the CB's ``auto_suspend_overdue_surveillance`` is on;
-    otherwise a suspension with that cause is proposed to the decision makers. Once per audit.
+    not accepted at the required interval" (CAS: 001 §9.3.2.1(4)) — from ``today`` (the day
+    the system verified it) for 6 months (004 §7.2.2) — when the CB's
+    ``auto_suspend_overdue_surveillance`` is on; otherwise a suspension with that cause is
+    proposed to the decision makers. Once per audit.
     """
     today = dates.today(today)
     job = "surveillance_overdue"
@@ -252,8 +257,11 @@ def surveillance_overdue_step(*, today: date | None = None, progress: dict | Non
             .select_related("organization")
             .first()
         )
-        cause = causes.suspension_cause(6)
-        reason = f"{audit}应于 {audit.due_on} 前实施，逾期未实施（004 §5.7.4）"
+        # 004 §7.2.1(6); CAS 001 §9.3.2.1(4): the certificate's scheme names the cause.
+        table = causes.scheme_causes(certificate.scheme)
+        cause = table.suspension_cause(table.surveillance_overdue)
+        clause = "001 §7.1" if table.scheme == causes.CAS else "004 §5.7.4"
+        reason = f"{audit}应于 {audit.due_on} 前实施，逾期未实施（{clause}）"
         system = system_user()
         context = {"audit": audit, "certificate": certificate, "cause": cause, "today": today}
         if _auto_suspend():
@@ -312,6 +320,116 @@ def surveillance_overdue_step(*, today: date | None = None, progress: dict | Non
             kind=job,
             link=link(proposal),
         )
+    return True
+
+
+# --- CAS: surveillance nonconformities not corrected within 2 months (001 §7.5) -------------------
+
+CAS_NC_JOB = "cas_nonconformity_suspension"
+
+
+def _cas_nonconformities_uncorrected(today: date):
+    """Unsettled NCs of CAS surveillance (and special) audits past their ``due_on`` (the
+    audit's end + 2 months, ``audits.rules.major_nc_due``) whose programme's head certificate is
+    valid. The deadline day itself is still in time."""
+    return (
+        Nonconformity.objects.filter(
+            unsettled_q(),
+            due_on__lt=today,
+            audit__kind__in=[Audit.Kind.SURVEILLANCE, Audit.Kind.SPECIAL],
+            audit__programme__scheme=causes.CAS,
+        )
+        .filter(_in_force_head("audit__programme_id", statuses=[Status.VALID]))
+        .select_related("audit__programme__organization")
+    )
+
+
+def cas_nonconformity_suspension_step(
+    *, today: date | None = None, progress: dict | None = None
+) -> bool:
+    """Suspend the certificate of one CAS client whose surveillance finding was not corrected
+    and verified within 2 months of the audit's end (001 §7.5: "逾期将停止使用认证证书和认证标志").
+
+    Only certificates whose scheme is CAS: under ZXRZ an overdue NC bars the decision
+    (004 §5.10.4) and is reminded (``audits.jobs`` ``nonconformity_overdue``), nothing more.
+    The usual warnings come first: the NC reminders 14 and 3 days before ``due_on``
+    (``audits.jobs``); this step acts from the day after ``due_on``. The programme's valid
+    head certificate is suspended through ``certificate_suspend`` by the system user with the
+    CAS cause ``SchemeCauses.nc_not_corrected`` (001 §9.3.2.1(7), CNCA 0199), verified and
+    starting ``today``, for the scheme's 6 months (001 §9.3.2.2); the particulars name the NC
+    and 001 §7.5. Decision makers, the technical manager, the audit department and the
+    client are told. Once per NC (``JobMark``); once the certificate is suspended the
+    client's other overdue NCs are no longer due. A refusal is recorded on the mark and told
+    to the technical manager (``certbody.jobs.act``).
+    """
+    today = dates.today(today)
+    with transaction.atomic():
+        nc = claim(
+            _cas_nonconformities_uncorrected(today),
+            job=CAS_NC_JOB,
+            field="due_on",
+            threshold="suspend",
+            progress=progress,
+        )
+        if nc is None:
+            return False
+        job_mark = mark(CAS_NC_JOB, nc.pk, "suspend", today)
+        if job_mark is None:
+            return True
+        certificate = (
+            Certificate.objects.filter(
+                programme_id=nc.audit.programme_id, head__isnull=True, status=Status.VALID
+            )
+            .select_related("organization")
+            .first()
+        )
+        table = causes.scheme_causes(certificate.scheme)
+        cause = table.suspension_cause(table.nc_not_corrected)
+        ends_on = add_months(today, table.max_suspension_months)
+        label = f"NC-{nc.number:02d}"
+        reason = (
+            f"{nc.audit}开具的不符合项 {label}（{nc.clause}）应于 {nc.due_on} 前完成整改并经验证，"
+            "逾期未完成，停止使用认证证书和认证标志（001 §7.5）"
+        )
+        done = act(
+            job_mark,
+            lambda: cert_services.certificate_suspend(
+                certificate=certificate,
+                actor=system_user(),
+                cause=cause.number,
+                verified_on=today,
+                starts_on=today,
+                ends_on=ends_on,
+                reason=reason,
+                evidence=f"系统于 {today} 核实：不符合项 {label} 的期限 {nc.due_on} 已过，"
+                f"状态仍为“{nc.get_state_display()}”",
+            ),
+            label="CAS 监督不符合项逾期暂停证书",
+            subject=certificate,
+        )
+        if done:
+            job_mark.note = f"已暂停至 {ends_on}"
+            job_mark.save(update_fields=["note"])
+            context = {
+                "nc": nc,
+                "audit": nc.audit,
+                "certificate": certificate,
+                "cause": cause,
+                "today": today,
+                "ends_on": ends_on,
+            }
+            notify_staff(
+                roles=(roles.TECHNICAL_MANAGER, roles.DECISION_MAKER, roles.AUDIT_DEPARTMENT),
+                template="cas_nonconformity_suspended",
+                context=context,
+                kind=CAS_NC_JOB,
+                link=link(certificate),
+            )
+            notify_addresses(
+                client_addresses(certificate.organization),
+                template="cas_nonconformity_suspended_client",
+                context=context,
+            )
     return True
 
 
@@ -557,6 +675,15 @@ for _job in (
         Daily(1, 10),
         "at night, after expiry: suspension periods ended",
         order=20,
+    ),
+    Job(
+        CAS_NC_JOB,
+        "CAS 监督不符合项逾期暂停",
+        cas_nonconformity_suspension_step,
+        Daily(1, 12),
+        "at night, after expiry: CAS surveillance nonconformities not corrected within 2 months "
+        "suspend the certificate (001 §7.5)",
+        order=35,
     ),
     Job(
         "surveillance_overdue",

@@ -182,10 +182,10 @@ def event_text(event: CertificateEvent) -> str:
             "start": _d(event.occurred_on),
             "end": _d(event.ends_on),
         }
-        reason = _cause_label(causes.SUSPENSION_CAUSES, event)
+        reason = _cause_label("suspension", event)
     elif kind == CertificateEvent.Kind.WITHDRAWN:
         text = gettext("Withdrawn; the certificate number is void")
-        reason = _cause_label(causes.WITHDRAWAL_CAUSES, event)
+        reason = _cause_label("withdrawal", event)
     elif kind == CertificateEvent.Kind.CANCELLED:
         text = str(EVENT_LABELS[kind])
         reason = cnca_label("cancellation_reason", event.reason_code)
@@ -208,12 +208,14 @@ def event_text(event: CertificateEvent) -> str:
     return gettext("%(text)s; reason: %(reason)s") % {"text": text, "reason": reason}
 
 
-def _cause_label(table, event: CertificateEvent) -> str:
+def _cause_label(kind: str, event: CertificateEvent) -> str:
+    # The cause number means the cause of the certificate's own scheme (004 §7; 001 §9.3).
+    scheme = causes.scheme_causes(event.certificate.scheme)
+    table = scheme.suspension if kind == "suspension" else scheme.withdrawal
     if event.cause in table:
         return table[event.cause].label
     # Events recorded before causes were numbered carry only the CNCA code.
-    name = "suspension_reason" if table is causes.SUSPENSION_CAUSES else "withdrawal_reason"
-    return cnca_label(name, event.reason_code)
+    return cnca_label(f"{kind}_reason", event.reason_code)
 
 
 def public_history(certificate: Certificate) -> list[dict]:

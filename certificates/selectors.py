@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext
 
 from applications.models import Application
-from audits import scoring
+from audits import rules, scoring
 from audits import selectors as audit_selectors
 from audits import services as audit_services
 from audits.models import (
@@ -122,9 +122,17 @@ def surveillance_conclusion_failures(
     """Why a team leader's positive conclusion cannot maintain ``certificate`` after the
     surveillance ``audit`` scored on ``sheet`` (004 §5.12.6 (1), (2); §5.10.4; 001 §7.5).
 
-    Empty when it can. Each reason is a sentence in Chinese naming its clause.
+    Empty when it can. Each reason is a sentence in Chinese naming its clause. Under the CAS
+    scheme (the certificate's) the first reason is always that a decision maker evaluates the
+    surveillance result (001 §7.5): 004 §5.12.6 is the ZXRZ rule.
     """
     failures = []
+    if certificate.scheme == rules.SCHEME_CAS:
+        failures.append(
+            gettext(
+                "Under the CAS rules a decision maker evaluates the surveillance result (001 §7.5)"
+            )
+        )
     majors = audit.nonconformities.filter(severity=Nonconformity.Severity.MAJOR)
     if majors.exists():
         failures.append(

@@ -28,6 +28,7 @@ from certbody.models import BusinessScope, User
 from certificates import services as cert_services
 from certificates.models import Certificate, CertificateEvent, Decision
 from demo.contacts import create_primary_contacts
+from demo.cas import seed_cas_client
 from demo.director import Staff
 from demo.fees import seed_fees
 from demo.plan import (
@@ -91,6 +92,7 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> DemoResu
         run_stories(plans, organizations, staff, log)
         seed_fees(staff, log)
         _showcase(staff, log)
+        seed_cas_client(staff, log)
         _generate_reports(staff, log)
         seed_registrations(staff, log)
     return DemoResult(created=True, logins=demo_logins(plans), counts=demo_counts())

@@ -10,6 +10,11 @@ from audits.selectors.auditors import (
     registration_q,
     registrations_to_complete,
 )
+from audits.selectors.cas import (
+    cas_previous_audit,
+    cas_surveillance_earliest,
+    require_cas_surveillance_window,
+)
 from audits.selectors.nonconformities import (
     AUDITING_ROLES,
     RAISE_STATES,
@@ -56,6 +61,9 @@ from audits.selectors.score_sheets import (
 )
 
 __all__ = [
+    "cas_previous_audit",
+    "cas_surveillance_earliest",
+    "require_cas_surveillance_window",
     "AUDITING_ROLES",
     "EDITABLE_AUDIT_STATES",
     "PartResult",

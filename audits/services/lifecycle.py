@@ -15,6 +15,7 @@ from audits.models import (
     AuditProgramme,
     AuditTimeDetermination,
 )
+from audits.selectors.cas import require_cas_surveillance_window
 from audits.selectors.planning import _require_plan_ready, audit_team_check
 from audits.services._guards import HALF_DAY
 from audits.services.nonconformities import nonconformity_due_recompute
@@ -34,9 +35,11 @@ def audit_schedule(
 ) -> Audit:
     """Set the dates (and, without a determination, the time) of a planned audit.
 
-    Sets the CNCA plan report deadline, 3 days before the start (004 §9.2). ``planned_days``
-    may not differ from a recorded determination (004 §5.4.2.3: determine again instead). A
-    plan already sent is revised when the dates change (004 §5.4.6.3).
+    Sets the CNCA plan report deadline, 3 days before the start (004 §9.2). A CAS surveillance may
+    not start earlier than 9 months after the previous audit's end (001 §7.1,
+    ``require_cas_surveillance_window``; a special audit is not bound). ``planned_days`` may not
+    differ from a recorded determination (004 §5.4.2.3: determine again instead). A plan already
+    sent is revised when the dates change (004 §5.4.6.3).
     """
     policy.require(actor, "audits.schedule_audit", audit)
     if planned_end < planned_start:
@@ -51,6 +54,7 @@ def audit_schedule(
         audit = lock(Audit, audit.pk)
         if audit.state != Audit.State.PLANNED:
             raise RuleViolation(_("Only a planned audit's dates can be changed."))
+        require_cas_surveillance_window(audit, planned_start)
         determination = AuditTimeDetermination.objects.filter(audit=audit).first()
         if (
             determination is not None
@@ -90,9 +94,10 @@ def audit_start(*, audit: Audit, actor, started_on: date) -> Audit:
     (004 §9.2); a short-notice audit needs the report before the start and the reason the
     notice was short (004 §5.9.2). Raises ``RuleViolation`` naming the clause otherwise.
 
-    Stage 2 needs a completed document review (001 §6.3). An audit timed under an ASRP needs
-    the accreditation body notified before (000 §4.4.2). Starting a surveillance re-plans the
-    next one's due date (004 §5.4.1.5).
+    Stage 2 needs a completed document review (001 §6.3). A CAS surveillance starts no earlier than
+    9 months after the previous audit's end (001 §7.1). An audit timed under an ASRP needs the
+    accreditation body notified before (000 §4.4.2). Starting a surveillance re-plans the next one's
+    due date (004 §5.4.1.5).
     """
     policy.require(actor, "audits.start_audit", audit)
     with transaction.atomic():
@@ -107,6 +112,7 @@ def audit_start(*, audit: Audit, actor, started_on: date) -> Audit:
                 raise RuleViolation(
                     _("The on-site audit can only follow a passed document review."), "001 §6.3"
                 )
+        require_cas_surveillance_window(audit, started_on)
         failures = audit_team_check(audit, on=started_on)
         if failures:
             raise RuleViolation(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import GRADE_CHOICES
-from audits import scoring
+from audits import rules, scoring
 from audits import selectors as audit_selectors
 from audits import services as audit_services
 from audits.models import (
@@ -278,6 +278,10 @@ def surveillance_conclude(
     suspension, withdrawal or reissue proposal (004 §5.12.6(1)); no change of the certificate's
     information or scope is pending (004 §5.12.6(2)).
 
+    Under the CAS scheme (the certificate's) the leader's conclusion never maintains: a
+    decision maker evaluates the surveillance result (001 §7.5); a positive conclusion is
+    refused with rule 001 §7.5 unless a proposal follows, as below.
+
     Otherwise the audit stays completed for a decision maker (``decision_make`` maintain), and:
 
     - a failed evaluation opens a suspension proposal (cause 004 §7.2.1(1); 001 §7.5) and
@@ -338,6 +342,8 @@ def surveillance_conclude(
             )
         if not positive:
             failures.insert(0, gettext("The team leader concluded not to maintain certification"))
+        # 001 §7.5: under CAS a decision maker evaluates (a failure listed by the selector).
+        cas = certificate.scheme == rules.SCHEME_CAS
         if not failures:
             decision = Decision(
                 audit=audit,
@@ -363,7 +369,7 @@ def surveillance_conclude(
             "decides: %(failures)s"
         )
         % {"failures": gettext("; ").join(failures)},
-        "004 §5.12.6",
+        "001 §7.5" if cas else "004 §5.12.6",
     )
 
 

@@ -36,10 +36,12 @@ def proposal_open(
 ) -> Proposal:
     """Open a proposal to suspend, withdraw or reissue ``certificate`` for a person to decide.
 
-    ``cause`` is the 004 §7.2.1 (suspend) or §7.3.1 (withdraw) cause number, required for
-    those; a reissue has none and names the ``star_grade`` proposed (001 §7.5). ``audit``: the
-    audit whose result led to it. Used by jobs, the spot-check rule (003 §4.6) and the
-    surveillance conclusion; nothing is suspended, withdrawn or reissued automatically here.
+    ``cause`` is the suspension or withdrawal cause number of the certificate's scheme
+    (``certificates.causes.scheme_causes``: 004 §7.2.1 / §7.3.1, CAS 001 §9.3.2.1 /
+    §9.3.3.1), required for those and refused when not in that table; a reissue has none and
+    names the ``star_grade`` proposed (001 §7.5). ``audit``: the audit whose result led to it.
+    Used by jobs, the spot-check rule (003 §4.6) and the surveillance conclusion; nothing is
+    suspended, withdrawn or reissued automatically here.
 
     At most one proposal per certificate and action is open (the partial unique constraint
     ``one_open_proposal_per_action``): when one is open already — made by a caller that checked
@@ -62,6 +64,12 @@ def proposal_open(
             gettext("A suspension or withdrawal proposal names its cause number."),
             "004 §7.2.1、§7.3.1",
         )
+    else:
+        table = causes.scheme_causes(certificate.scheme)
+        if action == Proposal.Action.SUSPEND:
+            cause = guards.suspension_cause(table, cause).number
+        else:
+            cause = guards.withdrawal_cause(table, cause).number
     proposal = Proposal(
         certificate=certificate,
         action=action,
@@ -148,7 +156,7 @@ def suspension_ended_propose(
     *, certificate: Certificate, actor, today: date | None = None
 ) -> Proposal | None:
     """Propose withdrawing ``certificate`` because its suspension period ended unresolved
-    (004 §7.3.1(7), cause ``SUSPENSION_ENDED_UNRESOLVED``; CNCA 0115).
+    (the cause of the certificate's scheme: 004 §7.3.1(7), CAS 001 §9.3.3.1(5); CNCA 0115).
 
     Locks the certificate and checks again that it is suspended past ``suspended_until``;
     returns None, writing nothing, when it no longer is, or when a withdrawal proposal is open
@@ -179,7 +187,7 @@ def suspension_ended_propose(
             certificate=certificate,
             actor=actor,
             action=Proposal.Action.WITHDRAW,
-            cause=causes.SUSPENSION_ENDED_UNRESOLVED,
+            cause=causes.scheme_causes(certificate.scheme).suspension_ended_unresolved,
             reason=f"暂停期已于 {certificate.suspended_until} 届满，证书仍处于暂停状态",
             history_reason="暂停期满",
         )

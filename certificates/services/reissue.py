@@ -96,17 +96,13 @@ def certificate_reduce_scope(
     business_scope_codes: Iterable[int] | None = None,
     evidence: str = "",
 ) -> Certificate:
-    """Reduce the scope instead of suspending when a 004 §7.2.1 ``cause`` touches only part of
-    it (001 §9.3.2.1): within 5 working days of ``verified_on`` like the suspension it replaces;
-    reissued with change code 06 (same number and validity, new PDF)."""
+    """Reduce the scope instead of suspending when a suspension ``cause`` of the certificate's
+    scheme (004 §7.2.1; 001 §9.3.2.1) touches only part of it (001 §9.3.2.1): within 5
+    working days of ``verified_on`` like the suspension it replaces; reissued with change code
+    06 (same number and validity, new PDF)."""
     policy.require(actor, "certificates.change_status", certificate)
     guards.head_only(certificate)
-    try:
-        found = causes.suspension_cause(cause)
-    except ValueError:
-        raise RuleViolation(
-            gettext("Unknown suspension cause: %(cause)s") % {"cause": cause}, "004 §7.2.1"
-        ) from None
+    found = guards.suspension_cause(causes.scheme_causes(certificate.scheme), cause)
     guards.within_working_days(verified_on, reduced_on, what=_("scope reduction"), rule=found.rule)
     changes = {"scope_text": scope_text}
     if business_scope_codes is not None:

@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from audits import rules
 from certbody import policy
 from certbody.dates import add_months
 from certbody.lifecycle import RuleViolation, fire, lock, require_transition
@@ -148,10 +147,12 @@ def certificate_suspend(
 ) -> Certificate:
     """Suspend a valid certificate and its sub-certificates from ``starts_on`` to ``ends_on``.
 
-    ``cause``: the 004 §7.2.1 cause number 1–12 (``certificates.causes``), which gives the CNCA
-    suspension reason code and the public reason. ``verified_on``: the date the cause was
-    verified; the suspension starts on or after it and no later than 5 working days after it
-    (004 §7.2.1; a year without a published holiday calendar counts Monday–Friday and says so).
+    ``cause``: the cause number in the certificate's scheme's table (``certificates.causes``:
+    ZXRZ 004 §7.2.1 (1)–(12), CAS 001 §9.3.2.1 (1)–(7)), which gives the CNCA suspension
+    reason code and the public reason; a number not in that table is refused with its clause.
+    ``verified_on``: the date the cause was verified; the suspension starts on or after it and
+    no later than 5 working days after it (004 §7.2.1; 001 §9.3.2.1; a year without a
+    published holiday calendar counts Monday–Friday and says so).
     The period ends after it starts and at most 6 months after the start (004 §7.2.2;
     001 §9.3.2.2). Under the CAS rules (001 §9.3.2.2) an expired licence whose renewal was
     accepted (cause 5) may stay suspended until ``licensing_decision_on``; the ZXRZ rules allow
@@ -161,16 +162,12 @@ def certificate_suspend(
     """
     policy.require(actor, "certificates.change_status", certificate)
     guards.head_only(certificate)
-    try:
-        found = causes.suspension_cause(cause)
-    except ValueError:
-        raise RuleViolation(
-            gettext("Unknown suspension cause: %(cause)s") % {"cause": cause}, "004 §7.2.1"
-        ) from None
+    table = causes.scheme_causes(certificate.scheme)
+    found = guards.suspension_cause(table, cause)
     guards.not_future(starts_on, _("The suspension start date"))
     if ends_on <= starts_on:
-        raise RuleViolation(gettext("The suspension ends later than it starts."), "004 §7.2.2")
-    if licensing_decision_on is not None and found.number != causes.LICENCE_EXPIRED:
+        raise RuleViolation(gettext("The suspension ends later than it starts."), table.period_rule)
+    if licensing_decision_on is not None and found.number != table.licence_expired:
         raise RuleViolation(
             gettext(
                 "A licensing decision date applies only to an expired licence whose renewal was "
@@ -181,8 +178,8 @@ def certificate_suspend(
     with transaction.atomic():
         certificate = lock(Certificate, certificate.pk)
         require_transition(certificate, "suspend", label="证书")
-        rule = guards.suspension_rule(certificate.scheme)
-        limit = add_months(starts_on, 6)
+        rule = table.period_rule
+        limit = add_months(starts_on, table.max_suspension_months)
         if ends_on > limit:
             if licensing_decision_on is None:
                 raise RuleViolation(
@@ -190,7 +187,7 @@ def certificate_suspend(
                     % {"limit": limit},
                     rule,
                 )
-            if certificate.scheme != rules.SCHEME_CAS:
+            if not table.licence_extension:
                 raise RuleViolation(
                     gettext(
                         "A suspension lasts at most 6 months (until %(limit)s at the latest); "
@@ -327,9 +324,11 @@ def certificate_withdraw(
 ) -> Certificate:
     """Withdraw a valid or suspended certificate and its sub-certificates (004 §7.3).
 
-    ``cause``: the 004 §7.3.1 cause number 1–10 (``certificates.causes``). ``withdrawn_on`` is
-    on or after ``verified_on`` and at most 5 working days after it (004 §7.3.1). Cause 7
-    (suspension period ended unresolved) needs a suspended certificate and is verified (hence
+    ``cause``: the cause number in the certificate's scheme's table (``certificates.causes``:
+    ZXRZ 004 §7.3.1 (1)–(10), CAS 001 §9.3.3.1 (1)–(10)); a number not in it is refused with
+    its clause. ``withdrawn_on`` is on or after ``verified_on`` and at most 5 working days
+    after it (004 §7.3.1; 001 §9.3.3.1). The cause "suspension period ended unresolved"
+    (ZXRZ 7, CAS 5) needs a suspended certificate and is verified (hence
     made) no earlier than the day after ``suspended_until``: the last day itself still allows
     restoration (004 §7.2.4), so restoration and this withdrawal never fall on one day. The
     number becomes void and is never reused (Appendix C.5: sequences only grow). Open
@@ -338,12 +337,8 @@ def certificate_withdraw(
     """
     policy.require(actor, "certificates.change_status", certificate)
     guards.head_only(certificate)
-    try:
-        found = causes.withdrawal_cause(cause)
-    except ValueError:
-        raise RuleViolation(
-            gettext("Unknown withdrawal cause: %(cause)s") % {"cause": cause}, "004 §7.3.1"
-        ) from None
+    table = causes.scheme_causes(certificate.scheme)
+    found = guards.withdrawal_cause(table, cause)
     guards.not_future(withdrawn_on, _("The withdrawal date"))
     with transaction.atomic():
         certificate = lock(Certificate, certificate.pk)
@@ -352,7 +347,7 @@ def certificate_withdraw(
             raise RuleViolation(
                 gettext("The withdrawal date cannot be earlier than the issue date.")
             )
-        if found.number == causes.SUSPENSION_ENDED_UNRESOLVED:
+        if found.number == table.suspension_ended_unresolved:
             if certificate.status != Certificate.Status.SUSPENDED:
                 raise RuleViolation(
                     gettext(

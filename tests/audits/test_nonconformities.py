@@ -122,6 +122,11 @@ def _completed_audit(staff, kind: str, scheme: str) -> Audit:
         )
     else:
         audit = certificate.programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=1)
+        # A CAS surveillance may not start 5 months after stage 2 (001 §7.1): run it first,
+        # switch the scheme before the NCs (and their deadlines) are raised.
+        audit = run_audit(audit, staff, date(2025, 8, 1), date(2025, 8, 2))
+        AuditProgramme.objects.filter(pk=audit.programme_id).update(scheme=scheme)
+        return Audit.objects.get(pk=audit.pk)
     AuditProgramme.objects.filter(pk=audit.programme_id).update(scheme=scheme)
     return run_audit(audit, staff, date(2025, 8, 1), date(2025, 8, 2))
 

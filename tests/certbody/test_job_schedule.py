@@ -31,6 +31,10 @@ PRODUCTION = {
     "periodic-reports": ("periodic_reports", crontab(hour=0, minute=30)),
     "suspension-ended": ("suspension_ended", crontab(hour=1, minute=10)),
     "surveillance-overdue": ("surveillance_overdue", crontab(hour=1, minute=10)),
+    "cas-nonconformity-suspension": (
+        "cas_nonconformity_suspension",
+        crontab(hour=1, minute=12),
+    ),
     "surveillance-reminders": ("surveillance_reminders", crontab(hour=1, minute=15)),
     "recertification-reminders": ("recertification_reminders", crontab(hour=1, minute=20)),
     "initial-decision": ("initial_decision", crontab(hour=1, minute=25)),
@@ -78,6 +82,7 @@ def test_jobs_keep_their_run_order():
         "expiry",
         "suspension_ended",
         "surveillance_overdue",
+        "cas_nonconformity_suspension",
         "surveillance_reminders",
         "recertification_reminders",
         "initial_decision",

@@ -34,6 +34,7 @@ from certbody.regions import province_of
 from certificates.models import Certificate, CertificateDocument, Decision
 from certificates.numbering import parse_number
 from demo.build import demo_counts
+from demo.cas import CAS_CLIENT
 from demo.plan import DEMO_LAST_DATE, GRADES, NC_STORIES, demo_password, plan_demo
 
 
@@ -167,9 +168,23 @@ def test_second_run_creates_nothing_and_prints_the_logins(demo):
 
 
 def test_organisations_are_the_planned_ones(demo):
-    plans = plan_demo()
+    plans = [*plan_demo(), CAS_CLIENT]
     stored = dict(Organization.objects.values_list("uscc", "name"))
     assert stored == {p.uscc: p.name for p in plans}
+
+
+def test_a_cas_client_under_surveillance(demo):
+    organization = Organization.objects.get(uscc=CAS_CLIENT.uscc)
+    certificate = Certificate.objects.get(organization=organization, head__isnull=True)
+    assert (certificate.scheme, certificate.status) == ("CAS", Certificate.Status.VALID)
+    surveillance = certificate.programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=1)
+    stage2 = certificate.programme.audits.get(kind=Audit.Kind.STAGE2)
+    # 001 §7.1: 9–12 months after stage 2; 001 §7.5: the finding is due 2 months after the audit
+    assert date(2026, 8, 11) <= surveillance.actual_start <= date(2026, 11, 11)
+    assert stage2.actual_end == date(2025, 11, 11)
+    assert surveillance.state == Audit.State.COMPLETED and not surveillance.decisions.exists()
+    nc = surveillance.nonconformities.get()
+    assert (nc.state, nc.due_on) == (Nonconformity.State.OPEN, date(2026, 12, 28))
 
 
 def test_plan_is_deterministic_and_realistic():
