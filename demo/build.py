@@ -27,8 +27,8 @@ from certbody.lifecycle import system_user
 from certbody.models import BusinessScope, User
 from certificates import services as cert_services
 from certificates.models import Certificate, CertificateEvent, Decision
-from demo.contacts import create_primary_contacts
 from demo.cas import seed_cas_client
+from demo.contacts import create_primary_contacts
 from demo.director import Staff
 from demo.fees import seed_fees
 from demo.plan import (
