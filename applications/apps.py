@@ -10,6 +10,7 @@ class ApplicationsConfig(AppConfig):
         from applications import (
             desks,  # noqa: F401  (registers the workspace desks)
             home,
+            jobs,  # noqa: F401  (registers the periodic jobs, certbody.jobs)
         )
         from certbody.context_processors import register_portal_link
 
