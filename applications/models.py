@@ -157,6 +157,12 @@ class Application(FSMModelMixin, models.Model):
         _("state"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    received_on = models.DateField(
+        _("received on"),
+        null=True,
+        blank=True,
+        help_text=_("The day the CB received the application (004 §5.8.1 counts from it)."),
+    )
     decided_at = models.DateTimeField(_("accepted or rejected at"), null=True, blank=True)
     rejection_reason = models.TextField(_("reasons for rejection"), blank=True)
     # 001 §6.1.5: the written notice of non-acceptance within 5 (calendar) days of the decision.

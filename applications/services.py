@@ -92,9 +92,22 @@ def application_create(
     return application
 
 
-def application_submit(*, application: Application, actor) -> Application:
-    """Submit a draft application (client or market staff)."""
+def application_submit(
+    *, application: Application, actor, received_on: date | None = None
+) -> Application:
+    """Submit a draft application (client or market staff).
+
+    ``received_on``: the local date the CB received it, for an application on paper that the
+    market department enters later (not after today); today when not given, and always today
+    for a client's own submission. Recertification counts its 3 months before expiry from it
+    (004 §5.8.1).
+    """
     _check_client_or_market(actor, application, "applications.create_application")
+    today = timezone.localdate()
+    if received_on is None or _is_client(actor):
+        received_on = today
+    if received_on > today:
+        raise RuleViolation(gettext("The date received cannot be later than today."))
     with transaction.atomic():
         application = lock(Application, application.pk)
         if not application.business_scopes.exists():
@@ -103,7 +116,14 @@ def application_submit(*, application: Application, actor) -> Application:
                 "004 附录B",
             )
         application.submitted_at = timezone.now()
-        fire(application, "submit", actor=actor, reason="提交申请", fields=["submitted_at"])
+        application.received_on = received_on
+        fire(
+            application,
+            "submit",
+            actor=actor,
+            reason="提交申请",
+            fields=["submitted_at", "received_on"],
+        )
     return application
 
 

@@ -28,6 +28,7 @@ from certbody.models import BusinessScope, User
 from certificates import services as cert_services
 from certificates.models import Certificate, CertificateEvent, Decision
 from demo.director import Staff
+from demo.intake import seed_rejected_on_eligibility
 from demo.plan import (
     DEMO_LAST_DATE,
     INDUSTRIES,
@@ -86,6 +87,7 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> DemoResu
         log(f"{len(plans)} organisations, {len(STAFF_LOGINS)} staff log-ins created")
         run_stories(plans, organizations, staff, log)
         _showcase(staff, log)
+        seed_rejected_on_eligibility(staff, log)
         _generate_reports(staff, log)
     return DemoResult(created=True, logins=demo_logins(plans), counts=demo_counts())
 

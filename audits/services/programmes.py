@@ -119,11 +119,13 @@ def _recertification_late(application: Application, previous: AuditProgramme, ac
     """Whether the recertification ``application`` came later than 3 months before the current
     certificate's expiry (004 §5.8.1; ``rules.recertification_is_late``); if so, store on the
     application why it is handled as initial certification (shown on the application's and
-    the programme's pages). Received: the local date it was submitted."""
+    the programme's pages). Received: ``Application.received_on`` (before that field, the
+    local date it was submitted)."""
     if previous.expires_on is None:
         return False
-    received_at = application.submitted_at or application.created_at
-    received_on = timezone.localdate(received_at)
+    received_on = application.received_on or timezone.localdate(
+        application.submitted_at or application.created_at
+    )
     if not rules.recertification_is_late(received_on, previous.expires_on):
         return False
     with document_language():  # a stored record, kept in Chinese (004 §10)

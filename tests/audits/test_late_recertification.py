@@ -8,8 +8,11 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from applications import services as app_services
+from applications.models import ApplicationReview
 from audits import rules, services
 from audits.models import Audit
+from certbody.lifecycle import RuleViolation
 from tests.certificates.factories import Staff, accepted_application, issued_certificate
 from tests.certificates.helpers import skip_pdf_rendering
 
@@ -100,3 +103,39 @@ def test_a_day_later_it_is_planned_as_initial_certification_with_the_reason(
     client.force_login(staff.market)
     page = client.get(reverse("workspace:object", args=["applications", application.pk]))
     assert 'id="application-handled-as-initial"' in page.content.decode()
+
+
+def test_a_paper_application_counts_from_the_day_it_was_received(staff, time_machine):
+    certificate = issued_certificate(staff=staff)
+    time_machine.move_to(datetime(2027, 12, 22, 10), tick=False)
+    organization = certificate.organization
+    application = app_services.application_create(
+        organization=organization,
+        actor=staff.market,
+        scope_text="家用电器的销售及售后服务",
+        headcount=60,
+        business_scope_codes=[24],
+        kind="recertification",
+    )
+    with pytest.raises(RuleViolation):
+        app_services.application_submit(
+            application=application, actor=staff.market, received_on=date(2027, 12, 23)
+        )
+    app_services.application_submit(
+        application=application, actor=staff.market, received_on=date(2027, 12, 19)
+    )
+    application.refresh_from_db()
+    assert application.received_on == date(2027, 12, 19)
+    app_services.application_start_review(application=application, actor=staff.market)
+    app_services.application_review_record(
+        application=application,
+        actor=staff.market,
+        checks=dict.fromkeys(ApplicationReview.CHECKS, True),
+    )
+    app_services.application_accept(application=application, actor=staff.market)
+    contract = app_services.contract_create(application=application, actor=staff.market)
+    app_services.contract_sign(
+        contract=contract, actor=staff.market, signed_on=date(2027, 12, 22), signed_by_client="王五"
+    )
+    programme = services.programme_create(application=application, actor=staff.planner)
+    assert set(programme.audits.values_list("kind", flat=True)) == {Audit.Kind.RECERTIFICATION}

@@ -326,3 +326,18 @@ def test_audit_reports_delivered_after_their_decision(demo):
         assert decision.decided_on <= report.signed_on <= report.delivered_on <= DEMO_LAST_DATE
         assert report.delivery_evidence
         assert report.file
+
+
+def test_one_application_refused_on_eligibility_with_its_notice_due(demo):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    refused = Application.objects.filter(
+        state=Application.State.REJECTED, review__no_spot_check_failure=False
+    ).get()
+    assert "004 §5.1.2(7)" in refused.rejection_reason
+    assert refused.review.no_spot_check_failure_note  # pre-filled from the CB's records
+    assert refused.rejection_notice_due == timezone.localdate(refused.decided_at) + timedelta(
+        days=5
+    )
