@@ -11,6 +11,7 @@ class ApplicationsConfig(AppConfig):
             desks,  # noqa: F401  (registers the workspace desks)
             desks_fees,  # noqa: F401  (the invoices desk)
             home,
+            jobs,  # noqa: F401  (registers the periodic jobs, certbody.jobs)
             organization_desks,  # noqa: F401  (sites and contact persons)
         )
         from certbody.context_processors import register_portal_link

@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import can_proceed
 
-from applications import forms, organization_forms, selectors, services
+from applications import eligibility, forms, organization_forms, selectors, services
 from applications.models import (
     Application,
     ApplicationReview,
@@ -27,6 +27,7 @@ from applications.models import (
     ContactPerson,
     Contract,
     Organization,
+    RejectionNotice,
     Site,
 )
 from certbody import masking
@@ -94,7 +95,17 @@ def _application_summary(application: Application, user):
         (_("headcount"), application.headcount),
         (_("submitted at"), application.submitted_at),
         (_("reasons for rejection"), application.rejection_reason),
+        (_("rejection notice due"), application.rejection_notice_due),
+        (_("rejection notice sent on"), application.rejection_notice_sent_on),
+        (_("why it is handled as initial certification"), application.handled_as_initial_reason),
     ]
+
+
+def _rejection_notice_unsent(application: Application) -> bool:
+    return (
+        application.state == Application.State.REJECTED
+        and application.rejection_notice_sent_on is None
+    )
 
 
 def _state_allows(transition: str):
@@ -163,6 +174,19 @@ register(
                 danger=True,
             ),
             Action(
+                "send-rejection-notice",
+                _("Send the notice of non-acceptance"),
+                services.application_rejection_notice_send,
+                "applications.review_application",
+                "application",
+                form_class=forms.RejectionNoticeForm,
+                available=_rejection_notice_unsent,
+                confirm=_(
+                    "The written notice with the reasons is made as a PDF in Chinese, stored, "
+                    "and e-mailed to the applicant with a link to download it (001 §6.1.5)."
+                ),
+            ),
+            Action(
                 "withdraw",
                 pgettext_lazy("application", "Withdraw"),
                 services.application_withdraw,
@@ -197,14 +221,24 @@ register(
 def _application_sections(application: Application) -> dict:
     review = ApplicationReview.objects.filter(application=application).first()
     checks = []
+    conditions = []
     if review is not None:
         checks = [
             (ApplicationReview._meta.get_field(name).verbose_name, getattr(review, name))
             for name in ApplicationReview.CHECKS
         ]
+        conditions = [
+            (label, clause, getattr(review, name), getattr(review, f"{name}_note"))
+            for name, (label, clause) in eligibility.CONDITIONS.items()
+        ]
     return {
         "review": review,
         "review_checks": checks,
+        "review_items": checks[
+            : len(ApplicationReview.CHECKS) - len(ApplicationReview.ELIGIBILITY)
+        ],
+        "eligibility_conditions": conditions,
+        "rejection_notice": RejectionNotice.objects.filter(application=application).first(),
         "documents": application.documents.select_related("uploaded_by"),
         "contract": Contract.objects.filter(application=application).first(),
     }

@@ -11,10 +11,17 @@ from decimal import Decimal
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import UsernameField
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from applications import selectors, services
-from applications.models import GRADE_CHOICES, ApplicationDocument, Contract, Invoice
+from applications import eligibility, selectors, services
+from applications.models import (
+    GRADE_CHOICES,
+    ApplicationDocument,
+    ApplicationReview,
+    Contract,
+    Invoice,
+)
 from certbody import uploads
 from certbody.bounds import BoundedForm
 from certbody.lifecycle import RuleViolation
@@ -44,7 +51,11 @@ class NewApplicationForm(BoundedForm):
         ]
 
 
-class ReviewForm(forms.Form):
+class ReviewForm(ActionForm):
+    """The review checklist with the applicant's eligibility (004 §5.1.2(3)–(7)); each
+    eligibility condition has a note, pre-filled (with the condition unticked) from what the
+    CB's records say about the organisation, or from the review already recorded."""
+
     information_sufficient = forms.BooleanField(label=_("information sufficient"), required=False)
     legal_status_verified = forms.BooleanField(label=_("legal status verified"), required=False)
     differences_resolved = forms.BooleanField(
@@ -59,10 +70,42 @@ class ReviewForm(forms.Form):
         label=_("notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        notes = self.fields.pop("notes")
+        application = self.obj
+        review = getattr(application, "review", None) if application is not None else None
+        prefilled = {}
+        if application is not None and review is None:
+            prefilled = eligibility.prefill(
+                eligibility.findings(application.organization, timezone.localdate())
+            )
+        for name, (label, clause) in eligibility.CONDITIONS.items():
+            self.fields[name] = forms.BooleanField(label=f"{label} ({clause})", required=False)
+            self.fields[f"{name}_note"] = forms.CharField(
+                label=_("note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+            )
+            if review is not None:
+                self.initial.setdefault(name, getattr(review, name))
+                self.initial.setdefault(f"{name}_note", getattr(review, f"{name}_note"))
+            elif name in prefilled:
+                self.initial.setdefault(f"{name}_note", prefilled[name][1])
+        if review is not None:
+            for name in ApplicationReview.CHECKS[:6]:
+                self.initial.setdefault(name, getattr(review, name))
+            self.initial.setdefault("notes", review.notes)
+        self.fields["notes"] = notes
+
 
 class RejectForm(forms.Form):
     reason = forms.CharField(
         label=_("reasons for rejection"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class RejectionNoticeForm(forms.Form):
+    by_post = forms.BooleanField(
+        label=_("sent by post (the applicant has no e-mail address)"), required=False
     )
 
 
@@ -175,10 +218,19 @@ def _same_contract(invoice, contract) -> None:
         raise RuleViolation(_("The invoice belongs to another contract."))
 
 
-def review_record(*, application, actor, notes="", **checks):
-    """``ReviewForm``'s flat check fields → ``services.application_review_record``."""
+def review_record(*, application, actor, notes="", **fields):
+    """``ReviewForm``'s flat check and note fields → ``services.application_review_record``."""
+    eligibility_notes = {
+        name.removesuffix("_note"): fields.pop(name)
+        for name in list(fields)
+        if name.endswith("_note")
+    }
     return services.application_review_record(
-        application=application, actor=actor, checks=checks, notes=notes
+        application=application,
+        actor=actor,
+        checks=fields,
+        notes=notes,
+        eligibility_notes=eligibility_notes,
     )
 
 

@@ -190,8 +190,26 @@ class Application(FSMModelMixin, models.Model):
         _("state"), default=State.DRAFT, choices=State.choices, protected=True, db_index=True
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    received_on = models.DateField(
+        _("received on"),
+        null=True,
+        blank=True,
+        help_text=_("The day the CB received the application (004 §5.8.1 counts from it)."),
+    )
     decided_at = models.DateTimeField(_("accepted or rejected at"), null=True, blank=True)
     rejection_reason = models.TextField(_("reasons for rejection"), blank=True)
+    # 001 §6.1.5: the written notice of non-acceptance within 5 (calendar) days of the decision.
+    rejection_notice_due = models.DateField(
+        _("rejection notice due"), null=True, blank=True, db_index=True
+    )
+    rejection_notice_sent_on = models.DateField(
+        _("rejection notice sent on"), null=True, blank=True
+    )
+    handled_as_initial_reason = models.TextField(
+        _("why it is handled as initial certification"),
+        blank=True,
+        help_text=_("A recertification applied for too late (004 §5.8.1)."),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -254,6 +272,28 @@ class ApplicationReview(models.Model):
     sites_considered = models.BooleanField(
         _("sites, headcount and audit time considered"), default=False
     )
+    # Eligibility of the applicant (004 §5.1.2(3)–(7), §5.2.2(1); 001 §6.1.4), each with its note;
+    # the CB's own records pre-fill them (``applications.eligibility``).
+    system_operating = models.BooleanField(
+        _("service system operated for at least 3 months"), default=False
+    )
+    system_operating_note = models.TextField(_("note on operation"), blank=True)
+    not_ordered_to_suspend = models.BooleanField(
+        _("not ordered to suspend business for rectification"), default=False
+    )
+    not_ordered_to_suspend_note = models.TextField(_("note on suspension orders"), blank=True)
+    not_seriously_dishonest = models.BooleanField(
+        _("not on the list of seriously dishonest entities"), default=False
+    )
+    not_seriously_dishonest_note = models.TextField(_("note on the dishonesty list"), blank=True)
+    no_major_accident = models.BooleanField(
+        _("no major service-quality accident in the past year"), default=False
+    )
+    no_major_accident_note = models.TextField(_("note on accidents"), blank=True)
+    no_spot_check_failure = models.BooleanField(
+        _("no unrectified failed national spot check in the past year"), default=False
+    )
+    no_spot_check_failure_note = models.TextField(_("note on spot checks"), blank=True)
     notes = models.TextField(_("notes"), blank=True)
     reviewed_at = models.DateTimeField(_("reviewed at"))
     history = HistoricalRecords()
@@ -265,7 +305,14 @@ class ApplicationReview(models.Model):
         "scope_defined",
         "competence_available",
         "sites_considered",
+        # 004 §5.1.2(3)–(7): see ELIGIBILITY
+        "system_operating",
+        "not_ordered_to_suspend",
+        "not_seriously_dishonest",
+        "no_major_accident",
+        "no_spot_check_failure",
     )
+    ELIGIBILITY = CHECKS[6:]
 
     class Meta:
         verbose_name = _("application review")
@@ -277,6 +324,11 @@ class ApplicationReview(models.Model):
     @property
     def all_passed(self) -> bool:
         return all(getattr(self, name) for name in self.CHECKS)
+
+    @property
+    def eligible(self) -> bool:
+        """Every eligibility condition recorded as met (004 §5.2.2(1))."""
+        return all(getattr(self, name) for name in self.ELIGIBILITY)
 
 
 @never_delete
@@ -633,3 +685,43 @@ def site_delete_guard(sender, instance: Site, **kwargs) -> None:
                 % {"model": rel.related_model._meta.verbose_name},
                 set(used),
             )
+
+
+def rejection_notice_path(instance, filename):
+    application = instance.application
+    return f"applications/{application.organization_id}/{application.pk}/notices/{filename}"
+
+
+@never_delete
+class RejectionNotice(models.Model):
+    """The written notice of non-acceptance of an application, with the reasons (001 §6.1.5;
+    004 §5.2.4): a PDF in Chinese, stored once with its SHA-256 and never changed (004 §10),
+    downloaded by the client in the portal. ``html`` is the exact content it was made from."""
+
+    application = models.OneToOneField(
+        Application,
+        on_delete=models.PROTECT,
+        related_name="rejection_notice",
+        verbose_name=_("application"),
+    )
+    reference = models.CharField(_("reference"), max_length=40, unique=True)
+    issued_on = models.DateField(_("issued on"))
+    reasons = models.TextField(_("reasons for rejection"))
+    html = models.TextField(_("source HTML"))
+    file = models.FileField(_("file"), upload_to=rejection_notice_path)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("rejection notice")
+        verbose_name_plural = _("rejection notices")
+
+    def __str__(self):
+        return self.reference

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from applications import services
 from applications.forms import ClientSignForm, DocumentsForm, OnlineApplicationForm, RegisterForm
-from applications.models import Application, ApplicationDocument, Contract
+from applications.models import Application, ApplicationDocument, Contract, RejectionNotice
 from certbody import uploads
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
@@ -157,6 +157,7 @@ def _detail(request, application, *, documents_form=None, status=200):
             "next_step": next_step(application),
             "documents": application.documents.all(),
             "contract": contract,
+            "rejection_notice": RejectionNotice.objects.filter(application=application).first(),
             "can_sign": may_act and contract is not None and contract.state == Contract.State.DRAFT,
             "documents_form": (documents_form or DocumentsForm())
             if may_act and application.state in services.DOCUMENT_STATES
@@ -246,6 +247,24 @@ def document_download(request, pk: int):
     )
     return uploads.download_response(
         document.file, content_type=document.content_type, filename=document.original_name
+    )
+
+
+@login_required
+@require_GET
+def rejection_notice_download(request, pk: int):
+    """The written notice of non-acceptance (001 §6.1.5) as a PDF download, checked against the
+    SHA-256 recorded when it was made; 404 for another organisation's notice."""
+    notice = get_object_or_404(
+        visible_to(RejectionNotice.objects.all(), request.user, "application__organization"),
+        pk=pk,
+    )
+    return uploads.download_response(
+        notice.file,
+        content_type="application/pdf",
+        filename=f"{notice.reference}.pdf",
+        sha256=notice.sha256,
+        label=notice.reference,
     )
 
 

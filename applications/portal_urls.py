@@ -13,5 +13,6 @@ urlpatterns = [
     path("<int:pk>/documents/", portal.documents_add, name="documents"),
     path("<int:pk>/contract/sign/", portal.contract_sign, name="sign"),
     path("documents/<int:pk>/", portal.document_download, name="document"),
+    path("rejection-notices/<int:pk>/", portal.rejection_notice_download, name="rejection_notice"),
     path("register/<str:token>/", portal.register, name="register"),
 ]

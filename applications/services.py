@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from applications import market_notices
+from applications import eligibility, market_notices
 from applications.models import (
     Application,
     ApplicationDocument,
@@ -33,6 +33,11 @@ from applications.models import (
     ClientInvitation,
     Contract,
     Organization,
+)
+from applications.rejection_notices import (  # noqa: F401  (re-exported service)
+    application_rejection_notice_send,
+    rejection_notice_due,
+    rejection_notice_send_quietly,
 )
 from applications.services_fees import (  # noqa: F401  (the fee services, importable from here)
     contract_fees_update,
@@ -94,9 +99,22 @@ def application_create(
     return application
 
 
-def application_submit(*, application: Application, actor) -> Application:
-    """Submit a draft application (client or market staff)."""
+def application_submit(
+    *, application: Application, actor, received_on: date | None = None
+) -> Application:
+    """Submit a draft application (client or market staff).
+
+    ``received_on``: the local date the CB received it, for an application on paper that the
+    market department enters later (not after today); today when not given, and always today
+    for a client's own submission. Recertification counts its 3 months before expiry from it
+    (004 §5.8.1).
+    """
     _check_client_or_market(actor, application, "applications.create_application")
+    today = timezone.localdate()
+    if received_on is None or _is_client(actor):
+        received_on = today
+    if received_on > today:
+        raise RuleViolation(gettext("The date received cannot be later than today."))
     with transaction.atomic():
         application = lock(Application, application.pk)
         if not application.business_scopes.exists():
@@ -105,7 +123,14 @@ def application_submit(*, application: Application, actor) -> Application:
                 "004 附录B",
             )
         application.submitted_at = timezone.now()
-        fire(application, "submit", actor=actor, reason="提交申请", fields=["submitted_at"])
+        application.received_on = received_on
+        fire(
+            application,
+            "submit",
+            actor=actor,
+            reason="提交申请",
+            fields=["submitted_at", "received_on"],
+        )
     return application
 
 
@@ -119,15 +144,29 @@ def application_start_review(*, application: Application, actor) -> Application:
 
 
 def application_review_record(
-    *, application: Application, actor, checks: dict[str, bool], notes: str = ""
+    *,
+    application: Application,
+    actor,
+    checks: dict[str, bool],
+    notes: str = "",
+    eligibility_notes: dict[str, str] | None = None,
 ) -> ApplicationReview:
-    """Record (or update) the review of an application under review (004 §5.2; 001 §6.1.3).
+    """Record (or update) the review of an application under review (004 §5.2; 001 §6.1.3),
+    with the applicant's eligibility (004 §5.1.2(3)–(7); 001 §6.1.4).
 
-    ``checks`` maps each name of ApplicationReview.CHECKS to whether it holds; unknown names
-    raise RuleViolation.
+    ``checks`` maps each name of ApplicationReview.CHECKS (review items and eligibility
+    conditions) to whether it holds; unknown names raise RuleViolation. ``eligibility_notes``
+    maps an eligibility condition to its note; a condition without a note gets what the CB's
+    records say about it (``applications.eligibility.findings``). A condition the records
+    contradict cannot be recorded as met: RuleViolation with the condition's clause (a
+    rebuttable finding, e.g. a failed spot check since rectified, only with a note of the
+    reviewer's own saying why it does not apply).
     """
     policy.require(actor, "applications.review_application", application)
-    unknown = set(checks) - set(ApplicationReview.CHECKS)
+    eligibility_notes = eligibility_notes or {}
+    unknown = (set(checks) - set(ApplicationReview.CHECKS)) | (
+        set(eligibility_notes) - set(ApplicationReview.ELIGIBILITY)
+    )
     if unknown:
         raise RuleViolation(
             gettext("Unknown review items: %(items)s") % {"items": ", ".join(sorted(unknown))}
@@ -139,6 +178,8 @@ def application_review_record(
                 gettext("Review results can be recorded only for an application under review."),
                 "004 §5.2",
             )
+        found = eligibility.findings(application.organization, timezone.localdate())
+        prefilled = eligibility.prefill(found)
         review = ApplicationReview.objects.filter(application=application).first()
         if review is None:
             review = ApplicationReview(application=application, reviewer=actor)
@@ -147,13 +188,37 @@ def application_review_record(
         review.reviewed_at = timezone.now()
         for name in ApplicationReview.CHECKS:
             setattr(review, name, bool(checks.get(name, False)))
+        for name in ApplicationReview.ELIGIBILITY:
+            note = (eligibility_notes.get(name) or "").strip() or prefilled[name][1]
+            setattr(review, f"{name}_note", note)
+            _check_not_contradicted(name, getattr(review, name), note, found[name])
         record(review, actor=actor, reason="申请评审")
         review.save()
     return review
 
 
+def _check_not_contradicted(name: str, met: bool, note: str, found) -> None:
+    contradicted = eligibility.contradiction(name, met, note, found)
+    if contradicted is not None:
+        text, rule = contradicted
+        raise RuleViolation(
+            gettext(
+                "“%(condition)s” cannot be recorded as met: the certification body's records "
+                "say otherwise: %(records)s"
+            )
+            % {"condition": eligibility.CONDITIONS[name][0], "records": text},
+            rule,
+        )
+
+
 def application_accept(*, application: Application, actor) -> Application:
-    """Accept an application whose review passed every check (004 §5.2.1)."""
+    """Accept an application whose review passed every check (004 §5.2.1) and found the
+    applicant eligible (004 §5.2.2(1); 001 §6.1.4).
+
+    Raises RuleViolation without a recorded review, when an eligibility condition is not met
+    or is contradicted by the CB's records at the time of acceptance (004 §5.2.2(1)), or when
+    another review item is not met (004 §5.2.1).
+    """
     policy.require(actor, "applications.review_application", application)
     with transaction.atomic():
         application = lock(Application, application.pk)
@@ -164,6 +229,24 @@ def application_accept(*, application: Application, actor) -> Application:
                 gettext("The application review must be completed and recorded before acceptance."),
                 "004 §5.2; 001 §6.1.6",
             )
+        unmet = [
+            str(eligibility.CONDITIONS[name][0])
+            for name in ApplicationReview.ELIGIBILITY
+            if not getattr(review, name)
+        ]
+        if unmet:
+            raise RuleViolation(
+                gettext(
+                    "The applicant does not meet every eligibility condition: %(conditions)s. "
+                    "The application cannot be accepted."
+                )
+                % {"conditions": gettext("; ").join(unmet)},
+                eligibility.ACCEPTANCE_RULE,
+            )
+        # The records may have changed since the review (a regulatory event recorded since).
+        found = eligibility.findings(application.organization, timezone.localdate())
+        for name in ApplicationReview.ELIGIBILITY:
+            _check_not_contradicted(name, True, getattr(review, f"{name}_note"), found[name])
         if not review.all_passed:
             raise RuleViolation(
                 gettext(
@@ -177,7 +260,13 @@ def application_accept(*, application: Application, actor) -> Application:
 
 
 def application_reject(*, application: Application, actor, reason: str) -> Application:
-    """Reject an application under review, with the reasons told to the applicant (001 §6.1.5)."""
+    """Reject an application under review, with the reasons told to the applicant (001 §6.1.5).
+
+    Stores the deadline of the written notice, ``rejection_notice_due``: 5 calendar days after
+    the local date of the decision (001 §6.1.5 "5 日内"), and after commit generates and sends
+    the notice (``application_rejection_notice_send``); when that fails the rejection stands
+    and the ``rejection_notices`` job reminds the market department until it is sent.
+    """
     policy.require(actor, "applications.review_application", application)
     if not reason.strip():
         raise RuleViolation(
@@ -187,13 +276,18 @@ def application_reject(*, application: Application, actor, reason: str) -> Appli
         application = lock(Application, application.pk)
         application.rejection_reason = reason
         application.decided_at = timezone.now()
+        application.rejection_notice_due = rejection_notice_due(
+            timezone.localdate(application.decided_at)
+        )
         fire(
             application,
             "reject",
             actor=actor,
             reason="不予受理",
-            fields=["rejection_reason", "decided_at"],
+            fields=["rejection_reason", "decided_at", "rejection_notice_due"],
         )
+        pk = application.pk
+        transaction.on_commit(lambda: rejection_notice_send_quietly(application_id=pk, actor=actor))
     return application
 
 

@@ -783,3 +783,17 @@ def check_minimum_time(
             f"{_show(reference)} days, rounded up to the half day and at least 1 day: at least "
             f"{least} days are needed"
         )
+
+
+def recertification_is_late(received_on: date, expires_on: date) -> bool:
+    """Whether a recertification application received on ``received_on`` came later than 3
+    calendar months before the certificate's expiry ``expires_on`` (both local dates), so that
+    it is handled as a new initial certification: initial audit time, document review and
+    stage 2, a new programme (004 §5.8.1; 001 §8.1).
+
+    Received on the last day, ``recertification_application_due(expires_on)``, is on time; a
+    day later is late. Month ends clamp (domain §19): for an expiry on 2028-05-31 the last day
+    is 2028-02-29. Raises ``ValueError`` for a non-date.
+    """
+    _check_date(received_on, "received_on")
+    return received_on > recertification_application_due(expires_on)

@@ -16,5 +16,9 @@ class CertificatesConfig(AppConfig):
         )
 
         permissions.register()
+        from applications.eligibility import register_record_source
+        from certificates.eligibility import certificate_records
+
+        register_record_source(certificate_records)
         home.register()
         register_portal_link(40, _("Requests"), "certificates:portal_requests")

@@ -31,6 +31,7 @@ from demo.cas import seed_cas_client
 from demo.contacts import create_primary_contacts
 from demo.director import Staff
 from demo.fees import seed_fees
+from demo.intake import seed_rejected_on_eligibility
 from demo.plan import (
     DEMO_LAST_DATE,
     INDUSTRIES,
@@ -93,6 +94,7 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> DemoResu
         seed_fees(staff, log)
         _showcase(staff, log)
         seed_cas_client(staff, log)
+        seed_rejected_on_eligibility(staff, log)
         _generate_reports(staff, log)
         seed_registrations(staff, log)
     return DemoResult(created=True, logins=demo_logins(plans), counts=demo_counts())

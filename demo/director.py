@@ -82,7 +82,9 @@ class Director:
         return self.staff.deciders[self.plan.key % len(self.staff.deciders)]
 
     # applications
-    def application(self, *, kind=Application.Kind.INITIAL, until="accepted") -> Application:
+    def application(
+        self, *, kind=Application.Kind.INITIAL, until="accepted", received_on=None
+    ) -> Application:
         market = self.staff.market
         application = app_services.application_create(
             organization=self.organization,
@@ -98,7 +100,9 @@ class Director:
         )
         if until == "draft":
             return application
-        app_services.application_submit(application=application, actor=market)
+        app_services.application_submit(
+            application=application, actor=market, received_on=received_on
+        )
         if until == "submitted":
             return application
         app_services.application_start_review(application=application, actor=market)

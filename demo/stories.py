@@ -131,7 +131,8 @@ def play_story(director: Director) -> Story:
         start = recert_on - timedelta(days=director.rng.randint(75, 90))
         yield from director.surveillances(programme, stop_on=start)
         yield start
-        application = director.application(kind=Application.Kind.RECERTIFICATION)
+        # Received on the story's date: 004 §5.8.1 counts the 3 months before expiry from it.
+        application = director.application(kind=Application.Kind.RECERTIFICATION, received_on=start)
         yield start + timedelta(days=5)
         director.contract(application, signed_on=start + timedelta(days=5))
         new_programme = audit_services.programme_create(

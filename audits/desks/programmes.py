@@ -85,6 +85,11 @@ def _programme_summary(programme: AuditProgramme, user):
         (_("certificate expires on"), programme.expires_on),
         (_("recertification application due"), programme.recert_application_due),
         (_("next audit due"), getattr(programme, "next_due", None)),
+        # 004 §5.8.1: a late recertification application is planned as initial certification
+        (
+            _("why it is handled as initial certification"),
+            programme.application.handled_as_initial_reason,
+        ),
     ]
 
 

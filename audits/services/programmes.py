@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from applications.models import Application, Contract
@@ -24,12 +25,16 @@ from audits.selectors.planning import (
 )
 from certbody import bounds, policy
 from certbody.lifecycle import RuleViolation, lock, record
+from certbody.pdf import document_language
 
 
 def programme_create(*, application: Application, actor) -> AuditProgramme:
     """Create the programme of the cycle an accepted, contracted application opens (004 §5.4.1).
 
     Initial cycle: document review and stage 2 with the Appendix A time as proposal.
+    A recertification application received later than 3 months before the current expiry is
+    handled as initial certification the same way, its reason stored on the application
+    (``Application.handled_as_initial_reason``; 004 §5.8.1).
     Recertification: the audit planned at the end of the previous cycle moves into the new
     programme (it opens the new cycle and numbers its certificate R+1), re-timed for the
     application's headcount and due the day before the current expiry (004 §5.8.3); without
@@ -66,6 +71,8 @@ def programme_create(*, application: Application, actor) -> AuditProgramme:
                 "004 §5.8",
             )
         cycle = previous.cycle + 1 if (recertification and previous) else 0
+        if recertification and _recertification_late(application, previous, actor):
+            recertification = False  # 004 §5.8.1: handled as a new initial certification
         if not recertification and previous is not None:
             # A lapsed client starts over as initial certification (004 §5.8.1), new cycle row.
             cycle = previous.cycle + 1
@@ -106,6 +113,36 @@ def programme_create(*, application: Application, actor) -> AuditProgramme:
                 days=_proposed_days(programme, rules.INITIAL),
             )
     return programme
+
+
+def _recertification_late(application: Application, previous: AuditProgramme, actor) -> bool:
+    """Whether the recertification ``application`` came later than 3 months before the current
+    certificate's expiry (004 §5.8.1; ``rules.recertification_is_late``); if so, store on the
+    application why it is handled as initial certification (shown on the application's and
+    the programme's pages). Received: ``Application.received_on`` (before that field, the
+    local date it was submitted)."""
+    if previous.expires_on is None:
+        return False
+    received_on = application.received_on or timezone.localdate(
+        application.submitted_at or application.created_at
+    )
+    if not rules.recertification_is_late(received_on, previous.expires_on):
+        return False
+    with document_language():  # a stored record, kept in Chinese (004 §10)
+        reason = _(
+            "Recertification application received on %(received)s, later than 3 months before "
+            "the certificate expires on %(expires)s (last day %(due)s): handled as initial "
+            "certification, with document review and stage 2 at the initial audit time in a "
+            "new programme (004 §5.8.1)."
+        ) % {
+            "received": received_on.isoformat(),
+            "expires": previous.expires_on.isoformat(),
+            "due": rules.recertification_application_due(previous.expires_on).isoformat(),
+        }
+    application.handled_as_initial_reason = reason
+    record(application, actor=actor, reason="逾期再认证申请按初次认证处理")
+    application.save(update_fields=["handled_as_initial_reason"])
+    return True
 
 
 def _add_audit(programme, actor, *, kind, days=None, sequence=1, due_on=None, reason="", **extra):

@@ -228,7 +228,10 @@ def test_one_client_is_on_an_approved_and_notified_asrp(demo):
 def test_a_certificate_with_three_failed_spot_checks_and_an_open_complaint(demo):
     from certificates.models import Appeal, Proposal, RegulatoryEvent
 
-    failed = RegulatoryEvent.objects.filter(kind=RegulatoryEvent.Kind.SPOT_CHECK, result="fail")
+    # (the applicant refused on eligibility, demo.intake, has a fourth, under no certificate)
+    failed = RegulatoryEvent.objects.filter(
+        kind=RegulatoryEvent.Kind.SPOT_CHECK, result="fail", certificate__isnull=False
+    )
     assert failed.count() == 3
     certificate = failed.first().certificate
     assert failed.filter(certificate=certificate).count() == 3
@@ -354,3 +357,18 @@ def test_the_awaiting_clients_certificate_waits_for_its_unpaid_invoice(demo):
     november = selectors.unpaid_at(selectors.month_end(2026, 11))
     assert {i.kind for i in november} == {"certification", "surveillance"}
     assert november.count() == 3
+
+
+def test_one_application_refused_on_eligibility_with_its_notice_due(demo):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    refused = Application.objects.filter(
+        state=Application.State.REJECTED, review__no_spot_check_failure=False
+    ).get()
+    assert "004 §5.1.2(7)" in refused.rejection_reason
+    assert refused.review.no_spot_check_failure_note  # pre-filled from the CB's records
+    assert refused.rejection_notice_due == timezone.localdate(refused.decided_at) + timedelta(
+        days=5
+    )
