@@ -19,7 +19,7 @@ staff forms. A cause number is what callers pass (``certificate_suspend(cause=�
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 from django.utils.translation import gettext_lazy as _
@@ -57,8 +57,14 @@ class Cause:
     title: str = ""
 
     @property
+    def display(self) -> str:
+        """The cause in the active language: the English title translated (to the seed's
+        own words in Chinese); documents and regulator files use ``label``."""
+        return str(self.title) if self.title else self.label
+
+    @property
     def choice_label(self) -> str:
-        return f"({self.number}) {self.title or self.label}"
+        return f"({self.number}) {self.display}"
 
 
 def _table(rule: str, rows) -> MappingProxyType[int, Cause]:
@@ -140,6 +146,84 @@ WITHDRAWAL_CAUSES = _table(
         (10, "其他应当撤销认证证书的", "0199"),
     ),
 )
+
+
+def _titled(table: MappingProxyType[int, Cause], titles: dict) -> MappingProxyType[int, Cause]:
+    """``table`` with the English msgid ``title`` of each cause (its Chinese translation is the
+    seed's wording, so screens read the seed in Chinese and a faithful title in English)."""
+    return MappingProxyType({n: replace(c, title=titles[n]) for n, c in table.items()})
+
+
+SUSPENSION_CAUSES = _titled(
+    SUSPENSION_CAUSES,
+    {
+        1: _(
+            "The after-sales service system persistently or seriously fails the certification "
+            "requirements, including the requirements on its effective operation"
+        ),
+        2: _(
+            "The applicable legal requirements are not met and no effective corrective action "
+            "was taken"
+        ),
+        3: _(
+            "A serious or major accident shows a major defect in the operation of the "
+            "certified system"
+        ),
+        4: _(
+            "Refuses the market regulator's enforcement inspection, or gives false material "
+            "or information"
+        ),
+        5: _(
+            "An administrative licence, qualification or compulsory certificate within the "
+            "scope has expired"
+        ),
+        6: _("Cannot receive surveillance audits at the required intervals"),
+        7: _(
+            "The certification, the certificate or the mark is cited or publicised "
+            "incorrectly, with serious effect or consequences"
+        ),
+        8: _(
+            "The client does not bear or fulfil the responsibilities and obligations of the "
+            "certification contract"
+        ),
+        9: _("Ordered by the administrative regulator to suspend business for rectification"),
+        10: _("A major public-opinion incident related to the service"),
+        11: _("The client asks for the suspension"),
+        12: _("Other situations where the certificate should be suspended"),
+    },
+)
+WITHDRAWAL_CAUSES = _titled(
+    WITHDRAWAL_CAUSES,
+    {
+        1: _("The documents proving the legal status were cancelled or revoked"),
+        2: _(
+            "Listed as seriously illegal and untrustworthy in the National Enterprise Credit "
+            "Information Publicity System and Credit China"
+        ),
+        3: _(
+            "Refuses the certification regulator's inspection, or gives false material or "
+            "information to its inquiries and investigations"
+        ),
+        4: _("Refuses a spot check by the national administrative authorities"),
+        5: _("A quality or safety accident caused by the client's violations"),
+        6: _("Other serious breaches of laws and regulations"),
+        7: _(
+            "The suspension period ended without the cause being resolved or corrected "
+            "(including an expired licence, qualification or compulsory certificate within "
+            "the scope)"
+        ),
+        8: _(
+            "The after-sales service certification system is not operated or can no longer be "
+            "operated"
+        ),
+        9: _(
+            "Certification information cited or publicised incorrectly with serious effect, "
+            "or not corrected more than 1 month after the CB asked for it"
+        ),
+        10: _("Other cases where the certificate is withdrawn"),
+    },
+)
+
 
 LICENCE_EXPIRED = 5  # suspension cause: 001 §9.3.2.2 lets it run to the licensing decision
 SUSPENSION_ENDED_UNRESOLVED = 7  # withdrawal cause: needs a suspension whose period has ended

@@ -213,7 +213,7 @@ def _cause_label(kind: str, event: CertificateEvent) -> str:
     scheme = causes.scheme_causes(event.certificate.scheme)
     table = scheme.suspension if kind == "suspension" else scheme.withdrawal
     if event.cause in table:
-        return table[event.cause].label
+        return table[event.cause].display
     # Events recorded before causes were numbered carry only the CNCA code.
     return cnca_label(f"{kind}_reason", event.reason_code)
 
