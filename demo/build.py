@@ -27,6 +27,7 @@ from certbody.lifecycle import system_user
 from certbody.models import BusinessScope, User
 from certificates import services as cert_services
 from certificates.models import Certificate, CertificateEvent, Decision
+from demo.cnas import seed_cnas_obligations
 from demo.director import Staff
 from demo.plan import (
     DEMO_LAST_DATE,
@@ -87,6 +88,7 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> DemoResu
         run_stories(plans, organizations, staff, log)
         _showcase(staff, log)
         _generate_reports(staff, log)
+        seed_cnas_obligations(staff, log)
     return DemoResult(created=True, logins=demo_logins(plans), counts=demo_counts())
 
 
