@@ -35,7 +35,7 @@ from certificates.models import (
     ReportingObligation,
     new_token,
 )
-from reporting.models import CbChange, PersonnelRecord, ReportRun
+from reporting.models import AccreditationObligation, CbChange, PersonnelRecord, ReportRun
 from tests.certbody.world import World, desk_request
 
 pytestmark = pytest.mark.usefixtures("cb")
@@ -158,6 +158,7 @@ BUILDERS = {
     "personnel": personnel,
     "obligations": lambda w, numbers: bulk(w.obligation, numbers),
     "outbox": lambda w, numbers: bulk(w.outgoing_email, numbers),
+    "cnas-obligations": lambda w, numbers: bulk(w.cnas_obligation, numbers),
 }
 MODELS = {
     "asrp": AsrpProgramme,
@@ -181,6 +182,7 @@ MODELS = {
     "personnel": PersonnelRecord,
     "obligations": ReportingObligation,
     "outbox": OutgoingEmail,
+    "cnas-obligations": AccreditationObligation,
 }
 
 
