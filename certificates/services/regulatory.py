@@ -1,6 +1,7 @@
 """What regulators, the press or the public found at a client, and what follows (004 §5.3.3(4),
-§5.9.2, §9.5; 002 §4.3.8.2; 003 §4.6): short-notice audits, reporting obligations after a major
-accident, a withdrawal proposal after the third failed official spot check.
+§5.9.2, §9.5; 002 §4.3.8.2; 003 §4.6): short-notice audits, an immediate suspension when the
+client failed to report a written finding (004 §5.9.2(3) note), reporting obligations after a
+major accident, a withdrawal proposal after the third failed official spot check.
 """
 
 import logging
