@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from audits.models import Audit
+from audits.models import Audit, AuditProgramme
 from certbody.lifecycle import RuleViolation
 from certificates import services
 from certificates.models import (
@@ -158,3 +158,19 @@ def test_a_certificate_suspended_already_stays_suspended_once(certificate, staff
     assert event.client_failed_to_report and event.special_audit is not None
     assert certificate.suspended_until == date(2025, 9, 3)
     assert certificate.events.filter(kind=CertificateEvent.Kind.SUSPENDED).count() == 1
+
+
+def test_under_cas_the_cause_is_the_contract_duty_of_001(certificate, staff):
+    # 001 §6.1.7(3)② (the duty to report), §9.3.2.1(2) (contract obligations not met)
+    AuditProgramme.objects.filter(pk=certificate.programme_id).update(scheme="CAS")
+    certificate = Certificate.objects.get(pk=certificate.pk)
+
+    finding(
+        certificate,
+        staff.planner,
+        client_failed_to_report=True,
+        failure_learned_on=date(2025, 6, 20),
+    )
+
+    suspended = certificate.events.get(kind=CertificateEvent.Kind.SUSPENDED)
+    assert suspended.cause == 2
