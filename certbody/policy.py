@@ -233,6 +233,14 @@ MATRIX = {
     # auditors' personnel records for the annual report (002 §4.3.6.1; personal data)
     "reporting.view_personnel": is_audit_department | is_reporting_officer | is_technical_manager,
     "reporting.manage_personnel": is_audit_department | is_reporting_officer,
+    # reports owed to CNAS (reporting.obligations): a major change of the CB within 10 days
+    # (002 §4.3.8.1, sent by the technical department) and the annual accreditation plan before
+    # August (002 §4.3.7.2, the reporting officer). The system user opens next year's plan
+    # obligation (the yearly step of reporting.jobs).
+    "reporting.record_accreditation_obligation": is_reporting_officer
+    | is_technical_manager
+    | is_system_user,
+    "reporting.submit_accreditation_obligation": is_reporting_officer | is_technical_manager,
     # the outbox of e-mails (certbody.notifications): who sees what was sent or failed, and
     # tries a failed one again
     "certbody.view_outbox": is_technical_manager | is_superuser,

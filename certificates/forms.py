@@ -343,6 +343,20 @@ class RegulatoryEventForm(forms.Form):
         label=_("result"), choices=[("", "—"), *RegulatoryEvent.Result.choices], required=False
     )
     written_finding = forms.BooleanField(label=_("written nonconformity"), required=False)
+    client_failed_to_report = forms.BooleanField(
+        label=_("client failed to report"),
+        required=False,
+        help_text=_(
+            "The client did not report this written nonconformity to the CB: the certificate "
+            "is suspended at once (004 §5.9.2(3) note)."
+        ),
+    )
+    failure_learned_on = forms.DateField(
+        label=_("CB learned of the failure on"),
+        required=False,
+        widget=DateInput,
+        help_text=_("The suspension starts on this day (default today)."),
+    )
     major = forms.BooleanField(label=_("major accident"), required=False)
 
 

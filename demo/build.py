@@ -28,6 +28,7 @@ from certbody.models import BusinessScope, User
 from certificates import services as cert_services
 from certificates.models import Certificate, CertificateEvent, Decision
 from demo.cas import seed_cas_client
+from demo.cnas import seed_cnas_obligations
 from demo.contacts import create_primary_contacts
 from demo.director import Staff
 from demo.fees import seed_fees
@@ -97,6 +98,7 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> DemoResu
         seed_rejected_on_eligibility(staff, log)
         _generate_reports(staff, log)
         seed_registrations(staff, log)
+        seed_cnas_obligations(staff, log)
     return DemoResult(created=True, logins=demo_logins(plans), counts=demo_counts())
 
 

@@ -12,7 +12,7 @@ from certbody.masking import can_see_personal_data
 from certbody.widgets import DateInput
 from certbody.workspace import ActionForm
 from reporting import services
-from reporting.models import CbChange, PersonnelRecord, ReportRun
+from reporting.models import AccreditationObligation, CbChange, PersonnelRecord, ReportRun
 
 
 class SubmitForm(forms.Form):
@@ -95,3 +95,52 @@ class PersonnelRecordCreateForm(PersonnelRecordForm):
             ),
             **self.fields,
         }
+
+
+class AccreditationObligationForm(forms.Form):
+    """A report owed to CNAS (``reporting.obligation_desks.accreditation_obligation_create``):
+    a major change of the CB with its subject and decision date (002 §4.3.8.1), or the annual
+    accreditation plan of a year (002 §4.3.7.2)."""
+
+    kind = forms.ChoiceField(label=_("kind"), choices=AccreditationObligation.Kind.choices)
+    subject = forms.CharField(
+        label=_("subject"),
+        max_length=300,
+        required=False,
+        help_text=_("What changed: committee, address, head of the CB, ownership …"),
+    )
+    occurred_on = forms.DateField(
+        label=_("decided on"),
+        widget=DateInput,
+        required=False,
+        help_text=_("Reported to CNAS within 10 days of the decision (002 §4.3.8.1)."),
+    )
+    year = forms.IntegerField(
+        label=_("plan year"),
+        required=False,
+        min_value=2000,
+        max_value=2999,
+        help_text=_("Default: next year. Due before August of the year before (002 §4.3.7.2)."),
+    )
+    note = forms.CharField(label=_("note"), widget=forms.Textarea, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == AccreditationObligation.Kind.CB_CHANGE:
+            if not (data.get("subject") or "").strip():
+                self.add_error("subject", _("Describe the change of the CB."))
+            if not data.get("occurred_on"):
+                self.add_error("occurred_on", _("Enter the date the change was decided."))
+        return data
+
+
+class AccreditationSubmitForm(forms.Form):
+    submitted_on = forms.DateField(
+        label=_("submitted on"), widget=DateInput, initial=timezone.localdate
+    )
+    reference = forms.CharField(
+        label=_("reference"),
+        max_length=60,
+        help_text=_("The letter's document number or the CNAS system's receipt."),
+    )
+    note = forms.CharField(label=_("note"), widget=forms.Textarea, required=False)

@@ -7,6 +7,10 @@
   due window (002 §4.3.2–4.3.6).
 - ``report_deadlines``: reports not submitted, 2 days before and after their due date (a row
   of ``certbody.jobs.Reminder``).
+- ``accreditation_plan``: next year's annual accreditation plan owed to CNAS, opened once a
+  year (002 §4.3.7.2).
+- ``accreditation_obligations``: reports owed to CNAS not submitted, 7 days and 1 day before
+  their due date and once overdue (002 §4.3.7, §4.3.8.1).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from certbody.jobs import (
     Job,
     Reminder,
     act,
+    bands,
     claim,
     link,
     mark,
@@ -32,9 +37,10 @@ from certbody.jobs import (
 from certbody.lifecycle import system_user
 from certbody.notifications import notify_staff
 from certificates.models import Certificate, CertificateEvent
+from reporting import obligations as obligation_services
 from reporting import periods
 from reporting import services as report_services
-from reporting.models import ReportRun
+from reporting.models import AccreditationObligation, ReportRun
 
 REPORT_WARNING_DAYS = 2
 STATUS_CHANGE_LOOKBACK_DAYS = 31  # older changes predate the system or were reported by hand
@@ -179,5 +185,101 @@ for _job in (
         order=90,
     ),
     REPORT_DEADLINES.job(),
+):
+    register(_job)
+
+
+# --- reports owed to CNAS (002 §4.3.7, §4.3.8.1; reporting.obligations) ------------------------
+
+ACCREDITATION_REMINDER_DAYS = (1, 7)  # nearest first: only the latest threshold reached
+
+
+def accreditation_plan_step(*, today: date | None = None, progress: dict | None = None) -> bool:
+    """Open the obligation to submit next year's annual accreditation plan to CNAS, due
+    31 July (002 §4.3.7.2), when it is missing: on 1 January, or the first night the system
+    runs in a year. Once per plan year; the reporting officer is told."""
+    today = dates.today(today)
+    job = "accreditation_plan"
+    year = periods.annual_plan_year(today)
+    if AccreditationObligation.objects.filter(
+        kind=AccreditationObligation.Kind.ANNUAL_PLAN, year=year
+    ).exists():
+        return False
+    with transaction.atomic():
+        job_mark = mark(job, year, "opened", today)
+        if job_mark is None:
+            return False
+        opened = []
+        done = act(
+            job_mark,
+            lambda: opened.append(
+                obligation_services.accreditation_plan_open(
+                    actor=system_user(), year=year, today=today
+                )
+            ),
+            label="建立年度认可申请计划报送事项",
+            subject=None,
+        )
+        if done:
+            notify_staff(
+                roles=(roles.REPORTING_OFFICER,),
+                template="accreditation_obligation_due",
+                context={"obligation": opened[0], "overdue": False, "days_left": None},
+                kind=job,
+                link=link(opened[0]),
+            )
+    return True
+
+
+def _accreditation_not_submitted(today: date):
+    far = ACCREDITATION_REMINDER_DAYS[-1]
+    return AccreditationObligation.objects.filter(
+        submitted_on__isnull=True, due_on__lte=today + timedelta(days=far)
+    )
+
+
+def _accreditation_bands(today: date):
+    near, far = ACCREDITATION_REMINDER_DAYS
+    return bands(
+        (
+            ("overdue", Q(due_on__lt=today)),
+            (f"{near}d", Q(due_on__lte=today + timedelta(days=near))),
+        ),
+        f"{far}d",
+    )
+
+
+# Remind the reporting officer and the technical manager of a report owed to CNAS 7 days and
+# 1 day before its due date, and once overdue.
+ACCREDITATION_DEADLINES = Reminder(
+    name="accreditation_obligations",
+    label="CNAS 报送期限",
+    schedule=Daily(8, 35),
+    note="before office hours: reports owed to CNAS 7 days and 1 day before their due date, "
+    "and once overdue",
+    order=105,
+    due=_accreditation_not_submitted,
+    field="due_on",
+    threshold=_accreditation_bands,
+    roles=lambda obligation: (roles.REPORTING_OFFICER, roles.TECHNICAL_MANAGER),
+    template="accreditation_obligation_due",
+    context=lambda obligation, today: {
+        "obligation": obligation,
+        "overdue": obligation.threshold == "overdue",
+        "days_left": (obligation.due_on - today).days,
+    },
+)
+
+for _job in (
+    Job(
+        "accreditation_plan",
+        "年度认可申请计划报送事项",
+        accreditation_plan_step,
+        Daily(0, 40),
+        "every night, acting once a year (1 January, or the first night it runs in a year): "
+        "next year's annual accreditation plan owed to CNAS before August",
+        order=95,
+    ),
+    ACCREDITATION_DEADLINES.job(),
 ):
     register(_job)

@@ -247,3 +247,83 @@ class PersonnelRecord(models.Model):
 
     def __str__(self):
         return str(self.auditor)
+
+
+@never_delete
+class AccreditationObligation(models.Model):
+    """A report the CB owes CNAS, its accreditation body, by a date: a major change of the CB
+    within 10 days of the decision (002 §4.3.8.1), or next year's annual accreditation plan
+    before August (002 §4.3.7). ``due_on`` is the stored deadline the reminder job asks about;
+    ``submitted_on`` is set once it was sent (``reporting.obligations``)."""
+
+    class Kind(models.TextChoices):
+        CB_CHANGE = "cb_change", _("Major change of the certification body")
+        ANNUAL_PLAN = "annual_plan", _("Annual accreditation plan")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, db_index=True)
+    subject = models.CharField(_("subject"), max_length=300)
+    occurred_on = models.DateField(
+        _("decided on"),
+        null=True,
+        blank=True,
+        help_text=_("The date the change was decided (002 §4.3.8.1)."),
+    )
+    year = models.PositiveSmallIntegerField(
+        _("plan year"), null=True, blank=True, help_text=_("The year the plan is for.")
+    )
+    rule = models.CharField(_("rule"), max_length=60)
+    due_on = models.DateField(_("due on"), db_index=True)
+    submitted_on = models.DateField(_("submitted on"), null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
+    )
+    reference = models.CharField(
+        _("reference"),
+        max_length=60,
+        blank=True,
+        help_text=_("The document number or the CNAS system's receipt."),
+    )
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    history = HistoricalRecords(excluded_fields=["recorded_at"])
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        constraints = [
+            # one annual plan per year, however often the job or a person asks for it
+            models.UniqueConstraint(
+                fields=["year"],
+                condition=Q(kind="annual_plan"),
+                name="one_accreditation_plan_per_year",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="cb_change", occurred_on__isnull=False)
+                | Q(kind="annual_plan", year__isnull=False),
+                name="accreditation_obligation_dated",
+            ),
+        ]
+        verbose_name = _("CNAS reporting obligation")
+        verbose_name_plural = _("CNAS reporting obligations")
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.subject} ≤ {self.due_on}"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.submitted_on is not None
+
+    def is_overdue(self, today=None) -> bool:
+        """Not submitted and past ``due_on`` (local date)."""
+        today = today or timezone.localdate()
+        return not self.is_submitted and today > self.due_on

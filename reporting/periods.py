@@ -102,3 +102,39 @@ def rule_of(kind: str) -> str:
     if kind == "status_change":
         return STATUS_CHANGE_RULE
     return _schedule(kind).rule
+
+
+# --- reports owed to CNAS, the accreditation body (002 §4.3.7, §4.3.8.1) ----------------------
+
+# 002 §4.3.8.1: a major change of the CB reaches CNAS "应于决定之日起十日内": ten calendar days
+# (日, not 工作日) from the decision, the same count as the accident report (002 §4.3.8.2).
+CNAS_CHANGE_DAYS = 10
+CNAS_CHANGE_RULE = "002 §4.3.8.1"
+# 002 §4.3.7.2: "每年8 月前" the next year's 年度认可申请计划 is submitted: by 31 July.
+ANNUAL_PLAN_DUE_MONTH, ANNUAL_PLAN_DUE_DAY = 7, 31
+ANNUAL_PLAN_RULE = "002 §4.3.7.2"
+
+
+def cnas_change_due(decided_on: date) -> date:
+    """The day the report of a major change of the CB decided on ``decided_on`` is due at
+    CNAS: 10 calendar days later (002 §4.3.8.1). ``ValueError`` for a non-date."""
+    return _check_date(decided_on, "decided_on") + timedelta(days=CNAS_CHANGE_DAYS)
+
+
+def annual_plan_due(plan_year: int) -> date:
+    """The day the annual accreditation plan for ``plan_year`` is due at CNAS: 31 July of the
+    year before (002 §4.3.7.2, "每年8 月前" the next year's plan). ``ValueError`` for a year
+    outside 2000–2999."""
+    if (
+        isinstance(plan_year, bool)
+        or not isinstance(plan_year, int)
+        or not 2000 <= plan_year <= 2999
+    ):
+        raise ValueError(gettext("%(year)r is not a plan year") % {"year": plan_year})
+    return date(plan_year - 1, ANNUAL_PLAN_DUE_MONTH, ANNUAL_PLAN_DUE_DAY)
+
+
+def annual_plan_year(today: date) -> int:
+    """The plan year whose accreditation plan is prepared during ``today``'s year: the next
+    one (002 §4.3.7.2)."""
+    return _check_date(today, "today").year + 1

@@ -9,6 +9,8 @@ history; refusals raise ``RuleViolation``. Dates are local ``date`` values.
   status change (002 §4.3.8.3; 004 §9.4). Called by the periodic job (system user) at the start
   of each period's due window and by the reporting officer to regenerate.
 - ``report_submit`` records the upload to the platform with its receipt number.
+- ``accreditation_change_record``, ``accreditation_plan_open``,
+  ``accreditation_obligation_submit`` (``reporting.obligations``): reports owed to CNAS.
 """
 
 from __future__ import annotations
@@ -26,6 +28,11 @@ from certbody.lifecycle import RuleViolation, fire, lock, record
 from certificates.models import CertificateEvent
 from reporting import periods, reports
 from reporting.models import REPORT_TITLES, CbChange, PersonnelRecord, ReportRun
+from reporting.obligations import (  # noqa: F401  re-exported: reports owed to CNAS
+    accreditation_change_record,
+    accreditation_obligation_submit,
+    accreditation_plan_open,
+)
 
 Kind = ReportRun.Kind
 PERIODIC_KINDS = (

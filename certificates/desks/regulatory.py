@@ -56,6 +56,7 @@ def _event_summary(event, user):
         (_("level"), event.get_level_display()),
         (_("result"), event.get_result_display()),
         (_("written nonconformity"), _("yes") if event.written_finding else _("no")),
+        (_("client failed to report"), _("yes") if event.client_failed_to_report else _("no")),
         (_("major accident"), _("yes") if event.major else _("no")),
         (_("short-notice audit"), event.special_audit),
     ]

@@ -60,6 +60,14 @@ class RegulatoryEvent(models.Model):
     written_finding = models.BooleanField(
         _("written nonconformity"), default=False, help_text=_("004 §5.9.2(3)")
     )
+    client_failed_to_report = models.BooleanField(
+        _("client failed to report"),
+        default=False,
+        help_text=_(
+            "The finding shows the client did not report it to the CB as it had to: the "
+            "certificate is suspended at once (004 §5.9.2(3) note)."
+        ),
+    )
     major = models.BooleanField(_("major accident"), default=False, help_text=_("002 §4.3.8.2"))
     special_audit = models.ForeignKey(
         "audits.Audit",

@@ -1,22 +1,26 @@
 """What regulators, the press or the public found at a client, and what follows (004 §5.3.3(4),
-§5.9.2, §9.5; 002 §4.3.8.2; 003 §4.6): short-notice audits, reporting obligations after a major
-accident, a withdrawal proposal after the third failed official spot check.
+§5.9.2, §9.5; 002 §4.3.8.2; 003 §4.6): short-notice audits, an immediate suspension when the
+client failed to report a written finding (004 §5.9.2(3) note), reporting obligations after a
+major accident, a withdrawal proposal after the third failed official spot check.
 """
 
 import logging
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from applications.models import Organization
+from audits import rules
 from audits import services as audit_services
 from audits.models import (
     Audit,
     AuditProgramme,
 )
 from certbody import policy, workdays
+from certbody.dates import add_months
 from certbody.lifecycle import RuleViolation, lock, record
 from certificates import causes, guards, selectors
 from certificates.models import (
@@ -26,6 +30,7 @@ from certificates.models import (
     ReportingObligation,
 )
 from certificates.services.proposals import proposal_open
+from certificates.services.status import certificate_suspend
 
 logger = logging.getLogger("certificates.services")
 
@@ -36,6 +41,14 @@ CNAS_ACCIDENT_REPORT_DAYS = 10  # 002 §4.3.8.2: within 10 days of learning of i
 
 
 REGULATOR_ACCIDENT_REPORT_WORKING_DAYS = 2  # 004 §9.5: within 2 working days of the accident
+
+
+UNREPORTED_FINDING_SUSPENSION_MONTHS = 6  # 004 §7.2.2: the longest period; restored earlier
+
+# The suspension cause of a finding the client did not report: reporting a regulator's finding
+# to the CB is a duty of the certification contract (004 §5.3.3(4); 001 §6.1.7(3)②), so the
+# cause is "contract obligations not met" — 004 §7.2.1(8), under CAS 001 §9.3.2.1(2).
+UNREPORTED_FINDING_CAUSE = {rules.SCHEME_ZXRZ: 8, rules.SCHEME_CAS: 2}
 
 
 def regulatory_event_record(
@@ -51,6 +64,8 @@ def regulatory_event_record(
     level: str = "",
     result: str = "",
     written_finding: bool = False,
+    client_failed_to_report: bool = False,
+    failure_learned_on: date | None = None,
     major: bool = False,
 ) -> RegulatoryEvent:
     """Record what a regulator, the press or the public found at a client, and act on it.
@@ -63,6 +78,13 @@ def regulatory_event_record(
     - a written regulator finding (``written_finding``) at a certified client adds a
       short-notice special audit due within 30 days of the notice (004 §5.9.2(3)), through
       ``audits.services.audit_add_special``;
+    - a written finding the client failed to report to the CB (``client_failed_to_report``)
+      also suspends the valid certificate at once (004 §5.9.2(3) note): from
+      ``failure_learned_on`` (the day the CB learned of the failure, default today; not before
+      the notice, not in the future), cause "contract obligations not met" (004 §7.2.1(8);
+      CAS 001 §9.3.2.1(2); the duty is 004 §5.3.3(4)), for the longest period of 6 months
+      (004 §7.2.2), through ``certificate_suspend`` (CNCA change 97_01, suspension notice). A
+      certificate suspended already stays as it is;
     - a major accident (``major``) at a certified client creates the reporting obligations:
       CNAS within 10 days of learning of it (002 §4.3.8.2), the local regulator within
       2 working days of the accident (004 §9.5);
@@ -108,6 +130,25 @@ def regulatory_event_record(
             gettext("A written nonconformity applies only to a regulator's inspection finding."),
             "004 §5.9.2(3)",
         )
+    if client_failed_to_report and not written_finding:
+        raise RuleViolation(
+            gettext(
+                "Only a regulator's written nonconformity can be one the client failed to report."
+            ),
+            "004 §5.9.2(3)",
+        )
+    if client_failed_to_report:
+        failure_learned_on = failure_learned_on or timezone.localdate()
+        guards.not_future(failure_learned_on, _("The date the CB learned of the failure"))
+        if failure_learned_on < notified_on:
+            raise RuleViolation(
+                gettext(
+                    "The CB cannot have learned that the client failed to report the finding "
+                    "before the regulator's notice (%(day)s)."
+                )
+                % {"day": notified_on},
+                "004 §5.9.2(3)",
+            )
     if major and kind != RegulatoryEvent.Kind.ACCIDENT:
         raise RuleViolation(
             gettext("A major accident applies only to accident information."), "002 §4.3.8.2"
@@ -129,6 +170,7 @@ def regulatory_event_record(
             level=level,
             result=result,
             written_finding=written_finding,
+            client_failed_to_report=client_failed_to_report,
             major=major,
             recorded_by=actor,
         )
@@ -140,6 +182,8 @@ def regulatory_event_record(
             event.special_audit = _short_notice_audit(event, actor)
             record(event, actor=actor, reason="安排提前较短时间通知的审核")
             event.save(update_fields=["special_audit"])
+        if client_failed_to_report:
+            _suspend_for_unreported_finding(event, actor, failure_learned_on)
         if major:
             _accident_obligations(event)
         if event.is_failed_official_spot_check:
@@ -170,6 +214,33 @@ def _short_notice_audit(event: RegulatoryEvent, actor) -> Audit:
         reason=f"{event.source}于 {event.notified_on} 通报书面不合格：{event.description}"[:300],
         notified_on=event.notified_on,
         short_notice=True,
+    )
+
+
+def _suspend_for_unreported_finding(
+    event: RegulatoryEvent, actor, learned_on: date
+) -> Certificate | None:
+    certificate = event.certificate
+    if certificate.status != Certificate.Status.VALID:
+        logger.info("unreported finding at %s: certificate %s", certificate, certificate.status)
+        return None
+    cause = UNREPORTED_FINDING_CAUSE.get(
+        certificate.scheme, UNREPORTED_FINDING_CAUSE[rules.SCHEME_ZXRZ]
+    )
+    return certificate_suspend(
+        certificate=certificate,
+        actor=actor,
+        cause=cause,
+        verified_on=learned_on,
+        starts_on=learned_on,
+        ends_on=add_months(learned_on, UNREPORTED_FINDING_SUSPENSION_MONTHS),
+        reason=(
+            f"获证组织未及时向认证机构通报{event.source}于 {event.notified_on} 发出的书面不合格"
+            f"通报（004 §5.3.3(4)），获悉后立即暂停证书（004 §5.9.2(3) 注）：{event.description}"
+        )[:300],
+        evidence=(
+            f"监管信息登记（{event.occurred_on}，{event.source}）；认证机构于 {learned_on} 获悉"
+        ),
     )
 
 

@@ -52,6 +52,9 @@ PRODUCTION = {
     "pending-documents": ("pending_documents", crontab(minute="*/10")),
     "orphan-files": ("orphan_files", crontab(hour=3, minute=0)),
     "document-integrity": ("document_integrity", crontab(hour=3, minute=30, day_of_week=0)),
+    # added with issue #13: reports owed to CNAS (002 §4.3.7, §4.3.8.1)
+    "accreditation-plan": ("accreditation_plan", crontab(hour=0, minute=40)),
+    "accreditation-obligations": ("accreditation_obligations", crontab(hour=8, minute=35)),
 }
 
 
@@ -90,7 +93,9 @@ def test_jobs_keep_their_run_order():
         "plan_reports",
         "status_change_reports",
         "periodic_reports",
+        "accreditation_plan",
         "report_deadlines",
+        "accreditation_obligations",
         "appeals",
         "reporting_obligations",
         "rejection_notices",

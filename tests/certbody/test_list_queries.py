@@ -42,7 +42,7 @@ from certificates.models import (
     ReportingObligation,
     new_token,
 )
-from reporting.models import CbChange, PersonnelRecord, ReportRun
+from reporting.models import AccreditationObligation, CbChange, PersonnelRecord, ReportRun
 from tests.certbody.world import World, desk_request
 
 pytestmark = pytest.mark.usefixtures("cb")
@@ -168,6 +168,7 @@ BUILDERS = {
     "invoices": lambda w, numbers: bulk(w.invoice, numbers, number=lambda n: f"FP-BULK-{n:05d}"),
     "sites": lambda w, numbers: bulk(w.site, numbers, name=lambda n: f"批量网点{n:05d}"),
     "contacts": lambda w, numbers: bulk(w.contact, numbers, is_primary=lambda n: False),
+    "cnas-obligations": lambda w, numbers: bulk(w.cnas_obligation, numbers),
 }
 MODELS = {
     "asrp": AsrpProgramme,
@@ -194,6 +195,7 @@ MODELS = {
     "invoices": Invoice,
     "sites": Site,
     "contacts": ContactPerson,
+    "cnas-obligations": AccreditationObligation,
 }
 
 

@@ -238,6 +238,13 @@ EXPECTED_MATRIX = {
     "reporting.record_cb_change": {"reporting_officer", "technical_manager"},
     "reporting.view_personnel": {"audit_department", "reporting_officer", "technical_manager"},
     "reporting.manage_personnel": {"audit_department", "reporting_officer"},
+    # reports owed to CNAS; the system user opens next year's plan obligation
+    "reporting.record_accreditation_obligation": {
+        "reporting_officer",
+        "technical_manager",
+        "is_system_user",
+    },
+    "reporting.submit_accreditation_obligation": {"reporting_officer", "technical_manager"},
 }
 
 

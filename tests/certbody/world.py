@@ -127,6 +127,9 @@ class World:
             actor=self.staff.planner,
             id_number="110105199001011234",
         )
+        self.cnas_obligation = report_services.accreditation_change_record(
+            actor=self.reporting, subject="认证机构注册地址变更", occurred_on=date(2025, 5, 20)
+        )
         self.obligation = ReportingObligation.objects.create(
             organization=organization,
             certificate=self.certificate,

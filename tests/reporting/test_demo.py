@@ -372,3 +372,20 @@ def test_one_application_refused_on_eligibility_with_its_notice_due(demo):
     assert refused.rejection_notice_due == timezone.localdate(refused.decided_at) + timedelta(
         days=5
     )
+
+
+@pytest.mark.parametrize("status", Certificate.Status.values)
+def test_at_least_one_head_certificate_in_each_status(demo, status):
+    # valid, suspended, withdrawn, cancelled, expired, superseded (issue #13)
+    assert Certificate.objects.filter(head__isnull=True, status=status).exists(), status
+
+
+def test_a_change_owed_to_cnas_falls_due_soon_and_the_plan_was_submitted(demo):
+    from reporting.models import AccreditationObligation
+
+    change = AccreditationObligation.objects.get(kind=AccreditationObligation.Kind.CB_CHANGE)
+    assert change.submitted_on is None
+    assert 0 < (change.due_on - DEMO_LAST_DATE).days <= 7  # due soon (002 §4.3.8.1)
+    plan = AccreditationObligation.objects.get(kind=AccreditationObligation.Kind.ANNUAL_PLAN)
+    assert (plan.year, plan.due_on) == (2027, date(2026, 7, 31))
+    assert plan.submitted_on <= plan.due_on and plan.reference
