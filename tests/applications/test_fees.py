@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from applications import selectors, services
 from applications.models import Contract, Invoice
@@ -20,6 +21,15 @@ from tests.certificates.factories import Staff, accepted_application, completed_
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.usefixtures("cb")
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The refusals are matched on their English words (the catalogue gives Chinese by
+    default); pages requested in a test follow the client's own language."""
+    with translation.override("en"):
+        yield
+
 
 RULE = "004 §5.3.2(1)"
 
@@ -350,6 +360,8 @@ def test_market_records_an_invoice_and_a_payment_on_the_contract_page(client, co
 
 def test_an_overpayment_is_shown_as_the_refusal(client, contract, staff):
     inv = invoice(contract, staff.market, amount="100")
+    staff.market.language = "en"  # the page speaks the person's stored language
+    staff.market.save(update_fields=["language"])
     client.force_login(staff.market)
     response = client.post(
         _action("invoices", inv, "record-payment"),
