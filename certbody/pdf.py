@@ -138,10 +138,12 @@ _fonts_lock = threading.Lock()
 
 def pdf_template_families() -> dict[str, list[list[str]]]:
     """``{template path: [family list, …]}`` of every ``font-family`` declaration in the PDF
-    templates (``<templates dir>/*/pdf/*.html``), quotes stripped, in order."""
+    templates (``<templates dir>/pdf/*.html`` and ``<templates dir>/*/pdf/*.html``), quotes
+    stripped, in order."""
     found = {}
     for directory in settings.TEMPLATES[0].get("DIRS", []):
-        for path in sorted(Path(directory).glob("*/pdf/*.html")):
+        paths = [*Path(directory).glob("pdf/*.html"), *Path(directory).glob("*/pdf/*.html")]
+        for path in sorted(paths):
             declarations = _FONT_FAMILY.findall(path.read_text(encoding="utf-8"))
             if declarations:
                 found[str(path.relative_to(directory))] = [

@@ -154,7 +154,7 @@ def test_the_check_reads_the_families_the_pdf_templates_name():
 
     assert set(families) >= {
         "certificates/pdf/certificate.html",
-        "certificates/pdf/notice_base.html",
+        "pdf/notice_base.html",
         "audits/pdf/audit_report.html",
     }
     assert families["certificates/pdf/certificate.html"][0][0] == "Noto Serif CJK SC"
