@@ -30,7 +30,7 @@ def rows(section: str) -> list[str]:
 
 def list_count(client, url: str) -> int:
     body = client.get(url).content.decode()
-    return int(re.search(r'<p class="muted">(\d+) record', body).group(1))
+    return int(re.search(r'<p class="muted">\D*(\d+)', body).group(1))
 
 
 def test_an_auditor_sees_the_audits_they_are_on_oldest_overdue_first(client, world, time_machine):
@@ -49,9 +49,7 @@ def test_an_auditor_sees_the_audits_they_are_on_oldest_overdue_first(client, wor
     top, below = rows(section)
     assert f"/staff/audits/{first.pk}/" in top and 'class="overdue"' in top
     assert f"/staff/audits/{second.pk}/" in below and 'class="overdue"' not in below
-    assert 'data-testid="section-link" href="/staff/audits/?mine=on"' in section.replace(
-        'class="section-link" ', ""
-    )
+    assert re.search(r'<h2><a class="section-link" href="/staff/audits/\?mine=on"', section)
 
     # The list the title opens holds exactly the audits on the auditor's team.
     assert list_count(client, "/staff/audits/?mine=on") == AuditTeamMember.objects.filter(
@@ -173,7 +171,7 @@ def test_my_tasks_query_count_is_the_same_for_10_and_1000_audits(client, world, 
     leader_10 = count_queries(client, world.staff.leader)
     decider_10 = count_queries(client, world.staff.decider)
     body, _ = sections(client, world.staff.leader)
-    assert 'data-count="1' in section_html(body, "my-audits")
+    assert 'data-count="7"' in section_html(body, "my-audits")  # planned, in progress
 
     add_audits(programme, 990, 200, world.staff.leader)
     assert count_queries(client, world.staff.leader) == leader_10
