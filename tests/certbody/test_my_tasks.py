@@ -52,9 +52,13 @@ def test_an_auditor_sees_the_audits_they_are_on_oldest_overdue_first(client, wor
     assert re.search(r'<h2><a class="section-link" href="/staff/audits/\?mine=on"', section)
 
     # The list the title opens holds exactly the audits on the auditor's team.
-    assert list_count(client, "/staff/audits/?mine=on") == AuditTeamMember.objects.filter(
-        user=world.staff.leader
-    ).values("audit").distinct().count()
+    assert (
+        list_count(client, "/staff/audits/?mine=on")
+        == AuditTeamMember.objects.filter(user=world.staff.leader)
+        .values("audit")
+        .distinct()
+        .count()
+    )
 
     other = make_staff("auditor-mine", roles.AUDITOR)
     body, _ = sections(client, other)
