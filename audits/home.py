@@ -146,6 +146,19 @@ def audits_i_lead(user, today: date) -> Section:
 MY_OPEN_STATES = (Audit.State.PLANNED, Audit.State.IN_PROGRESS)
 
 
+def _my_audit_row(audit: Audit) -> Row:
+    # Only a due date makes an audit overdue; a planned start is shown, never flagged.
+    label = f"{audit.get_kind_display()} · {audit.get_state_display()}"
+    if audit.due_on is None and audit.planned_start:
+        label += f" · {audit.planned_start:%Y-%m-%d}"
+    return Row(
+        label=label,
+        detail=audit.programme.organization.name,
+        url=object_url("audits", audit),
+        day=audit.due_on,
+    )
+
+
 def my_audits(user, today: date) -> Section:
     """Auditor: audits I am on the team of (leader, auditor, trainee or expert), planned or
     in progress, by due date ascending so the oldest overdue comes first (004 §5.4.1.5,
@@ -162,12 +175,7 @@ def my_audits(user, today: date) -> Section:
         due_field="due_on",
         today=today,
         order_by=(F("due_on").asc(nulls_last=True), F("planned_start").asc(nulls_last=True), "pk"),
-        row=lambda a: Row(
-            label=f"{a.get_kind_display()} · {a.get_state_display()}",
-            detail=a.programme.organization.name,
-            url=object_url("audits", a),
-            day=a.due_on or a.planned_start,
-        ),
+        row=_my_audit_row,
         more_url=list_url("audits", "mine=on"),
     )
 
