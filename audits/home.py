@@ -1,11 +1,12 @@
 """The audits app's sections of the staff home page (``certbody.home``), registered from
-``AuditsConfig.ready``: audits due, plans to report to CNCA, NCs to verify, audits I lead."""
+``AuditsConfig.ready``: audits due, plans to report to CNCA, NCs to verify, audits I lead,
+my audits (filtered to the signed-in auditor)."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
 
 from audits.models import (
@@ -105,7 +106,7 @@ def nonconformities_to_verify(user, today: date) -> Section:
             url=object_url("nonconformities", nc),
             day=nc.due_on,
         ),
-        more_url=list_url("nonconformities", "state=answered"),
+        more_url=list_url("nonconformities", "to_verify=on"),
     )
 
 
@@ -138,7 +139,44 @@ def audits_i_lead(user, today: date) -> Section:
             day=a.planned_start,
         ),
         day_label=_("planned start"),
-        more_url=list_url("audits"),
+        more_url=list_url("audits", "mine=on"),
+    )
+
+
+MY_OPEN_STATES = (Audit.State.PLANNED, Audit.State.IN_PROGRESS)
+
+
+def _my_audit_row(audit: Audit) -> Row:
+    # Only a due date makes an audit overdue; a planned start is shown, never flagged.
+    label = f"{audit.get_kind_display()} · {audit.get_state_display()}"
+    if audit.due_on is None and audit.planned_start:
+        label += f" · {audit.planned_start:%Y-%m-%d}"
+    return Row(
+        label=label,
+        detail=audit.programme.organization.name,
+        url=object_url("audits", audit),
+        day=audit.due_on,
+    )
+
+
+def my_audits(user, today: date) -> Section:
+    """Auditor: audits I am on the team of (leader, auditor, trainee or expert), planned or
+    in progress, by due date ascending so the oldest overdue comes first (004 §5.4.1.5,
+    §5.8: surveillance and recertification due dates); an audit without a due date (stage 2,
+    special) by its planned start after them."""
+    on_team = AuditTeamMember.objects.filter(audit_id=OuterRef("pk"), user_id=user.pk)
+    queryset = Audit.objects.filter(Exists(on_team), state__in=MY_OPEN_STATES).select_related(
+        "programme__organization"
+    )
+    return section(
+        "my-audits",
+        _("My audits"),
+        queryset,
+        due_field="due_on",
+        today=today,
+        order_by=(F("due_on").asc(nulls_last=True), F("planned_start").asc(nulls_last=True), "pk"),
+        row=_my_audit_row,
+        more_url=list_url("audits", "mine=on"),
     )
 
 
@@ -150,3 +188,4 @@ def register() -> None:
         "nonconformities-to-verify", nonconformities_to_verify, roles=[roles.AUDITOR], order=40
     )
     register_section("audits-i-lead", audits_i_lead, roles=[roles.AUDITOR], order=50)
+    register_section("my-audits", my_audits, roles=[roles.AUDITOR], order=35)

@@ -10,14 +10,15 @@ def certification_body(request):
 
 
 def workspace_navigation(request):
-    """The workspace lists the signed-in staff member may open (top navigation)."""
+    """The workspace lists the signed-in staff member may open (top navigation), flat and
+    grouped (clients and applications · audits · certificates · reporting)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or not user.is_staff:
         return {}
 
-    from certbody.workspace import desks_for
+    from certbody.workspace import desks_for, nav_groups
 
-    return {"workspace_desks": desks_for(user)}
+    return {"workspace_desks": desks_for(user), "workspace_groups": nav_groups(user)}
 
 
 # Client portal navigation: apps add their pages with ``register_portal_link`` in ready().

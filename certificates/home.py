@@ -39,7 +39,7 @@ def decisions_to_make(user, today: date) -> Section:
             day=a.actual_end,
         ),
         day_label=_("audit ended on"),
-        more_url=list_url("decisions"),
+        more_url=list_url("decisions", "not_on_team=on"),
     )
 
 
@@ -47,8 +47,10 @@ def open_appeals(user, today: date) -> Section:
     """Technical manager: every open appeal and complaint; anyone else: those assigned to
     them as handler. Written result due 60 days after receipt (004 §8.3)."""
     queryset = Appeal.objects.exclude(state=Appeal.State.DECIDED)
+    query = ""
     if roles.TECHNICAL_MANAGER not in role_names(user):
         queryset = queryset.filter(handler_id=user.pk)
+        query = "mine=on"
     queryset = queryset.select_related("organization")
     return section(
         "appeals",
@@ -64,7 +66,7 @@ def open_appeals(user, today: date) -> Section:
             day=appeal.due_on,
         ),
         detail_label=_("from"),
-        more_url=list_url("appeals"),
+        more_url=list_url("appeals", query),
     )
 
 

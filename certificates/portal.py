@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_GET, require_http_methods
 
 from audits.models import Audit, AuditReport
@@ -18,7 +19,7 @@ from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
 from certbody.uploads import download_response, unavailable_response
 from certbody.workspace import object_url_for
-from certificates import pdf, services
+from certificates import pdf, portal_todo, services
 from certificates.forms import AppealForm, ClientRequestForm
 from certificates.models import Appeal, Certificate, CertificateDocument, ClientRequest, Decision
 
@@ -26,9 +27,12 @@ from certificates.models import Appeal, Certificate, CertificateDocument, Client
 @login_required
 @require_GET
 def home(request):
-    """The client's certificates with their documents; staff go to their own workspace."""
+    """The client's to-do list (``portal_todo``: contract to sign, plan to confirm, NCs to
+    answer, invoices due, the next audit) above its certificates with their documents; staff
+    go to their own workspace. Appeal and request links are offered only where they apply."""
     if request.user.is_staff:
         return redirect("home")
+    today = timezone.localdate()
     certificates = (
         visible_to(Certificate.objects.all(), request.user)
         .select_related("head", "organization")
@@ -49,6 +53,11 @@ def home(request):
             "decided_audits": _decided_audits(request.user),
             "appeals": appeals,
             "client_requests": _client_requests(request.user)[:5],
+            "todo": portal_todo.portal_todo(request.user, today),
+            "next_audit": portal_todo.next_audit(request.user),
+            "today": today,
+            "may_appeal": portal_todo.may_appeal(request.user),
+            "may_request": portal_todo.holds_certificate(request.user),
         },
     )
 
@@ -149,6 +158,9 @@ def appeal_new(request):
     status changes (004 §8.1); another organisation's decision or certificate is a 404."""
     if request.user.is_staff or not request.user.organization_id:
         raise Http404
+    if not portal_todo.may_appeal(request.user):
+        messages.error(request, _(NOTHING_TO_APPEAL))
+        return redirect("certificates:portal")
     decisions = visible_to(
         Decision.objects.select_related("audit"), request.user, "audit__programme__organization"
     )
@@ -188,6 +200,16 @@ def appeal_new(request):
     return render(request, "certificates/appeal_form.html", {"form": form})
 
 
+# Only what applies is offered (issue #14); the views refuse what the page does not offer.
+NOTHING_TO_APPEAL = gettext_noop(
+    "Your organisation has no certification decision or certificate to appeal yet."
+)
+NO_CERTIFICATE = gettext_noop(
+    "Your organisation holds no certificate in force: there is nothing to change, suspend or "
+    "cancel yet."
+)
+
+
 def _client_only(request) -> None:
     if request.user.is_staff or not request.user.organization_id:
         raise Http404
@@ -201,7 +223,10 @@ def requests_list(request):
     return render(
         request,
         "certificates/portal_requests.html",
-        {"client_requests": _client_requests(request.user)},
+        {
+            "client_requests": _client_requests(request.user),
+            "may_request": portal_todo.holds_certificate(request.user),
+        },
     )
 
 
@@ -211,6 +236,9 @@ def request_new(request):
     """A client asks for a change, a cancellation or a suspension of one of its organisation's
     certificates; another organisation's certificate (a link or a tampered form) is a 404."""
     _client_only(request)
+    if not portal_todo.holds_certificate(request.user):
+        messages.error(request, _(NO_CERTIFICATE))
+        return redirect("certificates:portal")
     certificates = visible_to(
         Certificate.objects.filter(
             head__isnull=True, status__in=[Certificate.Status.VALID, Certificate.Status.SUSPENDED]

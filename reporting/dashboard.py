@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from audits.models import Audit, AuditPlan, Nonconformity
 from audits.selectors import unsettled_q
 from certbody.dates import add_months
+from certbody.home import list_url
 from certificates.models import Appeal, Certificate, Proposal, ReportingObligation
 from reporting import periods
 from reporting.models import ReportRun
@@ -31,6 +32,11 @@ class Bar:
     label: str
     value: int
     percent: int = 0  # of the largest value in its chart, for the bar's width
+    url: str = ""  # the desk list it counts, filtered (issue #14); "" when no desk shows it
+
+
+def _list(desk_key: str, query: str = "") -> str:
+    return list_url(desk_key, query)
 
 
 @dataclass
@@ -67,7 +73,14 @@ def dashboard_figures(today: date | None = None, *, months_ahead: int = 12) -> F
         .annotate(n=Count("pk"))
         .values_list("status", "n")
     )
-    certificates = [Bar(str(s.label), by_status.get(s.value, 0)) for s in Status]
+    certificates = [
+        Bar(
+            str(s.label),
+            by_status.get(s.value, 0),
+            url=_list("certificates", f"status={s.value}&head=true"),
+        )
+        for s in Status
+    ]
 
     planned = Audit.objects.filter(state=Audit.State.PLANNED)
     in_force = Exists(
@@ -130,22 +143,70 @@ def dashboard_figures(today: date | None = None, *, months_ahead: int = 12) -> F
     ).count()
 
     due_this_month = [
-        Bar(_("Surveillance audits"), audits["surveillance_due"]),
-        Bar(_("Recertification audits"), audits["recertification_due"]),
-        Bar(_("Recertification applications due"), applications_due),
-        Bar(_("Reports to submit"), report_counts["due"]),
-        Bar(_("NC verifications"), ncs["due"]),
+        Bar(
+            _("Surveillance audits"),
+            audits["surveillance_due"],
+            url=_list("audits", "kind=surveillance&state=planned&due=this_month"),
+        ),
+        Bar(
+            _("Recertification audits"),
+            audits["recertification_due"],
+            url=_list("audits", "kind=recertification&state=planned&due=this_month"),
+        ),
+        Bar(
+            _("Recertification applications due"),
+            applications_due,
+            url=_list("certificates", "head=true&expiring=true"),
+        ),
+        Bar(
+            _("Reports to submit"),
+            report_counts["due"],
+            url=_list("reports", "state=generated"),
+        ),
+        Bar(_("NC verifications"), ncs["due"], url=_list("nonconformities", "unsettled=on")),
     ]
     overdue = [
-        Bar(_("Surveillance audits overdue"), surveillance_overdue),
-        Bar(_("Suspensions ended, not yet handled"), suspensions_ended),
-        Bar(_("Certificates past expiry not yet marked expired"), expired_pending),
-        Bar(_("Initial decisions over 6 months"), decisions_overdue),
-        Bar(_("Audit plans not reported to CNCA in time"), plans_overdue),
-        Bar(_("Reports overdue"), report_counts["overdue"]),
-        Bar(_("Appeals and complaints overdue"), appeals_overdue),
-        Bar(_("Major accidents not reported in time"), obligations_overdue),
-        Bar(_("NCs overdue for verification"), ncs["overdue"]),
+        Bar(
+            _("Surveillance audits overdue"),
+            surveillance_overdue,
+            url=_list("audits", "kind=surveillance&state=planned&due=overdue"),
+        ),
+        Bar(
+            _("Suspensions ended, not yet handled"),
+            suspensions_ended,
+            url=_list("certificates", "status=suspended&head=true"),
+        ),
+        Bar(
+            _("Certificates past expiry not yet marked expired"),
+            expired_pending,
+            url=_list("certificates", "status=valid&head=true"),
+        ),
+        Bar(
+            _("Initial decisions over 6 months"),
+            decisions_overdue,
+            url=_list("decisions", "kind=stage2"),
+        ),
+        Bar(
+            _("Audit plans not reported to CNCA in time"),
+            plans_overdue,
+            url=_list("audits", "state=planned"),
+        ),
+        Bar(_("Reports overdue"), report_counts["overdue"], url=_list("reports", "overdue=true")),
+        Bar(
+            _("Appeals and complaints overdue"),
+            appeals_overdue,
+            url=_list("appeals", "overdue=true"),
+        ),
+        Bar(
+            _("Major accidents not reported in time"),
+            obligations_overdue,
+            url=_list("obligations", "overdue=true"),
+        ),
+        Bar(
+            _("NCs overdue for verification"),
+            ncs["overdue"],
+            url=_list("nonconformities", "overdue=on"),
+        ),
     ]
 
     horizon = add_months(first, months_ahead)
@@ -160,8 +221,13 @@ def dashboard_figures(today: date | None = None, *, months_ahead: int = 12) -> F
     months = []
     month = first
     while month < horizon:
+        key = f"{month.year}-{month.month:02d}"
         months.append(
-            Bar(f"{month.year}-{month.month:02d}", per_month.get((month.year, month.month), 0))
+            Bar(
+                key,
+                per_month.get((month.year, month.month), 0),
+                url=_list("audits", f"state=planned&month={key}"),
+            )
         )
         month = add_months(month, 1)
 

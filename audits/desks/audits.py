@@ -1,10 +1,13 @@
 """The audits desk: schedule, time, sampling, team, plan, start, complete, close, report and
 terminate an audit (004 §5.4–5.11)."""
 
+from datetime import date
+
 import django_filters
 import django_tables2 as tables
 from django import forms as django_forms
 from django.db.models import Prefetch, Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -25,6 +28,7 @@ from audits.models import (
 )
 from certbody import dates
 from certbody.badges import state_badge
+from certbody.dates import add_months
 from certbody.lifecycle import RuleViolation
 from certbody.workspace import Action, Desk, merged_history, register
 from certbody.workspace.tables import BaseTable, ObjectLinkColumn, StateColumn
@@ -110,9 +114,24 @@ class AuditFilter(django_filters.FilterSet):
         method="filter_mine", label=_("my audits"), widget=django_forms.CheckboxInput
     )
 
+    month = django_filters.CharFilter(
+        method="filter_month", label=_("month (YYYY-MM)"), max_length=7
+    )
+
     class Meta:
         model = Audit
-        fields = ["q", "kind", "state", "due", "mine"]
+        fields = ["q", "kind", "state", "due", "mine", "month"]
+
+    def filter_month(self, queryset, name, value):
+        # The dashboard's "audits planned per month" bar: planned start, else due date.
+        try:
+            year, month = (int(part) for part in value.split("-"))
+            first = date(year, month, 1)
+        except ValueError:
+            return queryset.none()
+        return queryset.annotate(_month_day=Coalesce("planned_start", "due_on")).filter(
+            _month_day__gte=first, _month_day__lt=add_months(first, 1)
+        )
 
     def search(self, queryset, name, value):
         return queryset.filter(

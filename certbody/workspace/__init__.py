@@ -23,6 +23,7 @@ library). The names the apps use are importable from ``certbody.workspace`` itse
 
 from certbody.workspace.desks import (
     DESKS,
+    GROUPS,
     Action,
     ActionForm,
     Create,
@@ -31,6 +32,7 @@ from certbody.workspace.desks import (
     build_form,
     desks_for,
     get_desk,
+    nav_groups,
     object_url_for,
     register,
     require,
@@ -48,6 +50,7 @@ from certbody.workspace.tables import MAX_PER_PAGE, configure_table, export_resp
 
 __all__ = [
     "DESKS",
+    "GROUPS",
     "HISTORY_KINDS",
     "MAX_PER_PAGE",
     "SYSTEM_ACTOR",
@@ -60,6 +63,7 @@ __all__ = [
     "build_form",
     "configure_table",
     "desks_for",
+    "nav_groups",
     "export_response",
     "get_desk",
     "history_for",

@@ -90,6 +90,9 @@ class Desk:
     # is made → the decision's page): ``moved_on(obj) -> URL | None``. Without it (or when it
     # answers None) the workspace looks for another desk of the same model that holds it.
     moved_on: Callable[[Any], str | None] | None = None
+    # The navigation group (a key of ``GROUPS``); "" = the registering app's group
+    # (``APP_GROUPS``), filled in by ``register``.
+    group: str = ""
 
     def url(self) -> str:
         return reverse("workspace:list", args=[self.key])
@@ -114,6 +117,26 @@ class Desk:
 
 DESKS: dict[str, Desk] = {}
 
+# The navigation groups in page order, following the data flow (issue #14).
+GROUPS: dict[str, Any] = {
+    "clients": _("Clients and applications"),
+    "audits": _("Audits"),
+    "certificates": _("Certificates"),
+    "reporting": _("Reporting"),
+}
+# A desk without a ``group`` goes to the group of the app whose module registers it.
+APP_GROUPS = {
+    "applications": "clients",
+    "audits": "audits",
+    "certificates": "certificates",
+    "reporting": "reporting",
+}
+
+
+def _default_group(desk: Desk) -> str:
+    app = (getattr(desk.queryset, "__module__", "") or "").split(".")[0]
+    return APP_GROUPS.get(app) or APP_GROUPS.get(desk.model._meta.app_label, "reporting")
+
 
 def register(desk: Desk) -> Desk:
     """Add a desk to the workspace (called at import by ``<app>/desks.py``)."""
@@ -124,6 +147,10 @@ def register(desk: Desk) -> Desk:
             raise ImproperlyConfigured(
                 f"desk {desk.key}: {name!r} is not in certbody.policy.MATRIX"
             )
+    if not desk.group:
+        desk.group = _default_group(desk)
+    if desk.group not in GROUPS:
+        raise ImproperlyConfigured(f"desk {desk.key}: unknown navigation group {desk.group!r}")
     DESKS[desk.key] = desk
     return desk
 
@@ -150,6 +177,24 @@ def desks_for(user) -> list[Desk]:
         (d for d in DESKS.values() if d.nav and policy.allowed(user, d.permission)),
         key=lambda d: (d.order, str(d.title)),
     )
+
+
+@dataclass
+class NavGroup:
+    key: str
+    title: str
+    desks: list[Desk]
+
+
+def nav_groups(user) -> list[NavGroup]:
+    """The desks ``user`` may open (``desks_for``) grouped by ``Desk.group`` in ``GROUPS``
+    order; groups without an open desk are left out."""
+    mine = desks_for(user)
+    return [
+        NavGroup(key, str(title), [d for d in mine if d.group == key])
+        for key, title in GROUPS.items()
+        if any(d.group == key for d in mine)
+    ]
 
 
 def _available(action: Action, obj) -> bool:

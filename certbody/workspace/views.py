@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from certbody.workspace import desks as workspace
+from certbody.workspace.crosslinks import crosslinks
 from certbody.workspace.desks import get_desk, require
 from certbody.workspace.history import history_for, history_rows
 from certbody.workspace.tables import configure_table, export_response
@@ -66,6 +67,7 @@ def desk_list(request, key: str):
             "filter": filterset,
             "can_create": desk.create is not None and request.user.has_perm(desk.create.permission),
             "query": request.GET.urlencode(),
+            "group_title": workspace.GROUPS.get(desk.group, ""),
         },
     )
 
@@ -121,6 +123,8 @@ def desk_object(request, key: str, pk: int):
         "summary": desk.summary(obj, request.user) if desk.summary else [],
         "actions": desk.offered_actions(obj, request.user),
         "history": history_for((desk.history or history_rows)(obj), request.user),
+        "group_title": workspace.GROUPS.get(desk.group, ""),
+        "crosslinks": crosslinks(obj, request.user, desk_key=desk.key),
     }
     if desk.sections_context:
         context.update(desk.sections_context(obj, request))

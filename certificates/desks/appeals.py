@@ -2,6 +2,7 @@
 
 import django_filters
 import django_tables2 as tables
+from django import forms as django_forms
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -55,9 +56,18 @@ class AppealFilter(SearchFilter):
     state = django_filters.ChoiceFilter(choices=Appeal.State.choices, label=_("state"))
     overdue = django_filters.BooleanFilter(method="filter_overdue", label=_("overdue"))
 
+    mine = django_filters.BooleanFilter(
+        method="filter_mine", label=_("assigned to me"), widget=django_forms.CheckboxInput
+    )
+
     class Meta:
         model = Appeal
-        fields = ["q", "kind", "state", "overdue"]
+        fields = ["q", "kind", "state", "overdue", "mine"]
+
+    def filter_mine(self, queryset, name, value):
+        if not value or self.request is None:
+            return queryset
+        return queryset.filter(handler=self.request.user)
 
     def filter_overdue(self, queryset, name, value):
         late = Q(decided_on__isnull=True, due_on__lt=timezone.localdate())

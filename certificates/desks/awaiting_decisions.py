@@ -3,6 +3,7 @@ surveillance conclusion."""
 
 import django_filters
 import django_tables2 as tables
+from django import forms as django_forms
 from django.db.models import Count, OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
@@ -117,9 +118,21 @@ class AwaitingDecisionFilter(SearchFilter):
         choices=[(k, Kind(k).label) for k in DECISION_KINDS], label=_("kind")
     )
 
+    not_on_team = django_filters.BooleanFilter(
+        method="filter_not_on_team",
+        label=_("mine to decide (not on the audit team)"),
+        widget=django_forms.CheckboxInput,
+    )
+
     class Meta:
         model = Audit
-        fields = ["q", "kind"]
+        fields = ["q", "kind", "not_on_team"]
+
+    def filter_not_on_team(self, queryset, name, value):
+        # 004 §5.12.1: a decision maker never decides on an audit they were on.
+        if not value or self.request is None:
+            return queryset
+        return queryset.exclude(team__user=self.request.user)
 
 
 def _audit_summary(audit, user):

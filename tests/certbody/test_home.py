@@ -116,7 +116,7 @@ def test_each_role_sees_the_sections_of_its_work(client, world, time_machine):
     expected = {
         world.staff.market: {"applications-to-review", "appeals"},  # handler of one complaint
         world.staff.planner: {"audits-due", "plans-to-report"},
-        world.staff.leader: {"nonconformities-to-verify", "audits-i-lead"},
+        world.staff.leader: {"nonconformities-to-verify", "audits-i-lead", "my-audits"},
         world.staff.decider: {"decisions-to-make"},
         world.reporting: {"reports-to-submit"},
         world.tm: {"appeals"},

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 STAFF_HOMES = (
     ("market", "market", ["applications-to-review"]),
     ("audit-department", "planner", ["audits-due", "plans-to-report"]),
-    ("auditor", "auditor1", ["nonconformities-to-verify", "audits-i-lead"]),
+    ("auditor", "auditor1", ["nonconformities-to-verify", "audits-i-lead", "my-audits"]),
     ("decision-maker", "decider1", ["decisions-to-make"]),
     ("reporting-officer", "reporting", ["reports-to-submit"]),
     ("technical-manager", "techmgr", ["appeals"]),
