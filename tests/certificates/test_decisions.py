@@ -254,9 +254,10 @@ def test_a_recertification_grant_after_expiry_is_refused(staff):
 
     organization = OrganizationFactory()
     issued_certificate(organization, staff)
-    with time_machine.travel(date(2028, 4, 1)):
+    with time_machine.travel(date(2027, 11, 1)):  # applied in time (004 §5.8.1)
         application = accepted_application(organization, staff, kind="recertification")
         programme = programme_create(application=application, actor=staff.planner)
+    with time_machine.travel(date(2028, 4, 1)):
         audit = programme.audits.get(kind=Audit.Kind.RECERTIFICATION)
         run_audit(audit, staff, date(2028, 3, 1), date(2028, 3, 3))
 

@@ -342,9 +342,11 @@ def test_recertification_supersedes_and_numbers_the_next_cycle(staff):
 
     organization = OrganizationFactory()
     first = issued_certificate(organization, staff)
-    with time_machine.travel(date(2028, 1, 10)):
+    # Applied in time (by 2027-12-19, 004 §5.8.1), else it would be planned as initial.
+    with time_machine.travel(date(2027, 11, 1)):
         application = accepted_application(organization, staff, kind="recertification")
         programme = programme_create(application=application, actor=staff.planner)
+    with time_machine.travel(date(2028, 1, 10)):
         assert programme.cycle == 1
         audit = programme.audits.get(kind=Audit.Kind.RECERTIFICATION)
         run_audit(audit, staff, date(2027, 12, 1), date(2027, 12, 3))
@@ -369,9 +371,10 @@ def test_recertification_decision_after_expiry_is_refused(staff):
 
     organization = OrganizationFactory()
     issued_certificate(organization, staff)
-    with time_machine.travel(date(2028, 4, 1)):
+    with time_machine.travel(date(2027, 11, 1)):  # applied in time (004 §5.8.1)
         application = accepted_application(organization, staff, kind="recertification")
         programme = programme_create(application=application, actor=staff.planner)
+    with time_machine.travel(date(2028, 4, 1)):
         audit = programme.audits.get(kind=Audit.Kind.RECERTIFICATION)
         run_audit(audit, staff, date(2028, 3, 1), date(2028, 3, 3))
         with pytest.raises(RuleViolation, match="004 §5.8.4"):

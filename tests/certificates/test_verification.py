@@ -47,7 +47,10 @@ def search(client, query):
 
 
 def badge(status, label):
-    return f'data-status="{status}">{label}</span>'
+    """The status badge's end: its icon (certbody.badges) then the label."""
+    from certbody.badges import ICONS, tone
+
+    return f"{ICONS[tone(status, 'certificate')]}</span>{label}</span>"
 
 
 # --- search page --------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from applications.models import Application, Contract
+from applications.models import Application, ApplicationReview, Contract
 from audits.models import Audit
 from certificates.models import Certificate
 from tests.e2e.helpers import (
@@ -75,15 +75,8 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     page = login(browser, live_server, market.username, demo(market.username))
     page.goto(f"{staff}/applications/{application.pk}/")
     workspace_action(page, "start-review")
-    checks = [
-        "information_sufficient",
-        "legal_status_verified",
-        "differences_resolved",
-        "scope_defined",
-        "competence_available",
-        "sites_considered",
-    ]
-    workspace_action(page, "record-review", dict.fromkeys(checks, True))
+    # Every review check, the eligibility conditions included (004 §5.2.2(1)).
+    workspace_action(page, "record-review", dict.fromkeys(ApplicationReview.CHECKS, True))
     workspace_action(page, "accept")
     workspace_action(page, "create-contract", {"audit_fee": "26000"})
     contract = Contract.objects.get(application=application)
