@@ -265,6 +265,8 @@ def test_a_refused_grant_shows_the_services_reason(client, staff, stage2):
 
     assert response.status_code == 422
     assert "6 个月内" in response.content.decode()
+    # Shown once, above the form, not a second time beside it.
+    assert response.content.decode().count('data-testid="action-error"') == 1
     assert not Decision.objects.exists()
 
 
