@@ -142,6 +142,11 @@ from audits.services.score_sheets import (
     special_deduction_add,
     special_deduction_remove,
 )
+from audits.services.calendar import (
+    audit_calendar_schedule,
+    auditor_block_days,
+    auditor_unblock_days,
+)
 from audits.services.teams import (
     audit_team_add,
     audit_team_remove,
@@ -252,4 +257,7 @@ __all__ = [
     "unsettled_nonconformities",
     "unsettled_q",
     "verified_late",
+    "audit_calendar_schedule",
+    "auditor_block_days",
+    "auditor_unblock_days",
 ]
