@@ -236,12 +236,14 @@ def schedule_conflicts(
 
 @dataclass
 class CalendarEntry:
-    """One audit on the calendar with its team (user ids and labels) and its span."""
+    """One audit on the calendar with its team, its span and what conflicts with it among the
+    data shown: a member blocked or on another audit on one of its days, its window missed."""
 
     audit: Audit
     first: date
     last: date
     team: list[AuditTeamMember]
+    conflicts: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -357,6 +359,7 @@ def calendar_range(
             by_day[d].blocks.append(block)
             if period_first <= d <= period_last:
                 blocked[block.auditor.user_id].add(d)
+    _flag_conflicts(by_day, first, last)
     due = list(due)
     for audit in due:
         by_day[audit.due_on].due.append(audit)
@@ -371,6 +374,51 @@ def calendar_range(
     days = list(by_day.values())
     weeks = [days[i : i + 7] for i in range(0, len(days), 7)]
     return CalendarView(first, last, period_first, period_last, weeks, loads, due)
+
+
+def _flag_conflicts(by_day: dict[date, CalendarDay], first: date, last: date) -> None:
+    """Mark each entry whose member is blocked or on another audit on one of its shown days,
+    or that starts after its due date (004 §5.4.1.5, §5.8). No query: the grid's data only."""
+    for day in by_day.values():
+        for entry in day.entries:
+            audit = entry.audit
+            members = {m.user_id: m.user for m in entry.team}
+            for block in day.blocks:
+                if block.auditor.user_id in members and entry.audit.state in BOOKING_STATES:
+                    message = _(
+                        '"%(user)s" is not available from %(start)s to %(end)s (%(kind)s).'
+                    ) % {
+                        "user": members[block.auditor.user_id],
+                        "start": block.start,
+                        "end": block.end,
+                        "kind": block.get_kind_display(),
+                    }
+                    if message not in entry.conflicts:
+                        entry.conflicts.append(message)
+            for other in day.entries:
+                if other is entry or audit.state not in BOOKING_STATES:
+                    continue
+                if other.audit.state not in BOOKING_STATES:
+                    continue
+                for member in other.team:
+                    if member.user_id in members:
+                        message = _('"%(user)s" is also on %(audit)s.') % {
+                            "user": member.user,
+                            "audit": other.audit,
+                        }
+                        if message not in entry.conflicts:
+                            entry.conflicts.append(message)
+    seen = set()
+    for day in by_day.values():
+        for entry in day.entries:
+            audit = entry.audit
+            if id(entry) in seen:
+                continue
+            seen.add(id(entry))
+            if audit.due_on and audit.state == Audit.State.PLANNED and entry.first > audit.due_on:
+                entry.conflicts.append(
+                    _("Due by %(due)s: the window is missed.") % {"due": audit.due_on}
+                )
 
 
 def calendar_month(

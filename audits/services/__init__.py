@@ -91,6 +91,11 @@ from audits.services.auditors import (
     auditor_witnessed_audit_record,
     conflict_declare,
 )
+from audits.services.calendar import (
+    audit_calendar_schedule,
+    auditor_block_days,
+    auditor_unblock_days,
+)
 from audits.services.lifecycle import (
     audit_close,
     audit_complete,
@@ -141,11 +146,6 @@ from audits.services.score_sheets import (
     special_bonus_set,
     special_deduction_add,
     special_deduction_remove,
-)
-from audits.services.calendar import (
-    audit_calendar_schedule,
-    auditor_block_days,
-    auditor_unblock_days,
 )
 from audits.services.teams import (
     audit_team_add,
