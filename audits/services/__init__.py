@@ -7,7 +7,8 @@ auditor-days (1 day = 8 h); dates are local ``datetime.date`` values.
 
 ``auditors``, ``programmes``, ``audit_time``, ``sampling``, ``teams``, ``plans`` (and the
 opening and closing meetings), ``lifecycle`` (schedule, start, complete, close, terminate),
-``asrp``, ``nonconformities``, ``score_sheets``, ``audit_reports``. Read-only checks and queries
+``asrp``, ``nonconformities``, ``score_sheets``, ``audit_reports``, ``calendar`` (blocked
+days, scheduling from the planning calendar). Read-only checks and queries
 live below in ``audits.selectors`` and are re-exported here too, so callers keep
 ``from audits.services import X`` for every name the old modules had.
 """

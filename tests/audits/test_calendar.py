@@ -369,3 +369,11 @@ def test_only_the_planners_open_the_schedule_page_and_clients_not_the_calendar(
     assert client.get(reverse("audits_calendar:schedule", args=[audit.pk])).status_code == 200
     client.force_login(ClientUserFactory(organization=audit.organization))
     assert client.get(reverse("audits_calendar:calendar")).status_code == 403
+
+
+def test_the_home_page_links_the_calendar_for_planners_and_auditors_only(client, staff):
+    url = reverse("audits_calendar:calendar")
+    client.force_login(staff.planner)
+    assert f'href="{url}"' in client.get(reverse("home")).content.decode()
+    client.force_login(staff.market)
+    assert f'href="{url}"' not in client.get(reverse("home")).content.decode()
