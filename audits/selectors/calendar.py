@@ -113,17 +113,25 @@ def audit_bookings(
 
 
 def booking_conflicts(
-    user_ids, first: date, last: date, *, exclude_audit_id: int | None = None
+    user_ids,
+    first: date,
+    last: date,
+    *,
+    exclude_audit_id: int | None = None,
+    today: date | None = None,
 ) -> list[str]:
     """Why the people ``user_ids`` cannot audit from ``first`` to ``last`` (local dates): a
     blocked day (``blocked_days``) or a day booked on another planned or running audit
     (``audit_bookings``; ``exclude_audit_id``: the audit being planned). Messages name the
     person, the days and the other audit; [] when they are free. Two queries.
 
-    The team and scheduling services refuse on it; the calendar shows it before saving.
+    Only the days from ``today`` (default: the local date) count: a day already past is
+    history, not planning (the calendar still marks past overlaps). The team and scheduling
+    services refuse on it; the calendar shows it before saving.
     """
     user_ids = list(user_ids)
-    if not user_ids:
+    first = max(first, dates.today(today))
+    if not user_ids or last < first:
         return []
     return blocked_days(user_ids, first, last) + audit_bookings(
         user_ids, first, last, exclude_audit_id=exclude_audit_id
@@ -142,7 +150,8 @@ def schedule_conflicts(
     ``end`` (local dates) with the people ``team_user_ids`` (the team as it would be), as
     messages naming the clause; [] when there is none. Writes nothing.
 
-    - a person blocked or booked on another audit on one of the days (``booking_conflicts``);
+    - a person blocked or booked on another audit on one of the days from ``today``
+      (``booking_conflicts``);
     - not an active auditor, or a registration not valid on every day (004 §4.2);
     - a business scope category of the client no qualified member is competent for on
       ``start`` (004 §5.4.4.1(2); CAS: any member, 001 §6.2.4);
@@ -159,7 +168,7 @@ def schedule_conflicts(
     if end < start:
         return [_("The audit's end date cannot be earlier than its start date.")]
     user_ids = list(dict.fromkeys(int(pk) for pk in team_user_ids))
-    conflicts += booking_conflicts(user_ids, start, end, exclude_audit_id=audit.pk)
+    conflicts += booking_conflicts(user_ids, start, end, exclude_audit_id=audit.pk, today=today)
     profiles = {
         p.user_id: p for p in Auditor.objects.filter(user_id__in=user_ids).select_related("user")
     }

@@ -38,8 +38,8 @@ def audit_schedule(
     Sets the CNCA plan report deadline, 3 days before the start (004 §9.2). ``planned_days``
     may not differ from a recorded determination (004 §5.4.2.3: determine again instead). A
     plan already sent is revised when the dates change (004 §5.4.6.3). New dates on which a
-    team member is blocked or booked on another planned or running audit are refused
-    (``audits.selectors.calendar.booking_conflicts``).
+    team member is blocked or booked on another planned or running audit (from today on) are
+    refused (``audits.selectors.calendar.booking_conflicts``).
     """
     policy.require(actor, "audits.schedule_audit", audit)
     if planned_end < planned_start:

@@ -25,7 +25,7 @@ def audit_team_add(
     audit starts and the plan is sent) judges the whole team. Refused at once: a non-auditor, a
     role the person's qualification does not allow, a declared conflict of interest with the
     client (004 §5.4.4.3), a person blocked (leave, training, other work) or booked on another
-    planned or running audit on one of the audit's days (``booking_conflicts``), a second
+    planned or running audit on one of the audit's days from today (``booking_conflicts``), a second
     leader, a duplicate. ``whole_audit``: present for the whole
     audit (004 §5.4.4.1(3)); ``tasks``: their tasks for the audit plan (004 §5.4.6.1). A plan
     already sent is revised and must be confirmed again (004 §5.4.6.3).

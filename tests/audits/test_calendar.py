@@ -377,3 +377,17 @@ def test_the_home_page_links_the_calendar_for_planners_and_auditors_only(client,
     assert f'href="{url}"' in client.get(reverse("home")).content.decode()
     client.force_login(staff.market)
     assert f'href="{url}"' not in client.get(reverse("home")).content.decode()
+
+
+def test_only_days_from_today_count_as_double_booking(staff, audit):
+    other = new_stage2(staff)
+    schedule(staff, other, TODAY - timedelta(days=1), TODAY)
+    add(staff, other, staff.leader)
+    # yesterday overlaps only: a past day is history, not planning
+    schedule(staff, audit, TODAY - timedelta(days=2), TODAY - timedelta(days=1))
+    add(staff, audit, staff.leader)
+    services.audit_team_remove(audit=audit, actor=staff.planner, user=staff.leader)
+    # today overlaps: refused
+    schedule(staff, audit, TODAY, TODAY + timedelta(days=1))
+    with pytest.raises(RuleViolation, match="is booked on"):
+        add(staff, audit, staff.leader)
