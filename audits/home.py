@@ -18,7 +18,16 @@ from audits.models import (
     ScoreSheet,
 )
 from certbody import roles
-from certbody.home import Row, Section, list_url, object_url, register_section, section
+from certbody.home import (
+    Row,
+    Section,
+    list_url,
+    object_url,
+    register_panel,
+    register_section,
+    role_names,
+    section,
+)
 
 # How far ahead "due" looks: the surveillance reminders start 90 days before (domain §11).
 AUDITS_AHEAD = timedelta(days=90)
@@ -189,3 +198,13 @@ def register() -> None:
     )
     register_section("audits-i-lead", audits_i_lead, roles=[roles.AUDITOR], order=50)
     register_section("my-audits", my_audits, roles=[roles.AUDITOR], order=35)
+    register_panel("planning-calendar", "audits/calendar/_home_panel.html", calendar_link, order=5)
+
+
+def calendar_link(user) -> dict:
+    """The link to the planning calendar (issue #14) for the planners and the auditors."""
+    from django.urls import reverse
+
+    if not ({roles.AUDIT_DEPARTMENT, roles.TECHNICAL_MANAGER, roles.AUDITOR} & role_names(user)):
+        return {"planning_calendar_url": ""}
+    return {"planning_calendar_url": reverse("audits_calendar:calendar")}

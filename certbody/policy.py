@@ -174,6 +174,9 @@ MATRIX = {
     # a minor NC's plan is verified by the team of the *next* audit (004 §5.10.2); the
     # service checks that team, so any auditor may be offered the action
     "audits.verify_nonconformity_plan": is_auditor | on_audit_team,
+    # blocked days on the planning calendar (leave, training, other work): the auditor for
+    # themself, the planners for anyone (issue #14; audits.services.calendar)
+    "audits.block_days": is_own_record | is_audit_department | is_technical_manager,
     # certificates (domain §9–§10, §13–§14, §18). The services ask these rows through
     # ``require`` (certificates.services.*); independence (not on the audit team, no declared
     # interest, not involved in an appealed matter) stays a rule check in the service.

@@ -18,6 +18,8 @@ urlpatterns = [
     path("", include((twofactor.urlpatterns, "two_factor"))),
     # No password-only admin log-in: the admin's log-in page sends to the one above (2FA).
     path("admin/login/", twofactor.admin_login, name="admin_login"),
+    # The audits app's planning calendar (issue #14), before the workspace's own staff/ URLs.
+    path("staff/calendar/", include("audits.calendar_urls")),
     path("staff/", include("certbody.workspace.urls")),
     path("admin/", admin.site.urls),
     path("audits/", include("audits.urls")),

@@ -44,6 +44,7 @@ from demo.plan import (
     hash_demo_password,
     plan_demo,
 )
+from demo.planning_calendar import seed_calendar
 from demo.registrations import seed_registrations
 from demo.stories import run_stories
 from reporting.models import ReportRun
@@ -99,6 +100,7 @@ def build_demo(*, log: Callable[[str], None] = lambda message: None) -> DemoResu
         _generate_reports(staff, log)
         seed_registrations(staff, log)
         seed_cnas_obligations(staff, log)
+        seed_calendar(staff, log)
     return DemoResult(created=True, logins=demo_logins(plans), counts=demo_counts())
 
 

@@ -23,6 +23,7 @@ from audits.models import (
     Nonconformity,
     ScoreSheet,
 )
+from audits.selectors.calendar import booking_conflicts
 from certbody.models import User
 from certificates import services as cert_services
 from certificates.models import Certificate, Decision
@@ -163,6 +164,7 @@ class Director:
         team_leader, member = self.team()
         if leader is not None and leader != team_leader:
             team_leader, member = leader, team_leader
+        team_leader, member = self._free_team(team_leader, member, start, end, keep=leader)
         planner = self.staff.planner
         audit_services.audit_schedule(
             audit=audit,
@@ -176,6 +178,27 @@ class Director:
             audit_services.audit_team_add(audit=audit, actor=planner, user=member, role="auditor")
         if audit.needs_site_visit:
             self.plan_audit(audit, start=start)
+
+    def _free_team(self, leader: User, member: User, start: date, end: date, *, keep=None):
+        """``leader`` and ``member``, each replaced by the next demo auditor free from
+        ``start`` to ``end`` when blocked or booked on another audit then (the services refuse
+        a double booking, issue #14); ``keep`` (an explicitly chosen leader) is never replaced.
+        Unchanged when nobody is free (the service then says why)."""
+        auditors = self.staff.auditors
+
+        def free(user) -> bool:
+            return not booking_conflicts([user.pk], start, end)
+
+        def next_free(user, other):
+            at = auditors.index(user) if user in auditors else 0
+            rotated = [auditors[(at + n) % len(auditors)] for n in range(len(auditors))]
+            return next((a for a in rotated if a != other and free(a)), user)
+
+        if keep is None and not free(leader):
+            leader = next_free(leader, member)
+        if member == leader or not free(member):
+            member = next_free(member, leader)
+        return leader, member
 
     def plan_audit(self, audit: Audit, *, start: date) -> None:
         """The written plan of an on-site audit: sent a week before, confirmed by the client

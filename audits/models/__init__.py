@@ -26,6 +26,9 @@ from audits.models.auditors import (
     AuditorWitnessedAudit,
     ConflictDeclaration,
 )
+from audits.models.calendar import (
+    AuditorUnavailability,
+)
 from audits.models.nonconformities import (
     Nonconformity,
     NonconformityAttachment,
@@ -76,6 +79,7 @@ __all__ = [
     "Auditor",
     "AuditorCompetence",
     "AuditorTraining",
+    "AuditorUnavailability",
     "AuditorWitnessedAudit",
     "ConflictDeclaration",
     "Indicator",

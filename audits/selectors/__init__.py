@@ -3,7 +3,8 @@
 Nothing here writes: the services call these before a write, the desks show their answer next
 to the record. ``planning`` (programmes, audit time, sampling, teams, the plan gate, ASRP
 preconditions), ``nonconformities`` (deadlines, unsettled and overdue NCs), ``score_sheets``
-(results and gaps of a sheet), ``auditors`` (registrations to complete, expiring, expired).
+(results and gaps of a sheet), ``auditors`` (registrations to complete, expiring, expired),
+``calendar`` (the planning calendar and schedule conflicts; import it from its module).
 """
 
 from audits.selectors.auditors import (

@@ -7,7 +7,8 @@ auditor-days (1 day = 8 h); dates are local ``datetime.date`` values.
 
 ``auditors``, ``programmes``, ``audit_time``, ``sampling``, ``teams``, ``plans`` (and the
 opening and closing meetings), ``lifecycle`` (schedule, start, complete, close, terminate),
-``asrp``, ``nonconformities``, ``score_sheets``, ``audit_reports``. Read-only checks and queries
+``asrp``, ``nonconformities``, ``score_sheets``, ``audit_reports``, ``calendar`` (blocked
+days, scheduling from the planning calendar). Read-only checks and queries
 live below in ``audits.selectors`` and are re-exported here too, so callers keep
 ``from audits.services import X`` for every name the old modules had.
 """
@@ -90,6 +91,11 @@ from audits.services.auditors import (
     auditor_training_record,
     auditor_witnessed_audit_record,
     conflict_declare,
+)
+from audits.services.calendar import (
+    audit_calendar_schedule,
+    auditor_block_days,
+    auditor_unblock_days,
 )
 from audits.services.lifecycle import (
     audit_close,
@@ -252,4 +258,7 @@ __all__ = [
     "unsettled_nonconformities",
     "unsettled_q",
     "verified_late",
+    "audit_calendar_schedule",
+    "auditor_block_days",
+    "auditor_unblock_days",
 ]

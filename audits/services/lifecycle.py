@@ -15,6 +15,7 @@ from audits.models import (
     AuditProgramme,
     AuditTimeDetermination,
 )
+from audits.selectors.calendar import booking_conflicts
 from audits.selectors.cas import require_cas_surveillance_window
 from audits.selectors.planning import _require_plan_ready, audit_team_check
 from audits.services._guards import HALF_DAY
@@ -39,7 +40,9 @@ def audit_schedule(
     not start earlier than 9 months after the previous audit's end (001 §7.1,
     ``require_cas_surveillance_window``; a special audit is not bound). ``planned_days`` may not
     differ from a recorded determination (004 §5.4.2.3: determine again instead). A plan already
-    sent is revised when the dates change (004 §5.4.6.3).
+    sent is revised when the dates change (004 §5.4.6.3). New dates on which a team member is
+    blocked or booked on another planned or running audit (from today on) are refused
+    (``audits.selectors.calendar.booking_conflicts``).
     """
     policy.require(actor, "audits.schedule_audit", audit)
     if planned_end < planned_start:
@@ -70,6 +73,14 @@ def audit_schedule(
                 "004 §5.4.2.3",
             )
         dates_changed = (audit.planned_start, audit.planned_end) != (planned_start, planned_end)
+        if dates_changed:
+            team = list(audit.team.values_list("user_id", flat=True))
+            busy = booking_conflicts(team, planned_start, planned_end, exclude_audit_id=audit.pk)
+            if busy:
+                raise RuleViolation(
+                    _("The audit cannot be held on these days: %(conflicts)s")
+                    % {"conflicts": _("; ").join(busy)}
+                )
         audit.planned_start = planned_start
         audit.planned_end = planned_end
         if planned_days is not None:

@@ -9,6 +9,7 @@ from audits.models import (
     Audit,
     AuditTeamMember,
 )
+from audits.selectors.calendar import audit_span, booking_conflicts
 from audits.selectors.planning import _declared_conflict, _is_auditor, _profile, _role_fits
 from audits.services.plans import _plan_revise
 from certbody import policy
@@ -23,7 +24,9 @@ def audit_team_add(
     Permissive so a team can be built member by member: ``audit_team_check`` (run when the
     audit starts and the plan is sent) judges the whole team. Refused at once: a non-auditor, a
     role the person's qualification does not allow, a declared conflict of interest with the
-    client (004 §5.4.4.3), a second leader, a duplicate. ``whole_audit``: present for the whole
+    client (004 §5.4.4.3), a person blocked (leave, training, other work) or booked on another
+    planned or running audit on one of the audit's days from today (``booking_conflicts``), a second
+    leader, a duplicate. ``whole_audit``: present for the whole
     audit (004 §5.4.4.1(3)); ``tasks``: their tasks for the audit plan (004 §5.4.6.1). A plan
     already sent is revised and must be confirmed again (004 §5.4.6.3).
     """
@@ -59,6 +62,13 @@ def audit_team_add(
                 )
                 % {"user": user},
                 "004 §5.4.4.3",
+            )
+        span = audit_span(audit)
+        busy = booking_conflicts([user.pk], *span, exclude_audit_id=audit.pk) if span else []
+        if busy:
+            raise RuleViolation(
+                _('"%(user)s" cannot be on the team of this audit: %(conflicts)s')
+                % {"user": user, "conflicts": _("; ").join(busy)}
             )
         if role == AuditTeamMember.Role.LEADER and audit.team.filter(role=role).exists():
             raise RuleViolation(_("An audit team has only one team leader."), "004 §5.4.4")

@@ -205,6 +205,7 @@ EXPECTED_MATRIX = {
     "audits.plan_sampling": {"audit_department", "technical_manager"},
     "audits.report_plan": {"audit_department", "technical_manager", "reporting_officer"},
     "audits.verify_nonconformity_plan": {"auditor", "on_audit_team"},
+    "audits.block_days": {"is_own_record", "audit_department", "technical_manager"},
     # certificates
     "certificates.view_desk": STAFF,
     "certificates.decide": {"decision_maker & not_on_audit_team"},

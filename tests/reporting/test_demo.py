@@ -389,3 +389,22 @@ def test_a_change_owed_to_cnas_falls_due_soon_and_the_plan_was_submitted(demo):
     plan = AccreditationObligation.objects.get(kind=AccreditationObligation.Kind.ANNUAL_PLAN)
     assert (plan.year, plan.due_on) == (2027, date(2026, 7, 31))
     assert plan.submitted_on <= plan.due_on and plan.reference
+
+
+def test_the_planning_calendar_is_filled_with_leave_and_one_conflict(demo):
+    """demo/planning_calendar.py (issue #14): audits of this and next month with their team,
+    leave and training days, and one audit whose leader is on leave that day."""
+    from django.utils import timezone
+
+    from audits.selectors.calendar import calendar_month
+
+    today = timezone.localdate()
+    following = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    months = [calendar_month(d.year, d.month) for d in (today, following)]
+    entries = {
+        e.audit.pk: e for m in months for week in m.weeks for day in week for e in day.entries
+    }
+    blocks = {b.pk: b for m in months for week in m.weeks for day in week for b in day.blocks}
+    assert len([e for e in entries.values() if e.audit.state == "planned" and e.team]) >= 4
+    assert {b.kind for b in blocks.values()} >= {"leave", "training"}
+    assert len([e for e in entries.values() if e.conflicts]) == 1
