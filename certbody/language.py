@@ -9,9 +9,17 @@ or for a signed-in person the language they chose, stored on their user (``User.
 Certificates, notices and regulator files are Chinese whatever this says (004 §6.2.4).
 """
 
+from django import forms
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
 from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_http_methods
 from django.views.i18n import set_language as django_set_language
+
+from certbody.roles import STAFF_ROLES
 
 LANGUAGE_CODES = {code for code, _name in settings.LANGUAGES}
 
@@ -46,3 +54,39 @@ def set_language(request):
         user.language = language
         user.save(update_fields=["language"])
     return response
+
+
+class ProfileForm(forms.Form):
+    """The person's own settings kept on their user: the interface language."""
+
+    language = forms.ChoiceField(
+        label=_("Interface language"),
+        choices=[("", _("As my browser asks")), *settings.LANGUAGES],
+        required=False,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """The signed-in person's profile: who they are, their roles or organisation, their stored
+    interface language (also switched in the footer) and links to two-factor authentication and
+    the password change. POST saves the language and shows the page in it."""
+    user = request.user
+    form = ProfileForm(request.POST or None, initial={"language": user.language})
+    if request.method == "POST" and form.is_valid():
+        user.language = form.cleaned_data["language"]
+        user.save(update_fields=["language"])
+        if user.language:
+            translation.activate(user.language)
+        messages.success(request, _("Your settings are saved."))
+        response = redirect("profile")
+        if user.language:
+            response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language)
+        return response
+    roles = [label for code, label in STAFF_ROLES.items() if user.groups.filter(name=code).exists()]
+    return render(
+        request,
+        "registration/profile.html",
+        {"form": form, "roles": roles, "organization": user.organization},
+    )

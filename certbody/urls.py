@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include(password_reset.urlpatterns)),
     # Django's language switch, remembering a signed-in person's choice (certbody.language).
     path("i18n/setlang/", language.set_language, name="set_language"),
+    path("accounts/profile/", language.profile, name="profile"),
     path("", include((twofactor.urlpatterns, "two_factor"))),
     # No password-only admin log-in: the admin's log-in page sends to the one above (2FA).
     path("admin/login/", twofactor.admin_login, name="admin_login"),

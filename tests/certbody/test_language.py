@@ -60,3 +60,38 @@ def test_an_unknown_language_code_is_not_stored(client, cb):
 
     user.refresh_from_db()
     assert user.language == ""
+
+
+@pytest.mark.django_db
+def test_the_profile_page_stores_the_language_and_names_the_roles(cb):
+    from django.test import Client
+
+    from certbody import roles
+    from tests.conftest import make_staff
+
+    user = make_staff("profile-tm", roles.TECHNICAL_MANAGER)
+    browser = Client(HTTP_ACCEPT_LANGUAGE="zh-CN")
+    browser.force_login(user)
+    page = browser.get("/accounts/profile/").content.decode()
+    assert 'lang="zh-hans"' in page
+    assert "技术负责人" in page or "Technical manager" in page
+    assert 'data-testid="profile-link"' in page  # the header links the profile
+
+    saved = browser.post("/accounts/profile/", {"language": "en"})
+    assert saved.status_code == 302
+    user.refresh_from_db()
+    assert user.language == "en"
+    assert 'lang="en"' in browser.get("/accounts/profile/").content.decode()
+
+    browser.post("/accounts/profile/", {"language": ""})  # back to the browser's language
+    user.refresh_from_db()
+    assert user.language == ""
+    assert browser.post("/accounts/profile/", {"language": "xx"}).status_code == 200
+    user.refresh_from_db()
+    assert user.language == ""
+
+
+@pytest.mark.django_db
+def test_the_profile_needs_a_log_in(client, cb):
+    response = client.get("/accounts/profile/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
