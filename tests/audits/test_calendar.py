@@ -8,6 +8,7 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from audits import services
 from audits.models import Audit, AuditorUnavailability, AuditTeamMember
@@ -21,6 +22,15 @@ from tests.certificates.factories import Staff, accepted_application
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The refusals and conflicts are matched on their English words (the catalogue gives
+    Chinese by default); pages requested in a test follow the person's own language."""
+    with translation.override("en"):
+        yield
+
 
 TODAY = date(2026, 12, 6)
 START = date(2027, 1, 11)  # a Monday
