@@ -286,18 +286,7 @@ def surveillance_overdue_step(*, today: date | None = None, progress: dict | Non
             if done:
                 job_mark.note = f"已暂停至 {ends_on}"
                 job_mark.save(update_fields=["note"])
-                notify_staff(
-                    roles=(roles.TECHNICAL_MANAGER, roles.DECISION_MAKER, roles.AUDIT_DEPARTMENT),
-                    template="surveillance_overdue_suspended",
-                    context=context,
-                    kind=job,
-                    link=link(certificate),
-                )
-                notify_addresses(
-                    client_addresses(certificate.organization),
-                    template="surveillance_overdue_suspended_client",
-                    context=context,
-                )
+                _tell_suspended(certificate, "surveillance_overdue_suspended", context, job)
             return True
         open_proposal = Proposal.objects.filter(
             certificate=certificate, action=Proposal.Action.SUSPEND, state=Proposal.State.OPEN
@@ -418,18 +407,7 @@ def cas_nonconformity_suspension_step(
                 "today": today,
                 "ends_on": ends_on,
             }
-            notify_staff(
-                roles=(roles.TECHNICAL_MANAGER, roles.DECISION_MAKER, roles.AUDIT_DEPARTMENT),
-                template="cas_nonconformity_suspended",
-                context=context,
-                kind=CAS_NC_JOB,
-                link=link(certificate),
-            )
-            notify_addresses(
-                client_addresses(certificate.organization),
-                template="cas_nonconformity_suspended_client",
-                context=context,
-            )
+            _tell_suspended(certificate, "cas_nonconformity_suspended", context, CAS_NC_JOB)
     return True
 
 
@@ -714,3 +692,20 @@ for _job in (
     ),
 ):
     register(_job)
+
+
+def _tell_suspended(certificate, template: str, context: dict, kind: str) -> None:
+    """Tell the technical manager, the decision makers, the audit department (``template``)
+    and the client (``<template>_client``) that a job suspended ``certificate``."""
+    notify_staff(
+        roles=(roles.TECHNICAL_MANAGER, roles.DECISION_MAKER, roles.AUDIT_DEPARTMENT),
+        template=template,
+        context=context,
+        kind=kind,
+        link=link(certificate),
+    )
+    notify_addresses(
+        client_addresses(certificate.organization),
+        template=f"{template}_client",
+        context=context,
+    )
