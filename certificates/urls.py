@@ -1,6 +1,6 @@
 from django.urls import path
 
-from certificates import portal, views
+from certificates import badge, portal, register_views, views
 
 app_name = "certificates"
 
@@ -8,6 +8,11 @@ urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("verify/invalid/", views.verify_invalid, name="verify_invalid"),
     path("verify/<str:token>/", views.verify_token, name="verify_token"),
+    # The public register (issue #17) and the live badge, served with the QR token.
+    path("register/", register_views.register_list, name="register"),
+    path("register/download.csv", register_views.register_csv, name="register_csv"),
+    path("register/changes/", register_views.register_changes, name="register_changes"),
+    path("badge/<str:token>.svg", badge.badge, name="badge"),
     path("api/v1/certificates/<str:number>", views.api_certificate, name="api_certificate"),
     path("complaints/new/", views.complaint_new, name="complaint_new"),
     path("complaints/thanks/", views.complaint_thanks, name="complaint_thanks"),
