@@ -140,6 +140,11 @@ class Certificate(FSMModelMixin, models.Model):
 
     class Meta:
         ordering = ["-issued_on", "number"]
+        # The public register sorts by name and by issue date (certificates/register.py).
+        indexes = [
+            models.Index(fields=["organization_name", "number"], name="cert_register_name_idx"),
+            models.Index(fields=["issued_on", "number"], name="cert_register_issued_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["year", "sequence", "cycle"],

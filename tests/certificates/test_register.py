@@ -3,59 +3,20 @@ sorting, pagination, the CSV download and the monthly list of status changes."""
 
 import csv
 import io
-import itertools
 import re
 from datetime import date
 
 import pytest
 import time_machine
 
-from certbody.models import BusinessScope
 from certificates import register
 from certificates.models import Certificate
-from tests.applications.factories import OrganizationFactory
 from tests.certificates.helpers import certificate_in, skip_pdf_rendering
+from tests.certificates.register_factories import make_certificate
 
 pytestmark = pytest.mark.usefixtures("cb")
 
 Status = Certificate.Status
-_serial = itertools.count(1)
-
-
-def make_certificate(
-    *,
-    name=None,
-    division_code="110105",
-    scopes=(24,),
-    grade="four_star",
-    status=Status.VALID,
-    issued_on=date(2025, 3, 20),
-    **fields,
-) -> Certificate:
-    """A certificate row written directly (the register only reads): the services are tested
-    elsewhere, and query-count tests need many rows cheaply."""
-    n = next(_serial)
-    organization = OrganizationFactory(
-        division_code=division_code, scopes=list(scopes), **({"name": name} if name else {})
-    )
-    certificate = Certificate.objects.create(
-        number=f"0123{issued_on.year % 100:02d}FW{n:04d}R0C",
-        organization=organization,
-        organization_name=organization.name,
-        registered_address=organization.registered_address,
-        year=issued_on.year,
-        sequence=n,
-        accreditation="C",
-        scope_text="家用电器的销售及售后服务",
-        star_grade=grade,
-        standard="GB/T 27922-2011",
-        issued_on=issued_on,
-        expires_on=date(issued_on.year + 3, issued_on.month, 1),
-        status=status,
-        **fields,
-    )
-    certificate.business_scopes.set(BusinessScope.objects.filter(code__in=scopes))
-    return certificate
 
 
 def listed(response) -> list[str]:
