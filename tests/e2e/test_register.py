@@ -99,10 +99,10 @@ def test_register_filters_downloads_and_the_badge_turns_red(browser, live_server
     status, fills = badge_state(page, badge_url)
     assert status == "suspended"
     assert RED in fills and GREEN not in fills
-    screenshot("register-badge-suspended", page)
     # And the register marks it suspended.
     page.goto(f"{live_server.url}/register/?region=32&grade=five_star")
     expect(page.locator(f'tr[data-number="{wanted.number}"]')).to_have_attribute(
         "data-status", "suspended"
     )
+    screenshot("register-suspended", page)
     context.close()
