@@ -84,6 +84,8 @@ def test_no_serious_accessibility_violations(browser, live_server, demo):
             f"{base}/verify/?q=有限公司",
             f"{base}/verify/{certificate.token}/",
             f"{base}/complaints/new/",
+            f"{base}/register/",
+            f"{base}/register/changes/",
         ],
     }
     found, report = [], []
