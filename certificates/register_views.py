@@ -18,7 +18,6 @@ from certbody.dates import add_months
 from certbody.models import BusinessScope
 from certbody.security import throttle
 from certificates import register
-from certificates.public import STATUS_TEXT
 
 
 def _filter_form(request) -> register.RegisterFilter:
@@ -102,6 +101,5 @@ def register_changes(request):
             "changes": register.monthly_changes(month),
             "previous": previous.strftime("%Y-%m"),
             "following": following.strftime("%Y-%m") if following <= this_month else "",
-            "statuses": STATUS_TEXT,
         },
     )

@@ -76,6 +76,8 @@ def test_pages_fit_phones_tablets_and_desktops(browser, live_server, demo):
         "search": f"{live_server.url}/verify/?q={query}",
         "qr": f"{live_server.url}/verify/{shown.token}/",
         "complaint": f"{live_server.url}/complaints/new/",
+        "register": f"{live_server.url}/register/",
+        "register-changes": f"{live_server.url}/register/changes/",
     }
     wide = []  # every page and size that scrolls sideways, to see them all at once
     for language, locale in LANGUAGES:
