@@ -276,3 +276,23 @@ def test_the_plan_pdf_is_chinese_with_the_agenda(plan, staff, english):
     text = pdf_text(plan_pdf(plan))
     assert "审核计划" in text and "审核日程" in text and "5.4投诉处理" in text
     assert plan.audit.programme.organization.name in text
+
+
+def test_without_javascript_add_a_row_posts_back_one_more_row(client, plan, staff):
+    client.force_login(staff.leader)
+    data = {
+        "agenda-TOTAL_FORMS": "1",
+        "agenda-INITIAL_FORMS": "0",
+        "agenda-MIN_NUM_FORMS": "0",
+        "agenda-MAX_NUM_FORMS": "1000",
+        "agenda-0-day": "2025-03-10",
+        "agenda-0-starts_at": "09:00",
+        "agenda-0-ends_at": "09:30",
+        "agenda-0-activity": "首次会议",
+        "add": "1",
+    }
+    response = client.post(reverse("audits:agenda", args=[plan.audit.pk]), data)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="agenda-1-day"' in html and 'value="首次会议"' in html
+    assert not plan.agenda.exists()
