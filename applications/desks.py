@@ -19,7 +19,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import can_proceed
 
-from applications import eligibility, forms, organization_forms, selectors, services
+from applications import (
+    eligibility,
+    forms,
+    organization_forms,
+    quotations,
+    selectors,
+    services,
+)
 from applications.models import (
     Application,
     ApplicationReview,
@@ -30,7 +37,7 @@ from applications.models import (
     RejectionNotice,
     Site,
 )
-from certbody import masking
+from certbody import masking, policy
 from certbody.badges import state_badge
 from certbody.models import BusinessScope, User
 from certbody.regions import PROVINCES
@@ -127,7 +134,7 @@ register(
         filterset_class=ApplicationFilter,
         summary=_application_summary,
         sections_template="applications/desk/application_sections.html",
-        sections_context=lambda application, request: _application_sections(application),
+        sections_context=lambda application, request: _application_sections(application, request),
         order=10,
         actions=[
             Action(
@@ -218,7 +225,7 @@ register(
 )
 
 
-def _application_sections(application: Application) -> dict:
+def _application_sections(application: Application, request) -> dict:
     review = ApplicationReview.objects.filter(application=application).first()
     checks = []
     conditions = []
@@ -241,6 +248,11 @@ def _application_sections(application: Application) -> dict:
         "rejection_notice": RejectionNotice.objects.filter(application=application).first(),
         "documents": application.documents.select_related("uploaded_by"),
         "contract": Contract.objects.filter(application=application).first(),
+        "quotable": application.state in quotations.QUOTABLE_STATES,
+        "quotation": quotations.application_quotation(application),
+        "may_download_quotation": policy.allowed(
+            request.user, "applications.manage_contract", application
+        ),
     }
 
 
@@ -567,6 +579,18 @@ register(
                 "contract",
                 form_class=forms.ContractFeesForm,
                 available=lambda contract: contract.state == Contract.State.DRAFT,
+            ),
+            Action(
+                "fees-from-quotation",
+                _("Fill in the fees from the quotation"),
+                quotations.contract_fees_from_quotation,
+                "applications.manage_contract",
+                "contract",
+                available=lambda contract: contract.state == Contract.State.DRAFT,
+                confirm=_(
+                    "The fee schedule becomes the application's quotation: the proposed "
+                    "auditor-days at the CB's day rate, with its application and certificate fees."
+                ),
             ),
             Action(
                 "issue-invoice",

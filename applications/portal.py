@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,12 +21,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from applications import services
+from applications import quotations, services
 from applications.forms import ClientSignForm, DocumentsForm, OnlineApplicationForm, RegisterForm
 from applications.models import Application, ApplicationDocument, Contract, RejectionNotice
 from certbody import uploads
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
+from certbody.pdf import PdfError
 from certbody.workspace import require, run_service
 
 APPLY = "applications.apply_online"
@@ -158,6 +160,7 @@ def _detail(request, application, *, documents_form=None, status=200):
             "documents": application.documents.all(),
             "contract": contract,
             "rejection_notice": RejectionNotice.objects.filter(application=application).first(),
+            "quotation": quotations.application_quotation(application),
             "can_sign": may_act and contract is not None and contract.state == Contract.State.DRAFT,
             "documents_form": (documents_form or DocumentsForm())
             if may_act and application.state in services.DOCUMENT_STATES
@@ -266,6 +269,32 @@ def rejection_notice_download(request, pk: int):
         sha256=notice.sha256,
         label=notice.reference,
     )
+
+
+@login_required
+@require_GET
+def quotation_download(request, pk: int):
+    """The application's quotation (004 §5.1.1; 001 §6.1.7(7)) as a Chinese PDF made on demand:
+    for the client's own organisation, or staff of the market department
+    (``applications.manage_contract``); 404 for another organisation's application or when no
+    quotation can be made, 503 when the PDF cannot be made."""
+    application = get_object_or_404(_visible(request), pk=pk)
+    if request.user.is_staff:
+        require(request.user, "applications.manage_contract", application)
+    quotation = quotations.application_quotation(application)
+    if quotation is None:
+        raise Http404
+    try:
+        content = quotations.quotation_pdf(quotation)
+    except PdfError as exc:
+        return HttpResponse(
+            _("The quotation could not be made: %(error)s") % {"error": exc},
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{quotation.reference}.pdf"'
+    return response
 
 
 @never_cache

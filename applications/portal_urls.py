@@ -14,5 +14,6 @@ urlpatterns = [
     path("<int:pk>/contract/sign/", portal.contract_sign, name="sign"),
     path("documents/<int:pk>/", portal.document_download, name="document"),
     path("rejection-notices/<int:pk>/", portal.rejection_notice_download, name="rejection_notice"),
+    path("<int:pk>/quotation/", portal.quotation_download, name="quotation"),
     path("register/<str:token>/", portal.register, name="register"),
 ]

@@ -18,6 +18,10 @@ class AuditsConfig(AppConfig):
         from certbody.context_processors import register_portal_link
 
         permissions.register()
+        from applications.quotations import register_audit_time_source
+        from audits.quotation import proposed_time
+
+        register_audit_time_source(proposed_time)
         home.register()
         register_portal_link(30, _("Nonconformities"), "audits_portal:list")
         register_portal_link(25, _("Audit plans"), "audits_client:plans")

@@ -33,6 +33,7 @@ from audits.models import (
     Nonconformity,
     NonconformityAttachment,
 )
+from audits.plan_pdf import plan_pdf_response
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
 from certbody.uploads import download_response
@@ -179,11 +180,19 @@ def plan_detail(request, pk: int):
             "plan": plan,
             "audit": plan.audit,
             "sites": list(plan.sites.all()),
+            "agenda": list(plan.agenda.select_related("site", "auditor")),
             "team": plan.team_snapshot or [],
             "roles": dict(AuditTeamMember.Role.choices),
             "can_confirm": plan.state == AuditPlan.State.SENT and request.user.is_client,
         },
     )
+
+
+@login_required
+@require_GET
+def plan_pdf(request, pk: int):
+    """The plan sent to the client as a Chinese PDF (004 §5.4.6.1); 404 as ``plan_detail``."""
+    return plan_pdf_response(get_object_or_404(_plans(request), pk=pk))
 
 
 @login_required

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from audits import views
+from audits import agenda_views, views
 
 app_name = "audits"
 
 urlpatterns = [
     path("<int:audit_pk>/score-sheet/", views.score_sheet, name="score_sheet"),
     path("<int:audit_pk>/plan/", views.plan_document, name="plan_document"),
+    path("<int:audit_pk>/plan/pdf/", agenda_views.plan_pdf, name="plan_pdf"),
+    path("<int:audit_pk>/plan/agenda/", agenda_views.agenda_edit, name="agenda"),
+    path("<int:audit_pk>/plan/agenda/row/", agenda_views.agenda_row, name="agenda_row"),
     path("<int:audit_pk>/score-sheet/open/", views.score_sheet_open, name="score_sheet_open"),
     path("score-items/<int:pk>/", views.score_item_update, name="score_item_update"),
     path(

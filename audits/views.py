@@ -381,6 +381,7 @@ def plan_context(audit: Audit, plan: AuditPlan | None) -> dict:
         "audit": audit,
         "plan": plan,
         "sites": list(plan.sites.all()) if plan else [],
+        "agenda": list(plan.agenda.select_related("site", "auditor")) if plan else [],
         "team": plan.team_snapshot if plan and plan.team_snapshot else [],
         "roles": dict(AuditTeamMember.Role.choices),
         "determination": getattr(audit, "time_determination", None),

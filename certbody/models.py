@@ -1,8 +1,10 @@
 """The CB's own identity, its people and the reference data no app owns."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import get_language, pgettext_lazy
@@ -98,6 +100,29 @@ class CertificationBody(models.Model):
     )
     auto_suspend_overdue_surveillance = models.BooleanField(
         _("suspend automatically when surveillance is overdue"), default=False
+    )
+    # The tariff quotations follow (004 §5.1.1: the CB publishes its fees): the audit and
+    # surveillance fees are the proposed auditor-days at the day rate (applications.quotations).
+    day_rate = models.DecimalField(
+        _("fee per auditor-day (CNY)"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("3000"),
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    tariff_application_fee = models.DecimalField(
+        _("application fee (CNY)"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("1000"),
+        validators=[MinValueValidator(Decimal(0))],
+    )
+    tariff_certificate_fee = models.DecimalField(
+        _("certificate fee (CNY)"),
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("500"),
+        validators=[MinValueValidator(Decimal(0))],
     )
     # Certificates and regulator reports carry the prefix and accreditation of their day: keep
     # every earlier value with who changed it.

@@ -26,6 +26,7 @@ from audits import services as audit_services
 from audits.models import Audit
 from certbody.models import BusinessScope
 from certificates.models import Decision
+from demo.agenda import demo_agenda
 from demo.director import Director, Staff
 from demo.plan import DEMO_USCC_SERIAL_BASE, NC_FINDINGS, OrgPlan, SitePlan
 
@@ -89,8 +90,9 @@ class _CasDirector(Director):
             scope_text=self.plan.scope_text,
             shifts_covered="白班（9:00–18:00）",
             sites=list(audit.organization.sites.all()),
-            schedule=f"{start:%m-%d} 09:00 首次会议；末日 16:00 末次会议",
+            schedule="",
         )
+        demo_agenda(plan, actor=planner)
         audit_services.audit_plan_send(plan=plan, actor=planner, sent_on=start - timedelta(days=7))
         audit_services.audit_plan_confirm(
             plan=plan,

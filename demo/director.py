@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from applications import services as app_services
 from applications.models import Application, ApplicationReview, Organization
+from applications.quotations import application_quotation
 from audits import rules
 from audits import services as audit_services
 from audits.models import (
@@ -27,6 +28,7 @@ from audits.selectors.calendar import booking_conflicts
 from certbody.models import User
 from certificates import services as cert_services
 from certificates.models import Certificate, Decision
+from demo.agenda import demo_agenda
 from demo.plan import (
     BONUS_JUSTIFICATION,
     DEDUCTIONS,
@@ -132,14 +134,13 @@ class Director:
         return application
 
     def contract(self, application: Application, *, signed_on: date | None):
-        total = self.rng.choice([18000, 22000, 26000, 32000, 45000])
+        self.rng.choice([18000, 22000, 26000, 32000, 45000])  # keeps the seeded sequence
+        # The fee schedule from the application's quotation (the proposed days at the tariff).
+        quotation = application_quotation(application)
         contract = app_services.contract_create(
             application=application,
             actor=self.staff.market,
-            application_fee=1000,
-            audit_fee=total - 1500,
-            certificate_fee=500,
-            surveillance_fee=total * 2 // 5,
+            **(quotation.fees if quotation else {}),
             terms="按 ZXRZ 售后服务认证规则及认证合同通用条款执行。",
         )
         if signed_on is not None:
@@ -213,8 +214,9 @@ class Director:
             scope_text=self.plan.scope_text,
             shifts_covered="白班（9:00–18:00）",
             sites=list(audit.organization.sites.all()),
-            schedule=f"{start:%m-%d} 09:00 首次会议；末日 16:00 末次会议",
+            schedule="",
         )
+        demo_agenda(plan, actor=planner)
         reported_on = start - timedelta(days=5)
         if reported_on > DEMO_LAST_DATE:
             return

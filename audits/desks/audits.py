@@ -26,7 +26,7 @@ from audits.models import (
     SamplingPlan,
     ScoreSheet,
 )
-from certbody import dates
+from certbody import dates, policy
 from certbody.badges import state_badge
 from certbody.dates import add_months
 from certbody.lifecycle import RuleViolation
@@ -228,6 +228,10 @@ def _audit_sections(audit: Audit, request) -> dict:
         > 1,
         "plan": plan,
         "plan_sites": list(plan.sites.all()) if plan else [],
+        "agenda": list(plan.agenda.select_related("site", "auditor")) if plan else [],
+        "may_edit_agenda": bool(plan)
+        and audit.state in OPEN_AUDIT_STATES
+        and policy.allowed(request.user, "audits.manage_plan", audit),
         "team_roles": dict(AuditTeamMember.Role.choices),
         "scored": audit.kind in selectors.SCORED_KINDS,
         "sheet": sheet,

@@ -37,6 +37,7 @@ from audits.models.nonconformities import (
 )
 from audits.models.plans import (
     AuditPlan,
+    AuditPlanAgendaRow,
 )
 from audits.models.programmes import (
     Audit,
@@ -71,6 +72,7 @@ __all__ = [
     "Audit",
     "AuditMeeting",
     "AuditPlan",
+    "AuditPlanAgendaRow",
     "AuditProgramme",
     "AuditReport",
     "AuditTeamMember",

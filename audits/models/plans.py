@@ -1,5 +1,6 @@
 """Audit plans (004 §5.4.6; §9.2)."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, FSMModelMixin, transition
@@ -76,3 +77,53 @@ class AuditPlan(FSMModelMixin, models.Model):
     @transition(field=state, source=[State.SENT, State.CONFIRMED], target=State.DRAFT)
     def revise(self):
         pass
+
+
+class AuditPlanAgendaRow(models.Model):
+    """One row of a plan's agenda (004 §5.4.6.1: dates, times, sites, team members and their
+    tasks): on ``day`` from ``starts_at`` to ``ends_at``, at ``site`` (None: the organisation's
+    registered address or remote), ``auditor`` audits ``activity`` (the process or the clauses
+    of the criteria). Rows are in ``position`` order; written only through
+    ``audit_plan_agenda_set``, which keeps them inside the audit's dates and team.
+    """
+
+    plan = models.ForeignKey(
+        AuditPlan, on_delete=models.PROTECT, related_name="agenda", verbose_name=_("audit plan")
+    )
+    position = models.PositiveSmallIntegerField(_("order"))
+    day = models.DateField(_("date"))
+    starts_at = models.TimeField(_("from"))
+    ends_at = models.TimeField(_("to"))
+    site = models.ForeignKey(
+        "applications.Site",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+    )
+    activity = models.CharField(_("process or clause audited"), max_length=300)
+    auditor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("auditor"),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["plan", "position"]
+        verbose_name = _("agenda row")
+        verbose_name_plural = _("agenda rows")
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "position"], name="agenda_row_position_unique"),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__gt=models.F("starts_at")),
+                name="agenda_row_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.day} {self.starts_at:%H:%M}–{self.ends_at:%H:%M} {self.activity}"

@@ -121,6 +121,7 @@ from audits.services.nonconformities import (
 )
 from audits.services.plans import (
     audit_meeting_record,
+    audit_plan_agenda_set,
     audit_plan_confirm,
     audit_plan_prepare,
     audit_plan_report_cnca,
@@ -197,6 +198,7 @@ __all__ = [
     "audit_close",
     "audit_complete",
     "audit_meeting_record",
+    "audit_plan_agenda_set",
     "audit_plan_confirm",
     "audit_plan_prepare",
     "audit_plan_report_cnca",

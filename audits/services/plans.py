@@ -1,6 +1,6 @@
 """Audit plans (004 §5.4.6, §9.2) and the opening and closing meetings (004 §5.5.2)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from django.db import transaction
@@ -11,6 +11,7 @@ from audits.models import (
     Audit,
     AuditMeeting,
     AuditPlan,
+    AuditPlanAgendaRow,
     AuditTimeDetermination,
     SamplingPlanSite,
 )
@@ -18,6 +19,9 @@ from audits.selectors.planning import _audit_day, _profile, audit_team_check
 from audits.services._guards import _not_future
 from certbody import dates, policy
 from certbody.lifecycle import RuleViolation, fire, lock, record
+
+RULE_PLAN = "004 §5.4.6.1"
+_AGENDA_FIELDS = ("day", "starts_at", "ends_at", "site_id", "activity", "auditor_id")
 
 
 def audit_plan_prepare(
@@ -105,6 +109,121 @@ def audit_plan_prepare(
         record(plan, actor=actor, reason="编制审核计划")
         plan.save()
         plan.sites.set(site_ids)
+    return plan
+
+
+def _agenda_row(number: int, row: dict, *, audit: Audit, own_sites: set, team: set) -> dict:
+    """One checked agenda row (a dict of ``AuditPlanAgendaRow`` fields)."""
+    label = {"number": number}
+    day, starts_at, ends_at = row.get("day"), row.get("starts_at"), row.get("ends_at")
+    activity = str(row.get("activity") or "").strip()
+    site, auditor = row.get("site"), row.get("auditor")
+    if not (day and starts_at and ends_at and activity):
+        raise RuleViolation(
+            _("Agenda row %(number)s needs a date, its times and the process or clause audited.")
+            % label,
+            RULE_PLAN,
+        )
+    if not (audit.planned_start <= day <= audit.planned_end):
+        raise RuleViolation(
+            _("Agenda row %(number)s is not within the audit's dates (%(first)s to %(last)s).")
+            % {**label, "first": audit.planned_start, "last": audit.planned_end},
+            RULE_PLAN,
+        )
+    if ends_at <= starts_at:
+        raise RuleViolation(_("Agenda row %(number)s must end after it starts.") % label, RULE_PLAN)
+    if site is not None and site.pk not in own_sites:
+        raise RuleViolation(
+            _("Agenda row %(number)s names a site that is not the client's.") % label, RULE_PLAN
+        )
+    if auditor is not None and auditor.pk not in team:
+        raise RuleViolation(
+            _("Agenda row %(number)s names %(auditor)s, who is not on the audit team.")
+            % {**label, "auditor": auditor},
+            "004 §5.4.6.1; 004 §5.4.4",
+        )
+    return {
+        "day": day,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "site_id": site.pk if site is not None else None,
+        "activity": activity[:300],
+        "auditor_id": auditor.pk if auditor is not None else None,
+    }
+
+
+def _check_overlaps(rows: list[dict]) -> None:
+    """The same auditor is not in two rows at the same time."""
+    by_auditor: dict[int, list[tuple]] = {}
+    for number, row in enumerate(rows, start=1):
+        if row["auditor_id"] is None:
+            continue
+        for other_number, other in by_auditor.get(row["auditor_id"], []):
+            if (
+                other["day"] == row["day"]
+                and row["starts_at"] < other["ends_at"]
+                and other["starts_at"] < row["ends_at"]
+            ):
+                raise RuleViolation(
+                    _("Agenda rows %(first)s and %(second)s give one auditor two places at once.")
+                    % {"first": other_number, "second": number},
+                    RULE_PLAN,
+                )
+        by_auditor.setdefault(row["auditor_id"], []).append((number, row))
+
+
+def audit_plan_agenda_set(*, plan: AuditPlan, actor, rows: Sequence[dict]) -> AuditPlan:
+    """Replace the agenda of ``plan`` (004 §5.4.6.1: dates, times, sites, team members' tasks).
+
+    ``rows``: in the order shown, each a dict with ``day`` (local ``date``), ``starts_at`` and
+    ``ends_at`` (``time``), ``activity`` (the process or clause audited, text), ``site`` (a
+    ``Site`` or None) and ``auditor`` (a ``User`` or None); stored sorted by date and time.
+    Refused (``RuleViolation``) when a row lacks its date, times or activity, lies outside the
+    audit's planned dates, ends before it starts, names a site not the client's or an auditor
+    not on the team, or gives one auditor two overlapping rows; when the audit is over.
+
+    Changing the agenda of a plan already sent or confirmed revises it (next version, draft,
+    to be sent, confirmed and reported to CNCA again: 004 §5.4.6.3, §9.2); an unchanged agenda
+    changes nothing.
+    """
+    policy.require(actor, "audits.manage_plan", plan.audit)
+    with transaction.atomic():
+        plan = lock(AuditPlan, plan.pk)
+        audit = lock(Audit, plan.audit_id)
+        if audit.state not in (Audit.State.PLANNED, Audit.State.IN_PROGRESS):
+            raise RuleViolation(_("The audit is over: its plan can no longer change."))
+        if not (audit.planned_start and audit.planned_end):
+            raise RuleViolation(
+                _("Schedule the audit first: the audit plan states the audit's dates."), RULE_PLAN
+            )
+        own_sites = set(
+            Site.objects.filter(organization_id=audit.programme.organization_id).values_list(
+                "pk", flat=True
+            )
+        )
+        team = set(audit.team.values_list("user_id", flat=True))
+        checked = [
+            _agenda_row(number, dict(row), audit=audit, own_sites=own_sites, team=team)
+            for number, row in enumerate(rows, start=1)
+        ]
+        _check_overlaps(checked)
+        checked.sort(key=lambda row: (row["day"], row["starts_at"]))
+        current = [
+            {name: getattr(row, name) for name in _AGENDA_FIELDS} for row in plan.agenda.all()
+        ]
+        if current == checked:
+            return plan
+        if plan.state != AuditPlan.State.DRAFT:
+            _plan_revise(audit, actor, reason="审核计划日程变更")
+            plan.refresh_from_db()
+        # Row by row, so that the history keeps every row removed and added.
+        for old in plan.agenda.all():
+            record(old, actor=actor, reason="审核计划日程变更")
+            old.delete()
+        for position, row in enumerate(checked, start=1):
+            new = AuditPlanAgendaRow(plan=plan, position=position, **row)
+            record(new, actor=actor, reason="编制审核计划日程")
+            new.save()
     return plan
 
 

@@ -414,8 +414,9 @@ def test_contract_signature_is_offered_to_the_market_only(client, request, role,
     response = client.get(object_url("contracts", contract))
     assert response.status_code == 200
     # a draft contract: its fees can still change and invoices be recorded (tests/applications
-    # /test_fees.py); payments and waivers need an unpaid invoice
-    market = {"sign", "edit-fees", "issue-invoice"}
+    # /test_fees.py) or be filled in from the quotation (test_quotations.py); payments and
+    # waivers need an unpaid invoice
+    market = {"sign", "edit-fees", "fees-from-quotation", "issue-invoice"}
     assert offered(response) == (market if role == "market" else set())
 
 

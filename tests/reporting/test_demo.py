@@ -408,3 +408,17 @@ def test_the_planning_calendar_is_filled_with_leave_and_one_conflict(demo):
     assert len([e for e in entries.values() if e.audit.state == "planned" and e.team]) >= 4
     assert {b.kind for b in blocks.values()} >= {"leave", "training"}
     assert len([e for e in entries.values() if e.conflicts]) == 1
+
+
+def test_on_site_audit_plans_have_agenda_rows_and_applications_a_quotation(demo):
+    from applications.quotations import application_quotation
+    from audits.models import AuditPlan
+
+    plans = AuditPlan.objects.filter(audit__kind__in=["stage2", "surveillance"])
+    assert plans.exists() and all(plan.agenda.exists() for plan in plans)
+    application = Application.objects.filter(
+        state="accepted", scheme="ZXRZ-2025", contract__isnull=False
+    ).first()
+    quotation = application_quotation(application)
+    assert quotation is not None and quotation.fees["audit_fee"] > 0
+    assert application.contract.audit_fee == quotation.fees["audit_fee"]
