@@ -68,20 +68,51 @@ def _staff_two_factor(request, settings):
     settings.STAFF_REQUIRE_2FA = request.node.get_closest_marker("two_factor") is not None
 
 
-@pytest.fixture(autouse=True)
-def _base_data(request):
-    """Transactional tests flush the tables the migrations filled; put them back."""
-    marker = request.node.get_closest_marker("django_db")
-    if marker is None:
-        return
-    request.getfixturevalue("_django_db_helper")
+# Whether a transactional test has flushed the tables since the base data was last put back.
+_base_data_flushed = False
+
+
+def _ensure_base_data():
+    from audits.catalogue import ensure_default_catalogue
+    from audits.models import Indicator, IndicatorCatalogue
     from certbody.reference import ensure_base_data
 
     ensure_base_data()
-    from audits.catalogue import ensure_default_catalogue
-    from audits.models import Indicator, IndicatorCatalogue
-
     ensure_default_catalogue(IndicatorCatalogue, Indicator)
+
+
+def _is_transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    if marker is not None and (marker.kwargs.get("transaction") or marker.args[:1] == (True,)):
+        return True
+    return bool({"transactional_db", "live_server"} & set(request.fixturenames))
+
+
+DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
+
+
+@pytest.fixture(autouse=True)
+def _base_data(request, django_db_blocker):
+    """Transactional tests flush the tables the migrations filled; put them back, committed,
+    before the next database test starts (its own transaction then rolls back to them)."""
+    global _base_data_flushed
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        DB_FIXTURES & set(request.fixturenames)
+    )
+    if not uses_db:
+        yield
+        return
+    request.getfixturevalue("django_db_setup")
+    if _base_data_flushed:
+        with django_db_blocker.unblock():
+            _ensure_base_data()
+        _base_data_flushed = False
+    if request.node.get_closest_marker("django_db") is not None:
+        request.getfixturevalue("_django_db_helper")
+    yield
+    if _is_transactional(request):
+        # _django_db_helper's teardown (the flush) has run before this one.
+        _base_data_flushed = True
 
 
 @pytest.fixture

@@ -164,19 +164,11 @@ def meeting_fields(kind: str, held_on) -> dict:
 def demo_with_open_sheet():
     """Build the demo data set (its PDFs stubbed) and open the score sheet of the stage 2 in
     progress; returns ``demo.plan.demo_password`` (username → password)."""
-    from unittest import mock
-
     from audits import services as score_sheets
     from audits.models import Audit
-    from demo.build import build_demo
-    from demo.plan import demo_password
+    from tests.demo_snapshot import load_demo
 
-    stub = b"%PDF-1.7 demo stub"
-    with (
-        mock.patch("certificates.pdf.render_certificate_pdf", return_value=stub),
-        mock.patch("certificates.notices.render_notice_pdf", return_value=stub),
-    ):
-        build_demo()
+    demo_password = load_demo()
     stage2 = Audit.objects.get(kind=Audit.Kind.STAGE2, state=Audit.State.IN_PROGRESS)
     leader = stage2.team.get(role="leader").user
     score_sheets.score_sheet_open(audit=stage2, actor=leader)

@@ -40,18 +40,9 @@ def demo(cb):
     The demo's own PDFs are stubbed (seconds each otherwise); the journey's certificate is
     rendered for real.
     """
-    from unittest import mock
+    from tests.demo_snapshot import load_demo
 
-    from demo.build import build_demo
-    from demo.plan import demo_password
-
-    stub = b"%PDF-1.7 demo stub"
-    with (
-        mock.patch("certificates.pdf.render_certificate_pdf", return_value=stub),
-        mock.patch("certificates.notices.render_notice_pdf", return_value=stub),
-    ):
-        build_demo()
-    return demo_password
+    return load_demo()
 
 
 def staff_user(role):

@@ -41,18 +41,9 @@ ALL_SECTIONS = {key for _name, _user, keys in STAFF_HOMES for key in keys}
 @pytest.fixture
 def demo(cb):
     """The demo data set, its PDFs stubbed; returns ``demo_password``."""
-    from unittest import mock
+    from tests.demo_snapshot import load_demo
 
-    from demo.build import build_demo
-    from demo.plan import demo_password
-
-    stub = b"%PDF-1.7 demo stub"
-    with (
-        mock.patch("certificates.pdf.render_certificate_pdf", return_value=stub),
-        mock.patch("certificates.notices.render_notice_pdf", return_value=stub),
-    ):
-        build_demo()
-    return demo_password
+    return load_demo()
 
 
 def test_each_role_lands_on_its_home(browser, live_server, demo, screenshot):

@@ -42,18 +42,9 @@ EVIDENCE = {
 @pytest.fixture
 def demo(cb):
     """The demo data set (its PDFs stubbed) and its stage 2 in progress."""
-    from unittest import mock
+    from tests.demo_snapshot import load_demo
 
-    from demo.build import build_demo
-    from demo.plan import demo_password
-
-    stub = b"%PDF-1.7 demo stub"
-    with (
-        mock.patch("certificates.pdf.render_certificate_pdf", return_value=stub),
-        mock.patch("certificates.notices.render_notice_pdf", return_value=stub),
-    ):
-        build_demo()
-    return demo_password
+    return load_demo()
 
 
 def test_scored_stage2_with_nonconformities_to_a_graded_certificate(

@@ -24,10 +24,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 @pytest.fixture
 def story(cb):
     """A valid demo certificate held by a client with a log-in, and a decision maker."""
-    from demo.build import build_demo
-    from demo.plan import demo_password
+    from tests.demo_snapshot import load_demo
 
-    build_demo()
+    demo_password = load_demo()
     client_user = (
         User.objects.filter(
             organization__certificates__status=Certificate.Status.VALID,

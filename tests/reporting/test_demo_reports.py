@@ -1,31 +1,25 @@
 """seed_demo's reports: one of each kind, generated through the services, one overdue, the
 others submitted; the monthly report's team columns filled from the personnel records."""
 
-import io
-from unittest import mock
-
 import pytest
 from django.core.cache import cache
-from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
 from certbody.models import CertificationBody
 from reporting.models import PersonnelRecord, ReportRun
+from tests.demo_snapshot import load_demo
 
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     cache.delete(CertificationBody.CACHE_KEY)
-    pdf = b"%PDF-1.7 demo"
     with (
         django_db_blocker.unblock(),
         override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("demo-media")),
-        mock.patch("certificates.pdf.render_certificate_pdf", return_value=pdf),
-        mock.patch("certificates.notices.render_notice_pdf", return_value=pdf),
         transaction.atomic(),
     ):
-        call_command("seed_demo", stdout=io.StringIO())
+        load_demo()
         yield
         transaction.set_rollback(True)
     cache.delete(CertificationBody.CACHE_KEY)
