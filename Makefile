@@ -36,6 +36,7 @@ RUN_DEBUG ?= 1
 
 PYTEST_ARGS ?=
 # pytest-xdist workers for make test / test-postgres (one migrated test database each); 0 = serial.
+# --dist loadgroup: the tests that use the demo data set share one worker, which builds it once.
 TEST_WORKERS ?= 2
 BENCH_ARGS ?=
 
@@ -133,12 +134,12 @@ run: setup demo collectstatic ## Everything above, then serve on http://127.0.0.
 	DEBUG=$(RUN_DEBUG) $(PY) manage.py runserver $(RUN_ADDR)
 
 test: test-deps install ## Whole test suite incl. browser tests (PYTEST_ARGS=...)
-	$(PYTEST) -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 test-postgres: test-deps install ## Same suite on PostgreSQL + Redis (DATABASE_URL, REDIS_URL)
 	DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL_DEFAULT)}" \
 	REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL_DEFAULT)}" \
-	$(PYTEST) -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install ## ruff check + ruff format --check
 	@rc=0; \

@@ -18,7 +18,8 @@ from certificates.models import Certificate
 from tests.e2e.conftest import SCREENSHOTS
 from tests.e2e.helpers import demo_with_open_sheet, locale_context
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# One worker builds the demo and restores it for each of these (tests/demo_snapshot.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("demo")]
 
 BLOCKING = {"serious", "critical"}
 

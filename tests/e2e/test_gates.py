@@ -16,7 +16,8 @@ from audits.models import Audit, ScoreSheet
 from certbody.models import User
 from tests.e2e.helpers import login, score_row, workspace_action
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# One worker builds the demo and restores it for each of these (tests/demo_snapshot.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("demo")]
 
 
 @pytest.fixture

@@ -24,7 +24,8 @@ from tests.e2e.helpers import (
     workspace_action,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# One worker builds the demo and restores it for each of these (tests/demo_snapshot.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("demo")]
 
 DOC_REVIEW_ON = date(2026, 10, 9)
 STAGE2 = (date(2026, 10, 19), date(2026, 10, 21))

@@ -15,7 +15,8 @@ from certbody.models import User
 from certificates.models import Certificate
 from tests.e2e.helpers import CSP_MARK, BrowserConsole, open_as
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# One worker builds the demo and restores it for each of these (tests/demo_snapshot.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("demo")]
 
 # (screenshot name, demo user, the sections the role must see, the demo filling each of them)
 STAFF_HOMES = (

@@ -28,7 +28,8 @@ from tests.e2e.helpers import (
     workspace_action,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# One worker builds the demo and restores it for each of these (tests/demo_snapshot.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("demo")]
 
 RAISED_ON = date(2026, 11, 13)
 ENDED_ON = date(2026, 11, 15)

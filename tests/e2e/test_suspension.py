@@ -18,7 +18,8 @@ from certbody.models import User
 from certificates.models import Certificate, CertificateDocument
 from tests.e2e.helpers import login, workspace_action
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# One worker builds the demo and restores it for each of these (tests/demo_snapshot.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("demo")]
 
 
 @pytest.fixture

@@ -42,7 +42,8 @@ from tests.e2e.helpers import (
     workspace_action,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# One worker builds the demo and restores it for each of these (tests/demo_snapshot.py).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("demo")]
 
 INVITED_EMAIL = "zhang.wei@client-e2e.example.cn"
 CLIENT_USERNAME = "zhangwei"

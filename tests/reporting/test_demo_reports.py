@@ -10,6 +10,9 @@ from certbody.models import CertificationBody
 from reporting.models import PersonnelRecord, ReportRun
 from tests.demo_snapshot import load_demo
 
+# The worker that builds the demo for the browser tests restores it here (tests/demo_snapshot.py).
+pytestmark = pytest.mark.xdist_group("demo")
+
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
