@@ -44,7 +44,25 @@ def _deciders():
 
 
 def _grant_candidates(limit: int) -> list:
-    return list(awaiting_decision().filter(kind__in=GRANT_KINDS).order_by("pk")[:limit])
+    """Up to ``limit`` completed audits awaiting a grant; made when the data has too few
+    (``prepare_grants``; generated data has every audit decided)."""
+    found = list(awaiting_decision().filter(kind__in=GRANT_KINDS).order_by("pk")[:limit])
+    if len(found) < limit:
+        prepare_grants(limit - len(found))
+        found = list(awaiting_decision().filter(kind__in=GRANT_KINDS).order_by("pk")[:limit])
+    return found
+
+
+def prepare_grants(count: int) -> None:
+    """Make ``count`` completed stage 2 audits (application, programme, document review,
+    stage 2 with its signed report and score sheet) through the services, with the test
+    suite's factories (a development install); not timed."""
+    from tests.applications.factories import OrganizationFactory
+    from tests.certificates.factories import Staff, completed_stage2
+
+    staff = Staff()
+    for _ in range(count):
+        completed_stage2(OrganizationFactory(), staff)
 
 
 def _grade(audit) -> str:
@@ -54,6 +72,10 @@ def _grade(audit) -> str:
 
 
 def _grant(audit, deciders, today):
+    """Grant on ``audit`` by the first decider the rules accept, decided a week after the
+    audit ended (or ``today``)."""
+    ended = audit.actual_end
+    decided_on = min(today, ended + timedelta(days=8)) if ended else today
     last = None
     for decider in deciders:
         try:
@@ -61,7 +83,7 @@ def _grant(audit, deciders, today):
                 audit=audit,
                 actor=decider,
                 outcome="grant",
-                decided_on=today,
+                decided_on=decided_on,
                 star_grade=_grade(audit),
             )
         except RuleViolation as exc:  # on the audit team, or another rule: try the next one
@@ -163,17 +185,16 @@ def writes(*, repeats: int = 5) -> dict:
     background.wait(timeout=600)
     documents_s = time.perf_counter() - started
     figures: dict = {}
-    every = []
     for name, values in timings.items():
-        every += values
         figures[f"{name}_n"] = len(values)
         if values:
             figures[f"{name}_median_ms"] = round(statistics.median(values) * 1000, 1)
             figures[f"{name}_max_ms"] = round(max(values) * 1000, 1)
         if refused[name]:
             figures[f"{name}_refused"] = refused[name]
-    if every:
-        figures["median_ms"] = round(statistics.median(every) * 1000, 1)
+    medians = [statistics.median(values) for values in timings.values() if values]
+    if medians:  # the target holds for each write: the slowest write's median
+        figures["median_ms"] = round(max(medians) * 1000, 1)
     figures["documents_followed_s"] = round(documents_s, 1)
     figures["documents_pending"] = CertificateDocument.objects.filter(
         state=CertificateDocument.State.PENDING

@@ -166,6 +166,10 @@ def _reset_database(ctx: Context) -> None:
             cursor.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
         connection.close()
     else:
+        if ctx._django_ready:  # no connection may stay open on the file removed here
+            from django.db import connections
+
+            connections.close_all()
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{ctx.args.db.resolve()}{suffix}").unlink(missing_ok=True)
 
@@ -388,7 +392,7 @@ TARGETS = [
     ("api", "requests_per_s", "API throughput (req/s)", "bare>=", 0.50),
     ("api", "p99_ms", "API p99 (ms)", "bare<=x", 2.0),
     ("verify", "requests_per_s", "/verify/?q= throughput (req/s)", "bare>=", 0.35),
-    ("writes", "median_ms", "staff writes, median (ms)", "<=", 300),
+    ("writes", "median_ms", "staff writes, slowest median (ms)", "<=", 300),
     ("concurrent_issues", "certificates_per_s", "20 concurrent issues (cert/s, PG)", ">=", 20),
     ("pdf", "median_ms", "certificate PDF warm, median (ms)", "<=", 200),
     ("pdf", "pdf_kb", "certificate PDF size (KB)", "<=", 300),
