@@ -212,7 +212,7 @@ def concurrent_issues(*, threads: int = 20) -> dict:
     audits = _grant_candidates(threads)
     if len(audits) < threads:
         return {"skipped": f"only {len(audits)} audits await a grant"}
-    before = set(Certificate.objects.values_list("pk", flat=True))
+    before = Certificate.objects.aggregate(top=Max("pk"))["top"] or 0
     barrier = threading.Barrier(threads)
     errors: list[str] = []
 
@@ -234,7 +234,7 @@ def concurrent_issues(*, threads: int = 20) -> dict:
         thread.join(300)
     elapsed = time.perf_counter() - started
     background.wait(timeout=600)
-    issued = Certificate.objects.exclude(pk__in=before)
+    issued = Certificate.objects.filter(pk__gt=before)
     heads = list(issued.filter(head__isnull=True).values_list("year", "sequence"))
     numbers = list(issued.values_list("number", flat=True))
     by_year: dict[int, list[int]] = {}
@@ -245,7 +245,7 @@ def concurrent_issues(*, threads: int = 20) -> dict:
         first = min(sequences)
         earlier = (
             Certificate.objects.filter(year=year, head__isnull=True)
-            .exclude(pk__in=issued.values("pk"))
+            .filter(pk__lte=before)
             .aggregate(top=Max("sequence"))["top"]
             or 0
         )
