@@ -209,7 +209,12 @@ def concurrent_issues(*, threads: int = 20) -> dict:
         return {"skipped": "PostgreSQL only (set DATABASE_URL)"}
     today = timezone.localdate()
     deciders = _deciders()
-    audits = _grant_candidates(threads)
+    # Audits made for the burst, so none is refused for what the data lacks (a signed report).
+    from audits.models import Audit
+
+    newest = Audit.objects.aggregate(top=Max("pk"))["top"] or 0
+    prepare_grants(threads)
+    audits = list(awaiting_decision().filter(kind__in=GRANT_KINDS, pk__gt=newest)[:threads])
     if len(audits) < threads:
         return {"skipped": f"only {len(audits)} audits await a grant"}
     before = Certificate.objects.aggregate(top=Max("pk"))["top"] or 0
