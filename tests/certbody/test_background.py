@@ -87,3 +87,20 @@ def test_without_a_broker_the_render_is_handed_to_the_background_thread(
     assert pdf._render_in_background(notice.pk) is True
     notice.refresh_from_db()
     assert notice.state == State.STORED
+
+
+def test_mails_queued_by_a_change_are_sent_by_the_background_thread_after_commit(
+    db, settings, monkeypatch, django_capture_on_commit_callbacks
+):
+    from certbody import notifications
+
+    settings.BACKGROUND_TASKS = True
+    handed = []
+    monkeypatch.setattr(background, "submit", lambda func, *args: handed.append((func, args)))
+
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        rows = notifications._send_on_commit("subject", "body", ["a@example.com"])
+    assert handed == []  # nothing before the commit
+    for callback in callbacks:
+        callback()
+    assert handed == [(notifications._send_ids, ([rows[0].pk],))]
