@@ -57,9 +57,12 @@ def prepare_grants(count: int) -> None:
     """Make ``count`` completed stage 2 audits (application, programme, document review,
     stage 2 with its signed report and score sheet) through the services, with the test
     suite's factories (a development install); not timed."""
+    from applications.models import Organization
     from tests.applications.factories import OrganizationFactory
     from tests.certificates.factories import Staff, completed_stage2
 
+    # Numbers past every organisation already there (earlier runs made some too).
+    OrganizationFactory.reset_sequence(500_000 + Organization.objects.count())
     staff = Staff()
     for _ in range(count):
         completed_stage2(OrganizationFactory(), staff)
