@@ -151,7 +151,8 @@ format: install ## ruff check --fix + ruff format
 	$(RUFF) check --fix .
 	$(RUFF) format .
 
-bench: install ## Run scripts/bench.py (BENCH_ARGS=...)
+bench: install ## Run scripts/bench.py (BENCH_ARGS=...; PostgreSQL when DATABASE_URL is set)
+	$(call ensure_pkgs,$(SYSTEM_PKGS) wrk)
 	$(PY) scripts/bench.py $(BENCH_ARGS)
 
 messages: install ## makemessages + compilemessages for zh_Hans (locale/; needs gettext)

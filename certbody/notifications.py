@@ -18,7 +18,8 @@ belongs to no active user gets the site default.
 
 E-mails go through the outbox (``OutgoingEmail``, one row per address): the rows are written in
 the caller's transaction, so a rolled-back job step sends nothing and a committed one cannot
-lose its mail. Right after commit they are sent (``transaction.on_commit``); a failing mail
+lose its mail. Right after commit they are sent (``transaction.on_commit``, by the process's
+background thread ``certbody.background``, after the response); a failing mail
 server is recorded on the row (``attempts``, ``last_error``), never raised into the caller, and
 the periodic job ``outbox`` (``send_due``) tries again after ``RETRY_AFTER`` until the row is
 sent or ``MAX_ATTEMPTS`` is reached, when it stays ``failed`` on the staff's outbox desk, where
@@ -40,7 +41,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from certbody import policy
+from certbody import background, policy
 from certbody.lifecycle import RuleViolation
 from certbody.models import CertificationBody, Notification, OutgoingEmail
 
@@ -234,7 +235,9 @@ def _send_on_commit(
     ids = [row.pk for row in rows]
     if ids and ids[0] is None:  # a backend that does not return ids from bulk_create
         ids = []
-    transaction.on_commit(lambda: _send_ids(ids))
+    # After the response, in the background thread (issue #16): a slow mail server must not
+    # hold up the staff member whose change queued the mail; in place when that is off.
+    transaction.on_commit(lambda: background.submit(_send_ids, ids))
     return rows
 
 

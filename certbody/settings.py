@@ -270,6 +270,10 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Without a broker, documents are rendered after the response by one background thread per
+# process (certbody.background, issue #16) instead of inside the request; off = in place.
+BACKGROUND_TASKS = env_bool("BACKGROUND_TASKS", True)
+BACKGROUND_WORKERS = env_int("BACKGROUND_WORKERS", 1)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_ENABLE_UTC = True
 CELERY_TASK_ACKS_LATE = True

@@ -12,7 +12,8 @@ stored:
   slow or fallible runs inside the transaction, so the suspension, withdrawal or issue commits
   whatever WeasyPrint does — and the certificate-number lock is released before any layout.
 - After commit (``transaction.on_commit``) the Celery task ``certificates.render_document``
-  (in-process without ``REDIS_URL``, a worker with it) calls ``document_render``: fonts
+  (a worker with ``REDIS_URL``; without it this process's background thread, after the
+  response, ``certbody.background``, issue #16) calls ``document_render``: fonts
   checked, laid out, text read back (``certbody.pdf.render_checked``), file written, and the
   row filled by a conditional UPDATE that only a pending row matches — so running it twice, or
   on two workers, stores one file (the loser deletes its own). A failure is recorded on the row
@@ -40,7 +41,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from certbody import policy, roles, uploads
+from certbody import background, policy, roles, uploads
 from certbody.lifecycle import RuleViolation, lock
 from certbody.models import CertificationBody
 from certbody.pdf import (
@@ -218,9 +219,19 @@ def after_commit(func) -> None:
 
 
 def _dispatch(document_id: int) -> None:
+    """Have the committed pending document rendered: by a Celery worker with ``REDIS_URL``;
+    without it (tasks run eagerly) by this process's background thread after the response
+    (``certbody.background``, issue #16), or in place when background tasks are off."""
+    if settings.CELERY_TASK_ALWAYS_EAGER and background.enabled():
+        background.submit(_render_in_background, document_id)
+        return
     from certificates.tasks import render_document
 
     render_document.delay(document_id)
+
+
+def _render_in_background(document_id: int) -> bool:
+    return document_render(document_id=document_id)
 
 
 def document_queue(

@@ -46,13 +46,18 @@ def _documents_render_in_place(request, monkeypatch):
     runs each test inside a transaction that never commits, so outside tests marked
     ``after_commit`` the render runs in place of the on-commit hook, right where the service
     queues it (the document is stored when the service returns, as tests expect). Tests marked
-    ``after_commit`` keep the on-commit hook and, without REDIS_URL, the eager Celery task as in
-    production; with REDIS_URL the render is called directly, so no worker is needed."""
+    ``after_commit`` keep the on-commit hook and, without REDIS_URL, the eager Celery task
+    (production hands it to a background thread, switched off here); with REDIS_URL the
+    render is called directly, so no worker is needed."""
     from django.conf import settings
 
     from certificates import pdf
 
     after_commit = request.node.get_closest_marker("after_commit") is not None
+    # No background thread in tests: it would not see the test's uncommitted rows, and the
+    # document must be stored when the on-commit hooks have run (tests/certbody/test_background.py
+    # covers the thread).
+    monkeypatch.setattr(settings, "BACKGROUND_TASKS", False)
     if not (after_commit and settings.CELERY_TASK_ALWAYS_EAGER):
         monkeypatch.setattr(
             pdf, "_dispatch", lambda document_id: pdf.document_render(document_id=document_id)

@@ -1,0 +1,283 @@
+"""Staff-write benchmarks of ``scripts/bench.py`` (issue #16), in-process on the benchmark
+database once the script has set Django up.
+
+``writes``: grant, suspend, restore, withdraw and reissue through their services, each in its
+own committed transaction with its on-commit hooks (as a request runs them: the documents are
+queued and, without a broker, handed to the background thread), timed from the call to the
+end of the commit. Candidates are picked from the data; one the rules refuse (``RuleViolation``)
+is skipped and counted. Then the time until the queued documents are stored.
+
+``concurrent_issues``: ``threads`` grants at once, one thread and one database connection each
+(PostgreSQL only: SQLite serialises writers), certificates per second over the whole burst, and
+a check that the certificate numbers issued are unique and gapless.
+"""
+
+from __future__ import annotations
+
+import statistics
+import threading
+import time
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import connection, connections, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from certbody import background, roles
+from certbody.lifecycle import RuleViolation
+from certificates import services
+from certificates.desks.awaiting_decisions import GRANT_KINDS, awaiting_decision
+from certificates.models import Certificate, CertificateDocument
+
+Status = Certificate.Status
+
+
+def _deciders():
+    return list(
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(groups__name=roles.DECISION_MAKER)
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _grant_candidates(limit: int) -> list:
+    """Up to ``limit`` completed audits awaiting a grant; made when the data has too few
+    (``prepare_grants``; generated data has every audit decided)."""
+    found = list(awaiting_decision().filter(kind__in=GRANT_KINDS).order_by("pk")[:limit])
+    if len(found) < limit:
+        prepare_grants(limit - len(found))
+        found = list(awaiting_decision().filter(kind__in=GRANT_KINDS).order_by("pk")[:limit])
+    return found
+
+
+def prepare_grants(count: int) -> None:
+    """Make ``count`` completed stage 2 audits (application, programme, document review,
+    stage 2 with its signed report and score sheet) through the services, with the test
+    suite's factories (a development install); not timed."""
+    from applications.models import Organization
+    from tests.applications.factories import OrganizationFactory
+    from tests.certificates.factories import Staff, completed_stage2
+
+    # Numbers past every organisation already there (earlier runs made some too).
+    OrganizationFactory.reset_sequence(500_000 + Organization.objects.count())
+    staff = Staff()
+    for _ in range(count):
+        completed_stage2(OrganizationFactory(), staff)
+
+
+def _grade(audit) -> str:
+    """The submitted score sheet's grade, as the grant form shows it (004 §5.6.5.3)."""
+    sheet = getattr(audit, "score_sheet", None)
+    return sheet.grade if sheet is not None and sheet.state == sheet.State.SUBMITTED else ""
+
+
+_deciders_lock = threading.Lock()
+
+
+def _grant(audit, deciders, today):
+    """Grant on ``audit`` by the first decider the rules accept, decided a week after the
+    audit ended (or ``today``)."""
+    ended = audit.actual_end
+    decided_on = min(today, ended + timedelta(days=8)) if ended else today
+    last = None
+    for decider in deciders:
+        try:
+            decision = services.decision_make(
+                audit=audit,
+                actor=decider,
+                outcome="grant",
+                decided_on=decided_on,
+                star_grade=_grade(audit),
+            )
+        except RuleViolation as exc:  # on the audit team, or another rule: try the next one
+            last = exc
+            continue
+        with _deciders_lock:  # the next grant (and the other writes) start with this one
+            if deciders[0] is not decider:
+                deciders.remove(decider)
+                deciders.insert(0, decider)
+        return decision
+    raise last or RuleViolation("no decider")
+
+
+def _timed_commit(call) -> float:
+    """Seconds for ``call()`` inside ``transaction.atomic()`` including the commit and its
+    on-commit hooks (what a request pays before its response)."""
+    started = time.perf_counter()
+    with transaction.atomic():
+        call()
+    return time.perf_counter() - started
+
+
+def writes(*, repeats: int = 5) -> dict:
+    """Median and max milliseconds of each staff write over up to ``repeats`` candidates; the
+    writes commit (use a database made for the benchmark)."""
+    today = timezone.localdate()
+    candidates = _grant_candidates(repeats * 3)  # may make audits (and their staff): first
+    deciders = _deciders()
+    if not deciders:
+        return {"error": "no decision maker in the data"}
+    actor = deciders[0]
+    timings: dict[str, list[float]] = {n: [] for n in ("grant", "suspend", "restore", "withdraw")}
+    timings["reissue"] = []
+    refused: dict[str, int] = dict.fromkeys(timings, 0)
+
+    def attempt(name, call):
+        try:
+            timings[name].append(_timed_commit(call))
+            return True
+        except RuleViolation:
+            refused[name] += 1
+            return False
+
+    for audit in candidates:
+        if len(timings["grant"]) >= repeats:
+            break
+        attempt("grant", lambda audit=audit: _grant(audit, deciders, today))
+    actor = deciders[0]  # one a grant accepted, if any (decision makers must be registered)
+
+    valid = Certificate.objects.filter(head__isnull=True, status=Status.VALID).order_by("-pk")
+    for certificate in valid[: repeats * 3]:
+        if len(timings["suspend"]) >= repeats:
+            break
+        suspended = attempt(
+            "suspend",
+            lambda c=certificate: services.certificate_suspend(
+                certificate=c,
+                actor=actor,
+                cause=11,
+                verified_on=today,
+                starts_on=today,
+                ends_on=today + timedelta(days=60),
+                reason="bench",
+            ),
+        )
+        if suspended:
+            certificate.refresh_from_db()
+            attempt(
+                "restore",
+                lambda c=certificate: services.certificate_restore(
+                    certificate=c, actor=actor, restored_on=today, evidence="bench"
+                ),
+            )
+
+    valid = Certificate.objects.filter(head__isnull=True, status=Status.VALID).order_by("pk")
+    for certificate in valid[: repeats * 3]:
+        if len(timings["reissue"]) >= repeats:
+            break
+        attempt(
+            "reissue",
+            lambda c=certificate: services.certificate_reissue(
+                certificate=c,
+                actor=actor,
+                reason="01",
+                reissued_on=today,
+                changes={"organization_name": f"{c.organization_name}（更名）"},
+                note="bench",
+            ),
+        )
+    valid = Certificate.objects.filter(head__isnull=True, status=Status.VALID).order_by("pk")
+    for certificate in valid[repeats * 3 : repeats * 6]:
+        if len(timings["withdraw"]) >= repeats:
+            break
+        attempt(
+            "withdraw",
+            lambda c=certificate: services.certificate_withdraw(
+                certificate=c,
+                actor=actor,
+                cause=8,
+                verified_on=today,
+                withdrawn_on=today,
+                reason="bench",
+            ),
+        )
+
+    started = time.perf_counter()
+    background.wait(timeout=600)
+    documents_s = time.perf_counter() - started
+    figures: dict = {}
+    for name, values in timings.items():
+        figures[f"{name}_n"] = len(values)
+        if values:
+            figures[f"{name}_median_ms"] = round(statistics.median(values) * 1000, 1)
+            figures[f"{name}_max_ms"] = round(max(values) * 1000, 1)
+        if refused[name]:
+            figures[f"{name}_refused"] = refused[name]
+    medians = [statistics.median(values) for values in timings.values() if values]
+    if medians:  # the target holds for each write: the slowest write's median
+        figures["median_ms"] = round(max(medians) * 1000, 1)
+    figures["documents_followed_s"] = round(documents_s, 1)
+    figures["documents_pending"] = CertificateDocument.objects.filter(
+        state=CertificateDocument.State.PENDING
+    ).count()
+    return figures
+
+
+def concurrent_issues(*, threads: int = 20) -> dict:
+    """``threads`` grants at once on PostgreSQL (one connection each): certificates per second
+    and whether the head certificates' sequence numbers are unique and gapless."""
+    if connection.vendor != "postgresql":
+        return {"skipped": "PostgreSQL only (set DATABASE_URL)"}
+    today = timezone.localdate()
+    # Audits made for the burst, so none is refused for what the data lacks (a signed report).
+    from audits.models import Audit
+
+    newest = Audit.objects.aggregate(top=Max("pk"))["top"] or 0
+    prepare_grants(threads)
+    audits = list(awaiting_decision().filter(kind__in=GRANT_KINDS, pk__gt=newest)[:threads])
+    deciders = _deciders()  # after the preparation, which may have made the decision maker
+    if len(audits) < threads:
+        return {"skipped": f"only {len(audits)} audits await a grant"}
+    before = Certificate.objects.aggregate(top=Max("pk"))["top"] or 0
+    barrier = threading.Barrier(threads)
+    errors: list[str] = []
+
+    def worker(audit):
+        try:
+            barrier.wait(60)
+            with transaction.atomic():
+                _grant(audit, deciders, today)
+        except Exception as exc:  # counted and shown: the figure must not hide a failure
+            errors.append(f"{type(exc).__name__}: {exc}")
+        finally:
+            connections.close_all()
+
+    pool = [threading.Thread(target=worker, args=(audit,)) for audit in audits]
+    started = time.perf_counter()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(300)
+    elapsed = time.perf_counter() - started
+    background.wait(timeout=600)
+    issued = Certificate.objects.filter(pk__gt=before)
+    heads = list(issued.filter(head__isnull=True).values_list("year", "sequence"))
+    numbers = list(issued.values_list("number", flat=True))
+    by_year: dict[int, list[int]] = {}
+    for year, sequence in heads:
+        by_year.setdefault(year, []).append(sequence)
+    gapless = True
+    for year, sequences in by_year.items():
+        first = min(sequences)
+        earlier = (
+            Certificate.objects.filter(year=year, head__isnull=True)
+            .filter(pk__lte=before)
+            .aggregate(top=Max("sequence"))["top"]
+            or 0
+        )
+        # one run of numbers, right after the year's last number before the burst
+        gapless &= sorted(sequences) == list(range(first, first + len(sequences)))
+        gapless &= first == earlier + 1
+    return {
+        "threads": threads,
+        "elapsed_s": round(elapsed, 2),
+        "certificates": len(numbers),
+        "certificates_per_s": round(len(numbers) / elapsed, 1) if elapsed else 0,
+        "unique_numbers": len(set(numbers)) == len(numbers),
+        "gapless": gapless,
+        "errors": len(errors),
+        **({"first_error": errors[0][:200]} if errors else {}),
+    }
