@@ -6,7 +6,7 @@ from datetime import date
 import django_filters
 import django_tables2 as tables
 from django import forms as django_forms
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -117,6 +117,21 @@ class AuditFilter(django_filters.FilterSet):
     month = django_filters.CharFilter(
         method="filter_month", label=_("month (YYYY-MM)"), max_length=7
     )
+    plan_overdue = django_filters.BooleanFilter(
+        method="filter_plan_overdue", label=_("audit plan not reported to CNCA in time")
+    )
+
+    def filter_plan_overdue(self, queryset, name, value):
+        # The dashboard's bar (issue #14): planned audits (not document reviews) whose plan
+        # is past its CNCA reporting date and not reported.
+        if not value:
+            return queryset
+        reported = AuditPlan.objects.filter(audit_id=OuterRef("pk"), cnca_reported_on__isnull=False)
+        return (
+            queryset.filter(state=Audit.State.PLANNED, plan_report_due__lt=dates.today())
+            .exclude(kind=Audit.Kind.DOCUMENT_REVIEW)
+            .exclude(Exists(reported))
+        )
 
     class Meta:
         model = Audit
@@ -134,9 +149,18 @@ class AuditFilter(django_filters.FilterSet):
         )
 
     def search(self, queryset, name, value):
+        # Also by the name of anyone on the team (issue #14); a subquery, so an audit appears
+        # once however many members match.
+        members = AuditTeamMember.objects.filter(audit_id=OuterRef("pk")).filter(
+            Q(user__display_name__icontains=value)
+            | Q(user__first_name__icontains=value)
+            | Q(user__last_name__icontains=value)
+            | Q(user__username__icontains=value)
+        )
         return queryset.filter(
             Q(programme__organization__name__icontains=value)
             | Q(programme__organization__uscc__icontains=value)
+            | Exists(members)
         )
 
     def filter_due(self, queryset, name, value):
@@ -340,6 +364,9 @@ register(
         sections_context=_audit_sections,
         history=_audit_history,
         order=21,
+        needs_action=lambda: Q(state__in=OPEN_AUDIT_STATES),
+        newest="due_on",
+        date_filters=(("due_on", _("due on")), ("planned_start", _("planned start"))),
         actions=[
             Action(
                 "schedule",

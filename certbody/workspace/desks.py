@@ -205,6 +205,24 @@ def register(desk: Desk) -> Desk:
     return desk
 
 
+def add_filters(desk_key: str, **filters) -> None:
+    """Add django-filter ``filters`` (name → filter; a ``method`` may be a callable) to the
+    list of the registered desk ``desk_key``: how a higher app filters a lower app's list by
+    its own records (e.g. audits whose programme holds a certificate in force) without the
+    lower app importing it. ``ImproperlyConfigured`` when the desk is not registered."""
+    import django_filters
+
+    desk = DESKS.get(desk_key)
+    if desk is None:
+        raise ImproperlyConfigured(f"add_filters: no desk {desk_key!r}")
+    base = desk.filterset_class
+    attrs = dict(filters)
+    if base is None:
+        base = django_filters.FilterSet
+        attrs["Meta"] = type("Meta", (), {"model": desk.model, "fields": []})
+    desk.filterset_class = type(base.__name__, (base,), attrs)
+
+
 def with_date_filters(filterset_class, model, date_filters) -> type:
     """A subclass of ``filterset_class`` (or a bare FilterSet of ``model``) with a from/to
     date-range filter per ``(field, label)`` of ``date_filters``: query parameters
