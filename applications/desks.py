@@ -52,6 +52,9 @@ class MaskedPhoneColumn(tables.Column):
         return self.render(value, table)
 
 
+TO_REVIEW = (Application.State.SUBMITTED, Application.State.UNDER_REVIEW)
+
+
 class ApplicationTable(BaseTable):
     reference = ObjectLinkColumn("applications", verbose_name=_("reference"))
     organization = tables.Column(accessor="organization__name", verbose_name=_("organisation"))
@@ -71,10 +74,18 @@ class ApplicationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     state = django_filters.ChoiceFilter(choices=Application.State.choices, label=_("state"))
     kind = django_filters.ChoiceFilter(choices=Application.Kind.choices, label=_("kind"))
+    to_review = django_filters.BooleanFilter(method="filter_to_review", label=_("to review"))
 
     class Meta:
         model = Application
-        fields = ["q", "state", "kind"]
+        fields = ["q", "state", "kind", "to_review"]
+
+    def filter_to_review(self, queryset, name, value):
+        # The home page's "applications to review" (submitted or under review) as a list.
+        if value is None:
+            return queryset
+        waiting = Q(state__in=TO_REVIEW)
+        return queryset.filter(waiting) if value else queryset.exclude(waiting)
 
     def search(self, queryset, name, value):
         return queryset.filter(
@@ -141,9 +152,7 @@ register(
         sections_template="applications/desk/application_sections.html",
         sections_context=lambda application, request: _application_sections(application),
         order=10,
-        needs_action=lambda: Q(
-            state__in=[Application.State.SUBMITTED, Application.State.UNDER_REVIEW]
-        ),
+        needs_action=lambda: Q(state__in=TO_REVIEW),
         newest="created_at",
         date_filters=(("submitted_at", _("submitted at")),),
         actions=[

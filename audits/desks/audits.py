@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from applications.models import Site
-from audits import forms, selectors, services
+from audits import forms, home, selectors, services
 from audits.desks._common import OPEN_AUDIT_STATES, _link, _yes_no
 from audits.models import (
     Audit,
@@ -117,9 +117,21 @@ class AuditFilter(django_filters.FilterSet):
     month = django_filters.CharFilter(
         method="filter_month", label=_("month (YYYY-MM)"), max_length=7
     )
+    todo = django_filters.ChoiceFilter(
+        choices=[(key, label) for key, (label, _build) in home.TODO.items()],
+        method="filter_todo",
+        label=_("my tasks"),
+    )
     plan_overdue = django_filters.BooleanFilter(
         method="filter_plan_overdue", label=_("audit plan not reported to CNCA in time")
     )
+
+    def filter_todo(self, queryset, name, value):
+        # A home section's rows (audits.home.TODO) for the signed-in user.
+        if value not in home.TODO or self.request is None:
+            return queryset
+        rows = home.TODO[value][1](self.request.user, dates.today())
+        return queryset.filter(pk__in=rows.values("pk"))
 
     def filter_plan_overdue(self, queryset, name, value):
         # The dashboard's bar (issue #14): planned audits (not document reviews) whose plan

@@ -38,6 +38,7 @@ def test_remind_the_client_of_the_ticked_nonconformities(client, setting, englis
     done = client.post(
         "/staff/nonconformities/bulk/",
         {"bulk": "remind", "selected": [waiting.pk, answered.pk], "confirm": "1"},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     body = done.content.decode()

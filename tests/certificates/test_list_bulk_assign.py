@@ -60,6 +60,7 @@ def test_assign_a_handler_to_many_cases_lists_the_refused_ones(client, people, e
     done = client.post(
         "/staff/appeals/bulk/",
         {"bulk": "assign", "selected": ids, "confirm": "1", "handler": people.handler.pk},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     body = done.content.decode()

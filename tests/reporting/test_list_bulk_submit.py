@@ -42,8 +42,9 @@ def test_mark_many_reports_submitted_lists_the_refused_ones(client, people, engl
             "selected": ids,
             "confirm": "1",
             "receipt_number": "CNCA-2026-11",
-            "submitted_on": "2026-11-09",
+            "submitted_on": "2026-11-10",
         },
+        HTTP_ACCEPT_LANGUAGE="en",
     )
 
     assert confirm.status_code == 200
@@ -68,7 +69,7 @@ def test_forged_bulk_submit_by_a_role_without_the_permission_is_403(client, peop
             "selected": [run.pk],
             "confirm": "1",
             "receipt_number": "X",
-            "submitted_on": "2026-11-09",
+            "submitted_on": "2026-11-10",
         },
     )
 
