@@ -13,7 +13,7 @@ by the permissions of ``certbody.policy``. Phones are masked for roles without
 
 import django_filters
 import django_tables2 as tables
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -59,6 +59,9 @@ class MaskedPhoneColumn(tables.Column):
         return self.render(value, table)
 
 
+TO_REVIEW = (Application.State.SUBMITTED, Application.State.UNDER_REVIEW)
+
+
 class ApplicationTable(BaseTable):
     reference = ObjectLinkColumn("applications", verbose_name=_("reference"))
     organization = tables.Column(accessor="organization__name", verbose_name=_("organisation"))
@@ -78,17 +81,37 @@ class ApplicationFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label=_("Search"))
     state = django_filters.ChoiceFilter(choices=Application.State.choices, label=_("state"))
     kind = django_filters.ChoiceFilter(choices=Application.Kind.choices, label=_("kind"))
+    to_review = django_filters.BooleanFilter(method="filter_to_review", label=_("to review"))
 
     class Meta:
         model = Application
-        fields = ["q", "state", "kind"]
+        fields = ["q", "state", "kind", "to_review"]
+
+    def filter_to_review(self, queryset, name, value):
+        # The home page's "applications to review" (submitted or under review) as a list.
+        if value is None:
+            return queryset
+        waiting = Q(state__in=TO_REVIEW)
+        return queryset.filter(waiting) if value else queryset.exclude(waiting)
 
     def search(self, queryset, name, value):
         return queryset.filter(
             Q(reference__icontains=value)
             | Q(organization__name__icontains=value)
             | Q(organization__uscc__icontains=value)
+            | contact_named(value, "organization_id")
         )
+
+
+def contact_named(value: str, organization: str) -> Q:
+    """Rows whose organisation (the field ``organization`` of the row: its id) has a contact
+    person named like ``value`` (the primary contact or any other; issue #14). A subquery, so
+    each row appears once and a list keeps its number of queries."""
+    contacts = ContactPerson.objects.filter(
+        organization_id=OuterRef(organization), name__icontains=value
+    )
+    primary = Organization.objects.filter(pk=OuterRef(organization), contact_name__icontains=value)
+    return Q(Exists(contacts)) | Q(Exists(primary))
 
 
 def _application_summary(application: Application, user):
@@ -136,6 +159,9 @@ register(
         sections_template="applications/desk/application_sections.html",
         sections_context=lambda application, request: _application_sections(application, request),
         order=10,
+        needs_action=lambda: Q(state__in=TO_REVIEW),
+        newest="created_at",
+        date_filters=(("submitted_at", _("submitted at")),),
         actions=[
             Action(
                 "submit",
@@ -316,7 +342,9 @@ class OrganizationFilter(django_filters.FilterSet):
         fields = ["q", "province", "division_code", "business_scope"]
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(name__icontains=value) | Q(uscc__icontains=value.upper()))
+        return queryset.filter(
+            Q(name__icontains=value) | Q(uscc__icontains=value.upper()) | contact_named(value, "pk")
+        )
 
     def in_province(self, queryset, name, value):
         return queryset.filter(division_code__startswith=value)
@@ -399,6 +427,7 @@ register(
         sections_context=lambda organization, request: _organization_sections(organization),
         history=_organization_history,
         order=5,
+        newest="created_at",
         create=Create(
             _("New organisation"),
             services.organization_create,
@@ -561,6 +590,9 @@ register(
         sections_template="applications/desk/contract_sections.html",
         sections_context=lambda contract, request: _contract_sections(contract),
         order=15,
+        needs_action=lambda: Q(state=Contract.State.DRAFT),
+        newest="created_at",
+        date_filters=(("signed_on", _("signed on")),),
         actions=[
             Action(
                 "sign",

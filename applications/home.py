@@ -32,7 +32,7 @@ def applications_to_review(user, today: date) -> Section:
             day=timezone.localdate(a.submitted_at) if a.submitted_at else None,
         ),
         day_label=_("submitted on"),
-        more_url=list_url("applications"),
+        more_url=list_url("applications", "to_review=true"),
     )
 
 

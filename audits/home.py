@@ -38,12 +38,7 @@ SCORED_KINDS = ("stage2", "surveillance", "recertification")
 def audits_due(user, today: date) -> Section:
     """Audit department: surveillance and recertification audits not yet started whose due
     date is past or within ``AUDITS_AHEAD`` (domain §11; 004 §5.4.1.5, §5.8)."""
-    queryset = Audit.objects.filter(
-        state=Audit.State.PLANNED,
-        kind__in=[Audit.Kind.SURVEILLANCE, Audit.Kind.RECERTIFICATION],
-        programme__state=AuditProgramme.State.ACTIVE,
-        due_on__lte=today + AUDITS_AHEAD,
-    ).select_related("programme__organization")
+    queryset = audits_due_queryset(user, today).select_related("programme__organization")
     return section(
         "audits-due",
         _("Surveillance and recertification due"),
@@ -58,15 +53,22 @@ def audits_due(user, today: date) -> Section:
             url=object_url("audits", a),
             day=a.due_on,
         ),
-        more_url=list_url("audits", "state=planned"),
+        more_url=list_url("audits", "todo=audits-due"),
     )
 
 
-def plans_to_report(user, today: date) -> Section:
-    """Audit department: audit plans to report to CNCA, due 3 days before the audit starts
-    (004 §9.2; ``Audit.plan_report_due``), not reported yet."""
+def audits_due_queryset(user, today: date):
+    return Audit.objects.filter(
+        state=Audit.State.PLANNED,
+        kind__in=[Audit.Kind.SURVEILLANCE, Audit.Kind.RECERTIFICATION],
+        programme__state=AuditProgramme.State.ACTIVE,
+        due_on__lte=today + AUDITS_AHEAD,
+    )
+
+
+def plans_to_report_queryset(user, today: date):
     reported = AuditPlan.objects.filter(audit_id=OuterRef("pk"), cnca_reported_on__isnull=False)
-    queryset = (
+    return (
         Audit.objects.filter(
             state=Audit.State.PLANNED,
             plan_report_due__isnull=False,
@@ -74,8 +76,13 @@ def plans_to_report(user, today: date) -> Section:
         )
         .exclude(kind=Audit.Kind.DOCUMENT_REVIEW)
         .exclude(Exists(reported))
-        .select_related("programme__organization")
     )
+
+
+def plans_to_report(user, today: date) -> Section:
+    """Audit department: audit plans to report to CNCA, due 3 days before the audit starts
+    (004 §9.2; ``Audit.plan_report_due``), not reported yet."""
+    queryset = plans_to_report_queryset(user, today).select_related("programme__organization")
     return section(
         "plans-to-report",
         _("Audit plans to report to CNCA"),
@@ -89,7 +96,7 @@ def plans_to_report(user, today: date) -> Section:
             url=object_url("audits", a),
             day=a.plan_report_due,
         ),
-        more_url=list_url("audits", "state=planned"),
+        more_url=list_url("audits", "todo=plans-to-report"),
     )
 
 
@@ -119,21 +126,21 @@ def nonconformities_to_verify(user, today: date) -> Section:
     )
 
 
-def audits_i_lead(user, today: date) -> Section:
-    """Auditor: audits I lead that are in progress, or completed with the score sheet still
-    to fill or sign off (stage 2, surveillance and recertification; 004 §5.6)."""
+def audits_i_lead_queryset(user, today: date):
     leading = AuditTeamMember.objects.filter(
         audit_id=OuterRef("pk"), user_id=user.pk, role=AuditTeamMember.Role.LEADER
     )
     signed = ScoreSheet.objects.filter(audit_id=OuterRef("pk"), state=ScoreSheet.State.SUBMITTED)
-    queryset = (
-        Audit.objects.filter(Exists(leading))
-        .filter(
-            Q(state=Audit.State.IN_PROGRESS)
-            | Q(state=Audit.State.COMPLETED, kind__in=SCORED_KINDS) & ~Q(Exists(signed))
-        )
-        .select_related("programme__organization")
+    return Audit.objects.filter(Exists(leading)).filter(
+        Q(state=Audit.State.IN_PROGRESS)
+        | Q(state=Audit.State.COMPLETED, kind__in=SCORED_KINDS) & ~Q(Exists(signed))
     )
+
+
+def audits_i_lead(user, today: date) -> Section:
+    """Auditor: audits I lead that are in progress, or completed with the score sheet still
+    to fill or sign off (stage 2, surveillance and recertification; 004 §5.6)."""
+    queryset = audits_i_lead_queryset(user, today).select_related("programme__organization")
     return section(
         "audits-i-lead",
         _("Audits I lead: in progress or score sheet to fill"),
@@ -148,7 +155,7 @@ def audits_i_lead(user, today: date) -> Section:
             day=a.planned_start,
         ),
         day_label=_("planned start"),
-        more_url=list_url("audits", "mine=on"),
+        more_url=list_url("audits", "todo=audits-i-lead"),
     )
 
 
@@ -168,15 +175,17 @@ def _my_audit_row(audit: Audit) -> Row:
     )
 
 
+def my_audits_queryset(user, today: date):
+    on_team = AuditTeamMember.objects.filter(audit_id=OuterRef("pk"), user_id=user.pk)
+    return Audit.objects.filter(Exists(on_team), state__in=MY_OPEN_STATES)
+
+
 def my_audits(user, today: date) -> Section:
     """Auditor: audits I am on the team of (leader, auditor, trainee or expert), planned or
     in progress, by due date ascending so the oldest overdue comes first (004 §5.4.1.5,
     §5.8: surveillance and recertification due dates); an audit without a due date (stage 2,
     special) by its planned start after them."""
-    on_team = AuditTeamMember.objects.filter(audit_id=OuterRef("pk"), user_id=user.pk)
-    queryset = Audit.objects.filter(Exists(on_team), state__in=MY_OPEN_STATES).select_related(
-        "programme__organization"
-    )
+    queryset = my_audits_queryset(user, today).select_related("programme__organization")
     return section(
         "my-audits",
         _("My audits"),
@@ -185,7 +194,7 @@ def my_audits(user, today: date) -> Section:
         today=today,
         order_by=(F("due_on").asc(nulls_last=True), F("planned_start").asc(nulls_last=True), "pk"),
         row=_my_audit_row,
-        more_url=list_url("audits", "mine=on"),
+        more_url=list_url("audits", "todo=my-audits"),
     )
 
 
@@ -208,3 +217,16 @@ def calendar_link(user) -> dict:
     if not ({roles.AUDIT_DEPARTMENT, roles.TECHNICAL_MANAGER, roles.AUDITOR} & role_names(user)):
         return {"planning_calendar_url": ""}
     return {"planning_calendar_url": reverse("audits_calendar:calendar")}
+
+
+# The audits list filtered as each section counts (``?todo=<section key>``, issue #14): the
+# section's "more" link lands on a list of its count. ``(user, today) -> queryset``.
+TODO = {
+    "audits-due": (_("Surveillance and recertification due"), audits_due_queryset),
+    "plans-to-report": (_("Audit plans to report to CNCA"), plans_to_report_queryset),
+    "audits-i-lead": (
+        _("Audits I lead: in progress or score sheet to fill"),
+        audits_i_lead_queryset,
+    ),
+    "my-audits": (_("My audits"), my_audits_queryset),
+}

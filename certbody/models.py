@@ -373,3 +373,28 @@ class JobMark(models.Model):
 
     def __str__(self):
         return f"{self.job} #{self.object_id} {self.threshold}"
+
+
+class SavedFilter(models.Model):
+    """A list's filters a staff member saved under a name (issue #14): the query string of a
+    workspace list (``desk`` is the desk's key), applied by opening the list with it. Only its
+    owner sees it (``certbody.workspace.saved``)."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="saved_filters", verbose_name=_("user")
+    )
+    desk = models.CharField(_("list"), max_length=40)
+    name = models.CharField(_("name"), max_length=80)
+    query = models.CharField(_("filters"), max_length=1000, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "desk", "name"], name="uniq_saved_filter")
+        ]
+        verbose_name = _("saved filter")
+        verbose_name_plural = _("saved filters")
+
+    def __str__(self):
+        return self.name

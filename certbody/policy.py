@@ -157,6 +157,8 @@ MATRIX = {
     # staff enter a client's answer on its behalf: the audit department or the audit's team
     # (004 §5.10.1); client users answer for their own organisation in the portal
     "audits.answer_nonconformity": is_audit_department | on_audit_team,
+    # Remind the client by e-mail that an NC awaits their answer (a list's bulk action, #14).
+    "audits.remind_nonconformity": is_audit_department | on_audit_team,
     "audits.sign_audit_report": leads_audit | (is_audit_department & audit_has_no_leader),
     "audits.deliver_audit_report": is_audit_department | leads_audit,
     "audits.manage_auditors": is_audit_department | is_technical_manager,

@@ -9,7 +9,7 @@ major not closed, a minor neither closed nor with its plan accepted; 004 §5.10.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.db.models.functions import Coalesce, TruncMonth
@@ -142,6 +142,13 @@ def dashboard_figures(today: date | None = None, *, months_ahead: int = 12) -> F
         head__isnull=True, status__in=[Status.VALID, Status.SUSPENDED], expires_on__lt=today
     ).count()
 
+    # The lists' date ranges are inclusive: "before today" is "up to yesterday".
+    month_range = f"due_on_after={first.isoformat()}&due_on_before={last.isoformat()}"
+    yesterday = (today - timedelta(days=1)).isoformat()
+    expiry_range = (
+        f"expires_on_after={add_months(first, 3).isoformat()}"
+        f"&expires_on_before={add_months(last, 3).isoformat()}"
+    )
     due_this_month = [
         Bar(
             _("Surveillance audits"),
@@ -156,40 +163,48 @@ def dashboard_figures(today: date | None = None, *, months_ahead: int = 12) -> F
         Bar(
             _("Recertification applications due"),
             applications_due,
-            url=_list("certificates", "head=true&expiring=true"),
+            url=_list("certificates", f"head=true&in_force=true&{expiry_range}"),
         ),
         Bar(
             _("Reports to submit"),
             report_counts["due"],
-            url=_list("reports", "state=generated"),
+            url=_list("reports", f"state=generated&{month_range}"),
         ),
-        Bar(_("NC verifications"), ncs["due"], url=_list("nonconformities", "unsettled=on")),
+        Bar(
+            _("NC verifications"),
+            ncs["due"],
+            url=_list("nonconformities", f"unsettled=on&{month_range}"),
+        ),
     ]
     overdue = [
         Bar(
             _("Surveillance audits overdue"),
             surveillance_overdue,
-            url=_list("audits", "kind=surveillance&state=planned&due=overdue"),
+            url=_list(
+                "audits", f"kind=surveillance&state=planned&due_on_before={yesterday}&in_force=true"
+            ),
         ),
         Bar(
             _("Suspensions ended, not yet handled"),
             suspensions_ended,
-            url=_list("certificates", "status=suspended&head=true"),
+            url=_list(
+                "certificates", f"status=suspended&head=true&suspended_until_before={yesterday}"
+            ),
         ),
         Bar(
             _("Certificates past expiry not yet marked expired"),
             expired_pending,
-            url=_list("certificates", "status=valid&head=true"),
+            url=_list("certificates", f"head=true&in_force=true&expires_on_before={yesterday}"),
         ),
         Bar(
             _("Initial decisions over 6 months"),
             decisions_overdue,
-            url=_list("decisions", "kind=stage2"),
+            url=_list("decisions", f"kind=stage2&decision_due_on_before={yesterday}"),
         ),
         Bar(
             _("Audit plans not reported to CNCA in time"),
             plans_overdue,
-            url=_list("audits", "state=planned"),
+            url=_list("audits", "plan_overdue=true"),
         ),
         Bar(_("Reports overdue"), report_counts["overdue"], url=_list("reports", "overdue=true")),
         Bar(

@@ -26,7 +26,7 @@ from certbody.badges import state_badge
 from certbody.masking import can_see_personal_data, mask_id_number
 from certbody.models import OutgoingEmail
 from certbody.notifications import outgoing_email_retry
-from certbody.workspace import Action, Create, Desk, register
+from certbody.workspace import Action, BulkAction, Create, Desk, register
 from certbody.workspace.tables import (
     BaseTable,
     LocalDateTimeColumn,
@@ -159,6 +159,24 @@ register(
         sections_template="reporting/desk_report.html",
         sections_context=_sections,
         order=90,
+        needs_action=lambda: Q(state=ReportRun.State.GENERATED),
+        newest="due_on",
+        date_filters=(("due_on", _("due on")),),
+        bulk_actions=[
+            BulkAction(
+                "submit",
+                _("Mark submitted to the platform"),
+                "reporting.submit_report",
+                services.report_submit,
+                "run",
+                form_class=forms.SubmitForm,
+                available=_not_submitted,
+                confirm=_(
+                    "Every selected report is recorded as submitted on this date with this "
+                    "receipt number (002 §4.3)."
+                ),
+            )
+        ],
         create=Create(
             _("Generate a report"), generate, "reporting.generate_report", forms.GenerateForm
         ),

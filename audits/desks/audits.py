@@ -6,7 +6,7 @@ from datetime import date
 import django_filters
 import django_tables2 as tables
 from django import forms as django_forms
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
 from applications.models import Site
-from audits import forms, selectors, services
+from audits import forms, home, selectors, services
 from audits.desks._common import OPEN_AUDIT_STATES, _link, _yes_no
 from audits.models import (
     Audit,
@@ -117,6 +117,33 @@ class AuditFilter(django_filters.FilterSet):
     month = django_filters.CharFilter(
         method="filter_month", label=_("month (YYYY-MM)"), max_length=7
     )
+    todo = django_filters.ChoiceFilter(
+        choices=[(key, label) for key, (label, _build) in home.TODO.items()],
+        method="filter_todo",
+        label=_("my tasks"),
+    )
+    plan_overdue = django_filters.BooleanFilter(
+        method="filter_plan_overdue", label=_("audit plan not reported to CNCA in time")
+    )
+
+    def filter_todo(self, queryset, name, value):
+        # A home section's rows (audits.home.TODO) for the signed-in user.
+        if value not in home.TODO or self.request is None:
+            return queryset
+        rows = home.TODO[value][1](self.request.user, dates.today())
+        return queryset.filter(pk__in=rows.values("pk"))
+
+    def filter_plan_overdue(self, queryset, name, value):
+        # The dashboard's bar (issue #14): planned audits (not document reviews) whose plan
+        # is past its CNCA reporting date and not reported.
+        if not value:
+            return queryset
+        reported = AuditPlan.objects.filter(audit_id=OuterRef("pk"), cnca_reported_on__isnull=False)
+        return (
+            queryset.filter(state=Audit.State.PLANNED, plan_report_due__lt=dates.today())
+            .exclude(kind=Audit.Kind.DOCUMENT_REVIEW)
+            .exclude(Exists(reported))
+        )
 
     class Meta:
         model = Audit
@@ -134,9 +161,18 @@ class AuditFilter(django_filters.FilterSet):
         )
 
     def search(self, queryset, name, value):
+        # Also by the name of anyone on the team (issue #14); a subquery, so an audit appears
+        # once however many members match.
+        members = AuditTeamMember.objects.filter(audit_id=OuterRef("pk")).filter(
+            Q(user__display_name__icontains=value)
+            | Q(user__first_name__icontains=value)
+            | Q(user__last_name__icontains=value)
+            | Q(user__username__icontains=value)
+        )
         return queryset.filter(
             Q(programme__organization__name__icontains=value)
             | Q(programme__organization__uscc__icontains=value)
+            | Exists(members)
         )
 
     def filter_due(self, queryset, name, value):
@@ -344,6 +380,9 @@ register(
         sections_context=_audit_sections,
         history=_audit_history,
         order=21,
+        needs_action=lambda: Q(state__in=OPEN_AUDIT_STATES),
+        newest="due_on",
+        date_filters=(("due_on", _("due on")), ("planned_start", _("planned start"))),
         actions=[
             Action(
                 "schedule",

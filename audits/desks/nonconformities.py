@@ -18,7 +18,7 @@ from audits.models import (
 )
 from certbody import dates
 from certbody.badges import state_badge
-from certbody.workspace import Action, Desk, register
+from certbody.workspace import Action, BulkAction, Desk, register
 from certbody.workspace.tables import BaseTable, ObjectLinkColumn, StateColumn
 
 
@@ -165,6 +165,23 @@ register(
         sections_template="audits/desk_nonconformity.html",
         sections_context=_nc_sections,
         order=22,
+        needs_action=selectors.unsettled_q,
+        newest="raised_on",
+        date_filters=(("due_on", _("due on")), ("raised_on", _("raised on"))),
+        bulk_actions=[
+            BulkAction(
+                "remind",
+                _("Remind the client to answer (e-mail)"),
+                "audits.remind_nonconformity",
+                services.nonconformity_remind_client,
+                "nonconformity",
+                available=_nc_in(Nonconformity.State.OPEN, Nonconformity.State.REJECTED),
+                confirm=_(
+                    "Each organisation's contact and users get an e-mail saying which "
+                    "nonconformity awaits their answer and by when (004 §5.10.1)."
+                ),
+            )
+        ],
         actions=[
             Action(
                 "accept",

@@ -13,6 +13,7 @@ from datetime import date
 
 from django.db import transaction
 from django.db.models import Max
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 
 from audits.models import (
@@ -27,11 +28,14 @@ from audits.selectors.nonconformities import (
     Review,
     Severity,
     State,
+    next_step,
     nonconformity_due,
 )
 from audits.services._guards import _check_day, _text
-from certbody import policy, uploads
+from certbody import dates, policy, uploads
+from certbody.jobs import client_addresses
 from certbody.lifecycle import RuleViolation, fire, lock, record
+from certbody.notifications import notify_addresses
 
 # Upload limits and types: the generic rules of certbody.uploads (names kept for callers).
 MAX_ATTACHMENTS = uploads.MAX_FILES
@@ -422,3 +426,47 @@ def nonconformity_verify_plan(
             plan.review_note = f"{plan.review_note}\n{line}".strip()
             plan.save(update_fields=["review_note"])
     return nc
+
+
+def nonconformity_remind_client(*, nonconformity: Nonconformity, actor) -> int:
+    """E-mail the client organisation (its contact and active users) a reminder that
+    ``nonconformity`` awaits their answer by its verification deadline (004 §5.10.1, §5.10.3),
+    with the letter of the daily reminder job (``nonconformity_due_client``); the e-mails go
+    through the outbox after commit. Returns the number of addresses written to.
+
+    Refused (``RuleViolation``) unless the NC waits for the client (open, or its last answer
+    rejected) or when the organisation has no e-mail address; ``NotPermitted`` for a role
+    without ``audits.remind_nonconformity``.
+    """
+    policy.require(actor, "audits.remind_nonconformity", nonconformity)
+    nc = Nonconformity.objects.select_related("audit__programme__organization").get(
+        pk=nonconformity.pk
+    )
+    if nc.state not in (State.OPEN, State.REJECTED):
+        raise RuleViolation(
+            _("This nonconformity does not wait for the client's answer."), rule="004 §5.10.1"
+        )
+    organization = nc.audit.programme.organization
+    today = dates.today()
+    try:
+        portal_path = reverse("audits_portal:detail", args=[nc.pk])
+    except NoReverseMatch:
+        portal_path = ""
+    sent = notify_addresses(
+        client_addresses(organization),
+        template="nonconformity_due_client",
+        context={
+            "nc": nc,
+            "audit": nc.audit,
+            "organization": organization,
+            "days_left": (nc.due_on - today).days,
+            "overdue": nc.due_on < today,
+            "awaiting_client": True,
+            "next_step": next_step(nc),
+            "portal_path": portal_path,
+        },
+        kind="nonconformity_reminder",
+    )
+    if not sent:
+        raise RuleViolation(_("The organisation has no e-mail address to remind."))
+    return sent

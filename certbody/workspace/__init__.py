@@ -8,6 +8,10 @@ An app describes its desks in ``<app>/desks.py`` (imported from its ``AppConfig.
 - a django-tables2 ``Table`` (columns, sorting) and a django-filter ``FilterSet`` (search and
   filters); the list exports the filtered rows to CSV or XLSX (``certbody.spreadsheets``);
 - the object page's summary fields and related sections (a template included by the page);
+- ``BulkAction``s (``bulk``): one action repeated over the rows ticked on the list, each row
+  through the service and the matrix, plus "export selected" on every desk; the default order
+  (``needs_action`` first, ``newest`` first), date-range filters (``date_filters``) and the
+  user's saved filters (``saved``) of every list;
 - ``Action``s: each names its service, its confirm form and its permission in
   ``certbody.policy.MATRIX``; the page offers an action only when the user holds its permission
   and the object's state allows it, and the action URL refuses a forged request with 403.
@@ -21,6 +25,7 @@ generic pages, mounted at ``/staff/``), ``tables`` (shared columns, paging, expo
 library). The names the apps use are importable from ``certbody.workspace`` itself.
 """
 
+from certbody.workspace.bulk import BulkAction
 from certbody.workspace.desks import (
     DESKS,
     GROUPS,
@@ -28,6 +33,7 @@ from certbody.workspace.desks import (
     ActionForm,
     Create,
     Desk,
+    add_filters,
     back_to,
     build_form,
     desks_for,
@@ -56,9 +62,11 @@ __all__ = [
     "SYSTEM_ACTOR",
     "Action",
     "ActionForm",
+    "BulkAction",
     "Create",
     "Desk",
     "HistoryRow",
+    "add_filters",
     "back_to",
     "build_form",
     "configure_table",

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -19,6 +20,7 @@ from django.utils.translation import gettext_lazy as _
 
 from certbody import bounds, policy
 from certbody.lifecycle import RuleViolation
+from certbody.workspace.bulk import BulkAction, export_selected
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,18 @@ class Desk:
     # The navigation group (a key of ``GROUPS``); "" = the registering app's group
     # (``APP_GROUPS``), filled in by ``register``.
     group: str = ""
+    # The list's default order (issue #14), used when the user has not sorted by a column:
+    # rows matching ``needs_action()`` (a Q, built when the list is shown: it may read today)
+    # first, then newest first by the field ``newest``, then by id, newest first.
+    # Without both the table's own ``Meta.order_by`` applies.
+    needs_action: Callable[[], Q] | None = None
+    newest: str = ""
+    # Date-range filters (from/to, two date inputs) on the main date columns: (field, label)
+    # pairs; ``register`` adds them to the filterset as ``<field>_after``/``<field>_before``.
+    date_filters: tuple[tuple[str, Any], ...] = ()
+    # Actions repeated over the ticked rows of the list (``certbody.workspace.bulk``); every
+    # desk also has "export selected".
+    bulk_actions: list[BulkAction] = field(default_factory=list)
 
     def url(self) -> str:
         return reverse("workspace:list", args=[self.key])
@@ -105,6 +119,36 @@ class Desk:
             if action.name == name:
                 return action
         raise Http404(_("No such action."))
+
+    def all_bulk_actions(self) -> list[BulkAction]:
+        return [export_selected(self.permission), *self.bulk_actions]
+
+    def bulk_action(self, name: str) -> BulkAction:
+        for bulk in self.all_bulk_actions():
+            if bulk.name == name:
+                return bulk
+        raise Http404(_("No such action."))
+
+    def offered_bulk_actions(self, user) -> list[BulkAction]:
+        """The bulk actions ``user`` holds the permission of (rows are asked again one by
+        one when the action runs)."""
+        return [b for b in self.all_bulk_actions() if policy.allowed(user, b.permission)]
+
+    def ordered(self, queryset: models.QuerySet) -> models.QuerySet:
+        """``queryset`` in the desk's default order: needing action first, newest first."""
+        order = []
+        if self.needs_action is not None:
+            queryset = queryset.annotate(
+                _waits=Case(When(self.needs_action(), then=Value(0)), default=Value(1))
+            )
+            order.append("_waits")
+        if self.newest:
+            order.append(F(self.newest).desc(nulls_last=True))
+        return queryset.order_by(*order, "-pk")
+
+    @property
+    def has_default_order(self) -> bool:
+        return self.needs_action is not None or bool(self.newest)
 
     def offered_actions(self, obj, user) -> list[Action]:
         """The actions this user may perform on ``obj`` now (permission and state)."""
@@ -140,9 +184,11 @@ def _default_group(desk: Desk) -> str:
 
 def register(desk: Desk) -> Desk:
     """Add a desk to the workspace (called at import by ``<app>/desks.py``)."""
-    for name in [desk.permission, *(a.permission for a in desk.actions)] + (
-        [desk.create.permission] if desk.create else []
-    ):
+    for name in [
+        desk.permission,
+        *(a.permission for a in desk.actions),
+        *(b.permission for b in desk.bulk_actions),
+    ] + ([desk.create.permission] if desk.create else []):
         if name not in policy.MATRIX:
             raise ImproperlyConfigured(
                 f"desk {desk.key}: {name!r} is not in certbody.policy.MATRIX"
@@ -151,8 +197,52 @@ def register(desk: Desk) -> Desk:
         desk.group = _default_group(desk)
     if desk.group not in GROUPS:
         raise ImproperlyConfigured(f"desk {desk.key}: unknown navigation group {desk.group!r}")
+    if desk.date_filters:
+        desk.filterset_class = with_date_filters(
+            desk.filterset_class, desk.model, desk.date_filters
+        )
     DESKS[desk.key] = desk
     return desk
+
+
+def add_filters(desk_key: str, **filters) -> None:
+    """Add django-filter ``filters`` (name → filter; a ``method`` may be a callable) to the
+    list of the registered desk ``desk_key``: how a higher app filters a lower app's list by
+    its own records (e.g. audits whose programme holds a certificate in force) without the
+    lower app importing it. ``ImproperlyConfigured`` when the desk is not registered."""
+    import django_filters
+
+    desk = DESKS.get(desk_key)
+    if desk is None:
+        raise ImproperlyConfigured(f"add_filters: no desk {desk_key!r}")
+    base = desk.filterset_class
+    attrs = dict(filters)
+    if base is None:
+        base = django_filters.FilterSet
+        attrs["Meta"] = type("Meta", (), {"model": desk.model, "fields": []})
+    desk.filterset_class = type(base.__name__, (base,), attrs)
+
+
+def with_date_filters(filterset_class, model, date_filters) -> type:
+    """A subclass of ``filterset_class`` (or a bare FilterSet of ``model``) with a from/to
+    date-range filter per ``(field, label)`` of ``date_filters``: query parameters
+    ``<field>_after`` and ``<field>_before`` (ISO dates, both inclusive; on a date-time field
+    the whole local days)."""
+    import django_filters
+    from django_filters.widgets import DateRangeWidget
+
+    base = filterset_class or django_filters.FilterSet
+    attrs = {
+        name: django_filters.DateFromToRangeFilter(
+            field_name=name,
+            label=label,
+            widget=DateRangeWidget(attrs={"type": "date"}),
+        )
+        for name, label in date_filters
+    }
+    if filterset_class is None:
+        attrs["Meta"] = type("Meta", (), {"model": model, "fields": []})
+    return type(f"{base.__name__}WithDates", (base,), attrs)
 
 
 def get_desk(key: str) -> Desk:

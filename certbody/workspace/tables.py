@@ -56,6 +56,28 @@ class StateColumn(tables.Column):
         return getattr(record, f"get_{field}_display")()
 
 
+class SelectColumn(tables.CheckBoxColumn):
+    """The tick box of each row for the list's bulk actions (``certbody.workspace.bulk``):
+    inputs named ``selected`` tied to the page's form ``bulk-form``; the header box ticks every
+    row of the page (``certbody/static/certbody/bulk.js``). Never exported."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("accessor", "pk")
+        kwargs.setdefault("orderable", False)
+        kwargs.setdefault("exclude_from_export", True)
+        kwargs.setdefault(
+            "attrs",
+            {
+                "input": {"form": "bulk-form", "class": "bulk-select"},
+                "th__input": {
+                    "class": "bulk-select-all",
+                    "aria-label": _("Select every row of this page"),
+                },
+            },
+        )
+        super().__init__(**kwargs)
+
+
 class BaseTable(tables.Table):
     """Workspace table defaults: the site's list style and a stable test hook.
 

@@ -8,13 +8,15 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from certbody.lifecycle import RuleViolation
+from certbody.workspace import bulk, saved
 from certbody.workspace import desks as workspace
 from certbody.workspace.crosslinks import crosslinks
 from certbody.workspace.desks import get_desk, require
 from certbody.workspace.history import history_for, history_rows
-from certbody.workspace.tables import configure_table, export_response
+from certbody.workspace.tables import SelectColumn, configure_table, export_response
 
 PER_PAGE = 25
 
@@ -40,24 +42,49 @@ def permission_required(permission: str):
 staff_only = permission_required("certbody.use_workspace")
 
 
-@staff_only
-@require_GET
-def desk_list(request, key: str):
-    """A filtered, sorted, paginated list; ``?export=csv|xlsx`` downloads the filtered rows."""
-    desk = get_desk(key)
-    require(request.user, desk.permission)
+def _list_table(desk, request, queryset, *, selectable: bool = False):
+    """The desk's table of ``queryset``: in the desk's default order unless the user sorts by
+    a column (``Desk.ordered``), with the checkbox column of the bulk actions if asked."""
+    kwargs = {}
+    if desk.has_default_order and not request.GET.getlist("sort"):
+        queryset = desk.ordered(queryset)
+        kwargs["order_by"] = ()
+    if selectable:
+        kwargs["extra_columns"] = [("selected", SelectColumn())]
+        kwargs["sequence"] = ("selected", "...")
+    # No ``request=``: django-tables2 would then read page/per_page/sort unvalidated itself.
+    table = desk.table_class(queryset, **kwargs)
+    table.request = request
+    return table
+
+
+def _filtered(desk, request, data):
     queryset = desk.queryset(request)
     filterset = None
     if desk.filterset_class is not None:
-        filterset = desk.filterset_class(request.GET or None, queryset=queryset, request=request)
+        filterset = desk.filterset_class(data or None, queryset=queryset, request=request)
         queryset = filterset.qs
-    # No ``request=``: django-tables2 would then read page/per_page/sort unvalidated itself.
-    table = desk.table_class(queryset)
+    return filterset, queryset
+
+
+@staff_only
+@require_GET
+def desk_list(request, key: str):
+    """A filtered, sorted, paginated list; ``?export=csv|xlsx`` downloads the filtered rows.
+    Without a chosen sort the desk's default order (needing action first, newest first); the
+    user's saved filters and the bulk actions they may use are offered."""
+    desk = get_desk(key)
+    require(request.user, desk.permission)
+    filterset, queryset = _filtered(desk, request, request.GET)
     export = request.GET.get("export")
     if export:
+        table = _list_table(desk, request, queryset)
         configure_table(table, request, paginate=False)
         return export_response(table, title=desk.title, fmt=export, name=desk.key)
+    bulk_actions = desk.offered_bulk_actions(request.user)
+    table = _list_table(desk, request, queryset, selectable=bool(bulk_actions))
     configure_table(table, request, per_page=PER_PAGE)
+    query = request.GET.urlencode()
     return render(
         request,
         "workspace/list.html",
@@ -66,10 +93,100 @@ def desk_list(request, key: str):
             "table": table,
             "filter": filterset,
             "can_create": desk.create is not None and request.user.has_perm(desk.create.permission),
-            "query": request.GET.urlencode(),
+            "query": query,
+            "filter_query": saved.filter_query(query),
+            "saved_filters": list(saved.saved_filters(request.user, desk.key)),
+            "bulk_actions": bulk_actions,
             "group_title": workspace.GROUPS.get(desk.group, ""),
         },
     )
+
+
+@staff_only
+@require_POST
+def desk_bulk(request, key: str):
+    """One bulk action over the ticked rows (``selected``) of a list: "export selected"
+    downloads them at once; any other action shows a confirm page listing the rows (and the
+    action's form), then, posted with ``confirm``, runs the action row by row and lists what
+    was done and what was refused. 403 when the user holds neither the list's nor the
+    action's permission (a forged POST); rows the user cannot see on this list are ignored."""
+    desk = get_desk(key)
+    require(request.user, desk.permission)
+    bulk_action = desk.bulk_action(request.POST.get("bulk", ""))
+    require(request.user, bulk_action.permission)
+    back = desk.url()
+    list_query = saved.filter_query(request.POST.get("query", ""))
+    if list_query:
+        back = f"{back}?{list_query}"
+    ids = bulk.selected_ids(request.POST.getlist("selected"))
+    queryset = desk.queryset(request).filter(pk__in=ids)
+    if not ids or not queryset.exists():
+        messages.error(request, _("Select at least one row."))
+        return redirect(back)
+    if bulk_action.is_export:
+        table = _list_table(desk, request, queryset)
+        configure_table(table, request, paginate=False)
+        return export_response(table, title=desk.title, fmt="xlsx", name=desk.key)
+    confirmed = "confirm" in request.POST
+    form = workspace.build_form(
+        bulk_action.form_class,
+        obj=None,
+        user=request.user,
+        data=request.POST if confirmed else None,
+        model=desk.model,
+    )
+    context = {
+        "desk": desk,
+        "bulk": bulk_action,
+        "form": form,
+        "ids": ids,
+        "query": list_query,
+        "back": back,
+        "group_title": workspace.GROUPS.get(desk.group, ""),
+    }
+    if confirmed and (form is None or form.is_valid()):
+        objects = list(desk.ordered(queryset) if desk.has_default_order else queryset)
+        cleaned = form.cleaned_data if form is not None else {}
+        outcomes = bulk.run_bulk(bulk_action, objects, user=request.user, cleaned=cleaned)
+        context["outcomes"] = outcomes
+        context["done"] = sum(1 for o in outcomes if o.ok)
+        context["refused"] = [o for o in outcomes if not o.ok]
+        return render(request, "workspace/bulk_done.html", context)
+    table = _list_table(desk, request, queryset)
+    configure_table(table, request, paginate=False)
+    context["table"] = table
+    status = 422 if confirmed else 200
+    return render(request, "workspace/bulk.html", context, status=status)
+
+
+@staff_only
+@require_POST
+def desk_filter_save(request, key: str):
+    """Save the list's current filters (``query``) under ``name`` for the user."""
+    desk = get_desk(key)
+    require(request.user, desk.permission)
+    query = saved.filter_query(request.POST.get("query", ""))
+    try:
+        saved.saved_filter_save(
+            actor=request.user, desk_key=desk.key, name=request.POST.get("name", ""), query=query
+        )
+    except RuleViolation as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Filter saved."))
+    return redirect(f"{desk.url()}?{query}" if query else desk.url())
+
+
+@staff_only
+@require_POST
+def desk_filter_delete(request, key: str, pk: int):
+    """Delete one of the user's saved filters of this list (404 for anyone else's)."""
+    desk = get_desk(key)
+    require(request.user, desk.permission)
+    if not saved.saved_filter_delete(actor=request.user, desk_key=desk.key, pk=pk):
+        raise Http404(_("No such filter."))
+    messages.success(request, _("Filter deleted."))
+    return redirect(desk.url())
 
 
 def moved_on_url(request, desk, pk) -> str | None:

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from certbody.badges import state_badge
 from certbody.masking import can_see_personal_data, mask_phone
-from certbody.workspace import Action, Create, Desk, register
+from certbody.workspace import Action, BulkAction, Create, Desk, register
 from certbody.workspace.tables import (
     BaseTable,
     ObjectLinkColumn,
@@ -122,6 +122,24 @@ register(
         sections_template="certificates/desk_appeal.html",
         sections_context=_appeal_sections,
         order=60,
+        needs_action=lambda: ~Q(state=Appeal.State.DECIDED),
+        newest="received_on",
+        date_filters=(("received_on", _("received on")), ("due_on", _("written result due"))),
+        bulk_actions=[
+            BulkAction(
+                "assign",
+                _("Assign a handler"),
+                "certificates.assign_appeal",
+                services.appeal_assign,
+                "appeal",
+                form_class=forms.AppealAssignForm,
+                available=_appeal_in(Appeal.State.ACKNOWLEDGED, Appeal.State.UNDER_INVESTIGATION),
+                confirm=_(
+                    "The handler must not have been involved in the matter; a case where they "
+                    "were is refused and listed (004 §8.3)."
+                ),
+            )
+        ],
         create=Create(
             _("Record an appeal or complaint"),
             services.appeal_receive,

@@ -210,6 +210,7 @@ register(
         sections_context=_audit_sections,
         moved_on=_decision_page,
         order=50,
+        date_filters=(("decision_due_on", _("initial decision due")),),
         actions=[
             Action(
                 "grant",

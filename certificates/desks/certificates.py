@@ -4,14 +4,14 @@ from datetime import timedelta
 
 import django_filters
 import django_tables2 as tables
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import can_proceed
 
 from certbody.models import BusinessScope
-from certbody.workspace import Action, Desk, register
+from certbody.workspace import Action, Desk, add_filters, register
 from certbody.workspace.tables import (
     BaseTable,
     ObjectLinkColumn,
@@ -21,6 +21,8 @@ from certbody.workspace.tables import (
 from certificates import forms, services
 from certificates.desks.common import EXPIRING_DAYS, Status
 from certificates.models import Certificate
+
+IN_FORCE = (Status.VALID, Status.SUSPENDED)
 
 
 class CertificateTable(BaseTable):
@@ -65,10 +67,19 @@ class CertificateFilter(SearchFilter):
     head = django_filters.BooleanFilter(
         field_name="head", lookup_expr="isnull", label=_("head certificates only")
     )
+    in_force = django_filters.BooleanFilter(
+        method="filter_in_force", label=_("in force (valid or suspended)")
+    )
 
     class Meta:
         model = Certificate
-        fields = ["q", "status", "star_grade", "expiring", "scope", "head"]
+        fields = ["q", "status", "star_grade", "expiring", "scope", "head", "in_force"]
+
+    def filter_in_force(self, queryset, name, value):
+        if value is None:
+            return queryset
+        in_force = Q(status__in=IN_FORCE)
+        return queryset.filter(in_force) if value else queryset.exclude(in_force)
 
     def filter_expiring(self, queryset, name, value):
         today = timezone.localdate()
@@ -138,6 +149,10 @@ register(
         sections_template="certificates/desk_certificate.html",
         sections_context=_certificate_sections,
         order=55,
+        date_filters=(
+            ("expires_on", _("expires on")),
+            ("suspended_until", _("suspended until")),
+        ),
         actions=[
             Action(
                 "suspend",
@@ -206,4 +221,25 @@ register(
             ),
         ],
     )
+)
+
+
+def _audits_with_certificate_in_force(queryset, name, value):
+    # The audits list filtered by certificates (issue #14: the dashboard's "surveillance
+    # audits overdue" counts only programmes whose head certificate is in force).
+    if value is None:
+        return queryset
+    in_force = Exists(
+        Certificate.objects.filter(
+            programme_id=OuterRef("programme_id"), head__isnull=True, status__in=IN_FORCE
+        )
+    )
+    return queryset.filter(in_force) if value else queryset.exclude(in_force)
+
+
+add_filters(
+    "audits",
+    in_force=django_filters.BooleanFilter(
+        method=_audits_with_certificate_in_force, label=_("certificate in force")
+    ),
 )

@@ -2,6 +2,7 @@
 
 import django_filters
 import django_tables2 as tables
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -93,6 +94,9 @@ register(
         sections_template="certificates/desk_client_request.html",
         sections_context=_request_sections,
         order=65,
+        needs_action=lambda: Q(state=ClientRequest.State.RECEIVED),
+        newest="submitted_at",
+        date_filters=(("submitted_at", _("submitted at")),),
         actions=[
             Action(
                 "handle",

@@ -113,6 +113,9 @@ register(
         sections_template="certificates/desk_obligation.html",
         sections_context=_obligation_sections,
         order=63,
+        needs_action=lambda: Q(done_on__isnull=True),
+        newest="due_on",
+        date_filters=(("due_on", _("due on")),),
         actions=[
             Action(
                 "done",

@@ -2,6 +2,7 @@
 
 import django_filters
 import django_tables2 as tables
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from certbody.badges import state_badge
@@ -87,6 +88,8 @@ register(
         sections_template="certificates/desk_proposal.html",
         sections_context=_proposal_sections,
         order=56,
+        needs_action=lambda: Q(state=Proposal.State.OPEN),
+        newest="created_at",
         actions=[
             Action(
                 "accept",

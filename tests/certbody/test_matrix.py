@@ -195,6 +195,7 @@ EXPECTED_MATRIX = {
     "audits.raise_nonconformity": {"on_audit_team"},
     "audits.verify_nonconformity": {"on_audit_team"},
     "audits.answer_nonconformity": {"audit_department", "on_audit_team"},
+    "audits.remind_nonconformity": {"audit_department", "on_audit_team"},
     "audits.sign_audit_report": {"leads_audit", "audit_department & audit_has_no_leader"},
     "audits.deliver_audit_report": {"audit_department", "leads_audit"},
     "audits.manage_auditors": {"audit_department", "technical_manager"},
