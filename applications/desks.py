@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import can_proceed
 
-from applications import eligibility, forms, organization_forms, selectors, services
+from applications import eligibility, forms, guards, organization_forms, selectors, services
 from applications.models import (
     Application,
     ApplicationReview,
@@ -32,6 +32,7 @@ from applications.models import (
 )
 from certbody import masking
 from certbody.badges import state_badge
+from certbody.lifecycle import refusal
 from certbody.models import BusinessScope, User
 from certbody.regions import PROVINCES
 from certbody.workspace import Action, Create, Desk, merged_history, register
@@ -162,6 +163,9 @@ register(
                 "applications.review_application",
                 "application",
                 available=_state_allows("accept"),
+                precheck=lambda application, user: refusal(
+                    guards.application_acceptable, application
+                ),
             ),
             Action(
                 "reject",
@@ -558,6 +562,7 @@ register(
                 "contract",
                 form_class=forms.SignForm,
                 available=lambda contract: can_proceed(contract.sign),
+                precheck=lambda contract, user: refusal(guards.contract_signable, contract),
             ),
             Action(
                 "edit-fees",
