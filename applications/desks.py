@@ -209,6 +209,19 @@ register(
                 available=_has_no_contract,
             ),
             Action(
+                "request-document",
+                _("Request a document from the client"),
+                services.document_request_create,
+                "applications.review_application",
+                "application",
+                form_class=forms.DocumentRequestForm,
+                available=lambda a: a.state in services.DOCUMENT_STATES,
+                confirm=_(
+                    "The client sees the request with its note and due date on the portal's "
+                    "to-do list and uploads the document there; you are told when it arrives."
+                ),
+            ),
+            Action(
                 "add-documents",
                 _("Add documents"),
                 forms.documents_add,
@@ -244,6 +257,7 @@ def _application_sections(application: Application) -> dict:
         "eligibility_conditions": conditions,
         "rejection_notice": RejectionNotice.objects.filter(application=application).first(),
         "documents": application.documents.select_related("uploaded_by"),
+        "document_requests": application.document_requests.all(),
         "contract": Contract.objects.filter(application=application).first(),
     }
 

@@ -26,6 +26,11 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from applications import eligibility, guards, market_notices
+from applications.document_requests import (  # noqa: F401  (re-exported services)
+    document_request_answer,
+    document_request_create,
+    open_document_requests,
+)
 from applications.models import (
     Application,
     ApplicationDocument,
