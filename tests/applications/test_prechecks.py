@@ -94,7 +94,7 @@ def test_object_page_shows_the_refused_button_disabled_with_its_reason(
     with translation.override("zh-hans"):  # the page is in the user's (default) language
         reason = precheck("applications", "accept", under_review, market)
     button = html[html.index('data-blocked="accept"') :]
-    button = button[: button.index("</span></span>")]
+    button = button[: button.index("</span></span>") + len("</span></span>")]
     assert "disabled" in button and 'aria-disabled="true"' in button
     assert f'title="{reason}"' in button and f">{reason}</span>" in button
     assert 'data-testid="blocked-reason"' in button
