@@ -111,3 +111,13 @@ def test_certificate_status_prechecks_agree_with_the_services(staff):
         certificate=certificate, actor=staff.decider, restored_on=date(2025, 6, 21), evidence="x"
     )
     assert reason and refused(restore) == reason
+
+
+def test_grant_with_a_major_nc_not_verified_agrees_with_the_service(staff):
+    from tests.certificates.test_decisions import nonconformity
+
+    audit = completed_stage2(staff=staff)
+    nonconformity(audit, severity="major", state="answered")
+    reason = precheck("decisions", "grant", audit, staff.decider)
+    assert "NC-01" in reason and "004 §5.12.2(2)" in reason
+    assert refused(lambda: grant(audit, staff)) == reason
