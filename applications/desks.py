@@ -22,6 +22,7 @@ from django_fsm import can_proceed
 from applications import (
     eligibility,
     forms,
+    guards,
     organization_forms,
     quotations,
     selectors,
@@ -39,6 +40,7 @@ from applications.models import (
 )
 from certbody import masking, policy
 from certbody.badges import state_badge
+from certbody.lifecycle import refusal
 from certbody.models import BusinessScope, User
 from certbody.regions import PROVINCES
 from certbody.workspace import Action, Create, Desk, merged_history, register
@@ -195,6 +197,9 @@ register(
                 "applications.review_application",
                 "application",
                 available=_state_allows("accept"),
+                precheck=lambda application, user: refusal(
+                    guards.application_acceptable, application
+                ),
             ),
             Action(
                 "reject",
@@ -238,6 +243,19 @@ register(
                 available=_has_no_contract,
             ),
             Action(
+                "request-document",
+                _("Request a document from the client"),
+                services.document_request_create,
+                "applications.review_application",
+                "application",
+                form_class=forms.DocumentRequestForm,
+                available=lambda a: a.state in services.DOCUMENT_STATES,
+                confirm=_(
+                    "The client sees the request with its note and due date on the portal's "
+                    "to-do list and uploads the document there; you are told when it arrives."
+                ),
+            ),
+            Action(
                 "add-documents",
                 _("Add documents"),
                 forms.documents_add,
@@ -273,6 +291,7 @@ def _application_sections(application: Application, request) -> dict:
         "eligibility_conditions": conditions,
         "rejection_notice": RejectionNotice.objects.filter(application=application).first(),
         "documents": application.documents.select_related("uploaded_by"),
+        "document_requests": application.document_requests.all(),
         "contract": Contract.objects.filter(application=application).first(),
         "quotable": application.state in quotations.QUOTABLE_STATES,
         "quotation": quotations.application_quotation(application),
@@ -602,6 +621,7 @@ register(
                 "contract",
                 form_class=forms.SignForm,
                 available=lambda contract: can_proceed(contract.sign),
+                precheck=lambda contract, user: refusal(guards.contract_signable, contract),
             ),
             Action(
                 "edit-fees",

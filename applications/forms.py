@@ -14,7 +14,7 @@ from django.contrib.auth.forms import UsernameField
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from applications import eligibility, selectors, services
+from applications import eligibility, pending_uploads, selectors, services
 from applications.models import (
     GRADE_CHOICES,
     ApplicationDocument,
@@ -39,8 +39,13 @@ class NewApplicationForm(BoundedForm):
         label=_("requested scope"), widget=forms.Textarea(attrs={"rows": 2})
     )
     headcount = forms.IntegerField(label=_("effective headcount in scope"), min_value=1)
+    # A checkbox list (works without JavaScript) with a search box added by a static script
+    # (applications/static/applications/scope_picker.js) on the portal's form (issue #14).
     business_scope_codes = forms.TypedMultipleChoiceField(
-        label=_("business scope categories"), coerce=int, choices=()
+        label=_("business scope categories"),
+        coerce=int,
+        choices=(),
+        widget=forms.CheckboxSelectMultiple,
     )
     requested_grade = forms.ChoiceField(label=_("requested star grade"), choices=GRADE_CHOICES)
 
@@ -260,15 +265,24 @@ class OnlineApplicationForm(NewApplicationForm):
         label=_("outsourced processes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, pending=None, **kwargs):
+        """``pending``: the user's kept uploads by field (``pending_uploads.pending_for``),
+        used for a field where no new file is chosen."""
         super().__init__(*args, **kwargs)
+        self.pending = pending or {}
         for kind in ApplicationDocument.Kind:
-            self.fields[_document_field(kind)] = uploads.MultipleFileField(
-                label=kind.label, required=kind in ApplicationDocument.REQUIRED
+            name = _document_field(kind)
+            self.fields[name] = uploads.MultipleFileField(
+                label=kind.label,
+                required=kind in ApplicationDocument.REQUIRED and not self.pending.get(name),
             )
 
     def document_fields(self):
         return [self[_document_field(kind)] for kind in ApplicationDocument.Kind]
+
+    def kept(self) -> dict:
+        """Field name → names of the files kept from an earlier attempt."""
+        return {name: [row.original_name for row in rows] for name, rows in self.pending.items()}
 
     def application_fields(self):
         return [f for f in self if not f.name.startswith("documents_")]
@@ -278,7 +292,8 @@ class OnlineApplicationForm(NewApplicationForm):
         documents = [
             (kind.value, upload)
             for kind in ApplicationDocument.Kind
-            for upload in cleaned.get(_document_field(kind)) or []
+            for upload in cleaned.get(_document_field(kind))
+            or pending_uploads.as_uploads(self.pending.get(_document_field(kind), []))
         ]
         try:
             uploads.check_files([upload for _kind, upload in documents])
@@ -381,3 +396,24 @@ def documents_add(*, application, actor, kind, files):
     return services.application_documents_add(
         application=application, actor=actor, documents=[(kind, upload) for upload in files]
     )
+
+
+class DocumentRequestForm(BoundedForm):
+    """Ask the applicant for a document during the review (004 §5.2)."""
+
+    bounds_model = "applications.DocumentRequest"
+
+    kind = forms.ChoiceField(label=_("document"), choices=ApplicationDocument.Kind.choices)
+    note = forms.CharField(label=_("what is needed"), widget=forms.Textarea(attrs={"rows": 3}))
+    due_on = forms.DateField(label=_("due on"), widget=DateInput)
+
+
+class DocumentAnswerForm(BoundedForm):
+    """The client's files answering a document request."""
+
+    files = uploads.MultipleFileField(label=_("files"), help_text=_FILES_HELP)
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        _check_uploads(files)
+        return files

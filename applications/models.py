@@ -602,6 +602,36 @@ class ApplicationDocument(models.Model):
         return self.original_name
 
 
+class DocumentRequest(models.Model):
+    """A document the market department asks the applicant for during the review (004 §5.2;
+    001 §6.1.3), with a note and a due date; open until the client uploads it from the
+    portal's to-do list (``answered_at``), the uploads joining the application's documents."""
+
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.PROTECT,
+        related_name="document_requests",
+        verbose_name=_("application"),
+    )
+    kind = models.CharField(_("document"), max_length=30, choices=ApplicationDocument.Kind.choices)
+    note = models.TextField(_("what is needed"))
+    due_on = models.DateField(_("due on"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["due_on", "pk"]
+        verbose_name = _("document request")
+        verbose_name_plural = _("document requests")
+
+    def __str__(self):
+        return f"{self.application.reference} · {self.get_kind_display()}"
+
+
 def invitation_expiry():
     return timezone.now() + timedelta(days=ClientInvitation.VALID_DAYS)
 
@@ -725,3 +755,6 @@ class RejectionNotice(models.Model):
 
     def __str__(self):
         return self.reference
+
+
+from applications.pending_uploads import PendingUpload  # noqa: E402, F401  (a model of this app)

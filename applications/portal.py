@@ -21,9 +21,21 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from applications import quotations, services
-from applications.forms import ClientSignForm, DocumentsForm, OnlineApplicationForm, RegisterForm
-from applications.models import Application, ApplicationDocument, Contract, RejectionNotice
+from applications import pending_uploads, quotations, services
+from applications.forms import (
+    ClientSignForm,
+    DocumentAnswerForm,
+    DocumentsForm,
+    OnlineApplicationForm,
+    RegisterForm,
+)
+from applications.models import (
+    Application,
+    ApplicationDocument,
+    Contract,
+    DocumentRequest,
+    RejectionNotice,
+)
 from certbody import uploads
 from certbody.access import visible_to
 from certbody.lifecycle import RuleViolation
@@ -127,7 +139,16 @@ def application_new(request):
     """Apply online: the application form and its documents, submitted in one step."""
     require(request.user, APPLY)
     post = request.method == "POST"
-    form = OnlineApplicationForm(request.POST if post else None, request.FILES if post else None)
+    if post:
+        # Files that pass the checks are kept whatever else fails (issue #14).
+        for name in request.FILES:
+            if name.startswith("documents_"):
+                pending_uploads.stash(request.user, name, request.FILES.getlist(name))
+    form = OnlineApplicationForm(
+        request.POST if post else None,
+        request.FILES if post else None,
+        pending=pending_uploads.pending_for(request.user),
+    )
     if post and form.is_valid():
         result, _error = run_service(
             form,
@@ -138,6 +159,7 @@ def application_new(request):
             ),
         )
         if result is not None:
+            pending_uploads.clear(request.user)
             messages.success(
                 request, _("Application %(reference)s submitted.") % {"reference": result.reference}
             )
@@ -203,6 +225,44 @@ def documents_add(request, pk: int):
         messages.error(request, "；".join(form.non_field_errors()) or _("Not possible any more."))
         return redirect("applications_portal:detail", pk=application.pk)
     return _detail(request, application, documents_form=form, status=422)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def document_request_answer(request, pk: int):
+    """The client uploads the document the review asked for (from the portal's to-do); another
+    organisation's request is a 404, an answered one goes back to the application."""
+    document_request = get_object_or_404(
+        visible_to(
+            DocumentRequest.objects.select_related("application"),
+            request.user,
+            "application__organization",
+        ),
+        pk=pk,
+    )
+    require(request.user, APPLY)
+    application = document_request.application
+    if document_request.answered_at is not None:
+        messages.info(request, _("This document request is answered already."))
+        return redirect("applications_portal:detail", pk=application.pk)
+    post = request.method == "POST"
+    form = DocumentAnswerForm(request.POST if post else None, request.FILES if post else None)
+    if post and form.is_valid():
+        result, _error = run_service(
+            form,
+            lambda data: services.document_request_answer(
+                document_request=document_request, actor=request.user, files=data["files"]
+            ),
+        )
+        if result is not None:
+            messages.success(request, _("Documents added."))
+            return redirect("applications_portal:detail", pk=application.pk)
+    return render(
+        request,
+        "applications/portal/document_request.html",
+        {"document_request": document_request, "application": application, "form": form},
+        status=422 if post else 200,
+    )
 
 
 @login_required

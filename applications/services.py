@@ -25,7 +25,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from applications import eligibility, market_notices
+from applications import eligibility, guards, market_notices
+from applications.document_requests import (  # noqa: F401  (re-exported services)
+    document_request_answer,
+    document_request_create,
+    open_document_requests,
+)
 from applications.models import (
     Application,
     ApplicationDocument,
@@ -47,7 +52,7 @@ from applications.services_fees import (  # noqa: F401  (the fee services, impor
     payment_record,
 )
 from certbody import bounds, notifications, policy, uploads
-from certbody.lifecycle import RuleViolation, fire, lock, record, require_transition
+from certbody.lifecycle import RuleViolation, fire, lock, record
 
 
 def application_create(
@@ -191,24 +196,10 @@ def application_review_record(
         for name in ApplicationReview.ELIGIBILITY:
             note = (eligibility_notes.get(name) or "").strip() or prefilled[name][1]
             setattr(review, f"{name}_note", note)
-            _check_not_contradicted(name, getattr(review, name), note, found[name])
+            guards.check_not_contradicted(name, getattr(review, name), note, found[name])
         record(review, actor=actor, reason="申请评审")
         review.save()
     return review
-
-
-def _check_not_contradicted(name: str, met: bool, note: str, found) -> None:
-    contradicted = eligibility.contradiction(name, met, note, found)
-    if contradicted is not None:
-        text, rule = contradicted
-        raise RuleViolation(
-            gettext(
-                "“%(condition)s” cannot be recorded as met: the certification body's records "
-                "say otherwise: %(records)s"
-            )
-            % {"condition": eligibility.CONDITIONS[name][0], "records": text},
-            rule,
-        )
 
 
 def application_accept(*, application: Application, actor) -> Application:
@@ -222,38 +213,7 @@ def application_accept(*, application: Application, actor) -> Application:
     policy.require(actor, "applications.review_application", application)
     with transaction.atomic():
         application = lock(Application, application.pk)
-        require_transition(application, "accept")
-        review = ApplicationReview.objects.filter(application=application).first()
-        if review is None:
-            raise RuleViolation(
-                gettext("The application review must be completed and recorded before acceptance."),
-                "004 §5.2; 001 §6.1.6",
-            )
-        unmet = [
-            str(eligibility.CONDITIONS[name][0])
-            for name in ApplicationReview.ELIGIBILITY
-            if not getattr(review, name)
-        ]
-        if unmet:
-            raise RuleViolation(
-                gettext(
-                    "The applicant does not meet every eligibility condition: %(conditions)s. "
-                    "The application cannot be accepted."
-                )
-                % {"conditions": gettext("; ").join(unmet)},
-                eligibility.ACCEPTANCE_RULE,
-            )
-        # The records may have changed since the review (a regulatory event recorded since).
-        found = eligibility.findings(application.organization, timezone.localdate())
-        for name in ApplicationReview.ELIGIBILITY:
-            _check_not_contradicted(name, True, getattr(review, f"{name}_note"), found[name])
-        if not review.all_passed:
-            raise RuleViolation(
-                gettext(
-                    "The application review has unmet items: the application cannot be accepted."
-                ),
-                "004 §5.2.1",
-            )
+        guards.application_acceptable(application)
         application.decided_at = timezone.now()
         fire(application, "accept", actor=actor, reason="受理申请", fields=["decided_at"])
     return application
@@ -363,6 +323,7 @@ def contract_sign(*, contract: Contract, actor, signed_on: date, signed_by_clien
         raise RuleViolation(gettext("The signing date cannot be later than today."))
     with transaction.atomic():
         contract = lock(Contract, contract.pk)
+        guards.contract_signable(contract)
         contract.signed_on = signed_on
         contract.signed_by_client = signed_by_client
         fire(

@@ -23,13 +23,18 @@ def workspace_navigation(request):
 
 # Client portal navigation: apps add their pages with ``register_portal_link`` in ready().
 PORTAL_LINKS: list[tuple[int, str, str]] = []
+# url_name → applies(user) -> bool: a link offered only where it applies (issue #14).
+PORTAL_LINK_APPLIES: dict = {}
 
 
-def register_portal_link(order: int, label, url_name: str) -> None:
-    """Add a link to the client portal's navigation (``url_name`` reversed without args)."""
+def register_portal_link(order: int, label, url_name: str, applies=None) -> None:
+    """Add a link to the client portal's navigation (``url_name`` reversed without args);
+    ``applies(user) -> bool``, when given, offers it only to the users it applies to."""
     if not any(name == url_name for _, _, name in PORTAL_LINKS):
         PORTAL_LINKS.append((order, label, url_name))
         PORTAL_LINKS.sort(key=lambda link: link[0])
+    if applies is not None:
+        PORTAL_LINK_APPLIES[url_name] = applies
 
 
 def portal_navigation(request):
@@ -39,4 +44,10 @@ def portal_navigation(request):
         return {}
     from django.urls import reverse
 
-    return {"portal_links": [(label, reverse(name)) for _, label, name in PORTAL_LINKS]}
+    return {
+        "portal_links": [
+            (label, reverse(name))
+            for _, label, name in PORTAL_LINKS
+            if name not in PORTAL_LINK_APPLIES or PORTAL_LINK_APPLIES[name](user)
+        ]
+    }

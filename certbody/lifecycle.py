@@ -75,6 +75,21 @@ def require_transition(instance, transition_name: str, *, label: str = "") -> No
     )
 
 
+def refusal(check, *args, **kwargs) -> str | None:
+    """Why ``check(*args, **kwargs)`` refuses, or None when it passes.
+
+    ``check`` is a guard a service calls before writing (it raises ``RuleViolation`` and
+    changes nothing). Object pages ask it through an action's ``precheck`` so a button is
+    disabled with the service's own words (issue #14); the service still checks on confirm.
+    Returns ``str(error)``: the message and its clause in the active language.
+    """
+    try:
+        check(*args, **kwargs)
+    except RuleViolation as exc:
+        return str(exc)
+    return None
+
+
 def record(instance, *, actor, reason: str) -> None:
     """Set the simple-history user and change reason for the next save of ``instance``."""
     instance._history_user = actor

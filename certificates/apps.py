@@ -21,4 +21,8 @@ class CertificatesConfig(AppConfig):
 
         register_record_source(certificate_records)
         home.register()
-        register_portal_link(40, _("Requests"), "certificates:portal_requests")
+        from certificates.portal_todo import offers_requests
+
+        register_portal_link(
+            40, _("Requests"), "certificates:portal_requests", applies=offers_requests
+        )

@@ -5,11 +5,10 @@ Read-only (a selector): every query goes through ``certbody.access.visible_to``,
 kind of item whatever the number of rows. Certificates is the highest app below reporting, so
 it may read applications and audits.
 
-Kinds, in page order: a contract to sign (004 §5.3), an audit plan to confirm (004 §5.5),
+Kinds, in page order: a contract to sign (004 §5.3), documents the review asked for
+(``applications.DocumentRequest``, 004 §5.2), an audit plan to confirm (004 §5.5),
 nonconformities to answer with their due dates (004 §5.10), invoices due (004 §5.3.2(1)),
-and the next audit window (the next planned audit's due date, 004 §5.8). "Documents
-requested" is not modelled as its own record: an application under review shows the market
-department's note on its own page (``applications.portal.next_step``).
+and the next audit window (the next planned audit's due date, 004 §5.8).
 """
 
 from __future__ import annotations
@@ -20,11 +19,11 @@ from datetime import date
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from applications.models import Application, Contract, Invoice
+from applications.models import Application, Contract, DocumentRequest, Invoice
 from applications.selectors import HALF_CENT, invoices_with_balance
 from audits.models import Audit, AuditPlan, AuditProgramme, Nonconformity
 from certbody.access import visible_to
-from certificates.models import Certificate, Decision
+from certificates.models import Certificate, ClientRequest, Decision
 
 ANSWERABLE = (Nonconformity.State.OPEN, Nonconformity.State.REJECTED)
 IN_FORCE = (Certificate.Status.VALID, Certificate.Status.SUSPENDED)
@@ -69,6 +68,25 @@ def _drafts(user) -> list[Todo]:
             reverse("applications_portal:detail", args=[application.pk]),
         )
         for application in drafts.order_by("pk")
+    ]
+
+
+def _document_requests(user) -> list[Todo]:
+    requests = visible_to(
+        DocumentRequest.objects.filter(answered_at__isnull=True),
+        user,
+        "application__organization",
+    ).select_related("application")
+    return [
+        Todo(
+            "document_request",
+            _("Documents requested: %(document)s (application %(reference)s)")
+            % {"document": item.get_kind_display(), "reference": item.application.reference},
+            reverse("applications_portal:document_request", args=[item.pk]),
+            day=item.due_on,
+            detail=_("documents due"),
+        )
+        for item in requests.order_by("due_on", "pk")
     ]
 
 
@@ -140,7 +158,8 @@ def next_audit(user) -> Audit | None:
 
 def portal_todo(user, today: date) -> list[Todo]:
     """What the client user's organisation has to do on ``today`` (local date), in the order
-    of the page: contracts to sign, applications to submit, plans to confirm, NCs to answer
+    of the page: contracts to sign, applications to submit, documents requested (due date
+    ascending), plans to confirm, NCs to answer
     (due date ascending, so the oldest overdue first), invoices due (due date ascending).
     Empty for staff and for a user without an organisation."""
     if user.is_staff or not getattr(user, "organization_id", None):
@@ -148,6 +167,7 @@ def portal_todo(user, today: date) -> list[Todo]:
     items = [
         *_contracts(user),
         *_drafts(user),
+        *_document_requests(user),
         *_plans(user),
         *_nonconformities(user),
         *_invoices(user, today),
@@ -163,6 +183,13 @@ def holds_certificate(user) -> bool:
     return visible_to(
         Certificate.objects.filter(head__isnull=True, status__in=IN_FORCE), user
     ).exists()
+
+
+def offers_requests(user) -> bool:
+    """Whether the portal offers the requests pages to ``user``: the organisation holds a
+    certificate in force (``holds_certificate``) or has filed requests before (to follow them).
+    Without either there is nothing to ask a change, cancellation or suspension of."""
+    return holds_certificate(user) or visible_to(ClientRequest.objects.all(), user).exists()
 
 
 def may_appeal(user) -> bool:

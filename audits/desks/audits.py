@@ -29,7 +29,7 @@ from audits.models import (
 from certbody import dates, policy
 from certbody.badges import state_badge
 from certbody.dates import add_months
-from certbody.lifecycle import RuleViolation
+from certbody.lifecycle import RuleViolation, refusal
 from certbody.workspace import Action, Desk, merged_history, register
 from certbody.workspace.tables import BaseTable, ObjectLinkColumn, StateColumn
 
@@ -485,6 +485,7 @@ register(
                 "audit",
                 form_class=forms.StartForm,
                 available=lambda a: can_proceed(a.start),
+                precheck=lambda audit, user: refusal(selectors.audit_startable, audit),
                 next_url=_to_audit,
             ),
             Action(
@@ -527,6 +528,7 @@ register(
                 "audit",
                 form_class=forms.CompleteForm,
                 available=lambda a: can_proceed(a.complete),
+                precheck=lambda audit, user: refusal(selectors.audit_completable, audit),
                 next_url=_to_audit,
             ),
             Action(

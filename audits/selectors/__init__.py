@@ -16,6 +16,11 @@ from audits.selectors.cas import (
     cas_surveillance_earliest,
     require_cas_surveillance_window,
 )
+from audits.selectors.gates import (
+    audit_completable,
+    audit_startable,
+    require_meetings,
+)
 from audits.selectors.nonconformities import (
     AUDITING_ROLES,
     RAISE_STATES,
@@ -62,6 +67,9 @@ from audits.selectors.score_sheets import (
 )
 
 __all__ = [
+    "audit_completable",
+    "audit_startable",
+    "require_meetings",
     "cas_previous_audit",
     "cas_surveillance_earliest",
     "require_cas_surveillance_window",

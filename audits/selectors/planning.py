@@ -494,14 +494,11 @@ def decision_maker_check(*, audit: Audit, user) -> list[str]:
     return failures
 
 
-def _require_plan_ready(audit: Audit, started_on: date) -> None:
-    """Refuse to start an on-site audit whose plan is not written, confirmed and reported.
-
-    004 §5.4.6.1 (a written plan), §5.4.6.3 (confirmed by the client before the audit),
-    §9.2 (reported to CNCA at least 3 days before the first day). A short-notice audit
-    (004 §5.9.2) records why the notice was short; its report may come later than 3 days
-    before but must exist before the start (its lateness stays on the plan).
-    """
+def require_plan_confirmed(audit: Audit) -> None:
+    """An on-site audit's written plan exists, is confirmed by the client (004 §5.4.6.1,
+    §5.4.6.3), a short-notice audit says why (004 §5.9.2) and the plan is reported to CNCA
+    (004 §9.2). The part of the plan gate that no start date changes; ``_require_plan_ready``
+    adds the 3-day rule for a given start."""
     plan = AuditPlan.objects.filter(audit=audit).first()
     if plan is None:
         raise RuleViolation(
@@ -520,8 +517,25 @@ def _require_plan_ready(audit: Audit, started_on: date) -> None:
         raise RuleViolation(
             _("A short-notice audit must record why the notice was short."), "004 §5.9.2"
         )
+    if plan.cnca_reported_on is None:
+        raise RuleViolation(
+            _("The audit plan has not been reported to CNCA: the audit cannot start."),
+            "004 §9.2",
+        )
+
+
+def _require_plan_ready(audit: Audit, started_on: date) -> None:
+    """Refuse to start an on-site audit whose plan is not written, confirmed and reported.
+
+    004 §5.4.6.1 (a written plan), §5.4.6.3 (confirmed by the client before the audit),
+    §9.2 (reported to CNCA at least 3 days before the first day). A short-notice audit
+    (004 §5.9.2) records why the notice was short; its report may come later than 3 days
+    before but must exist before the start (its lateness stays on the plan).
+    """
+    require_plan_confirmed(audit)
+    plan = AuditPlan.objects.filter(audit=audit).first()
     reported_on = plan.cnca_reported_on
-    if reported_on is None or reported_on > started_on:
+    if reported_on > started_on:
         raise RuleViolation(
             _("The audit plan has not been reported to CNCA: the audit cannot start."),
             "004 §9.2",

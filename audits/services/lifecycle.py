@@ -10,17 +10,16 @@ from django.utils.translation import gettext as _
 
 from audits import rules
 from audits.models import (
-    AsrpProgramme,
     Audit,
     AuditProgramme,
     AuditTimeDetermination,
 )
 from audits.selectors.calendar import booking_conflicts
 from audits.selectors.cas import require_cas_surveillance_window
-from audits.selectors.planning import _require_plan_ready, audit_team_check
+from audits.selectors.gates import audit_completable, audit_startable
 from audits.services._guards import HALF_DAY
 from audits.services.nonconformities import nonconformity_due_recompute
-from audits.services.plans import _plan_revise, _require_meetings
+from audits.services.plans import _plan_revise
 from audits.services.programmes import _replan
 from certbody import bounds, policy
 from certbody.lifecycle import RuleViolation, fire, lock, record
@@ -113,37 +112,7 @@ def audit_start(*, audit: Audit, actor, started_on: date) -> Audit:
     policy.require(actor, "audits.start_audit", audit)
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
-        if audit.kind == Audit.Kind.STAGE2:
-            review_done = Audit.objects.filter(
-                programme_id=audit.programme_id,
-                kind=Audit.Kind.DOCUMENT_REVIEW,
-                state__in=[Audit.State.COMPLETED, Audit.State.CLOSED],
-            ).exists()
-            if not review_done:
-                raise RuleViolation(
-                    _("The on-site audit can only follow a passed document review."), "001 §6.3"
-                )
-        require_cas_surveillance_window(audit, started_on)
-        failures = audit_team_check(audit, on=started_on)
-        if failures:
-            raise RuleViolation(
-                _("The audit team does not meet the rules; the audit cannot start: %(failures)s")
-                % {"failures": _("; ").join(failures)}
-            )
-        if audit.needs_site_visit:
-            _require_plan_ready(audit, started_on)
-        determination = AuditTimeDetermination.objects.filter(audit=audit).first()
-        if determination is not None and determination.asrp:
-            asrp = AsrpProgramme.objects.filter(programme_id=audit.programme_id).first()
-            notified = asrp.accreditation_notified_on if asrp else None
-            if notified is None or notified > started_on:
-                raise RuleViolation(
-                    _(
-                        "An audit timed under an ASRP programme needs the accreditation body "
-                        "notified before the first use."
-                    ),
-                    "000 §4.4.2",
-                )
+        audit_startable(audit, started_on)
         audit.actual_start = started_on
         fire(audit, "start", actor=actor, reason="审核开始", fields=["actual_start"])
         _replan_after(audit, actor)
@@ -162,21 +131,7 @@ def audit_complete(
     policy.require(actor, "audits.run_audit", audit)
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
-        if audit.actual_start and ended_on < audit.actual_start:
-            raise RuleViolation(_("The audit's end date cannot be earlier than its start date."))
-        if audit.needs_site_visit and audit.state == Audit.State.IN_PROGRESS:
-            _require_meetings(audit, ended_on)
-        asrp = AsrpProgramme.objects.filter(programme_id=audit.programme_id).first()
-        if asrp is not None and asrp.state != AsrpProgramme.State.ENDED:
-            open_activities = [
-                a.get_activity_display() for a in audit.asrp_activities.filter(covered=False)
-            ]
-            if open_activities:
-                raise RuleViolation(
-                    _("The ASRP audit has not covered these mandatory activities: %(activities)s")
-                    % {"activities": _("; ").join(open_activities)},
-                    "000 §4.2.2 b)",
-                )
+        audit_completable(audit, ended_on)
         audit.actual_end = ended_on
         audit.findings_summary = findings
         audit.recommendation_positive = recommendation_positive

@@ -465,21 +465,3 @@ def audit_meeting_record(
         record(meeting, actor=actor, reason=f"记录{meeting.get_kind_display()}")
         meeting.save()
     return meeting
-
-
-def _require_meetings(audit: Audit, ended_on: date) -> None:
-    """An on-site audit completes only with both meetings recorded (004 §5.5.2)."""
-    meetings = {m.kind: m for m in audit.meetings.all()}
-    missing = [str(label) for value, label in AuditMeeting.Kind.choices if value not in meetings]
-    if missing:
-        raise RuleViolation(
-            _("The audit cannot be completed before its meetings are recorded: %(missing)s.")
-            % {"missing": ", ".join(missing)},
-            "004 §5.5.2",
-        )
-    if meetings[AuditMeeting.Kind.CLOSING].held_on > ended_on:
-        raise RuleViolation(
-            _("The audit cannot end before its closing meeting (%(held_on)s).")
-            % {"held_on": meetings[AuditMeeting.Kind.CLOSING].held_on},
-            "004 §5.5.2; 004 §12.1.5",
-        )

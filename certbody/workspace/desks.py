@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +23,8 @@ from certbody import bounds, policy
 from certbody.lifecycle import RuleViolation
 from certbody.workspace.bulk import BulkAction, export_selected
 
+logger = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class Action:
@@ -31,6 +34,10 @@ class Action:
     called on confirmation. ``permission``: a name in ``certbody.policy.MATRIX``, checked with
     the object. ``available(obj)``: whether the object's state allows the transition at all
     (e.g. ``can_proceed``); an unavailable action is not offered and its URL answers 409.
+    ``precheck(obj, user) -> str | None``: why the service would refuse now whatever the form
+    holds (no date or other input of the form), built on the same guard functions the service
+    calls (``certbody.lifecycle.refusal``); with a reason the button is shown disabled with it
+    and the confirm page says it, the service still deciding on confirmation (issue #14).
     ``form_class(obj=…, user=…, data=…)`` when it accepts those keywords (see ``ActionForm``).
     """
 
@@ -46,6 +53,28 @@ class Action:
     danger: bool = False
     # Where to go after success: the object page by default; a callable (result, obj) → URL.
     next_url: Callable[[Any, Any], str] | None = None
+    precheck: Callable[[Any, Any], str | None] | None = None
+
+    def refusal(self, obj, user) -> str:
+        """The precheck's reason ("" when none or no precheck)."""
+        return _precheck(self, obj, user)
+
+
+@dataclass(frozen=True)
+class ActionButton:
+    """An offered action on an object page and, when its precheck refuses, why (``reason``)."""
+
+    action: Action
+    reason: str = ""
+
+    @property
+    def disabled(self) -> bool:
+        return bool(self.reason)
+
+    def __getattr__(self, name):  # name, label, danger … read through to the action
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.action, name)
 
 
 class ActionForm(bounds.BoundedForm):
@@ -157,6 +186,10 @@ class Desk:
             for a in self.actions
             if _available(a, obj) and policy.allowed(user, a.permission, obj)
         ]
+
+    def action_buttons(self, obj, user) -> list[ActionButton]:
+        """``offered_actions`` as buttons, each with its precheck's reason ("" = enabled)."""
+        return [ActionButton(a, _precheck(a, obj, user)) for a in self.offered_actions(obj, user)]
 
 
 DESKS: dict[str, Desk] = {}
@@ -292,6 +325,16 @@ def _available(action: Action, obj) -> bool:
         return bool(action.available(obj))
     except Exception:  # an availability test is a hint for the page, never a crash
         return False
+
+
+def _precheck(action: Action, obj, user) -> str:
+    if action.precheck is None:
+        return ""
+    try:
+        return str(action.precheck(obj, user) or "")
+    except Exception:  # a hint for the page, never a crash: the service still decides
+        logger.exception("precheck of %s failed", action.name)
+        return ""
 
 
 def require(user, permission: str, obj=None) -> None:

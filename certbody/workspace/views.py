@@ -238,7 +238,7 @@ def desk_object(request, key: str, pk: int):
         "desk": desk,
         "object": obj,
         "summary": desk.summary(obj, request.user) if desk.summary else [],
-        "actions": desk.offered_actions(obj, request.user),
+        "actions": desk.action_buttons(obj, request.user),
         "history": history_for((desk.history or history_rows)(obj), request.user),
         "group_title": workspace.GROUPS.get(desk.group, ""),
         "crosslinks": crosslinks(obj, request.user, desk_key=desk.key),
@@ -272,6 +272,8 @@ def desk_action(request, key: str, pk: int, action: str):
         act.form_class, obj=obj, user=request.user, data=data, files=files, model=desk.model
     )
     error = ""
+    # Said before the form is filled; the service decides on confirmation (issue #14).
+    precheck = act.refusal(obj, request.user) if request.method == "GET" else ""
     if request.method == "POST" and (form is None or form.is_valid()):
 
         def call(cleaned):
@@ -288,7 +290,14 @@ def desk_action(request, key: str, pk: int, action: str):
     return render(
         request,
         "workspace/action.html",
-        {"desk": desk, "object": obj, "action": act, "form": form, "error": error},
+        {
+            "desk": desk,
+            "object": obj,
+            "action": act,
+            "form": form,
+            "error": error,
+            "precheck": precheck,
+        },
         status=status,
     )
 

@@ -11,13 +11,14 @@ from audits import selectors as audit_selectors
 from audits import services as audit_services
 from audits.models import Audit
 from certbody.badges import state_badge
+from certbody.lifecycle import refusal
 from certbody.workspace import Action, Desk, register
 from certbody.workspace.tables import (
     BaseTable,
     ObjectLinkColumn,
     SearchFilter,
 )
-from certificates import forms, selectors, services
+from certificates import forms, guards, selectors, services
 from certificates.desks.common import Kind, Status, grade_label, object_url
 from certificates.models import (
     Certificate,
@@ -220,6 +221,7 @@ register(
                 "audit",
                 form_class=forms.GrantForm,
                 available=lambda audit: audit.kind in GRANT_KINDS,
+                precheck=lambda audit, user: refusal(guards.grant_possible, audit, user),
                 extra=_outcome(Decision.Outcome.GRANT),
                 next_url=_after_decision,
             ),
@@ -243,6 +245,9 @@ register(
                 "audit",
                 form_class=forms.MaintainForm,
                 available=lambda audit: audit.kind in MAINTAIN_KINDS,
+                precheck=lambda audit, user: refusal(
+                    guards.decision_allowed, audit, actor=user, outcome=Decision.Outcome.MAINTAIN
+                ),
                 extra=_outcome(Decision.Outcome.MAINTAIN),
                 next_url=_after_decision,
             ),

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import can_proceed
 
+from certbody.lifecycle import refusal
 from certbody.models import BusinessScope
 from certbody.workspace import Action, Desk, add_filters, register
 from certbody.workspace.tables import (
@@ -18,7 +19,7 @@ from certbody.workspace.tables import (
     SearchFilter,
     StateColumn,
 )
-from certificates import forms, services
+from certificates import forms, guards, services
 from certificates.desks.common import EXPIRING_DAYS, Status
 from certificates.models import Certificate
 
@@ -128,6 +129,11 @@ def _head_can(transition: str):
     return lambda c: c.head_id is None and can_proceed(getattr(c, transition))
 
 
+def _status_precheck(transition: str):
+    """The service's own state guard, as the button's reason (issue #14)."""
+    return lambda c, user: refusal(guards.status_change_open, c, transition)
+
+
 def _head_valid(certificate) -> bool:
     return certificate.head_id is None and certificate.status == Status.VALID
 
@@ -162,6 +168,7 @@ register(
                 "certificate",
                 form_class=forms.SuspendForm,
                 available=_head_can("suspend"),
+                precheck=_status_precheck("suspend"),
                 danger=True,
             ),
             Action(
@@ -172,6 +179,7 @@ register(
                 "certificate",
                 form_class=forms.RestoreForm,
                 available=_head_can("restore"),
+                precheck=_status_precheck("restore"),
             ),
             Action(
                 "withdraw",
@@ -181,6 +189,7 @@ register(
                 "certificate",
                 form_class=forms.WithdrawForm,
                 available=_head_can("withdraw"),
+                precheck=_status_precheck("withdraw"),
                 danger=True,
             ),
             Action(
@@ -191,6 +200,7 @@ register(
                 "certificate",
                 form_class=forms.CancelForm,
                 available=_head_can("cancel"),
+                precheck=_status_precheck("cancel"),
                 danger=True,
             ),
             Action(
@@ -201,6 +211,7 @@ register(
                 "certificate",
                 form_class=forms.ReissueActionForm,
                 available=_head_valid,
+                precheck=lambda c, user: refusal(guards.reissuable, c),
             ),
             Action(
                 "reduce-scope",

@@ -16,8 +16,6 @@ from audits import selectors as audit_selectors
 from audits import services as audit_services
 from audits.models import (
     Audit,
-    Auditor,
-    AuditReport,
 )
 from certbody import policy
 from certbody.lifecycle import RuleViolation, lock, record
@@ -33,23 +31,15 @@ from certificates.services.issue import certificate_issue
 from certificates.services.notices import notice_issue
 from certificates.services.proposals import proposal_open
 
-# The outcomes each kind of audit can lead to (004 §5.12; §5.12.6 for surveillance).
-ALLOWED_OUTCOMES = {
-    Audit.Kind.STAGE2: {Decision.Outcome.GRANT, Decision.Outcome.REFUSE},
-    Audit.Kind.RECERTIFICATION: {Decision.Outcome.GRANT, Decision.Outcome.REFUSE},
-    Audit.Kind.SURVEILLANCE: {Decision.Outcome.MAINTAIN},
-    Audit.Kind.SPECIAL: {Decision.Outcome.MAINTAIN},
-}
-
-
-NC_RULE = "004 §5.12.2(2)、§5.10.4"
+ALLOWED_OUTCOMES = guards.ALLOWED_OUTCOMES
+NC_RULE = guards.NC_RULE
 
 
 # A failed surveillance evaluation: the system fails the requirements (004 §7.2.1(1)).
 SURVEILLANCE_FAILED_CAUSE = 1
 
 
-EVALUATION_RULE = "004 §5.6.5.3；001 §6.5"
+EVALUATION_RULE = guards.EVALUATION_RULE
 
 
 def decision_make(
@@ -98,30 +88,6 @@ def decision_make(
         raise RuleViolation(gettext("Unknown star grade: %(grade)s") % {"grade": star_grade})
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
-        failures = audit_services.decision_maker_check(audit=audit, user=actor)
-        if failures:
-            raise RuleViolation(gettext("; ").join(failures))
-        if audit.state != Audit.State.COMPLETED:
-            raise RuleViolation(
-                gettext("A certification decision is made once the audit is completed."),
-                "004 §5.12",
-            )
-        # Full-time certification staff under the CB's control decide (004 §5.12.1; the
-        # definition of full-time is 004 §12.1.3), read from the person's auditor record.
-        if not Auditor.objects.filter(user=actor, is_full_time=True).exists():
-            raise RuleViolation(
-                _(
-                    "%(actor)s is not registered as full-time certification staff: only "
-                    "full-time staff make certification decisions."
-                )
-                % {"actor": actor},
-                "004 §5.12.1; 004 §12.1.3",
-            )
-        if outcome not in ALLOWED_OUTCOMES.get(audit.kind, set()):
-            raise RuleViolation(
-                gettext("A %(kind)s cannot lead to the decision %(outcome)s.")
-                % {"kind": audit.get_kind_display(), "outcome": Decision.Outcome(outcome).label}
-            )
         if decided_on > timezone.localdate():
             raise RuleViolation(gettext("The decision date cannot be later than today."))
         if outcome == Decision.Outcome.REFUSE and not reasons.strip():
@@ -129,84 +95,9 @@ def decision_make(
                 gettext("A refusal states in writing why certification was not granted."),
                 "004 §5.12.5",
             )
-        if audit.actual_end and decided_on < audit.actual_end:
-            raise RuleViolation(
-                gettext("The decision cannot be earlier than the end of the audit.")
-            )
-        # The decision rests on the team leader's signed audit report (004 §5.12.1, §5.11.2).
-        if not AuditReport.objects.filter(
-            audit=audit, kind=AuditReport.Kind.REPORT, signed_on__lte=decided_on
-        ).exists():
-            raise RuleViolation(
-                _(
-                    "No audit report signed by the team leader on or before %(day)s: the "
-                    "decision rests on it."
-                )
-                % {"day": decided_on},
-                "004 §5.12.1",
-            )
-        if outcome == Decision.Outcome.GRANT:
-            if audit.kind == Audit.Kind.STAGE2 and decided_on > audit.decision_due_on:
-                raise RuleViolation(
-                    gettext(
-                        "An initial decision is made within 6 months of the stage 2 audit; "
-                        "otherwise stage 2 is audited again."
-                    ),
-                    "004 §5.12.3",
-                )
-            if audit.kind == Audit.Kind.RECERTIFICATION:
-                current = selectors.current_certificate(audit.programme.organization_id)
-                if current is not None and decided_on > current.expires_on:
-                    raise RuleViolation(
-                        gettext(
-                            "A recertification decision is made before the current certificate "
-                            "expires; otherwise stage 2 is audited again."
-                        ),
-                        "004 §5.8.4",
-                    )
-        if outcome in (Decision.Outcome.GRANT, Decision.Outcome.MAINTAIN):
-            unsettled = selectors.nonconformities_blocking_decision(audit)
-            if unsettled:
-                raise RuleViolation(
-                    gettext(
-                        "Nonconformities are not settled as required, so the decision %(outcome)s "
-                        "cannot be made: %(ncs)s"
-                    )
-                    % {
-                        "outcome": Decision.Outcome(outcome).label,
-                        "ncs": gettext("; ").join(selectors.unsettled_text(unsettled)),
-                    },
-                    NC_RULE,
-                )
-            # Settled, but after the deadline: the client did not complete its actions in
-            # time, which bars this decision all the same (004 §5.10.4).
-            late = audit_selectors.late_nonconformities(audit)
-            if late:
-                raise RuleViolation(
-                    _("Nonconformities verified after their due date bar this decision: %(ncs)s.")
-                    % {"ncs": ", ".join(f"NC-{nc.number:02d} ({nc.due_on})" for nc in late)},
-                    "004 §5.10.4",
-                )
+        guards.decision_allowed(audit, actor=actor, outcome=outcome, decided_on=decided_on)
         if outcome == Decision.Outcome.GRANT:
             sheet = selectors.submitted_sheet(audit)
-            if sheet is None:
-                raise RuleViolation(
-                    gettext(
-                        "A grant needs the service evaluation checklist (score and star grade) "
-                        "signed off by the team leader."
-                    ),
-                    "004 §5.6.5.3",
-                )
-            failed = selectors.evaluation_failure(sheet)
-            if failed:
-                raise RuleViolation(
-                    gettext(
-                        "The service evaluation failed, so certification cannot be granted: "
-                        "%(failed)s"
-                    )
-                    % {"failed": failed},
-                    EVALUATION_RULE,
-                )
             if star_grade and star_grade != sheet.grade:
                 raise RuleViolation(
                     gettext(

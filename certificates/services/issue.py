@@ -7,15 +7,14 @@ from datetime import date, timedelta
 from django.db import transaction
 from django.utils.translation import gettext
 
-from applications import selectors as fee_selectors
-from applications.models import Contract, Site
+from applications.models import Site
 from audits import services as audit_services
 from audits.models import Audit
 from certbody.dates import add_months
 from certbody.lifecycle import RuleViolation, lock, record
 from certbody.models import CertificationBody
 from certbody.reference import cnca_label
-from certificates import numbering, pdf, selectors
+from certificates import guards, numbering, pdf, selectors
 from certificates.models import (
     Certificate,
     CertificateDocument,
@@ -44,30 +43,6 @@ def allocate_sequence(year: int) -> int:
     row.last += 1
     row.save(update_fields=["last"])
     return row.last
-
-
-def _require_fees_paid(application) -> None:
-    """004 §5.3.2(1): a certificate goes to an organisation that has paid its certification
-    fees. Refused while an invoice of the application's contract for certification fees is
-    unpaid and not waived by the technical manager; no invoice recorded, no block."""
-    contract = Contract.objects.filter(application=application).first()
-    unpaid = fee_selectors.unpaid_certification_invoices(contract)
-    if not unpaid:
-        return
-    raise RuleViolation(
-        gettext(
-            "The certification fees are not paid: %(invoices)s. The certificate is issued "
-            "once they are paid or the technical manager records a waiver."
-        )
-        % {
-            "invoices": gettext("; ").join(
-                gettext("invoice %(number)s of %(amount)s CNY, %(unpaid)s CNY unpaid")
-                % {"number": row.invoice.number, "amount": row.invoice.amount, "unpaid": row.unpaid}
-                for row in unpaid
-            )
-        },
-        "004 §5.3.2(1)",
-    )
 
 
 def certificate_issue(*, decision: Decision, actor, issued_on: date | None = None) -> Certificate:
@@ -101,7 +76,7 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
         programme = audit.programme
         organization = programme.organization
         application = programme.application
-        _require_fees_paid(application)
+        guards.fees_paid(application)
         previous = selectors.current_certificate(organization.pk)
         if previous is not None and audit.kind == Audit.Kind.RECERTIFICATION:
             expires_on = add_months(previous.expires_on, VALIDITY_MONTHS)

@@ -297,7 +297,11 @@ def test_application_page_shows_the_review_the_documents_and_the_contract(
 def test_application_actions_are_offered_to_the_market_only(client, request, role, submitted):
     client.force_login(request.getfixturevalue(role))
     response = client.get(object_url("applications", submitted))
-    expected = {"start-review", "withdraw", "add-documents"} if role == "market" else set()
+    expected = (
+        {"start-review", "withdraw", "add-documents", "request-document"}
+        if role == "market"
+        else set()
+    )
     assert offered(response) == expected
 
 

@@ -19,6 +19,7 @@ from applications.models import (
     ClientInvitation,
     Contract,
 )
+from applications.pending_uploads import PendingUpload
 from certbody.lifecycle import RuleViolation
 from certbody.models import User
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
@@ -289,7 +290,9 @@ def test_missing_required_documents_are_named_and_nothing_is_kept(client, own):
     assert response.status_code == 422
     errors = response.context["form"].errors
     assert "documents_self_assessment" in errors and "documents_outlets" in errors
-    assert not Application.objects.exists() and stored_files() == []
+    assert not Application.objects.exists() and not ApplicationDocument.objects.exists()
+    # The good files wait for the next attempt as pending uploads (issue #14), nothing else.
+    assert stored_files() and all("pending" in path.parts for path in stored_files())
 
 
 @pytest.mark.parametrize(
@@ -315,7 +318,11 @@ def test_a_bad_upload_refuses_the_whole_application_and_writes_nothing(
     assert message in response.content.decode()
     assert not Application.objects.exists()
     assert not ApplicationDocument.objects.exists()
-    assert stored_files() == []
+    # Only files that passed the checks wait as pending uploads (issue #14).
+    assert all("pending" in path.parts for path in stored_files())
+    assert not PendingUpload.objects.filter(
+        original_name__in=["营业执照.pdf", "说明.html", "扫描件.pdf"]
+    )
 
 
 def test_the_service_checks_the_files_again_and_cleans_up_when_it_refuses(own, organization):

@@ -51,6 +51,8 @@ def test_without_a_certificate_no_request_and_no_appeal_is_offered_or_accepted(c
     body = client.get("/portal/").content.decode()
     assert "/portal/requests/new/" not in body
     assert "/portal/appeals/new/" not in body
+    # Neither the requests card nor the navigation's "Requests" link: nothing to ask about.
+    assert 'href="/portal/requests/"' not in body and "client-requests" not in body
     for url in ("/portal/requests/new/", "/portal/appeals/new/"):
         response = client.get(url, follow=True)
         assert response.redirect_chain[-1][0] == "/portal/"
@@ -68,6 +70,7 @@ def test_a_certificate_holder_is_offered_requests_and_appeals_and_sees_the_next_
 
     body = client.get("/portal/").content.decode()
     assert "/portal/requests/new/" in body and "/portal/appeals/new/" in body
+    assert 'href="/portal/requests/"' in body and "client-requests" in body
     next_audit = re.search(r'data-testid="next-audit">(.*?)</p>', body, re.S).group(1)
     assert surveillance.due_on.isoformat() in next_audit
     assert body.index('data-testid="portal-todo"') < body.index(

@@ -112,11 +112,15 @@ def open_as(
 
 def fill_form(form, values: dict) -> None:
     """Fill the fields of ``form`` (a locator) by name: text and dates as strings, checkboxes
-    with booleans, selects with their option value, file inputs with Playwright file payloads."""
+    with booleans (a checkbox list with the value to tick), selects with their option value,
+    file inputs with Playwright file payloads."""
     for name, value in values.items():
         field = form.locator(f'[name="{name}"]')
         kind = field.first.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
-        if kind == "input:checkbox":
+        if kind == "input:checkbox" and isinstance(value, str | int) and field.count() > 1:
+            # A checkbox list (e.g. the business scopes): tick the one with this value.
+            form.locator(f'[name="{name}"][value="{value}"]').check()
+        elif kind == "input:checkbox":
             field.set_checked(bool(value))
         elif kind.startswith("select"):
             field.select_option(str(value))

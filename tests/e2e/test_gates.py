@@ -4,8 +4,13 @@
   team leader's start is refused (004 §5.4.6.3).
 - The team leader cannot sign a score sheet with an unassessed indicator (004 §5.6.5.2–3).
 - A decision maker cannot grant without the signed audit report (004 §5.12.1).
+
+Issue #14: those buttons are shown disabled with the service's reason (the confirm page, reached
+anyway, says it and the service still refuses); the application form keeps an upload after an
+error on another field.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -28,9 +33,21 @@ def demo(cb):
     return load_demo()
 
 
-def refused(page, action: str, fields: dict | None = None):
-    """Submit ``action``'s confirm form and return the refusal shown (a locator)."""
-    page.click(f'#object-actions a[data-action="{action}"]')
+def expect_blocked(page, action: str, clause: str) -> None:
+    """``action``'s button is disabled (``disabled``, ``aria-disabled``) with the reason, naming
+    ``clause``, visible next to it and as its title; no link to its confirm page."""
+    blocked = page.locator(f'#object-actions [data-blocked="{action}"]')
+    button = blocked.locator("button")
+    expect(button).to_be_disabled()
+    expect(button).to_have_attribute("aria-disabled", "true")
+    expect(button).to_have_attribute("title", re.compile(re.escape(clause)))
+    expect(blocked.locator('[data-testid="blocked-reason"]')).to_be_visible()
+    expect(blocked.locator('[data-testid="blocked-reason"]')).to_contain_text(clause)
+    expect(page.locator(f'#object-actions a[data-action="{action}"]')).to_have_count(0)
+
+
+def confirm(page, fields: dict | None = None):
+    """Submit the open confirm page's form and return the refusal shown (a locator)."""
     form = page.locator("#action-form")
     for name, value in (fields or {}).items():
         form.locator(f'[name="{name}"]').fill(str(value))
@@ -70,17 +87,17 @@ def test_the_gates_refuse_and_say_why(browser, live_server, demo):
     workspace_action(page, "prepare-plan")
     workspace_action(page, "send-plan")
     expect(page.locator('[data-testid="start-check"]')).to_contain_text("004 §5.4.6.3")
-    # planners may record the start too (policy.MATRIX "audits.start_audit")
-    expect(page.locator('#object-actions a[data-action="start"]')).to_have_count(
-        1
-    )  # planners may record the start (audits.start_audit)
+    # Planners may record the start too (audits.start_audit), but not now: the button is
+    # disabled with the service's own reason next to it (issue #14).
+    expect_blocked(page, "start", "004 §5.4.6.3")
     page.context.close()
-    # The team leader, who starts audits, is refused with the clause.
+    # The team leader sees the same; a forged confirm is still refused by the service.
     page = login(browser, live_server, leader.username, demo(leader.username))
     page.goto(f"{staff}/audits/{audit.pk}/")
-    expect(refused(page, "start", {"started_on": start.isoformat()})).to_contain_text(
-        "004 §5.4.6.3"
-    )
+    expect_blocked(page, "start", "004 §5.4.6.3")
+    page.goto(f"{staff}/audits/{audit.pk}/start/")
+    expect(page.locator('[data-testid="action-precheck"]')).to_contain_text("004 §5.4.6.3")
+    expect(confirm(page, {"started_on": start.isoformat()})).to_contain_text("004 §5.4.6.3")
     audit.refresh_from_db()
     assert audit.state == Audit.State.PLANNED
     page.context.close()
@@ -116,7 +133,9 @@ def test_the_gates_refuse_and_say_why(browser, live_server, demo):
     )
     page = login(browser, live_server, decider.username, demo(decider.username))
     page.goto(f"{staff}/decisions/{awaiting.pk}/")
-    expect(refused(page, "grant", {"decided_on": today.isoformat()})).to_contain_text("004 §5.12.1")
+    expect_blocked(page, "grant", "004 §5.12.1")
+    page.goto(f"{staff}/decisions/{awaiting.pk}/grant/")
+    expect(confirm(page, {"decided_on": today.isoformat()})).to_contain_text("004 §5.12.1")
     awaiting.refresh_from_db()
     assert awaiting.state == Audit.State.COMPLETED and not awaiting.decisions.exists()
     page.context.close()
