@@ -164,6 +164,7 @@ def _certificate_cells(certificate: Certificate, multi_site: bool) -> dict:
         "address": certificate.registered_address,
         "postcode": organization.postcode,
         "phone": organization.contact_phone,
+        "contact_name": organization.contact_name,
         "legal_rep": organization.legal_representative,
         "headcount": organization.headcount,
         "mark": MARK_LABELS.get(certificate.accreditation, certificate.accreditation),
@@ -222,8 +223,8 @@ def _event_cells(event: CertificateEvent) -> dict:
     return cells
 
 
-def _ordered(cells: dict) -> list:
-    return [cells.get(key) for key in KEYS]
+def _ordered(cells: dict, keys: list[str]) -> list:
+    return [cells.get(key) for key in keys]
 
 
 def _has_subs():
@@ -250,7 +251,8 @@ def _event_queryset():
     )
 
 
-def _event_rows(events, problems: set[str]) -> list[list]:
+def _event_rows(events, problems: set[str], keys: list[str]) -> list[list]:
+    """Rows of ``keys`` (field names, in order) for ``events``."""
     rows = []
     for event in events:
         certificate = event.certificate
@@ -261,11 +263,11 @@ def _event_rows(events, problems: set[str]) -> list[list]:
             audit = certificate.decision.audit
             cells.update(_audit_cells(audit))
             cells.update(_team_cells(audit, problems))
-        rows.append(_ordered(cells))
+        rows.append(_ordered(cells, keys))
     return rows
 
 
-def _maintained_rows(start: date, end: date, problems: set[str]) -> list[list]:
+def _maintained_rows(start: date, end: date, problems: set[str], keys: list[str]) -> list[list]:
     """Certificates maintained by a surveillance or special audit decided in the period."""
     decisions = Decision.objects.filter(
         outcome=Decision.Outcome.MAINTAIN, decided_on__gte=start, decided_on__lte=end
@@ -300,14 +302,14 @@ def _maintained_rows(start: date, end: date, problems: set[str]) -> list[list]:
                 status=certificate.status_code,
                 reissued=NO,
             )
-            rows.append((decision.decided_on, certificate.number, _ordered(cells)))
-    return [row for *_, row in sorted(rows, key=lambda r: (r[0], r[1]))]
+            rows.append(_ordered(cells, keys))
+    return rows
 
 
 # --- 获证组织基本信息月报, register, status change ------------------------------------------
 
 
-def organisations_monthly(start: date, end: date) -> Report:
+def organisations_monthly(start: date, end: date, *, keys: list[str] | None = None) -> Report:
     """获证组织基本信息月报 for the local dates ``start``…``end`` (a calendar month).
 
     Rows: every certificate event in the period (sub-certificates included, each with its head
@@ -315,17 +317,26 @@ def organisations_monthly(start: date, end: date) -> Report:
     decided in it, ordered by date. Issue and surveillance rows carry the audit (type code,
     days, dates) and its team; status rows the reason codes and dates. An empty sheet when
     nothing happened (002 §4.3.3.2 注). Problems (e.g. an auditor without ID number) are listed
-    in ``Report.problems``, never silently dropped.
+    in ``Report.problems``, never silently dropped. ``keys``: the fields of the columns, in
+    order (default ``KEYS``, the register's; a layout's, ``reporting.layouts``).
     """
+    keys = list(keys or KEYS)
     problems: set[str] = set()
     events = _event_queryset().filter(occurred_on__gte=start, occurred_on__lte=end)
-    event_rows = _event_rows(events.order_by("occurred_on", "certificate__number", "pk"), problems)
-    rows = sorted(
-        [*event_rows, *_maintained_rows(start, end, problems)],
-        key=lambda row: (row[KEYS.index("change_date")], row[KEYS.index("number")]),
+    wide = ["change_date", "number", *keys]  # the sort keys first, taken off after sorting
+    event_rows = _event_rows(
+        events.order_by("occurred_on", "certificate__number", "pk"), problems, wide
     )
+    rows = [*event_rows, *_maintained_rows(start, end, problems, wide)]
+    rows.sort(key=lambda row: (row[0], row[1]))
     title = REPORT_TITLES["organisations_monthly"]
-    return Report(title, [Sheet(title, REGISTER_HEADERS, rows)], sorted(problems))
+    columns = _headers(keys)
+    return Report(title, [Sheet(title, columns, [row[2:] for row in rows])], sorted(problems))
+
+
+def _headers(keys: list[str]) -> list[str]:
+    names = dict(zip(KEYS, REGISTER_HEADERS, strict=True))
+    return [names.get(key, key) for key in keys]
 
 
 def register() -> Report:
@@ -340,13 +351,17 @@ def register() -> Report:
     )
     title = "认证证书登记册"
     return Report(
-        title, [Sheet(title, REGISTER_HEADERS, _event_rows(events, problems))], sorted(problems)
+        title,
+        [Sheet(title, REGISTER_HEADERS, _event_rows(events, problems, KEYS))],
+        sorted(problems),
     )
 
 
-def status_change(event: CertificateEvent) -> Report:
+def status_change(event: CertificateEvent, *, keys: list[str] | None = None) -> Report:
     """The status-change report of one head certificate's suspension, restoration, withdrawal
-    or cancellation, with its sub-certificates' rows (002 §4.3.8.3; 004 §9.4)."""
+    or cancellation, with its sub-certificates' rows (002 §4.3.8.3; 004 §9.4). ``keys``: as
+    for ``organisations_monthly``."""
+    keys = list(keys or KEYS)
     if event.kind not in STATUS_EVENTS:
         raise ValueError(f"{event.kind} is not a status change reported within 2 working days")
     problems: set[str] = set()
@@ -361,9 +376,10 @@ def status_change(event: CertificateEvent) -> Report:
     rows = _event_rows(
         events.order_by(F("certificate__head_id").asc(nulls_first=True), "certificate__number"),
         problems,
+        keys,
     )
     title = REPORT_TITLES["status_change"]
-    return Report(title, [Sheet(title, REGISTER_HEADERS, rows)], sorted(problems))
+    return Report(title, [Sheet(title, _headers(keys), rows)], sorted(problems))
 
 
 # --- 初评/再认证审核未通过的组织基本信息月报 ------------------------------------------------
