@@ -110,7 +110,7 @@ class ReportRun(FSMModelMixin, models.Model):
         _("problems found"),
         default=list,
         blank=True,
-        help_text=_("Validation before download: [{sheet, row, column, col, message}]."),
+        help_text=_("Problems found by the validation before download, by row and column."),
     )
     history = HistoricalRecords(excluded_fields=["findings"])
 

@@ -17,7 +17,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='reportrun',
             name='findings',
-            field=models.JSONField(blank=True, default=list, help_text='Validation before download: [{sheet, row, column, col, message}].', verbose_name='problems found'),
+            field=models.JSONField(blank=True, default=list, help_text='Problems found by the validation before download, by row and column.', verbose_name='problems found'),
         ),
         migrations.CreateModel(
             name='ReportLayout',
