@@ -232,6 +232,8 @@ MATRIX = {
     # the matrix for the system user (the only role-free path; the other reporting services do).
     "reporting.generate_report": is_reporting_officer | is_technical_manager,
     "reporting.submit_report": is_reporting_officer,
+    # the file layouts of the regulator reports, loaded from the platform's template (#17)
+    "reporting.manage_layouts": is_reporting_officer,
     # the CB's own changes for the monthly report (002 §4.3.2; reporting.services.cb_change_record)
     "reporting.view_cb_changes": is_reporting_officer | is_technical_manager,
     "reporting.record_cb_change": is_reporting_officer | is_technical_manager,

@@ -97,7 +97,22 @@ class ReportRun(FSMModelMixin, models.Model):
     )
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
     receipt_number = models.CharField(_("platform receipt number"), max_length=60, blank=True)
-    history = HistoricalRecords()
+    layout = models.ForeignKey(
+        "reporting.ReportLayout",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("layout"),
+        help_text=_("The file layout the report was written with (none: the built-in one)."),
+    )
+    findings = models.JSONField(
+        _("problems found"),
+        default=list,
+        blank=True,
+        help_text=_("Problems found by the validation before download, by row and column."),
+    )
+    history = HistoricalRecords(excluded_fields=["findings"])
 
     class Meta:
         ordering = ["-due_on", "kind", "-pk"]
@@ -147,6 +162,46 @@ class ReportRun(FSMModelMixin, models.Model):
     @transition(field=state, source=State.GENERATED, target=State.SUBMITTED)
     def submit(self):
         pass
+
+
+class ReportLayout(models.Model):
+    """A versioned file layout of one report kind, loaded by the reporting officer from the
+    platform's own template (issue #17; ``reporting.layouts``): ``spec`` holds the sheets, their
+    ordered columns ``{header, field, required, code_table, format, required_when}``, the date
+    pairs that must be in order and the header synonyms confirmed when loading. One active
+    layout per kind; without one the built-in default (``layouts.default_spec``) is used."""
+
+    kind = models.CharField(_("report"), max_length=30, choices=ReportRun.Kind.choices)
+    version = models.PositiveIntegerField(_("version"))
+    active = models.BooleanField(_("active"), default=True)
+    spec = models.JSONField(_("layout"))
+    source_name = models.CharField(_("template file"), max_length=200, blank=True)
+    source_sha256 = models.CharField(_("template SHA-256"), max_length=64, blank=True)
+    loaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("loaded by"),
+    )
+    loaded_at = models.DateTimeField(_("loaded at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["kind", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "version"], name="uniq_report_layout_version"),
+            models.UniqueConstraint(
+                fields=["kind"], condition=Q(active=True), name="uniq_report_layout_active"
+            ),
+        ]
+        verbose_name = _("report layout")
+        verbose_name_plural = _("report layouts")
+
+    def __str__(self):
+        return f"{REPORT_TITLES.get(self.kind, self.kind)} v{self.version}"
+
+    @property
+    def column_count(self) -> int:
+        return sum(len(sheet["columns"]) for sheet in self.spec.get("sheets", []))
 
 
 # 002 §4.3.2.2: every change but items 7)–9) needs a description and supporting material.

@@ -15,14 +15,23 @@ from collections.abc import Callable
 from openpyxl import load_workbook
 
 from certbody.masking import can_see_personal_data
-from reporting.reports import PERSONAL_COLUMNS
+from reporting.reports import PERSONAL_COLUMNS, REGISTER_PERSONAL_FIELDS
 
 Masks = dict[str, Callable[[str | None], str]]
 
 
-def personal_columns(kind: str) -> Masks:
-    """Header → masking of the report kind's personal-data columns (empty: none)."""
-    return PERSONAL_COLUMNS.get(kind, {})
+def personal_columns(kind: str, layout=None) -> Masks:
+    """Header → masking of the report kind's personal-data columns (empty: none). With the
+    ``layout`` the file was written with (``reporting.layouts.Layout``), the headers are that
+    layout's for the personal fields (a renamed phone column stays masked)."""
+    if layout is None:
+        return PERSONAL_COLUMNS.get(kind, {})
+    masks = {}
+    for field, mask in REGISTER_PERSONAL_FIELDS.items():
+        header = layout.header_of(field)
+        if header:
+            masks[header] = mask
+    return masks
 
 
 def must_mask(kind: str, user) -> bool:
@@ -75,7 +84,7 @@ def mask_xlsx(content: bytes, masks: Masks) -> bytes:
 MASKERS = {"csv": mask_csv, "xlsx": mask_xlsx}
 
 
-def masked_file(kind: str, fmt: str, content: bytes) -> bytes:
-    """``content`` (the stored ``fmt`` file of a report of ``kind``) with its personal columns
-    masked."""
-    return MASKERS[fmt](content, personal_columns(kind))
+def masked_file(kind: str, fmt: str, content: bytes, layout=None) -> bytes:
+    """``content`` (the stored ``fmt`` file of a report of ``kind``, written with ``layout``
+    when it has one) with its personal columns masked."""
+    return MASKERS[fmt](content, personal_columns(kind, layout))

@@ -9,12 +9,15 @@ history; refusals raise ``RuleViolation``. Dates are local ``date`` values.
   status change (002 §4.3.8.3; 004 §9.4). Called by the periodic job (system user) at the start
   of each period's due window and by the reporting officer to regenerate.
 - ``report_submit`` records the upload to the platform with its receipt number.
+- ``layout_load`` / ``layout_activate``: the file layouts reports are written with, loaded from
+  the platform's own template (``reporting.layouts``, issue #17).
 - ``accreditation_change_record``, ``accreditation_plan_open``,
   ``accreditation_obligation_submit`` (``reporting.obligations``): reports owed to CNAS.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date, datetime, time
 
 from django.core.files.base import ContentFile
@@ -26,8 +29,8 @@ from audits.models import Auditor
 from certbody import policy, roles, spreadsheets, workdays
 from certbody.lifecycle import RuleViolation, fire, lock, record
 from certificates.models import CertificateEvent
-from reporting import periods, reports
-from reporting.models import REPORT_TITLES, CbChange, PersonnelRecord, ReportRun
+from reporting import layouts, periods, reports
+from reporting.models import REPORT_TITLES, CbChange, PersonnelRecord, ReportLayout, ReportRun
 from reporting.obligations import (  # noqa: F401  re-exported: reports owed to CNAS
     accreditation_change_record,
     accreditation_obligation_submit,
@@ -53,11 +56,31 @@ STATUS_CHANGE_EVENTS = reports.STATUS_EVENTS
 
 
 def build(kind: str, *, period_start: date | None = None, event: CertificateEvent | None = None):
-    """The built report (``spreadsheets.Report``) of ``kind`` for a period or a status change."""
+    """The built report (``spreadsheets.Report``) of ``kind`` for a period or a status change,
+    in the built-in columns."""
     if kind == Kind.STATUS_CHANGE:
         return reports.status_change(event)
     start, end = periods.period_of(kind, period_start)
     return BUILDERS[kind](start, end)
+
+
+def build_with_layout(
+    kind: str, *, period_start: date | None = None, event: CertificateEvent | None = None
+):
+    """``(report, layout, findings)``: the report of ``kind`` written through its active layout
+    (``reporting.layouts``; ``layout`` None for kinds written as built) and the problems
+    validation found by row and column (``layouts.validate``)."""
+    layout = layouts.active(kind)
+    if layout is None:
+        return build(kind, period_start=period_start, event=event), None, []
+    keys = layout.fields(0)
+    if kind == Kind.STATUS_CHANGE:
+        built = reports.status_change(event, keys=keys)
+    else:
+        start, end = periods.period_of(kind, period_start)
+        built = reports.organisations_monthly(start, end, keys=keys)
+    report = layouts.apply(built, layout)
+    return report, layout, layouts.validate(report, layout)
 
 
 def status_change_due(occurred_on: date) -> tuple[date, bool]:
@@ -117,7 +140,7 @@ def report_generate(
         due, provisional = periods.due_on(kind, start), False
         lookup = {"kind": kind, "period_start": start, "event": None}
     try:
-        report = build(kind, period_start=start, event=event)
+        report, layout, findings = build_with_layout(kind, period_start=start, event=event)
     except reports.ReportCheckError as exc:
         raise RuleViolation(str(exc), periods.rule_of(kind)) from None
     xlsx, csv = spreadsheets.to_xlsx(report), spreadsheets.to_csv(report)
@@ -138,6 +161,8 @@ def report_generate(
         run.due_on = due
         run.provisional = provisional
         run.row_count = report.row_count
+        run.layout_id = layout.pk if layout else None
+        run.findings = findings
         run.generated_by = actor
         run.generated_at = timezone.now()
         run.file.save(f"{name}.xlsx", ContentFile(xlsx), save=False)
@@ -335,3 +360,93 @@ def personnel_record_save(*, auditor: Auditor, actor, **values) -> PersonnelReco
         record(row, actor=actor, reason="登记人员信息" if created else "更新人员信息")
         row.save()
     return row
+
+
+# --- report layouts (issue #17) ----------------------------------------------------------------
+
+LAYOUT_RULE = "002 §4.3.3"
+
+
+class UnknownColumns(RuleViolation):
+    """A loaded template has headers no field matches: ``headers`` lists them by name."""
+
+    def __init__(self, headers: list[str], sheets: list[dict]):
+        super().__init__(
+            gettext("Unknown columns in the template: %(names)s. Map each to a field.")
+            % {"names": gettext(", ").join(headers)},
+            LAYOUT_RULE,
+        )
+        self.headers = headers
+        self.sheets = sheets
+
+
+def layout_load(
+    *,
+    kind: str,
+    content: bytes,
+    actor,
+    source_name: str = "",
+    mapping: dict[str, str] | None = None,
+) -> ReportLayout:
+    """Load the platform's template XLSX (``content``) as the new active layout of ``kind``.
+
+    Header cells (the header row of each sheet, ``layouts.read_template``) are matched to the
+    fields of the report by header text and the synonyms (``layouts.match``); ``mapping``
+    (header → field name, from the confirm page) names the fields of headers not matched, and
+    becomes part of the synonyms. Refused: kinds without layouts, files that are no XLSX, a
+    template with another number of sheets than the report, any header still unknown
+    (``UnknownColumns``, every one by name; nothing saved) and a layout missing a required
+    field (named). The new layout gets the next version and replaces the active one; the
+    reporting officer only (``reporting.manage_layouts``).
+    """
+    policy.require(actor, "reporting.manage_layouts")
+    if kind not in layouts.CATALOGUES:
+        raise RuleViolation(
+            gettext("Reports of this kind have no file layout: %(kind)s") % {"kind": kind}
+        )
+    try:
+        sheets = layouts.read_template(content)
+    except ValueError as exc:
+        raise RuleViolation(str(exc), LAYOUT_RULE) from None
+    if len(sheets) != 1:
+        raise RuleViolation(
+            gettext("The report has one sheet; the template has %(count)s: %(names)s.")
+            % {"count": len(sheets), "names": gettext(", ").join(s["name"] for s in sheets)},
+            LAYOUT_RULE,
+        )
+    spec, unknown = layouts.match(kind, sheets, mapping)
+    if unknown:
+        raise UnknownColumns(unknown, sheets)
+    missing = layouts.missing_required(spec)
+    if missing:
+        raise RuleViolation(
+            gettext("The layout lacks required fields: %(fields)s")
+            % {"fields": gettext(", ").join(missing)},
+            LAYOUT_RULE,
+        )
+    digest = hashlib.sha256(content).hexdigest()
+    with transaction.atomic():
+        current = list(ReportLayout.objects.select_for_update().filter(kind=kind))
+        version = max((row.version for row in current), default=0) + 1
+        ReportLayout.objects.filter(kind=kind, active=True).update(active=False)
+        return ReportLayout.objects.create(
+            kind=kind,
+            version=version,
+            active=True,
+            spec=spec,
+            source_name=source_name[:200],
+            source_sha256=digest,
+            loaded_by=actor,
+            loaded_at=timezone.now(),
+        )
+
+
+def layout_activate(*, layout: ReportLayout, actor) -> ReportLayout:
+    """Make ``layout`` (an earlier version) the active layout of its kind again."""
+    policy.require(actor, "reporting.manage_layouts")
+    with transaction.atomic():
+        layout = lock(ReportLayout, layout.pk)
+        ReportLayout.objects.filter(kind=layout.kind, active=True).update(active=False)
+        layout.active = True
+        layout.save(update_fields=["active"])
+    return layout

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from certbody.uploads import download_response
 from certbody.workspace import require
 from certbody.workspace.views import staff_only
-from reporting import privacy, services
+from reporting import layouts, privacy, services
 from reporting.models import ReportRun
 
 CONTENT_TYPES = {
@@ -33,7 +33,7 @@ def download(request, pk: int, fmt: str):
     if not privacy.must_mask(run.kind, request.user):
         return download_response(field, content_type=CONTENT_TYPES[fmt], filename=filename)
     with field.open("rb") as stored:
-        content = privacy.masked_file(run.kind, fmt, stored.read())
+        content = privacy.masked_file(run.kind, fmt, stored.read(), layouts.of_run(run))
     response = HttpResponse(content, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=filename

@@ -59,6 +59,7 @@ __all__ = [
     "FAILURE_COLUMNS",
     "KEYS",
     "PERSONAL_COLUMNS",
+    "REGISTER_PERSONAL_FIELDS",
     "REGISTER_HEADERS",
     "STATUS_EVENTS",
     "ReportCheckError",
@@ -81,6 +82,9 @@ __all__ = [
 # The client's contact phone and the team's ID numbers (002 §4.3.3.1); the auditors' ID numbers,
 # birth months and regions of residence (002 §4.3.6.1).
 REGISTER_PERSONAL_COLUMNS = {"联系电话": mask_phone, "身份证件号码": _each(mask_id_number)}
+# The same by field name, for reports written through a layout that renames the headers
+# (reporting.layouts; reporting.privacy.personal_columns).
+REGISTER_PERSONAL_FIELDS = {"phone": mask_phone, "team_ids": _each(mask_id_number)}
 PERSONAL_COLUMNS: dict[str, dict[str, Callable[[str | None], str]]] = {
     "organisations_monthly": REGISTER_PERSONAL_COLUMNS,
     "status_change": REGISTER_PERSONAL_COLUMNS,

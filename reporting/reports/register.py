@@ -14,7 +14,6 @@ from django.db.models import (
     Exists,
     F,
     OuterRef,
-    Prefetch,
     Q,
     Subquery,
 )
@@ -84,10 +83,59 @@ class ReportCheckError(ValueError):
 # --- shared helpers -------------------------------------------------------------------------
 
 
-def _team_queryset():
-    return AuditTeamMember.objects.select_related(
-        "user__auditor_profile__personnel_record"
-    ).order_by("pk")
+# Rows are built from ``values()`` dictionaries, never model instances: a month of 100,000
+# certificates is a few thousand rows whose cells come from 7 queries (issue #16).
+# Certificate (and its organisation) columns read, alias → path from the certificate.
+CERTIFICATE_VALUES = {
+    "c_id": "id",
+    "c_org_name": "organization_name",
+    "c_address": "registered_address",
+    "c_accreditation": "accreditation",
+    "c_number": "number",
+    "c_head_id": "head_id",
+    "c_head_number": "head__number",
+    "c_scope_text": "scope_text",
+    "c_standard": "standard",
+    "c_grade": "star_grade",
+    "c_issued_on": "issued_on",
+    "c_expires_on": "expires_on",
+    "c_cycle": "cycle",
+    "c_status": "status",
+    "c_programme_id": "programme_id",
+    "o_name_en": "organization__name_en",
+    "o_former_name": "organization__former_name",
+    "o_uscc": "organization__uscc",
+    "o_industry": "organization__industry",
+    "o_division": "organization__division_code",
+    "o_postcode": "organization__postcode",
+    "o_phone": "organization__contact_phone",
+    "o_contact": "organization__contact_name",
+    "o_legal_rep": "organization__legal_representative",
+    "o_headcount": "organization__headcount",
+}
+# Audit columns read, alias → path from the audit.
+AUDIT_VALUES = {
+    "a_id": "id",
+    "a_kind": "kind",
+    "a_sequence": "sequence",
+    "a_start": "actual_start",
+    "a_end": "actual_end",
+    "a_planned_days": "planned_days",
+    "a_days": "time_determination__total_days",
+}
+TEAM_VALUES = (
+    "audit_id",
+    "pk",
+    "role",
+    "user__display_name",
+    "user__first_name",
+    "user__last_name",
+    "user__username",
+    "user__auditor_profile__id",
+    "user__auditor_profile__qualification",
+    "user__auditor_profile__is_full_time",
+    "user__auditor_profile__personnel_record__id_number",
+)
 
 
 def _related(obj, name):
@@ -97,16 +145,20 @@ def _related(obj, name):
         return None
 
 
-def audit_type_code(audit: Audit) -> str:
-    """The CNCA audit type code of an audit (cnca_codes.json "audit_type")."""
-    if audit.kind == Audit.Kind.SURVEILLANCE:
-        return f"1004-{min(max(audit.sequence, 1), 3)}"
+def _audit_type(kind: str, sequence: int) -> str:
+    if kind == Audit.Kind.SURVEILLANCE:
+        return f"1004-{min(max(sequence, 1), 3)}"
     return {
         Audit.Kind.DOCUMENT_REVIEW: "1002",
         Audit.Kind.STAGE2: "1003",
         Audit.Kind.RECERTIFICATION: "1007",
         Audit.Kind.SPECIAL: "1009",
-    }[audit.kind]
+    }[kind]
+
+
+def audit_type_code(audit: Audit) -> str:
+    """The CNCA audit type code of an audit (cnca_codes.json "audit_type")."""
+    return _audit_type(audit.kind, audit.sequence)
 
 
 def audit_days(audit: Audit) -> Decimal | None:
@@ -115,24 +167,59 @@ def audit_days(audit: Audit) -> Decimal | None:
     return determination.total_days if determination is not None else audit.planned_days
 
 
-def _team_cells(audit: Audit | None, problems: set[str]) -> dict[str, str]:
-    if audit is None:
-        return {}
-    members = sorted(audit.team.all(), key=lambda m: (ROLE_ORDER.get(m.role, 9), m.pk))
+def _paths(prefix: str, columns: dict[str, str]) -> dict:
+    return {alias: F(f"{prefix}{path}") for alias, path in columns.items()}
+
+
+def _teams(audit_ids) -> dict[int, list[tuple]]:
+    """Audit id → its team members' ``TEAM_VALUES`` tuples, leader first (role order, then
+    pk); ``audit_ids`` a subquery or a set of ids."""
+    teams: dict[int, list[tuple]] = defaultdict(list)
+    members = AuditTeamMember.objects.filter(audit_id__in=audit_ids).order_by("pk")
+    for member in members.values_list(*TEAM_VALUES):
+        teams[member[0]].append(member)
+    for team in teams.values():
+        team.sort(key=lambda m: (ROLE_ORDER.get(m[2], 9), m[1]))
+    return teams
+
+
+def _scopes(certificate_ids) -> dict[int, list[tuple[int, str]]]:
+    """Certificate id → its business scopes ``(code, risk)`` by code; ids a subquery or a
+    set of ids."""
+    scopes: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    through = Certificate.business_scopes.through.objects.filter(certificate_id__in=certificate_ids)
+    for certificate_id, code, risk in through.values_list(
+        "certificate_id", "businessscope__code", "businessscope__risk"
+    ):
+        scopes[certificate_id].append((code, risk))
+    for found in scopes.values():
+        found.sort()
+    return scopes
+
+
+def _team_cells(members: list[tuple], problems: set[str]) -> dict[str, str]:
     names, ids, qualifications, roles, full_time = [], [], [], [], []
-    for member in members:
-        user = member.user
-        profile = _related(user, "auditor_profile")
-        record = _related(profile, "personnel_record") if profile else None
-        names.append(str(user))
-        ids.append(record.id_number if record and record.id_number else "")
-        if not (record and record.id_number):
-            problems.add(f"审核人员“{user}”未登记身份证件号码")
-        qualifications.append(
-            QUALIFICATION_LABELS.get(profile.qualification, "") if profile else ""
-        )
-        roles.append(ROLE_LABELS.get(member.role, member.role))
-        full_time.append(YES if profile and profile.is_full_time else NO)
+    for (
+        _a,
+        _pk,
+        role,
+        display,
+        first,
+        last,
+        username,
+        profile,
+        qualification,
+        is_full_time,
+        id_number,
+    ) in members:
+        name = display or f"{first} {last}".strip() or username
+        names.append(name)
+        ids.append(id_number or "")
+        if not id_number:
+            problems.add(f"审核人员“{name}”未登记身份证件号码")
+        qualifications.append(QUALIFICATION_LABELS.get(qualification, "") if profile else "")
+        roles.append(ROLE_LABELS.get(role, role))
+        full_time.append(YES if profile and is_full_time else NO)
     return {
         "team_names": SEPARATOR.join(names),
         "team_ids": SEPARATOR.join(ids),
@@ -142,172 +229,175 @@ def _team_cells(audit: Audit | None, problems: set[str]) -> dict[str, str]:
     }
 
 
-def _scope_cells(certificate: Certificate) -> dict:
-    scopes = sorted(certificate.business_scopes.all(), key=lambda s: s.code)
-    risk = max((s.risk for s in scopes), key=lambda r: RISK_ORDER.get(r, 0), default="")
+def _certificate_cells(v: dict, scopes: list[tuple[int, str]]) -> dict:
+    head_id = v["c_head_id"]
+    risk = max((r for _, r in scopes), key=lambda r: RISK_ORDER.get(r, 0), default="")
     return {
-        "scope_codes": SEPARATOR.join(f"{s.code:02d}" for s in scopes),
+        "org_name": v["c_org_name"],
+        "org_name_en": v["o_name_en"],
+        "org_former_name": v["o_former_name"],
+        "uscc": v["o_uscc"],
+        "industry": v["o_industry"],
+        "country": COUNTRY_CODE_CHINA,
+        "division": v["o_division"],
+        "address": v["c_address"],
+        "postcode": v["o_postcode"],
+        "phone": v["o_phone"],
+        "contact_name": v["o_contact"],
+        "legal_rep": v["o_legal_rep"],
+        "headcount": v["o_headcount"],
+        "mark": MARK_LABELS.get(v["c_accreditation"], v["c_accreditation"]),
+        "number": v["c_number"],
+        "is_sub": YES if head_id else NO,
+        "head_number": v["c_head_number"] if head_id else "",
+        "multi_site": YES if head_id or v["c_has_subs"] else NO,
+        "field": FIELD_CODE,
+        "scope_text": v["c_scope_text"],
+        "standard": v["c_standard"],
+        "grade": GRADE_LABELS.get(v["c_grade"], v["c_grade"]),
+        "issued_on": v["c_issued_on"],
+        "expires_on": v["c_expires_on"],
+        "scope_codes": SEPARATOR.join(f"{code:02d}" for code, _ in scopes),
         "risk": RISK_LABELS.get(risk, risk),
     }
 
 
-def _certificate_cells(certificate: Certificate, multi_site: bool) -> dict:
-    organization = certificate.organization
+def _audit_cells(v: dict) -> dict:
+    days = v["a_days"]
     return {
-        "org_name": certificate.organization_name,
-        "org_name_en": organization.name_en,
-        "org_former_name": organization.former_name,
-        "uscc": organization.uscc,
-        "industry": organization.industry,
-        "country": COUNTRY_CODE_CHINA,
-        "division": organization.division_code,
-        "address": certificate.registered_address,
-        "postcode": organization.postcode,
-        "phone": organization.contact_phone,
-        "legal_rep": organization.legal_representative,
-        "headcount": organization.headcount,
-        "mark": MARK_LABELS.get(certificate.accreditation, certificate.accreditation),
-        "number": certificate.number,
-        "is_sub": YES if certificate.head_id else NO,
-        "head_number": certificate.head.number if certificate.head_id else "",
-        "multi_site": YES if multi_site else NO,
-        "field": FIELD_CODE,
-        "scope_text": certificate.scope_text,
-        "standard": certificate.standard,
-        "grade": GRADE_LABELS.get(certificate.star_grade, certificate.star_grade),
-        "issued_on": certificate.issued_on,
-        "expires_on": certificate.expires_on,
-        **_scope_cells(certificate),
+        "audit_type": _audit_type(v["a_kind"], v["a_sequence"]),
+        "audit_days": days if days is not None else v["a_planned_days"],
+        "audit_start": v["a_start"],
+        "audit_end": v["a_end"],
     }
 
 
-def _audit_cells(audit: Audit | None) -> dict:
-    if audit is None:
-        return {}
-    return {
-        "audit_type": audit_type_code(audit),
-        "audit_days": audit_days(audit),
-        "audit_start": audit.actual_start,
-        "audit_end": audit.actual_end,
-    }
-
-
-def _event_cells(event: CertificateEvent) -> dict:
-    kind = event.kind
+def _event_cells(v: dict) -> dict:
+    kind = v["kind"]
     cells = {
-        "change_type": event.change_code,
-        "change_date": event.occurred_on,
-        "status": event.status_code,
+        "change_type": v["change_code"],
+        "change_date": v["occurred_on"],
+        "status": v["status_code"],
         "reissued": NO,
     }
     if kind == Kind.ISSUED:
-        cycle = event.certificate.cycle
-        cells["activity"] = ACTIVITY_RECERT if cycle else ACTIVITY_INITIAL
+        cells["activity"] = ACTIVITY_RECERT if v["c_cycle"] else ACTIVITY_INITIAL
     else:
         cells["activity"] = ACTIVITY_CHANGE
     if kind == Kind.SUSPENDED:
         cells.update(
-            suspension_reason=event.reason_code,
-            suspended_from=event.occurred_on,
-            suspended_until=event.ends_on,
+            suspension_reason=v["reason_code"],
+            suspended_from=v["occurred_on"],
+            suspended_until=v["ends_on"],
         )
     elif kind in (Kind.WITHDRAWN, Kind.SUPERSEDED):
-        cells.update(withdrawal_reason=event.reason_code, withdrawn_on=event.occurred_on)
+        cells.update(withdrawal_reason=v["reason_code"], withdrawn_on=v["occurred_on"])
     elif kind == Kind.CANCELLED:
-        cells.update(cancellation_reason=event.reason_code, cancelled_on=event.occurred_on)
+        cells.update(cancellation_reason=v["reason_code"], cancelled_on=v["occurred_on"])
     elif kind == Kind.EXPIRED:
-        cells["cancellation_reason"] = event.reason_code
+        cells["cancellation_reason"] = v["reason_code"]
     elif kind == Kind.REISSUED:
-        cells.update(reissued=YES, reissue_reason=event.reason_code, reissued_on=event.occurred_on)
+        cells.update(reissued=YES, reissue_reason=v["reason_code"], reissued_on=v["occurred_on"])
     return cells
 
 
-def _ordered(cells: dict) -> list:
-    return [cells.get(key) for key in KEYS]
+def _ordered(cells: dict, keys: list[str]) -> list:
+    return [cells.get(key) for key in keys]
 
 
-def _has_subs():
-    return Exists(Certificate.objects.filter(head_id=OuterRef("pk")))
+def _has_subs(outer: str = "pk"):
+    return Exists(Certificate.objects.filter(head_id=OuterRef(outer)))
 
 
-def _event_queryset():
-    """Events with everything a register row needs, in a constant number of queries."""
-    return (
-        CertificateEvent.objects.select_related(
-            "certificate__organization",
-            "certificate__head",
-            "certificate__decision__audit__time_determination",
-        )
-        .prefetch_related(
-            "certificate__business_scopes",
-            Prefetch("certificate__decision__audit__team", queryset=_team_queryset()),
-        )
-        .annotate(
-            certificate_has_subs=Exists(
-                Certificate.objects.filter(head_id=OuterRef("certificate_id"))
-            )
+def _event_values(events) -> list[dict]:
+    """The ``events`` queryset (ordered) as dictionaries with their certificate, organisation
+    and issuing audit (``CERTIFICATE_VALUES``, ``AUDIT_VALUES``): one query."""
+    return list(
+        events.values(
+            "kind",
+            "occurred_on",
+            "status_code",
+            "change_code",
+            "reason_code",
+            "ends_on",
+            **_paths("certificate__", CERTIFICATE_VALUES),
+            **_paths("certificate__decision__audit__", AUDIT_VALUES),
+            c_has_subs=_has_subs("certificate_id"),
         )
     )
 
 
-def _event_rows(events, problems: set[str]) -> list[list]:
+def _event_rows(values, scopes, teams, problems: set[str], keys: list[str]) -> list[list]:
+    """Rows of ``keys`` (field names, in order) for event ``values`` (``_event_values``)."""
     rows = []
-    for event in events:
-        certificate = event.certificate
-        multi_site = bool(certificate.head_id) or event.certificate_has_subs
-        cells = _certificate_cells(certificate, multi_site)
-        cells.update(_event_cells(event))
-        if event.kind == Kind.ISSUED and certificate.decision_id:
-            audit = certificate.decision.audit
-            cells.update(_audit_cells(audit))
-            cells.update(_team_cells(audit, problems))
-        rows.append(_ordered(cells))
+    for v in values:
+        cells = _certificate_cells(v, scopes.get(v["c_id"], []))
+        cells.update(_event_cells(v))
+        if v["kind"] == Kind.ISSUED and v["a_id"] is not None:
+            cells.update(_audit_cells(v))
+            cells.update(_team_cells(teams.get(v["a_id"], []), problems))
+        rows.append(_ordered(cells, keys))
     return rows
 
 
-def _maintained_rows(start: date, end: date, problems: set[str]) -> list[list]:
-    """Certificates maintained by a surveillance or special audit decided in the period."""
+def _events_report_rows(events, problems: set[str], keys: list[str]) -> list[list]:
+    """Rows of ``keys`` for the ``events`` queryset (ordered), in three queries whatever their
+    number: the events, their certificates' business scopes, their audits' teams."""
+    plain = events.order_by()
+    values = _event_values(events)
+    scopes = _scopes(plain.values("certificate_id"))
+    teams = _teams(plain.filter(kind=Kind.ISSUED).values("certificate__decision__audit_id"))
+    return _event_rows(values, scopes, teams, problems, keys)
+
+
+def _maintained_values(start: date, end: date) -> list[tuple[dict, dict]]:
+    """``(certificate, decision)`` values of the certificates maintained by a surveillance or
+    special audit decided in the period: two queries (none for the certificates when no
+    audit was decided)."""
     decisions = Decision.objects.filter(
         outcome=Decision.Outcome.MAINTAIN, decided_on__gte=start, decided_on__lte=end
     )
-    by_programme: dict[int, list[Decision]] = defaultdict(list)
-    for decision in decisions.select_related("audit__time_determination").prefetch_related(
-        Prefetch("audit__team", queryset=_team_queryset())
+    by_programme: dict[int, list[dict]] = defaultdict(list)
+    for decision in decisions.values(
+        "decided_on", programme_id=F("audit__programme_id"), **_paths("audit__", AUDIT_VALUES)
     ):
-        by_programme[decision.audit.programme_id].append(decision)
+        by_programme[decision["programme_id"]].append(decision)
     if not by_programme:
         return []
     certificates = (
         Certificate.objects.filter(programme__in=Subquery(decisions.values("audit__programme")))
         .exclude(status=Certificate.Status.SUPERSEDED)
-        .select_related("organization", "head")
-        .prefetch_related("business_scopes")
-        .annotate(has_subs=_has_subs())
+        .values(**_paths("", CERTIFICATE_VALUES), c_has_subs=_has_subs())
         .order_by(F("head_id").asc(nulls_first=True), "number")
     )
+    return [
+        (v, decision)
+        for v in certificates
+        for decision in by_programme.get(v["c_programme_id"], [])
+    ]
+
+
+def _maintained_rows(pairs, scopes, teams, problems: set[str], keys: list[str]) -> list[list]:
+    """Rows of ``keys`` for ``_maintained_values``."""
     rows = []
-    for certificate in certificates:
-        for decision in by_programme.get(certificate.programme_id, []):
-            audit = decision.audit
-            cells = _certificate_cells(
-                certificate, bool(certificate.head_id) or certificate.has_subs
-            )
-            cells.update(_audit_cells(audit))
-            cells.update(_team_cells(audit, problems))
-            cells.update(
-                activity=ACTIVITY_SURVEILLANCE,
-                change_date=decision.decided_on,
-                status=certificate.status_code,
-                reissued=NO,
-            )
-            rows.append((decision.decided_on, certificate.number, _ordered(cells)))
-    return [row for *_, row in sorted(rows, key=lambda r: (r[0], r[1]))]
+    for v, decision in pairs:
+        cells = _certificate_cells(v, scopes.get(v["c_id"], []))
+        cells.update(_audit_cells(decision))
+        cells.update(_team_cells(teams.get(decision["a_id"], []), problems))
+        cells.update(
+            activity=ACTIVITY_SURVEILLANCE,
+            change_date=decision["decided_on"],
+            status=Certificate.CNCA_STATUS[v["c_status"]],
+            reissued=NO,
+        )
+        rows.append(_ordered(cells, keys))
+    return rows
 
 
 # --- 获证组织基本信息月报, register, status change ------------------------------------------
 
 
-def organisations_monthly(start: date, end: date) -> Report:
+def organisations_monthly(start: date, end: date, *, keys: list[str] | None = None) -> Report:
     """获证组织基本信息月报 for the local dates ``start``…``end`` (a calendar month).
 
     Rows: every certificate event in the period (sub-certificates included, each with its head
@@ -315,23 +405,41 @@ def organisations_monthly(start: date, end: date) -> Report:
     decided in it, ordered by date. Issue and surveillance rows carry the audit (type code,
     days, dates) and its team; status rows the reason codes and dates. An empty sheet when
     nothing happened (002 §4.3.3.2 注). Problems (e.g. an auditor without ID number) are listed
-    in ``Report.problems``, never silently dropped.
+    in ``Report.problems``, never silently dropped. ``keys``: the fields of the columns, in
+    order (default ``KEYS``, the register's; a layout's, ``reporting.layouts``).
     """
+    keys = list(keys or KEYS)
     problems: set[str] = set()
-    events = _event_queryset().filter(occurred_on__gte=start, occurred_on__lte=end)
-    event_rows = _event_rows(events.order_by("occurred_on", "certificate__number", "pk"), problems)
-    rows = sorted(
-        [*event_rows, *_maintained_rows(start, end, problems)],
-        key=lambda row: (row[KEYS.index("change_date")], row[KEYS.index("number")]),
-    )
+    events = CertificateEvent.objects.filter(occurred_on__gte=start, occurred_on__lte=end)
+    wide = ["change_date", "number", *keys]  # the sort keys first, taken off after sorting
+    # At most five queries: events, maintain decisions, maintained certificates, then the
+    # business scopes and teams of both at once (a month's ids, a few thousand at most).
+    values = _event_values(events.order_by("occurred_on", "certificate__number", "pk"))
+    maintained = _maintained_values(start, end)
+    certificate_ids = {v["c_id"] for v in values} | {v["c_id"] for v, _ in maintained}
+    audit_ids = {v["a_id"] for v in values if v["kind"] == Kind.ISSUED and v["a_id"]}
+    audit_ids |= {decision["a_id"] for _, decision in maintained}
+    scopes = _scopes(certificate_ids) if certificate_ids else {}
+    teams = _teams(audit_ids) if audit_ids else {}
+    rows = [
+        *_event_rows(values, scopes, teams, problems, wide),
+        *_maintained_rows(maintained, scopes, teams, problems, wide),
+    ]
+    rows.sort(key=lambda row: (row[0], row[1]))
     title = REPORT_TITLES["organisations_monthly"]
-    return Report(title, [Sheet(title, REGISTER_HEADERS, rows)], sorted(problems))
+    columns = _headers(keys)
+    return Report(title, [Sheet(title, columns, [row[2:] for row in rows])], sorted(problems))
+
+
+def _headers(keys: list[str]) -> list[str]:
+    names = dict(zip(KEYS, REGISTER_HEADERS, strict=True))
+    return [names.get(key, key) for key in keys]
 
 
 def register() -> Report:
     """Every certificate event ever, in the monthly columns: the register for export/import."""
     problems: set[str] = set()
-    events = _event_queryset().order_by(
+    events = CertificateEvent.objects.order_by(
         "certificate__organization_id",
         "certificate__cycle",
         "certificate__number",
@@ -340,17 +448,21 @@ def register() -> Report:
     )
     title = "认证证书登记册"
     return Report(
-        title, [Sheet(title, REGISTER_HEADERS, _event_rows(events, problems))], sorted(problems)
+        title,
+        [Sheet(title, REGISTER_HEADERS, _events_report_rows(events, problems, KEYS))],
+        sorted(problems),
     )
 
 
-def status_change(event: CertificateEvent) -> Report:
+def status_change(event: CertificateEvent, *, keys: list[str] | None = None) -> Report:
     """The status-change report of one head certificate's suspension, restoration, withdrawal
-    or cancellation, with its sub-certificates' rows (002 §4.3.8.3; 004 §9.4)."""
+    or cancellation, with its sub-certificates' rows (002 §4.3.8.3; 004 §9.4). ``keys``: as
+    for ``organisations_monthly``."""
+    keys = list(keys or KEYS)
     if event.kind not in STATUS_EVENTS:
         raise ValueError(f"{event.kind} is not a status change reported within 2 working days")
     problems: set[str] = set()
-    events = _event_queryset().filter(
+    events = CertificateEvent.objects.filter(
         Q(pk=event.pk)
         | Q(
             certificate__head_id=event.certificate_id,
@@ -358,12 +470,13 @@ def status_change(event: CertificateEvent) -> Report:
             occurred_on=event.occurred_on,
         )
     )
-    rows = _event_rows(
+    rows = _events_report_rows(
         events.order_by(F("certificate__head_id").asc(nulls_first=True), "certificate__number"),
         problems,
+        keys,
     )
     title = REPORT_TITLES["status_change"]
-    return Report(title, [Sheet(title, REGISTER_HEADERS, rows)], sorted(problems))
+    return Report(title, [Sheet(title, _headers(keys), rows)], sorted(problems))
 
 
 # --- 初评/再认证审核未通过的组织基本信息月报 ------------------------------------------------

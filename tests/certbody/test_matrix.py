@@ -236,6 +236,7 @@ EXPECTED_MATRIX = {
     "reporting.view_desk": STAFF,
     "reporting.generate_report": {"reporting_officer", "technical_manager"},
     "reporting.submit_report": {"reporting_officer"},
+    "reporting.manage_layouts": {"reporting_officer"},
     "reporting.view_cb_changes": {"reporting_officer", "technical_manager"},
     "reporting.record_cb_change": {"reporting_officer", "technical_manager"},
     "reporting.view_personnel": {"audit_department", "reporting_officer", "technical_manager"},

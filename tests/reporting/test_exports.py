@@ -77,3 +77,21 @@ def test_several_sheets_become_worksheets_and_consecutive_csv_tables():
         "11,3",
         "合计,3",
     ]
+
+
+def test_streamed_xlsx_keeps_xml_characters_spaces_and_the_total_row():
+    sheet = Sheet(
+        "表<1>",
+        ["名称 & 代码", "人数"],
+        [[" A&B <c> ", 3], ["x" * 40_000, None]],
+        total_row=["合计", 3],
+    )
+    book = load_workbook(io.BytesIO(to_xlsx(Report("t", [sheet]))))
+    ws = book.active
+    assert ws.title == "表<1>" and ws.freeze_panes == "A2"
+    values = [list(row) for row in ws.values]
+    assert values[0] == ["名称 & 代码", "人数"]
+    assert values[1] == [" A&B <c> ", 3]
+    assert values[2] == ["x" * 32767, None]
+    assert values[3] == ["合计", 3]
+    assert ws["A1"].font.b and ws["A4"].font.b and not ws["A2"].font.b
