@@ -22,8 +22,6 @@ from decimal import Decimal
 import xlsxwriter
 from django.utils import timezone
 
-from certbody import xlsx_stream
-
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -109,15 +107,8 @@ def _csv_cell(value) -> str:
 
 
 def to_xlsx(report: Report) -> bytes:
-    """The report as an XLSX workbook, one worksheet per sheet, headers bold and frozen.
-
-    Regulator files (dates as text) are streamed by ``certbody.xlsx_stream`` (no per-cell
-    objects: 100,000 rows in well under a second); staff exports with real date cells go
-    through XlsxWriter."""
-    if report.dates_as_text:
-        used: set[str] = set()
-        names = [_sheet_name(sheet.title, used) for sheet in report.sheets]
-        return xlsx_stream.write(report.sheets, names, cell_text=cell_text, neutralise=neutralise)
+    """The report as an XLSX workbook, one worksheet per sheet, headers bold and frozen
+    (XlsxWriter in constant-memory mode: rows are streamed to the file in order)."""
     buffer = io.BytesIO()
     # Constant memory keeps 100,000 rows cheap; rows must then be written in order.
     book = xlsxwriter.Workbook(

@@ -143,6 +143,9 @@ def _cb_form(body, **changes):
         "accreditation_number": body.accreditation_number,
         "scheme": body.scheme,
         "standard": body.standard,
+        "day_rate": body.day_rate,
+        "tariff_application_fee": body.tariff_application_fee,
+        "tariff_certificate_fee": body.tariff_certificate_fee,
     }
     data.update(changes)
     return data
