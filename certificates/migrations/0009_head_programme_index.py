@@ -4,17 +4,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0010_eligibility_rejection_notice_late_recertification'),
-        ('audits', '0013_auditor_blocked_days'),
-        ('certbody', '0009_jobmark'),
-        ('certificates', '0008_regulatory_event_client_failed_to_report'),
+        ("applications", "0010_eligibility_rejection_notice_late_recertification"),
+        ("audits", "0013_auditor_blocked_days"),
+        ("certbody", "0009_jobmark"),
+        ("certificates", "0008_regulatory_event_client_failed_to_report"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='certificate',
-            index=models.Index(condition=models.Q(('head__isnull', True)), fields=['programme', 'status'], name='certificates_head_programme'),
+            model_name="certificate",
+            index=models.Index(
+                condition=models.Q(("head__isnull", True)),
+                fields=["programme", "status"],
+                name="certificates_head_programme",
+            ),
         ),
     ]
