@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models import CharField, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 from django.urls import NoReverseMatch, reverse
 
@@ -36,6 +36,7 @@ from audits.selectors.auditors import EXPIRING_DAYS
 from certbody import roles
 from certbody.jobs import (
     Daily,
+    KeyedExists,
     Reminder,
     bands,
     overdue_or_soon,
@@ -76,7 +77,7 @@ def _plans_not_reported(today: date):
             plan_report_due__lte=today + timedelta(days=PLAN_REPORT_WARNING_DAYS),
         )
         .exclude(kind=Audit.Kind.DOCUMENT_REVIEW)
-        .exclude(Exists(reported))
+        .exclude(KeyedExists(reported))
         .select_related("programme__organization")
     )
 

@@ -18,6 +18,7 @@ import os
 from collections.abc import Mapping
 
 from celery import Celery
+from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "certbody.settings")
 
@@ -60,3 +61,13 @@ class RegisteredSchedule(Mapping):
 
 
 app.conf.beat_schedule = RegisteredSchedule()
+
+
+@worker_process_init.connect
+def warm_up_pdf(**kwargs) -> None:
+    """In each pool process of a (prefork) worker, once Django is set up: render a tiny PDF so
+    the fonts load at start-up rather than in the first document task (``certbody.pdf.warm_up``,
+    issue #16; ``PDF_WARM_UP=0`` turns it off)."""
+    from certbody.pdf import warm_up
+
+    warm_up()

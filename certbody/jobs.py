@@ -39,7 +39,7 @@ from typing import Any
 
 from celery.schedules import crontab
 from django.db import IntegrityError, transaction
-from django.db.models import Case, CharField, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Exists, Q, QuerySet, Value, When
 from django.utils.dates import MONTHS, WEEKDAYS
 from django.utils.translation import gettext
 
@@ -267,38 +267,78 @@ def claim(queryset, *, job: str, field: str, threshold, progress: dict | None):
     plan depends on the planner's statistics: on a PostgreSQL with stale statistics (after a
     bulk load, or with autovacuum off) it went from 1 ms to 1.8 s a claim. A row marked
     concurrently between the look-up and the lock is caught by ``mark`` (unique constraint).
+
+    The page read and its marks are kept in ``progress`` (``"page"``): the next steps of the pass
+    take their rows from it, so one page query serves ``CLAIM_BATCH`` steps rather than one
+    (issue #16); each row is still locked with the queryset's own conditions, so a row no longer
+    due by then is passed over. The page query bounds ``field`` from below by the cursor as
+    well, so the deadline index narrows as the pass advances.
     """
     if isinstance(threshold, str):
         threshold = Value(threshold, output_field=CharField())
     rows = queryset.annotate(threshold=threshold)
-    after = progress.get("after") if progress is not None else None
+    state = progress if progress is not None else {}
     while True:
-        page = rows
-        if after is not None:
-            value, pk = after
-            page = page.filter(Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}))
-        batch = list(page.order_by(field, "pk").values_list(field, "pk", "threshold")[:CLAIM_BATCH])
-        if not batch:
-            return None
-        marked = set(
-            JobMark.objects.filter(
-                job=job,
-                object_id__in=[pk for _value, pk, _name in batch],
-                threshold__in={name for _value, _pk, name in batch},
-            ).values_list("object_id", "threshold")
-        )
-        for value, pk, name in batch:
-            after = (value, pk)
-            if progress is not None:
-                progress["after"] = after
-            if (pk, name) in marked:
+        page = state.get("page")
+        if not page:
+            page = _claim_page(rows, job=job, field=field, after=state.get("after"))
+            if page is None:
+                state.pop("page", None)
+                return None
+            state["page"] = page
+        while page:
+            value, pk, name, marked = page.pop(0)
+            state["after"] = (value, pk)
+            if marked:
                 continue
             # Locked again with the queryset's own conditions: still due, not another worker's.
             row = rows.filter(pk=pk).select_for_update(skip_locked=True, of=("self",)).first()
             if row is not None:
                 return row
-        if len(batch) < CLAIM_BATCH:
-            return None
+
+
+def _claim_page(rows, *, job: str, field: str, after) -> list | None:
+    """The next ``CLAIM_BATCH`` due rows of ``rows`` after the cursor ``after`` (``(value, pk)``
+    or None), in ``(field, pk)`` order, as ``[value, pk, threshold, marked]`` lists; None when
+    there are none left."""
+    page = rows
+    if after is not None:
+        value, pk = after
+        page = page.filter(
+            Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}),
+            **{f"{field}__gte": value},  # an index bound, besides the exact cursor
+        )
+    batch = list(page.order_by(field, "pk").values_list(field, "pk", "threshold")[:CLAIM_BATCH])
+    if not batch:
+        return None
+    marked = set(
+        JobMark.objects.filter(
+            job=job,
+            object_id__in=[pk for _value, pk, _name in batch],
+            threshold__in={name for _value, _pk, name in batch},
+        ).values_list("object_id", "threshold")
+    )
+    return [[value, pk, name, (pk, name) in marked] for value, pk, name in batch]
+
+
+class KeyedExists(Exists):
+    """``Exists`` that PostgreSQL evaluates row by row, as a keyed look-up through the inner
+    table's index, and never turns into a join (issue #16).
+
+    PostgreSQL pulls an ``EXISTS`` sub-select up into a semi- or anti-join, whose plan then
+    rests on the statistics; without them (a bulk load, autovacuum off) it read every head
+    certificate and probed the audits once per certificate: 20–35 s for one batch of 50 due
+    audits. ``OFFSET 0`` in the sub-select is PostgreSQL's documented fence against that pull-up:
+    the check stays a sub-plan run for each due row the page query reads, through an index
+    that fits it (e.g. ``certificates_head_programme``). Other databases get plain ``EXISTS``.
+    Use it (or ``~KeyedExists``) in the "what is due" querysets of the jobs.
+    """
+
+    def as_sql(self, compiler, connection, template=None, **extra_context):
+        sql, params = super().as_sql(compiler, connection, template, **extra_context)
+        if connection.vendor == "postgresql" and sql.endswith(")"):
+            sql = f"{sql[:-1]} OFFSET 0)"
+        return sql, params
 
 
 def state_in(field: str, choices, wanted) -> Q:

@@ -195,6 +195,9 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "files")))
 # This process renders PDFs (WeasyPrint with the Noto CJK fonts; system check certbody.E010).
 # Off: documents stay pending until a process with PDF_ENABLED renders them.
 PDF_ENABLED = env_bool("PDF_ENABLED", True)
+# Render a tiny PDF at worker start (gunicorn post_worker_init, Celery worker_process_init) so
+# the fonts load then, not in a client's first request (certbody.pdf.warm_up, issue #16).
+PDF_WARM_UP = env_bool("PDF_WARM_UP", True)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -36,7 +36,7 @@ import logging
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import CharField, Exists, OuterRef, Q, Value
+from django.db.models import CharField, OuterRef, Q, Value
 from django.db.models.functions import Cast, Concat
 
 from applications.models import Application
@@ -48,6 +48,7 @@ from certbody.jobs import (
     Daily,
     Every,
     Job,
+    KeyedExists,
     Reminder,
     act,
     bands,
@@ -83,11 +84,11 @@ def _is_head():
     """Head certificates, i.e. those without a head certificate. Written as NOT EXISTS rather
     than ``head IS NULL`` for the reason given in ``certbody.jobs.state_in``: almost every
     certificate is a head, so that index would make SQLite sort them all on each step."""
-    return ~Exists(Certificate.objects.filter(pk=OuterRef("head_id")))
+    return ~KeyedExists(Certificate.objects.filter(pk=OuterRef("head_id")))
 
 
 def _in_force_head(programme_ref: str = "programme_id", statuses=IN_FORCE):
-    return Exists(
+    return KeyedExists(
         Certificate.objects.filter(
             programme_id=OuterRef(programme_ref), head__isnull=True, status__in=statuses
         )
@@ -518,7 +519,7 @@ def _recertification_due(today: date):
             expires_on__gt=today,
             expires_on__lte=_recertification_upper(today)[first_call],
         )
-        .exclude(Exists(applied))
+        .exclude(KeyedExists(applied))
         .select_related("organization")
     )
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import OuterRef, Q
 
 from certbody import dates, roles
 from certbody.jobs import (
     Daily,
     Every,
     Job,
+    KeyedExists,
     Reminder,
     act,
     bands,
@@ -58,12 +59,12 @@ def status_change_report_step(*, today: date | None = None, progress: dict | Non
         event = claim(
             CertificateEvent.objects.filter(
                 # of a head certificate (a correlated test, see certificates.jobs._is_head)
-                Exists(Certificate.objects.filter(pk=OuterRef("certificate_id"), head=None)),
+                KeyedExists(Certificate.objects.filter(pk=OuterRef("certificate_id"), head=None)),
                 kind__in=report_services.STATUS_CHANGE_EVENTS,
                 occurred_on__gte=today - timedelta(days=STATUS_CHANGE_LOOKBACK_DAYS),
                 occurred_on__lte=today,
             )
-            .exclude(Exists(ReportRun.objects.filter(event_id=OuterRef("pk"))))
+            .exclude(KeyedExists(ReportRun.objects.filter(event_id=OuterRef("pk"))))
             .select_related("certificate"),
             job=job,
             field="occurred_on",

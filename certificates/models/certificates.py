@@ -152,6 +152,16 @@ class Certificate(FSMModelMixin, models.Model):
                 name="uniq_head_certificate_sequence",
             )
         ]
+        indexes = [
+            # The jobs' "is the programme's head certificate in force?" look-up
+            # (certbody.jobs.KeyedExists), one index probe whatever the statistics say: with
+            # only head_id's index PostgreSQL ANDed it with the 100,000 heads (issue #16).
+            models.Index(
+                fields=["programme", "status"],
+                condition=models.Q(head__isnull=True),
+                name="certificates_head_programme",
+            ),
+        ]
         verbose_name = _("certificate")
         verbose_name_plural = _("certificates")
 
