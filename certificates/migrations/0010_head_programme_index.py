@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
         ("applications", "0010_eligibility_rejection_notice_late_recertification"),
         ("audits", "0013_auditor_blocked_days"),
         ("certbody", "0009_jobmark"),
-        ("certificates", "0008_regulatory_event_client_failed_to_report"),
+        ("certificates", "0009_register_indexes"),
     ]
 
     operations = [
