@@ -20,7 +20,7 @@
         row.hidden = !(match || checked);
         if (!row.hidden) shown += 1;
       });
-      if (status) status.textContent = status.dataset.template.replace("%s", String(shown));
+      if (status) status.textContent = status.dataset.template.replace(/%?%s/, String(shown)); // the template tag doubles the %
     }
     input.addEventListener("input", filter);
     filter();
