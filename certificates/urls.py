@@ -8,7 +8,6 @@ urlpatterns = [
     path("verify/", views.verify, name="verify"),
     path("verify/invalid/", views.verify_invalid, name="verify_invalid"),
     path("verify/<str:token>/", views.verify_token, name="verify_token"),
-    path("api/v1/certificates/<str:number>", views.api_certificate, name="api_certificate"),
     path("complaints/new/", views.complaint_new, name="complaint_new"),
     path("complaints/thanks/", views.complaint_thanks, name="complaint_thanks"),
     path("portal/", portal.home, name="portal"),
