@@ -7,10 +7,10 @@ USCC, addresses and contact persons; their phone numbers only with the ``persona
 
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from applications.models import ContactPerson, Organization
-from certbody.api import ERRORS, TokenAuth, error, require_scope, staff_token_key
+from certbody.api import ERRORS, TokenAuth, require_scope, staff_token_key
 from certbody.masking import can_see_personal_data
 from certbody.security import throttle
 
@@ -48,8 +48,8 @@ class OrganizationPageOut(Schema):
 
 
 class OrganizationSearchIn(Schema):
-    uscc: str = ""
-    page: int = 1
+    uscc: str = Field("", max_length=100)
+    page: int = Field(1, ge=1)
 
 
 @staff.get(
@@ -63,8 +63,6 @@ def staff_organizations(request, filters: Query[OrganizationSearchIn]):
     """Organisations with their contact persons, ``PAGE_SIZE`` per page, optionally the one
     with a USCC. Phones are ``null`` unless the token holds ``personal_data``."""
     principal = require_scope(request, "api.read_organizations")
-    if filters.page < 1:
-        return error(request, 400, "invalid request", "page must be 1 or more")
     personal = can_see_personal_data(principal)
     qs = Organization.objects.order_by("pk").prefetch_related(
         Prefetch("contacts", queryset=ContactPerson.objects.order_by("-is_primary", "pk"))

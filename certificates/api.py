@@ -18,7 +18,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import get_language
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from certbody.api import ERRORS, ErrorOut, TokenAuth, error, require_scope, staff_token_key
 from certbody.security import throttle
@@ -172,11 +172,11 @@ def certificate_head(request, number: str):
 
 
 class SearchIn(Schema):
-    name: str = ""
-    uscc: str = ""
-    number: str = ""
+    name: str = Field("", max_length=MAX_QUERY)
+    uscc: str = Field("", max_length=MAX_QUERY)
+    number: str = Field("", max_length=MAX_QUERY)
     status: Literal["", *Certificate.Status.values] = ""  # type: ignore[valid-type]
-    page: int = 1
+    page: int = Field(1, ge=1)
 
 
 @public.get(
@@ -198,8 +198,6 @@ def certificate_search(request, filters: Query[SearchIn]):
         return error(request, 400, "invalid request", "give name, uscc or number")
     if name and len(name) < 2:
         return error(request, 400, "invalid request", "name needs at least two characters")
-    if filters.page < 1:
-        return error(request, 400, "invalid request", "page must be 1 or more")
     rows = PublicCertificate.objects.all()
     if number:
         canonical = normalize_number(number)
@@ -281,7 +279,7 @@ class StaffSearchIn(Schema):
     status: Literal["", *Certificate.Status.values] = ""  # type: ignore[valid-type]
     organization_id: int | None = None
     changed_since: date | None = None
-    page: int = 1
+    page: int = Field(1, ge=1)
 
 
 @staff.get(
@@ -296,8 +294,6 @@ def staff_certificates(request, filters: Query[StaffSearchIn]):
     (scope ``certificates``: matrix row ``api.read_certificates``); filter by status,
     organisation, or status changed on or after a date. ``PAGE_SIZE`` × 5 per page."""
     require_scope(request, "api.read_certificates")
-    if filters.page < 1:
-        return error(request, 400, "invalid request", "page must be 1 or more")
     qs = Certificate.objects.select_related("organization", "head").order_by("pk")
     if filters.status:
         qs = qs.filter(status=filters.status)

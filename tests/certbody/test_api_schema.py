@@ -6,29 +6,28 @@ import pytest
 import schemathesis
 from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from certbody.api import token_create
+from tests.certificates.factories import issued_certificate
+from tests.certificates.helpers import skip_pdf_rendering
 
-pytestmark = pytest.mark.usefixtures("cb")
+MAX_EXAMPLES = 20
 
-MAX_EXAMPLES = 25
+# The schema as the running application serves it (WSGI, in-process: the test's database).
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 
 
 @pytest.fixture
-def api_schema(db, settings):
+def world(cb, settings, monkeypatch):
+    """One issued certificate and a token holding every scope."""
     settings.RATELIMIT_ENABLE = False  # hypothesis sends more requests than the public limit
-    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
-
-
-schema = schemathesis.pytest.from_fixture("api_schema")
-
-
-@pytest.fixture
-def token(db):
+    skip_pdf_rendering(monkeypatch)
+    certificate = issued_certificate()
     _, secret = token_create(
         name="ERP", scopes=["certificates", "organizations", "personal_data"], actor=None
     )
-    return secret
+    return certificate, secret
 
 
 @schema.parametrize()
@@ -38,12 +37,12 @@ def token(db):
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_the_api_keeps_its_openapi_description(case, token, certificates):
-    case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
-
-
-@pytest.fixture
-def certificates(db):
-    from tests.certificates.factories import issued_certificate
-
-    return [issued_certificate()]
+def test_the_api_keeps_its_openapi_description(case, world):
+    _, secret = world
+    # Every check but "schema-valid data is accepted": a string the schema allows may still be
+    # no certificate number (400 by contract, as before the OpenAPI description), and a search
+    # needs one of its optional criteria.
+    case.call_and_validate(
+        headers={"Authorization": f"Bearer {secret}"},
+        excluded_checks=[positive_data_acceptance],
+    )
