@@ -1,7 +1,7 @@
 """The Django admin: for active superusers only, and only for users and reference data (the CB's
 profile, business scopes, CNCA codes, the working-day calendar), plus one read-only view of the
-history of any lifecycle record, and the staff API's tokens (``certbody.api``). Lifecycle work happens in the workspace
-(``certbody.workspace``); no lifecycle model is registered here.
+history of any lifecycle record, and the staff API's tokens (``certbody.api``). Lifecycle work
+happens in the workspace (``certbody.workspace``); no lifecycle model is registered here.
 
 Nothing evidence rests on is deleted here: users are deactivated, the CB's
 profile, business scopes and CNCA codes cannot be deleted. The admin has no log-in form of its
