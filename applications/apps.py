@@ -17,4 +17,8 @@ class ApplicationsConfig(AppConfig):
         from certbody.context_processors import register_portal_link
 
         home.register()
+        from applications import api
+        from certbody.api import register_router
+
+        register_router("/staff/", api.staff)
         register_portal_link(10, _("Applications"), "applications_portal:list")

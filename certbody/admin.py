@@ -1,15 +1,16 @@
 """The Django admin: for active superusers only, and only for users and reference data (the CB's
 profile, business scopes, CNCA codes, the working-day calendar), plus one read-only view of the
-history of any lifecycle record. Lifecycle work happens in the workspace
-(``certbody.workspace``); no lifecycle model is registered here.
+history of any lifecycle record, and the staff API's tokens (``certbody.api``). Lifecycle work
+happens in the workspace (``certbody.workspace``); no lifecycle model is registered here.
 
 Nothing evidence rests on is deleted here: users are deactivated, the CB's
 profile, business scopes and CNCA codes cannot be deleted. The admin has no log-in form of its
 own: its log-in page is the two-factor log-in (``certbody.twofactor.admin_login``).
 """
 
+from django import forms
 from django.apps import apps
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
@@ -24,8 +25,9 @@ from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import registered_models
 from simple_history.utils import get_history_model_for_model
 
-from certbody import twofactor
+from certbody import api, policy, twofactor
 from certbody.models import (
+    ApiToken,
     BusinessScope,
     CalendarDay,
     CalendarYear,
@@ -138,6 +140,49 @@ class UserAdmin(NoDeleteMixin, SimpleHistoryAdmin, BaseUserAdmin):
         *BaseUserAdmin.fieldsets,
         (_("certbody"), {"fields": ("display_name", "phone", "organization")}),
     )
+
+
+class ApiTokenForm(forms.ModelForm):
+    """The client's name and the scopes, each a row of the permission matrix."""
+
+    scopes = forms.MultipleChoiceField(
+        label=_("scopes"),
+        choices=lambda: [(k, v) for k, v in policy.API_SCOPE_LABELS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = ApiToken
+        fields = ("name", "scopes", "revoked_at")
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Tokens of the staff read API (certbody.api, issue #17): the secret is shown once, on
+    creation; only its hash is kept. A token is revoked, never deleted."""
+
+    form = ApiTokenForm
+    list_display = ("name", "prefix", "scopes", "created_by", "created_at", "last_used_at")
+    list_filter = ("revoked_at",)
+    readonly_fields = ("prefix", "created_by", "created_at", "last_used_at")
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return super().save_model(request, obj, form, change)
+        token, secret = api.token_create(
+            name=obj.name, scopes=form.cleaned_data["scopes"], actor=request.user
+        )
+        obj.pk, obj.prefix = token.pk, token.prefix
+        obj._state.adding = False
+        messages.warning(
+            request,
+            _("The token for %(name)s, shown only now: %(secret)s")
+            % {"name": token.name, "secret": secret},
+        )
 
 
 @admin.register(CertificationBody)

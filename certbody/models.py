@@ -398,3 +398,35 @@ class SavedFilter(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ApiToken(models.Model):
+    """A per-client token for the staff read API (issue #17): the CB's website, ERP, invoicing.
+
+    Created by a superuser in the admin; the secret is shown once and only its SHA-256 is kept.
+    ``scopes`` name rows of the permission matrix (``certbody.policy.API_SCOPES``); a token acts
+    as a principal holding exactly those rows (``certbody.api.TokenPrincipal``).
+    """
+
+    name = models.CharField(_("client"), max_length=100, unique=True)
+    prefix = models.CharField(max_length=12, unique=True, editable=False)
+    key_hash = models.CharField(max_length=64, editable=False)
+    scopes = models.JSONField(_("scopes"), default=list)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        editable=False,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return self.name

@@ -90,6 +90,27 @@ is_client_user = rules.predicate(
 )
 
 
+def _api_scope(scope: str):
+    """A token of the staff read API holding ``scope`` (``certbody.api.TokenPrincipal``)."""
+    return rules.predicate(
+        lambda user: scope in getattr(user, "api_scopes", ()), name=f"api_scope:{scope}"
+    )
+
+
+# The scopes a superuser may give an API token (issue #17), each the matrix row it grants.
+# A token holds no role: it reads what its scopes' rows allow and nothing else.
+API_SCOPES = {
+    "certificates": "api.read_certificates",
+    "organizations": "api.read_organizations",
+    "personal_data": "certbody.view_personal_data",
+}
+API_SCOPE_LABELS = {
+    "certificates": _("Certificates: numbers, status, scope, dates (staff view)"),
+    "organizations": _("Organisations: names, USCC, addresses, contacts"),
+    "personal_data": _("Personal data: contacts' phone numbers and ID numbers unmasked"),
+}
+
+
 @rules.predicate
 def is_own_record(user, obj) -> bool:
     """The object is the user's own (e.g. their auditor record)."""
@@ -103,7 +124,12 @@ MATRIX = {
     "certbody.view_personal_data": is_market
     | is_audit_department
     | is_reporting_officer
-    | is_technical_manager,
+    | is_technical_manager
+    | _api_scope("personal_data"),
+    # the staff read API for the CB's other systems (issue #17; certbody.api): a token reads
+    # what its scopes name; staff read the same data in the workspace
+    "api.read_certificates": _api_scope("certificates"),
+    "api.read_organizations": _api_scope("organizations"),
     # applications (domain §3–§4)
     "applications.view_desk": is_staff_member,
     "applications.manage_organization": is_market | is_technical_manager,

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "django_filters",
     "django_tables2",
     "rules",
+    "ninja",  # the JSON API (certbody.api): its docs page's static files
     # Two-factor authentication for staff (certbody.twofactor); two_factor before its plugins.
     "django_otp",
     "django_otp.plugins.otp_static",
@@ -257,7 +258,8 @@ RATELIMIT_VIEW = "certbody.security.ratelimited"
 # the client address, e.g. HTTP_X_REAL_IP (the proxy must overwrite the client's value).
 RATELIMIT_IP_META_KEY = env_str("RATELIMIT_IP_META_KEY", "") or None
 RATELIMIT_VERIFY = env_rate("RATELIMIT_VERIFY", "60/m")  # /verify/… pages together
-RATELIMIT_API = env_rate("RATELIMIT_API", "120/m")  # /api/v1/certificates/<number>
+RATELIMIT_API = env_rate("RATELIMIT_API", "120/m")  # /api/v1/certificates… (public API)
+RATELIMIT_API_STAFF = env_rate("RATELIMIT_API_STAFF", "600/m")  # /api/v1/staff/… per token
 RATELIMIT_COMPLAINT = env_rate("RATELIMIT_COMPLAINT", "20/h")  # complaint form POSTs
 RATELIMIT_LOGIN_IP = env_rate("RATELIMIT_LOGIN_IP", "30/10m")  # log-in POSTs per address
 RATELIMIT_LOGIN_USER = env_rate("RATELIMIT_LOGIN_USER", "10/10m")  # … per user name

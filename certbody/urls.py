@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from certbody import language, password_reset, twofactor, views
+from certbody.api import api
 
 urlpatterns = [
     path("", views.index, name="index"),
@@ -28,5 +29,8 @@ urlpatterns = [
     path("portal/audits/", include("audits.client_urls")),
     path("reporting/", include("reporting.urls")),
     path("portal/applications/", include("applications.portal_urls")),
+    # The JSON API (django-ninja; the apps add their routers, certbody.api): OpenAPI at
+    # /api/v1/openapi.json, docs at /api/v1/docs.
+    path("api/v1/", api.urls),
     path("", include("certificates.urls")),
 ]

@@ -16,6 +16,14 @@ class CertificatesConfig(AppConfig):
         )
 
         permissions.register()
+        from certificates import public_rows
+
+        public_rows.connect()
+        from certbody.api import register_router
+        from certificates import api
+
+        register_router("/", api.public)
+        register_router("/staff/", api.staff)
         from applications.eligibility import register_record_source
         from certificates.eligibility import certificate_records
 

@@ -54,6 +54,7 @@ from certbody.regions import province_of
 from certbody.spreadsheets import FORMULA_PREFIXES, unneutralise
 from certificates import numbering
 from certificates.models import Certificate, CertificateEvent, CertificateSequence
+from certificates.public_rows import public_rows_refresh
 
 Kind = CertificateEvent.Kind
 Status = Certificate.Status
@@ -610,6 +611,8 @@ def _write(organisations, certificates: dict[str, ParsedCertificate], actor, res
         p = parsed_certificate.parsed
         highest[p.year] = max(highest[p.year], p.sequence)
     _link_superseded(created, certificates, actor)
+    # The events went in by bulk_create (no signals): rebuild the public rows once at the end.
+    public_rows_refresh(certificate.pk for certificate in created.values())
     for year, last in highest.items():
         CertificateSequence.objects.bulk_create(
             [CertificateSequence(year=year, last=0)], ignore_conflicts=True

@@ -13,7 +13,6 @@ urlpatterns = [
     path("register/download.csv", register_views.register_csv, name="register_csv"),
     path("register/changes/", register_views.register_changes, name="register_changes"),
     path("badge/<str:token>.svg", badge.badge, name="badge"),
-    path("api/v1/certificates/<str:number>", views.api_certificate, name="api_certificate"),
     path("complaints/new/", views.complaint_new, name="complaint_new"),
     path("complaints/thanks/", views.complaint_thanks, name="complaint_thanks"),
     path("portal/", portal.home, name="portal"),

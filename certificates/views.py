@@ -1,9 +1,9 @@
 """Public pages without log-in: certificate verification (002 §4.1.2), the list of suspended,
-withdrawn and cancelled certificates (004 §9.4), the JSON API and the complaint form (004 §8.1).
+withdrawn and cancelled certificates (004 §9.4) and the complaint form (004 §8.1); the JSON API
+is ``certificates.api``.
 """
 
 from django.core.paginator import Paginator
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -13,14 +13,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from certbody.cache import CacheUnavailable, attempt
 from certbody.lifecycle import RuleViolation, system_user
 from certbody.security import throttle
-from certificates import numbering, services
+from certificates import services
 from certificates.forms import ComplaintForm
 from certificates.models import Appeal
 from certificates.public import (
     INVALID_LIST_STATUSES,
     KEEP_VALID_REMINDER,
     STATUS_TEXT,
-    certificate_json,
     invalid_queryset,
     name_query,
     normalize_number,
@@ -114,29 +113,6 @@ def verify_invalid(request):
             "statuses": [(s.value, STATUS_TEXT[s][0]) for s in INVALID_LIST_STATUSES],
         },
     )
-
-
-@throttle("api", "RATELIMIT_API")
-@require_safe
-def api_certificate(request, number: str):
-    """GET or HEAD /api/v1/certificates/<number>: JSON; 400 for a malformed number, 404 if
-    unknown. The number is read forgivingly (any case, spaces; ``normalize_number``)."""
-    canonical = normalize_number(number)
-    if canonical is None:
-        detail = "not a certificate number"
-        try:
-            numbering.parse_number(number)
-        except ValueError as exc:
-            detail = str(exc)
-        return JsonResponse({"error": "malformed certificate number", "detail": detail}, status=400)
-    certificate = public_queryset().filter(number=canonical).first()
-    if certificate is None:
-        return JsonResponse({"error": "certificate not found", "number": canonical}, status=404)
-    response = JsonResponse(
-        certificate_json(certificate), json_dumps_params={"ensure_ascii": False}
-    )
-    response["Cache-Control"] = "public, max-age=60"
-    return response
 
 
 def _client_address(request) -> str:

@@ -70,6 +70,7 @@ from certbody.lifecycle import system_user
 from certbody.models import BusinessScope, User
 from certificates import numbering
 from certificates.models import Certificate, CertificateEvent, CertificateSequence, Decision
+from certificates.public_rows import public_rows_refresh
 from demo.build import register_auditors
 from demo.generate_plan import (
     ANCHOR,
@@ -606,6 +607,7 @@ def generate(*, certificates: int, seed: int = 2026, batch: int = 5000, log=prin
     cb = ensure_certification_body()
     anchor = min(ANCHOR, timezone.localdate())
     used = dict(CertificateSequence.objects.values_list("year", "last"))
+    before = Certificate.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     started = time.monotonic()
     specs = Planner(
         n=certificates, seed=seed, anchor=anchor, first_serial=next_serial(), used=used
@@ -626,4 +628,11 @@ def generate(*, certificates: int, seed: int = 2026, batch: int = 5000, log=prin
     if chunk:
         writer.write(chunk)
     writer.finish()
+    # The rows went in without save(): build their public rows (certificates.public_rows).
+    new = Certificate.objects.filter(pk__gt=before).values_list("pk", flat=True)
+    started = time.monotonic()
+    with transaction.atomic():
+        for i in range(0, len(ids := list(new)), 500):
+            public_rows_refresh(ids[i : i + 500])
+    log(f"built {len(ids)} public certificate rows in {time.monotonic() - started:.1f} s")
     return writer.counts

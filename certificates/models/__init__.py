@@ -12,6 +12,7 @@ from certificates.models.certificates import (
 from certificates.models.client_requests import ClientRequest
 from certificates.models.decisions import Decision
 from certificates.models.documents import CertificateDocument, document_path
+from certificates.models.public import PublicCertificate
 from certificates.models.regulatory import Proposal, RegulatoryEvent, ReportingObligation
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "ClientRequest",
     "Decision",
     "Proposal",
+    "PublicCertificate",
     "RegulatoryEvent",
     "ReportingObligation",
     "document_path",

@@ -141,10 +141,6 @@ class Certificate(FSMModelMixin, models.Model):
     class Meta:
         ordering = ["-issued_on", "number"]
         # The public register sorts by name and by issue date (certificates/register.py).
-        indexes = [
-            models.Index(fields=["organization_name", "number"], name="cert_register_name_idx"),
-            models.Index(fields=["issued_on", "number"], name="cert_register_issued_idx"),
-        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["year", "sequence", "cycle"],
@@ -153,6 +149,8 @@ class Certificate(FSMModelMixin, models.Model):
             )
         ]
         indexes = [
+            models.Index(fields=["organization_name", "number"], name="cert_register_name_idx"),
+            models.Index(fields=["issued_on", "number"], name="cert_register_issued_idx"),
             # The jobs' "is the programme's head certificate in force?" look-up
             # (certbody.jobs.KeyedExists), one index probe whatever the statistics say: with
             # only head_id's index PostgreSQL ANDed it with the 100,000 heads (issue #16).

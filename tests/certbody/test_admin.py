@@ -28,6 +28,8 @@ REFERENCE_DATA = {
 }
 # Authenticator devices stay: a superuser resets a lost one (django-otp's own admin).
 ACCOUNT_SECURITY = {"otp_totp.TOTPDevice", "otp_static.StaticDevice"}
+# The staff read API's tokens, created by a superuser (certbody.api, issue #17).
+API_ACCESS = {"certbody.ApiToken"}
 LIFECYCLE_APPS = ("applications", "audits", "certificates", "reporting")
 
 
@@ -48,6 +50,7 @@ def test_the_index_lists_only_reference_data_and_the_history_view(admin_client, 
     assert listed == {
         *(f"{label.split('.')[0]}.{label.split('.')[1]}" for label in REFERENCE_DATA),
         *ACCOUNT_SECURITY,
+        *API_ACCESS,
         "history.history",
     }
     assert reverse("admin:history") in response.content.decode()
@@ -56,7 +59,7 @@ def test_the_index_lists_only_reference_data_and_the_history_view(admin_client, 
 def test_the_registry_holds_no_lifecycle_model(cb):
     registered = {model._meta.label for model in admin.site._registry}
 
-    assert registered == REFERENCE_DATA | ACCOUNT_SECURITY
+    assert registered == REFERENCE_DATA | ACCOUNT_SECURITY | API_ACCESS
 
 
 @pytest.mark.parametrize("model", lifecycle_models(), ids=lambda m: m._meta.label)

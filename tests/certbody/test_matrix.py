@@ -159,7 +159,12 @@ EXPECTED_MATRIX = {
         "audit_department",
         "reporting_officer",
         "technical_manager",
+        # an API token given the personal-data scope (certbody.api, issue #17)
+        "api_scope:personal_data",
     },
+    # the staff read API's token scopes (certbody.policy.API_SCOPES; issue #17): tokens only
+    "api.read_certificates": {"api_scope:certificates"},
+    "api.read_organizations": {"api_scope:organizations"},
     "certbody.view_outbox": {"technical_manager", "is_superuser"},
     "certbody.retry_email": {"technical_manager", "is_superuser"},
     # applications
@@ -366,3 +371,22 @@ def test_audit_team_predicates_follow_the_object(world):
     leader.groups.add(*decider.groups.all())
     leader = type(leader).objects.get(pk=leader.pk)
     assert not leader.has_perm("certificates.decide", world.stage2)
+
+
+def test_api_token_scopes_are_matrix_rows_held_by_the_scope_alone(world):
+    """Issue #17: each scope a superuser may give a token is a pinned matrix row; a token holds
+    exactly its scopes' rows and no role's, and no staff role holds a token row."""
+    from certbody.api import TokenPrincipal
+    from certbody.policy import API_SCOPES
+
+    assert set(API_SCOPES.values()) <= set(EXPECTED_MATRIX)
+    for scope, row in API_SCOPES.items():
+        assert f"api_scope:{scope}" in EXPECTED_MATRIX[row]
+        holder = TokenPrincipal(token_id=0, name="t", scopes={scope})
+        assert {name for name in MATRIX if holder.has_perm(name)} == {row}
+    nobody = TokenPrincipal(token_id=0, name="t", scopes=set())
+    assert [name for name in MATRIX if nobody.has_perm(name)] == []
+    for role in ROLE_NAMES:
+        user = world.users[role]
+        assert not user.has_perm("api.read_certificates")
+        assert not user.has_perm("api.read_organizations")

@@ -1,0 +1,130 @@
+"""Keeping ``PublicCertificate`` rows in step with certificates (issue #16).
+
+The public API and verification read one precomputed row per certificate instead of three joins,
+a prefetch and an events query. The row is rebuilt inside the same transaction as whatever
+changed the certificate's public face, so a reader never sees a stale status:
+
+- every save of a ``Certificate`` (issue, suspend, restore, withdraw, cancel, expire, supersede,
+  reissue, scope and grade changes all end in ``save``), every ``CertificateEvent`` written or
+  deleted, every change of its business scopes, and every save of its ``Organization`` (name,
+  USCC, address appear in the payload) refresh the rows concerned (signals, ``connect``);
+- paths that write rows without ``save`` (the importer's and the data generator's bulk inserts)
+  call ``public_rows_refresh`` themselves; ``manage.py refresh_public_certificates`` rebuilds all.
+"""
+
+import hashlib
+import json
+
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.utils import translation
+
+from certificates.models import Certificate, CertificateEvent, PublicCertificate
+from certificates.public import certificate_json, organization_name, public_queryset
+
+# The interface languages a payload is stored in: (Django language code, model field).
+PAYLOAD_FIELDS = (("zh-hans", "payload_zh"), ("en", "payload_en"))
+
+
+def _dumps(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def public_row_build(certificate: Certificate) -> PublicCertificate:
+    """The (unsaved) public row of ``certificate``, loaded with ``public_queryset()``."""
+    row = PublicCertificate(
+        certificate_id=certificate.pk,
+        number=certificate.number,
+        token=certificate.token,
+        status=certificate.status,
+        organization_name=organization_name(certificate)[:200],
+        uscc=certificate.organization.uscc or "",
+    )
+    digest = hashlib.sha256()
+    for language, field in PAYLOAD_FIELDS:
+        with translation.override(language):
+            text = _dumps(certificate_json(certificate))
+        setattr(row, field, text)
+        digest.update(text.encode())
+    row.etag = digest.hexdigest()[:32]
+    return row
+
+
+def public_rows_refresh(certificate_ids) -> int:
+    """Rebuild the public rows of the certificates with these primary keys (an iterable of
+    ints); rows of certificates that no longer exist disappear with them (cascade).
+
+    Call inside the transaction that changed them. Returns the number of rows written."""
+    ids = list(dict.fromkeys(pk for pk in certificate_ids if pk is not None))
+    if not ids:
+        return 0
+    count = 0
+    for certificate in public_queryset().filter(pk__in=ids):
+        row = public_row_build(certificate)
+        fields = [f.name for f in PublicCertificate._meta.concrete_fields if not f.primary_key]
+        updated = PublicCertificate.objects.filter(pk=row.pk).update(
+            **{name: getattr(row, name) for name in fields if name != "updated_at"}
+        )
+        if not updated:
+            row.save(force_insert=True)
+        count += 1
+    return count
+
+
+def public_row_refresh(certificate_id: int) -> None:
+    """Rebuild one certificate's public row (see ``public_rows_refresh``)."""
+    public_rows_refresh([certificate_id])
+
+
+def public_rows_refresh_all(batch: int = 500) -> int:
+    """Rebuild every certificate's public row (data migration, command, generator)."""
+    ids = list(Certificate.objects.order_by("pk").values_list("pk", flat=True))
+    return sum(public_rows_refresh(ids[i : i + batch]) for i in range(0, len(ids), batch))
+
+
+def _certificate_saved(sender, instance, raw=False, **kwargs):
+    if raw:  # loaddata: rows come with their own state
+        return
+    # A head's number appears in its subs, a successor's in the one it superseded.
+    ids = [instance.pk]
+    ids += Certificate.objects.filter(head=instance).values_list("pk", flat=True)
+    ids += Certificate.objects.filter(superseded_by=instance).values_list("pk", flat=True)
+    public_rows_refresh(ids)
+
+
+def _event_changed(sender, instance, raw=False, **kwargs):
+    if not raw:
+        public_rows_refresh([instance.certificate_id])
+
+
+def _scopes_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if not action.startswith("post_"):
+        return
+    if not reverse:
+        public_rows_refresh([instance.pk])
+    elif action == "post_clear":
+        return  # a scope deleted: its certificates are refreshed by their next save
+    else:
+        public_rows_refresh(pk_set or [])
+
+
+def _organization_saved(sender, instance, raw=False, **kwargs):
+    if not raw:
+        public_rows_refresh(
+            Certificate.objects.filter(organization=instance).values_list("pk", flat=True)
+        )
+
+
+def connect() -> None:
+    """Connect the receivers (``CertificatesConfig.ready``)."""
+    from applications.models import Organization
+
+    uid = "certificates.public_rows"
+    post_save.connect(_certificate_saved, sender=Certificate, dispatch_uid=f"{uid}.certificate")
+    post_save.connect(_event_changed, sender=CertificateEvent, dispatch_uid=f"{uid}.event")
+    post_delete.connect(_event_changed, sender=CertificateEvent, dispatch_uid=f"{uid}.event_del")
+    m2m_changed.connect(
+        _scopes_changed,
+        sender=Certificate.business_scopes.through,
+        dispatch_uid=f"{uid}.scopes",
+    )
+    post_save.connect(_organization_saved, sender=Organization, dispatch_uid=f"{uid}.org")
