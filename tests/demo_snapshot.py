@@ -17,6 +17,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 from unittest import mock
 
@@ -48,6 +49,12 @@ def _tables() -> list[str]:
     return sorted(connection.introspection.django_table_names(only_existing=True))
 
 
+def _sqlite_value(value):
+    # Django's SQLite connection parses "time" columns into datetime.time on the way out,
+    # which sqlite3 cannot bind on the way back in; it stores them as ISO text.
+    return value.isoformat() if isinstance(value, time) else value
+
+
 def _take() -> Snapshot:
     connection.ensure_connection()
     raw = connection.connection.cursor()
@@ -59,7 +66,7 @@ def _take() -> Snapshot:
         else:
             raw.execute(f"SELECT * FROM {_quote(table)}")
             columns = [column[0] for column in raw.description]
-            tables[table] = (columns, raw.fetchall())
+            tables[table] = (columns, [tuple(map(_sqlite_value, row)) for row in raw.fetchall()])
     files = Path(tempfile.mkdtemp(prefix="demo-files-"))
     media = Path(settings.MEDIA_ROOT)
     if media.exists():

@@ -4,12 +4,23 @@ next submission uses them unless the client chooses another file for that field.
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from applications.models import Application, ApplicationDocument
 from applications.pending_uploads import PendingUpload
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
 from tests.applications.test_portal import application_data
 from tests.certbody.test_uploads import PDF, upload
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Messages are matched on their English words: the compiled catalogue gives Chinese by
+    default, so requests and code here speak English."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("cb", "english")]
 

@@ -8,6 +8,7 @@ from datetime import date, time
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
 from audits import services
 from audits.models import AuditPlan, AuditPlanAgendaRow
@@ -16,6 +17,16 @@ from tests.applications.factories import ClientUserFactory, SiteFactory
 from tests.audits.test_plan_portal import END, START, drafted_plan, sent_plan
 from tests.certificates.factories import Staff
 from tests.conftest import make_staff
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Messages are matched on their English words: the compiled catalogue gives Chinese by
+    default, so requests and code here speak English."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 pytestmark = pytest.mark.django_db
 

@@ -239,6 +239,7 @@ def test_every_stored_file_model_is_checked_by_its_hash_where_it_records_one():
     models = {model._meta.label: hashed is not None for model, _, hashed in stored_file_models()}
     assert models == {
         "applications.ApplicationDocument": True,
+        "applications.PendingUpload": True,
         "applications.RejectionNotice": True,
         "audits.NonconformityAttachment": True,
         "audits.AuditReport": True,

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.utils import translation
 from openpyxl import load_workbook
 
 from applications import services as app_services
@@ -19,6 +20,16 @@ from certbody.models import SavedFilter
 from certbody.workspace import saved
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
 from tests.conftest import make_staff
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Messages are matched on their English words: the compiled catalogue gives Chinese by
+    default, so requests and code here speak English."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 pytestmark = pytest.mark.usefixtures("cb")
 

@@ -168,6 +168,7 @@ def test_every_model_is_importable_from_the_package():
         "ClientRequest",
         "Decision",
         "Proposal",
+        "PublicCertificate",
         "RegulatoryEvent",
         "ReportingObligation",
     }

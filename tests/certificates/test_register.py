@@ -8,11 +8,22 @@ from datetime import date
 
 import pytest
 import time_machine
+from django.utils import translation
 
 from certificates import register
 from certificates.models import Certificate
 from tests.certificates.helpers import certificate_in, skip_pdf_rendering
 from tests.certificates.register_factories import make_certificate
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Messages are matched on their English words: the compiled catalogue gives Chinese by
+    default, so requests and code here speak English."""
+    settings.LANGUAGE_CODE = "en"
+    with translation.override("en"):
+        yield
+
 
 pytestmark = pytest.mark.usefixtures("cb")
 
