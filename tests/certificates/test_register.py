@@ -199,7 +199,9 @@ def test_register_is_get_only(client):
 # --- CSV -----------------------------------------------------------------------------------
 
 
-def test_csv_downloads_the_filtered_public_fields(client):
+def test_csv_downloads_the_filtered_public_fields(client, settings):
+    settings.LANGUAGE_CODE = "zh-hans"  # the public wording is matched in Chinese
+    translation.activate("zh-hans")
     certificate = make_certificate(division_code="320505", grade="five_star", scopes=(7, 24))
     make_certificate()
 
@@ -240,7 +242,9 @@ def _no_pdf(monkeypatch):
 
 
 @pytest.mark.usefixtures("_no_pdf")
-def test_monthly_changes_list_the_suspensions_and_withdrawals_of_the_month(client):
+def test_monthly_changes_list_the_suspensions_and_withdrawals_of_the_month(client, settings):
+    settings.LANGUAGE_CODE = "zh-hans"  # the public wording is matched in Chinese
+    translation.activate("zh-hans")
     suspended = certificate_in(Status.SUSPENDED)  # suspended on 2025-06-02
     withdrawn = certificate_in(Status.WITHDRAWN)  # withdrawn on 2025-07-01
     certificate_in(Status.VALID)
