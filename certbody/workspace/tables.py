@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_str
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django_tables2.utils import A
 
@@ -68,7 +69,14 @@ class SelectColumn(tables.CheckBoxColumn):
         kwargs.setdefault(
             "attrs",
             {
-                "input": {"form": "bulk-form", "class": "bulk-select"},
+                "input": {
+                    "form": "bulk-form",
+                    "class": "bulk-select",
+                    # each box names its row for screen readers (axe: a label per input)
+                    "aria-label": lambda record: format_lazy(
+                        "{} {}", _("Select"), force_str(record)
+                    ),
+                },
                 "th__input": {
                     "class": "bulk-select-all",
                     "aria-label": _("Select every row of this page"),
