@@ -72,10 +72,9 @@ class SelectColumn(tables.CheckBoxColumn):
                 "input": {
                     "form": "bulk-form",
                     "class": "bulk-select",
-                    # each box names its row for screen readers (axe: a label per input)
-                    "aria-label": lambda record: format_lazy(
-                        "{} {}", _("Select"), force_str(record)
-                    ),
+                    # each box has its own accessible name (axe: a label per input); the
+                    # record's id, not its name, which the row's own link already reads
+                    "aria-label": lambda record: format_lazy("{} {}", _("Select row"), record.pk),
                 },
                 "th__input": {
                     "class": "bulk-select-all",

@@ -4,7 +4,9 @@ breaks the schema, for the public operations and for the staff ones with a token
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     negative_data_rejection,
@@ -19,6 +21,18 @@ MAX_EXAMPLES = 20
 
 # The schema as the running application serves it (WSGI, in-process: the test's database).
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
+
+
+@pytest.fixture(autouse=True)
+def _keep_the_test_connection():
+    """The WSGI calls fire request_started/finished, whose close_old_connections would close
+    the test's database connection (and its transaction) on PostgreSQL; Django's own test
+    client disconnects them the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
