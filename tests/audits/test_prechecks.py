@@ -12,10 +12,9 @@ from certbody.lifecycle import RuleViolation
 from certbody.workspace.desks import get_desk
 from tests.certificates.factories import (
     Staff,
-    accepted_application,
     hold_meetings,
     plan_ready,
-    run_audit,
+    scheduled_stage2,
 )
 from tests.certificates.helpers import skip_pdf_rendering
 
@@ -32,15 +31,7 @@ def staff(cb, monkeypatch):
 
 @pytest.fixture
 def stage2(staff):
-    programme = services.programme_create(
-        application=accepted_application(staff=staff), actor=staff.planner
-    )
-    review = programme.audits.get(kind=Audit.Kind.DOCUMENT_REVIEW)
-    run_audit(review, staff, date(2025, 2, 1), date(2025, 2, 1))
-    stage2 = programme.audits.get(kind=Audit.Kind.STAGE2)
-    services.audit_team_add(audit=stage2, actor=staff.planner, user=staff.leader, role="leader")
-    services.audit_schedule(audit=stage2, actor=staff.planner, planned_start=START, planned_end=END)
-    return stage2
+    return scheduled_stage2(staff, START, END)
 
 
 def precheck(action, audit, user):

@@ -274,3 +274,21 @@ def issued_certificate(
         audit=stage2, actor=staff.decider, outcome="grant", decided_on=decided_on, star_grade=grade
     )
     return decision.certificates.get(head__isnull=True)
+
+
+def scheduled_stage2(staff, start, end):
+    """Stage 2 of a new client: its document review completed (1 February 2025), a leader on
+    the team and the dates ``start``–``end`` (local dates) scheduled."""
+    programme = audit_services.programme_create(
+        application=accepted_application(staff=staff), actor=staff.planner
+    )
+    review = programme.audits.get(kind=Audit.Kind.DOCUMENT_REVIEW)
+    run_audit(review, staff, date(2025, 2, 1), date(2025, 2, 1))
+    stage2 = programme.audits.get(kind=Audit.Kind.STAGE2)
+    audit_services.audit_team_add(
+        audit=stage2, actor=staff.planner, user=staff.leader, role="leader"
+    )
+    audit_services.audit_schedule(
+        audit=stage2, actor=staff.planner, planned_start=start, planned_end=end
+    )
+    return stage2
