@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from certbody.badges import state_badge
+from certbody.lifecycle import refusal
 from certbody.masking import can_see_personal_data, mask_id_number
 from certbody.models import OutgoingEmail
 from certbody.notifications import outgoing_email_retry
@@ -34,7 +35,7 @@ from certbody.workspace.tables import (
     SearchFilter,
     StateColumn,
 )
-from reporting import forms, privacy, services
+from reporting import forms, guards, privacy, services
 from reporting.models import CbChange, PersonnelRecord, ReportRun
 
 
@@ -197,6 +198,8 @@ register(
                 "run",
                 form_class=forms.SubmitForm,
                 available=_not_submitted,
+                # Disabled with the count and first problems while validation found any.
+                precheck=lambda run, user: refusal(guards.report_validated, run),
             ),
         ],
     )

@@ -25,7 +25,7 @@ class SubmitForm(forms.Form):
 class GenerateForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("report"),
-        choices=[(k, ReportRun.Kind(k).label) for k in services.PERIODIC_KINDS],
+        choices=[(k, ReportRun.Kind(k).label) for k in services.GENERATE_KINDS],
     )
     period = forms.DateField(
         label=_("any day of the period"),

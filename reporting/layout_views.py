@@ -28,9 +28,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from certbody import policy
-from certbody.lifecycle import RuleViolation
+from certbody.lifecycle import RuleViolation, refusal
 from certbody.workspace.views import permission_required
-from reporting import layouts, privacy, services
+from reporting import guards, layouts, privacy, services
 from reporting.models import ReportLayout, ReportRun
 
 PAGE_SIZE = 50
@@ -97,7 +97,7 @@ def layouts_page(request):
                 return response
     rows = ReportLayout.objects.select_related("loaded_by")
     defaults = [
-        (label, len(layouts.default_spec(kind)["sheets"][0]["columns"]))
+        (label, sum(len(s["columns"]) for s in layouts.default_spec(kind)["sheets"]))
         for kind, label in ReportRun.Kind.choices
         if kind in layouts.CATALOGUES
     ]
@@ -163,33 +163,42 @@ def layout_activate(request, pk: int):
     return redirect("reporting:layouts")
 
 
-def _page_rows(run: ReportRun, first: int, count: int) -> tuple[list, list[list]]:
-    """Header and rows ``first``…``first + count - 1`` (0-based, after the header) of the first
-    worksheet of ``run``'s stored XLSX."""
+def _page_rows(run: ReportRun, first: int, count: int, sheet: int = 0):
+    """``(sheet titles, header, rows, row count)``: rows ``first``…``first + count - 1``
+    (0-based, after the header) of worksheet ``sheet`` (0-based; the first when out of range)
+    of ``run``'s stored XLSX."""
     from openpyxl import load_workbook
 
     with run.file.open("rb") as stored:
         book = load_workbook(io.BytesIO(stored.read()), read_only=True)
-    ws = book.worksheets[0]
+    titles = book.sheetnames
+    ws = book.worksheets[sheet if 0 <= sheet < len(titles) else 0]
     values = ws.iter_rows(values_only=True)
     header = list(next(values, ()))
     rows = [list(row) for row in islice(values, first, first + count)]
+    total = max(0, (ws.max_row or 1) - 1) if len(titles) > 1 else run.row_count
     book.close()
-    return header, rows
+    return titles, header, rows, total
 
 
 @permission_required("reporting.view_desk")
 def preview(request, pk: int):
     """One page of a generated report with its problems highlighted (issue #14)."""
     run = get_object_or_404(ReportRun.objects.select_related("layout"), pk=pk)
-    pages = max(1, math.ceil(run.row_count / PAGE_SIZE))
     try:
-        page = min(max(1, int(request.GET.get("page", 1))), pages)
+        sheet = max(0, int(request.GET.get("sheet", 0)))
+        asked = max(1, int(request.GET.get("page", 1)))
     except ValueError:
-        page = 1
-    header, rows = ([], [])
+        sheet, asked = 0, 1
+    titles, header, rows, total = [], [], [], run.row_count
     if run.file:
-        header, rows = _page_rows(run, (page - 1) * PAGE_SIZE, PAGE_SIZE)
+        titles, header, rows, total = _page_rows(run, (asked - 1) * PAGE_SIZE, PAGE_SIZE, sheet)
+    pages = max(1, math.ceil(total / PAGE_SIZE))
+    page = min(asked, pages)
+    if page != asked and run.file:
+        titles, header, rows, total = _page_rows(run, (page - 1) * PAGE_SIZE, PAGE_SIZE, sheet)
+    sheet = sheet if sheet < len(titles) else 0
+    shown = titles[sheet] if len(titles) > 1 else None
     masks = {}
     if privacy.must_mask(run.kind, request.user):
         masks = privacy.personal_columns(run.kind, layouts.of_run(run))
@@ -199,13 +208,16 @@ def preview(request, pk: int):
     findings = []
     for finding in run.findings or []:
         text = layouts.describe(finding)
-        if finding.get("row", 0) >= 2:
+        here = shown is None or finding.get("sheet") == shown
+        if finding.get("row", 0) >= 2 and here:
             problems_at.setdefault((finding["row"], finding["col"]), []).append(text)
+        index = titles.index(finding["sheet"]) if finding.get("sheet") in titles else 0
         findings.append(
             {
                 **finding,
                 "text": text,
                 "page": (finding["row"] - 2) // PAGE_SIZE + 1 if finding.get("row") else None,
+                "sheet_index": index,
             }
         )
     table = []
@@ -219,9 +231,11 @@ def preview(request, pk: int):
                 {"value": "" if value is None else value, "problems": problems_at.get((number, n))}
             )
         table.append({"number": number, "cells": cells})
-    submit_url = None
+    submit_url = submit_refused = None
     if not run.is_submitted and policy.allowed(request.user, "reporting.submit_report", run):
-        submit_url = reverse("workspace:action", args=["reports", run.pk, "submit"])
+        submit_refused = refusal(guards.report_validated, run)
+        if not submit_refused:
+            submit_url = reverse("workspace:action", args=["reports", run.pk, "submit"])
     return render(
         request,
         "reporting/preview.html",
@@ -240,6 +254,9 @@ def preview(request, pk: int):
                 if field
             ],
             "submit_url": submit_url,
+            "submit_refused": submit_refused,
             "personal_data_masked": bool(masked),
+            "sheets": list(enumerate(titles)) if len(titles) > 1 else [],
+            "sheet": sheet,
         },
     )

@@ -16,8 +16,10 @@ problem by row and column (required cells, code tables, dates in order). ``read_
 reads the platform's own template file (an XLSX whose header rows name the columns) and
 ``match`` maps its headers to field names, listing every unknown header by name.
 
-Only the kinds in ``CATALOGUES`` have layouts (the certificate register reports); the others
-are written as built.
+Only the kinds in ``CATALOGUES`` have layouts (the certificate register reports and the
+platform's three-sheet upload, ``platform_upload``); the others are written as built. Version 1
+of every default layout is stored by the data migration ``reporting 0006``; ``active`` reads the
+stored row and falls back to the code-built default only when no row exists.
 """
 
 from __future__ import annotations
@@ -72,6 +74,9 @@ CODE_TABLE_OF = {
     "is_sub": "yes_no",
     "multi_site": "yes_no",
     "reissued": "yes_no",
+    "report_type": "platform_report_type",
+    "audit_stage": "platform_audit_stage",
+    "team_role": "platform_team_role",
 }
 DATE_FIELDS = {
     "change_date",
@@ -86,6 +91,7 @@ DATE_FIELDS = {
     "reissued_on",
 }
 NUMBER_FIELDS = {"headcount", "audit_days"}
+DATE_FIELDS |= {"planned_start", "planned_end", "plan_reported_on"}
 AUDITED = ["01", "02", "03"]  # initial, recertification, surveillance rows carry their audit
 REQUIRED_WHEN = {
     "head_number": {"field": "is_sub", "in": [YES]},
@@ -121,14 +127,141 @@ SYNONYMS = {
 }
 
 REGISTER_KINDS = ("organisations_monthly", "status_change")
+PLATFORM_KIND = "platform_upload"
 
 
 def _register_catalogue() -> dict[str, str]:
     return {**dict(REGISTER_COLUMNS), **EXTRA_FIELDS}
 
 
-# Report kind → {field: default header}: the fields a layout of that kind may use.
-CATALOGUES: dict[str, dict[str, str]] = {kind: _register_catalogue() for kind in REGISTER_KINDS}
+# --- the platform's upload structure: three sheets ----------------------------------------------
+
+# Report types of the certificate sheet (issue #17). The seeds and cnca_codes.json give no code
+# for a first issue: "01" is used for it (the issue lists 02, 04 and 05 only).
+REPORT_TYPE_ISSUE = "01"
+REPORT_TYPE_REISSUE = "02"
+REPORT_TYPE_INFORMATION = "04"
+REPORT_TYPE_STATUS = "05"
+# Audit stages of the audit-team and audit-plan sheets (issue #17).
+STAGE_1, STAGE_2, STAGE_RECERTIFICATION, STAGE_SURVEILLANCE, STAGE_SPECIAL = (
+    "0101",
+    "0102",
+    "0201",
+    "03",
+    "04",
+)
+SITE_STAGES = [STAGE_2, STAGE_RECERTIFICATION, STAGE_SURVEILLANCE, STAGE_SPECIAL]
+# Team roles: cnca_codes.json has no code table for them, so the register's own labels are
+# the codes (reporting.reports.register.ROLE_LABELS).
+TEAM_ROLES = ("组长", "组员", "实习审查员", "技术专家")
+REGISTERED_ROLES = ["组长", "组员", "实习审查员"]  # experts hold no registration (004 §4.2)
+
+CERTIFICATE_SHEET = [
+    ("report_type", "上报类型"),
+    ("number", "证书编号"),
+    ("is_sub", "是否子证书"),
+    ("head_number", "主证书编号"),
+    ("org_name", "组织名称"),
+    ("uscc", "统一社会信用代码"),
+    ("division", "行政区划代码"),
+    ("address", "通讯地址"),
+    ("mark", "认可标志"),
+    ("field", "认证领域"),
+    ("standard", "认证依据"),
+    ("scope_text", "证书覆盖范围"),
+    ("grade", "星级"),
+    ("issued_on", "颁证日期"),
+    ("expires_on", "证书到期日期"),
+    ("change_type", "变更类别"),
+    ("change_date", "变更日期"),
+    ("status", "证书状态"),
+    ("reissue_reason", "换证原因"),
+    ("suspension_reason", "暂停原因"),
+    ("suspended_from", "暂停开始日期"),
+    ("suspended_until", "暂停截止日期"),
+    ("withdrawal_reason", "撤销原因"),
+    ("withdrawn_on", "撤销日期"),
+    ("cancellation_reason", "注销原因"),
+    ("cancelled_on", "注销日期"),
+]
+TEAM_SHEET = [
+    ("number", "证书编号"),
+    ("audit_stage", "审核阶段"),
+    ("auditor_name", "审核员姓名"),
+    ("registration_number", "注册证书号"),
+    ("team_role", "组内身份"),
+    ("audit_start", "审核开始日期"),
+    ("audit_end", "审核结束日期"),
+]
+PLAN_SHEET = [
+    ("number", "证书编号"),
+    ("audit_stage", "审核阶段"),
+    ("planned_start", "计划开始日期"),
+    ("planned_end", "计划结束日期"),
+    ("audit_days", "审核人日数"),
+    ("plan_reported_on", "审核计划上报日期"),
+    ("sites", "审核场所"),
+]
+PLATFORM_SHEETS = [
+    ("证书信息", CERTIFICATE_SHEET),
+    ("审核组信息", TEAM_SHEET),
+    ("审核计划信息", PLAN_SHEET),
+]
+# Fields a template's sheet may ask for beyond the default columns (the builder produces them).
+_NOT_ON_CERTIFICATE_SHEET = {
+    "activity",
+    "audit_type",
+    "audit_days",
+    "audit_start",
+    "audit_end",
+    "team_names",
+    "team_ids",
+    "team_qualifications",
+    "team_roles",
+    "team_full_time",
+}
+PLATFORM_CATALOGUES = [
+    {
+        **dict(CERTIFICATE_SHEET),
+        **{
+            f: h
+            for f, h in _register_catalogue().items()
+            if f not in _NOT_ON_CERTIFICATE_SHEET and f not in dict(CERTIFICATE_SHEET)
+        },
+    },
+    {**dict(TEAM_SHEET), "qualification": "资格类型", "full_time": "是否专职"},
+    {**dict(PLAN_SHEET), "audit_start": "审核开始日期", "audit_end": "审核结束日期"},
+]
+PLATFORM_REQUIRED = [
+    {"report_type", "number", "is_sub", "org_name", "uscc", "issued_on", "expires_on"}
+    | {"change_date", "status"},
+    {"number", "audit_stage", "auditor_name", "team_role", "audit_start", "audit_end"},
+    {"number", "audit_stage", "audit_days"},
+]
+PLATFORM_REQUIRED_WHEN = {
+    **{f: REQUIRED_WHEN[f] for f in REQUIRED_WHEN if f not in ("reissue_reason",)},
+    "reissue_reason": {
+        "field": "report_type",
+        "in": [REPORT_TYPE_REISSUE, REPORT_TYPE_INFORMATION],
+    },
+    "registration_number": {"field": "team_role", "in": REGISTERED_ROLES},
+    "planned_start": {"field": "audit_stage", "in": SITE_STAGES},
+    "planned_end": {"field": "audit_stage", "in": SITE_STAGES},
+    # The plan of an audit on site is reported to CNCA before it starts (004 §9.2).
+    "plan_reported_on": {"field": "audit_stage", "in": SITE_STAGES},
+}
+PLATFORM_DATE_ORDER = [*DATE_ORDER, ["planned_start", "planned_end"]]
+
+# Report kind → one {field: default header} per sheet: the fields each sheet may use.
+SHEET_CATALOGUES: dict[str, list[dict[str, str]]] = {
+    **{kind: [_register_catalogue()] for kind in REGISTER_KINDS},
+    PLATFORM_KIND: PLATFORM_CATALOGUES,
+}
+# Report kind → {field: default header}: every field a layout of that kind may use.
+CATALOGUES: dict[str, dict[str, str]] = {
+    kind: {f: h for catalogue in sheets for f, h in catalogue.items()}
+    for kind, sheets in SHEET_CATALOGUES.items()
+}
 
 _CNCA = read_json("cnca_codes.json")
 
@@ -142,7 +275,9 @@ def _code_tables() -> dict[str, frozenset[str]]:
         # The platform's upload structure (certificate, audit-team and audit-plan sheets):
         # audit stage codes and report types, for layouts that carry them.
         platform_audit_stage=frozenset(["0101", "0102", "0201", "03", "04"]),
-        platform_report_type=frozenset(["02", "04", "05"]),
+        # 01 (first issue) is not in the issue's list; see REPORT_TYPE_ISSUE.
+        platform_report_type=frozenset(["01", "02", "04", "05"]),
+        platform_team_role=frozenset(TEAM_ROLES),
     )
     return tables
 
@@ -150,28 +285,50 @@ def _code_tables() -> dict[str, frozenset[str]]:
 CODE_TABLES = _code_tables()
 
 
-def column_spec(field: str, header: str) -> dict:
-    """The default column of ``field`` under ``header`` (required flag, code table, format)."""
+def _rules(kind: str, sheet: int) -> tuple[set[str], dict]:
+    """``(required fields, required_when)`` of sheet ``sheet`` of a layout of ``kind``."""
+    if kind == PLATFORM_KIND:
+        return PLATFORM_REQUIRED[sheet], PLATFORM_REQUIRED_WHEN
+    return REQUIRED_FIELDS, REQUIRED_WHEN
+
+
+def column_spec(field: str, header: str, kind: str = REGISTER_KINDS[0], sheet: int = 0) -> dict:
+    """The default column of ``field`` under ``header`` on sheet ``sheet`` (0-based) of a layout
+    of ``kind``: required flag, code table, format, condition that makes it required."""
+    required, required_when = _rules(kind, sheet)
     fmt = "date" if field in DATE_FIELDS else "number" if field in NUMBER_FIELDS else "text"
     return {
         "header": header,
         "field": field,
-        "required": field in REQUIRED_FIELDS,
+        "required": field in required,
         "code_table": CODE_TABLE_OF.get(field, ""),
         "format": fmt,
-        "required_when": REQUIRED_WHEN.get(field),
+        "required_when": required_when.get(field),
     }
+
+
+def date_order(kind: str) -> list[list[str]]:
+    """The ``[earlier, later]`` field pairs whose dates must be in order in ``kind``'s rows."""
+    return PLATFORM_DATE_ORDER if kind == PLATFORM_KIND else DATE_ORDER
 
 
 def default_spec(kind: str) -> dict:
-    """The built-in layout of ``kind``: today's register columns (002 §4.3.3.1), one sheet named
-    after the report."""
-    columns = [column_spec(field, header) for field, header in REGISTER_COLUMNS]
-    return {
-        "sheets": [{"name": REPORT_TITLES[kind], "columns": columns}],
-        "date_order": DATE_ORDER,
-        "synonyms": {},
-    }
+    """The built-in layout of ``kind``: for the register kinds today's register columns (002
+    §4.3.3.1), one sheet named after the report; for ``platform_upload`` the platform's
+    certificate, audit-team and audit-plan sheets (issue #17). The source of version 1 stored
+    by the data migration, and the fallback when no layout row exists."""
+    if kind == PLATFORM_KIND:
+        sheets = [
+            {
+                "name": name,
+                "columns": [column_spec(f, h, kind, n) for f, h in columns],
+            }
+            for n, (name, columns) in enumerate(PLATFORM_SHEETS)
+        ]
+    else:
+        columns = [column_spec(field, header) for field, header in REGISTER_COLUMNS]
+        sheets = [{"name": REPORT_TITLES[kind], "columns": columns}]
+    return {"sheets": sheets, "date_order": date_order(kind), "synonyms": {}}
 
 
 @dataclass(frozen=True)
@@ -190,6 +347,10 @@ class Layout:
     def headers(self, sheet: int = 0) -> list[str]:
         return [c["header"] for c in self.spec["sheets"][sheet]["columns"]]
 
+    def sheet_fields(self) -> list[list[str]]:
+        """The field names of every sheet's columns, sheet by sheet."""
+        return [self.fields(n) for n in range(len(self.spec["sheets"]))]
+
     def header_of(self, field: str) -> str | None:
         """The header ``field`` is written under (first sheet that has it), or None."""
         for sheet in self.spec["sheets"]:
@@ -200,8 +361,10 @@ class Layout:
 
 
 def active(kind: str) -> Layout | None:
-    """The layout reports of ``kind`` are written with: the active ``ReportLayout``, else the
-    built-in default; None for kinds without layouts (written as built)."""
+    """The layout reports of ``kind`` are written with: the active stored ``ReportLayout``
+    (version 1 is the default, stored by the data migration), else — no row, e.g. tables
+    emptied — the code-built default as version 0; None for kinds without layouts (written
+    as built)."""
     if kind not in CATALOGUES:
         return None
     from reporting.models import ReportLayout
@@ -210,6 +373,49 @@ def active(kind: str) -> Layout | None:
     if row is None:
         return Layout(kind, 0, default_spec(kind))
     return Layout(kind, row.version, row.spec, row.pk)
+
+
+DEFAULT_SOURCE = "默认格式（系统内置）"
+
+
+def store_defaults(layout_model=None, user_model=None) -> list[str]:
+    """Store version 1 of the default layout (``default_spec``) of every kind that has no
+    stored layout yet, active, loaded by the system user (created as in ``certbody`` 0002 when
+    missing). Idempotent: kinds with any stored version are left alone. The models default to
+    the real ones; the data migration passes its historical models. Returns the kinds stored.
+
+    The layouts keep ``loaded_by`` required: every version names who loaded it, and the
+    defaults were loaded by the named system actor of migrations and jobs.
+    """
+    from django.utils import timezone
+
+    from certbody.roles import SYSTEM_USERNAME
+
+    if layout_model is None:
+        from django.contrib.auth import get_user_model
+
+        from reporting.models import ReportLayout as layout_model
+
+        user_model = get_user_model()
+    system, _ = user_model.objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"display_name": "系统", "is_active": False, "password": "!"},
+    )
+    stored = []
+    for kind in CATALOGUES:
+        if layout_model.objects.filter(kind=kind).exists():
+            continue
+        layout_model.objects.create(
+            kind=kind,
+            version=1,
+            active=True,
+            spec=default_spec(kind),
+            source_name=DEFAULT_SOURCE,
+            loaded_by=system,
+            loaded_at=timezone.now(),
+        )
+        stored.append(kind)
+    return stored
 
 
 def of_run(run) -> Layout | None:
@@ -396,43 +602,83 @@ def known_synonyms(kind: str) -> dict[str, str]:
     return found
 
 
-def match(kind: str, sheets: list[dict], mapping: dict[str, str] | None = None):
-    """Map a template's headers (``read_template``) to fields of ``kind``.
+def qualified(sheet_name: str, header: str) -> str:
+    """How an unknown header of a several-sheet template is named: ``sheet：header``."""
+    return f"{sheet_name}：{header}"
 
-    ``mapping``: header → field chosen on the confirm page (overrides the synonyms). Returns
-    ``(spec, unknown)``: the layout spec (columns with the catalogue's code tables and formats,
-    the template's required marks added) and the headers no field matched, by name, in order.
+
+def order_sheets(kind: str, sheets: list[dict]) -> list[dict]:
+    """The template's ``sheets`` (``read_template``) in the order of ``kind``'s sheets: by sheet
+    name when every default sheet name is found (spaces and brackets normalised), else in the
+    template's order. Raises ``ValueError`` naming the sheets when their number differs."""
+    expected = [s["name"] for s in default_spec(kind)["sheets"]]
+    if len(sheets) != len(expected):
+        raise ValueError(
+            gettext(
+                "The report has %(expected)s sheet(s) (%(names)s); the template has %(count)s: "
+                "%(found)s."
+            )
+            % {
+                "expected": len(expected),
+                "names": gettext(", ").join(expected),
+                "count": len(sheets),
+                "found": gettext(", ").join(s["name"] for s in sheets),
+            }
+        )
+    by_name = {normalise(s["name"]): s for s in sheets}
+    if len(expected) > 1 and all(normalise(name) in by_name for name in expected):
+        return [by_name[normalise(name)] for name in expected]
+    return list(sheets)
+
+
+def match(kind: str, sheets: list[dict], mapping: dict[str, str] | None = None):
+    """Map a template's headers (``read_template``) to fields of ``kind``, sheet by sheet.
+
+    The template's sheets are taken in the report's order (``order_sheets``: by name, else by
+    order; ``ValueError`` for another number of sheets). ``mapping``: header → field chosen on
+    the confirm page (overrides the synonyms); for a several-sheet kind the header may be
+    qualified by its sheet (``qualified``). Returns ``(spec, unknown)``: the layout spec
+    (columns with the catalogue's code tables and formats, the template's required marks
+    added; the template's sheet names) and the headers no field of their sheet matched, by
+    name, in order — qualified by sheet for a several-sheet kind.
     """
-    catalogue = CATALOGUES[kind]
+    catalogues = SHEET_CATALOGUES[kind]
+    multi = len(catalogues) > 1
     synonyms = known_synonyms(kind)
-    chosen = {normalise(h): f for h, f in (mapping or {}).items() if f in catalogue}
+    chosen = {normalise(h): f for h, f in (mapping or {}).items() if f in CATALOGUES[kind]}
     unknown: list[str] = []
     used_synonyms = {}
     out = []
-    for sheet in sheets:
+    for n, sheet in enumerate(order_sheets(kind, sheets)):
+        catalogue = catalogues[n]
         columns = []
         for header, marked in zip(sheet["headers"], sheet["required"], strict=True):
-            field = chosen.get(header) or synonyms.get(header)
+            name = qualified(sheet["name"], header) if multi else header
+            field = chosen.get(normalise(name)) or chosen.get(header) or synonyms.get(header)
             if field is None or field not in catalogue:
-                unknown.append(header or gettext("(empty header)"))
+                unknown.append(name if header else gettext("(empty header)"))
                 continue
             if normalise(catalogue[field]) != header:
                 used_synonyms[header] = field
-            column = column_spec(field, header)
+            column = column_spec(field, header, kind, n)
             column["required"] = column["required"] or marked
             columns.append(column)
         out.append({"name": sheet["name"], "columns": columns})
-    spec = {"sheets": out, "date_order": DATE_ORDER, "synonyms": used_synonyms}
+    spec = {"sheets": out, "date_order": date_order(kind), "synonyms": used_synonyms}
     return spec, unknown
 
 
-def missing_required(spec: dict) -> list[str]:
-    """The required fields (``REQUIRED_FIELDS``) no column of ``spec`` holds, as
-    ``header (field)`` with the field's default header, in catalogue order."""
-    present = {c["field"] for sheet in spec["sheets"] for c in sheet["columns"]}
-    catalogue = _register_catalogue()
-    return [
-        f"{catalogue[field]} ({field})"
-        for field in catalogue
-        if field in REQUIRED_FIELDS and field not in present
-    ]
+def missing_required(spec: dict, kind: str = REGISTER_KINDS[0]) -> list[str]:
+    """The required fields no column of ``spec``'s sheet holds, as ``header (field)`` with the
+    field's default header (prefixed ``sheet：`` for a several-sheet kind), sheet by sheet in
+    catalogue order."""
+    catalogues = SHEET_CATALOGUES[kind]
+    missing = []
+    for n, sheet in enumerate(spec["sheets"]):
+        present = {c["field"] for c in sheet["columns"]}
+        required, _ = _rules(kind, n)
+        for field, header in catalogues[n].items():
+            if field in required and field not in present:
+                name = f"{header} ({field})"
+                missing.append(qualified(sheet["name"], name) if len(catalogues) > 1 else name)
+    return missing

@@ -27,6 +27,7 @@ REPORT_TITLES = {
     "status_change": "认证证书状态变更信息",
     "statistics_annual": "认证机构获证组织信息分类统计年报",
     "auditors_annual": "认证机构审核人员基本信息年报",
+    "platform_upload": "认证信息上报（平台结构）",
 }
 
 
@@ -51,6 +52,7 @@ class ReportRun(FSMModelMixin, models.Model):
         STATUS_CHANGE = "status_change", _("Certificate status change")
         STATISTICS_ANNUAL = "statistics_annual", _("Certificate statistics (annual)")
         AUDITORS_ANNUAL = "auditors_annual", _("Auditors (annual)")
+        PLATFORM_UPLOAD = "platform_upload", _("Certification information (platform structure)")
 
     class State(models.TextChoices):
         GENERATED = "generated", _("Generated")

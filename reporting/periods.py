@@ -42,6 +42,9 @@ SCHEDULES = {
     "cb_changes_monthly": Schedule(MONTHLY, 0, 10, "002 §4.3.2.2"),
     "statistics_annual": Schedule(ANNUAL, 1, 10, "002 §4.3.5.2"),
     "auditors_annual": Schedule(ANNUAL, 3, 10, "002 §4.3.6.2"),
+    # The monthly report in the platform's three-sheet upload structure (issue #17): the same
+    # month and deadline as the 获证组织基本信息月报 it carries.
+    "platform_upload": Schedule(MONTHLY, 0, 5, "002 §4.3.3.2；004 §9.3"),
 }
 STATUS_CHANGE_WORKING_DAYS = 2  # 002 §4.3.8.3; 004 §9.4
 STATUS_CHANGE_RULE = "002 §4.3.8.3；004 §9.4"

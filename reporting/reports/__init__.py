@@ -18,6 +18,9 @@ prefetch_related / annotate; tested at two sizes). Codes are those of
 - ``cb_changes_monthly(start, end)`` — 认证机构信息（变更）月报 (002 §4.3.2): the CB's changes
   entered by staff, plus appeals and complaints received or decided and major accidents at
   certified clients learned of in the period (items 10 and 9); sent even when empty.
+- ``platform_upload(start, end)`` — 认证信息上报（平台结构）(issue #17): the month's certificate
+  events in the platform's upload structure, three sheets (certificates, audit teams, audit
+  plans; ``reporting.reports.platform``).
 - ``statistics_annual(year)`` — 获证组织信息分类统计年报 (002 §4.3.5): head certificates
   (sub-certificates excluded) by status, valid ones by business scope category (a certificate in
   two categories counts in each), by province and by standard. The province totals must equal
@@ -38,6 +41,7 @@ from reporting.reports.annual import (
     statistics_annual,
     status_on_queryset,
 )
+from reporting.reports.platform import platform_upload
 from reporting.reports.register import (
     CB_CHANGE_COLUMNS,
     FAILURE_COLUMNS,
@@ -68,6 +72,7 @@ __all__ = [
     "failures_monthly",
     "member_days",
     "organisations_monthly",
+    "platform_upload",
     "register",
     "statistics_annual",
     "status_change",
@@ -88,6 +93,8 @@ REGISTER_PERSONAL_FIELDS = {"phone": mask_phone, "team_ids": _each(mask_id_numbe
 PERSONAL_COLUMNS: dict[str, dict[str, Callable[[str | None], str]]] = {
     "organisations_monthly": REGISTER_PERSONAL_COLUMNS,
     "status_change": REGISTER_PERSONAL_COLUMNS,
+    # the client's phone when a loaded template asks for it on the certificate sheet
+    "platform_upload": {"联系电话": mask_phone},
     "failures_monthly": {"联系电话": mask_phone},
     "auditors_annual": {"出生年月": mask_all, "身份证件号码": mask_id_number, "居住地区": mask_all},
 }

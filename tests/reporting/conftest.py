@@ -49,3 +49,30 @@ class People:
 @pytest.fixture
 def people(cb):
     return People()
+
+
+# Whether a transactional test flushed the tables since the stored layouts were put back.
+_layouts_flushed = False
+
+
+@pytest.fixture(autouse=True)
+def _stored_layouts(request):
+    """The data migration stores version 1 of every default layout (reporting 0006); a
+    transactional test's flush empties the table, so it is put back before the next database
+    test, as tests/conftest.py does for the base data."""
+    global _layouts_flushed
+    from tests.conftest import DB_FIXTURES, _is_transactional
+
+    uses_db = request.node.get_closest_marker("django_db") is not None or bool(
+        DB_FIXTURES & set(request.fixturenames)
+    )
+    if uses_db and _layouts_flushed:
+        from reporting.layouts import store_defaults
+
+        request.getfixturevalue("django_db_blocker")
+        with request.getfixturevalue("django_db_blocker").unblock():
+            store_defaults()
+        _layouts_flushed = False
+    yield
+    if uses_db and _is_transactional(request):
+        _layouts_flushed = True
