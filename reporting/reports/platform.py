@@ -32,6 +32,7 @@ from certbody.spreadsheets import Report, Sheet
 from certificates.importer import NO, SEPARATOR, YES
 from certificates.models import Certificate, CertificateEvent, Decision
 from reporting import layouts
+from reporting.models import REPORT_TITLES
 from reporting.reports.register import (
     QUALIFICATION_LABELS,
     ROLE_LABELS,
@@ -44,7 +45,6 @@ from reporting.reports.register import (
 )
 
 Kind = CertificateEvent.Kind
-TITLE = "认证信息上报（平台结构）"
 
 # Change types reported as an information change (04) rather than a reissue (02):
 # 组织更名, 组织地址变更, 组织其它相关信息变更, 变更获证组织机构代码 (cnca_codes.json change_type).
@@ -198,7 +198,7 @@ def platform_upload(start: date, end: date, *, keys: list[list[str]] | None = No
     names = [name for name, _ in layouts.PLATFORM_SHEETS]
     catalogues = layouts.PLATFORM_CATALOGUES
     return Report(
-        TITLE,
+        REPORT_TITLES["platform_upload"],
         [
             Sheet(names[n], [catalogues[n].get(k, k) for k in sheet_keys], rows)
             for n, (sheet_keys, rows) in enumerate(

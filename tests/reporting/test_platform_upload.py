@@ -258,6 +258,26 @@ def test_a_three_sheet_template_with_renamed_and_added_columns_is_followed(
     assert str(plan["审核开始日期"])[:10] == "2025-10-08"
 
 
+def test_loading_the_three_sheet_template_through_the_confirm_page(client, people):
+    client.force_login(people.reporting)
+    upload = io.BytesIO(template(PLATFORM_TEMPLATE))
+    upload.name = "平台模板.xlsx"
+    response = client.post(
+        reverse("reporting:layouts"), {"kind": Kind.PLATFORM_UPLOAD, "template": upload}
+    )
+    assert response.status_code == 302 and response.url == reverse("reporting:layout_confirm")
+    page = client.get(response.url).content.decode()
+    assert all(name in page for name in MAPPING)
+    done = client.post(
+        reverse("reporting:layout_confirm"),
+        {f"map-{n}": field for n, field in enumerate(MAPPING.values())},
+    )
+    assert done.status_code == 302
+    layout = ReportLayout.objects.get(kind=Kind.PLATFORM_UPLOAD, active=True)
+    assert (layout.version, layout.source_name) == (2, "平台模板.xlsx")
+    assert [s["name"] for s in layout.spec["sheets"]] == [CERTIFICATES, TEAMS, PLANS]
+
+
 def test_an_unknown_column_of_a_sheet_is_reported_by_sheet_and_name(people):
     sheets = {name: [h for _, h in columns] for name, columns in layouts.PLATFORM_SHEETS}
     sheets[TEAMS].append("平台内部编号")
