@@ -164,7 +164,7 @@ def platform_upload(start: date, end: date, *, keys: list[list[str]] | None = No
         for a in found.values(*AUDIT_VALUES):
             number = number_of_audit.get(a["id"]) or initial_programmes.get(a["programme_id"])
             audits.append((number, STAGE_OF[a["kind"]], a))
-    audits.sort(key=lambda t: (t[0], STAGE_ORDER[t[1]], t[2]["actual_start"] or date.min))
+    audits.sort(key=lambda t: (t[0] or "", STAGE_ORDER[t[1]], t[2]["actual_start"] or date.min))
 
     # 6–7: their teams and their plans' sites.
     teams = _members({a["id"] for _, _, a in audits}) if audits else {}
