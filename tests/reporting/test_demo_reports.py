@@ -34,7 +34,10 @@ def demo(seeded, db):
 
 
 def test_one_report_of_each_kind(demo):
-    assert set(ReportRun.objects.values_list("kind", flat=True)) == set(ReportRun.Kind.values)
+    # every kind but the platform upload, which is generated on request only (issue #17)
+    assert set(ReportRun.objects.values_list("kind", flat=True)) == set(ReportRun.Kind.values) - {
+        ReportRun.Kind.PLATFORM_UPLOAD
+    }
     for run in ReportRun.objects.all():
         assert run.file and run.csv_file
 
