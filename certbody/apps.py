@@ -8,7 +8,7 @@ class CertbodyConfig(AppConfig):
     verbose_name = "certbody"
 
     def ready(self):
-        from certbody import policy
+        from certbody import fsm, policy
         from certbody.checks import (
             CALENDAR_TAG,
             calendar_published_check,
@@ -17,6 +17,7 @@ class CertbodyConfig(AppConfig):
         from certbody.models import CalendarDay, CalendarYear
         from certbody.workdays import calendar_changed
 
+        fsm.install()
         policy.register()
         checks.register(calendar_published_check, CALENDAR_TAG)
         checks.register(ratelimit_cache_shared_check, checks.Tags.caches, checks.Tags.security)
