@@ -29,6 +29,10 @@ class CertificatesConfig(AppConfig):
 
         register_record_source(certificate_records)
         home.register()
+        from certbody.pdf import register_warm_up_document
+        from certificates.pdf import warm_up_document
+
+        register_warm_up_document(warm_up_document)  # rendered at worker start (issue #16)
         from certificates.portal_todo import offers_requests
 
         register_portal_link(

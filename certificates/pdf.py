@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 from functools import partial
 
 import segno
@@ -41,6 +41,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from applications.models import GRADE_CHOICES, Organization, Site
 from certbody import background, policy, roles, uploads
 from certbody.lifecycle import RuleViolation, lock
 from certbody.models import CertificationBody
@@ -84,11 +85,22 @@ def qr_svg(url: str) -> str:
 
 def certificate_context(certificate: Certificate) -> dict:
     """What the certificate template shows: every content item of 004 §6.2.5."""
-    cb = CertificationBody.get()
     head = certificate.head or certificate
     sites = list(head.organization.sites.all()) if certificate.head_id is None else []
     if certificate.site_id:
         sites = [certificate.site]
+    return _certificate_context(
+        certificate,
+        cb=CertificationBody.get(),
+        sites=sites,
+        scopes=list(certificate.business_scopes.all()),
+    )
+
+
+def _certificate_context(certificate: Certificate, *, cb, sites: list, scopes: list) -> dict:
+    """The template's context from records already read (``cb``: the CB's profile; ``sites``:
+    the sites printed; ``scopes``: the business scopes); reads nothing from the database."""
+    head = certificate.head if certificate.head_id else certificate
     url = verification_url(certificate)
     return {
         "certificate": certificate,
@@ -103,8 +115,56 @@ def certificate_context(certificate: Certificate) -> dict:
         "verify_url": url,
         "cnca_sentence": CNCA_SENTENCE,
         "validity_notice": VALIDITY_NOTICE,
-        "scopes": list(certificate.business_scopes.all()),
+        "scopes": scopes,
     }
+
+
+def warm_up_document() -> tuple[str, list[str]]:
+    """``(html, expected)``: a certificate of made-up, unsaved records (no database read) as the
+    real template prints it, with the texts its PDF must show.
+
+    Registered with ``certbody.pdf.register_warm_up_document`` (``CertificatesConfig.ready``):
+    a worker renders and reads it back at start-up (``certbody.pdf.warm_up``), so the first
+    client's certificate finds the template compiled, the URL resolver, segno and WeasyPrint's
+    table, list and SVG code loaded and Pango's fonts open at every size the certificate uses
+    (issue #16: ≤ 300 ms for the first render in a fresh worker).
+    """
+    organization = Organization(
+        name="示例（北京）家电销售服务有限公司",
+        uscc="91110105MA01AB2C3D",
+        registered_address="北京市朝阳区建国路 88 号 A 座 1203 室",
+    )
+    certificate = Certificate(
+        number="012326FW0001R0C",
+        token="WarmUp_sample-0123456789abcdefgh",  # 32 characters, as token_urlsafe(24)
+        organization=organization,
+        organization_name=organization.name,
+        registered_address=organization.registered_address,
+        scope_text="家用电器的销售及售后服务（配送、安装、维修、退换货）",
+        star_grade=GRADE_CHOICES[-1][0],
+        standard="GB/T 27922-2011《商品售后服务评价体系》",
+        issued_on=date(2026, 1, 15),
+        expires_on=date(2029, 1, 14),
+    )
+    sites = [
+        Site(organization=organization, address="北京市朝阳区建国路 88 号", scope_text=""),
+        Site(
+            organization=organization,
+            address="天津市和平区南京路 120 号",
+            scope_text="家用电器的维修",
+            is_temporary=True,
+        ),
+    ]
+    cb = CertificationBody(
+        name="示例认证有限公司",
+        address="北京市海淀区中关村大街 1 号",
+        cnca_approval_number="CNCA-R-2018-001",
+        accreditation_number="CNAS C001-S",
+    )
+    context = _certificate_context(certificate, cb=cb, sites=sites, scopes=[])
+    with document_language():
+        html = render_to_string(CERTIFICATE_TEMPLATE, context)
+    return html, certificate_expected(certificate)
 
 
 def certificate_html(certificate: Certificate) -> str:

@@ -100,6 +100,16 @@ def test_pdf_is_one_a4_page(stored_pdf):
     assert float(box.height) == pytest.approx(A4_POINTS[1], abs=1)
 
 
+def test_pdf_embeds_one_font_face_and_stays_under_300_kb(stored_pdf):
+    # Issue #16: each embedded CJK face is subset keeping its ~63,000 glyph ids, so a second
+    # face (bold) doubled the subsetting time and added 80-130 KB.
+    fonts = pdf_reader(stored_pdf).pages[0]["/Resources"]["/Font"]
+    names = {str(font.get_object()["/BaseFont"]).split("+", 1)[-1] for font in fonts.values()}
+
+    assert names == {"Noto-Serif-CJK-SC"}
+    assert len(stored_pdf) <= 300 * 1024
+
+
 def test_stored_document_records_the_sha256_and_size_of_its_file(certificate, stored_pdf):
     document = certificate_document(certificate)
 
