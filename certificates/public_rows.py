@@ -25,6 +25,35 @@ from certificates.public import certificate_json, organization_name, public_quer
 PAYLOAD_FIELDS = (("zh-hans", "payload_zh"), ("en", "payload_en"))
 
 
+def payload_field(language: str | None) -> str:
+    """The ``PublicCertificate`` field holding the payload for ``language`` (a Django language
+    code; English for ``en*``, Chinese otherwise, as ``PublicCertificate.payload``)."""
+    return "payload_en" if (language or "").startswith("en") else "payload_zh"
+
+
+def public_results(numbers=None, certificate_ids=None, *, language: str | None) -> list[dict]:
+    """The stored public payloads (``certificate_json`` as dicts, each with its ``token`` added)
+    of the certificates with these canonical ``numbers`` or primary keys, in the order given;
+    ``language`` picks the payload (``payload_field``). One indexed query; unknown ones are
+    left out. Raises ``ValueError`` unless exactly one of ``numbers``, ``certificate_ids`` is
+    given."""
+    if (numbers is None) == (certificate_ids is None):
+        raise ValueError("give numbers or certificate_ids")
+    key, wanted = ("number", numbers) if numbers is not None else ("pk", certificate_ids)
+    wanted = list(wanted)
+    if not wanted:
+        return []
+    field = payload_field(language)
+    found = {}
+    for value, payload, token in PublicCertificate.objects.filter(
+        **{f"{key}__in": wanted}
+    ).values_list(key, field, "token"):
+        data = json.loads(payload)
+        data["token"] = token
+        found[value] = data
+    return [found[value] for value in wanted if value in found]
+
+
 def _dumps(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
