@@ -45,7 +45,13 @@ from certbody.lifecycle import refusal
 from certbody.models import BusinessScope, User
 from certbody.regions import PROVINCES
 from certbody.workspace import Action, Create, Desk, merged_history, register
-from certbody.workspace.tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn, StateColumn
+from certbody.workspace.tables import (
+    BaseTable,
+    LocalDateTimeColumn,
+    ObjectLinkColumn,
+    StateColumn,
+    text_search,
+)
 
 
 class MaskedPhoneColumn(tables.Column):
@@ -363,7 +369,9 @@ class OrganizationFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.filter(
-            Q(name__icontains=value) | Q(uscc__icontains=value.upper()) | contact_named(value, "pk")
+            text_search(value, ("name",))
+            | (Q(uscc__icontains=value.upper()) if value.isascii() else Q(pk__in=[]))
+            | contact_named(value, "pk")
         )
 
     def in_province(self, queryset, name, value):

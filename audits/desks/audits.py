@@ -31,7 +31,7 @@ from certbody.badges import state_badge
 from certbody.dates import add_months
 from certbody.lifecycle import RuleViolation, refusal
 from certbody.workspace import Action, Desk, merged_history, register
-from certbody.workspace.tables import BaseTable, ObjectLinkColumn, StateColumn
+from certbody.workspace.tables import BaseTable, ObjectLinkColumn, StateColumn, text_search
 
 
 def _leader(audit: Audit):
@@ -164,14 +164,17 @@ class AuditFilter(django_filters.FilterSet):
         # Also by the name of anyone on the team (issue #14); a subquery, so an audit appears
         # once however many members match.
         members = AuditTeamMember.objects.filter(audit_id=OuterRef("pk")).filter(
-            Q(user__display_name__icontains=value)
-            | Q(user__first_name__icontains=value)
-            | Q(user__last_name__icontains=value)
-            | Q(user__username__icontains=value)
+            text_search(
+                value,
+                ("user__display_name", "user__first_name", "user__last_name", "user__username"),
+            )
         )
         return queryset.filter(
-            Q(programme__organization__name__icontains=value)
-            | Q(programme__organization__uscc__icontains=value)
+            text_search(
+                value,
+                ("programme__organization__name", "programme__organization__uscc"),
+                ascii_fields=("programme__organization__uscc",),
+            )
             | Exists(members)
         )
 

@@ -72,3 +72,32 @@ def test_a_sort_by_a_column_that_is_not_unique_pages_forward(client, market):
 
     ids = [pk for page in seen for pk in page]
     assert sorted(ids) == sorted(Organization.objects.values_list("pk", flat=True))
+
+
+def test_the_audit_order_index_is_the_audits_desks_default_order():
+    from audits.desks._common import OPEN_AUDIT_STATES
+    from audits.models import Audit
+    from certbody.workspace.desks import DESKS
+
+    index = next(i for i in Audit._meta.indexes if i.name == "audit_desk_order_idx")
+    indexed = dict(index.expressions[0].cases[0].condition.children)["state__in"]
+    ordered = dict(DESKS["audits"].needs_action().children)["state__in"]
+
+    assert tuple(indexed) == tuple(OPEN_AUDIT_STATES) == tuple(ordered)
+    assert DESKS["audits"].newest == "due_on"
+
+
+@pytest.mark.parametrize(
+    ("term", "lookups"),
+    [
+        ("沈阳", {"name__contains"}),
+        ("Shenyang", {"name__icontains", "uscc__icontains"}),
+        ("9121", {"name__contains", "uscc__contains"}),
+    ],
+)
+def test_a_search_term_without_letter_case_is_matched_without_upper(term, lookups):
+    from certbody.workspace.tables import text_search
+
+    condition = text_search(term, ("name", "uscc"), ascii_fields=("uscc",))
+
+    assert {lookup for lookup, _value in condition.children} == lookups
