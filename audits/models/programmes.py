@@ -189,21 +189,6 @@ class Audit(FSMModelMixin, models.Model):
                 ),
             )
         ]
-        indexes = [
-            # The audits desk's default order (issue #16): open audits first, then by due date,
-            # newest first (``Desk.ordered`` with audits.desks' ``needs_action``; the states are
-            # ``OPEN_AUDIT_STATES``, a test keeps them equal). The expression must be the one
-            # the list orders by, or PostgreSQL sorts all audits for every page.
-            models.Index(
-                models.Case(
-                    models.When(state__in=("planned", "in_progress"), then=models.Value(0)),
-                    default=models.Value(1),
-                ),
-                models.F("due_on").desc(nulls_last=True),
-                models.F("id").desc(),
-                name="audit_desk_order_idx",
-            )
-        ]
         verbose_name = _("audit")
         verbose_name_plural = _("audits")
 
