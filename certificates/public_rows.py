@@ -15,6 +15,7 @@ changed the certificate's public face, so a reader never sees a stale status:
 import hashlib
 import json
 
+from django.db import connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import translation
 
@@ -29,6 +30,28 @@ def payload_field(language: str | None) -> str:
     """The ``PublicCertificate`` field holding the payload for ``language`` (a Django language
     code; English for ``en*``, Chinese otherwise, as ``PublicCertificate.payload``)."""
     return "payload_en" if (language or "").startswith("en") else "payload_zh"
+
+
+def public_row_read(number: str, language: str | None) -> tuple[str, str, str] | None:
+    """``(payload, etag, token)`` of the certificate whose canonical number is ``number``, the
+    payload (JSON text) in ``language`` (``payload_field``); None when there is none.
+
+    The public hot path (API detail, ``/verify/?q=<number>``; issue #16): one query on the
+    unique index, written as SQL because building it through the ORM costs about as much
+    again as running it."""
+    meta = PublicCertificate._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(
+        quote(meta.get_field(name).column) for name in (payload_field(language), "etag", "token")
+    )
+    sql = (
+        f"SELECT {columns} FROM {quote(meta.db_table)} "
+        f"WHERE {quote(meta.get_field('number').column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [number])
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
 
 
 def public_results(numbers=None, certificate_ids=None, *, language: str | None) -> list[dict]:

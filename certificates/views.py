@@ -3,6 +3,8 @@ withdrawn and cancelled certificates (004 §9.4) and the complaint form (004 §8
 is ``certificates.api``.
 """
 
+import json
+
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -28,7 +30,7 @@ from certificates.public import (
     public_queryset,
     status_since,
 )
-from certificates.public_rows import public_results
+from certificates.public_rows import public_results, public_row_read
 
 MAX_QUERY = 100
 INVALID_PAGE_SIZE = 50
@@ -55,7 +57,8 @@ def verify(request):
     language = get_language()
     number = normalize_number(query)
     if number is not None:
-        results = public_results(numbers=[number], language=language)
+        row = public_row_read(number, language)
+        results = [] if row is None else [{**json.loads(row[0]), "token": row[2]}]
         context = {"query": query, "results": results, "page": None, "error": ""}
     elif len(query) < 2:
         # A refused query is not run: show the hint, not "nothing found".
