@@ -43,7 +43,7 @@ def test_a_number_on_the_search_page_is_one_query_on_the_public_rows(client, lan
 
     assert len(sql) == 1, sql
     assert "certificates_publiccertificate" in sql[0]
-    assert "certificates_certificate\"" not in sql[0]
+    assert 'certificates_certificate"' not in sql[0]
     assert certificate.number in response.content.decode()
     assert response.cookies.get("sessionid") is None
 
