@@ -13,7 +13,8 @@ by the permissions of ``certbody.policy``. Phones are masked for roles without
 
 import django_filters
 import django_tables2 as tables
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -44,7 +45,13 @@ from certbody.lifecycle import refusal
 from certbody.models import BusinessScope, User
 from certbody.regions import PROVINCES
 from certbody.workspace import Action, Create, Desk, merged_history, register
-from certbody.workspace.tables import BaseTable, LocalDateTimeColumn, ObjectLinkColumn, StateColumn
+from certbody.workspace.tables import (
+    BaseTable,
+    LocalDateTimeColumn,
+    ObjectLinkColumn,
+    StateColumn,
+    text_search,
+)
 
 
 class MaskedPhoneColumn(tables.Column):
@@ -362,19 +369,38 @@ class OrganizationFilter(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.filter(
-            Q(name__icontains=value) | Q(uscc__icontains=value.upper()) | contact_named(value, "pk")
+            text_search(value, ("name",))
+            | (Q(uscc__icontains=value.upper()) if value.isascii() else Q(pk__in=[]))
+            | contact_named(value, "pk")
         )
 
     def in_province(self, queryset, name, value):
         return queryset.filter(division_code__startswith=value)
 
 
+def _related_count(relation: str):
+    """The number of the organisation's rows of the reverse relation ``relation`` (a name on
+    ``Organization``), as a correlated subquery: PostgreSQL computes it for the page's rows
+    only, where an aggregate over joins groups every organisation before paging (issue #16).
+    The related model is read from the relation, so no higher app is imported."""
+    field = Organization._meta.get_field(relation)
+    fk = field.field.name
+    rows = (
+        field.related_model._base_manager.filter(**{fk: OuterRef("pk")})
+        .order_by()
+        .values(fk)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), 0)
+
+
 def _organizations(request):
-    # Counts aggregated in the page's query (distinct: the two joins multiply rows); scopes
-    # prefetched: a constant number of queries per page whatever the number of rows.
+    # Counts in the page's query, one subquery each; scopes prefetched: a constant number of
+    # queries per page whatever the number of rows.
     return Organization.objects.annotate(
-        application_count=Count("applications", distinct=True),
-        certificate_count=Count("certificates", distinct=True),
+        application_count=_related_count("applications"),
+        certificate_count=_related_count("certificates"),
     ).prefetch_related("business_scopes")
 
 

@@ -18,7 +18,8 @@ def workspace_navigation(request):
 
     from certbody.workspace import desks_for, nav_groups
 
-    return {"workspace_desks": desks_for(user), "workspace_groups": nav_groups(user)}
+    desks = desks_for(user)
+    return {"workspace_desks": desks, "workspace_groups": nav_groups(user, desks)}
 
 
 # Client portal navigation: apps add their pages with ``register_portal_link`` in ready().

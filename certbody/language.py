@@ -13,6 +13,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import prefetch_related_objects
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +37,11 @@ class UserLanguageMiddleware:
         if language in LANGUAGE_CODES and user.is_authenticated:
             translation.activate(language)
             request.LANGUAGE_CODE = language
+        if user is not None and user.is_authenticated and user.is_staff:
+            # Every matrix question asks the user's groups (certbody.roles.has_role): one
+            # query for the request instead of one per question (a list page asked a dozen;
+            # issue #16). ``groups.add``/``set`` on this user drop the prefetched list.
+            prefetch_related_objects([user], "groups")
         return self.get_response(request)
 
 

@@ -25,6 +25,7 @@ from certbody.security import throttle
 from certificates import numbering
 from certificates.models import Certificate, PublicCertificate
 from certificates.public import name_query, normalize_number
+from certificates.public_rows import payload_field, public_row_read
 
 PAGE_SIZE = 20
 MAX_QUERY = 100
@@ -146,8 +147,9 @@ def certificate(request, number: str):
         except ValueError as exc:
             detail = str(exc)
         return error(request, 400, "malformed certificate number", detail)
-    field = "payload_en" if _language(request).startswith("en") else "payload_zh"
-    row = PublicCertificate.objects.filter(number=canonical).values_list(field, "etag").first()
+    language = _language(request)
+    field = payload_field(language)
+    row = public_row_read(canonical, language)
     if row is None:
         return error(
             request,
@@ -156,7 +158,7 @@ def certificate(request, number: str):
             "no certificate has this number",
             number=canonical,
         )
-    payload, etag = row
+    payload, etag, _token = row
     etag = f"{etag}-{field[-2:]}"
     if _not_modified(request, etag):
         return _cacheable(request, HttpResponse(status=304), etag)

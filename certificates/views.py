@@ -3,10 +3,12 @@ withdrawn and cancelled certificates (004 §9.4) and the complaint form (004 §8
 is ``certificates.api``.
 """
 
+import json
+
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
@@ -15,7 +17,7 @@ from certbody.lifecycle import RuleViolation, system_user
 from certbody.security import throttle
 from certificates import services
 from certificates.forms import ComplaintForm
-from certificates.models import Appeal
+from certificates.models import Appeal, Certificate
 from certificates.public import (
     INVALID_LIST_STATUSES,
     KEEP_VALID_REMINDER,
@@ -28,6 +30,7 @@ from certificates.public import (
     public_queryset,
     status_since,
 )
+from certificates.public_rows import public_results, public_row_read
 
 MAX_QUERY = 100
 INVALID_PAGE_SIZE = 50
@@ -41,35 +44,39 @@ COMPLAINTS_PER_HOUR = 5
 @require_safe
 def verify(request):
     """Search by certificate number (any case, spaces allowed) or organisation name
-    (fragments in order, ``certificates.public.name_query``)."""
+    (fragments in order, ``certificates.public.name_query``).
+
+    Results are the stored public rows (``certificates.public_rows``, rebuilt in the transaction
+    of every change, so never stale) in the reader's language: a well-formed number is one
+    indexed query on ``PublicCertificate`` (issue #16); a name search pages certificate ids,
+    then reads their rows."""
     # A NUL character can never match and PostgreSQL refuses it in a query (a 500).
     query = request.GET.get("q", "").replace("\x00", "").strip()[:MAX_QUERY]
-    results = None
-    error = ""
-    if query:
-        qs = public_queryset()
-        number = normalize_number(query)
-        if number is not None:
-            qs = qs.filter(number=number)
-        elif len(query) < 2:
-            error = gettext(
-                "Enter at least two characters of the organisation's name, or the full "
-                "certificate number."
-            )
-            qs = qs.none()
-        else:
-            qs = qs.filter(name_query(query))
-        page = Paginator(qs.distinct().order_by("organization__name", "number"), 20).get_page(
-            request.GET.get("page")
+    if not query:
+        return render(request, "certificates/verify.html", {"query": "", "results": None})
+    language = get_language()
+    number = normalize_number(query)
+    if number is not None:
+        row = public_row_read(number, language)
+        results = [] if row is None else [{**json.loads(row[0]), "token": row[2]}]
+        context = {"query": query, "results": results, "page": None, "error": ""}
+    elif len(query) < 2:
+        # A refused query is not run: show the hint, not "nothing found".
+        error = gettext(
+            "Enter at least two characters of the organisation's name, or the full "
+            "certificate number."
         )
-        # A refused query was not run: show the hint, not "nothing found".
-        results = None if error else [(c, STATUS_TEXT[c.status], status_since(c)) for c in page]
-        return render(
-            request,
-            "certificates/verify.html",
-            {"query": query, "results": results, "page": page, "error": error},
+        context = {"query": query, "results": None, "page": None, "error": error}
+    else:
+        ids = (
+            Certificate.objects.filter(name_query(query))
+            .order_by("organization__name", "number")
+            .values_list("pk", flat=True)
         )
-    return render(request, "certificates/verify.html", {"query": "", "results": None})
+        page = Paginator(ids, 20).get_page(request.GET.get("page"))
+        results = public_results(certificate_ids=page.object_list, language=language)
+        context = {"query": query, "results": results, "page": page, "error": ""}
+    return render(request, "certificates/verify.html", context)
 
 
 @throttle("verify", "RATELIMIT_VERIFY")

@@ -13,13 +13,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import can_proceed
 
-from applications.models import Site
+from applications.models import Organization, Site
 from audits import forms, home, selectors, services
 from audits.desks._common import OPEN_AUDIT_STATES, _link, _yes_no
 from audits.models import (
     Audit,
     Auditor,
     AuditPlan,
+    AuditProgramme,
     AuditTeamMember,
     AuditTimeDetermination,
     Nonconformity,
@@ -30,8 +31,9 @@ from certbody import dates, policy
 from certbody.badges import state_badge
 from certbody.dates import add_months
 from certbody.lifecycle import RuleViolation, refusal
+from certbody.models import User
 from certbody.workspace import Action, Desk, merged_history, register
-from certbody.workspace.tables import BaseTable, ObjectLinkColumn, StateColumn
+from certbody.workspace.tables import BaseTable, ObjectLinkColumn, StateColumn, text_search
 
 
 def _leader(audit: Audit):
@@ -161,18 +163,19 @@ class AuditFilter(django_filters.FilterSet):
         )
 
     def search(self, queryset, name, value):
-        # Also by the name of anyone on the team (issue #14); a subquery, so an audit appears
-        # once however many members match.
-        members = AuditTeamMember.objects.filter(audit_id=OuterRef("pk")).filter(
-            Q(user__display_name__icontains=value)
-            | Q(user__first_name__icontains=value)
-            | Q(user__last_name__icontains=value)
-            | Q(user__username__icontains=value)
-        )
+        # Also by the name of anyone on the team (issue #14). Sub-selects of the small tables
+        # (organisations → programmes, people → team rows) rather than joins or a correlated
+        # EXISTS on every audit row: an audit appears once however many members match, and a
+        # count over 300,000 audits stays one pass (issue #16).
+        organizations = Organization.objects.filter(
+            text_search(value, ("name", "uscc"), ascii_fields=("uscc",))
+        ).values("pk")
+        people = User.objects.filter(
+            text_search(value, ("display_name", "first_name", "last_name", "username"))
+        ).values("pk")
         return queryset.filter(
-            Q(programme__organization__name__icontains=value)
-            | Q(programme__organization__uscc__icontains=value)
-            | Exists(members)
+            Q(programme__in=AuditProgramme.objects.filter(organization__in=organizations))
+            | Q(pk__in=AuditTeamMember.objects.filter(user__in=people).values("audit_id"))
         )
 
     def filter_due(self, queryset, name, value):

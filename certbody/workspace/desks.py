@@ -324,10 +324,10 @@ class NavGroup:
     desks: list[Desk]
 
 
-def nav_groups(user) -> list[NavGroup]:
-    """The desks ``user`` may open (``desks_for``) grouped by ``Desk.group`` in ``GROUPS``
-    order; groups without an open desk are left out."""
-    mine = desks_for(user)
+def nav_groups(user, desks: list[Desk] | None = None) -> list[NavGroup]:
+    """The desks ``user`` may open (``desks``, else ``desks_for(user)``) grouped by
+    ``Desk.group`` in ``GROUPS`` order; groups without an open desk are left out."""
+    mine = desks_for(user) if desks is None else desks
     return [
         NavGroup(key, str(title), [d for d in mine if d.group == key])
         for key, title in GROUPS.items()

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import can_proceed
 
+from applications.models import Organization
 from certbody.lifecycle import refusal
 from certbody.models import BusinessScope
 from certbody.workspace import Action, Desk, add_filters, register
@@ -18,6 +19,7 @@ from certbody.workspace.tables import (
     ObjectLinkColumn,
     SearchFilter,
     StateColumn,
+    text_search,
 )
 from certificates import forms, guards, services
 from certificates.desks.common import EXPIRING_DAYS, Status
@@ -51,7 +53,8 @@ class CertificateTable(BaseTable):
 
 
 class CertificateFilter(SearchFilter):
-    search_fields = ("number", "organization_name", "organization__name", "organization__uscc")
+    search_fields = ("number", "organization_name")
+    ascii_search_fields = ("number",)
     status = django_filters.ChoiceFilter(choices=Status.choices, label=_("status"))
     star_grade = django_filters.ChoiceFilter(
         choices=Certificate._meta.get_field("star_grade").choices, label=_("star grade")
@@ -75,6 +78,17 @@ class CertificateFilter(SearchFilter):
     class Meta:
         model = Certificate
         fields = ["q", "status", "star_grade", "expiring", "scope", "head", "in_force"]
+
+    def search(self, queryset, name, value):
+        # Also the organisation's current name and USCC, through a sub-select of the small
+        # organisations table rather than a join of every certificate row (issue #16).
+        organizations = Organization.objects.filter(
+            text_search(value, ("name", "uscc"), ascii_fields=("uscc",))
+        ).values("pk")
+        return queryset.filter(
+            text_search(value, self.search_fields, ascii_fields=self.ascii_search_fields)
+            | Q(organization__in=organizations)
+        )
 
     def filter_in_force(self, queryset, name, value):
         if value is None:

@@ -1,0 +1,58 @@
+"""What one public, anonymous look-up costs in queries (issue #16): a well-formed number on the
+search page and the API detail read one indexed ``PublicCertificate`` row and nothing else — no
+certificate table, no session, no CB profile (cached), no navigation. A test here fails when a
+query is added to that path."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from certificates.models import Certificate
+from tests.certificates.helpers import certificate_in, skip_pdf_rendering
+
+pytestmark = pytest.mark.usefixtures("cb")
+
+Status = Certificate.Status
+
+
+@pytest.fixture(autouse=True)
+def _english(settings, monkeypatch):
+    skip_pdf_rendering(monkeypatch)
+    settings.LANGUAGE_CODE = "en"
+    settings.RATELIMIT_ENABLE = False
+    with translation.override("en"):
+        yield
+
+
+def _queries(client, url, params=None, **headers):
+    client.get(url, params, **headers)  # warms the cached CB profile
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, params, **headers)
+    assert response.status_code == 200
+    return response, [q["sql"] for q in captured.captured_queries]
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_number_on_the_search_page_is_one_query_on_the_public_rows(client, language):
+    certificate = certificate_in(Status.SUSPENDED)
+
+    response, sql = _queries(
+        client, "/verify/", {"q": certificate.number.lower()}, HTTP_ACCEPT_LANGUAGE=language
+    )
+
+    assert len(sql) == 1, sql
+    assert "certificates_publiccertificate" in sql[0]
+    assert 'certificates_certificate"' not in sql[0]
+    assert certificate.number in response.content.decode()
+    assert response.cookies.get("sessionid") is None
+
+
+def test_the_api_detail_is_one_query_on_the_public_rows(client):
+    certificate = certificate_in(Status.VALID)
+
+    response, sql = _queries(client, f"/api/v1/certificates/{certificate.number}")
+
+    assert len(sql) == 1, sql
+    assert "certificates_publiccertificate" in sql[0]
+    assert response.json()["number"] == certificate.number
