@@ -24,6 +24,8 @@ from certificates.public import certificate_json, organization_name, public_quer
 
 # The interface languages a payload is stored in: (Django language code, model field).
 PAYLOAD_FIELDS = (("zh-hans", "payload_zh"), ("en", "payload_en"))
+# Every column a refresh overwrites (all but the key).
+_WRITTEN = [f.name for f in PublicCertificate._meta.concrete_fields if not f.primary_key]
 
 
 def payload_field(language: str | None) -> str:
@@ -109,17 +111,15 @@ def public_rows_refresh(certificate_ids) -> int:
     ids = list(dict.fromkeys(pk for pk in certificate_ids if pk is not None))
     if not ids:
         return 0
-    count = 0
-    for certificate in public_queryset().filter(pk__in=ids):
-        row = public_row_build(certificate)
-        fields = [f.name for f in PublicCertificate._meta.concrete_fields if not f.primary_key]
-        updated = PublicCertificate.objects.filter(pk=row.pk).update(
-            **{name: getattr(row, name) for name in fields if name != "updated_at"}
-        )
-        if not updated:
-            row.save(force_insert=True)
-        count += 1
-    return count
+    rows = [
+        public_row_build(certificate)
+        for certificate in public_queryset().prefetch_related("events").filter(pk__in=ids)
+    ]
+    # One statement for the batch: insert, or overwrite the row the certificate already has.
+    PublicCertificate.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["certificate"], update_fields=_WRITTEN
+    )
+    return len(rows)
 
 
 def public_row_refresh(certificate_id: int) -> None:

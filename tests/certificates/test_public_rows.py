@@ -7,13 +7,15 @@ from datetime import date
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from django.utils.html import escape
 
 from certificates import services as cert_services
 from certificates.models import Certificate, PublicCertificate
 from certificates.public import STATUS_TEXT, certificate_json, public_queryset
-from certificates.public_rows import public_rows_refresh_all
+from certificates.public_rows import public_rows_refresh, public_rows_refresh_all
 from tests.certificates.factories import Staff, issued_certificate
 from tests.certificates.helpers import skip_pdf_rendering
 
@@ -200,3 +202,17 @@ def test_a_refused_search_answers_400_in_the_one_error_shape(client, query):
     assert response["Content-Type"] == "application/json"
     body = response.json()
     assert set(body) == {"error", "detail"} and body["error"] and body["detail"]
+
+
+def test_a_batch_refresh_costs_the_same_queries_for_one_row_or_many():
+    staff = Staff()
+    first = issued_certificate(staff=staff)
+    second = issued_certificate(staff=staff)
+    before = {row.pk: row.etag for row in PublicCertificate.objects.all()}
+    with CaptureQueriesContext(connection) as one:
+        assert public_rows_refresh([first.pk]) == 1
+    with CaptureQueriesContext(connection) as two:
+        assert public_rows_refresh([first.pk, second.pk]) == 2
+    assert len(two) == len(one)
+    # Rewritten in place: same rows, same content, nothing added.
+    assert {row.pk: row.etag for row in PublicCertificate.objects.all()} == before
