@@ -1,14 +1,15 @@
 """seed_demo: every lifecycle state, through the services, deterministic and idempotent.
 
-The demo is seeded once for the module inside a transaction that is rolled back at the end;
-each test runs in a savepoint inside it. PDF rendering (certificates and notices, ~0.5–1 s
-each) is stubbed to keep the module fast; the certificate tests cover rendering and
-`make demo` renders for real.
+The demo is put in place once for the module (built once per test process by
+``tests.demo_snapshot.load_demo``, restored from its snapshot afterwards) inside a transaction
+that is rolled back at the end, and ``seed_demo`` runs on it (nothing to create, the summary and
+log-ins printed); each test runs in a savepoint inside it. PDF rendering (certificates and
+notices, ~0.5–1 s each) is stubbed to keep the module fast; the certificate tests cover rendering
+and `make demo` renders for real.
 """
 
 import io
 from datetime import date
-from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -36,20 +37,24 @@ from certificates.numbering import parse_number
 from demo.build import demo_counts
 from demo.cas import CAS_CLIENT
 from demo.plan import DEMO_LAST_DATE, GRADES, NC_STORIES, demo_password, plan_demo
+from tests.demo_snapshot import load_demo
+
+# Shares the worker that builds the demo for the browser tests (tests/demo_snapshot.py).
+pytestmark = pytest.mark.xdist_group("demo")
 
 
 @pytest.fixture(scope="module")
 def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+    # The demo is built once per test process and restored from its snapshot here
+    # (tests/demo_snapshot.py); seed_demo then runs on it and prints the summary and log-ins.
     media = tmp_path_factory.mktemp("demo-media")
     cache.delete(CertificationBody.CACHE_KEY)
-    pdf = b"%PDF-1.7 demo"
     with (
         django_db_blocker.unblock(),
         override_settings(MEDIA_ROOT=media),
-        mock.patch("certificates.pdf.render_certificate_pdf", return_value=pdf),
-        mock.patch("certificates.notices.render_notice_pdf", return_value=pdf),
         transaction.atomic(),
     ):
+        load_demo()
         out = io.StringIO()
         call_command("seed_demo", stdout=out)
         yield out.getvalue()
