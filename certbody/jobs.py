@@ -40,7 +40,7 @@ from typing import Any
 from celery.schedules import crontab
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
-from django.db.models import Case, CharField, Exists, Q, QuerySet, Value, When
+from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils.dates import MONTHS, WEEKDAYS
 from django.utils.translation import gettext
 
@@ -275,8 +275,8 @@ def claim(queryset, *, job: str, field: str, threshold, progress: dict | None):
     linear (a row skipped because another worker held it is that worker's, or the next run's).
 
     Written as keyed lookups, never as an anti-join over ``JobMark``: the due rows are read in
-    deadline order, ``CLAIM_BATCH`` at a time (the deadline index), and their marks fetched by
-    the mark's unique key ``(job, object_id, threshold)`` for just those ids. An anti-join's
+    deadline order, ``CLAIM_BATCH`` at a time (the deadline index), each tested for its mark by
+    the mark's unique key ``(job, object_id, threshold)`` (``KeyedExists``). An anti-join's
     plan depends on the planner's statistics: on a PostgreSQL with stale statistics (after a
     bulk load, or with autovacuum off) it went from 1 ms to 1.8 s a claim. A row marked
     concurrently between the look-up and the lock is caught by ``mark`` (unique constraint).
@@ -318,10 +318,9 @@ def claim_many(
             state["page"] = page
         wanted = []
         while page and len(wanted) < limit:
-            value, pk, _name, marked = page.pop(0)
+            value, pk, _name = page.pop(0)
             state["after"] = (value, pk)
-            if not marked:
-                wanted.append(pk)
+            wanted.append(pk)
         if not wanted:
             continue
         # Locked again with the queryset's own conditions: still due, not another worker's.
@@ -332,27 +331,27 @@ def claim_many(
 
 
 def _claim_page(rows, *, job: str, field: str, after) -> list | None:
-    """The next ``CLAIM_BATCH`` due rows of ``rows`` after the cursor ``after`` (``(value, pk)``
-    or None), in ``(field, pk)`` order, as ``[value, pk, threshold, marked]`` lists; None when
-    there are none left."""
-    page = rows
+    """The next ``CLAIM_BATCH`` due rows of ``rows`` not marked for ``job`` after the cursor
+    ``after`` (``(value, pk)`` or None), in ``(field, pk)`` order, as ``[value, pk, threshold]``
+    lists; None when there are none left.
+
+    The marks are tested inside the page query, each row's by the mark's unique key
+    ``(job, object_id, threshold)`` (``KeyedExists``: a look-up per row read, never an anti-join
+    planned on statistics), so a pass over rows marked already (the same day's second pass)
+    is one query that returns nothing rather than a page of marked rows at a time.
+    """
+    marks = JobMark.objects.filter(
+        job=job, object_id=OuterRef("pk"), threshold=OuterRef("threshold")
+    )
+    page = rows.filter(~KeyedExists(marks))
     if after is not None:
         value, pk = after
         page = page.filter(
             Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}),
             **{f"{field}__gte": value},  # an index bound, besides the exact cursor
         )
-    batch = list(page.order_by(field, "pk").values_list(field, "pk", "threshold")[:CLAIM_BATCH])
-    if not batch:
-        return None
-    marked = set(
-        JobMark.objects.filter(
-            job=job,
-            object_id__in=[pk for _value, pk, _name in batch],
-            threshold__in={name for _value, _pk, name in batch},
-        ).values_list("object_id", "threshold")
-    )
-    return [[value, pk, name, (pk, name) in marked] for value, pk, name in batch]
+    batch = page.order_by(field, "pk").values_list(field, "pk", "threshold")[:CLAIM_BATCH]
+    return [list(row) for row in batch] or None
 
 
 class KeyedExists(Exists):
