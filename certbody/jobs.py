@@ -261,6 +261,27 @@ def run_all(*, today: date | None = None, names=None) -> dict[str, int | None]:
     return results
 
 
+def paged(step: Callable[..., bool]) -> Callable[..., int]:
+    """A ``Job.batch`` made of a one-item ``step`` that acts through the services: up to
+    ``limit`` steps in one transaction (each step's own ``atomic`` a savepoint in it), their
+    notifications and e-mails written together at the end of the page
+    (``notifications.batched``). The services still run row by row; the page saves a commit
+    and the notification queries of each row (issue #16). An exception rolls the page back
+    (its rows stay due for the next run) and is raised to the driver."""
+
+    def batch(
+        *, today: date | None = None, progress: dict | None = None, limit: int = CLAIM_BATCH
+    ) -> int:
+        taken = 0
+        with transaction.atomic(), notifications.batched():
+            while taken < limit and step(today=today, progress=progress):
+                taken += 1
+        return taken
+
+    batch.__doc__ = f"Up to ``limit`` steps of ``{step.__name__}`` in one transaction."
+    return batch
+
+
 # --- what a step is made of --------------------------------------------------------------------
 
 

@@ -58,6 +58,7 @@ from certbody.jobs import (
     link,
     mark,
     overdue_or_soon,
+    paged,
     register,
     state_in,
 )
@@ -646,6 +647,7 @@ for _job in (
         Daily(0, 5),
         "just after midnight: certificates past their expiry become expired",
         order=10,
+        batch=paged(expiry_step),
     ),
     Job(
         "suspension_ended",
@@ -654,6 +656,7 @@ for _job in (
         Daily(1, 10),
         "at night, after expiry: suspension periods ended",
         order=20,
+        batch=paged(suspension_ended_step),
     ),
     Job(
         CAS_NC_JOB,
@@ -663,6 +666,7 @@ for _job in (
         "at night, after expiry: CAS surveillance nonconformities not corrected within 2 months "
         "suspend the certificate (001 §7.5)",
         order=35,
+        batch=paged(cas_nonconformity_suspension_step),
     ),
     Job(
         "surveillance_overdue",
@@ -671,6 +675,7 @@ for _job in (
         Daily(1, 10),
         "at night, after expiry: overdue surveillance",
         order=30,
+        batch=paged(surveillance_overdue_step),
     ),
     *(reminder.job() for reminder in REMINDERS),
     Job(
