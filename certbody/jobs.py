@@ -39,7 +39,7 @@ from typing import Any
 
 from celery.schedules import crontab
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, CharField, Exists, OuterRef, Q, QuerySet, Value, When
 from django.utils.dates import MONTHS, WEEKDAYS
 from django.utils.translation import gettext
@@ -371,6 +371,11 @@ def _claim_page(rows, *, job: str, field: str, after) -> list | None:
             Q(**{f"{field}__gt": value}) | Q(**{field: value, "pk__gt": pk}),
             **{f"{field}__gte": value},  # an index bound, besides the exact cursor
         )
+    if connection.vendor == "postgresql":
+        # Without statistics the planner prices these walks at millions and JIT-compiles them:
+        # 0.2 s of compiling for a page read through a partial index in 0.1 ms (issue #16).
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
     batch = page.order_by(field, "pk").values_list(field, "pk", "threshold")[:CLAIM_BATCH]
     return [list(row) for row in batch] or None
 

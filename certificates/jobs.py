@@ -504,13 +504,19 @@ def _recertification_due(today: date):
     for recertification since the certificate was issued."""
     first_call = RECERTIFICATION_REMINDER_MONTHS[-1]
     applied = Application.objects.filter(
+        # NOT IN the other states (state_in): without statistics PostgreSQL otherwise ANDs
+        # the unselective state index with the organisation's, 3 ms a due certificate.
+        state_in(
+            "state",
+            Application.State,
+            [
+                Application.State.SUBMITTED,
+                Application.State.UNDER_REVIEW,
+                Application.State.ACCEPTED,
+            ],
+        ),
         organization_id=OuterRef("organization_id"),
         kind=Application.Kind.RECERTIFICATION,
-        state__in=[
-            Application.State.SUBMITTED,
-            Application.State.UNDER_REVIEW,
-            Application.State.ACCEPTED,
-        ],
         submitted_at__date__gte=OuterRef("issued_on"),
     )
     return (
