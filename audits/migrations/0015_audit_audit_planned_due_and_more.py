@@ -4,18 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audits', '0014_audit_plan_agenda'),
+        ("audits", "0014_audit_plan_agenda"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='audit',
-            index=models.Index(condition=models.Q(('state__in', ['in_progress', 'completed', 'closed', 'terminated']), _negated=True), fields=['due_on'], name='audit_planned_due'),
+            model_name="audit",
+            index=models.Index(
+                condition=models.Q(
+                    ("state__in", ["in_progress", "completed", "closed", "terminated"]),
+                    _negated=True,
+                ),
+                fields=["due_on"],
+                name="audit_planned_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='audit',
-            index=models.Index(condition=models.Q(('state__in', ['in_progress', 'completed', 'closed', 'terminated']), _negated=True), fields=['plan_report_due'], name='audit_planned_plan_report'),
+            model_name="audit",
+            index=models.Index(
+                condition=models.Q(
+                    ("state__in", ["in_progress", "completed", "closed", "terminated"]),
+                    _negated=True,
+                ),
+                fields=["plan_report_due"],
+                name="audit_planned_plan_report",
+            ),
         ),
     ]

@@ -4,17 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('applications', '0011_document_request_pending_upload'),
-        ('audits', '0015_audit_audit_planned_due_and_more'),
-        ('certbody', '0012_api_token'),
-        ('certificates', '0012_public_certificate_backfill'),
+        ("applications", "0011_document_request_pending_upload"),
+        ("audits", "0015_audit_audit_planned_due_and_more"),
+        ("certbody", "0012_api_token"),
+        ("certificates", "0012_public_certificate_backfill"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='certificate',
-            index=models.Index(condition=models.Q(('status__in', ['withdrawn', 'cancelled', 'expired', 'superseded']), _negated=True), fields=['expires_on'], name='certificates_in_force_expiry'),
+            model_name="certificate",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ["withdrawn", "cancelled", "expired", "superseded"]),
+                    _negated=True,
+                ),
+                fields=["expires_on"],
+                name="certificates_in_force_expiry",
+            ),
         ),
     ]
