@@ -28,7 +28,10 @@ sent or ``MAX_ATTEMPTS`` is reached, when it stays ``failed`` on the staff's out
 """
 
 import logging
+import threading
 from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -155,40 +158,18 @@ def notify_staff(
 
     ``kind``: what sends it (a job name), ``link``: a site-relative URL. Also e-mails those with
     an address, after commit. Returns the notifications created (none when nobody holds the
-    roles: a CB without, say, a reporting officer still gets its jobs done).
+    roles: a CB without, say, a reporting officer still gets its jobs done). Inside
+    ``batched()`` the letter is only recorded and written when the batch ends; then [] is
+    returned.
     """
-    recipients = {user.pk: user for user in staff_with_roles(roles, superusers=superusers)}
-    for user in users:
-        if user is not None and user.is_active:
-            recipients.setdefault(user.pk, user)
-    cb = _profile()
-    languages = {user.pk: recipient_language(user) for user in recipients.values()}
-    # One render per language read; with nobody to tell, the default is still rendered, so a
-    # broken letter fails where it is sent from and not only once someone holds the role.
-    letters = {
-        language: render_message(template, context, language, cb=cb)
-        for language in sorted(set(languages.values()) or {settings.LANGUAGE_CODE})
-    }
-    rows = Notification.objects.bulk_create(
-        Notification(
-            recipient=user,
-            kind=kind,
-            subject=letters[languages[user.pk]][0],
-            body=letters[languages[user.pk]][1],
-            link=link[:300],
-        )
-        for user in recipients.values()
+    letter = _StaffLetter(
+        tuple(roles), superusers, tuple(users), template, context, kind, link[:300]
     )
-    for language, (subject, body) in letters.items():
-        addresses = [
-            user.email
-            for user in recipients.values()
-            if user.email and languages[user.pk] == language
-        ]
-        if addresses:
-            mail_body = body if not link else f"{body}\n{settings.SITE_URL}{link}\n"
-            _send_on_commit(subject, mail_body, addresses, kind=kind, link=link)
-    return rows
+    batch = getattr(_local, "batch", None)
+    if batch is not None:
+        batch.staff.append(letter)
+        return []
+    return _write(_Batch(staff=[letter]))[0]
 
 
 def notify_addresses(
@@ -204,21 +185,139 @@ def notify_addresses(
 
     Each address reads the language of the active user it belongs to (``recipient_language``),
     else the site default (Chinese); ``language``, when given, is used for every address (the
-    caller knows its reader, e.g. a password reset for one user)."""
-    wanted = sorted({a.strip() for a in addresses if a and a.strip()})
+    caller knows its reader, e.g. a password reset for one user). Inside ``batched()`` the
+    e-mails are written when the batch ends."""
+    wanted = tuple(sorted({a.strip() for a in addresses if a and a.strip()}))
     if not wanted:
         return 0
-    if language is not None:
-        chosen = {address: recipient_language(fallback=language) for address in wanted}
+    letter = _AddressLetter(wanted, template, context, kind or template, language)
+    batch = getattr(_local, "batch", None)
+    if batch is not None:
+        batch.addresses.append(letter)
     else:
-        known = _address_languages(wanted)
-        chosen = {address: known.get(address, settings.LANGUAGE_CODE) for address in wanted}
-    cb = _profile()
-    for each in sorted(set(chosen.values())):
-        subject, body = render_message(template, context, each, cb=cb)
-        group = [address for address in wanted if chosen[address] == each]
-        _send_on_commit(subject, body, group, kind=kind or template)
+        _write(_Batch(addresses=[letter]))
     return len(wanted)
+
+
+# --- batches: many letters, a constant number of queries (issue #16) ----------------------------
+
+_local = threading.local()
+
+
+@dataclass(frozen=True)
+class _StaffLetter:
+    roles: tuple[str, ...]
+    superusers: bool
+    users: tuple
+    template: str
+    context: dict
+    kind: str
+    link: str
+
+
+@dataclass(frozen=True)
+class _AddressLetter:
+    addresses: tuple[str, ...]
+    template: str
+    context: dict
+    kind: str
+    language: str | None
+
+
+@dataclass
+class _Batch:
+    staff: list[_StaffLetter] = field(default_factory=list)
+    addresses: list[_AddressLetter] = field(default_factory=list)
+
+
+@contextmanager
+def batched():
+    """Collect every ``notify_staff`` and ``notify_addresses`` call inside the block and write
+    them when it ends: the staff of each set of roles read once, the languages of all the
+    addresses in one query, the CB profile once, then one bulk insert of the notifications and
+    one of the e-mails, sent together after commit. The letters are rendered then, each with
+    the context it was given (so the objects in it must not change meanwhile).
+
+    For a job that tells about many rows at once (``certbody.jobs.Reminder``): the queries no
+    longer grow with the rows. Use it inside the transaction the letters belong to; when the
+    block raises, nothing is written. A nested ``batched()`` joins the outer one.
+    """
+    if getattr(_local, "batch", None) is not None:
+        yield
+        return
+    batch = _local.batch = _Batch()
+    try:
+        yield
+    finally:
+        _local.batch = None
+    _write(batch)
+
+
+def _write(batch: _Batch) -> tuple[list[Notification], list[OutgoingEmail]]:
+    """Render and insert ``batch``'s letters (see ``batched``); the rows written."""
+    if not batch.staff and not batch.addresses:
+        return [], []
+    cb = _profile()
+    staff: dict[tuple, list] = {}
+    for letter in batch.staff:
+        key = (tuple(sorted(set(letter.roles))), letter.superusers)
+        if key not in staff:
+            staff[key] = list(staff_with_roles(key[0], superusers=letter.superusers))
+    unknown = sorted(
+        {a for letter in batch.addresses if letter.language is None for a in letter.addresses}
+    )
+    known = _address_languages(unknown) if unknown else {}
+    notices: list[Notification] = []
+    mails: list[OutgoingEmail] = []
+    for letter in batch.staff:
+        key = (tuple(sorted(set(letter.roles))), letter.superusers)
+        recipients = {user.pk: user for user in staff[key]}
+        for user in letter.users:
+            if user is not None and user.is_active:
+                recipients.setdefault(user.pk, user)
+        languages = {user.pk: recipient_language(user) for user in recipients.values()}
+        # One render per language read; with nobody to tell, the default is still rendered, so
+        # a broken letter fails where it is sent from and not only once someone holds the role.
+        letters = {
+            language: render_message(letter.template, letter.context, language, cb=cb)
+            for language in sorted(set(languages.values()) or {settings.LANGUAGE_CODE})
+        }
+        for user in recipients.values():
+            subject, body = letters[languages[user.pk]]
+            notices.append(
+                Notification(
+                    recipient=user, kind=letter.kind, subject=subject, body=body, link=letter.link
+                )
+            )
+        for language, (subject, body) in letters.items():
+            addresses = [
+                user.email
+                for user in recipients.values()
+                if user.email and languages[user.pk] == language
+            ]
+            body = body if not letter.link else f"{body}\n{settings.SITE_URL}{letter.link}\n"
+            mails += _emails(subject, body, addresses, kind=letter.kind, link=letter.link)
+    for letter in batch.addresses:
+        if letter.language is not None:
+            chosen = {a: recipient_language(fallback=letter.language) for a in letter.addresses}
+        else:
+            chosen = {a: known.get(a, settings.LANGUAGE_CODE) for a in letter.addresses}
+        for each in sorted(set(chosen.values())):
+            subject, body = render_message(letter.template, letter.context, each, cb=cb)
+            group = [a for a in letter.addresses if chosen[a] == each]
+            mails += _emails(subject, body, group, kind=letter.kind)
+    notices = Notification.objects.bulk_create(notices) if notices else []
+    return notices, _queue(mails)
+
+
+def _emails(subject: str, body: str, addresses, *, kind: str = "", link: str = ""):
+    """One unsaved ``OutgoingEmail`` per address: recipients never see each other."""
+    return [
+        OutgoingEmail(
+            to=address[:254], subject=subject[:200], body=body, kind=kind[:40], link=link[:300]
+        )
+        for address in addresses
+    ]
 
 
 def _send_on_commit(
@@ -226,12 +325,15 @@ def _send_on_commit(
 ) -> list[OutgoingEmail]:
     """Queue one ``OutgoingEmail`` per address in the caller's transaction and send them after
     it commits. One message per address: recipients never see each other (clients, staff)."""
-    rows = OutgoingEmail.objects.bulk_create(
-        OutgoingEmail(
-            to=address[:254], subject=subject[:200], body=body, kind=kind[:40], link=link[:300]
-        )
-        for address in addresses
-    )
+    return _queue(_emails(subject, body, addresses, kind=kind, link=link))
+
+
+def _queue(emails: list[OutgoingEmail]) -> list[OutgoingEmail]:
+    """Insert the unsaved ``emails`` in the caller's transaction (one query) and send them
+    after it commits."""
+    if not emails:
+        return []
+    rows = OutgoingEmail.objects.bulk_create(emails)
     ids = [row.pk for row in rows]
     if ids and ids[0] is None:  # a backend that does not return ids from bulk_create
         ids = []

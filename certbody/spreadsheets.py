@@ -108,53 +108,79 @@ def _csv_cell(value) -> str:
 
 def to_xlsx(report: Report) -> bytes:
     """The report as an XLSX workbook, one worksheet per sheet, headers bold and frozen
-    (XlsxWriter in constant-memory mode: rows are streamed to the file in order)."""
+    (XlsxWriter in constant-memory mode: rows are streamed to the file in order).
+
+    Each row is turned into plain values once (``_plain_row``: text neutralised, dates as text
+    or, for staff exports, local dates) and handed to XlsxWriter's ``write_row``, whose own type
+    dispatch writes numbers as numbers and skips empty cells; the date formats are applied by
+    write handlers made once per sheet. No per-cell formatting logic runs here (issue #16: the
+    monthly report over 100,000 certificates is a few thousand rows of ~50 cells).
+    """
     buffer = io.BytesIO()
-    # Constant memory keeps 100,000 rows cheap; rows must then be written in order.
+    # Constant memory keeps 100,000 rows cheap; rows must then be written in order. Strings are
+    # never read as formulas, numbers or links: text stays text (see neutralise).
     book = xlsxwriter.Workbook(
-        buffer, {"constant_memory": True, "strings_to_formulas": False, "in_memory": True}
+        buffer,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_numbers": False,
+            "strings_to_urls": False,
+            "in_memory": True,
+        },
     )
     header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     bold = book.add_format({"bold": True})
+    as_dates = not report.dates_as_text
+    if as_dates:
+        day = book.add_format({"num_format": "yyyy-mm-dd"})
+        moment = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
     used = set()
     for sheet in report.sheets:
         ws = book.add_worksheet(_sheet_name(sheet.title, used))
         for col, title in enumerate(sheet.columns):
-            ws.write_string(0, col, neutralise(title), header)
             ws.set_column(col, col, max(8, min(40, 2 * len(title) + 2)))
+        ws.write_row(0, 0, [neutralise(title) for title in sheet.columns], header)
         ws.freeze_panes(1, 0)
-        dates = None
-        if not report.dates_as_text:
-            dates = (
-                book.add_format({"num_format": "yyyy-mm-dd"}),
-                book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
+        if as_dates:
+            ws.add_write_handler(date, lambda w, r, c, v, _f=None: w.write_datetime(r, c, v, day))
+            ws.add_write_handler(
+                datetime, lambda w, r, c, v, _f=None: w.write_datetime(r, c, v, moment)
             )
+        write_row = ws.write_row
         r = 0
         for r, row in enumerate(sheet.rows, start=1):
-            _write_row(ws, r, row, dates=dates)
+            write_row(r, 0, _plain_row(row, as_dates))
         if sheet.total_row:
-            _write_row(ws, r + 1, sheet.total_row, bold)
+            # cell by cell: an empty cell of the total row stays unformatted
+            for col, value in enumerate(_plain_row(sheet.total_row, as_dates)):
+                if value is not None:
+                    ws.write(r + 1, col, value, bold)
     book.close()
     return buffer.getvalue()
 
 
-def _write_row(ws, r: int, row: list, fmt=None, *, dates=None) -> None:
-    """Write one row: numbers as numbers, empty cells left empty, text neutralised; with
-    ``dates`` (a date format and a date-time format) dates and local date-times as dates."""
-    for col, value in enumerate(row):
-        if value is None or value == "":
-            continue
-        if isinstance(value, int | Decimal) and not isinstance(value, bool):
-            ws.write_number(r, col, value, fmt)
-        elif dates is not None and isinstance(value, datetime):
+def _plain_row(row: list, as_dates: bool) -> list:
+    """``row`` as values XlsxWriter's ``write`` writes as meant: ``int`` and ``Decimal`` as
+    numbers, None and "" as nothing, text neutralised; with ``as_dates`` dates kept and
+    date-times made local (and naive) for the date formats, otherwise both as text
+    (``cell_text``); anything else (bool, lazy text) as its neutralised text."""
+    plain = []
+    append = plain.append
+    for value in row:
+        kind = value.__class__
+        if kind is str:
+            append("'" + value if value.startswith(FORMULA_PREFIXES) else value)
+        elif value is None or kind is int or kind is Decimal or as_dates and kind is date:
+            append(value)
+        elif as_dates and kind is datetime:
             local = timezone.localtime(value) if timezone.is_aware(value) else value
-            ws.write_datetime(r, col, local.replace(tzinfo=None), dates[1])
-        elif dates is not None and isinstance(value, date):
-            ws.write_datetime(r, col, datetime(value.year, value.month, value.day), dates[0])
+            append(local.replace(tzinfo=None))
+        elif kind is not bool and isinstance(value, int | Decimal):
+            append(value)
         else:
-            # write_string never turns text into a formula; neutralise also protects the
-            # cell once the file is re-saved or its text copied elsewhere.
-            ws.write_string(r, col, neutralise(cell_text(value)), fmt)
+            append(neutralise(cell_text(value)))
+    return plain
 
 
 def _sheet_name(title: str, used: set[str]) -> str:

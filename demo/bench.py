@@ -191,16 +191,29 @@ def reports() -> dict:
 
 
 def jobs() -> dict:
-    """One full pass of every periodic job (``certbody.jobs.run_all``) the day after the data's
-    anchor date, in a transaction rolled back afterwards (so the database can be reused; e-mails
-    go to the dummy backend). Reports the seconds and what each job did."""
+    """One full pass of every periodic job (``certbody.jobs.run_all``, job by job in its order)
+    the day after the data's anchor date, then the same day again (every due row marked:
+    nothing due), in a transaction rolled back afterwards (so the database can be reused;
+    e-mails go to the dummy backend). Reports the seconds and queries of both passes, what
+    each job did and the jobs that took longest."""
     today = _anchor() + timedelta(days=1)
+
+    def one_pass():
+        done, seconds = {}, {}
+        for name in job_engine.registered():
+            started = time.perf_counter()
+            done.update(job_engine.run_all(today=today, names=[name]))
+            seconds[name] = time.perf_counter() - started
+        return done, seconds
+
     with transaction.atomic():
-        done, seconds, queries = _timed(lambda: job_engine.run_all(today=today))
+        (done, per_job), seconds, queries = _timed(one_pass)
         # The same day again: every due row is marked, nothing is due (issue #16: ≤ 0.3 s).
-        again, idle_seconds, idle_queries = _timed(lambda: job_engine.run_all(today=today))
+        (again, idle_per_job), idle_seconds, idle_queries = _timed(one_pass)
         transaction.set_rollback(True)
     steps = sum(n or 0 for n in done.values())
+    slowest = sorted(per_job.items(), key=lambda item: -item[1])[:5]
+    idle_slowest = sorted(idle_per_job.items(), key=lambda item: -item[1])[:3]
     return {
         "today": today.isoformat(),
         "full_pass_s": round(seconds, 1),
@@ -210,5 +223,8 @@ def jobs() -> dict:
         "idle_pass_s": round(idle_seconds, 2),
         "idle_pass_queries": idle_queries,
         "idle_pass_steps": sum(n or 0 for n in again.values()),
+        "failed_jobs": ",".join(name for name, n in done.items() if n is None) or None,
         **{f"acted_{name}": n for name, n in done.items() if n},
+        **{f"s_{name}": round(s, 2) for name, s in slowest},
+        **{f"idle_s_{name}": round(s, 3) for name, s in idle_slowest},
     }

@@ -33,6 +33,7 @@ from certbody.jobs import (
     link,
     mark,
     overdue_or_soon,
+    paged,
     register,
 )
 from certbody.lifecycle import system_user
@@ -175,6 +176,7 @@ for _job in (
         Every(30),
         "around the clock: each status change is due within 2 working days",
         order=80,
+        batch=paged(status_change_report_step),
     ),
     Job(
         "periodic_reports",

@@ -159,6 +159,14 @@ class Certificate(FSMModelMixin, models.Model):
                 condition=models.Q(head__isnull=True),
                 name="certificates_head_programme",
             ),
+            # The expiry and recertification jobs walk the expiry dates of certificates in
+            # force only (certbody.jobs.state_in: the same NOT IN as this predicate): the full
+            # index read every certificate expired or withdrawn long ago (issue #16).
+            models.Index(
+                fields=["expires_on"],
+                condition=~models.Q(status__in=["withdrawn", "cancelled", "expired", "superseded"]),
+                name="certificates_in_force_expiry",
+            ),
         ]
         verbose_name = _("certificate")
         verbose_name_plural = _("certificates")
