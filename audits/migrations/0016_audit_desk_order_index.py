@@ -27,7 +27,7 @@ def _on_postgresql(sql):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audits", "0014_audit_plan_agenda"),
+        ("audits", "0015_audit_audit_planned_due_and_more"),
     ]
 
     operations = [
