@@ -192,6 +192,16 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the default language: a request through the test client leaves the
+    language its LocaleMiddleware activated on the thread (e.g. English from Accept-Language),
+    which would otherwise decide the wording in whichever test runs next in that worker."""
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def english():
     """Messages in English, as an English-speaking user reads them (rule messages go through
