@@ -77,7 +77,11 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
         )
     cb = CertificationBody.get()
     with transaction.atomic(), public_rows.public_rows_deferred():
-        decision = lock(Decision, decision.pk)
+        decision = (
+            Decision.objects.select_for_update(of=("self",))
+            .select_related("audit__programme__organization", "audit__programme__application")
+            .get(pk=decision.pk)
+        )
         if decision.certificates.exists():
             raise RuleViolation(gettext("This decision has issued its certificate already."))
         audit = decision.audit
