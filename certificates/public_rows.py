@@ -64,21 +64,24 @@ def public_rows_refresh(certificate_ids) -> int:
     """Rebuild the public rows of the certificates with these primary keys (an iterable of
     ints); rows of certificates that no longer exist disappear with them (cascade).
 
-    Call inside the transaction that changed them. Returns the number of rows written."""
+    Call inside the transaction that changed them. Returns the number of rows written (one
+    upsert statement for all of them)."""
     ids = list(dict.fromkeys(pk for pk in certificate_ids if pk is not None))
     if not ids:
         return 0
-    count = 0
-    for certificate in public_queryset().filter(pk__in=ids):
-        row = public_row_build(certificate)
-        fields = [f.name for f in PublicCertificate._meta.concrete_fields if not f.primary_key]
-        updated = PublicCertificate.objects.filter(pk=row.pk).update(
-            **{name: getattr(row, name) for name in fields if name != "updated_at"}
+    rows = [public_row_build(certificate) for certificate in public_queryset().filter(pk__in=ids)]
+    if rows:
+        PublicCertificate.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["certificate"],
+            update_fields=[
+                f.name
+                for f in PublicCertificate._meta.concrete_fields
+                if not f.primary_key and f.name != "updated_at"
+            ],
         )
-        if not updated:
-            row.save(force_insert=True)
-        count += 1
-    return count
+    return len(rows)
 
 
 @contextmanager

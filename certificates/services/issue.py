@@ -37,15 +37,24 @@ def allocate_sequence(year: int) -> int:
     as late as possible in that transaction (``certificate_issue`` does everything that needs
     no number first): every other issue of the year waits for the row until this one commits.
     """
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("allocate_sequence must run inside transaction.atomic()")
-    CertificateSequence.objects.bulk_create(
-        [CertificateSequence(year=year, last=0)], ignore_conflicts=True
-    )
-    row = CertificateSequence.objects.select_for_update().get(year=year)
-    row.last += 1
-    row.save(update_fields=["last"])
-    return row.last
+    # One statement, one round trip while every other issue of the year waits: the upsert
+    # creates the year's row or increments it, and (PostgreSQL) keeps it locked until commit
+    # like SELECT … FOR UPDATE; SQLite serialises writers anyway. Both support
+    # INSERT … ON CONFLICT DO UPDATE … RETURNING (SQLite ≥ 3.35).
+    quote, meta = connection.ops.quote_name, CertificateSequence._meta
+    table = quote(meta.db_table)
+    year_column, last = (quote(meta.get_field(name).column) for name in ("year", "last"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({year_column}, {last}) VALUES (%s, 1) "
+            f"ON CONFLICT ({year_column}) DO UPDATE SET {last} = {table}.{last} + 1 "
+            f"RETURNING {last}",
+            [year],
+        )
+        return cursor.fetchone()[0]
 
 
 def certificate_issue(*, decision: Decision, actor, issued_on: date | None = None) -> Certificate:
@@ -98,13 +107,20 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
             # date), so the certificate never runs more than 3 years from the decision.
             expires_on = add_months(decision.decided_on, VALIDITY_MONTHS) - timedelta(days=1)
         # Everything that needs no certificate number comes before the number lock.
-        audit_services.programme_plan_cycle(
+        planned = audit_services.programme_plan_cycle(
             programme=programme,
             actor=actor,
             decision_date=decision.decided_on,
             expires_on=expires_on,
         )
-        first_surveillance = (
+        first_surveillance = next(
+            (
+                a
+                for a in planned  # created or re-dated just now: no need to read it back
+                if a.kind == Audit.Kind.SURVEILLANCE and a.sequence == 1 and a.due_on
+            ),
+            None,
+        ) or (
             Audit.objects.filter(programme=programme, kind=Audit.Kind.SURVEILLANCE, sequence=1)
             .exclude(due_on=None)
             .first()
@@ -199,6 +215,9 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
             on=issued_on,
             certificate=head,
             decision=decision,
-            facts={"first_surveillance_due": first_surveillance and first_surveillance.due_on},
+            facts={
+                "first_surveillance_due": first_surveillance and first_surveillance.due_on,
+                "sub_numbers": sorted(sub.number for sub in subs),
+            },
         )
     return head
