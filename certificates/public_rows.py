@@ -10,10 +10,17 @@ changed the certificate's public face, so a reader never sees a stale status:
   USCC, address appear in the payload) refresh the rows concerned (signals, ``connect``);
 - paths that write rows without ``save`` (the importer's and the data generator's bulk inserts)
   call ``public_rows_refresh`` themselves; ``manage.py refresh_public_certificates`` rebuilds all.
+
+A service that changes one certificate several times in a transaction (an issue saves it, sets
+its business scopes and writes its event: three rebuilds of the same row) wraps that work in
+``public_rows_deferred()``: the receivers then only collect the ids, and each row is rebuilt
+once when the block ends, still inside the transaction (issue #16).
 """
 
 import hashlib
 import json
+from contextlib import contextmanager
+from contextvars import ContextVar
 
 from django.db import connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
@@ -79,6 +86,11 @@ def public_results(numbers=None, certificate_ids=None, *, language: str | None) 
     return [found[value] for value in wanted if value in found]
 
 
+# Certificate ids whose rows wait for the end of the current ``public_rows_deferred`` block
+# (None outside one). A ContextVar: each thread (and request) has its own.
+_deferred: ContextVar[dict | None] = ContextVar("public_rows_deferred", default=None)
+
+
 def _dumps(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
@@ -107,7 +119,8 @@ def public_rows_refresh(certificate_ids) -> int:
     """Rebuild the public rows of the certificates with these primary keys (an iterable of
     ints); rows of certificates that no longer exist disappear with them (cascade).
 
-    Call inside the transaction that changed them. Returns the number of rows written."""
+    Call inside the transaction that changed them. Returns the number of rows written (one
+    upsert statement for all of them)."""
     ids = list(dict.fromkeys(pk for pk in certificate_ids if pk is not None))
     if not ids:
         return 0
@@ -122,6 +135,36 @@ def public_rows_refresh(certificate_ids) -> int:
     return len(rows)
 
 
+@contextmanager
+def public_rows_deferred():
+    """Rebuild the public rows the block's changes touch once, when the block ends.
+
+    Use inside the transaction that makes the changes (the rows are written before it
+    commits, so readers never see a stale row). Nested blocks join the outermost one. When the
+    block raises, nothing is rebuilt: the transaction rolls back with the changes.
+    """
+    if _deferred.get() is not None:
+        yield
+        return
+    pending: dict = {}
+    token = _deferred.set(pending)
+    try:
+        yield
+    finally:
+        _deferred.reset(token)
+    # Outside the ``finally``: after an exception the transaction is rolled back anyway.
+    public_rows_refresh(pending)
+
+
+def _refresh(certificate_ids) -> None:
+    """Rebuild now, or collect the ids for the end of the ``public_rows_deferred`` block."""
+    pending = _deferred.get()
+    if pending is None:
+        public_rows_refresh(certificate_ids)
+    else:
+        pending.update(dict.fromkeys(pk for pk in certificate_ids if pk is not None))
+
+
 def public_row_refresh(certificate_id: int) -> None:
     """Rebuild one certificate's public row (see ``public_rows_refresh``)."""
     public_rows_refresh([certificate_id])
@@ -133,37 +176,36 @@ def public_rows_refresh_all(batch: int = 500) -> int:
     return sum(public_rows_refresh(ids[i : i + batch]) for i in range(0, len(ids), batch))
 
 
-def _certificate_saved(sender, instance, raw=False, **kwargs):
+def _certificate_saved(sender, instance, raw=False, created=False, **kwargs):
     if raw:  # loaddata: rows come with their own state
         return
-    # A head's number appears in its subs, a successor's in the one it superseded.
     ids = [instance.pk]
-    ids += Certificate.objects.filter(head=instance).values_list("pk", flat=True)
-    ids += Certificate.objects.filter(superseded_by=instance).values_list("pk", flat=True)
-    public_rows_refresh(ids)
+    if not created:  # a new row is nobody's head nor successor yet
+        # A head's number appears in its subs, a successor's in the one it superseded.
+        ids += Certificate.objects.filter(head=instance).values_list("pk", flat=True)
+        ids += Certificate.objects.filter(superseded_by=instance).values_list("pk", flat=True)
+    _refresh(ids)
 
 
 def _event_changed(sender, instance, raw=False, **kwargs):
     if not raw:
-        public_rows_refresh([instance.certificate_id])
+        _refresh([instance.certificate_id])
 
 
 def _scopes_changed(sender, instance, action, reverse, pk_set, **kwargs):
     if not action.startswith("post_"):
         return
     if not reverse:
-        public_rows_refresh([instance.pk])
+        _refresh([instance.pk])
     elif action == "post_clear":
         return  # a scope deleted: its certificates are refreshed by their next save
     else:
-        public_rows_refresh(pk_set or [])
+        _refresh(pk_set or [])
 
 
 def _organization_saved(sender, instance, raw=False, **kwargs):
     if not raw:
-        public_rows_refresh(
-            Certificate.objects.filter(organization=instance).values_list("pk", flat=True)
-        )
+        _refresh(Certificate.objects.filter(organization=instance).values_list("pk", flat=True))
 
 
 def connect() -> None:

@@ -145,7 +145,23 @@ def _recertification_late(application: Application, previous: AuditProgramme, ac
     return True
 
 
-def _add_audit(programme, actor, *, kind, days=None, sequence=1, due_on=None, reason="", **extra):
+_UNKNOWN = object()
+
+
+def _add_audit(
+    programme,
+    actor,
+    *,
+    kind,
+    days=None,
+    sequence=1,
+    due_on=None,
+    reason="",
+    asrp=_UNKNOWN,
+    **extra,
+):
+    """Add a planned audit to ``programme``, with its ASRP activities when an ASRP programme is
+    in use (``asrp``: that programme or None when the caller has looked it up already)."""
     audit = Audit(
         programme=programme,
         kind=kind,
@@ -157,7 +173,8 @@ def _add_audit(programme, actor, *, kind, days=None, sequence=1, due_on=None, re
     )
     record(audit, actor=actor, reason="列入审核方案")
     audit.save()
-    asrp = _asrp_in_use(programme)
+    if asrp is _UNKNOWN:
+        asrp = _asrp_in_use(programme)
     if asrp is not None:
         _asrp_activities_ensure(audit, actor)
     return audit
@@ -185,7 +202,13 @@ def programme_plan_cycle(
     the audits created or re-dated.
     """
     with transaction.atomic():
-        programme = lock(AuditProgramme, programme.pk)
+        # The application is read by the planning below (``_opening_audit``); lock only the
+        # programme's row.
+        programme = (
+            AuditProgramme.objects.select_for_update(of=("self",))
+            .select_related("application")
+            .get(pk=programme.pk)
+        )
         programme.decided_on = decision_date
         programme.expires_on = expires_on
         programme.recert_application_due = rules.recertification_application_due(expires_on)
@@ -252,6 +275,14 @@ def _surveillance_dues(programme, s1: Audit | None) -> tuple[date, date]:
 def _replan(programme: AuditProgramme, actor, *, reason: str, retime: bool = False) -> list[Audit]:
     """Create the cycle's missing audits and re-date (and with ``retime`` re-time) planned ones."""
     changed: list[Audit] = []
+    asrp = _asrp_in_use(programme)  # once for every audit added below
+    days_by_type: dict[str, Decimal] = {}
+
+    def proposed_days(audit_type: str) -> Decimal:
+        # Surveillance 1 and 2 share their proposal (one time-determination query, not two).
+        if audit_type not in days_by_type:
+            days_by_type[audit_type] = _proposed_days(programme, audit_type)
+        return days_by_type[audit_type]
 
     def update(audit: Audit, due_on: date | None) -> None:
         if audit.state != Audit.State.PLANNED:
@@ -261,7 +292,7 @@ def _replan(programme: AuditProgramme, actor, *, reason: str, retime: bool = Fal
             audit.due_on = due_on
             fields.append("due_on")
         if retime and not hasattr(audit, "time_determination"):
-            days = _proposed_days(programme, audit.audit_type)
+            days = proposed_days(audit.audit_type)
             if audit.kind == Audit.Kind.DOCUMENT_REVIEW:
                 days = audit.planned_days
             if audit.planned_days != days:
@@ -280,14 +311,14 @@ def _replan(programme: AuditProgramme, actor, *, reason: str, retime: bool = Fal
         for sequence, due_on in ((1, s1_due), (2, s2_due)):
             audit = surveillance.get(sequence)
             if audit is None:
-                days = _proposed_days(programme, rules.SURVEILLANCE)
                 audit = _add_audit(
                     programme,
                     actor,
                     kind=Audit.Kind.SURVEILLANCE,
                     sequence=sequence,
                     due_on=due_on,
-                    days=days,
+                    days=proposed_days(rules.SURVEILLANCE),
+                    asrp=asrp,
                 )
                 changed.append(audit)
                 if sequence == 1:  # surveillance 2's due date follows surveillance 1's
@@ -306,15 +337,17 @@ def _replan(programme: AuditProgramme, actor, *, reason: str, retime: bool = Fal
                     actor,
                     kind=Audit.Kind.RECERTIFICATION,
                     due_on=recert_due,
-                    days=_proposed_days(programme, rules.RECERTIFICATION),
+                    days=proposed_days(rules.RECERTIFICATION),
+                    asrp=asrp,
                 )
             )
         elif closing is not None:
             update(closing, recert_due)
-    done = {a.pk for a in changed}
-    for audit in programme.audits.filter(state=Audit.State.PLANNED):
-        if audit.pk not in done and retime:
-            update(audit, None)
+    if retime:
+        done = {a.pk for a in changed}
+        for audit in programme.audits.filter(state=Audit.State.PLANNED):
+            if audit.pk not in done:
+                update(audit, None)
     return changed
 
 

@@ -14,13 +14,14 @@ from certbody.dates import add_months
 from certbody.lifecycle import RuleViolation, lock, record
 from certbody.models import CertificationBody
 from certbody.reference import cnca_label
-from certificates import guards, numbering, pdf, selectors
+from certificates import guards, numbering, pdf, public_rows, selectors
 from certificates.models import (
     Certificate,
     CertificateDocument,
     CertificateEvent,
     CertificateSequence,
     Decision,
+    new_token,
 )
 from certificates.services.notices import notice_issue
 from certificates.services.status import change_status, record_event
@@ -32,17 +33,28 @@ def allocate_sequence(year: int) -> int:
     """Next number of the CB's yearly FW sequence (004 Appendix C), gapless.
 
     Must run inside the issuing transaction: the year row stays locked until commit, so two
-    issues never get the same number, and a rolled-back issue gives its number back.
+    issues never get the same number, and a rolled-back issue gives its number back. Call it
+    as late as possible in that transaction (``certificate_issue`` does everything that needs
+    no number first): every other issue of the year waits for the row until this one commits.
     """
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise RuntimeError("allocate_sequence must run inside transaction.atomic()")
-    CertificateSequence.objects.bulk_create(
-        [CertificateSequence(year=year, last=0)], ignore_conflicts=True
-    )
-    row = CertificateSequence.objects.select_for_update().get(year=year)
-    row.last += 1
-    row.save(update_fields=["last"])
-    return row.last
+    # One statement, one round trip while every other issue of the year waits: the upsert
+    # creates the year's row or increments it, and (PostgreSQL) keeps it locked until commit
+    # like SELECT … FOR UPDATE; SQLite serialises writers anyway. Both support
+    # INSERT … ON CONFLICT DO UPDATE … RETURNING (SQLite ≥ 3.35).
+    quote, meta = connection.ops.quote_name, CertificateSequence._meta
+    table = quote(meta.db_table)
+    year_column, last = (quote(meta.get_field(name).column) for name in ("year", "last"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({year_column}, {last}) VALUES (%s, 1) "
+            f"ON CONFLICT ({year_column}) DO UPDATE SET {last} = {table}.{last} + 1 "
+            f"RETURNING {last}",
+            [year],
+        )
+        return cursor.fetchone()[0]
 
 
 def certificate_issue(*, decision: Decision, actor, issued_on: date | None = None) -> Certificate:
@@ -55,10 +67,15 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
     application's contract for certification fees is unpaid and not waived
     (``applications.selectors.unpaid_certification_invoices``); a grant decision
     (``decision_make``) issues within its own transaction, so the grant is refused with it.
-    Writes the certificate PDFs and the approval notice (002 §4.1.2) as pending documents,
-    rendered after commit (a PDF failure never undoes the issue, and the yearly sequence row
-    stays locked only for the database work); plans the cycle's
-    surveillance audits.
+
+    Order inside the transaction (issue #16): the checks, the planning of the cycle's
+    surveillance and recertification audits, and the certificates' tokens and QR codes come
+    first; the yearly number row (``allocate_sequence``) is locked last, just before the rows
+    that carry the number are written — the certificates, their events, the superseded
+    predecessor, their public rows and the pending certificate PDFs and approval notice
+    (002 §4.1.2), rendered after commit (a PDF failure never undoes the issue). The row stays
+    locked until commit, so numbers are unique and gapless, and a rolled-back issue gives its
+    number back.
     """
     if decision.outcome != Decision.Outcome.GRANT:
         raise RuleViolation(gettext("Only a grant decision issues a certificate."), "004 §6.2")
@@ -68,8 +85,12 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
             gettext("The issue date cannot be earlier than the decision date."), "004 §6.2.2"
         )
     cb = CertificationBody.get()
-    with transaction.atomic():
-        decision = lock(Decision, decision.pk)
+    with transaction.atomic(), public_rows.public_rows_deferred():
+        decision = (
+            Decision.objects.select_for_update(of=("self",))
+            .select_related("audit__programme__organization", "audit__programme__application")
+            .get(pk=decision.pk)
+        )
         if decision.certificates.exists():
             raise RuleViolation(gettext("This decision has issued its certificate already."))
         audit = decision.audit
@@ -78,78 +99,92 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
         application = programme.application
         guards.fees_paid(application)
         previous = selectors.current_certificate(organization.pk)
-        if previous is not None and audit.kind == Audit.Kind.RECERTIFICATION:
+        renews = previous is not None and audit.kind == Audit.Kind.RECERTIFICATION
+        if renews:
             expires_on = add_months(previous.expires_on, VALIDITY_MONTHS)
         else:
             # domain.md §10: initial validity starts on the decision date (not a later issue
             # date), so the certificate never runs more than 3 years from the decision.
             expires_on = add_months(decision.decided_on, VALIDITY_MONTHS) - timedelta(days=1)
-        sequence = allocate_sequence(issued_on.year)
-        number = numbering.format_number(
-            cb.number_prefix, issued_on.year, sequence, programme.cycle, cb.accreditation
-        )
-        head = Certificate(
-            number=number,
-            organization=organization,
-            organization_name=organization.name,
-            registered_address=organization.registered_address,
+        # Everything that needs no certificate number comes before the number lock.
+        planned = audit_services.programme_plan_cycle(
             programme=programme,
-            decision=decision,
-            year=issued_on.year,
-            sequence=sequence,
-            cycle=programme.cycle,
-            accreditation=cb.accreditation,
-            scope_text=application.scope_text,
-            star_grade=decision.star_grade,
-            standard=cb.standard,
-            issued_on=issued_on,
+            actor=actor,
+            decision_date=decision.decided_on,
             expires_on=expires_on,
-            status_changed_on=issued_on,
         )
+        first_surveillance = next(
+            (
+                a
+                for a in planned  # created or re-dated just now: no need to read it back
+                if a.kind == Audit.Kind.SURVEILLANCE and a.sequence == 1 and a.due_on
+            ),
+            None,
+        ) or (
+            Audit.objects.filter(programme=programme, kind=Audit.Kind.SURVEILLANCE, sequence=1)
+            .exclude(due_on=None)
+            .first()
+        )
+        scopes = list(application.business_scopes.all())
+        sites = list(Site.objects.filter(organization=organization))  # head office first
+        other_sites = [site for site in sites if not site.is_head_office]  # by pk
+        if len(sites) < 2:
+            other_sites = []
+        common = {
+            "organization": organization,
+            "organization_name": organization.name,
+            "registered_address": organization.registered_address,
+            "programme": programme,
+            "decision": decision,
+            "year": issued_on.year,
+            "cycle": programme.cycle,
+            "accreditation": cb.accreditation,
+            "star_grade": decision.star_grade,
+            "standard": cb.standard,
+            "issued_on": issued_on,
+            "expires_on": expires_on,
+            "status_changed_on": issued_on,
+        }
+        head = Certificate(scope_text=application.scope_text, **common)
+        subs = [
+            Certificate(site=site, scope_text=site.scope_text or head.scope_text, **common)
+            for site in other_sites
+        ]
+        certificates = [head, *subs]
+        for certificate in certificates:
+            certificate.token = new_token()
+            pdf.qr_svg(pdf.verification_url(certificate))  # cached for the HTML below
+
+        # The number: from here to commit every other issue of the year waits.
+        sequence = allocate_sequence(issued_on.year)
+        for k, certificate in enumerate(certificates):
+            certificate.sequence = sequence
+            certificate.number = numbering.format_number(
+                cb.number_prefix,
+                issued_on.year,
+                sequence,
+                programme.cycle,
+                cb.accreditation,
+                sub=k or None,
+            )
         record(head, actor=actor, reason="发证")
         head.save()
-        scopes = list(application.business_scopes.all())
-        head.business_scopes.set(scopes)
-        certificates = [head]
-        other_sites = list(
-            Site.objects.filter(organization=organization, is_head_office=False).order_by("pk")
+        for sub in subs:
+            sub.head = head
+            record(sub, actor=actor, reason="发子证书")
+            sub.save()
+        # New rows: no existing links to read first (``set`` would); the public rows are
+        # rebuilt once at the end of the block anyway.
+        Certificate.business_scopes.through.objects.bulk_create(
+            [
+                Certificate.business_scopes.through(certificate=certificate, businessscope=scope)
+                for certificate in certificates
+                for scope in scopes
+            ]
         )
-        if other_sites and Site.objects.filter(organization=organization).count() > 1:
-            for k, site in enumerate(other_sites, start=1):
-                sub = Certificate(
-                    number=numbering.format_number(
-                        cb.number_prefix,
-                        issued_on.year,
-                        sequence,
-                        programme.cycle,
-                        cb.accreditation,
-                        sub=k,
-                    ),
-                    organization=organization,
-                    organization_name=head.organization_name,
-                    registered_address=head.registered_address,
-                    programme=programme,
-                    decision=decision,
-                    head=head,
-                    site=site,
-                    year=head.year,
-                    sequence=sequence,
-                    cycle=head.cycle,
-                    accreditation=head.accreditation,
-                    scope_text=site.scope_text or head.scope_text,
-                    star_grade=head.star_grade,
-                    standard=head.standard,
-                    issued_on=issued_on,
-                    expires_on=expires_on,
-                    status_changed_on=issued_on,
-                )
-                record(sub, actor=actor, reason="发子证书")
-                sub.save()
-                sub.business_scopes.set(scopes)
-                certificates.append(sub)
         for certificate in certificates:
             record_event(certificate, CertificateEvent.Kind.ISSUED, issued_on, actor, reason="发证")
-        if previous is not None and audit.kind == Audit.Kind.RECERTIFICATION:
+        if renews:
             previous = lock(Certificate, previous.pk)
             previous.superseded_by = head
             change_status(
@@ -164,33 +199,25 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
                 fields=["superseded_by"],
                 follow_fields=(),
             )
-        audit_services.programme_plan_cycle(
-            programme=programme,
-            actor=actor,
-            decision_date=decision.decided_on,
-            expires_on=expires_on,
-        )
         for certificate in certificates:
             # Pending until rendered after commit: no layout inside the number lock.
             pdf.document_queue(
                 certificate=certificate,
                 kind=CertificateDocument.Kind.CERTIFICATE,
-                html=pdf.certificate_html(certificate),
+                html=pdf.certificate_html(certificate, scopes=scopes, sites=sites),
                 expected=pdf.certificate_expected(certificate),
                 actor=actor,
                 note="初次发证" if certificate.cycle == 0 else "再认证发证",
             )
-        first_surveillance = (
-            Audit.objects.filter(programme=programme, kind=Audit.Kind.SURVEILLANCE, sequence=1)
-            .exclude(due_on=None)
-            .first()
-        )
         notice_issue(
             kind=CertificateDocument.Kind.APPROVAL_NOTICE,
             actor=actor,
             on=issued_on,
             certificate=head,
             decision=decision,
-            facts={"first_surveillance_due": first_surveillance and first_surveillance.due_on},
+            facts={
+                "first_surveillance_due": first_surveillance and first_surveillance.due_on,
+                "sub_numbers": sorted(sub.number for sub in subs),
+            },
         )
     return head

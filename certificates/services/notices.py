@@ -42,7 +42,9 @@ def notice_issue(
     ``certificate`` / ``decision`` / ``appeal``: what the notice is about (at least one). An
     appeal's answer belongs to the appellant (``appeal.organization``, or nobody for a member of
     the public) and is filed under the appeal only.
-    ``facts``: what the template of ``kind`` shows beyond the common header (dates, cause …).
+    ``facts``: what the template of ``kind`` shows beyond the common header (dates, cause …);
+    a caller that knows the head certificate's sub-certificate numbers (sorted) may pass them as
+    ``sub_numbers`` (an issue does), otherwise they are read.
     Must run inside the caller's ``transaction.atomic()``. The PDF must show the addressee and
     the notice's reference (read back before it is stored).
     """
@@ -86,7 +88,9 @@ def notice_issue(
                 list(
                     certificate.sub_certificates.order_by("number").values_list("number", flat=True)
                 )
-                if certificate is not None and certificate.head_id is None
+                if certificate is not None
+                and certificate.head_id is None
+                and "sub_numbers" not in (facts or {})
                 else []
             ),
             "decision": decision,

@@ -15,7 +15,7 @@ from certbody import bounds, policy
 from certbody.lifecycle import RuleViolation, lock, record
 from certbody.models import BusinessScope
 from certbody.reference import cnca_label
-from certificates import causes, guards, pdf
+from certificates import causes, guards, pdf, public_rows
 from certificates.models import (
     Certificate,
     CertificateDocument,
@@ -131,7 +131,8 @@ def _reissue(*, certificate, actor, change_code, reissued_on, changes, note, evi
             gettext("Cannot change: %(fields)s") % {"fields": gettext(", ").join(sorted(unknown))}
         )
     guards.not_future(reissued_on, _("The reissue date"))
-    with transaction.atomic():
+    # One rebuild of each public row for the save, the scopes and the event (issue #16).
+    with transaction.atomic(), public_rows.public_rows_deferred():
         certificate = lock(Certificate, certificate.pk)
         if certificate.status != Certificate.Status.VALID:
             raise RuleViolation(

@@ -15,7 +15,7 @@ from certbody import policy
 from certbody.dates import add_months
 from certbody.lifecycle import RuleViolation, fire, lock, require_transition
 from certbody.reference import cnca_label
-from certificates import causes, guards
+from certificates import causes, guards, public_rows
 from certificates.models import (
     Certificate,
     CertificateDocument,
@@ -80,34 +80,36 @@ def change_status(
     follow_fields = fields if follow_fields is None else follow_fields
     public_reason = public_reason or reason
     targets = [certificate, *Certificate.objects.select_for_update().filter(head=certificate)]
-    for target in targets:
-        if target is not certificate:
-            for name in follow_fields:
-                setattr(target, name, getattr(certificate, name))
-        target.status_changed_on = on
-        target.status_reason = public_reason[:300]
-        if target is not certificate and not _can(target, transition_name):
-            continue  # a sub-certificate already in a final state stays there
-        fire(
-            target,
-            transition_name,
-            actor=actor,
-            reason=reason or kind,
-            fields=["status_changed_on", "status_reason", *fields],
-            label="证书",
-        )
-        record_event(
-            target,
-            kind,
-            on,
-            actor,
-            change_code=change_code,
-            reason_code=reason_code,
-            reason=reason,
-            evidence=evidence,
-            cause=cause,
-            ends_on=ends_on,
-        )
+    # One rebuild of each public row for the save and the event below (issue #16).
+    with public_rows.public_rows_deferred():
+        for target in targets:
+            if target is not certificate:
+                for name in follow_fields:
+                    setattr(target, name, getattr(certificate, name))
+            target.status_changed_on = on
+            target.status_reason = public_reason[:300]
+            if target is not certificate and not _can(target, transition_name):
+                continue  # a sub-certificate already in a final state stays there
+            fire(
+                target,
+                transition_name,
+                actor=actor,
+                reason=reason or kind,
+                fields=["status_changed_on", "status_reason", *fields],
+                label="证书",
+            )
+            record_event(
+                target,
+                kind,
+                on,
+                actor,
+                change_code=change_code,
+                reason_code=reason_code,
+                reason=reason,
+                evidence=evidence,
+                cause=cause,
+                ends_on=ends_on,
+            )
     return certificate
 
 
