@@ -609,21 +609,22 @@ class Reminder:
 
 
 def outbox_step(*, today: date | None = None, progress: dict | None = None) -> bool:
-    """Try once more to send one queued e-mail whose next attempt is due.
+    """Try once more to send the queued e-mails whose next attempt is due, a page at a time
+    (``notifications.SEND_PAGE``, one claim and one mail connection: ``send_many``).
 
     E-mails are queued in the transaction that caused them and sent right after it commits
     (``certbody.notifications``); one that failed then (a mail outage) waits here for its next
     attempt, with growing waits, until it is sent or, after ``MAX_ATTEMPTS``, stays failed on
     the outbox desk. Due is measured by the clock (``next_attempt_at``), not by ``today``.
-    Returns True when it tried one (sent or not), False when none is due.
+    Returns True when it tried a page (sent or not), False when none is due.
     """
     after = progress.get("after") if progress is not None else None
-    due = notifications.next_due(after=after)
-    if due is None:
+    due = notifications.next_due_many(after=after)
+    if not due:
         return False
     if progress is not None:
-        progress["after"] = due
-    notifications.send_one(due[1])
+        progress["after"] = due[-1]
+    notifications.send_many([pk for _when, pk in due])
     return True
 
 

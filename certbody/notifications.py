@@ -347,8 +347,8 @@ def _send_ids(ids: list[int]) -> None:
     connection = None
     try:
         connection = get_connection()
-        for pk in ids:
-            send_one(pk, connection=connection)
+        for start in range(0, len(ids), SEND_PAGE):
+            send_many(ids[start : start + SEND_PAGE], connection=connection)
     except Exception:  # never raised into the caller: the rows stay due for the job
         logger.exception("could not send queued e-mails %s", ids)
     finally:
@@ -400,6 +400,96 @@ def send_one(pk: int, *, connection=None, now: datetime | None = None) -> bool |
         state=OutgoingEmail.State.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error=""
     )
     return True
+
+
+# How many queued e-mails one claim takes (``send_many``): one transaction and one connection.
+SEND_PAGE = 50
+
+
+def _attempt_failed(email: OutgoingEmail, exc: Exception, now: datetime) -> None:
+    """Record a failed attempt of the claimed ``email`` (its ``attempts`` already counted):
+    due again after ``RETRY_AFTER``, or ``failed`` after ``MAX_ATTEMPTS``."""
+    error = f"{type(exc).__name__}: {exc}"[:300]
+    given_up = email.attempts >= MAX_ATTEMPTS
+    OutgoingEmail.objects.filter(pk=email.pk).update(
+        state=OutgoingEmail.State.FAILED if given_up else OutgoingEmail.State.PENDING,
+        last_error=error,
+        next_attempt_at=None if given_up else now + RETRY_AFTER[email.attempts - 1],
+    )
+    (logger.error if given_up else logger.warning)(
+        "e-mail #%s to %s, attempt %s: %s", email.pk, email.to, email.attempts, error
+    )
+
+
+def send_many(pks, *, connection=None, now: datetime | None = None) -> dict[int, bool]:
+    """Try to send each of the pending ``OutgoingEmail`` rows ``pks`` (ints) once, those due
+    at ``now``, through one mail connection (``connection``; a new one when None).
+
+    The due rows are claimed together in one short transaction (locked rows another sender is
+    claiming are skipped; on SQLite the write lock serialises claims): their attempts are
+    counted and ``next_attempt_at`` moved a lease ahead (``SENDING_LEASE``), as ``send_one``
+    does for one. Then each message is sent on its own (one failure does not stop the others:
+    it is recorded like ``send_one``'s), and the sent ones are marked in one update.
+
+    Returns ``{pk: True}`` for each sent and ``{pk: False}`` for each failed attempt; rows not
+    due, not pending or claimed by someone else are absent.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = list(
+            OutgoingEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=list(pks), state=OutgoingEmail.State.PENDING, next_attempt_at__lte=now)
+            .order_by("pk")
+        )
+        if not claimed:
+            return {}
+        OutgoingEmail.objects.filter(pk__in=[email.pk for email in claimed]).update(
+            attempts=F("attempts") + 1, next_attempt_at=now + SENDING_LEASE
+        )
+    own = connection is None
+    results: dict[int, bool] = {}
+    sent: list[int] = []
+    try:
+        connection = connection or get_connection()
+        for email in claimed:
+            email.attempts += 1
+            message = EmailMessage(
+                email.subject, email.body, settings.DEFAULT_FROM_EMAIL, [email.to]
+            )
+            try:
+                connection.send_messages([message])
+            except Exception as exc:  # any mail server or backend error: tried again later
+                _attempt_failed(email, exc, now)
+                results[email.pk] = False
+            else:
+                sent.append(email.pk)
+                results[email.pk] = True
+    finally:
+        if sent:
+            OutgoingEmail.objects.filter(pk__in=sent).update(
+                state=OutgoingEmail.State.SENT,
+                sent_at=timezone.now(),
+                next_attempt_at=None,
+                last_error="",
+            )
+        if own:
+            _close(connection)
+    return results
+
+
+def next_due_many(
+    *, now: datetime | None = None, after: tuple | None = None, limit: int = SEND_PAGE
+) -> list[tuple]:
+    """Up to ``limit`` ``(next_attempt_at, pk)`` pairs of pending e-mails due at ``now``, in
+    attempt order, after the cursor ``after`` (the same pair); a keyed walk of the indexed
+    ``next_attempt_at`` (see ``next_due``)."""
+    rows = OutgoingEmail.objects.filter(
+        state=OutgoingEmail.State.PENDING, next_attempt_at__lte=now or timezone.now()
+    )
+    if after is not None:
+        when, pk = after
+        rows = rows.filter(Q(next_attempt_at__gt=when) | Q(next_attempt_at=when, pk__gt=pk))
+    return list(rows.order_by("next_attempt_at", "pk").values_list("next_attempt_at", "pk")[:limit])
 
 
 def next_due(*, now: datetime | None = None, after: tuple | None = None) -> tuple | None:

@@ -281,6 +281,7 @@ def failing_job(monkeypatch, db):
     first = next(iter(jobs.JOBS))
 
     def step_for(name, original):
+        # Wraps a job's one-row step and, for jobs that work a page at a time, its batch.
         def step(**kwargs):
             ran.append(name)
             if name == first:
@@ -290,7 +291,11 @@ def failing_job(monkeypatch, db):
         return step
 
     for name, job in list(jobs.JOBS.items()):
-        replaced = dataclasses.replace(job, step=step_for(name, job.step))
+        replaced = dataclasses.replace(
+            job,
+            step=step_for(name, job.step),
+            batch=step_for(name, job.batch) if job.batch else None,
+        )
         monkeypatch.setitem(jobs.JOBS, name, replaced)
     return first, ran
 

@@ -24,6 +24,7 @@ from certbody.notifications import (
     notify_addresses,
     notify_staff,
     outgoing_email_retry,
+    send_many,
     send_one,
 )
 from tests.conftest import make_staff
@@ -222,3 +223,54 @@ def test_the_outbox_job_runs_every_few_minutes():
     entry = app.conf.beat_schedule["outbox"]
     assert entry["args"] == ("outbox",)
     assert "outbox" in jobs.JOBS
+
+
+class RefusesOneAddress(BaseEmailBackend):
+    """A mail server that refuses one recipient and takes the others."""
+
+    def send_messages(self, email_messages):
+        if any(message.to == ["bad@client.example.cn"] for message in email_messages):
+            raise smtplib.SMTPRecipientsRefused({"bad@client.example.cn": (550, "no")})
+        mail.outbox.extend(email_messages)
+        return len(email_messages)
+
+
+def _queue(count, *, bad=False):
+    addresses = [f"c{i}@client.example.cn" for i in range(count)]
+    if bad:
+        addresses.insert(1, "bad@client.example.cn")
+    with transaction.atomic():  # no commit callback run: the rows wait for the job
+        notify_addresses(addresses, template="calendar_missing", context={"year": 2027})
+    return list(OutgoingEmail.objects.order_by("pk").values_list("pk", flat=True))
+
+
+def test_a_page_of_mails_is_claimed_once_and_one_refusal_does_not_stop_the_others(cb, settings):
+    settings.EMAIL_BACKEND = "tests.certbody.test_outbox.RefusesOneAddress"
+    pks = _queue(3, bad=True)
+
+    results = send_many(pks)
+
+    bad = OutgoingEmail.objects.get(to="bad@client.example.cn")
+    assert results == {pk: pk != bad.pk for pk in pks}
+    assert (bad.state, bad.attempts, bad.last_error[:22]) == (
+        State.PENDING,
+        1,
+        "SMTPRecipientsRefused:",
+    )
+    assert set(OutgoingEmail.objects.exclude(pk=bad.pk).values_list("state", flat=True)) == {
+        State.SENT
+    }
+    assert len(mail.outbox) == 3
+    assert send_many(pks) == {}  # nothing due any more: the failed one waits for its retry
+
+
+def test_a_page_costs_the_same_queries_for_5_or_40_mails(cb, django_assert_num_queries):
+    few = _queue(5)
+    # claim (savepoint, select, update, release) and one update of the sent ones
+    with django_assert_num_queries(5):
+        assert all(send_many(few).values())
+    OutgoingEmail.objects.all().delete()
+    many = _queue(40)
+    with django_assert_num_queries(5):
+        assert all(send_many(many).values())
+    assert len(mail.outbox) == 45
