@@ -126,7 +126,8 @@ def to_xlsx(report: Report) -> bytes:
             "strings_to_formulas": False,
             "strings_to_numbers": False,
             "strings_to_urls": False,
-            "in_memory": True,
+            # No "in_memory": XlsxWriter ignores constant_memory when it is set; the rows go to
+            # its temporary files and the workbook is assembled in ``buffer`` at close.
         },
     )
     header = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
