@@ -156,52 +156,73 @@ SITE_STAGES = [STAGE_2, STAGE_RECERTIFICATION, STAGE_SURVEILLANCE, STAGE_SPECIAL
 TEAM_ROLES = ("组长", "组员", "实习审查员", "技术专家")
 REGISTERED_ROLES = ["组长", "组员", "实习审查员"]  # experts hold no registration (004 §4.2)
 
-CERTIFICATE_SHEET = [
-    ("report_type", "上报类型"),
-    ("number", "证书编号"),
-    ("is_sub", "是否子证书"),
-    ("head_number", "主证书编号"),
-    ("org_name", "组织名称"),
-    ("uscc", "统一社会信用代码"),
-    ("division", "行政区划代码"),
-    ("address", "通讯地址"),
-    ("mark", "认可标志"),
-    ("field", "认证领域"),
-    ("standard", "认证依据"),
-    ("scope_text", "证书覆盖范围"),
-    ("grade", "星级"),
-    ("issued_on", "颁证日期"),
-    ("expires_on", "证书到期日期"),
-    ("change_type", "变更类别"),
-    ("change_date", "变更日期"),
-    ("status", "证书状态"),
-    ("reissue_reason", "换证原因"),
-    ("suspension_reason", "暂停原因"),
-    ("suspended_from", "暂停开始日期"),
-    ("suspended_until", "暂停截止日期"),
-    ("withdrawal_reason", "撤销原因"),
-    ("withdrawn_on", "撤销日期"),
-    ("cancellation_reason", "注销原因"),
-    ("cancelled_on", "注销日期"),
-]
-TEAM_SHEET = [
-    ("number", "证书编号"),
-    ("audit_stage", "审核阶段"),
-    ("auditor_name", "审核员姓名"),
-    ("registration_number", "注册证书号"),
-    ("team_role", "组内身份"),
-    ("audit_start", "审核开始日期"),
-    ("audit_end", "审核结束日期"),
-]
-PLAN_SHEET = [
-    ("number", "证书编号"),
-    ("audit_stage", "审核阶段"),
-    ("planned_start", "计划开始日期"),
-    ("planned_end", "计划结束日期"),
-    ("audit_days", "审核人日数"),
-    ("plan_reported_on", "审核计划上报日期"),
-    ("sites", "审核场所"),
-]
+# Headers of the platform's fields that the register does not have; the others keep the
+# register's headers (REGISTER_COLUMNS), so one field reads the same on every sheet.
+PLATFORM_HEADERS = {
+    "report_type": "上报类型",
+    "audit_stage": "审核阶段",
+    "auditor_name": "审核员姓名",
+    "registration_number": "注册证书号",
+    "team_role": "组内身份",
+    "planned_start": "计划开始日期",
+    "planned_end": "计划结束日期",
+    "plan_reported_on": "审核计划上报日期",
+    "sites": "审核场所",
+}
+
+
+def _sheet(*fields: str) -> list[tuple[str, str]]:
+    """``(field, header)`` pairs of a platform sheet: its own header, else the register's."""
+    register = dict(REGISTER_COLUMNS)
+    return [(field, PLATFORM_HEADERS.get(field) or register[field]) for field in fields]
+
+
+CERTIFICATE_SHEET = _sheet(
+    "report_type",
+    "number",
+    "is_sub",
+    "head_number",
+    "org_name",
+    "uscc",
+    "division",
+    "address",
+    "mark",
+    "field",
+    "standard",
+    "scope_text",
+    "grade",
+    "issued_on",
+    "expires_on",
+    "change_type",
+    "change_date",
+    "status",
+    "reissue_reason",
+    "suspension_reason",
+    "suspended_from",
+    "suspended_until",
+    "withdrawal_reason",
+    "withdrawn_on",
+    "cancellation_reason",
+    "cancelled_on",
+)
+TEAM_SHEET = _sheet(
+    "number",
+    "audit_stage",
+    "auditor_name",
+    "registration_number",
+    "team_role",
+    "audit_start",
+    "audit_end",
+)
+PLAN_SHEET = _sheet(
+    "number",
+    "audit_stage",
+    "planned_start",
+    "planned_end",
+    "audit_days",
+    "plan_reported_on",
+    "sites",
+)
 PLATFORM_SHEETS = [
     ("证书信息", CERTIFICATE_SHEET),
     ("审核组信息", TEAM_SHEET),
