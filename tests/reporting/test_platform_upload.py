@@ -310,8 +310,9 @@ def test_a_sheet_missing_a_required_field_is_refused_by_name(people, english):
 
 
 def test_submission_is_refused_while_problems_stand(
-    client_data, people, time_machine, client, english
+    client_data, people, time_machine, client, english, settings
 ):
+    settings.LANGUAGE_CODE = "en"  # the pages below are read in English, as the messages
     head, sub, member = client_data
     # The member's registration number is lost: the audit-team row misses a required cell.
     Auditor.objects.filter(user=member).update(registration_number="")
