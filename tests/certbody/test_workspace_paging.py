@@ -80,7 +80,7 @@ def test_the_audit_order_index_is_the_audits_desks_default_order():
     from audits.desks._common import OPEN_AUDIT_STATES
     from certbody.workspace.desks import DESKS
 
-    migration = importlib.import_module("audits.migrations.0015_audit_desk_order_index")
+    migration = importlib.import_module("audits.migrations.0016_audit_desk_order_index")
     ordered = dict(DESKS["audits"].needs_action().children)["state__in"]
 
     assert tuple(migration.OPEN_STATES) == tuple(OPEN_AUDIT_STATES) == tuple(ordered)
