@@ -385,16 +385,7 @@ def send_one(pk: int, *, connection=None, now: datetime | None = None) -> bool |
     try:
         (connection or get_connection()).send_messages([message])
     except Exception as exc:  # any mail server or backend error: recorded, tried again later
-        error = f"{type(exc).__name__}: {exc}"[:300]
-        given_up = email.attempts >= MAX_ATTEMPTS
-        OutgoingEmail.objects.filter(pk=pk).update(
-            state=OutgoingEmail.State.FAILED if given_up else OutgoingEmail.State.PENDING,
-            last_error=error,
-            next_attempt_at=None if given_up else now + RETRY_AFTER[email.attempts - 1],
-        )
-        (logger.error if given_up else logger.warning)(
-            "e-mail #%s to %s, attempt %s: %s", pk, email.to, email.attempts, error
-        )
+        _attempt_failed(email, exc, now)
         return False
     OutgoingEmail.objects.filter(pk=pk).update(
         state=OutgoingEmail.State.SENT, sent_at=timezone.now(), next_attempt_at=None, last_error=""

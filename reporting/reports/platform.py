@@ -42,6 +42,7 @@ from reporting.reports.register import (
     _event_values,
     _ordered,
     _scopes,
+    person_name,
 )
 
 Kind = CertificateEvent.Kind
@@ -219,10 +220,11 @@ def _members(audit_ids: set[int]) -> dict[int, list[dict]]:
 
 
 def _member_cells(m: dict) -> dict:
-    name = (
-        m["user__display_name"]
-        or f"{m['user__first_name']} {m['user__last_name']}".strip()
-        or m["user__username"]
+    name = person_name(
+        m["user__display_name"],
+        m["user__first_name"],
+        m["user__last_name"],
+        m["user__username"],
     )
     qualification = m["user__auditor_profile__qualification"]
     return {

@@ -73,6 +73,12 @@ ROLE_LABELS = {
     AuditTeamMember.Role.EXPERT: "技术专家",
 }
 ROLE_ORDER = {role: n for n, role in enumerate(ROLE_LABELS)}
+
+
+def person_name(display: str, first: str, last: str, username: str) -> str:
+    """The name a report prints for a person from their user columns: the display name, else
+    first and last name, else the user name."""
+    return display or f"{first} {last}".strip() or username
 STATUS_EVENTS = (Kind.SUSPENDED, Kind.RESTORED, Kind.WITHDRAWN, Kind.CANCELLED)
 
 
@@ -212,7 +218,7 @@ def _team_cells(members: list[tuple], problems: set[str]) -> dict[str, str]:
         is_full_time,
         id_number,
     ) in members:
-        name = display or f"{first} {last}".strip() or username
+        name = person_name(display, first, last, username)
         names.append(name)
         ids.append(id_number or "")
         if not id_number:
