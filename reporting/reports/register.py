@@ -79,6 +79,8 @@ def person_name(display: str, first: str, last: str, username: str) -> str:
     """The name a report prints for a person from their user columns: the display name, else
     first and last name, else the user name."""
     return display or f"{first} {last}".strip() or username
+
+
 STATUS_EVENTS = (Kind.SUSPENDED, Kind.RESTORED, Kind.WITHDRAWN, Kind.CANCELLED)
 
 
