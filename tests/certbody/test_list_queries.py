@@ -1,5 +1,7 @@
 """Every workspace list page (and its CSV export) runs the same number of queries with 10 rows
-as with 1,000 (constant query count per page whatever the number of rows).
+as with 60 (constant query count per page whatever the number of rows). 60 rows are more than
+two pages, and the export writes every row: one query per row would add 50. (Speed at 100,000
+rows is the benchmark's job, ``make bench``.)
 
 Rows are copies of the world's record for the desk (tests.certbody.world), written with
 ``bulk_create``: the list pages only read them. Every registered desk must have a builder
@@ -47,7 +49,7 @@ from tests.certbody.world import World, desk_request
 
 pytestmark = pytest.mark.usefixtures("cb")
 
-FEW, MANY = 10, 1000
+FEW, MANY = 10, 60
 
 
 def copies(base, numbers, *, omit=(), **varying):
@@ -219,7 +221,7 @@ def queries(client, url) -> int:
 
 
 @pytest.mark.parametrize("key", sorted(DESKS))
-def test_list_page_runs_as_many_queries_for_1000_rows_as_for_10(
+def test_list_page_runs_as_many_queries_for_60_rows_as_for_10(
     client, world, key, django_assert_max_num_queries
 ):
     desk = DESKS[key]
@@ -257,7 +259,7 @@ SEARCHES = {
 
 
 @pytest.mark.parametrize("key", sorted(SEARCHES))
-def test_searched_and_dated_lists_run_as_many_queries_for_1000_rows_as_for_10(
+def test_searched_and_dated_lists_run_as_many_queries_for_60_rows_as_for_10(
     client, world, key, django_assert_max_num_queries
 ):
     desk = DESKS[key]

@@ -1,0 +1,71 @@
+"""The test databases are made from the models, not by replaying the migrations (issue #16).
+
+Replaying the project's 80-odd migrations costs about 40 s of CPU on SQLite (Django renders
+the historical models again for nearly every operation), and every pytest-xdist worker of both
+CI phases paid it before its first test. Each worker now creates the tables the way
+``migrate --run-syncdb`` does for an app without migrations, then:
+
+- records every migration as applied, so code that asks the migration loader (backups'
+  manifests, the tests that migrate back and forth) sees a fully migrated database;
+- loads what the data migrations load on an empty database (``base_data``: reference data,
+  calendar, role groups, system user, indicator catalogue, stored report layouts);
+- runs the schema statements that live only in migrations (``MIGRATION_ONLY_SQL``).
+
+``tests/certbody/test_migrations.py`` replays the real migrations into a database of their own
+once per run and compares its schema and base data with this one, so a migration that drifts
+from the models, or a new migration-only statement missing here, fails the suite.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from django.db import connection as default_connection
+from django.db.migrations.loader import MigrationLoader
+from django.db.migrations.recorder import MigrationRecorder
+
+# (migration module, name of its SQL constant, vendor): schema made by RunPython/RunSQL only.
+MIGRATION_ONLY_SQL = [("audits.migrations.0016_audit_desk_order_index", "CREATE", "postgresql")]
+
+
+class NoMigrations:
+    """``settings.MIGRATION_MODULES`` value under which every app is made from its models."""
+
+    def __contains__(self, item: str) -> bool:
+        return True
+
+    def __getitem__(self, item: str) -> None:
+        return None
+
+
+def base_data() -> None:
+    """What the data migrations put in an empty database (idempotent); also restores it after
+    a transactional test flushed the tables."""
+    from audits.catalogue import ensure_default_catalogue
+    from audits.models import Indicator, IndicatorCatalogue
+    from certbody.reference import ensure_base_data
+    from reporting.layouts import store_defaults
+
+    ensure_base_data()
+    ensure_default_catalogue(IndicatorCatalogue, Indicator)
+    store_defaults()
+
+
+def finish(connection=default_connection) -> None:
+    """Complete a database made from the models (see the module docstring)."""
+    loader = MigrationLoader(connection, ignore_no_migrations=True)
+    recorder = MigrationRecorder(connection)
+    recorder.ensure_schema()
+    # As ``migrate`` records them: a squashed migration, and each one it replaces.
+    names = set()
+    for key in loader.graph.nodes:
+        names.update([key, *loader.graph.nodes[key].replaces])
+    names -= set(recorder.applied_migrations())
+    recorder.Migration.objects.using(connection.alias).bulk_create(
+        recorder.Migration(app=app, name=name) for app, name in sorted(names)
+    )
+    with connection.cursor() as cursor:
+        for module, constant, vendor in MIGRATION_ONLY_SQL:
+            if connection.vendor == vendor:
+                cursor.execute(getattr(importlib.import_module(module), constant))
+    base_data()
