@@ -29,15 +29,27 @@ def cnca_code_rows() -> list[tuple[str, str, str]]:
 
 
 def load_reference_data(business_scope_model, cnca_code_model) -> tuple[int, int]:
-    """Upsert business scopes and CNCA codes; returns (scopes, codes) counts."""
+    """Upsert business scopes and CNCA codes (one statement per table: insert the new rows,
+    update the names and labels of existing ones); returns (scopes, codes) counts. The models
+    are the real ones or a migration's historical versions."""
     scopes = read_json("business_scopes.json")
-    for item in scopes["categories"]:
-        business_scope_model.objects.update_or_create(
-            code=item["code"], defaults={"name": item["name"], "risk": scopes.get("risk", "low")}
-        )
+    risk = scopes.get("risk", "low")
+    business_scope_model.objects.bulk_create(
+        [
+            business_scope_model(code=item["code"], name=item["name"], risk=risk)
+            for item in scopes["categories"]
+        ],
+        update_conflicts=True,
+        unique_fields=["code"],
+        update_fields=["name", "risk"],
+    )
     rows = cnca_code_rows()
-    for table, code, label in rows:
-        cnca_code_model.objects.update_or_create(table=table, code=code, defaults={"label": label})
+    cnca_code_model.objects.bulk_create(
+        [cnca_code_model(table=table, code=code, label=label) for table, code, label in rows],
+        update_conflicts=True,
+        unique_fields=["table", "code"],
+        update_fields=["label"],
+    )
     return len(scopes["categories"]), len(rows)
 
 

@@ -217,15 +217,20 @@ def load_package_calendar(
             "package or enter the year in the admin"
         )
     result = CalendarLoad(years=wanted)
+    if not wanted:
+        return result
+    # One read of every wanted year's rows and one write of each kind (a flushed test database
+    # reloads all the package's years).
+    stored: dict[int, dict[date, object]] = {year: {} for year in wanted}
+    for row in day_model.objects.filter(
+        date__gte=date(wanted[0], 1, 1), date__lte=date(wanted[-1], 12, 31)
+    ):
+        if row.date.year in stored:
+            stored[row.date.year][row.date] = row
+    to_create, to_update, to_delete = [], [], []
     for year in wanted:
         fresh = package_days(year)
-        existing = {
-            row.date: row
-            for row in day_model.objects.filter(
-                date__gte=date(year, 1, 1), date__lte=date(year, 12, 31)
-            )
-        }
-        to_create, to_update, to_delete = [], [], []
+        existing = stored[year]
         for day, (working, kind, name) in sorted(fresh.items()):
             row = existing.get(day)
             if row is None:
@@ -246,14 +251,17 @@ def load_package_calendar(
         for day, row in existing.items():
             if day not in fresh and row.source == "chinesecalendar":
                 to_delete.append(day)
-        day_model.objects.bulk_create(to_create)
-        day_model.objects.bulk_update(to_update, ["is_working_day", "kind", "name"])
-        if to_delete:
-            day_model.objects.filter(date__in=to_delete).delete()
-        year_model.objects.get_or_create(year=year, defaults={"source": "chinesecalendar"})
-        result.created += len(to_create)
-        result.updated += len(to_update)
-        result.deleted += len(to_delete)
+    day_model.objects.bulk_create(to_create)
+    day_model.objects.bulk_update(to_update, ["is_working_day", "kind", "name"])
+    if to_delete:
+        day_model.objects.filter(date__in=to_delete).delete()
+    have = set(year_model.objects.filter(year__in=wanted).values_list("year", flat=True))
+    year_model.objects.bulk_create(
+        [year_model(year=year, source="chinesecalendar") for year in wanted if year not in have]
+    )
+    result.created += len(to_create)
+    result.updated += len(to_update)
+    result.deleted += len(to_delete)
     # bulk_create / bulk_update send no signals.
     clear_cache()
     return result

@@ -104,7 +104,7 @@ def django_db_setup(
     from django.test.utils import setup_databases, teardown_databases
     from pytest_django.fixtures import _get_databases_for_setup
 
-    from tests.db_setup import NoMigrations, finish
+    from tests.db_setup import NoMigrations, delete_flush_sql, finish
 
     aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
     with django_db_blocker.unblock():
@@ -117,6 +117,9 @@ def django_db_setup(
             )
         for alias in aliases:
             finish(connections[alias])
+            if connections[alias].vendor == "postgresql":
+                ops = connections[alias].ops
+                ops.sql_flush = delete_flush_sql(ops.sql_flush)
     yield
     with django_db_blocker.unblock():
         teardown_databases(db_cfg, verbosity=0)
