@@ -12,7 +12,11 @@ connection each (PostgreSQL only: SQLite serialises writers), released together 
 certificates per second from the first grant's start to the last one's commit, and a check that
 the certificate numbers issued are unique and gapless. Processes, not threads: concurrent grants
 reach production through separate worker processes, and threads of one process would share one
-core under Python's GIL.
+core under Python's GIL. Documents follow after commit: in production (``REDIS_URL``) a grant
+commits its pending document rows and publishes their ids to Celery, and a worker renders them;
+the granting processes here do the same minus the broker (the ids are collected, no PDF is laid
+out in the timed window), and the documents are rendered after the burst, timed apart
+(``documents_followed_s``).
 """
 
 from __future__ import annotations
@@ -221,10 +225,30 @@ def writes(*, repeats: int = 5) -> dict:
 
 
 def concurrent_issues(*, threads: int = 20) -> dict:
-    """``threads`` grants at once on PostgreSQL (one process and connection each): certificates
-    per second and whether the head certificates' sequence numbers are unique and gapless."""
+    """``threads`` grants at once on PostgreSQL (one process and connection each), then their
+    documents; returns the figures as a dict.
+
+    The burst: every process waits at a barrier, then grants one decision in its own
+    transaction (``_grant``, the ``certificates.services`` grant path with every check).
+    ``certificates_per_s``: certificates issued (head and sub-certificates) over the seconds
+    from the first grant's start to the last grant's commit. A grant's documents follow after
+    commit, as with ``REDIS_URL`` in production: the pending ``CertificateDocument`` rows are
+    committed with the grant and their ids, which a request would publish to the Celery broker
+    (``certificates.pdf._dispatch``), are collected instead, so no PDF is laid out in the
+    timed window (a broker publish is not timed either).
+
+    After the burst, the collected documents are rendered one after another in this process
+    (``pdf.document_render``, what the Celery task runs): ``documents_followed_s`` is that
+    time, ``documents`` how many, ``documents_failed`` those still pending afterwards.
+
+    Checks: the head certificates' sequence numbers are unique and gapless (one run right
+    after the year's last number before the burst); ``errors`` counts failed grants (the first
+    is shown), never dropped from the figure.
+    """
     if connection.vendor != "postgresql":
         return {"skipped": "PostgreSQL only (set DATABASE_URL)"}
+    from certificates import pdf
+
     today = timezone.localdate()
     # Audits made for the burst, so none is refused for what the data lacks (a signed report).
     from audits.models import Audit
@@ -245,7 +269,11 @@ def concurrent_issues(*, threads: int = 20) -> dict:
     connections.close_all()  # no connection crosses the fork: each child opens its own
 
     def worker(audit):
-        outcome = {"error": ""}
+        queued: list[int] = []
+        # The Celery path's hand-over (a broker message per committed document), minus the
+        # broker: the ids go back to the parent, which renders them after the burst.
+        pdf._dispatch = queued.append
+        outcome = {"error": "", "documents": queued}
         try:
             barrier.wait(120)
             outcome["start"] = time.monotonic()
@@ -255,7 +283,6 @@ def concurrent_issues(*, threads: int = 20) -> dict:
         except Exception as exc:  # counted and shown: the figure must not hide a failure
             outcome["error"] = f"{type(exc).__name__}: {exc}"
         results.put(outcome)
-        background.wait(timeout=600)  # this process's documents, after the timing
         connections.close_all()
 
     pool = [context.Process(target=worker, args=(audit,)) for audit in audits]
@@ -267,6 +294,16 @@ def concurrent_issues(*, threads: int = 20) -> dict:
     errors = [outcome["error"] for outcome in outcomes if outcome["error"]]
     timed = [outcome for outcome in outcomes if "end" in outcome]
     elapsed = max(o["end"] for o in timed) - min(o["start"] for o in timed) if timed else 0.0
+
+    documents = [pk for outcome in outcomes for pk in outcome["documents"]]
+    started = time.monotonic()
+    for document_id in documents:
+        pdf.document_render(document_id=document_id)
+    documents_s = time.monotonic() - started
+    still_pending = CertificateDocument.objects.filter(
+        pk__in=documents, state=CertificateDocument.State.PENDING
+    ).count()
+
     issued = Certificate.objects.filter(pk__gt=before)
     heads = list(issued.filter(head__isnull=True).values_list("year", "sequence"))
     numbers = list(issued.values_list("number", flat=True))
@@ -294,4 +331,7 @@ def concurrent_issues(*, threads: int = 20) -> dict:
         "gapless": gapless,
         "errors": len(errors),
         **({"first_error": errors[0][:200]} if errors else {}),
+        "documents": len(documents),
+        "documents_followed_s": round(documents_s, 1),
+        "documents_failed": still_pending,
     }
