@@ -5,6 +5,7 @@ CNCA reason codes). They change nothing; the services call them before writing.
 
 from datetime import date
 
+from django.db.models import Min
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -12,7 +13,7 @@ from applications import selectors as fee_selectors
 from applications.models import Contract
 from audits import selectors as audit_selectors
 from audits import services as audit_services
-from audits.models import Audit, Auditor, AuditReport
+from audits.models import Audit, Auditor, AuditReport, ScoreSheet
 from certbody import dates
 from certbody.lifecycle import RuleViolation, require_transition
 from certbody.reference import cnca_label
@@ -107,7 +108,9 @@ NC_RULE = "004 §5.12.2(2)、§5.10.4"
 EVALUATION_RULE = "004 §5.6.5.3；001 §6.5"
 
 
-def decision_allowed(audit: Audit, *, actor, outcome: str, decided_on: date | None = None) -> None:
+def decision_allowed(
+    audit: Audit, *, actor, outcome: str, decided_on: date | None = None
+) -> ScoreSheet | None:
     """Refuse the decision ``outcome`` on ``audit`` by ``actor`` (``RuleViolation`` with the
     clause) for what ``decision_make`` forbids whatever its form holds, and, with
     ``decided_on`` (a local date), what that date adds: the actor on the team or with a
@@ -118,6 +121,9 @@ def decision_allowed(audit: Audit, *, actor, outcome: str, decided_on: date | No
     expiry (004 §5.12.3, §5.8.4); for a grant or maintain, nonconformities unsettled or
     verified late (004 §5.12.2(2), §5.10.4); for a grant, no signed-off score sheet or a
     failed evaluation (004 §5.6.5.3). ``None`` checks what holds for any date.
+
+    Returns the submitted score sheet it checked for a grant (None for other outcomes), so
+    the caller need not read it again.
     """
     failures = audit_services.decision_maker_check(audit=audit, user=actor)
     if failures:
@@ -146,15 +152,16 @@ def decision_allowed(audit: Audit, *, actor, outcome: str, decided_on: date | No
     if decided_on is not None and audit.actual_end and decided_on < audit.actual_end:
         raise RuleViolation(gettext("The decision cannot be earlier than the end of the audit."))
     # The decision rests on the team leader's signed audit report (004 §5.12.1, §5.11.2).
-    reports = AuditReport.objects.filter(
+    # One query: a report signed on or before the date exists when the first signed is.
+    first_signed = AuditReport.objects.filter(
         audit=audit, kind=AuditReport.Kind.REPORT, signed_on__isnull=False
-    )
-    if not reports.exists():
+    ).aggregate(first=Min("signed_on"))["first"]
+    if first_signed is None:
         raise RuleViolation(
             _("No audit report signed by the team leader: the decision rests on it."),
             "004 §5.12.1",
         )
-    if decided_on is not None and not reports.filter(signed_on__lte=decided_on).exists():
+    if decided_on is not None and first_signed > decided_on:
         raise RuleViolation(
             _(
                 "No audit report signed by the team leader on or before %(day)s: the "
@@ -224,6 +231,8 @@ def decision_allowed(audit: Audit, *, actor, outcome: str, decided_on: date | No
                 % {"failed": failed},
                 EVALUATION_RULE,
             )
+        return sheet
+    return None
 
 
 def fees_paid(application) -> None:

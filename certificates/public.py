@@ -218,8 +218,12 @@ def _cause_label(kind: str, event: CertificateEvent) -> str:
     return cnca_label(f"{kind}_reason", event.reason_code)
 
 
-def public_history(certificate: Certificate) -> list[dict]:
-    """Every status event of the certificate, oldest first, in the active language."""
+def public_history(certificate: Certificate, events=None) -> list[dict]:
+    """Every status event of the certificate, oldest first, in the active language.
+    ``events``: the certificate's events when the caller holds them all (a new certificate's);
+    by default read (or taken from a prefetch)."""
+    if events is None:
+        events = certificate.events.all()
     return [
         {
             "date": event.occurred_on.isoformat(),
@@ -229,12 +233,19 @@ def public_history(certificate: Certificate) -> list[dict]:
             "text": event_text(event),
         }
         # all(): the refresh of many rows prefetches the events (one query per batch).
-        for event in sorted(certificate.events.all(), key=lambda e: (e.occurred_on, e.pk))
+        for event in sorted(events, key=lambda e: (e.occurred_on, e.pk))
     ]
 
 
-def certificate_json(certificate: Certificate) -> dict:
-    """The public API representation of one certificate (no personal data, no internal ids)."""
+def certificate_json(certificate: Certificate, *, scopes=None, events=None) -> dict:
+    """The public API representation of one certificate (no personal data, no internal ids).
+
+    ``scopes`` (its business scopes) and ``events`` (all its events) may be passed by a caller
+    that holds them (an issue, ``public_rows.public_rows_provide``); by default they are read
+    (or taken from a prefetch). The certificate's organisation, head and successor are read
+    through its relations."""
+    if scopes is None:
+        scopes = certificate.business_scopes.all()
     label, meaning = (str(text) for text in STATUS_TEXT[certificate.status])
     invalid = certificate.status != Status.VALID
     return {
@@ -247,9 +258,7 @@ def certificate_json(certificate: Certificate) -> dict:
         "field": "SC03",
         "standard": certificate.standard,
         "scope": certificate.scope_text,
-        "business_scopes": [
-            {"code": s.code, "name": s.name} for s in certificate.business_scopes.all()
-        ],
+        "business_scopes": [{"code": s.code, "name": s.name} for s in scopes],
         "star_grade": certificate.star_grade,
         "star_grade_label": str(certificate.get_star_grade_display()),
         "status": certificate.status,
@@ -273,7 +282,7 @@ def certificate_json(certificate: Certificate) -> dict:
         "superseded_on": _on(certificate, Status.SUPERSEDED),
         "superseded_by": certificate.superseded_by.number if certificate.superseded_by_id else None,
         "number_void": certificate.status == Status.WITHDRAWN,
-        "history": public_history(certificate),
+        "history": public_history(certificate, events),
     }
 
 

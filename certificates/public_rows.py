@@ -95,8 +95,9 @@ def _dumps(data: dict) -> str:
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
-def public_row_build(certificate: Certificate) -> PublicCertificate:
-    """The (unsaved) public row of ``certificate``, loaded with ``public_queryset()``."""
+def public_row_build(certificate: Certificate, *, scopes=None, events=None) -> PublicCertificate:
+    """The (unsaved) public row of ``certificate``, loaded with ``public_queryset()``, or
+    with ``scopes`` and ``events`` given (``certificate_json``)."""
     row = PublicCertificate(
         certificate_id=certificate.pk,
         number=certificate.number,
@@ -108,7 +109,7 @@ def public_row_build(certificate: Certificate) -> PublicCertificate:
     digest = hashlib.sha256()
     for language, field in PAYLOAD_FIELDS:
         with translation.override(language):
-            text = _dumps(certificate_json(certificate))
+            text = _dumps(certificate_json(certificate, scopes=scopes, events=events))
         setattr(row, field, text)
         digest.update(text.encode())
     row.etag = digest.hexdigest()[:32]
@@ -121,13 +122,21 @@ def public_rows_refresh(certificate_ids) -> int:
 
     Call inside the transaction that changed them. Returns the number of rows written (one
     upsert statement for all of them)."""
-    ids = list(dict.fromkeys(pk for pk in certificate_ids if pk is not None))
-    if not ids:
+    return _rows_write(dict.fromkeys(pk for pk in certificate_ids if pk is not None))
+
+
+def _rows_write(pending: dict) -> int:
+    """Write the public rows of ``pending`` (certificate id → ``(certificate, scopes, events)``
+    held by the caller, or None to read the certificate back)."""
+    rows = [public_row_build(c, scopes=s, events=e) for c, s, e in filter(None, pending.values())]
+    ids = [pk for pk, held in pending.items() if held is None]
+    if ids:
+        rows += [
+            public_row_build(certificate)
+            for certificate in public_queryset().prefetch_related("events").filter(pk__in=ids)
+        ]
+    if not rows:
         return 0
-    rows = [
-        public_row_build(certificate)
-        for certificate in public_queryset().prefetch_related("events").filter(pk__in=ids)
-    ]
     # One statement for the batch: insert, or overwrite the row the certificate already has.
     PublicCertificate.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["certificate"], update_fields=_WRITTEN
@@ -153,7 +162,21 @@ def public_rows_deferred():
     finally:
         _deferred.reset(token)
     # Outside the ``finally``: after an exception the transaction is rolled back anyway.
-    public_rows_refresh(pending)
+    _rows_write(pending)
+
+
+def public_rows_provide(certificate: Certificate, *, scopes, events) -> None:
+    """Inside a ``public_rows_deferred`` block: build ``certificate``'s row at the end of the
+    block from these objects instead of reading it back (three queries; issue #16).
+
+    For a certificate written in this block whose objects are complete and final: its
+    ``organization`` (and ``head``) loaded, no successor, ``scopes`` all its business scopes,
+    ``events`` all its events (a new certificate: those written here). Call it after the
+    block's last change to the certificate; a change signalled afterwards reads it back
+    again. Outside a block it does nothing (the signals rebuilt the row already)."""
+    pending = _deferred.get()
+    if pending is not None and certificate.pk is not None:
+        pending[certificate.pk] = (certificate, list(scopes), list(events))
 
 
 def _refresh(certificate_ids) -> None:
@@ -161,7 +184,7 @@ def _refresh(certificate_ids) -> None:
     pending = _deferred.get()
     if pending is None:
         public_rows_refresh(certificate_ids)
-    else:
+    else:  # a change after ``public_rows_provide``: read the row's sources back
         pending.update(dict.fromkeys(pk for pk in certificate_ids if pk is not None))
 
 

@@ -12,7 +12,11 @@ connection each (PostgreSQL only: SQLite serialises writers), released together 
 certificates per second from the first grant's start to the last one's commit, and a check that
 the certificate numbers issued are unique and gapless. Processes, not threads: concurrent grants
 reach production through separate worker processes, and threads of one process would share one
-core under Python's GIL.
+core under Python's GIL. Documents follow after commit: in production (``REDIS_URL``) a grant
+commits its pending document rows and publishes their ids to Celery, and a worker renders them;
+the granting processes here do the same minus the broker (the ids are collected, no PDF is laid
+out in the timed window), and the documents are rendered after the burst, timed apart
+(``documents_followed_s``).
 """
 
 from __future__ import annotations
@@ -221,20 +225,63 @@ def writes(*, repeats: int = 5) -> dict:
 
 
 def concurrent_issues(*, threads: int = 20) -> dict:
-    """``threads`` grants at once on PostgreSQL (one process and connection each): certificates
-    per second and whether the head certificates' sequence numbers are unique and gapless."""
+    """``threads`` grants at once on PostgreSQL (one process and connection each), then their
+    documents; returns the figures as a dict.
+
+    First one untimed grant in this process (its documents rendered), so the processes forked
+    from it are warm like production's long-lived workers (templates compiled, translations
+    and first-use caches loaded), not processes paying their first grant's start-up costs.
+
+    The burst: every process waits at a barrier, then grants one decision in its own
+    transaction (``_grant``, the ``certificates.services`` grant path with every check).
+    ``certificates_per_s``: certificates issued (head and sub-certificates) over the seconds
+    from the first grant's start to the last grant's commit; ``grant_cpu_median_ms``: the
+    median Python CPU time of one grant in its process (a figure a busy machine disturbs
+    less than the wall clock). A grant's documents follow after
+    commit, as with ``REDIS_URL`` in production: the pending ``CertificateDocument`` rows are
+    committed with the grant and their ids, which a request would publish to the Celery broker
+    (``certificates.pdf._dispatch``), are collected instead, so no PDF is laid out in the
+    timed window (a broker publish is not timed either).
+
+    After the burst, the collected documents are rendered one after another in this process
+    (``pdf.document_render``, what the Celery task runs): ``documents_followed_s`` is that
+    time, ``documents`` how many, ``documents_failed`` those still pending afterwards.
+
+    Checks: the head certificates' sequence numbers are unique and gapless (one run right
+    after the year's last number before the burst); ``errors`` counts failed grants (the first
+    is shown), never dropped from the figure.
+    """
     if connection.vendor != "postgresql":
         return {"skipped": "PostgreSQL only (set DATABASE_URL)"}
+    from certificates import pdf
+
     today = timezone.localdate()
     # Audits made for the burst, so none is refused for what the data lacks (a signed report).
     from audits.models import Audit
 
     newest = Audit.objects.aggregate(top=Max("pk"))["top"] or 0
-    prepare_grants(threads)
-    audits = list(awaiting_decision().filter(kind__in=GRANT_KINDS, pk__gt=newest)[:threads])
+    prepare_grants(threads + 1)
+    audits = list(
+        awaiting_decision()
+        .filter(kind__in=GRANT_KINDS, pk__gt=newest)
+        .order_by("pk")[: threads + 1]
+    )
     deciders = _deciders()  # after the preparation, which may have made the decision maker
-    if len(audits) < threads:
+    if len(audits) < threads + 1:
         return {"skipped": f"only {len(audits)} audits await a grant"}
+    # A warm worker: production's processes live for many requests, so the processes forked
+    # below inherit one grant's templates, translations and first-use caches from this
+    # untimed grant (and render its documents: a Celery worker warms its PDFs at start-up).
+    warm_up, *audits = audits
+    warm_documents: list[int] = []
+    dispatch, pdf._dispatch = pdf._dispatch, warm_documents.append
+    try:
+        with transaction.atomic():
+            _grant(warm_up, deciders, today)
+    finally:
+        pdf._dispatch = dispatch
+    for document_id in warm_documents:
+        pdf.document_render(document_id=document_id)
     before = Certificate.objects.aggregate(top=Max("pk"))["top"] or 0
     # One process per grant, as concurrent grants arrive in production (web server worker
     # processes, Celery workers): threads of one process would measure Python's GIL (one core
@@ -245,17 +292,21 @@ def concurrent_issues(*, threads: int = 20) -> dict:
     connections.close_all()  # no connection crosses the fork: each child opens its own
 
     def worker(audit):
-        outcome = {"error": ""}
+        queued: list[int] = []
+        # The Celery path's hand-over (a broker message per committed document), minus the
+        # broker: the ids go back to the parent, which renders them after the burst.
+        pdf._dispatch = queued.append
+        outcome = {"error": "", "documents": queued}
         try:
             barrier.wait(120)
-            outcome["start"] = time.monotonic()
+            outcome["start"], cpu = time.monotonic(), time.thread_time()
             with transaction.atomic():
                 _grant(audit, deciders, today)
             outcome["end"] = time.monotonic()  # committed: the number row is free again
+            outcome["cpu"] = time.thread_time() - cpu
         except Exception as exc:  # counted and shown: the figure must not hide a failure
             outcome["error"] = f"{type(exc).__name__}: {exc}"
         results.put(outcome)
-        background.wait(timeout=600)  # this process's documents, after the timing
         connections.close_all()
 
     pool = [context.Process(target=worker, args=(audit,)) for audit in audits]
@@ -267,6 +318,17 @@ def concurrent_issues(*, threads: int = 20) -> dict:
     errors = [outcome["error"] for outcome in outcomes if outcome["error"]]
     timed = [outcome for outcome in outcomes if "end" in outcome]
     elapsed = max(o["end"] for o in timed) - min(o["start"] for o in timed) if timed else 0.0
+    cpu_ms = statistics.median(o["cpu"] for o in timed) * 1000 if timed else 0.0
+
+    documents = [pk for outcome in outcomes for pk in outcome["documents"]]
+    started = time.monotonic()
+    for document_id in documents:
+        pdf.document_render(document_id=document_id)
+    documents_s = time.monotonic() - started
+    still_pending = CertificateDocument.objects.filter(
+        pk__in=documents, state=CertificateDocument.State.PENDING
+    ).count()
+
     issued = Certificate.objects.filter(pk__gt=before)
     heads = list(issued.filter(head__isnull=True).values_list("year", "sequence"))
     numbers = list(issued.values_list("number", flat=True))
@@ -290,8 +352,12 @@ def concurrent_issues(*, threads: int = 20) -> dict:
         "elapsed_s": round(elapsed, 2),
         "certificates": len(numbers),
         "certificates_per_s": round(len(numbers) / elapsed, 1) if elapsed else 0,
+        "grant_cpu_median_ms": round(cpu_ms, 1),
         "unique_numbers": len(set(numbers)) == len(numbers),
         "gapless": gapless,
         "errors": len(errors),
         **({"first_error": errors[0][:200]} if errors else {}),
+        "documents": len(documents),
+        "documents_followed_s": round(documents_s, 1),
+        "documents_failed": still_pending,
     }

@@ -45,23 +45,38 @@ def _declared_conflict(user, organization_id: int) -> ConflictDeclaration | None
     ).first()
 
 
-def _opening_audit(programme: AuditProgramme) -> Audit | None:
-    """The audit whose decision opens the cycle: stage 2, or the first recertification audit."""
+def _opening_audit(programme: AuditProgramme, audits: list | None = None) -> Audit | None:
+    """The audit whose decision opens the cycle: stage 2, or the first recertification audit.
+    ``audits``: the programme's audits of those kinds, by pk, when the caller has read them."""
     kind = (
         Audit.Kind.RECERTIFICATION
         if programme.application.kind == Application.Kind.RECERTIFICATION
         else Audit.Kind.STAGE2
     )
+    if audits is not None:
+        return next((a for a in audits if a.kind == kind), None)
     return programme.audits.filter(kind=kind).order_by("pk").first()
 
 
-def _closing_recertification(programme: AuditProgramme) -> Audit | None:
-    """The recertification audit planned before the cycle's expiry (not the opening one)."""
+def _closing_recertification(programme: AuditProgramme, audits: list | None = None) -> Audit | None:
+    """The recertification audit planned before the cycle's expiry (not the opening one).
+    ``audits``: the programme's stage 2 and recertification audits (others may be there), by
+    pk, when the caller has read them."""
+    opening = _opening_audit(programme, audits)
+    if audits is not None:
+        found = [
+            a
+            for a in audits
+            if a.kind == Audit.Kind.RECERTIFICATION and (opening is None or a.pk != opening.pk)
+        ]
+        return found[-1] if found else None
     audits = programme.audits.filter(kind=Audit.Kind.RECERTIFICATION).order_by("pk")
-    opening = _opening_audit(programme)
     if opening is not None:
         audits = audits.exclude(pk=opening.pk)
     return audits.last()
+
+
+_UNSET = object()
 
 
 def _reference_initial_days(programme: AuditProgramme) -> Decimal | None:
@@ -95,14 +110,22 @@ def _normal_least_days(
 
 
 def _proposed_days(
-    programme: AuditProgramme, audit_type: str, headcount: int | None = None
+    programme: AuditProgramme,
+    audit_type: str,
+    headcount: int | None = None,
+    *,
+    reference=_UNSET,
 ) -> Decimal:
-
+    """The Appendix A time for ``audit_type`` raised to the clause floors (days).
+    ``reference``: the client's initial audit time when the caller has read it
+    (``_reference_initial_days``, may be None); read by default."""
+    if reference is _UNSET:
+        reference = _reference_initial_days(programme)
     headcount = headcount or programme.planning_headcount
     table = rules.table_days(headcount, audit_type, programme.scheme)
     return max(
         table,
-        _normal_least_days(table, audit_type, _reference_initial_days(programme), programme.scheme),
+        _normal_least_days(table, audit_type, reference, programme.scheme),
     )
 
 
@@ -474,11 +497,13 @@ def audit_team_user_ids(audit: Audit) -> set[int]:
     kinds = [audit.kind]
     if audit.kind == Audit.Kind.STAGE2:
         kinds.append(Audit.Kind.DOCUMENT_REVIEW)
+    # One statement, two indexed reads (an OR across the join would scan the team table).
+    members = AuditTeamMember.objects.values_list("user_id", flat=True)
     return set(
-        AuditTeamMember.objects.filter(
-            audit__programme_id=audit.programme_id, audit__kind__in=kinds
-        ).values_list("user_id", flat=True)
-    ) | set(audit.team.values_list("user_id", flat=True))
+        members.filter(audit__programme_id=audit.programme_id, audit__kind__in=kinds).union(
+            members.filter(audit_id=audit.pk)
+        )
+    )
 
 
 def decision_maker_check(*, audit: Audit, user) -> list[str]:

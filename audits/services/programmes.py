@@ -22,6 +22,7 @@ from audits.selectors.planning import (
     _closing_recertification,
     _opening_audit,
     _proposed_days,
+    _reference_initial_days,
 )
 from certbody import bounds, policy
 from certbody.lifecycle import RuleViolation, lock, record
@@ -180,6 +181,17 @@ def _add_audit(
     return audit
 
 
+def _audits_create(audits: list[Audit], actor, asrp) -> None:
+    """Insert planned audits built and recorded (``record``) by the caller: one statement for
+    the rows and one for their history (what ``_add_audit`` writes one audit at a time), then
+    their ASRP activities when ``asrp`` (the programme's ASRP programme in use, or None)."""
+    Audit.objects.bulk_create(audits)
+    Audit.history.bulk_history_create(audits)  # each row's _history_user and _change_reason
+    if asrp is not None:
+        for audit in audits:
+            _asrp_activities_ensure(audit, actor)
+
+
 def _asrp_activities_ensure(audit: Audit, actor) -> None:
     if audit.kind not in _ASRP_KINDS or audit.state != Audit.State.PLANNED:
         return
@@ -257,10 +269,11 @@ def programme_headcount_change(
     return programme
 
 
-def _surveillance_dues(programme, s1: Audit | None) -> tuple[date, date]:
+def _surveillance_dues(programme, s1: Audit | None, *, opening=_UNKNOWN) -> tuple[date, date]:
     decided, expires = programme.decided_on, programme.expires_on
     if programme.scheme == rules.SCHEME_CAS:
-        opening = _opening_audit(programme)
+        if opening is _UNKNOWN:
+            opening = _opening_audit(programme)
         opening_end = (opening.actual_end if opening else None) or decided
         s1_due = rules.cas_surveillance_window(opening_end)[1]
         s1_end = (s1.actual_end if s1 else None) or s1_due
@@ -278,10 +291,15 @@ def _replan(programme: AuditProgramme, actor, *, reason: str, retime: bool = Fal
     asrp = _asrp_in_use(programme)  # once for every audit added below
     days_by_type: dict[str, Decimal] = {}
 
+    reference: list = []  # the client's initial audit time, read once (_reference_initial_days)
+
     def proposed_days(audit_type: str) -> Decimal:
-        # Surveillance 1 and 2 share their proposal (one time-determination query, not two).
+        # Surveillance 1 and 2 share their proposal, and every type the reference time (one
+        # time-determination query, not one per audit).
         if audit_type not in days_by_type:
-            days_by_type[audit_type] = _proposed_days(programme, audit_type)
+            if not reference:
+                reference.append(_reference_initial_days(programme))
+            days_by_type[audit_type] = _proposed_days(programme, audit_type, reference=reference[0])
         return days_by_type[audit_type]
 
     def update(audit: Audit, due_on: date | None) -> None:
@@ -303,46 +321,54 @@ def _replan(programme: AuditProgramme, actor, *, reason: str, retime: bool = Fal
             audit.save(update_fields=fields)
             changed.append(audit)
 
+    added: list[Audit] = []  # inserted together at the end (``_audits_create``)
+
+    def add(kind: str, *, sequence: int = 1, due_on: date) -> Audit:
+        audit = Audit(
+            programme=programme,
+            kind=kind,
+            sequence=sequence,
+            planned_days=proposed_days(
+                rules.SURVEILLANCE if kind == Audit.Kind.SURVEILLANCE else rules.RECERTIFICATION
+            ),
+            due_on=due_on,
+        )
+        record(audit, actor=actor, reason="列入审核方案")
+        added.append(audit)
+        changed.append(audit)
+        return audit
+
     if programme.decided_on and programme.expires_on:
-        surveillance = {
-            a.sequence: a for a in programme.audits.filter(kind=Audit.Kind.SURVEILLANCE)
-        }
-        s1_due, s2_due = _surveillance_dues(programme, surveillance.get(1))
+        # The cycle's audits in one read: the surveillances, and the opening and closing
+        # recertification (``_opening_audit``, ``_closing_recertification``); the audits added
+        # below are surveillances, so the recertification answers stay true.
+        cycle = list(
+            programme.audits.filter(
+                kind__in=(Audit.Kind.SURVEILLANCE, Audit.Kind.RECERTIFICATION, Audit.Kind.STAGE2)
+            ).order_by("pk")
+        )
+        surveillance = {a.sequence: a for a in cycle if a.kind == Audit.Kind.SURVEILLANCE}
+        opening = _opening_audit(programme, cycle)
+        s1_due, s2_due = _surveillance_dues(programme, surveillance.get(1), opening=opening)
         for sequence, due_on in ((1, s1_due), (2, s2_due)):
             audit = surveillance.get(sequence)
             if audit is None:
-                audit = _add_audit(
-                    programme,
-                    actor,
-                    kind=Audit.Kind.SURVEILLANCE,
-                    sequence=sequence,
-                    due_on=due_on,
-                    days=proposed_days(rules.SURVEILLANCE),
-                    asrp=asrp,
-                )
-                changed.append(audit)
+                audit = add(Audit.Kind.SURVEILLANCE, sequence=sequence, due_on=due_on)
                 if sequence == 1:  # surveillance 2's due date follows surveillance 1's
-                    s1_due, s2_due = _surveillance_dues(programme, audit)
+                    s1_due, s2_due = _surveillance_dues(programme, audit, opening=opening)
             else:
                 update(audit, due_on)
         recert_due = programme.expires_on - timedelta(days=1)
-        closing = _closing_recertification(programme)
+        closing = _closing_recertification(programme, cycle)
         later_cycle = AuditProgramme.objects.filter(
             organization_id=programme.organization_id, cycle__gt=programme.cycle
         ).exists()
         if closing is None and not later_cycle:
-            changed.append(
-                _add_audit(
-                    programme,
-                    actor,
-                    kind=Audit.Kind.RECERTIFICATION,
-                    due_on=recert_due,
-                    days=proposed_days(rules.RECERTIFICATION),
-                    asrp=asrp,
-                )
-            )
+            add(Audit.Kind.RECERTIFICATION, due_on=recert_due)
         elif closing is not None:
             update(closing, recert_due)
+        if added:
+            _audits_create(added, actor, asrp)
     if retime:
         done = {a.pk for a in changed}
         for audit in programme.audits.filter(state=Audit.State.PLANNED):

@@ -87,7 +87,12 @@ def decision_make(
     if star_grade and star_grade not in dict(GRADE_CHOICES):
         raise RuleViolation(gettext("Unknown star grade: %(grade)s") % {"grade": star_grade})
     with transaction.atomic():
-        audit = lock(Audit, audit.pk)
+        # The programme is read by the checks (the team, the client): with the locked row.
+        audit = (
+            Audit.objects.select_for_update(of=("self",))
+            .select_related("programme")
+            .get(pk=audit.pk)
+        )
         if decided_on > timezone.localdate():
             raise RuleViolation(gettext("The decision date cannot be later than today."))
         if outcome == Decision.Outcome.REFUSE and not reasons.strip():
@@ -95,9 +100,8 @@ def decision_make(
                 gettext("A refusal states in writing why certification was not granted."),
                 "004 §5.12.5",
             )
-        guards.decision_allowed(audit, actor=actor, outcome=outcome, decided_on=decided_on)
+        sheet = guards.decision_allowed(audit, actor=actor, outcome=outcome, decided_on=decided_on)
         if outcome == Decision.Outcome.GRANT:
-            sheet = selectors.submitted_sheet(audit)
             if star_grade and star_grade != sheet.grade:
                 raise RuleViolation(
                     gettext(

@@ -183,7 +183,12 @@ def certificate_issue(*, decision: Decision, actor, issued_on: date | None = Non
             ]
         )
         for certificate in certificates:
-            record_event(certificate, CertificateEvent.Kind.ISSUED, issued_on, actor, reason="发证")
+            event = record_event(
+                certificate, CertificateEvent.Kind.ISSUED, issued_on, actor, reason="发证"
+            )
+            # Complete and final here: the public row is built from these objects at the end
+            # of the block instead of read back (issue #16).
+            public_rows.public_rows_provide(certificate, scopes=scopes, events=[event])
         if renews:
             previous = lock(Certificate, previous.pk)
             previous.superseded_by = head

@@ -106,9 +106,9 @@ def test_each_public_row_is_built_once_per_issue_and_shows_the_issue(staff, monk
     built = []
     build = public_rows.public_row_build
 
-    def counting(certificate):
+    def counting(certificate, **held):
         built.append(certificate.pk)
-        return build(certificate)
+        return build(certificate, **held)
 
     monkeypatch.setattr(public_rows, "public_row_build", counting)
     decision = grant(stage2, staff)
