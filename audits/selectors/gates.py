@@ -9,9 +9,14 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
-from audits.models import AsrpProgramme, Audit, AuditMeeting, AuditTimeDetermination
+from audits.models import AsrpProgramme, Audit, AuditMeeting
 from audits.selectors.cas import require_cas_surveillance_window
-from audits.selectors.planning import _require_plan_ready, audit_team_check, require_plan_confirmed
+from audits.selectors.planning import (
+    _determination,
+    _require_plan_ready,
+    audit_team_check,
+    require_plan_confirmed,
+)
 from certbody.lifecycle import RuleViolation
 
 
@@ -30,11 +35,11 @@ def require_document_review_passed(audit: Audit) -> None:
         )
 
 
-def require_team_valid(audit: Audit, on: date | None = None) -> None:
+def require_team_valid(audit: Audit, on: date | None = None, *, current: bool = False) -> None:
     """The team passes ``audit_team_check`` on ``on`` (None: the audit's actual or planned
     start, else today): leader, registrations valid on every audit day, competences …
-    (004 §5.4.4)."""
-    failures = audit_team_check(audit, on=on)
+    (004 §5.4.4). ``current``: ``audit`` was just read by the caller (see ``audit_team_check``)."""
+    failures = audit_team_check(audit, on=on, current=current)
     if failures:
         raise RuleViolation(
             _("The audit team does not meet the rules; the audit cannot start: %(failures)s")
@@ -45,7 +50,7 @@ def require_team_valid(audit: Audit, on: date | None = None) -> None:
 def require_asrp_notified(audit: Audit, started_on: date | None = None) -> None:
     """An audit timed under an ASRP programme needs the accreditation body notified before
     the first use (000 §4.4.2): on or before ``started_on`` (None: at all)."""
-    determination = AuditTimeDetermination.objects.filter(audit=audit).first()
+    determination = _determination(audit)  # joined in by ``audit_start``'s lock
     if determination is None or not determination.asrp:
         return
     asrp = AsrpProgramme.objects.filter(programme_id=audit.programme_id).first()
@@ -60,14 +65,15 @@ def require_asrp_notified(audit: Audit, started_on: date | None = None) -> None:
         )
 
 
-def audit_startable(audit: Audit, started_on: date | None = None) -> None:
+def audit_startable(audit: Audit, started_on: date | None = None, *, current: bool = False) -> None:
     """Every gate of ``audit_start`` in its order (004 §5.4.4, §5.4.6, §9.2; 001 §6.3, §7.1;
     000 §4.4.2). ``started_on``: the local first day; None checks what holds for any day (the
-    team on its planned start)."""
+    team on its planned start). ``current``: ``audit`` is the row the caller just locked, not
+    read again for the team check (``audit_team_check``)."""
     require_document_review_passed(audit)
     if started_on is not None:
         require_cas_surveillance_window(audit, started_on)
-    require_team_valid(audit, started_on)
+    require_team_valid(audit, started_on, current=current)
     if audit.needs_site_visit:
         if started_on is None:
             require_plan_confirmed(audit)

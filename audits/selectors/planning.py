@@ -39,6 +39,24 @@ def _profile(user) -> Auditor | None:
     return Auditor.objects.filter(user=user).first()
 
 
+def _user_profile(user) -> Auditor | None:
+    """``user``'s auditor profile from the reverse one-to-one (no query once it is joined in
+    with ``select_related("…auditor_profile")``); None when the user has none."""
+    try:
+        return user.auditor_profile
+    except Auditor.DoesNotExist:
+        return None
+
+
+def _determination(audit: Audit) -> AuditTimeDetermination | None:
+    """``audit``'s time determination from the reverse one-to-one (no query once joined in
+    with ``select_related("time_determination")``); None when none is recorded."""
+    try:
+        return audit.time_determination
+    except AuditTimeDetermination.DoesNotExist:
+        return None
+
+
 def _declared_conflict(user, organization_id: int) -> ConflictDeclaration | None:
     return ConflictDeclaration.objects.filter(
         auditor__user=user, organization_id=organization_id, has_interest=True
@@ -267,12 +285,19 @@ def _site_table_onsite(site: Site, audit_type: str, scheme: str) -> Decimal:
         ) from None
 
 
-def _is_auditor(user) -> bool:
+_UNREAD = object()
+
+
+def _is_auditor(user, profile=_UNREAD) -> bool:
+    """A staff user with the auditor role or an active auditor profile. ``profile``: the
+    user's profile (or None) when the caller has read it already, so it is not read again."""
     if not user.is_staff or not user.is_active:
         return False
     if roles.has_role(user, roles.AUDITOR):
         return True
-    return Auditor.objects.filter(user=user, active=True).exists()
+    if profile is _UNREAD:
+        return Auditor.objects.filter(user=user, active=True).exists()
+    return profile is not None and profile.active
 
 
 def _role_fits(role: str, auditor: Auditor) -> bool:
@@ -338,7 +363,7 @@ def _registration_failure(member, profile: Auditor, first: date, last: date) -> 
     return ""
 
 
-def audit_team_check(audit: Audit, *, on: date | None = None) -> list[str]:
+def audit_team_check(audit: Audit, *, on: date | None = None, current: bool = False) -> list[str]:
     """Every way the audit's team breaks the rules, as messages naming the clause; [] = valid.
 
     ``on``: the audit's first day (default: its actual start, planned start or today);
@@ -361,12 +386,23 @@ def audit_team_check(audit: Audit, *, on: date | None = None) -> list[str]:
     - short-notice audits: every member has declared on the client (004 §5.9.2(2)).
 
     The decision maker's independence is checked at decision time (``decision_maker_check``).
+
+    ``current``: ``audit`` is a row the caller has just read (``audit_start`` locks it with its
+    programme, application and determination joined in), so it is not read again; otherwise
+    it is re-read for its current dates.
     """
-    audit = Audit.objects.select_related("programme").get(pk=audit.pk)  # current dates
+    if not current:
+        # Current dates; the application (scopes) and the determination (capacity) in one query.
+        audit = Audit.objects.select_related("programme__application", "time_determination").get(
+            pk=audit.pk
+        )
     day, last_day = _audit_days(audit, on)
     organization_id = audit.programme.organization_id
-    members = list(audit.team.select_related("user").order_by("pk"))
-    profiles = {p.user_id: p for p in Auditor.objects.filter(user__in=[m.user for m in members])}
+    # Each member's auditor profile joined in (one-to-one), not one query per team.
+    members = list(audit.team.select_related("user__auditor_profile").order_by("pk"))
+    profiles = {
+        m.user_id: profile for m in members if (profile := _user_profile(m.user)) is not None
+    }
     failures: list[str] = []
     leaders = [m for m in members if m.role == AuditTeamMember.Role.LEADER]
     if not leaders:
@@ -443,7 +479,7 @@ def audit_team_check(audit: Audit, *, on: date | None = None) -> list[str]:
             )
             % {"trainees": trainees, "qualified": len(qualified)}
         )
-    determination = AuditTimeDetermination.objects.filter(audit=audit).first()
+    determination = _determination(audit)
     if determination is not None and audit.planned_start and audit.planned_end:
         days = (audit.planned_end - audit.planned_start).days + 1
         capacity = len(qualified) * days
@@ -519,11 +555,11 @@ def decision_maker_check(*, audit: Audit, user) -> list[str]:
     return failures
 
 
-def require_plan_confirmed(audit: Audit) -> None:
+def require_plan_confirmed(audit: Audit) -> AuditPlan:
     """An on-site audit's written plan exists, is confirmed by the client (004 §5.4.6.1,
     §5.4.6.3), a short-notice audit says why (004 §5.9.2) and the plan is reported to CNCA
     (004 §9.2). The part of the plan gate that no start date changes; ``_require_plan_ready``
-    adds the 3-day rule for a given start."""
+    adds the 3-day rule for a given start. Returns the plan (raises ``RuleViolation``)."""
     plan = AuditPlan.objects.filter(audit=audit).first()
     if plan is None:
         raise RuleViolation(
@@ -547,6 +583,7 @@ def require_plan_confirmed(audit: Audit) -> None:
             _("The audit plan has not been reported to CNCA: the audit cannot start."),
             "004 §9.2",
         )
+    return plan
 
 
 def _require_plan_ready(audit: Audit, started_on: date) -> None:
@@ -557,8 +594,7 @@ def _require_plan_ready(audit: Audit, started_on: date) -> None:
     (004 §5.9.2) records why the notice was short; its report may come later than 3 days
     before but must exist before the start (its lateness stays on the plan).
     """
-    require_plan_confirmed(audit)
-    plan = AuditPlan.objects.filter(audit=audit).first()
+    plan = require_plan_confirmed(audit)
     reported_on = plan.cnca_reported_on
     if reported_on > started_on:
         raise RuleViolation(

@@ -111,8 +111,14 @@ def audit_start(*, audit: Audit, actor, started_on: date) -> Audit:
     """
     policy.require(actor, "audits.start_audit", audit)
     with transaction.atomic():
-        audit = lock(Audit, audit.pk)
-        audit_startable(audit, started_on)
+        # The row locked with what the gates read (the team check's scopes and capacity, the
+        # ASRP notice), so they do not read the audit again.
+        audit = (
+            Audit.objects.select_for_update(of=("self",))
+            .select_related("programme__application", "time_determination")
+            .get(pk=audit.pk)
+        )
+        audit_startable(audit, started_on, current=True)
         audit.actual_start = started_on
         fire(audit, "start", actor=actor, reason="审核开始", fields=["actual_start"])
         _replan_after(audit, actor)

@@ -10,12 +10,13 @@ from applications.models import Site
 from audits.models import (
     Audit,
     AuditMeeting,
+    AuditorCompetence,
     AuditPlan,
     AuditPlanAgendaRow,
     AuditTimeDetermination,
     SamplingPlanSite,
 )
-from audits.selectors.planning import _audit_day, _profile, audit_team_check
+from audits.selectors.planning import _audit_day, _user_profile, audit_team_check
 from audits.services._guards import _not_future
 from certbody import dates, policy
 from certbody.lifecycle import RuleViolation, fire, lock, record
@@ -257,9 +258,19 @@ def _plan_revise(audit: Audit, actor, *, reason: str) -> None:
 
 
 def _team_snapshot(audit: Audit, day: date) -> list[dict]:
+    # Two queries for any team: the members with their profiles, then every competence of
+    # those profiles (not a profile and a competence query per member).
+    members = list(audit.team.select_related("user__auditor_profile").order_by("pk"))
+    profiles = [p for m in members if (p := _user_profile(m.user)) is not None]
+    codes: dict[int, list[int]] = {p.pk: [] for p in profiles}
+    for competence in AuditorCompetence.objects.filter(auditor__in=profiles).select_related(
+        "business_scope"
+    ):
+        if competence.covers(day):
+            codes[competence.auditor_id].append(competence.business_scope.code)
     snapshot = []
-    for member in audit.team.select_related("user").order_by("pk"):
-        profile = _profile(member.user)
+    for member in members:
+        profile = _user_profile(member.user)
         snapshot.append(
             {
                 "name": str(member.user),
@@ -267,7 +278,7 @@ def _team_snapshot(audit: Audit, day: date) -> list[dict]:
                 "registration_number": profile.registration_number if profile else "",
                 "qualification": profile.qualification if profile else "",
                 "full_time": bool(profile and profile.is_full_time),
-                "competence_codes": profile.competence_codes(day) if profile else [],
+                "competence_codes": sorted(codes[profile.pk]) if profile else [],
                 "counted_in_audit_time": member.counted_in_audit_time,
                 "whole_audit": member.whole_audit,
                 "tasks": member.tasks,

@@ -3,6 +3,7 @@
 """
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from audits.models import (
@@ -33,13 +34,13 @@ def audit_team_add(
     policy.require(actor, "audits.manage_team", audit)
     if role not in AuditTeamMember.Role.values:
         raise RuleViolation(_("Unknown audit team role: %(role)s.") % {"role": role})
-    if not _is_auditor(user):
+    profile = _profile(user)
+    if not _is_auditor(user, profile):
         raise RuleViolation(
             _('"%(user)s" is not an auditor registered with the certification body.')
             % {"user": user},
             "004 §5.4.4",
         )
-    profile = _profile(user)
     if profile is not None and not _role_fits(role, profile):
         raise RuleViolation(
             _('"%(user)s" is qualified as "%(qualification)s" and cannot act as "%(role)s".')
@@ -51,7 +52,11 @@ def audit_team_add(
             "004 §5.4.4",
         )
     with transaction.atomic():
-        audit = lock(Audit, audit.pk)
+        audit = (
+            Audit.objects.select_for_update(of=("self",))
+            .select_related("programme")
+            .get(pk=audit.pk)
+        )
         if audit.state not in (Audit.State.PLANNED, Audit.State.IN_PROGRESS):
             raise RuleViolation(_("The audit is over: its team can no longer change."))
         if _declared_conflict(user, audit.programme.organization_id):
@@ -70,9 +75,15 @@ def audit_team_add(
                 _('"%(user)s" cannot be on the team of this audit: %(conflicts)s')
                 % {"user": user, "conflicts": _("; ").join(busy)}
             )
-        if role == AuditTeamMember.Role.LEADER and audit.team.filter(role=role).exists():
+        # The leader and this user, if on the team already, in one query.
+        taken = list(
+            audit.team.filter(Q(role=AuditTeamMember.Role.LEADER) | Q(user=user)).values_list(
+                "role", "user_id"
+            )
+        )
+        if role == AuditTeamMember.Role.LEADER and any(r == role for r, _u in taken):
             raise RuleViolation(_("An audit team has only one team leader."), "004 §5.4.4")
-        if audit.team.filter(user=user).exists():
+        if any(u == user.pk for _r, u in taken):
             raise RuleViolation(_('"%(user)s" is on the audit team already.') % {"user": user})
         member = AuditTeamMember(
             audit=audit, user=user, role=role, whole_audit=bool(whole_audit), tasks=tasks[:300]
