@@ -16,8 +16,10 @@ class CertbodyConfig(AppConfig):
         )
         from certbody.models import CalendarDay, CalendarYear
         from certbody.workdays import calendar_changed
+        from certbody.workspace.tables import cache_render_signatures
 
         fsm.install()
+        cache_render_signatures()
         policy.register()
         checks.register(calendar_published_check, CALENDAR_TAG)
         checks.register(ratelimit_cache_shared_check, checks.Tags.caches, checks.Tags.security)

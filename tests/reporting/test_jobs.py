@@ -5,6 +5,7 @@ decision of that day, expiring 2028-03-19; surveillance 1 is due 2026-03-20 (12 
 the decision, 004 §5.7.3).
 """
 
+import os
 from datetime import date, timedelta
 
 import pytest
@@ -678,3 +679,21 @@ def test_a_committed_register_import_refreshes_the_statistics(people, tmp_path):
         call_command("import_register", str(path), "--commit", stdout=io.StringIO())
     assert Certificate.objects.count() == 1
     assert _analyzed(queries)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(
+    not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="VACUUM is PostgreSQL's"
+)
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_postgresql_also_vacuums_after_a_bulk_load():
+    """VACUUM sets the visibility map, as autovacuum would after the insert: a desk's
+    ``COUNT(*)`` over the new rows then reads an index only."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from certificates.importer import analyze
+
+    with CaptureQueriesContext(connection) as queries:
+        analyze()
+    assert [q["sql"] for q in queries.captured_queries] == ["VACUUM (ANALYZE)"]
