@@ -14,9 +14,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import prefetch_related_objects
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 from django.views.i18n import set_language as django_set_language
 
@@ -45,12 +47,23 @@ class UserLanguageMiddleware:
         return self.get_response(request)
 
 
+@csrf_exempt
 def set_language(request):
     """POST ``language`` (and ``next``): switch the language, and remember it for a signed-in
-    person. An unknown code changes nothing (Django's view ignores it too)."""
+    person. An unknown code changes nothing (Django's view ignores it too).
+
+    For a visitor who is not signed in the switch only sets the language cookie, as their
+    browser's Accept-Language would: their form carries no CSRF token, so the public pages'
+    layout is the same for every anonymous reader (``certbody.public_layout``; issue #16). A
+    signed-in person's choice changes their account, so their form carries the token and it is
+    checked here (403 without it)."""
+    user = request.user
+    if request.method == "POST" and user.is_authenticated:
+        refused = CsrfViewMiddleware(lambda request: None).process_view(request, None, (), {})
+        if refused is not None:
+            return refused
     response = django_set_language(request)
     language = request.POST.get("language", "")
-    user = request.user
     if (
         request.method == "POST"
         and user.is_authenticated

@@ -41,26 +41,38 @@ def payload_field(language: str | None) -> str:
     return "payload_en" if (language or "").startswith("en") else "payload_zh"
 
 
+def _row_select(key: str, value: str, fields: tuple[str, ...]) -> tuple | None:
+    """The columns ``fields`` of the ``PublicCertificate`` whose unique ``key`` (number or
+    token) is ``value``, or None. One query on the unique index, written as SQL because
+    building it through the ORM costs about as much again as running it (issue #16)."""
+    meta = PublicCertificate._meta
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(name).column) for name in fields)
+    sql = (
+        f"SELECT {columns} FROM {quote(meta.db_table)} "
+        f"WHERE {quote(meta.get_field(key).column)} = %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [value])
+        row = cursor.fetchone()
+    return tuple(row) if row is not None else None
+
+
 def public_row_read(number: str, language: str | None) -> tuple[str, str, str] | None:
     """``(payload, etag, token)`` of the certificate whose canonical number is ``number``, the
     payload (JSON text) in ``language`` (``payload_field``); None when there is none.
 
-    The public hot path (API detail, ``/verify/?q=<number>``; issue #16): one query on the
-    unique index, written as SQL because building it through the ORM costs about as much
-    again as running it."""
-    meta = PublicCertificate._meta
-    quote = connection.ops.quote_name
-    columns = ", ".join(
-        quote(meta.get_field(name).column) for name in (payload_field(language), "etag", "token")
-    )
-    sql = (
-        f"SELECT {columns} FROM {quote(meta.db_table)} "
-        f"WHERE {quote(meta.get_field('number').column)} = %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [number])
-        row = cursor.fetchone()
-    return tuple(row) if row is not None else None
+    The public hot path (API detail, ``/verify/?q=<number>``; issue #16): one indexed query."""
+    return _row_select("number", number, (payload_field(language), "etag", "token"))
+
+
+def public_row_by_token(token: str, language: str | None) -> tuple[str, str, str] | None:
+    """``(payload, etag, successor_token)`` of the certificate whose QR token is ``token``,
+    the payload (JSON text) in ``language`` (``payload_field``), ``successor_token`` the token
+    of the certificate that replaced it or ""; None when there is none.
+
+    The QR page (``/verify/<token>/``; issue #16): one indexed query."""
+    return _row_select("token", token, (payload_field(language), "etag", "successor_token"))
 
 
 def public_results(numbers=None, certificate_ids=None, *, language: str | None) -> list[dict]:
@@ -105,6 +117,7 @@ def public_row_build(certificate: Certificate, *, scopes=None, events=None) -> P
         status=certificate.status,
         organization_name=organization_name(certificate)[:200],
         uscc=certificate.organization.uscc or "",
+        successor_token=certificate.superseded_by.token if certificate.superseded_by_id else "",
     )
     digest = hashlib.sha256()
     for language, field in PAYLOAD_FIELDS:

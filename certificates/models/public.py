@@ -28,6 +28,9 @@ class PublicCertificate(models.Model):
     # The JSON document (UTF-8 text, ``ensure_ascii=False``) per interface language.
     payload_zh = models.TextField()
     payload_en = models.TextField()
+    # The QR page's token of the certificate that replaced this one (the payload names its
+    # number only: the API does not publish tokens), "" when none.
+    successor_token = models.CharField(max_length=40, blank=True, default="")
     # A strong validator over both payloads: changes whenever any public fact changes.
     etag = models.CharField(max_length=64)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,5 +1,7 @@
 """Chinese by default, with an English switch on every page (issue #7)."""
 
+import re
+
 import pytest
 
 
@@ -95,3 +97,51 @@ def test_the_profile_page_stores_the_language_and_names_the_roles(cb):
 def test_the_profile_needs_a_log_in(client, cb):
     response = client.get("/accounts/profile/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_a_visitor_switches_the_language_without_a_csrf_token(cb):
+    """The public pages' footer form carries no token for a visitor (the same page for every
+    reader, issue #16): the switch only sets their language cookie."""
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get("/verify/?q=x").content.decode()
+    form = re.search(r'<form class="language".*?</form>', page, re.S).group(0)
+    assert "csrfmiddlewaretoken" not in form
+    assert 'name="next" value="/verify/?q=x"' in form
+
+    response = browser.post("/i18n/setlang/", {"language": "en", "next": "/verify/?q=x"})
+
+    assert response.status_code == 302 and response["Location"] == "/verify/?q=x"
+    assert response.cookies["django_language"].value == "en"
+    assert 'lang="en"' in browser.get("/verify/?q=x").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_signed_in_persons_switch_needs_the_csrf_token(cb):
+    from django.test import Client
+
+    from certbody import roles
+    from tests.conftest import make_staff
+
+    user = make_staff("lang-csrf", roles.TECHNICAL_MANAGER)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+
+    refused = browser.post("/i18n/setlang/", {"language": "en", "next": "/verify/"})
+
+    assert refused.status_code == 403
+    user.refresh_from_db()
+    assert user.language == ""
+
+    page = browser.get("/verify/").content.decode()
+    form = re.search(r'<form class="language".*?</form>', page, re.S).group(0)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    response = browser.post(
+        "/i18n/setlang/", {"language": "en", "next": "/verify/", "csrfmiddlewaretoken": token}
+    )
+
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.language == "en"

@@ -56,3 +56,27 @@ def test_the_api_detail_is_one_query_on_the_public_rows(client):
     assert len(sql) == 1, sql
     assert "certificates_publiccertificate" in sql[0]
     assert response.json()["number"] == certificate.number
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("status", [Status.SUSPENDED, Status.SUPERSEDED])
+def test_the_qr_page_is_one_query_on_the_public_rows(client, language, status):
+    certificate = certificate_in(status)
+
+    response, sql = _queries(client, f"/verify/{certificate.token}/", HTTP_ACCEPT_LANGUAGE=language)
+
+    assert len(sql) == 1, sql
+    assert "certificates_publiccertificate" in sql[0]
+    assert 'certificates_certificate"' not in sql[0]
+    assert certificate.number in response.content.decode()
+    assert response.cookies.get("sessionid") is None
+
+
+def test_an_unknown_qr_token_is_one_query_and_not_found(client):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get("/verify/no-such-token/")
+
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert response.status_code == 404
+    assert len([q for q in sql if "certificates_publiccertificate" in q]) == 1, sql
+    assert not [q for q in sql if 'certificates_certificate"' in q], sql
