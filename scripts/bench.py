@@ -225,6 +225,11 @@ def start_gunicorn(ctx: Context) -> tuple:
         f"127.0.0.1:{port}",
         "--log-level",
         "warning",
+        # wrk keeps the connections it opened after its last request until its -d ends; a
+        # sync worker waiting on one for gunicorn's default 30 s was killed and restarted
+        # (with its PDF warm-up) during the next load. They see EOF once wrk exits.
+        "--timeout",
+        str(int(ctx.args.max_seconds) + 60),
     ]
     env = {**ctx.env, "DJANGO_SETTINGS_MODULE": BENCH_SETTINGS}
     log = open(log_path, "w")  # noqa: SIM115 (closed with the process)
