@@ -4,14 +4,14 @@ from django.db import migrations
 
 
 def backfill(apps, schema_editor):
-    # The payload is the public API's JSON, built by the live code (certificates.public); an
-    # empty database (tests, new installs) never reaches it, so later schema changes to
-    # Certificate cannot break this migration there.
+    # The payload is the public API's JSON, built by the live code (certificates.public): it
+    # runs only when the tables have the live models' columns (public_rows_backfill); 0014
+    # rebuilds the rows again once its column exists.
     if not apps.get_model("certificates", "Certificate").objects.exists():
         return
-    from certificates.public_rows import public_rows_refresh_all
+    from certificates.public_rows import public_rows_backfill
 
-    public_rows_refresh_all()
+    public_rows_backfill(schema_editor)
 
 
 class Migration(migrations.Migration):

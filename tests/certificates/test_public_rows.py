@@ -216,3 +216,34 @@ def test_a_batch_refresh_costs_the_same_queries_for_one_row_or_many():
     assert len(two) == len(one)
     # Rewritten in place: same rows, same content, nothing added.
     assert {row.pk: row.etag for row in PublicCertificate.objects.all()} == before
+
+
+def test_a_migrations_backfill_rebuilds_the_rows_only_once_the_tables_have_every_live_column(
+    monkeypatch,
+):
+    """Replaying the history reaches the 0012 backfill before 0014's column exists: the live
+    code would fail there, so it waits for the migration that adds the column."""
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from certificates.public_rows import public_rows_backfill
+
+    issued_certificate()
+    editor = SimpleNamespace(connection=connection)
+    PublicCertificate.objects.all().delete()
+    describe = connection.introspection.get_table_description
+
+    def without_successor_token(cursor, table):
+        columns = describe(cursor, table)
+        if table == PublicCertificate._meta.db_table:
+            return [c for c in columns if c.name != "successor_token"]
+        return columns
+
+    monkeypatch.setattr(connection.introspection, "get_table_description", without_successor_token)
+    assert public_rows_backfill(editor) == 0
+    assert not PublicCertificate.objects.exists()
+
+    monkeypatch.setattr(connection.introspection, "get_table_description", describe)
+    assert public_rows_backfill(editor) == Certificate.objects.count()
+    assert PublicCertificate.objects.count() == Certificate.objects.count()
