@@ -19,10 +19,12 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 
 
 def office_file(main_part: str = "word/document.xml") -> bytes:
+    # A fixed timestamp: the bytes are part of test ids, which every xdist worker must
+    # collect identically.
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr(main_part, "<document/>")
+        for name, text in (("[Content_Types].xml", "<Types/>"), (main_part, "<document/>")):
+            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), text)
     return buffer.getvalue()
 
 
