@@ -1,7 +1,5 @@
 """Nonconformities built through the services, and evidence files for the answer tests."""
 
-import io
-import zipfile
 from datetime import date
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -24,14 +22,6 @@ STAGE2_END = date(2025, 3, 12)  # majors due 2025-09-12 (004 §5.10.3(1))
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
-
-
-def office_file(main_part: str = "word/document.xml") -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr(main_part, "<document/>")
-    return buffer.getvalue()
 
 
 def upload(name: str, content: bytes, content_type: str = "application/octet-stream"):

@@ -35,7 +35,6 @@ from tests.audits.nc_factories import (
     STAGE2_START,
     answer,
     complete,
-    office_file,
     raise_nc,
     stage2_in_progress,
     upload,
@@ -48,6 +47,7 @@ from tests.certificates.factories import (
     score_sheet,
 )
 from tests.certificates.helpers import skip_pdf_rendering
+from tests.files import office_file
 
 State = Nonconformity.State
 MAJOR_DUE = date(2025, 9, 12)

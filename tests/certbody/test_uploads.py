@@ -2,8 +2,6 @@
 size, number of files, generated names, downloads as attachments."""
 
 import hashlib
-import io
-import zipfile
 from types import SimpleNamespace
 
 import pytest
@@ -12,20 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from certbody import uploads
 from certbody.lifecycle import RuleViolation
+from tests.files import office_file
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
-
-
-def office_file(main_part: str = "word/document.xml") -> bytes:
-    # A fixed timestamp: the bytes are part of test ids, which every xdist worker must
-    # collect identically.
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in (("[Content_Types].xml", "<Types/>"), (main_part, "<document/>")):
-            archive.writestr(zipfile.ZipInfo(name, date_time=(2026, 1, 1, 0, 0, 0)), text)
-    return buffer.getvalue()
 
 
 DOCX = office_file("word/document.xml")
