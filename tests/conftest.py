@@ -104,7 +104,7 @@ def django_db_setup(
     from django.test.utils import setup_databases, teardown_databases
     from pytest_django.fixtures import _get_databases_for_setup
 
-    from tests.db_setup import NoMigrations, delete_flush_sql, finish
+    from tests.db_setup import NoMigrations, finish
 
     aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
     with django_db_blocker.unblock():
@@ -117,12 +117,22 @@ def django_db_setup(
             )
         for alias in aliases:
             finish(connections[alias])
-            if connections[alias].vendor == "postgresql":
-                ops = connections[alias].ops
-                ops.sql_flush = delete_flush_sql(ops.sql_flush)
     yield
     with django_db_blocker.unblock():
         teardown_databases(db_cfg, verbosity=0)
+
+
+@pytest.fixture(scope="module")
+def base_data_committed(django_db_setup, django_db_blocker):
+    """For module fixtures that hold one transaction around a whole module (the demo tests):
+    base data a transactional test flushed is put back, committed, before that transaction
+    opens. Restored inside it (by ``_base_data``, which runs per test), it would be rolled
+    back with the module, and every later test of the worker would find no role groups."""
+    global _base_data_flushed
+    if _base_data_flushed:
+        with django_db_blocker.unblock():
+            _ensure_base_data()
+        _base_data_flushed = False
 
 
 @pytest.fixture(autouse=True)

@@ -24,27 +24,6 @@ from django.db import connection as default_connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 
-
-def delete_flush_sql(original):
-    """PostgreSQL's ``sql_flush`` for the tests: ``DELETE FROM`` each table (foreign keys are
-    deferred to the flush's commit) instead of one ``TRUNCATE`` of all of them. A transactional
-    test's teardown flushes every table; TRUNCATE gives each of some 200 tables (with their
-    indexes and TOAST) new files, about 5 s on this machine, where deleting the few rows a test
-    left takes milliseconds. Resetting sequences keeps the original statement."""
-
-    def sql_flush(style, tables, *, reset_sequences=False, allow_cascade=False):
-        if reset_sequences or not tables:
-            return original(
-                style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
-            )
-        quote = default_connection.ops.quote_name
-        return ["SET CONSTRAINTS ALL DEFERRED;"] + [
-            f"DELETE FROM {quote(table)};" for table in tables
-        ]
-
-    return sql_flush
-
-
 # (migration module, name of its SQL constant, vendor): schema made by RunPython/RunSQL only.
 MIGRATION_ONLY_SQL = [("audits.migrations.0016_audit_desk_order_index", "CREATE", "postgresql")]
 

@@ -44,7 +44,7 @@ pytestmark = pytest.mark.xdist_group("demo")
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+def seeded(django_db_setup, base_data_committed, django_db_blocker, tmp_path_factory):
     # The demo is built once per test process and restored from its snapshot here
     # (tests/demo_snapshot.py); seed_demo then runs on it and prints the summary and log-ins.
     media = tmp_path_factory.mktemp("demo-media")

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.xdist_group("demo")
 
 
 @pytest.fixture(scope="module")
-def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
+def seeded(django_db_setup, base_data_committed, django_db_blocker, tmp_path_factory):
     cache.delete(CertificationBody.CACHE_KEY)
     with (
         django_db_blocker.unblock(),

@@ -37,7 +37,7 @@ def generate(n=N, **options):
 
 
 @pytest.fixture(scope="module")
-def generated_once(django_db_setup, django_db_blocker):
+def generated_once(django_db_setup, base_data_committed, django_db_blocker):
     """N certificates generated once for the module, rolled back at its end."""
     with django_db_blocker.unblock(), transaction.atomic():
         cache.delete(CertificationBody.CACHE_KEY)
