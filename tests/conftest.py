@@ -73,6 +73,32 @@ def _staff_two_factor(request, settings):
     settings.STAFF_REQUIRE_2FA = request.node.get_closest_marker("two_factor") is not None
 
 
+DEMO_FIXTURES = {"demo", "seeded"}
+
+
+def stray_demo_tests(items) -> list[str]:
+    """Node ids of the tests that use the demo data set (a ``demo`` or ``seeded`` fixture)
+    outside the ``demo`` xdist group."""
+    stray = []
+    for item in items:
+        if DEMO_FIXTURES & set(getattr(item, "fixturenames", ())):
+            group = item.get_closest_marker("xdist_group")
+            if group is None or group.args[:1] != ("demo",):
+                stray.append(item.nodeid)
+    return stray
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test on the demo data set must be in the ``demo`` xdist group: that worker builds the
+    demo once and restores it for each later test; anywhere else it is built again."""
+    stray = stray_demo_tests(items)
+    if stray:
+        raise pytest.UsageError(
+            'tests using the demo must be marked pytest.mark.xdist_group("demo"): '
+            + ", ".join(stray)
+        )
+
+
 # Whether a transactional test has flushed the tables since the base data was last put back.
 _base_data_flushed = False
 
@@ -104,7 +130,7 @@ def django_db_setup(
     from django.test.utils import setup_databases, teardown_databases
     from pytest_django.fixtures import _get_databases_for_setup
 
-    from tests.db_setup import NoMigrations, finish
+    from tests.db_setup import NoMigrations, finish, install_delete_flush
 
     aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
     with django_db_blocker.unblock():
@@ -117,6 +143,15 @@ def django_db_setup(
             )
         for alias in aliases:
             finish(connections[alias])
+            if connections[alias].vendor == "postgresql":
+                install_delete_flush()
+                ops = connections[alias].ops
+                # A test database need not survive a crash: commits (transactional tests,
+                # live servers, job runners in subprocesses) don't wait for the WAL flush.
+                name = ops.quote_name(connections[alias].settings_dict["NAME"])
+                with connections[alias].cursor() as cursor:
+                    cursor.execute(f"ALTER DATABASE {name} SET synchronous_commit TO off")
+                    cursor.execute("SET synchronous_commit TO off")
     yield
     with django_db_blocker.unblock():
         teardown_databases(db_cfg, verbosity=0)

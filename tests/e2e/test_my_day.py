@@ -12,7 +12,9 @@ from certbody.models import User
 from tests.e2e.helpers import BrowserConsole, open_as
 from tests.e2e.test_role_homes import demo  # noqa: F401  (the demo fixture)
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The demo is built once on the demo worker and restored for each of its tests
+# (tests/demo_snapshot.py); elsewhere it would be built again (a minute on PostgreSQL).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("demo")]
 
 EVIDENCE = {
     "name": "整改记录.pdf",
