@@ -272,6 +272,40 @@ def test_audit_list_filters_by_kind_state_due_and_my_audits(client, staff, progr
     assert programme.organization.name in csv and str(staff.leader) in csv
 
 
+@pytest.mark.parametrize("people_limit", [500, 0])
+def test_audit_search_finds_audits_by_organisation_and_by_team_member(
+    client, staff, programme, review, monkeypatch, people_limit
+):
+    """Issue #14: the audits desk's search matches the organisation's name or USCC and the name
+    of anyone on the team. The people matched are read first (ids, up to ``PEOPLE_LIMIT``);
+    past that limit they stay a sub-select (``people_limit=0``): the rows are the same."""
+    from audits.desks.audits import AuditFilter
+
+    monkeypatch.setattr(AuditFilter, "PEOPLE_LIMIT", people_limit)
+    other = services.programme_create(
+        application=accepted_application(None, staff), actor=staff.planner
+    )
+    services.audit_team_add(audit=review, actor=staff.planner, user=staff.leader, role="leader")
+    staff.leader.display_name = "欧阳检索"
+    staff.leader.save(update_fields=["display_name"])
+
+    by_member = rows(get(client, staff.planner, "/staff/audits/?q=欧阳检索"))
+    assert programme.organization.name in by_member  # the review the leader is on
+    assert other.organization.name not in by_member
+
+    by_name = rows(get(client, staff.planner, f"/staff/audits/?q={other.organization.name}"))
+    assert other.organization.name in by_name
+    assert programme.organization.name not in by_name
+
+    by_uscc = rows(get(client, staff.planner, f"/staff/audits/?q={other.organization.uscc}"))
+    assert other.organization.name in by_uscc
+    assert programme.organization.name not in by_uscc
+
+    nobody = rows(get(client, staff.planner, "/staff/audits/?q=无此名称的机构"))
+    assert programme.organization.name not in nobody
+    assert other.organization.name not in nobody
+
+
 def test_audit_page_offers_each_role_only_its_actions(client, staff, stage2, tm, outsider):
     assert offered(client, staff.planner, "audits", stage2) == {
         "schedule",
