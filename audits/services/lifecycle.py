@@ -160,16 +160,22 @@ def _replan_after(audit: Audit, actor) -> None:
         _replan(programme, actor, reason=f"按{audit}的实际日期重排")
 
 
-def audit_close(*, audit: Audit, actor, reason: str = "审核关闭") -> Audit:
+def audit_close(*, audit: Audit, actor, reason: str = "审核关闭", locked: bool = False) -> Audit:
     """Close a completed audit once its decision is made (or by the audit department).
 
     Closed by the decision maker with the decision (``certificates.services.decision_make``),
     by the team leader's surveillance conclusion (004 §5.12.6) or, for a document review, by
     the planners (``audits.close_audit``).
+
+    ``locked``: the caller read ``audit`` with ``select_for_update`` in its transaction (a
+    decision does), so it is not read and locked again. No savepoint of its own when called
+    inside a transaction (a decision's, issue #16): an exception rolls back the caller's
+    transaction or savepoint with it, so a caller must not catch one and carry on.
     """
     policy.require(actor, "audits.close_audit", audit)
-    with transaction.atomic():
-        audit = lock(Audit, audit.pk)
+    with transaction.atomic(savepoint=False):
+        if not locked:
+            audit = lock(Audit, audit.pk)
         fire(audit, "close", actor=actor, reason=reason)
     return audit
 
