@@ -167,15 +167,19 @@ def audit_close(*, audit: Audit, actor, reason: str = "审核关闭", locked: bo
     by the team leader's surveillance conclusion (004 §5.12.6) or, for a document review, by
     the planners (``audits.close_audit``).
 
-    ``locked``: the caller read ``audit`` with ``select_for_update`` in its transaction (a
-    decision does), so it is not read and locked again. No savepoint of its own when called
-    inside a transaction (a decision's, issue #16): an exception rolls back the caller's
-    transaction or savepoint with it, so a caller must not catch one and carry on.
+    ``locked``: the caller read ``audit`` with ``select_for_update`` in the transaction it is
+    in (a decision does), so the audit is closed within that transaction, neither read and
+    locked again nor in a savepoint of its own (issue #16): a refusal is raised before
+    anything is written, any other error rolls the caller's transaction back with it.
     """
     policy.require(actor, "audits.close_audit", audit)
-    with transaction.atomic(savepoint=False):
-        if not locked:
-            audit = lock(Audit, audit.pk)
+    if locked:
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("audit_close(locked=True) must run inside transaction.atomic()")
+        fire(audit, "close", actor=actor, reason=reason)
+        return audit
+    with transaction.atomic():
+        audit = lock(Audit, audit.pk)
         fire(audit, "close", actor=actor, reason=reason)
     return audit
 

@@ -92,7 +92,9 @@ def certificate_issue(
     (``decision_make``) issues within its own transaction, so the grant is refused with it.
     ``new_decision``: the caller made ``decision`` in its transaction (``decision_make``) with
     its audit, programme, organisation and application loaded, so the decision is neither read
-    and locked again nor checked for an earlier issue.
+    and locked again nor checked for an earlier issue, and the issue takes no savepoint of its
+    own (one round trip fewer while the number row is held): an error, a refusal included,
+    rolls back the caller's transaction or savepoint with it.
 
     Order inside the transaction (issue #16): every issue of the year waits for the yearly
     number row (``allocate_sequence``) until the one holding it commits, so throughput is one
@@ -116,9 +118,7 @@ def certificate_issue(
             gettext("The issue date cannot be earlier than the decision date."), "004 §6.2.2"
         )
     cb = CertificationBody.get()
-    # No savepoint of its own (one round trip fewer while the number row is held): an
-    # exception rolls back the caller's transaction or savepoint (``decision_make``'s) with it.
-    with transaction.atomic(savepoint=False), pdf.documents_held() as documents:
+    with transaction.atomic(savepoint=not new_decision), pdf.documents_held() as documents:
         with public_rows.public_rows_deferred() as rows:
             if not new_decision:
                 decision = (
