@@ -9,7 +9,15 @@ from django.db import connection
 
 def rows_update(model, key: str, changes: dict, *, where: dict | None = None) -> int:
     """Set different values on several rows of ``model`` in one UPDATE; returns the rows
-    updated (the caller checks it).
+    updated (the caller checks it). Arguments: ``rows_update_sql``."""
+    if not changes:
+        return 0
+    return updates_run([rows_update_sql(model, key, changes, where=where)])[0]
+
+
+def rows_update_sql(model, key: str, changes: dict, *, where: dict | None = None):
+    """``(sql, params)`` of the UPDATE that sets different values on several rows of
+    ``model`` (run it with ``updates_run``; ``changes`` must not be empty).
 
     ``key``: the name of the field (``"pk"`` for the primary key) picking the rows (every
     row with that value: a history table's object id picks all the object's history rows);
@@ -49,6 +57,31 @@ def rows_update(model, key: str, changes: dict, *, where: dict | None = None) ->
         f"UPDATE {quote(meta.db_table)} SET {', '.join(assignments)} "
         f"WHERE {' AND '.join(conditions)}"
     )
+    return sql, params
+
+
+def updates_run(statements) -> list[int]:
+    """Run UPDATE statements (``(sql, params)``, as ``rows_update_sql`` makes them) and return
+    the rows each one updated, in order.
+
+    On PostgreSQL in one round trip: one statement whose data-modifying WITH queries are the
+    UPDATEs (each sees the rows as they were before the statement, so the UPDATEs must touch
+    different rows: different tables, say), counted by its SELECT. Elsewhere one after
+    another. Where others wait on a lock the caller holds (the certificate number, issue
+    #16), every round trip counts: on a busy machine each is a chance to lose the CPU.
+    """
+    statements = list(statements)
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+        if connection.vendor != "postgresql" or len(statements) < 2:
+            counts = []
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                counts.append(cursor.rowcount)
+            return counts
+        parts = [f"u{i} AS ({sql} RETURNING 1)" for i, (sql, _params) in enumerate(statements)]
+        counts_sql = ", ".join(f"(SELECT COUNT(*) FROM u{i})" for i in range(len(statements)))
+        cursor.execute(
+            f"WITH {', '.join(parts)} SELECT {counts_sql}",
+            [param for _sql, params in statements for param in params],
+        )
+        return list(cursor.fetchone())

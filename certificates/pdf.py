@@ -54,7 +54,7 @@ from certbody.pdf import (
     render_checked,
     render_pdf,
 )
-from certbody.sql import rows_update
+from certbody.sql import rows_update_sql, updates_run
 from certificates.models import Certificate, CertificateDocument, document_path
 
 logger = logging.getLogger("certificates.pdf")
@@ -405,6 +405,20 @@ def documents_replace(documents, replacements: dict[str, str]) -> int:
     written. Returns the number updated; raises ``RuntimeError`` when one is no longer pending
     (the caller's transaction then rolls back rather than leave a provisional text).
     """
+    update = documents_replace_sql(documents, replacements)
+    if update is None:
+        return 0
+    sql, params, expected = update
+    updated = updates_run([(sql, params)])[0]
+    if updated != expected:
+        raise RuntimeError(f"{expected} pending documents to fill in, {updated} found")
+    return updated
+
+
+def documents_replace_sql(documents, replacements: dict[str, str]):
+    """What ``documents_replace`` runs, to run with other statements
+    (``certbody.sql.updates_run``): ``(sql, params, documents it must update)``, or None when
+    no document changes. The ``documents`` objects are changed at once."""
     changed = []
     for document in documents:
         html, expected = document.html, list(document.expected_text)
@@ -415,16 +429,14 @@ def documents_replace(documents, replacements: dict[str, str]) -> int:
             document.html, document.expected_text = html, expected
             changed.append(document)
     if not changed:
-        return 0
-    updated = rows_update(
+        return None
+    sql, params = rows_update_sql(
         Document,
         "pk",
         {d.pk: {"html": d.html, "expected_text": d.expected_text} for d in changed},
         where={"state": State.PENDING},
     )
-    if updated != len(changed):
-        raise RuntimeError(f"{len(changed)} pending documents to fill in, {updated} found")
-    return updated
+    return sql, params, len(changed)
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -26,7 +26,7 @@ from django.db import connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import translation
 
-from certbody.sql import rows_update
+from certbody.sql import rows_update_sql, updates_run
 from certificates.models import Certificate, CertificateEvent, PublicCertificate
 from certificates.public import certificate_json, organization_name, public_queryset
 
@@ -201,6 +201,20 @@ def public_rows_replace(rows, replacements: dict[str, str]) -> int:
     ``RuntimeError`` when a row to change is not there (the caller's transaction then rolls
     back rather than leave a provisional text).
     """
+    update = public_rows_replace_sql(rows, replacements)
+    if update is None:
+        return 0
+    sql, params, expected = update
+    updated = updates_run([(sql, params)])[0]
+    if updated != expected:
+        raise RuntimeError(f"{expected} public rows to renumber, {updated} found")
+    return updated
+
+
+def public_rows_replace_sql(rows, replacements: dict[str, str]):
+    """What ``public_rows_replace`` runs, to run with other statements
+    (``certbody.sql.updates_run``): ``(sql, params, rows it must update)``, or None when no
+    row changes. The ``rows`` objects are changed at once."""
     changed = []
     for row in rows:
         before = (row.number, row.payload_zh, row.payload_en)
@@ -212,16 +226,14 @@ def public_rows_replace(rows, replacements: dict[str, str]) -> int:
             row.etag = _etag(row)
             changed.append(row)
     if not changed:
-        return 0
+        return None
     fields = ("number", "payload_zh", "payload_en", "etag")
-    updated = rows_update(
+    sql, params = rows_update_sql(
         PublicCertificate,
         "certificate",
         {row.certificate_id: {field: getattr(row, field) for field in fields} for row in changed},
     )
-    if updated != len(changed):
-        raise RuntimeError(f"{len(changed)} public rows to renumber, {updated} found")
-    return updated
+    return sql, params, len(changed)
 
 
 def public_rows_provide(certificate: Certificate, *, scopes, events) -> None:

@@ -14,7 +14,7 @@ from certbody.dates import add_months
 from certbody.lifecycle import RuleViolation, lock, record
 from certbody.models import CertificationBody
 from certbody.reference import cnca_label
-from certbody.sql import rows_update
+from certbody.sql import rows_update_sql, updates_run
 from certificates import guards, numbering, pdf, public_rows, selectors
 from certificates.models import (
     Certificate,
@@ -289,8 +289,9 @@ def _numbers_fill(certificates, sequence: int, *, cb, rows, documents) -> None:
     shows them: the certificates and their history rows (number, sequence), the public rows
     ``rows`` (number and payloads, a head's number in its subs' and its predecessor's) and the
     pending ``documents`` (HTML and expected texts). Four UPDATE statements, the last of the
-    issue while every other issue of the year waits; each checks it found every row (else
-    ``RuntimeError``, and the transaction rolls back)."""
+    issue while every other issue of the year waits, in one round trip on PostgreSQL
+    (``updates_run``); each is checked to have found every row (else ``RuntimeError``, and
+    the transaction rolls back)."""
     head = certificates[0]
     numbers = {}
     for k, certificate in enumerate(certificates):
@@ -298,12 +299,21 @@ def _numbers_fill(certificates, sequence: int, *, cb, rows, documents) -> None:
             cb.number_prefix, head.year, sequence, head.cycle, cb.accreditation, sub=k or None
         )
     changes = {c.pk: {"number": numbers[c.number], "sequence": sequence} for c in certificates}
-    updated = rows_update(Certificate, "pk", changes)
-    in_history = rows_update(Certificate.history.model, "id", changes)
-    if updated != len(changes) or in_history < len(changes):
-        raise RuntimeError("an issued certificate or its history row is missing")
-    public_rows.public_rows_replace(rows, numbers)
-    pdf.documents_replace(documents, numbers)
+    # (sql, params, rows it must update, whether more may be: history rows, one or more each)
+    updates = [
+        (*rows_update_sql(Certificate, "pk", changes), len(changes), False),
+        (*rows_update_sql(Certificate.history.model, "id", changes), len(changes), True),
+    ]
+    for update in (
+        public_rows.public_rows_replace_sql(rows, numbers),
+        pdf.documents_replace_sql(documents, numbers),
+    ):
+        if update is not None:
+            updates.append((*update, False))
+    counts = updates_run([(sql, params) for sql, params, _rows, _more in updates])
+    for (sql, _params, expected, more), count in zip(updates, counts, strict=True):
+        if count < expected or (count > expected and not more):
+            raise RuntimeError(f"{expected} rows to fill in, {count} found: {sql[:60]}")
     for certificate in certificates:
         certificate.number = numbers[certificate.number]
         certificate.sequence = sequence

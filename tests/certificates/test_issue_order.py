@@ -99,7 +99,7 @@ def test_a_grant_rolled_back_after_its_number_gives_the_number_back(staff, monke
         raise Boom
 
     with monkeypatch.context() as patch:
-        patch.setattr(public_rows, "public_rows_replace", failing_fill)
+        patch.setattr(public_rows, "public_rows_replace_sql", failing_fill)
         with pytest.raises(Boom):
             grant(first, staff)
     assert not Certificate.objects.exists()
