@@ -91,8 +91,9 @@ QR_MASK = 0
 @lru_cache(maxsize=256)
 def qr_svg(url: str) -> str:
     """The QR code for ``url`` as an inline SVG element (segno, error correction M, data mask
-    ``QR_MASK``). Cached by URL: an issue computes its codes before it locks the yearly number
-    row (``certificates.services.issue``), the HTML rendered under the lock reuses them."""
+    ``QR_MASK``). Cached by URL: a document rendered again for the same certificate reuses
+    its code (an issue renders its HTML before it takes the yearly number row,
+    ``certificates.services.issue``)."""
     return segno.make(url, error="m", mask=QR_MASK).svg_inline(scale=3, border=2)
 
 
