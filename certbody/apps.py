@@ -8,7 +8,7 @@ class CertbodyConfig(AppConfig):
     verbose_name = "certbody"
 
     def ready(self):
-        from certbody import fsm, policy
+        from certbody import fsm, history_manager, policy
         from certbody.checks import (
             CALENDAR_TAG,
             calendar_published_check,
@@ -19,6 +19,7 @@ class CertbodyConfig(AppConfig):
         from certbody.workspace.tables import cache_render_signatures
 
         fsm.install()
+        history_manager.install()
         cache_render_signatures()
         policy.register()
         checks.register(calendar_published_check, CALENDAR_TAG)

@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 from functools import lru_cache, partial
 
@@ -52,6 +54,7 @@ from certbody.pdf import (
     render_checked,
     render_pdf,
 )
+from certbody.sql import rows_update_sql, updates_run
 from certificates.models import Certificate, CertificateDocument, document_path
 
 logger = logging.getLogger("certificates.pdf")
@@ -88,8 +91,9 @@ QR_MASK = 0
 @lru_cache(maxsize=256)
 def qr_svg(url: str) -> str:
     """The QR code for ``url`` as an inline SVG element (segno, error correction M, data mask
-    ``QR_MASK``). Cached by URL: an issue computes its codes before it locks the yearly number
-    row (``certificates.services.issue``), the HTML rendered under the lock reuses them."""
+    ``QR_MASK``). Cached by URL: a document rendered again for the same certificate reuses
+    its code (an issue renders its HTML before it takes the yearly number row,
+    ``certificates.services.issue``)."""
     return segno.make(url, error="m", mask=QR_MASK).svg_inline(scale=3, border=2)
 
 
@@ -354,8 +358,86 @@ def document_queue(
         created_by=actor,
     )
     document.save()
-    after_commit(partial(_dispatch, document.pk))
+    held = _held.get()
+    if held is None:
+        after_commit(partial(_dispatch, document.pk))
+    else:
+        held.append(document)
     return document
+
+
+# Documents queued inside a ``documents_held`` block (None outside one).
+_held: ContextVar[list | None] = ContextVar("documents_held", default=None)
+
+
+@contextmanager
+def documents_held():
+    """Hold back the render of the documents queued in the block until the block ends.
+
+    Yields the list of the ``CertificateDocument`` rows ``document_queue`` writes inside the
+    block; when the block ends without an exception each is handed to the after-commit
+    render as ``document_queue`` does, so what the block changes in them before its end
+    (``documents_replace``) is what gets rendered, even where the render runs at once (the
+    test suite's ``after_commit``). Use inside the caller's ``transaction.atomic()``; nested
+    blocks join the outermost one.
+    """
+    if _held.get() is not None:
+        yield _held.get()
+        return
+    documents: list = []
+    token = _held.set(documents)
+    try:
+        yield documents
+    finally:
+        _held.reset(token)
+    for document in documents:
+        after_commit(partial(_dispatch, document.pk))
+
+
+def documents_replace(documents, replacements: dict[str, str]) -> int:
+    """Replace texts in the HTML and expected texts of pending documents queued in this
+    transaction, in one UPDATE.
+
+    ``documents``: ``CertificateDocument`` rows from ``document_queue`` (their objects are
+    updated too); ``replacements``: text → its replacement. For an issue that queued its
+    documents with provisional certificate numbers and learns the real ones at the end of its
+    transaction (issue #16, ``certificates.services.issue``): the content is still the one
+    rendered at the change, only the number is filled in. Only documents that change are
+    written. Returns the number updated; raises ``RuntimeError`` when one is no longer pending
+    (the caller's transaction then rolls back rather than leave a provisional text).
+    """
+    update = documents_replace_sql(documents, replacements)
+    if update is None:
+        return 0
+    sql, params, expected = update
+    updated = updates_run([(sql, params)])[0]
+    if updated != expected:
+        raise RuntimeError(f"{expected} pending documents to fill in, {updated} found")
+    return updated
+
+
+def documents_replace_sql(documents, replacements: dict[str, str]):
+    """What ``documents_replace`` runs, to run with other statements
+    (``certbody.sql.updates_run``): ``(sql, params, documents it must update)``, or None when
+    no document changes. The ``documents`` objects are changed at once."""
+    changed = []
+    for document in documents:
+        html, expected = document.html, list(document.expected_text)
+        for old, new in replacements.items():
+            html = html.replace(old, new)
+            expected = [text.replace(old, new) for text in expected]
+        if (html, expected) != (document.html, document.expected_text):
+            document.html, document.expected_text = html, expected
+            changed.append(document)
+    if not changed:
+        return None
+    sql, params = rows_update_sql(
+        Document,
+        "pk",
+        {d.pk: {"html": d.html, "expected_text": d.expected_text} for d in changed},
+        where={"state": State.PENDING},
+    )
+    return sql, params, len(changed)
 
 
 def _backoff(attempts: int) -> timedelta:

@@ -26,6 +26,7 @@ from django.db import connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import translation
 
+from certbody.sql import rows_update_sql, updates_run
 from certificates.models import Certificate, CertificateEvent, PublicCertificate
 from certificates.public import certificate_json, organization_name, public_queryset
 
@@ -119,14 +120,20 @@ def public_row_build(certificate: Certificate, *, scopes=None, events=None) -> P
         uscc=certificate.organization.uscc or "",
         successor_token=certificate.superseded_by.token if certificate.superseded_by_id else "",
     )
-    digest = hashlib.sha256()
     for language, field in PAYLOAD_FIELDS:
         with translation.override(language):
-            text = _dumps(certificate_json(certificate, scopes=scopes, events=events))
-        setattr(row, field, text)
-        digest.update(text.encode())
-    row.etag = digest.hexdigest()[:32]
+            setattr(row, field, _dumps(certificate_json(certificate, scopes=scopes, events=events)))
+    row.etag = _etag(row)
     return row
+
+
+def _etag(row: PublicCertificate) -> str:
+    """The row's ETag: the first 32 hex digits of the SHA-256 of its payloads in
+    ``PAYLOAD_FIELDS`` order (as ``public_row_build`` computes it)."""
+    digest = hashlib.sha256()
+    for _language, field in PAYLOAD_FIELDS:
+        digest.update(getattr(row, field).encode())
+    return digest.hexdigest()[:32]
 
 
 def public_rows_refresh(certificate_ids) -> int:
@@ -135,12 +142,12 @@ def public_rows_refresh(certificate_ids) -> int:
 
     Call inside the transaction that changed them. Returns the number of rows written (one
     upsert statement for all of them)."""
-    return _rows_write(dict.fromkeys(pk for pk in certificate_ids if pk is not None))
+    return len(_rows_write(dict.fromkeys(pk for pk in certificate_ids if pk is not None)))
 
 
-def _rows_write(pending: dict) -> int:
+def _rows_write(pending: dict) -> list[PublicCertificate]:
     """Write the public rows of ``pending`` (certificate id → ``(certificate, scopes, events)``
-    held by the caller, or None to read the certificate back)."""
+    held by the caller, or None to read the certificate back); returns the rows written."""
     rows = [public_row_build(c, scopes=s, events=e) for c, s, e in filter(None, pending.values())]
     ids = [pk for pk, held in pending.items() if held is None]
     if ids:
@@ -149,12 +156,12 @@ def _rows_write(pending: dict) -> int:
             for certificate in public_queryset().prefetch_related("events").filter(pk__in=ids)
         ]
     if not rows:
-        return 0
+        return []
     # One statement for the batch: insert, or overwrite the row the certificate already has.
     PublicCertificate.objects.bulk_create(
         rows, update_conflicts=True, unique_fields=["certificate"], update_fields=_WRITTEN
     )
-    return len(rows)
+    return rows
 
 
 @contextmanager
@@ -164,18 +171,69 @@ def public_rows_deferred():
     Use inside the transaction that makes the changes (the rows are written before it
     commits, so readers never see a stale row). Nested blocks join the outermost one. When the
     block raises, nothing is rebuilt: the transaction rolls back with the changes.
+
+    Yields a list that holds, once the outermost block has ended, the ``PublicCertificate``
+    rows it wrote (as written; empty for a nested block), for ``public_rows_replace``.
     """
+    written: list[PublicCertificate] = []
     if _deferred.get() is not None:
-        yield
+        yield written
         return
     pending: dict = {}
     token = _deferred.set(pending)
     try:
-        yield
+        yield written
     finally:
         _deferred.reset(token)
     # Outside the ``finally``: after an exception the transaction is rolled back anyway.
-    _rows_write(pending)
+    written += _rows_write(pending)
+
+
+def public_rows_replace(rows, replacements: dict[str, str]) -> int:
+    """Replace texts in public rows already written in this transaction, in one UPDATE.
+
+    ``rows``: ``PublicCertificate`` objects as written (``public_rows_deferred`` yields them);
+    ``replacements``: text → its replacement, applied to the ``number`` and both payloads of
+    each row (the ETag is recomputed). For an issue that wrote its rows with provisional
+    certificate numbers and learns the real ones at the end of its transaction (issue #16,
+    ``certificates.services.issue``): the texts must be ones no payload contains otherwise.
+    Only rows that change are written. Returns the number of rows updated; raises
+    ``RuntimeError`` when a row to change is not there (the caller's transaction then rolls
+    back rather than leave a provisional text).
+    """
+    update = public_rows_replace_sql(rows, replacements)
+    if update is None:
+        return 0
+    sql, params, expected = update
+    updated = updates_run([(sql, params)])[0]
+    if updated != expected:
+        raise RuntimeError(f"{expected} public rows to renumber, {updated} found")
+    return updated
+
+
+def public_rows_replace_sql(rows, replacements: dict[str, str]):
+    """What ``public_rows_replace`` runs, to run with other statements
+    (``certbody.sql.updates_run``): ``(sql, params, rows it must update)``, or None when no
+    row changes. The ``rows`` objects are changed at once."""
+    changed = []
+    for row in rows:
+        before = (row.number, row.payload_zh, row.payload_en)
+        for old, new in replacements.items():
+            row.number = row.number.replace(old, new)
+            row.payload_zh = row.payload_zh.replace(old, new)
+            row.payload_en = row.payload_en.replace(old, new)
+        if (row.number, row.payload_zh, row.payload_en) != before:
+            row.etag = _etag(row)
+            changed.append(row)
+    if not changed:
+        return None
+    fields = ("number", "payload_zh", "payload_en", "etag")
+    sql, params = rows_update_sql(
+        PublicCertificate,
+        "certificate",
+        {row.certificate_id: {field: getattr(row, field) for field in fields} for row in changed},
+    )
+    return sql, params, len(changed)
 
 
 def public_rows_provide(certificate: Certificate, *, scopes, events) -> None:

@@ -6,7 +6,7 @@ use it too. Checks return the reasons in words (empty when nothing stands in the
 import logging
 from datetime import date
 
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext
 
 from applications.models import Application
@@ -30,7 +30,13 @@ logger = logging.getLogger("certificates.services")
 
 
 def submitted_sheet(audit: Audit) -> ScoreSheet | None:
-    return ScoreSheet.objects.filter(audit=audit, state=ScoreSheet.State.SUBMITTED).first()
+    """The audit's submitted score sheet or None, with its number of special deductions
+    (``deduction_count``) counted in the same query for ``evaluation_failure``."""
+    return (
+        ScoreSheet.objects.filter(audit=audit, state=ScoreSheet.State.SUBMITTED)
+        .annotate(deduction_count=Count("deductions"))
+        .first()
+    )
 
 
 def evaluation_failure(sheet: ScoreSheet) -> str:
@@ -40,7 +46,9 @@ def evaluation_failure(sheet: ScoreSheet) -> str:
     more special deductions (004 §5.6.5.3 (2); 001 §6.5) — checked on the stored score and
     the deduction rows, so an inconsistent stored ``passed`` never lets a failure through.
     """
-    deductions = sheet.deductions.count()
+    deductions = getattr(sheet, "deduction_count", None)
+    if deductions is None:  # a sheet not read by ``submitted_sheet``
+        deductions = sheet.deductions.count()
     if (
         sheet.passed
         and sheet.score >= scoring.PASS_THRESHOLD

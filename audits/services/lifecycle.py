@@ -160,14 +160,24 @@ def _replan_after(audit: Audit, actor) -> None:
         _replan(programme, actor, reason=f"按{audit}的实际日期重排")
 
 
-def audit_close(*, audit: Audit, actor, reason: str = "审核关闭") -> Audit:
+def audit_close(*, audit: Audit, actor, reason: str = "审核关闭", locked: bool = False) -> Audit:
     """Close a completed audit once its decision is made (or by the audit department).
 
     Closed by the decision maker with the decision (``certificates.services.decision_make``),
     by the team leader's surveillance conclusion (004 §5.12.6) or, for a document review, by
     the planners (``audits.close_audit``).
+
+    ``locked``: the caller read ``audit`` with ``select_for_update`` in the transaction it is
+    in (a decision does), so the audit is closed within that transaction, neither read and
+    locked again nor in a savepoint of its own (issue #16): a refusal is raised before
+    anything is written, any other error rolls the caller's transaction back with it.
     """
     policy.require(actor, "audits.close_audit", audit)
+    if locked:
+        if not transaction.get_connection().in_atomic_block:
+            raise RuntimeError("audit_close(locked=True) must run inside transaction.atomic()")
+        fire(audit, "close", actor=actor, reason=reason)
+        return audit
     with transaction.atomic():
         audit = lock(Audit, audit.pk)
         fire(audit, "close", actor=actor, reason=reason)

@@ -87,10 +87,11 @@ def decision_make(
     if star_grade and star_grade not in dict(GRADE_CHOICES):
         raise RuleViolation(gettext("Unknown star grade: %(grade)s") % {"grade": star_grade})
     with transaction.atomic():
-        # The programme is read by the checks (the team, the client): with the locked row.
+        # The programme is read by the checks (the team, the client), its organisation and
+        # application by a grant's issue: with the locked row.
         audit = (
             Audit.objects.select_for_update(of=("self",))
-            .select_related("programme")
+            .select_related("programme__organization", "programme__application")
             .get(pk=audit.pk)
         )
         if decided_on > timezone.localdate():
@@ -126,9 +127,9 @@ def decision_make(
         )
         record(decision, actor=actor, reason="认证决定")
         decision.save()
-        audit_services.audit_close(audit=audit, actor=actor, reason="认证决定后关闭")
+        audit_services.audit_close(audit=audit, actor=actor, reason="认证决定后关闭", locked=True)
         if outcome == Decision.Outcome.GRANT:
-            certificate_issue(decision=decision, actor=actor)
+            certificate_issue(decision=decision, actor=actor, new_decision=True)
         elif outcome == Decision.Outcome.REFUSE:
             _refusal_notice(decision, actor)
         else:

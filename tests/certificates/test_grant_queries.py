@@ -22,16 +22,20 @@ DECIDED_ON = date(2025, 3, 20)  # stage 2 of completed_stage2 ends 2025-03-12
 
 # The queries of one grant on a client with one site, from ``decision_make`` to the end of its
 # transaction, with a decider and an audit loaded afresh (as a request loads them): the
-# decider's groups (1); the savepoint of ``decision_make`` (2); the checks of 004 §5.12 (9: the
-# locked audit with its programme, the team, a declared interest, full-time staff, the signed
-# report, two nonconformity reads, the score sheet, its special deductions); the decision and
-# its history (2); closing the audit in its savepoint (5); the issue in its savepoint (28: the
-# decision re-read and locked, not issued already, the fees (2), the current certificate;
-# planning the cycle in its savepoint (11: the programme locked, saved with its history, ASRP,
-# the cycle's audits, the reference audit time, a later cycle, the three new audits and their
-# history in two statements); scopes, sites, the number, the certificate and its history, its
-# scopes, its event, two pending documents, the public row). 67 before issue #16's pass.
-GRANT_QUERIES = 47
+# decider's groups (1); the savepoint of ``decision_make`` (2); the checks of 004 §5.12 (8: the
+# locked audit with its programme, organisation and application, the team, a declared
+# interest, full-time staff, the signed report, two nonconformity reads, the score sheet with
+# its special deductions counted); the decision and its history (2); closing the audit,
+# locked already (2); the issue (22 + the fill: the fees (2), the current certificate;
+# planning the cycle (9: the programme locked, saved with its history, ASRP, the cycle's
+# audits, the reference audit time, a later cycle, the three new audits and their history in
+# two statements); scopes, sites, the certificate and its history, its scopes, its event, two
+# pending documents, the public row; then the number, and the four UPDATEs that fill it in
+# (the certificate, its history, the public row, the documents): one statement on
+# PostgreSQL). 67 before issue #16's pass, then 47; 41 (38 on PostgreSQL) since the issue
+# fills its number in last and the services a decision calls take no savepoint.
+FILL_STATEMENTS = 1 if connection.vendor == "postgresql" else 4
+GRANT_QUERIES = 37 + FILL_STATEMENTS
 
 
 @pytest.fixture

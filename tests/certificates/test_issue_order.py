@@ -1,6 +1,7 @@
 """How an issue is ordered inside its transaction (issue #16): the yearly number row is locked
-last and a rolled-back grant gives its number back; each public row is built once; the QR code
-has a fixed mask, so it is a pure function of the verification URL."""
+once every row is written (with a provisional number) and a rolled-back grant gives its number
+back; each public row is built once; the QR code has a fixed mask, so it is a pure function of
+the verification URL."""
 
 import json
 from datetime import date
@@ -43,36 +44,49 @@ def grant(audit, staff):
     )
 
 
-def test_the_number_row_is_locked_after_the_planning_and_before_the_certificate(staff, monkeypatch):
+def test_the_number_row_is_locked_after_every_row_is_written(staff, monkeypatch):
     stage2 = completed_stage2(staff=staff)
     seen = {}
     allocate = issue_module.allocate_sequence
 
     def watching(year):
-        # What the transaction has done when it takes the yearly number row.
+        # What the transaction has done when it takes the yearly number row: everything, with
+        # a provisional number standing in for the real one.
         programme = stage2.programme
         seen["planned"] = sorted(
             programme.audits.filter(state=Audit.State.PLANNED).values_list("kind", "sequence")
         )
-        seen["certificates"] = Certificate.objects.filter(programme=programme).count()
-        seen["documents"] = CertificateDocument.objects.filter(
-            organization=programme.organization
-        ).count()
+        seen["certificates"] = list(
+            Certificate.objects.filter(programme=programme).values_list("number", flat=True)
+        )
+        seen["public"] = list(
+            PublicCertificate.objects.filter(certificate__programme=programme).values_list(
+                "number", flat=True
+            )
+        )
+        seen["documents"] = sorted(
+            CertificateDocument.objects.filter(organization=programme.organization).values_list(
+                "kind", flat=True
+            )
+        )
         return allocate(year)
 
     monkeypatch.setattr(issue_module, "allocate_sequence", watching)
-    grant(stage2, staff)
+    decision = grant(stage2, staff)
+    provisional = issue_module.provisional_number(decision.pk, 0)
     assert seen == {
         "planned": [("recertification", 1), ("surveillance", 1), ("surveillance", 2)],
-        "certificates": 0,
-        "documents": 0,
+        "certificates": [provisional],
+        "public": [provisional],
+        "documents": ["approval_notice", "certificate"],
     }
     certificate = Certificate.objects.get(programme=stage2.programme)
     assert certificate.number == "012325FW0001R0C"
-    # What needs the number came after it: the PDF and the notice show it.
+    # The number was filled in after it: the PDF and the notice show it.
     documents = CertificateDocument.objects.filter(certificate=certificate)
     assert {d.kind for d in documents} == {"certificate", "approval_notice"}
     assert all(certificate.number in d.html for d in documents)
+    assert not any(provisional in d.html for d in documents)
 
 
 def test_a_grant_rolled_back_after_its_number_gives_the_number_back(staff, monkeypatch):
@@ -81,11 +95,11 @@ def test_a_grant_rolled_back_after_its_number_gives_the_number_back(staff, monke
     class Boom(Exception):
         pass
 
-    def failing_notice(**kwargs):  # the last step of the issue, after the number
+    def failing_fill(rows, numbers):  # a step of the issue after the number
         raise Boom
 
     with monkeypatch.context() as patch:
-        patch.setattr(issue_module, "notice_issue", failing_notice)
+        patch.setattr(public_rows, "public_rows_replace_sql", failing_fill)
         with pytest.raises(Boom):
             grant(first, staff)
     assert not Certificate.objects.exists()
