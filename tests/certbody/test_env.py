@@ -32,3 +32,26 @@ def test_bad_values_name_the_variable(monkeypatch):
 def test_list_strips_and_drops_empty_items(monkeypatch):
     monkeypatch.setenv("X_TEST", " a.example , ,b.example ")
     assert env_list("X_TEST") == ["a.example", "b.example"]
+
+
+@pytest.mark.parametrize(
+    ("url", "raw", "expected"),
+    [
+        ("", None, False),
+        ("", "1", True),
+        ("postgres://u@127.0.0.1:5432/x", None, False),
+        ("postgres://u@127.0.0.1:5432/x", "1", True),
+    ],
+)
+def test_database_health_checks_are_off_unless_asked_for(monkeypatch, url, raw, expected):
+    """``DB_CONN_HEALTH_CHECKS`` (off: Django's default; issue #16) on both databases."""
+    import runpy
+    from pathlib import Path
+
+    monkeypatch.setenv("DATABASE_URL", url)
+    if raw is None:
+        monkeypatch.delenv("DB_CONN_HEALTH_CHECKS", raising=False)
+    else:
+        monkeypatch.setenv("DB_CONN_HEALTH_CHECKS", raw)
+    settings = runpy.run_path(str(Path(__file__).parents[2] / "certbody" / "settings.py"))
+    assert settings["DATABASES"]["default"]["CONN_HEALTH_CHECKS"] is expected
