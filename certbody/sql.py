@@ -85,3 +85,17 @@ def updates_run(statements) -> list[int]:
             [param for _sql, params in statements for param in params],
         )
         return list(cursor.fetchone())
+
+
+def update_checked(update, what: str) -> int:
+    """Run one UPDATE that must change a known number of rows: ``update`` is
+    ``(sql, params, expected rows)`` as the ``…_replace_sql`` helpers give it, or None (nothing
+    to change: returns 0). Returns the rows updated; raises ``RuntimeError`` naming ``what``
+    when another number changed, so the caller's transaction rolls back."""
+    if update is None:
+        return 0
+    sql, params, expected = update
+    updated = updates_run([(sql, params)])[0]
+    if updated != expected:
+        raise RuntimeError(f"{expected} {what}, {updated} found")
+    return updated

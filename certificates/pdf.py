@@ -54,7 +54,7 @@ from certbody.pdf import (
     render_checked,
     render_pdf,
 )
-from certbody.sql import rows_update_sql, updates_run
+from certbody.sql import rows_update_sql, update_checked
 from certificates.models import Certificate, CertificateDocument, document_path
 
 logger = logging.getLogger("certificates.pdf")
@@ -406,14 +406,9 @@ def documents_replace(documents, replacements: dict[str, str]) -> int:
     written. Returns the number updated; raises ``RuntimeError`` when one is no longer pending
     (the caller's transaction then rolls back rather than leave a provisional text).
     """
-    update = documents_replace_sql(documents, replacements)
-    if update is None:
-        return 0
-    sql, params, expected = update
-    updated = updates_run([(sql, params)])[0]
-    if updated != expected:
-        raise RuntimeError(f"{expected} pending documents to fill in, {updated} found")
-    return updated
+    return update_checked(
+        documents_replace_sql(documents, replacements), "pending documents to fill in"
+    )
 
 
 def documents_replace_sql(documents, replacements: dict[str, str]):

@@ -26,7 +26,7 @@ from django.db import connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import translation
 
-from certbody.sql import rows_update_sql, updates_run
+from certbody.sql import rows_update_sql, update_checked
 from certificates.models import Certificate, CertificateEvent, PublicCertificate
 from certificates.public import certificate_json, organization_name, public_queryset
 
@@ -201,14 +201,7 @@ def public_rows_replace(rows, replacements: dict[str, str]) -> int:
     ``RuntimeError`` when a row to change is not there (the caller's transaction then rolls
     back rather than leave a provisional text).
     """
-    update = public_rows_replace_sql(rows, replacements)
-    if update is None:
-        return 0
-    sql, params, expected = update
-    updated = updates_run([(sql, params)])[0]
-    if updated != expected:
-        raise RuntimeError(f"{expected} public rows to renumber, {updated} found")
-    return updated
+    return update_checked(public_rows_replace_sql(rows, replacements), "public rows to renumber")
 
 
 def public_rows_replace_sql(rows, replacements: dict[str, str]):
