@@ -7,14 +7,6 @@ from __future__ import annotations
 from django.db import connection
 
 
-def rows_update(model, key: str, changes: dict, *, where: dict | None = None) -> int:
-    """Set different values on several rows of ``model`` in one UPDATE; returns the rows
-    updated (the caller checks it). Arguments: ``rows_update_sql``."""
-    if not changes:
-        return 0
-    return updates_run([rows_update_sql(model, key, changes, where=where)])[0]
-
-
 def rows_update_sql(model, key: str, changes: dict, *, where: dict | None = None):
     """``(sql, params)`` of the UPDATE that sets different values on several rows of
     ``model`` (run it with ``updates_run``; ``changes`` must not be empty).
@@ -85,17 +77,3 @@ def updates_run(statements) -> list[int]:
             [param for _sql, params in statements for param in params],
         )
         return list(cursor.fetchone())
-
-
-def update_checked(update, what: str) -> int:
-    """Run one UPDATE that must change a known number of rows: ``update`` is
-    ``(sql, params, expected rows)`` as the ``…_replace_sql`` helpers give it, or None (nothing
-    to change: returns 0). Returns the rows updated; raises ``RuntimeError`` naming ``what``
-    when another number changed, so the caller's transaction rolls back."""
-    if update is None:
-        return 0
-    sql, params, expected = update
-    updated = updates_run([(sql, params)])[0]
-    if updated != expected:
-        raise RuntimeError(f"{expected} {what}, {updated} found")
-    return updated

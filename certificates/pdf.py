@@ -54,7 +54,7 @@ from certbody.pdf import (
     render_checked,
     render_pdf,
 )
-from certbody.sql import rows_update_sql, update_checked
+from certbody.sql import rows_update_sql
 from certificates.models import Certificate, CertificateDocument, document_path
 
 logger = logging.getLogger("certificates.pdf")
@@ -377,7 +377,7 @@ def documents_held():
     Yields the list of the ``CertificateDocument`` rows ``document_queue`` writes inside the
     block; when the block ends without an exception each is handed to the after-commit
     render as ``document_queue`` does, so what the block changes in them before its end
-    (``documents_replace``) is what gets rendered, even where the render runs at once (the
+    (``documents_replace_sql``) is what gets rendered, even where the render runs at once (the
     test suite's ``after_commit``). Use inside the caller's ``transaction.atomic()``; nested
     blocks join the outermost one.
     """
@@ -394,27 +394,17 @@ def documents_held():
         after_commit(partial(_dispatch, document.pk))
 
 
-def documents_replace(documents, replacements: dict[str, str]) -> int:
-    """Replace texts in the HTML and expected texts of pending documents queued in this
-    transaction, in one UPDATE.
-
-    ``documents``: ``CertificateDocument`` rows from ``document_queue`` (their objects are
-    updated too); ``replacements``: text → its replacement. For an issue that queued its
-    documents with provisional certificate numbers and learns the real ones at the end of its
-    transaction (issue #16, ``certificates.services.issue``): the content is still the one
-    rendered at the change, only the number is filled in. Only documents that change are
-    written. Returns the number updated; raises ``RuntimeError`` when one is no longer pending
-    (the caller's transaction then rolls back rather than leave a provisional text).
-    """
-    return update_checked(
-        documents_replace_sql(documents, replacements), "pending documents to fill in"
-    )
-
-
 def documents_replace_sql(documents, replacements: dict[str, str]):
-    """What ``documents_replace`` runs, to run with other statements
-    (``certbody.sql.updates_run``): ``(sql, params, documents it must update)``, or None when
-    no document changes. The ``documents`` objects are changed at once."""
+    """The UPDATE that replaces texts in the HTML and expected texts of pending documents
+    queued in this transaction: ``(sql, params, documents it must update)``, or None when no
+    document changes; run it with ``certbody.sql.updates_run`` and check the count (the
+    ``state`` condition finds no document that is no longer pending).
+
+    ``documents``: ``CertificateDocument`` rows from ``document_queue`` (changed at once);
+    ``replacements``: text → its replacement. For an issue that queued its documents with
+    provisional certificate numbers and learns the real ones at the end of its transaction
+    (issue #16, ``certificates.services.issue``): the content is still the one rendered at the
+    change, only the number is filled in."""
     changed = []
     for document in documents:
         html, expected = document.html, list(document.expected_text)

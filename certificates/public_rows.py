@@ -26,7 +26,7 @@ from django.db import connection
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import translation
 
-from certbody.sql import rows_update_sql, update_checked
+from certbody.sql import rows_update_sql
 from certificates.models import Certificate, CertificateEvent, PublicCertificate
 from certificates.public import certificate_json, organization_name, public_queryset
 
@@ -173,7 +173,7 @@ def public_rows_deferred():
     block raises, nothing is rebuilt: the transaction rolls back with the changes.
 
     Yields a list that holds, once the outermost block has ended, the ``PublicCertificate``
-    rows it wrote (as written; empty for a nested block), for ``public_rows_replace``.
+    rows it wrote (as written; empty for a nested block), for ``public_rows_replace_sql``.
     """
     written: list[PublicCertificate] = []
     if _deferred.get() is not None:
@@ -189,25 +189,16 @@ def public_rows_deferred():
     written += _rows_write(pending)
 
 
-def public_rows_replace(rows, replacements: dict[str, str]) -> int:
-    """Replace texts in public rows already written in this transaction, in one UPDATE.
-
-    ``rows``: ``PublicCertificate`` objects as written (``public_rows_deferred`` yields them);
-    ``replacements``: text → its replacement, applied to the ``number`` and both payloads of
-    each row (the ETag is recomputed). For an issue that wrote its rows with provisional
-    certificate numbers and learns the real ones at the end of its transaction (issue #16,
-    ``certificates.services.issue``): the texts must be ones no payload contains otherwise.
-    Only rows that change are written. Returns the number of rows updated; raises
-    ``RuntimeError`` when a row to change is not there (the caller's transaction then rolls
-    back rather than leave a provisional text).
-    """
-    return update_checked(public_rows_replace_sql(rows, replacements), "public rows to renumber")
-
-
 def public_rows_replace_sql(rows, replacements: dict[str, str]):
-    """What ``public_rows_replace`` runs, to run with other statements
-    (``certbody.sql.updates_run``): ``(sql, params, rows it must update)``, or None when no
-    row changes. The ``rows`` objects are changed at once."""
+    """The UPDATE that replaces texts in public rows already written in this transaction:
+    ``(sql, params, rows it must update)``, or None when no row changes; run it with
+    ``certbody.sql.updates_run`` and check the count (``certificates.services.issue``).
+
+    ``rows``: ``PublicCertificate`` objects as written (``public_rows_deferred`` yields them;
+    changed at once); ``replacements``: text → its replacement, applied to the ``number`` and
+    both payloads (the ETag is recomputed). For an issue that wrote its rows with provisional
+    certificate numbers and learns the real ones at the end of its transaction (issue #16):
+    the texts must be ones no payload contains otherwise."""
     changed = []
     for row in rows:
         before = (row.number, row.payload_zh, row.payload_en)

@@ -77,13 +77,11 @@ def _take() -> Snapshot:
 def _restore(snapshot: Snapshot) -> None:
     with transaction.atomic():
         raw = connection.connection.cursor()
-        names = list(snapshot.tables)
+        # The test flush (on PostgreSQL ``tests.db_setup.delete_flush_sql``: DELETE with the
+        # foreign keys deferred, not a TRUNCATE of every table; on SQLite DELETE anyway).
+        for sql in connection.ops.sql_flush(no_style(), list(snapshot.tables)):
+            raw.execute(sql)
         if snapshot.vendor == "postgresql":
-            # DELETE, not TRUNCATE: TRUNCATE gives each of some 200 tables, their indexes and
-            # TOAST tables new files (seconds a restore); the foreign keys are deferred.
-            raw.execute("SET CONSTRAINTS ALL DEFERRED")
-            for table in names:
-                raw.execute(f"DELETE FROM {_quote(table)}")
             for table, (_columns, data) in snapshot.tables.items():
                 if data:
                     with raw.copy(f"COPY {_quote(table)} FROM STDIN") as copy:
@@ -92,8 +90,6 @@ def _restore(snapshot: Snapshot) -> None:
             for sql in connection.ops.sequence_reset_sql(no_style(), models):
                 raw.execute(sql)
         else:
-            for table in names:
-                raw.execute(f"DELETE FROM {_quote(table)}")
             for table, (columns, rows) in snapshot.tables.items():
                 if rows:
                     marks = ", ".join("?" for _ in columns)

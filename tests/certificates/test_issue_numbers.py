@@ -162,34 +162,29 @@ def test_the_number_row_is_taken_by_the_last_statements_of_the_issue(staff, pend
     assert all(sql.startswith(("UPDATE", "WITH")) for sql in after), after
 
 
-def test_a_fill_that_finds_a_row_missing_rolls_the_issue_back(staff, monkeypatch):
+@pytest.mark.parametrize("gone", ["document", "public row"])
+def test_a_fill_that_finds_a_row_missing_rolls_the_issue_back(staff, monkeypatch, gone):
+    """A pending document stored meanwhile, or a public row deleted, before the number is
+    filled in: the fill finds fewer rows than it must change, and nothing of the grant stays."""
     stage2 = completed_stage2(staff=staff)
-    fill = pdf.documents_replace_sql
+    if gone == "document":
+        module, name = pdf, "documents_replace_sql"
+    else:
+        module, name = public_rows, "public_rows_replace_sql"
+    fill = getattr(module, name)
 
-    def document_gone(documents, replacements):
-        CertificateDocument.objects.filter(pk=documents[0].pk).update(state="stored")
-        return fill(documents, replacements)
+    def row_gone(objects, replacements):
+        first = type(objects[0]).objects.filter(pk=objects[0].pk)
+        if gone == "document":
+            first.update(state=CertificateDocument.State.STORED)
+        else:
+            first.delete()
+        return fill(objects, replacements)
 
-    monkeypatch.setattr(pdf, "documents_replace_sql", document_gone)
+    monkeypatch.setattr(module, name, row_gone)
     with pytest.raises(RuntimeError):
         services.decision_make(
             audit=stage2, actor=staff.decider, outcome="grant", decided_on=DECIDED_ON
         )
     assert not Certificate.objects.exists()
     assert not stage2.decisions.exists()
-
-
-def test_the_fills_report_a_row_they_do_not_find(staff):
-    stage2 = completed_stage2(staff=staff)
-    decision = services.decision_make(
-        audit=stage2, actor=staff.decider, outcome="grant", decided_on=DECIDED_ON
-    )
-    certificate = decision.certificates.get()
-    document = CertificateDocument.objects.get(certificate=certificate, kind="certificate")
-    document.html += certificate.number  # stored already: no longer pending
-    with pytest.raises(RuntimeError):
-        pdf.documents_replace([document], {certificate.number: "X"})
-    row = PublicCertificate.objects.get(certificate=certificate)
-    PublicCertificate.objects.filter(pk=row.pk).delete()
-    with pytest.raises(RuntimeError):
-        public_rows.public_rows_replace([row], {certificate.number: "X"})
