@@ -65,6 +65,9 @@ class CertificateFilter(SearchFilter):
     scope = django_filters.ModelChoiceFilter(
         field_name="business_scopes",
         queryset=BusinessScope.objects.all(),
+        # The category's code (as on the public register and the auditors desk), not its
+        # primary key, which differs between databases loaded at different times.
+        to_field_name="code",
         distinct=True,
         label=_("business scope category"),
     )

@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 
 from audits.models import Audit, AuditTeamMember, Nonconformity
 from certbody import roles
+from certbody.models import BusinessScope
 from certificates import services
 from certificates.models import (
     Appeal,
@@ -465,6 +466,12 @@ def test_certificate_list_filters_and_exports(client, staff):
     by_scope = client.get(list_url("certificates") + "?scope=24").content.decode()
     assert valid.number in by_scope
     assert valid.number not in client.get(list_url("certificates") + "?scope=30").content.decode()
+    # The filter takes the category's code (as the register does), whatever its primary key.
+    added = BusinessScope.objects.create(code=99, name="测试类别")
+    assert added.pk != 99
+    valid.business_scopes.add(added)
+    by_code = client.get(list_url("certificates") + "?scope=99").content.decode()
+    assert valid.number in by_code and suspended.number not in by_code
     search = client.get(list_url("certificates") + "?q=国美").content.decode()
     assert suspended.number in search and valid.number not in search
     assert_exports(client, list_url("certificates"), valid.number)
