@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 
 from certbody import roles
 from certbody.models import CertificationBody
+from tests import shared
 
 # Playwright's sync API runs an event loop; Django refuses ORM calls from such threads
 # unless told it is safe (only the browser tests use both).
@@ -22,41 +23,41 @@ def _fast_password_hasher():
 
 @pytest.fixture(autouse=True)
 def _media_root(settings, tmp_path):
+    from tests import shared
+
     settings.MEDIA_ROOT = tmp_path / "media"
+    shared.copy_media(settings.MEDIA_ROOT)
 
 
 STUB_PDF = b"%PDF-1.7\n% stand-in for tests that do not look at the PDF\n%%EOF\n"
 
 
-@pytest.fixture(autouse=True)
-def _fast_pdfs(request, monkeypatch):
-    """WeasyPrint takes 0.3–0.7 s a page; outside tests marked ``pdf`` the HTML is still rendered
-    from its template (so template errors fail any test) but not laid out as a PDF. With no
-    real PDF there is nothing to read back and no font in use: the read-back and font checks
-    (``certbody.pdf.check_readable``, ``require_fonts``) belong to the real renders only."""
-    if request.node.get_closest_marker("pdf") is None:
-        monkeypatch.setattr("certbody.pdf.html_to_pdf", lambda html: STUB_PDF)
-        monkeypatch.setattr("certbody.pdf.check_readable", lambda content, expected: None)
-        monkeypatch.setattr("certbody.pdf.require_fonts", lambda: None)
+def stand_ins(monkeypatch, node) -> None:
+    """The stand-ins every test runs under, applied with ``monkeypatch`` for ``node`` (a test,
+    or a module whose shared fixtures are built once: ``tests/shared.py``), by its marks:
 
-
-@pytest.fixture(autouse=True)
-def _documents_render_in_place(request, monkeypatch):
-    """Services write documents pending and render them after commit (issue #11). pytest-django
-    runs each test inside a transaction that never commits, so outside tests marked
-    ``after_commit`` the render runs in place of the on-commit hook, right where the service
-    queues it (the document is stored when the service returns, as tests expect). Tests marked
-    ``after_commit`` keep the on-commit hook and, without REDIS_URL, the eager Celery task
-    (production hands it to a background thread, switched off here); with REDIS_URL the
-    render is called directly, so no worker is needed."""
+    - PDFs: WeasyPrint takes 0.3–0.7 s a page; outside ``pdf`` the HTML is still rendered from
+      its template (so template errors fail any test) but not laid out as a PDF. With no real
+      PDF there is nothing to read back and no font in use: the read-back and font checks
+      (``certbody.pdf.check_readable``, ``require_fonts``) belong to the real renders only.
+    - Documents: services write documents pending and render them after commit (issue #11).
+      pytest-django runs each test inside a transaction that never commits, so outside
+      ``after_commit`` the render runs in place of the on-commit hook, right where the service
+      queues it (the document is stored when the service returns, as tests expect).
+      ``after_commit`` keeps the on-commit hook and, without REDIS_URL, the eager Celery task
+      (production hands it to a background thread, switched off here); with REDIS_URL the
+      render is called directly, so no worker is needed. No background thread: it would not
+      see the test's uncommitted rows (tests/certbody/test_background.py covers the thread).
+    """
     from django.conf import settings
 
     from certificates import pdf
 
-    after_commit = request.node.get_closest_marker("after_commit") is not None
-    # No background thread in tests: it would not see the test's uncommitted rows, and the
-    # document must be stored when the on-commit hooks have run (tests/certbody/test_background.py
-    # covers the thread).
+    if node.get_closest_marker("pdf") is None:
+        monkeypatch.setattr("certbody.pdf.html_to_pdf", lambda html: STUB_PDF)
+        monkeypatch.setattr("certbody.pdf.check_readable", lambda content, expected: None)
+        monkeypatch.setattr("certbody.pdf.require_fonts", lambda: None)
+    after_commit = node.get_closest_marker("after_commit") is not None
     monkeypatch.setattr(settings, "BACKGROUND_TASKS", False)
     if not (after_commit and settings.CELERY_TASK_ALWAYS_EAGER):
         monkeypatch.setattr(
@@ -64,6 +65,11 @@ def _documents_render_in_place(request, monkeypatch):
         )
     if not after_commit:
         monkeypatch.setattr(pdf, "after_commit", lambda func: func())
+
+
+@pytest.fixture(autouse=True)
+def _stand_ins(request, monkeypatch):
+    stand_ins(monkeypatch, request.node)
 
 
 @pytest.fixture(autouse=True)
@@ -182,6 +188,7 @@ def _base_data(request, django_db_blocker):
         yield
         return
     request.getfixturevalue("django_db_setup")
+    shared.refuse_transactional(_is_transactional(request))
     with django_db_blocker.unblock():
         # Also when the flag missed a flush (one query): a module-wide transaction can roll
         # a restore back.
@@ -196,8 +203,56 @@ def _base_data(request, django_db_blocker):
         _base_data_flushed = True
 
 
+@pytest.fixture(scope="module")
+def module_monkeypatch():
+    """A ``MonkeyPatch`` undone when the module ends (for shared fixtures' builders)."""
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.fixture(scope="module")
+def module_transaction(
+    request, django_db_setup, base_data_committed, django_db_blocker, tmp_path_factory
+):
+    """The transaction held around the rest of a module once a test asks for a shared fixture,
+    with the stand-ins its tests run under and a media directory of its own; rolled back when
+    the module ends (``tests/shared.py``)."""
+    from django.core.cache import cache
+    from django.db import transaction
+    from django.test import override_settings
+
+    media = tmp_path_factory.mktemp("shared-media")
+    node = request.node
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        override_settings(
+            MEDIA_ROOT=media, STAFF_REQUIRE_2FA=node.get_closest_marker("two_factor") is not None
+        ),
+    ):
+        stand_ins(patch, node)
+        with django_db_blocker.unblock():
+            cache.clear()
+            atomic = transaction.atomic()
+            atomic.__enter__()
+        shared.open_media = media
+        try:
+            yield media
+        finally:
+            shared.open_media = None
+            with django_db_blocker.unblock():
+                transaction.set_rollback(True)
+                atomic.__exit__(None, None, None)
+                cache.clear()
+
+
 @pytest.fixture
-def cb(db):
+def _shared_copies():
+    """The deep-copy memo of one test: its shared fixtures' copies share their objects."""
+    return {}
+
+
+def cb_create():
+    """The CB profile the tests run with (pk 1)."""
     body, _ = CertificationBody.objects.update_or_create(
         pk=1,
         defaults={
@@ -210,6 +265,23 @@ def cb(db):
         },
     )
     return body
+
+
+@pytest.fixture
+def cb(db):
+    return cb_create()
+
+
+shared.shared_fixture(cb_create, name="cb")
+
+
+def _staff_create(cb):
+    from tests.certificates.factories import Staff
+
+    return Staff()
+
+
+shared.shared_fixture(_staff_create, name="staff")
 
 
 def make_staff(username: str, *role_names: str):

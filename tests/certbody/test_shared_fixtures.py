@@ -1,0 +1,53 @@
+"""The fixtures built once per module (tests/shared.py): built once, copied into each test, and
+whatever a test changes, in the database or in memory, is gone before the next one."""
+
+import pytest
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from certbody.models import BusinessScope
+from tests import shared
+from tests.shared import shared_fixture
+
+BUILT = []
+
+
+@shared_fixture
+def scope(cb):
+    BUILT.append(1)
+    default_storage.save("shared/built.txt", ContentFile(b"built once"))
+    return BusinessScope.objects.create(code=99, name="共享类别")
+
+
+def test_built_once_per_module_and_visible_to_the_test(scope):
+    assert len(BUILT) == 1
+    assert BusinessScope.objects.get(code=99).pk == scope.pk
+    # the files the builder stored are in the test's own media directory
+    assert (settings.MEDIA_ROOT / "shared" / "built.txt").read_bytes() == b"built once"
+    assert shared.open_media is not None and shared.open_media != settings.MEDIA_ROOT
+
+
+def test_a_change_in_the_database_and_in_memory(scope):
+    scope.name = "改过的名字"
+    scope.save()
+    BusinessScope.objects.create(code=98, name="另一个类别")
+    (settings.MEDIA_ROOT / "shared" / "built.txt").write_bytes(b"changed")
+
+
+def test_is_gone_before_the_next_test(scope):
+    assert len(BUILT) == 1
+    assert scope.name == "共享类别"
+    assert BusinessScope.objects.get(code=99).name == "共享类别"
+    assert not BusinessScope.objects.filter(code=98).exists()
+    assert (settings.MEDIA_ROOT / "shared" / "built.txt").read_bytes() == b"built once"
+
+
+def test_each_test_gets_its_own_copy(scope, _shared_scope):
+    assert scope is not _shared_scope and scope.pk == _shared_scope.pk
+
+
+def test_a_transactional_test_is_refused_inside_the_module_transaction(scope):
+    with pytest.raises(pytest.fail.Exception, match="transactional test cannot run"):
+        shared.refuse_transactional(True)
+    shared.refuse_transactional(False)  # a test in a savepoint is what the module is for
