@@ -57,14 +57,41 @@ def stand_ins(monkeypatch, node) -> None:
         monkeypatch.setattr("certbody.pdf.html_to_pdf", lambda html: STUB_PDF)
         monkeypatch.setattr("certbody.pdf.check_readable", lambda content, expected: None)
         monkeypatch.setattr("certbody.pdf.require_fonts", lambda: None)
+    else:
+        # the real ones, also for a test in a module whose shared fixtures were built with stubs
+        for name, func in _REAL["certbody.pdf"].items():
+            monkeypatch.setattr(f"certbody.pdf.{name}", func)
     after_commit = node.get_closest_marker("after_commit") is not None
     monkeypatch.setattr(settings, "BACKGROUND_TASKS", False)
     if not (after_commit and settings.CELERY_TASK_ALWAYS_EAGER):
         monkeypatch.setattr(
             pdf, "_dispatch", lambda document_id: pdf.document_render(document_id=document_id)
         )
+    else:
+        monkeypatch.setattr(pdf, "_dispatch", _REAL["certificates.pdf"]["_dispatch"])
     if not after_commit:
         monkeypatch.setattr(pdf, "after_commit", lambda func: func())
+    else:
+        monkeypatch.setattr(pdf, "after_commit", _REAL["certificates.pdf"]["after_commit"])
+
+
+def _real_functions() -> dict:
+    """The functions ``stand_ins`` replaces, as the product defines them."""
+    import certbody.pdf
+    import certificates.pdf
+
+    return {
+        "certbody.pdf": {
+            name: getattr(certbody.pdf, name)
+            for name in ("html_to_pdf", "check_readable", "require_fonts")
+        },
+        "certificates.pdf": {
+            name: getattr(certificates.pdf, name) for name in ("_dispatch", "after_commit")
+        },
+    }
+
+
+_REAL = _real_functions()
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ from django.core.files.storage import default_storage
 
 from certbody.models import BusinessScope
 from tests import shared
+from tests.conftest import _REAL, STUB_PDF
 from tests.shared import shared_fixture
 
 BUILT = []
@@ -51,3 +52,19 @@ def test_a_transactional_test_is_refused_inside_the_module_transaction(scope):
     with pytest.raises(pytest.fail.Exception, match="transactional test cannot run"):
         shared.refuse_transactional(True)
     shared.refuse_transactional(False)  # a test in a savepoint is what the module is for
+
+
+def test_the_module_was_built_with_stub_pdfs_and_a_test_keeps_them(scope):
+    import certbody.pdf
+
+    assert certbody.pdf.html_to_pdf("<p>x</p>") == STUB_PDF
+
+
+@pytest.mark.pdf
+@pytest.mark.after_commit
+def test_a_test_marked_pdf_or_after_commit_gets_the_real_functions_inside_the_module(scope):
+    import certbody.pdf
+    import certificates.pdf
+
+    assert certbody.pdf.html_to_pdf is _REAL["certbody.pdf"]["html_to_pdf"]
+    assert certificates.pdf.after_commit is _REAL["certificates.pdf"]["after_commit"]
