@@ -20,6 +20,7 @@ from tests.certificates.factories import (
 )
 from tests.certificates.helpers import skip_pdf_rendering
 from tests.conftest import make_staff
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -43,21 +44,27 @@ EVIDENCE = {
 }
 
 
-@pytest.fixture
-def staff(cb, monkeypatch):
+@pytest.fixture(autouse=True)
+def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
+
+
+@shared_fixture
+def staff(cb, module_monkeypatch):
+    skip_pdf_rendering(module_monkeypatch)
     return Staff()
 
 
-@pytest.fixture
-def technical_manager_user(db):
+@shared_fixture
+def technical_manager_user(cb):
     from certbody import roles
 
     return make_staff("tm-asrp", roles.TECHNICAL_MANAGER)
 
 
-@pytest.fixture
-def programme(staff):
+@shared_fixture
+def programme(staff, module_monkeypatch):
+    skip_pdf_rendering(module_monkeypatch)
     return recertified_programme(OrganizationFactory(headcount=1500), staff)
 
 

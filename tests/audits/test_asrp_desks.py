@@ -19,6 +19,7 @@ from tests.audits.test_asrp import CONTENT, EVIDENCE
 from tests.certificates.factories import Staff, accepted_application
 from tests.certificates.helpers import skip_pdf_rendering
 from tests.conftest import make_staff
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -27,19 +28,25 @@ ACTION = re.compile(r'data-action="([a-z-]+)"')
 MANAGE = {"record-eligibility", "add-indicator", "end"}
 
 
-@pytest.fixture
-def staff(cb, monkeypatch):
+@pytest.fixture(autouse=True)
+def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
+
+
+@shared_fixture
+def staff(cb, module_monkeypatch):
+    skip_pdf_rendering(module_monkeypatch)
     return Staff()
 
 
-@pytest.fixture
-def tm(db):
+@shared_fixture
+def tm(cb):
     return make_staff("asrp-desk-tm", roles.TECHNICAL_MANAGER)
 
 
-@pytest.fixture
-def programme(staff):
+@shared_fixture
+def programme(staff, module_monkeypatch):
+    skip_pdf_rendering(module_monkeypatch)
     return recertified_programme(OrganizationFactory(name="华南电器服务有限公司"), staff)
 
 

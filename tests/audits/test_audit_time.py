@@ -11,26 +11,32 @@ from certbody.lifecycle import RuleViolation
 from tests.applications.factories import OrganizationFactory
 from tests.certificates.factories import Staff, accepted_application, issued_certificate
 from tests.certificates.helpers import skip_pdf_rendering
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
 
 
-@pytest.fixture
-def staff(cb, monkeypatch):
+@pytest.fixture(autouse=True)
+def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
+
+
+@shared_fixture
+def staff(cb, module_monkeypatch):
+    skip_pdf_rendering(module_monkeypatch)
     return Staff()
 
 
-@pytest.fixture
+@shared_fixture
 def programme(staff):
     return services.programme_create(
         application=accepted_application(staff=staff), actor=staff.planner
     )
 
 
-@pytest.fixture
+@shared_fixture
 def stage2(programme):
     return programme.audits.get(kind=Audit.Kind.STAGE2)
 

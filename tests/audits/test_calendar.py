@@ -20,6 +20,7 @@ from tests.applications.factories import ClientUserFactory
 from tests.audits.factories import auditor_user
 from tests.certificates.factories import Staff, accepted_application
 from tests.conftest import make_staff
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -43,9 +44,10 @@ def _today():
         yield
 
 
-@pytest.fixture
+@shared_fixture
 def staff(cb):
-    return Staff()
+    with time_machine.travel("2026-12-06 09:00 +0800", tick=False):  # as _today
+        return Staff()
 
 
 def new_stage2(staff):
@@ -55,9 +57,10 @@ def new_stage2(staff):
     return programme.audits.get(kind=Audit.Kind.STAGE2)
 
 
-@pytest.fixture
+@shared_fixture
 def audit(staff):
-    return new_stage2(staff)
+    with time_machine.travel("2026-12-06 09:00 +0800", tick=False):  # as _today
+        return new_stage2(staff)
 
 
 def block(staff, user, start, end=None, kind="leave", actor=None):

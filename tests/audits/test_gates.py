@@ -20,21 +20,28 @@ from tests.certificates.factories import (
     scheduled_stage2,
 )
 from tests.certificates.helpers import skip_pdf_rendering
+from tests.shared import shared_fixture
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 START, END = date(2025, 3, 10), date(2025, 3, 11)
 
 
-@pytest.fixture
-def staff(cb, monkeypatch):
+@pytest.fixture(autouse=True)
+def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
+
+
+@shared_fixture
+def staff(cb, module_monkeypatch):
+    skip_pdf_rendering(module_monkeypatch)
     return Staff()
 
 
-@pytest.fixture
-def stage2(staff):
+@shared_fixture
+def stage2(staff, module_monkeypatch):
     """Stage 2 of a new client, its document review completed, team set, dates scheduled."""
+    skip_pdf_rendering(module_monkeypatch)
     return scheduled_stage2(staff, START, END)
 
 
@@ -139,9 +146,10 @@ def test_the_audit_page_says_why_the_audit_cannot_start(staff, stage2):
 # --- short-notice audits (004 §5.9.2) ------------------------------------------------------
 
 
-@pytest.fixture
-def short_notice(staff):
+@shared_fixture
+def short_notice(staff, module_monkeypatch):
     """A short-notice special audit of a certified client, its leader declared, on 06-10."""
+    skip_pdf_rendering(module_monkeypatch)
     certificate = issued_certificate(staff=staff)
     audit = services.audit_add_special(
         programme=certificate.programme,
@@ -341,7 +349,7 @@ def test_the_closing_meeting_follows_the_opening_one(staff, started):
 # --- score sheet completeness (004 §5.6.5.2–§5.6.5.3) -------------------------------------
 
 
-@pytest.fixture
+@shared_fixture
 def open_sheet(staff):
     from audits import services as score_sheets
     from tests.audits.test_score_sheets import stage2_in_progress

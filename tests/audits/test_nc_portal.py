@@ -23,31 +23,32 @@ from tests.audits.nc_factories import (
     upload,
 )
 from tests.certificates.factories import Staff
+from tests.shared import shared_fixture
 
 State = Nonconformity.State
 
 
-@pytest.fixture
+@shared_fixture
 def staff(cb):
     return Staff()
 
 
-@pytest.fixture
+@shared_fixture
 def stage2(staff):
     return stage2_in_progress(OrganizationFactory(name="南京苏宁电器有限公司"), staff)
 
 
-@pytest.fixture
+@shared_fixture
 def nc(stage2, staff):
     return raise_nc(stage2, staff)
 
 
-@pytest.fixture
+@shared_fixture
 def own(nc):
     return ClientUserFactory(organization=nc.audit.programme.organization)
 
 
-@pytest.fixture
+@shared_fixture
 def stranger(staff):
     """A client user of another organisation, which has an NC of its own."""
     other = stage2_in_progress(OrganizationFactory(name="上海国美商贸有限公司"), staff)

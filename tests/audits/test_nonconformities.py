@@ -48,19 +48,26 @@ from tests.certificates.factories import (
 )
 from tests.certificates.helpers import skip_pdf_rendering
 from tests.files import office_file
+from tests.shared import shared_fixture
 
 State = Nonconformity.State
 MAJOR_DUE = date(2025, 9, 12)
 
 
-@pytest.fixture
-def staff(cb, monkeypatch):
+@pytest.fixture(autouse=True)
+def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
+
+
+@shared_fixture
+def staff(cb, module_monkeypatch):
+    skip_pdf_rendering(module_monkeypatch)
     return Staff()
 
 
-@pytest.fixture
-def stage2(staff):
+@shared_fixture
+def stage2(staff, module_monkeypatch):
+    skip_pdf_rendering(module_monkeypatch)
     return stage2_in_progress(staff=staff)
 
 
@@ -72,6 +79,16 @@ def client_user(stage2):
 def stored_files() -> list[Path]:
     root = Path(settings.MEDIA_ROOT)
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
+
+
+def counts_and_files():
+    """What a refused answer must leave as it was: the responses, attachments and files (the
+    module's shared fixtures may hold some already)."""
+    return (
+        NonconformityResponse.objects.count(),
+        NonconformityAttachment.objects.count(),
+        sorted(stored_files()),
+    )
 
 
 # --- raise and deadlines --------------------------------------------------------------------
@@ -152,6 +169,7 @@ def test_due_on_for_each_audit_type_and_scheme(staff, kind, scheme, due):
 
 
 def test_someone_outside_the_team_cannot_raise_an_nc(stage2, staff, leader):
+    ncs = Nonconformity.objects.count()
     for outsider in (staff.planner, leader):
         with pytest.raises(RuleViolation, match="无权.*审核组成员"):
             nonconformities.nonconformity_raise(
@@ -163,7 +181,7 @@ def test_someone_outside_the_team_cannot_raise_an_nc(stage2, staff, leader):
                 evidence="y",
                 raised_on=STAGE2_START,
             )
-    assert not Nonconformity.objects.exists()
+    assert Nonconformity.objects.count() == ncs
 
 
 def test_a_trainee_on_the_team_cannot_raise_an_nc_alone(stage2, staff):
@@ -297,36 +315,38 @@ def test_audit_department_may_enter_the_answer_on_the_clients_behalf(stage2, sta
 )
 def test_a_bad_attachment_refuses_the_whole_answer(stage2, staff, client_user, name, content, msg):
     nc = raise_nc(stage2, staff)
+    before = counts_and_files()
     good = upload("整改记录.pdf", PDF)
     with pytest.raises(RuleViolation, match=msg):
         answer(nc, client_user, attachments=[good, upload(name, content)])
     nc.refresh_from_db()
     assert nc.state == State.OPEN
-    assert not NonconformityResponse.objects.exists()
-    assert not NonconformityAttachment.objects.exists()
-    assert stored_files() == []
+    assert counts_and_files() == before  # no response, no attachment, no file
 
 
 def test_an_attachment_over_ten_megabytes_is_refused(stage2, staff, client_user):
     nc = raise_nc(stage2, staff)
+    before = counts_and_files()
     big = upload("扫描件.pdf", PDF + b"0" * (10 * 1024 * 1024))
     with pytest.raises(RuleViolation, match="超过 10 MB"):
         answer(nc, client_user, attachments=[big])
-    assert not NonconformityResponse.objects.exists() and stored_files() == []
+    assert counts_and_files() == before
 
 
 def test_at_most_ten_attachments(stage2, staff, client_user):
     nc = raise_nc(stage2, staff)
+    responses = NonconformityResponse.objects.count()
     files = [upload(f"记录{i}.pdf", PDF) for i in range(11)]
     with pytest.raises(RuleViolation, match="最多上传 10 个附件"):
         answer(nc, client_user, attachments=files)
-    assert not NonconformityResponse.objects.exists()
+    assert NonconformityResponse.objects.count() == responses
 
 
 def test_files_written_are_removed_when_the_answer_fails_late(
     stage2, staff, client_user, monkeypatch
 ):
     nc = raise_nc(stage2, staff)
+    before = counts_and_files()
     calls = {"n": 0}
     original = NonconformityAttachment.save
 
@@ -339,7 +359,7 @@ def test_files_written_are_removed_when_the_answer_fails_late(
     monkeypatch.setattr(NonconformityAttachment, "save", fail_second)
     with pytest.raises(RuntimeError):
         answer(nc, client_user, attachments=[upload("a.pdf", PDF), upload("b.pdf", PDF)])
-    assert stored_files() == [] and not NonconformityResponse.objects.exists()
+    assert counts_and_files() == before
 
 
 def test_a_major_nc_cannot_be_answered_with_a_plan_only(stage2, staff, client_user):
@@ -473,10 +493,11 @@ def test_overdue_nonconformities(stage2, staff, client_user):
 # --- a minor's plan verified at the next audit ---------------------------------------------------
 
 
-@pytest.fixture
-def accepted_plan(staff):
+@shared_fixture
+def accepted_plan(staff, module_monkeypatch):
     """A minor NC of stage 2 with its plan accepted, the certificate granted and surveillance 1
     completed (2025-08-01 – 2025-08-02)."""
+    skip_pdf_rendering(module_monkeypatch)
     stage2 = stage2_in_progress(staff=staff)
     minor = raise_nc(stage2, staff, severity="minor")
     client_user = ClientUserFactory(organization=stage2.programme.organization)
@@ -607,12 +628,13 @@ def test_leader_raises_an_nc_from_the_audit_page(client, stage2, staff):
             "raised_on": "2025-03-11",
         },
     )
-    nc = Nonconformity.objects.get()
+    nc = Nonconformity.objects.get(audit=stage2)
     assert response["Location"] == reverse("workspace:object", args=["nonconformities", nc.pk])
     assert (nc.number, nc.raised_by, nc.due_on) == (1, staff.leader, date(2025, 9, 11))
 
 
 def test_raising_is_refused_to_staff_off_the_team(client, stage2, staff):
+    ncs = Nonconformity.objects.count()
     client.force_login(staff.planner)  # not on the team
     data = {
         "severity": "major",
@@ -629,7 +651,7 @@ def test_raising_is_refused_to_staff_off_the_team(client, stage2, staff):
         nonconformities.nonconformity_raise(
             audit=stage2, actor=staff.planner, **{**data, "raised_on": date(2025, 3, 11)}
         )
-    assert not Nonconformity.objects.exists()
+    assert Nonconformity.objects.count() == ncs
 
 
 def test_review_actions_and_read_only_page(client, stage2, staff, client_user):
@@ -694,11 +716,13 @@ def test_a_plan_is_verified_at_the_next_audit_from_the_nc_page(client, accepted_
 
 @pytest.mark.parametrize("role_user", ["planner", "decider", "leader"])
 def test_staff_roles_see_the_nonconformity_list(client, stage2, staff, role_user):
-    raise_nc(stage2, staff)
+    nc = raise_nc(stage2, staff)
     client.force_login(getattr(staff, role_user))
     response = client.get(reverse("workspace:list", args=["nonconformities"]))
     assert response.status_code == 200
-    assert "NC-01" in response.content.decode()
+    html = response.content.decode()
+    assert "NC-01" in html
+    assert reverse("workspace:object", args=["nonconformities", nc.pk]) in html
 
 
 def test_attachment_refusals_read_in_the_readers_language():

@@ -13,25 +13,26 @@ from tests.applications.factories import ClientUserFactory, OrganizationFactory,
 from tests.audits.factories import auditor_user
 from tests.certificates.factories import Staff, accepted_application
 from tests.conftest import make_staff
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 START, END = date(2025, 3, 10), date(2025, 3, 11)
 
 
-@pytest.fixture
+@shared_fixture
 def staff(cb):
     return Staff()
 
 
-@pytest.fixture
-def organization():
+@shared_fixture
+def organization(cb):
     organization = OrganizationFactory()
     SiteFactory(organization=organization, is_head_office=True, name="总部")
     return organization
 
 
-@pytest.fixture
+@shared_fixture
 def stage2(staff, organization):
     programme = services.programme_create(
         application=accepted_application(organization, staff), actor=staff.planner

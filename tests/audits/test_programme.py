@@ -21,21 +21,28 @@ from tests.certificates.factories import (
     run_audit,
 )
 from tests.certificates.helpers import skip_pdf_rendering
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
 
 
-@pytest.fixture
-def staff(cb, monkeypatch):
+@pytest.fixture(autouse=True)
+def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
+
+
+@shared_fixture
+def staff(cb, module_monkeypatch):
+    skip_pdf_rendering(module_monkeypatch)
     return Staff()
 
 
-@pytest.fixture
-def programme(staff):
+@shared_fixture
+def programme(staff, module_monkeypatch):
     """A certified client's programme: decided 2025-03-20, expires 2028-03-19, 60 people."""
+    skip_pdf_rendering(module_monkeypatch)
     return issued_certificate(staff=staff).programme
 
 

@@ -18,6 +18,7 @@ from tests.audits.factories import auditor_profile, auditor_user
 from tests.certificates.factories import Staff, accepted_application
 from tests.conftest import make_staff
 from tests.reporting.conftest import at
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -27,12 +28,12 @@ FIRST_DAY = date(2025, 2, 3)
 LAST_DAY = date(2025, 2, 5)
 
 
-@pytest.fixture
+@shared_fixture
 def staff(cb):
     return Staff()
 
 
-@pytest.fixture
+@shared_fixture
 def audit(staff):
     """A document review of a client in scope 24, planned 3–5 February 2025, led by the leader."""
     programme = services.programme_create(

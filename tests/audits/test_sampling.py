@@ -9,19 +9,20 @@ from audits.models import Audit, SamplingPlan
 from certbody.lifecycle import RuleViolation
 from tests.applications.factories import OrganizationFactory, SiteFactory
 from tests.certificates.factories import Staff, accepted_application
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
 
 
-@pytest.fixture
+@shared_fixture
 def staff(cb):
     return Staff()
 
 
-@pytest.fixture
-def client_sites():
+@shared_fixture
+def client_sites(cb):
     """A head office (different activities) and four similar outlets of 10–40 people."""
     organization = OrganizationFactory(headcount=160)
     head = SiteFactory(organization=organization, is_head_office=True, name="总部", headcount=60)
@@ -32,7 +33,7 @@ def client_sites():
     return organization, head, outlets
 
 
-@pytest.fixture
+@shared_fixture
 def stage2(staff, client_sites):
     organization, _, _ = client_sites
     programme = services.programme_create(

@@ -14,30 +14,34 @@ from tests.applications.factories import OrganizationFactory
 from tests.audits.factories import auditor_user
 from tests.audits.test_score_sheets import stage2_in_progress
 from tests.certificates.factories import Staff, assess_all_met
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
-@pytest.fixture
+@shared_fixture
 def staff(cb):
     return Staff()
 
 
-@pytest.fixture
-def auditor2(db):
+@shared_fixture
+def auditor2(cb):
     return auditor_user("sv-auditor")
 
 
-@pytest.fixture
+@shared_fixture
 def audit(staff, auditor2):
     return stage2_in_progress(staff, auditor=auditor2)
 
 
-@pytest.fixture
-def sheet(staff, audit):
-    """An opened sheet with every indicator assessed met (100 points)."""
+@shared_fixture
+def sheet(staff, auditor2):
+    """An opened sheet with every indicator assessed met (100 points).
+
+    On a stage 2 of its own: the tests given ``audit`` find it without a sheet."""
+    audit = stage2_in_progress(staff, auditor=auditor2)
     sheet = score_sheets.score_sheet_open(audit=audit, actor=staff.leader)
     return assess_all_met(sheet, staff.leader)
 
@@ -124,12 +128,13 @@ def test_page_offers_to_open_and_the_leader_opens(client, staff, audit):
 
 
 def test_opening_by_someone_off_the_team_is_403(client, staff, audit):
+    sheets = ScoreSheet.objects.count()
     client.force_login(staff.decider)
     html = client.get(page_url(audit)).content.decode()
     assert reverse("audits:score_sheet_open", args=[audit.pk]) not in html
     response = client.post(reverse("audits:score_sheet_open", args=[audit.pk]))
     assert response.status_code == 403
-    assert not ScoreSheet.objects.exists()
+    assert ScoreSheet.objects.count() == sheets
 
 
 def test_document_review_page_explains_there_is_no_sheet(client, staff, audit):

@@ -28,6 +28,7 @@ from tests.certificates.factories import (
     plan_ready,
     run_audit,
 )
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
@@ -94,24 +95,27 @@ def deduct(sheet, actor, n=1):
         )
 
 
-@pytest.fixture
+@shared_fixture
 def staff(cb):
     return Staff()
 
 
-@pytest.fixture
-def auditor2(db):
+@shared_fixture
+def auditor2(cb):
     return auditor_user("sc-auditor")
 
 
-@pytest.fixture
+@shared_fixture
 def audit(staff, auditor2):
     return stage2_in_progress(staff, auditor=auditor2)
 
 
-@pytest.fixture
-def sheet(staff, audit):
-    """An opened sheet with every indicator assessed met (sampled: 10 samples conforming)."""
+@shared_fixture
+def sheet(staff, auditor2):
+    """An opened sheet with every indicator assessed met (sampled: 10 samples conforming).
+
+    On a stage 2 of its own: the tests given ``audit`` find it without a sheet."""
+    audit = stage2_in_progress(staff, auditor=auditor2)
     sheet = score_sheets.score_sheet_open(audit=audit, actor=staff.leader)
     return assess_all_met(sheet, staff.leader)
 
@@ -153,9 +157,10 @@ def test_open_on_a_completed_stage2_is_allowed(staff):
 
 def test_open_refused_for_a_document_review(staff, audit):
     review = audit.programme.audits.get(kind=Audit.Kind.DOCUMENT_REVIEW)
+    sheets = ScoreSheet.objects.count()
     with pytest.raises(RuleViolation, match="004 §5.6.5"):
         score_sheets.score_sheet_open(audit=review, actor=staff.planner)
-    assert not ScoreSheet.objects.exists()
+    assert ScoreSheet.objects.count() == sheets
 
 
 def test_open_refused_for_a_planned_audit(staff):
@@ -168,10 +173,11 @@ def test_open_refused_for_a_planned_audit(staff):
 
 def test_open_refused_for_someone_outside_the_team(staff, audit):
     outsider = auditor_user("sc-outsider")
+    sheets = ScoreSheet.objects.count()
     for actor in (outsider, staff.decider, staff.market):
         with pytest.raises(RuleViolation, match="无权"):
             score_sheets.score_sheet_open(audit=audit, actor=actor)
-    assert not ScoreSheet.objects.exists()
+    assert ScoreSheet.objects.count() == sheets
 
 
 def test_open_refused_twice(staff, sheet):

@@ -12,18 +12,19 @@ from certbody.lifecycle import RuleViolation
 from tests.audits.factories import auditor_profile, auditor_user
 from tests.certificates.factories import Staff, accepted_application
 from tests.conftest import make_staff
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 Q = Auditor.Qualification
 
 
-@pytest.fixture
+@shared_fixture
 def staff(cb):
     return Staff()
 
 
-@pytest.fixture
+@shared_fixture
 def audit(staff):
     """A planned document review of a client in business scope 24."""
     programme = services.programme_create(

@@ -46,6 +46,7 @@ from certificates.models import (
 )
 from reporting.models import AccreditationObligation, CbChange, PersonnelRecord, ReportRun
 from tests.certbody.world import World, desk_request
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
@@ -201,8 +202,8 @@ MODELS = {
 }
 
 
-@pytest.fixture
-def world(db):
+@shared_fixture
+def world(cb):
     return World()
 
 

@@ -22,6 +22,7 @@ from django.urls import reverse
 from certbody.policy import MATRIX
 from certbody.workspace import DESKS
 from tests.certbody.world import World, desk_request
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
@@ -38,8 +39,8 @@ ROLES = [
 ]
 
 
-@pytest.fixture
-def world(db):
+@shared_fixture
+def world(cb):
     return World()
 
 
