@@ -12,11 +12,12 @@ from django.urls import reverse
 
 from audits import services as audit_reports
 from audits import services as audit_services
-from audits.models import Audit, AuditReport, Nonconformity
+from audits.models import Audit, AuditReport, Nonconformity, ScoreItem
 from certbody.lifecycle import RuleViolation
 from certificates import services as cert_services
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
 from tests.certificates.factories import Staff, completed_stage2, issued_certificate
+from tests.certificates.helpers import pdf_text
 from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
@@ -350,3 +351,38 @@ def test_a_signed_report_cannot_be_rewritten_only_delivered(staff, stage2):
     report.refresh_from_db()
     assert report.delivery_evidence == "EMS 1234"
     assert report.sha256 != "0" * 64
+
+
+@pytest.mark.pdf
+def test_the_report_pdf_holds_the_key_items_of_004_5_11_3(staff, stage2):
+    sheet = stage2.score_sheet
+    indicators = list(sheet.catalogue.indicators.all())
+    for indicator in indicators:
+        ScoreItem.objects.create(sheet=sheet, indicator=indicator, points=indicator.max_points)
+    nonconformity(
+        stage2,
+        1,
+        "major",
+        Nonconformity.State.CLOSED,
+        description="未建立顾客投诉处理制度",
+        closed_on=date(2025, 3, 18),
+        due_on=date(2025, 9, 12),
+    )
+    nonconformity(stage2, 2, "minor", Nonconformity.State.PLAN_ACCEPTED, due_on=date(2025, 4, 12))
+
+    report = generate(stage2, staff)
+
+    text = pdf_text(stored(report))
+    assert "中信认证有限公司" in text  # (1)
+    assert "南京苏宁电器有限公司" in text  # (2)
+    assert "二阶段审核" in text or "Stage2" in text  # (3)
+    assert "GB/T27922" in text  # (5)
+    assert "2025-03-10至2025-03-12" in text  # (7)/(11)
+    assert "售后服务体系" in text and "商品服务" in text and "顾客服务" in text
+    assert "92.00分" in text
+    assert "四星级" in text
+    assert "NC-01" in text and "未建立顾客投诉处理制度" in text and "2025-09-12" in text
+    assert "NC-02" in text and "2025-04-12" in text
+    assert "审核基于对可获得信息的抽样过程" in text  # (18)
+    assert "审查组推荐认证注册，推荐星级：四星级" in text  # (19)
+    assert "审查组组长：wf-leader" in text
