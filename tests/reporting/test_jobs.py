@@ -5,7 +5,6 @@ decision of that day, expiring 2028-03-19; surveillance 1 is due 2026-03-20 (12 
 the decision, 004 §5.7.3).
 """
 
-import os
 from datetime import date, timedelta
 
 import pytest
@@ -22,10 +21,16 @@ from reporting import jobs as reporting_jobs
 from reporting.models import ReportRun
 from tests.certificates.factories import completed_stage2, issued_certificate
 from tests.certificates.helpers import SUSPENDED_FROM, SUSPENDED_UNTIL, certificate_in
-from tests.reporting.conftest import at
+from tests.reporting.conftest import People, at
+from tests.shared import shared_fixture
 
 S1_DUE = date(2026, 3, 20)
 EXPIRES_ON = date(2028, 3, 19)
+
+
+@shared_fixture
+def people(cb):
+    return People()
 
 
 @pytest.fixture
@@ -635,7 +640,7 @@ def test_settled_nonconformities_are_neither_reminded_nor_overdue(nc, people, ti
     assert not JobMark.objects.filter(job__startswith="nonconformity").exists()
 
 
-# --- statistics after bulk loads ----------------------------------------------------------------
+# --- statistics after bulk loads (VACUUM outside a transaction: test_jobs_vacuum.py) ---------
 
 
 def _analyzed(queries) -> bool:
@@ -679,21 +684,3 @@ def test_a_committed_register_import_refreshes_the_statistics(people, tmp_path):
         call_command("import_register", str(path), "--commit", stdout=io.StringIO())
     assert Certificate.objects.count() == 1
     assert _analyzed(queries)
-
-
-@pytest.mark.postgres
-@pytest.mark.skipif(
-    not os.environ.get("DATABASE_URL", "").startswith("postgres"), reason="VACUUM is PostgreSQL's"
-)
-@pytest.mark.django_db(transaction=True)
-def test_outside_a_transaction_postgresql_also_vacuums_after_a_bulk_load():
-    """VACUUM sets the visibility map, as autovacuum would after the insert: a desk's
-    ``COUNT(*)`` over the new rows then reads an index only."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from certificates.importer import analyze
-
-    with CaptureQueriesContext(connection) as queries:
-        analyze()
-    assert [q["sql"] for q in queries.captured_queries] == ["VACUUM (ANALYZE)"]
