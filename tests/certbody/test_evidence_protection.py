@@ -17,11 +17,12 @@ from certificates.models import Decision
 from tests.applications.factories import OrganizationFactory, SiteFactory
 from tests.audits.test_plans import prepare
 from tests.certificates.factories import Staff, issued_certificate
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
+@shared_fixture
 def certificate(cb):
     organization = OrganizationFactory()
     SiteFactory(organization=organization, is_head_office=True, name="总部")

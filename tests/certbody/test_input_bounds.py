@@ -15,6 +15,7 @@ from certbody.models import Notification
 from certificates import services as cert_services
 from tests.certificates.factories import Staff, issued_certificate
 from tests.conftest import make_staff
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb", "english")
 
@@ -22,17 +23,17 @@ HUGE = "99999999999999999999999"
 INT64 = str(2**63)
 
 
-@pytest.fixture
-def staff(db):
+@shared_fixture
+def staff(cb):
     return Staff()
 
 
-@pytest.fixture
+@shared_fixture
 def certificate(staff):
     return issued_certificate(staff=staff)
 
 
-@pytest.fixture
+@shared_fixture
 def planned(certificate):
     return certificate.programme.audits.filter(state=Audit.State.PLANNED).order_by("pk").first()
 

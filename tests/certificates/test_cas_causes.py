@@ -14,18 +14,19 @@ from certificates.models import Certificate, CertificateEvent, Proposal
 from tests.certificates.cas_factories import cas_certificate
 from tests.certificates.factories import Staff, issued_certificate
 from tests.reporting.conftest import at
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 VERIFIED = date(2025, 10, 9)
 
 
-@pytest.fixture
+@shared_fixture
 def staff(cb):
     return Staff()
 
 
-@pytest.fixture
+@shared_fixture
 def certificate(staff):
     return cas_certificate(staff=staff)
 

@@ -20,13 +20,14 @@ from tests.certificates.factories import (
     score_sheet,
     sign_report,
 )
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 DECIDED_ON = date(2025, 3, 20)  # stage 2 of completed_stage2 ends 2025-03-12
 
 
-@pytest.fixture
+@shared_fixture
 def staff(cb):
     return Staff()
 
@@ -272,7 +273,7 @@ def test_a_recertification_grant_after_expiry_is_refused(staff):
 CONCLUDED_ON = date(2026, 3, 5)
 
 
-@pytest.fixture
+@shared_fixture
 def certificate(staff):
     """A valid four-star certificate (decided 2025-03-20)."""
     return issued_certificate(staff=staff, grade="four_star")

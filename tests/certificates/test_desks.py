@@ -38,6 +38,7 @@ from tests.certificates.factories import (
 )
 from tests.certificates.helpers import certificate_in, multi_site_certificate
 from tests.conftest import make_staff
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
@@ -45,17 +46,22 @@ TODAY = date(2026, 6, 1)  # a Monday; the factories' certificates are valid (202
 Status = Certificate.Status
 
 
+def at_today():
+    return time_machine.travel(
+        datetime(2026, 6, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False
+    )
+
+
 @pytest.fixture(autouse=True)
 def _today():
-    with time_machine.travel(
-        datetime(2026, 6, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False
-    ):
+    with at_today():
         yield
 
 
-@pytest.fixture
-def staff(db):
-    return Staff()
+@shared_fixture
+def staff(cb):
+    with at_today():
+        return Staff()
 
 
 @pytest.fixture
@@ -112,9 +118,10 @@ def assert_exports(client, url, expected: str):
 # --- decisions to make ----------------------------------------------------------------------
 
 
-@pytest.fixture
+@shared_fixture
 def stage2(staff):
-    return completed_stage2(OrganizationFactory(name="南京苏宁电器有限公司"), staff)
+    with at_today():
+        return completed_stage2(OrganizationFactory(name="南京苏宁电器有限公司"), staff)
 
 
 def test_decisions_list_shows_completed_audits_with_score_grade_ncs_and_deadline(
@@ -303,13 +310,14 @@ def test_a_forged_grant_by_a_role_without_the_permission_is_403(client, staff, s
     assert not Decision.objects.exists()
 
 
-@pytest.fixture
+@shared_fixture
 def surveillance(staff):
-    certificate = issued_certificate(OrganizationFactory(name="上海国美商贸有限公司"), staff)
-    audit = certificate.programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=1)
-    run_audit(audit, staff, date(2026, 3, 2), date(2026, 3, 3), grade=None)
-    score_sheet(audit, "four_star")
-    return audit
+    with at_today():
+        certificate = issued_certificate(OrganizationFactory(name="上海国美商贸有限公司"), staff)
+        audit = certificate.programme.audits.get(kind=Audit.Kind.SURVEILLANCE, sequence=1)
+        run_audit(audit, staff, date(2026, 3, 2), date(2026, 3, 3), grade=None)
+        score_sheet(audit, "four_star")
+        return audit
 
 
 @pytest.mark.parametrize(
@@ -380,9 +388,10 @@ def test_decisions_made_list_and_page(client, staff):
 # --- certificates -----------------------------------------------------------------------------
 
 
-@pytest.fixture
+@shared_fixture
 def valid(staff):
-    return issued_certificate(OrganizationFactory(name="南京苏宁电器有限公司"), staff)
+    with at_today():
+        return issued_certificate(OrganizationFactory(name="南京苏宁电器有限公司"), staff)
 
 
 STATUS_ACTIONS = {

@@ -14,6 +14,7 @@ from certificates.models import Certificate
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
 from tests.certificates.factories import Staff
 from tests.certificates.helpers import certificate_in, skip_pdf_rendering
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
@@ -60,7 +61,7 @@ def cjk_outside_data(html: str, data: list[str]) -> list[str]:
     return found
 
 
-@pytest.fixture
+@shared_fixture
 def staff(cb):
     # the CB's English name is shown in English; its address is data
     cb.name_en = "CITIC Certification Co., Ltd."
@@ -68,9 +69,10 @@ def staff(cb):
     return Staff()
 
 
-@pytest.fixture
-def certificates(staff):
+@shared_fixture
+def certificates(staff, module_monkeypatch):
     """A valid, a suspended and a withdrawn certificate of organisations with English names."""
+    skip_pdf_rendering(module_monkeypatch)
     made = {}
     for i, status in enumerate((Status.VALID, Status.SUSPENDED, Status.WITHDRAWN)):
         organization = OrganizationFactory(name=f"Acme Retail {i} Ltd")

@@ -20,25 +20,26 @@ from tests.certificates.helpers import (
     pdf_text,
     squeeze,
 )
+from tests.shared import shared_fixture
 
 pytestmark = [pytest.mark.usefixtures("cb"), pytest.mark.pdf]
 
 A4_POINTS = (595.28, 841.89)
 
 
-@pytest.fixture
-def certificate(db):
+@shared_fixture
+def certificate(cb):
     organization = OrganizationFactory(name="北京京东家电服务有限公司")
     return issued_certificate(organization, grade="four_star")
 
 
-@pytest.fixture
+@shared_fixture
 def stored_pdf(certificate) -> bytes:
     with certificate_document(certificate).file.open("rb") as handle:
         return handle.read()
 
 
-@pytest.fixture
+@shared_fixture
 def text(stored_pdf) -> str:
     return pdf_text(stored_pdf)
 

@@ -8,16 +8,17 @@ import pytest
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
 from tests.certificates.factories import Staff, issued_certificate
 from tests.certificates.helpers import certificate_document, multi_site_certificate
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
 
-@pytest.fixture
-def staff(db):
+@shared_fixture
+def staff(cb):
     return Staff()
 
 
-@pytest.fixture
+@shared_fixture
 def certificate(staff):
     """A certificate with its real PDF, held by 苏宁 (the client under test)."""
     return issued_certificate(OrganizationFactory(name="南京苏宁电器有限公司"), staff)

@@ -22,6 +22,7 @@ from tests.applications.factories import ClientUserFactory, OrganizationFactory
 from tests.certificates.factories import Staff, issued_certificate
 from tests.certificates.helpers import certificate_in, multi_site_certificate
 from tests.conftest import make_staff
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
@@ -29,34 +30,44 @@ Kind = ClientRequest.Kind
 State = ClientRequest.State
 
 
+def at_today():
+    return time_machine.travel(
+        datetime(2026, 6, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False
+    )
+
+
 @pytest.fixture(autouse=True)
 def _today():
-    with time_machine.travel(
-        datetime(2026, 6, 1, 10, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False
-    ):
+    with at_today():
         yield
 
 
-@pytest.fixture
-def staff(db):
-    return Staff()
+@shared_fixture
+def staff(cb):
+    with at_today():
+        return Staff()
 
 
-@pytest.fixture
+@shared_fixture
 def certificate(staff):
-    return issued_certificate(OrganizationFactory(name="南京苏宁电器有限公司"), staff)
+    with at_today():
+        return issued_certificate(OrganizationFactory(name="南京苏宁电器有限公司"), staff)
 
 
-@pytest.fixture
+@shared_fixture
 def own(certificate):
     """A client user of the certificate's organisation, with an e-mail address."""
-    return ClientUserFactory(organization=certificate.organization, email="kehu@suning.example.cn")
+    with at_today():
+        return ClientUserFactory(
+            organization=certificate.organization, email="kehu@suning.example.cn"
+        )
 
 
-@pytest.fixture
+@shared_fixture
 def other(staff):
     """A certificate of another organisation."""
-    return issued_certificate(OrganizationFactory(name="上海国美商贸有限公司"), staff)
+    with at_today():
+        return issued_certificate(OrganizationFactory(name="上海国美商贸有限公司"), staff)
 
 
 @pytest.fixture

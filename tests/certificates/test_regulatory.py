@@ -13,6 +13,7 @@ from certificates.models import Certificate, Proposal, RegulatoryEvent, Reportin
 from tests.applications.factories import OrganizationFactory
 from tests.certificates.factories import Staff, issued_certificate
 from tests.certificates.helpers import certificate_in, multi_site_certificate, skip_pdf_rendering
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
@@ -24,13 +25,14 @@ def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
 
 
-@pytest.fixture
-def staff(db):
+@shared_fixture
+def staff(cb):
     return Staff()
 
 
-@pytest.fixture
-def certificate(staff):
+@shared_fixture
+def certificate(staff, module_monkeypatch):
+    skip_pdf_rendering(module_monkeypatch)
     return issued_certificate(staff=staff)
 
 

@@ -16,6 +16,7 @@ from certificates.models import (
 )
 from tests.certificates.factories import Staff, issued_certificate
 from tests.certificates.helpers import skip_pdf_rendering
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
@@ -25,13 +26,14 @@ def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
 
 
-@pytest.fixture
-def staff(db):
+@shared_fixture
+def staff(cb):
     return Staff()
 
 
-@pytest.fixture
-def certificate(staff):
+@shared_fixture
+def certificate(staff, module_monkeypatch):
+    skip_pdf_rendering(module_monkeypatch)
     return issued_certificate(staff=staff)  # issued 2025-03-20, expires 2028-03-19
 
 

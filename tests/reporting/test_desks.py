@@ -11,7 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from reporting import services
 from reporting.models import ReportRun
-from tests.reporting.conftest import at
+from tests.reporting.conftest import People, at
+from tests.shared import shared_fixture
 
 Kind = ReportRun.Kind
 TODAY = date(2026, 11, 10)  # October's monthly reports were due on 5 November
@@ -20,6 +21,11 @@ TODAY = date(2026, 11, 10)  # October's monthly reports were due on 5 November
 @pytest.fixture(autouse=True)
 def _today(time_machine):
     time_machine.move_to(at(TODAY), tick=False)
+
+
+@shared_fixture
+def people(cb):
+    return People()
 
 
 def generate(people, kind=Kind.ORGANISATIONS_MONTHLY, period=date(2026, 10, 1)):
