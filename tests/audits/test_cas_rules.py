@@ -22,12 +22,14 @@ from certificates.models import Certificate, CertificateEvent, Decision
 from tests.audits.nc_factories import raise_nc
 from tests.certificates.cas_factories import cas_certificate
 from tests.certificates.factories import issued_certificate, run_audit, score_sheet
+from tests.certificates.helpers import skip_pdf_rendering
 from tests.reporting.conftest import People, at
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
+@shared_fixture
 def people(cb):
     return People()
 
@@ -35,6 +37,20 @@ def people(cb):
 @pytest.fixture
 def staff(people):
     return people.workflow
+
+
+@shared_fixture
+def cas_issued(people, module_monkeypatch):
+    """A CAS certificate (stage 2 ended 2025-03-12), its surveillance audits not yet planned."""
+    skip_pdf_rendering(module_monkeypatch)
+    return cas_certificate(staff=people.workflow)
+
+
+@shared_fixture
+def zxrz_issued(people, module_monkeypatch):
+    """A ZXRZ certificate (stage 2 ended 2025-03-12), its surveillance audits not yet planned."""
+    skip_pdf_rendering(module_monkeypatch)
+    return issued_certificate(staff=people.workflow)
 
 
 def surveillance(certificate, sequence=1) -> Audit:
@@ -50,8 +66,8 @@ def schedule(audit, staff, start, end=None):
 # --- 001 §7.1: surveillance 9–12 months after the previous audit ---------------------------------
 
 
-def test_cas_surveillance_earlier_than_9_months_after_stage_2_is_refused(staff):
-    certificate = cas_certificate(staff=staff)  # stage 2 ended 2025-03-12
+def test_cas_surveillance_earlier_than_9_months_after_stage_2_is_refused(staff, cas_issued):
+    certificate = cas_issued  # stage 2 ended 2025-03-12
     audit = surveillance(certificate)
 
     with pytest.raises(RuleViolation, match=r"2025-12-12.*001 §7.1"):
@@ -61,8 +77,8 @@ def test_cas_surveillance_earlier_than_9_months_after_stage_2_is_refused(staff):
     assert audit.planned_start is None
 
 
-def test_cas_surveillance_exactly_9_months_after_stage_2_is_allowed(staff):
-    certificate = cas_certificate(staff=staff)
+def test_cas_surveillance_exactly_9_months_after_stage_2_is_allowed(staff, cas_issued):
+    certificate = cas_issued
     audit = surveillance(certificate)
 
     schedule(audit, staff, date(2025, 12, 12))
@@ -93,8 +109,8 @@ def test_cas_window_counts_calendar_months_clamped_at_month_end(staff, stage2_en
     assert audit.planned_start == earliest
 
 
-def test_cas_surveillance_cannot_start_before_the_window(staff):
-    certificate = cas_certificate(staff=staff)
+def test_cas_surveillance_cannot_start_before_the_window(staff, cas_issued):
+    certificate = cas_issued
     audit = surveillance(certificate)
     schedule(audit, staff, date(2025, 12, 12))
 
@@ -105,8 +121,8 @@ def test_cas_surveillance_cannot_start_before_the_window(staff):
     assert audit.state == Audit.State.PLANNED
 
 
-def test_second_cas_surveillance_counts_from_the_end_of_the_first(staff):
-    certificate = cas_certificate(staff=staff)
+def test_second_cas_surveillance_counts_from_the_end_of_the_first(staff, cas_issued):
+    certificate = cas_issued
     first = run_audit(surveillance(certificate), staff, date(2025, 12, 12), date(2025, 12, 31))
     second = surveillance(certificate, 2)
 
@@ -117,8 +133,8 @@ def test_second_cas_surveillance_counts_from_the_end_of_the_first(staff):
     assert first.actual_end == date(2025, 12, 31)
 
 
-def test_an_earlier_cas_audit_is_allowed_as_a_special_audit(staff):
-    certificate = cas_certificate(staff=staff)
+def test_an_earlier_cas_audit_is_allowed_as_a_special_audit(staff, cas_issued):
+    certificate = cas_issued
     special = audit_services.audit_add_special(
         programme=certificate.programme,
         actor=staff.planner,
@@ -132,8 +148,8 @@ def test_an_earlier_cas_audit_is_allowed_as_a_special_audit(staff):
     assert special.planned_start == date(2025, 6, 2)
 
 
-def test_zxrz_sets_no_earliest_surveillance_day(staff):
-    certificate = issued_certificate(staff=staff)  # ZXRZ, stage 2 ended 2025-03-12
+def test_zxrz_sets_no_earliest_surveillance_day(staff, zxrz_issued):
+    certificate = zxrz_issued  # ZXRZ, stage 2 ended 2025-03-12
     audit = surveillance(certificate)
 
     schedule(audit, staff, date(2025, 6, 2))
@@ -164,8 +180,8 @@ def conclude(audit, staff):
     )
 
 
-def test_cas_team_leaders_conclusion_does_not_maintain(staff):
-    certificate = cas_certificate(staff=staff)
+def test_cas_team_leaders_conclusion_does_not_maintain(staff, cas_issued):
+    certificate = cas_issued
     audit = _scored_surveillance(certificate, staff)
 
     with pytest.raises(RuleViolation, match=r"CAS.*001 §7.5"):
@@ -176,8 +192,8 @@ def test_cas_team_leaders_conclusion_does_not_maintain(staff):
     assert not audit.decisions.exists()
 
 
-def test_zxrz_team_leaders_conclusion_maintains(staff):
-    certificate = issued_certificate(staff=staff)
+def test_zxrz_team_leaders_conclusion_maintains(staff, zxrz_issued):
+    certificate = zxrz_issued
     audit = _scored_surveillance(certificate, staff)
 
     decision = conclude(audit, staff)
@@ -185,8 +201,8 @@ def test_zxrz_team_leaders_conclusion_maintains(staff):
     assert (decision.outcome, decision.basis) == ("maintain", "team_leader_conclusion")
 
 
-def test_cas_decision_maker_maintains_after_surveillance(staff):
-    certificate = cas_certificate(staff=staff)
+def test_cas_decision_maker_maintains_after_surveillance(staff, cas_issued):
+    certificate = cas_issued
     audit = _scored_surveillance(certificate, staff)
 
     decision = cert_services.decision_make(

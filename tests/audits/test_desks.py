@@ -41,41 +41,61 @@ from tests.audits.nc_factories import (
 from tests.certificates.factories import Staff, accepted_application, run_audit, score_sheet
 from tests.certificates.helpers import skip_pdf_rendering
 from tests.conftest import make_staff
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 ACTION = re.compile(r'data-action="([a-z-]+)"')
 
 
-@pytest.fixture
-def staff(cb, monkeypatch):
+@pytest.fixture(autouse=True)
+def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
+
+
+@shared_fixture
+def staff(cb, module_monkeypatch):
+    skip_pdf_rendering(module_monkeypatch)
     return Staff()
 
 
-@pytest.fixture
-def tm(db):
+@shared_fixture
+def tm(cb):
     return make_staff("desk-tm", roles.TECHNICAL_MANAGER)
 
 
-@pytest.fixture
-def outsider(db):
+@shared_fixture
+def outsider(cb):
     """An auditor who is on no team."""
     return make_staff("desk-auditor", roles.AUDITOR)
 
 
-@pytest.fixture
-def organization():
+@shared_fixture
+def organization(cb):
     organization = OrganizationFactory(name="华东家电服务有限公司")
     SiteFactory(organization=organization, is_head_office=True, name="总部")
     return organization
 
 
-@pytest.fixture
+@shared_fixture
 def programme(staff, organization):
     return services.programme_create(
         application=accepted_application(organization, staff), actor=staff.planner
     )
+
+
+@shared_fixture
+def other_programme(staff):
+    """Another client's programme, its audits not yet planned."""
+    return services.programme_create(
+        application=accepted_application(None, staff), actor=staff.planner
+    )
+
+
+@shared_fixture
+def started_stage2(staff):
+    """A new client's stage 2 in progress, with no nonconformity."""
+    return stage2_in_progress(staff=staff)
 
 
 @pytest.fixture
@@ -129,10 +149,8 @@ def queries(client, user, url) -> int:
 # --- programmes -------------------------------------------------------------------------------
 
 
-def test_programme_list_filters_and_exports(client, staff, programme):
-    other = services.programme_create(
-        application=accepted_application(None, staff), actor=staff.planner
-    )
+def test_programme_list_filters_and_exports(client, staff, programme, other_programme):
+    other = other_programme
 
     page = get(client, staff.leader, f"/staff/programmes/?q={programme.organization.name}")
 
@@ -234,10 +252,10 @@ def test_a_client_user_cannot_open_the_workspace(client, programme):
 # --- audits -----------------------------------------------------------------------------------
 
 
-def test_audit_list_filters_by_kind_state_due_and_my_audits(client, staff, programme, review):
-    other = services.programme_create(
-        application=accepted_application(None, staff), actor=staff.planner
-    )
+def test_audit_list_filters_by_kind_state_due_and_my_audits(
+    client, staff, programme, review, other_programme
+):
+    other = other_programme
     services.audit_schedule(
         audit=review,
         actor=staff.planner,
@@ -274,7 +292,7 @@ def test_audit_list_filters_by_kind_state_due_and_my_audits(client, staff, progr
 
 @pytest.mark.parametrize("people_limit", [500, 0])
 def test_audit_search_finds_audits_by_organisation_and_by_team_member(
-    client, staff, programme, review, monkeypatch, people_limit
+    client, staff, programme, review, other_programme, monkeypatch, people_limit
 ):
     """Issue #14: the audits desk's search matches the organisation's name or USCC and the name
     of anyone on the team. The people matched are read first (ids, up to ``PEOPLE_LIMIT``);
@@ -282,9 +300,7 @@ def test_audit_search_finds_audits_by_organisation_and_by_team_member(
     from audits.desks.audits import AuditFilter
 
     monkeypatch.setattr(AuditFilter, "PEOPLE_LIMIT", people_limit)
-    other = services.programme_create(
-        application=accepted_application(None, staff), actor=staff.planner
-    )
+    other = other_programme
     services.audit_team_add(audit=review, actor=staff.planner, user=staff.leader, role="leader")
     staff.leader.display_name = "欧阳检索"
     staff.leader.save(update_fields=["display_name"])
@@ -548,7 +564,7 @@ def test_forged_audit_actions_are_refused_and_an_impossible_state_is_a_conflict(
 # --- nonconformities --------------------------------------------------------------------------
 
 
-@pytest.fixture
+@shared_fixture
 def answered(staff):
     """A major NC of a stage 2 in progress, answered by the client with one PDF."""
     audit = stage2_in_progress(staff=staff)
@@ -639,8 +655,10 @@ def test_forged_nc_review_is_refused(client, staff, answered):
     assert answered.state == Nonconformity.State.ANSWERED
 
 
-def test_a_minors_plan_is_verified_at_the_next_audit_from_the_nc_page(client, staff):
-    stage2 = stage2_in_progress(staff=staff)
+def test_a_minors_plan_is_verified_at_the_next_audit_from_the_nc_page(
+    client, staff, started_stage2
+):
+    stage2 = started_stage2
     minor = raise_nc(stage2, staff, severity="minor")
     response = answer(minor, ClientUserFactory(organization=stage2.organization), is_plan=True)
     nonconformities.nonconformity_review(
@@ -855,8 +873,8 @@ def test_the_audit_department_closes_a_completed_document_review(client, staff, 
     assert review.state == Audit.State.CLOSED
 
 
-def test_the_team_leader_records_a_meeting_from_the_audit_page(client, staff):
-    audit = stage2_in_progress(staff=staff)
+def test_the_team_leader_records_a_meeting_from_the_audit_page(client, staff, started_stage2):
+    audit = started_stage2
     assert "record-meeting" in offered(client, staff.leader, "audits", audit)
     assert "record-meeting" not in offered(client, staff.decider, "audits", audit)
     url = f"/staff/audits/{audit.pk}/record-meeting/"

@@ -14,9 +14,10 @@ from audits import services
 from audits.models import AuditPlan, AuditPlanAgendaRow
 from certbody.lifecycle import RuleViolation
 from tests.applications.factories import ClientUserFactory, SiteFactory
-from tests.audits.test_plan_portal import END, START, drafted_plan, sent_plan
+from tests.audits.test_plan_portal import END, START, drafted_plan
 from tests.certificates.factories import Staff
 from tests.conftest import make_staff
+from tests.shared import shared_fixture
 
 
 @pytest.fixture(autouse=True)
@@ -31,20 +32,25 @@ def _english(settings):
 pytestmark = pytest.mark.django_db
 
 
+TODAY = "2025-03-03 10:00 +08:00"
+
+
 @pytest.fixture(autouse=True)
 def _today():
-    with time_machine.travel("2025-03-03 10:00 +08:00", tick=False):
+    with time_machine.travel(TODAY, tick=False):
         yield
 
 
-@pytest.fixture
+@shared_fixture
 def staff(cb):
-    return Staff()
+    with time_machine.travel(TODAY, tick=False):
+        return Staff()
 
 
-@pytest.fixture
+@shared_fixture
 def plan(staff):
-    return drafted_plan(staff)
+    with time_machine.travel(TODAY, tick=False):
+        return drafted_plan(staff)
 
 
 def _row(plan, staff, **changes):
@@ -132,8 +138,8 @@ def test_only_the_planners_or_the_team_leader_write_the_agenda(plan, staff):
         services.audit_plan_agenda_set(plan=plan, actor=staff.market, rows=[_row(plan, staff)])
 
 
-def test_changing_a_confirmed_plans_agenda_resets_the_confirmation(staff):
-    plan = sent_plan(staff)
+def test_changing_a_confirmed_plans_agenda_resets_the_confirmation(plan, staff):
+    plan = services.audit_plan_send(plan=plan, actor=staff.planner, sent_on=date(2025, 3, 1))
     plan = services.audit_plan_confirm(
         plan=plan, actor=staff.planner, confirmed_on=date(2025, 3, 2), confirmed_by="王五"
     )
@@ -147,8 +153,7 @@ def test_changing_a_confirmed_plans_agenda_resets_the_confirmation(staff):
     assert "审核计划日程变更" in [h.history_change_reason for h in plan.history.all()]
 
 
-def test_an_unchanged_agenda_does_not_revise_the_plan(staff):
-    plan = drafted_plan(staff)
+def test_an_unchanged_agenda_does_not_revise_the_plan(plan, staff):
     services.audit_plan_agenda_set(plan=plan, actor=staff.leader, rows=[_row(plan, staff)])
     plan = services.audit_plan_send(plan=plan, actor=staff.planner, sent_on=date(2025, 3, 1))
     services.audit_plan_agenda_set(plan=plan, actor=staff.leader, rows=[_row(plan, staff)])
@@ -249,8 +254,7 @@ def test_the_printed_plan_and_the_audit_page_show_the_agenda(client, plan, staff
     assert "5.4 投诉处理" in page and 'data-testid="plan-agenda-edit"' in page
 
 
-def test_the_client_sees_the_agenda_it_confirms(client, staff):
-    plan = drafted_plan(staff)
+def test_the_client_sees_the_agenda_it_confirms(client, plan, staff):
     services.audit_plan_agenda_set(
         plan=plan, actor=staff.leader, rows=[_row(plan, staff, activity="5.4 投诉处理")]
     )
@@ -265,8 +269,8 @@ def test_a_staff_member_without_a_role_gets_403(client, plan):
     assert client.get(reverse("audits:agenda", args=[plan.audit.pk])).status_code == 403
 
 
-def test_the_staff_and_the_client_download_the_plan_as_pdf(client, staff):
-    plan = sent_plan(staff)
+def test_the_staff_and_the_client_download_the_plan_as_pdf(client, plan, staff):
+    plan = services.audit_plan_send(plan=plan, actor=staff.planner, sent_on=date(2025, 3, 1))
     client.force_login(staff.planner)
     response = client.get(reverse("audits:plan_pdf", args=[plan.audit.pk]))
     assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
