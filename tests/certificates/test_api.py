@@ -3,13 +3,14 @@
 import pytest
 
 from certificates.models import Certificate
-from tests.certificates.factories import issued_certificate
+from tests.certificates.factories import Staff
 from tests.certificates.helpers import (
     certificate_in,
     multi_site_certificate,
     restored_certificate,
     skip_pdf_rendering,
 )
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
@@ -32,13 +33,30 @@ def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
 
 
+@shared_fixture
+def certificates(cb, module_monkeypatch):
+    """A head certificate in each status, each of its own organisation; the valid one first
+    (012325FW0001R0C)."""
+    skip_pdf_rendering(module_monkeypatch)
+    staff = Staff()
+    return {status: certificate_in(status, staff=staff) for status in Status}
+
+
+@shared_fixture
+def certificate(certificates):
+    """A valid certificate (012325FW0001R0C, issued 2025-03-20, expires 2028-03-19)."""
+    return certificates[Status.VALID]
+
+
 def api(client, number):
     return client.get(f"/api/v1/certificates/{number}")
 
 
 @pytest.mark.parametrize("status", list(Status))
-def test_api_reports_each_status_with_its_cnca_code_and_suspension_dates(client, status):
-    certificate = certificate_in(status)
+def test_api_reports_each_status_with_its_cnca_code_and_suspension_dates(
+    client, status, certificates
+):
+    certificate = certificates[status]
     status_code, suspended_from, suspended_until = EXPECTED[status]
 
     response = api(client, certificate.number)
@@ -52,9 +70,7 @@ def test_api_reports_each_status_with_its_cnca_code_and_suspension_dates(client,
     assert data["suspended_until"] == suspended_until
 
 
-def test_api_gives_the_public_facts_of_a_certificate(client):
-    certificate = issued_certificate()
-
+def test_api_gives_the_public_facts_of_a_certificate(client, certificate):
     response = api(client, certificate.number)
 
     assert response.status_code == 200
@@ -93,9 +109,7 @@ def test_api_sub_certificate_names_its_head_and_follows_its_status(client):
     assert api(client, head.number).json()["head_number"] is None
 
 
-def test_api_does_not_expose_internal_ids_or_the_token(client):
-    certificate = issued_certificate()
-
+def test_api_does_not_expose_internal_ids_or_the_token(client, certificate):
     response = api(client, certificate.number)
 
     text = response.content.decode()
@@ -104,8 +118,7 @@ def test_api_does_not_expose_internal_ids_or_the_token(client):
     assert "id" not in response.json()
 
 
-def test_api_unknown_well_formed_number_is_404_with_json_error(client):
-    issued_certificate()
+def test_api_unknown_well_formed_number_is_404_with_json_error(client, certificate):
 
     response = api(client, "012325FW9999R0C")
 
@@ -119,8 +132,8 @@ def test_api_unknown_well_formed_number_is_404_with_json_error(client):
     ["abc", "012325FW0001R0X", "012325FW001R0C", "012325FW0001R0C-0"],
     ids=["garbage", "unknown-accreditation", "short-sequence", "sub-zero"],
 )
-def test_api_malformed_number_is_400_with_json_error(client, number):
-    issued_certificate()  # 012325FW0001R0C exists: a lenient lookup would find it
+def test_api_malformed_number_is_400_with_json_error(client, number, certificate):
+    assert certificate.number == "012325FW0001R0C"  # exists: a lenient lookup would find it
 
     response = api(client, number)
 
@@ -129,9 +142,7 @@ def test_api_malformed_number_is_400_with_json_error(client, number):
     assert response.json()["error"]
 
 
-def test_api_is_get_only(client):
-    certificate = issued_certificate()
-
+def test_api_is_get_only(client, certificate):
     assert client.post(f"/api/v1/certificates/{certificate.number}").status_code == 405
 
 
@@ -140,8 +151,9 @@ def test_api_is_get_only(client):
     ["{n}", "{lower}", " {lower} ", "{spaced}", "{fullwidth}"],
     ids=["exact", "lowercase", "outer-spaces", "inner-spaces", "full-width"],
 )
-def test_api_finds_a_number_typed_in_lower_case_with_spaces_or_full_width(client, typed):
-    certificate = issued_certificate()
+def test_api_finds_a_number_typed_in_lower_case_with_spaces_or_full_width(
+    client, typed, certificate
+):
     n = certificate.number
     text = typed.format(
         n=n,
@@ -156,9 +168,7 @@ def test_api_finds_a_number_typed_in_lower_case_with_spaces_or_full_width(client
     assert response.json()["number"] == n
 
 
-def test_api_answers_head_requests_without_a_body(client):
-    certificate = issued_certificate()
-
+def test_api_answers_head_requests_without_a_body(client, certificate):
     response = client.head(f"/api/v1/certificates/{certificate.number}")
 
     assert response.status_code == 200

@@ -15,18 +15,19 @@ from tests.applications.factories import ClientUserFactory, OrganizationFactory
 from tests.certificates.factories import Staff, completed_stage2, issued_certificate
 from tests.certificates.helpers import certificate_in, pdf_text, skip_pdf_rendering
 from tests.conftest import make_staff
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
 REGULATOR_SENTENCE = "可以直接向本机构所在地市场监管部门或国家认证认可监督管理委员会投诉"
 
 
-@pytest.fixture
-def staff(db):
+@shared_fixture
+def staff(cb):
     return Staff()
 
 
-@pytest.fixture
+@shared_fixture
 def certificate(staff):
     return issued_certificate(staff=staff)
 

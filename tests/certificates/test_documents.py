@@ -19,10 +19,16 @@ from certbody import pdf as certbody_pdf
 from certbody.models import Notification
 from certificates import jobs as certificate_jobs
 from certificates import pdf, services
-from certificates.models import Certificate, CertificateDocument, CertificateEvent
+from certificates.models import (
+    Certificate,
+    CertificateDocument,
+    CertificateEvent,
+    CertificateSequence,
+)
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
 from tests.certificates.factories import Staff, completed_stage2, issued_certificate
 from tests.conftest import STUB_PDF, make_staff
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
@@ -31,8 +37,8 @@ State = CertificateDocument.State
 ORG_NAME = "北京京东家电服务有限公司"
 
 
-@pytest.fixture
-def staff(db):
+@shared_fixture
+def staff(cb):
     return Staff()
 
 
@@ -41,7 +47,7 @@ def tm(db):
     return make_staff("tm-docs", "technical_manager")
 
 
-@pytest.fixture
+@shared_fixture
 def certificate(staff):
     return issued_certificate(OrganizationFactory(name=ORG_NAME), staff)
 
@@ -124,14 +130,18 @@ def test_withdrawal_commits_with_its_notice_pending_and_the_job_stores_it_later(
 def test_issue_keeps_its_number_and_certificate_when_the_pdfs_fail(staff, monkeypatch):
     stage2 = completed_stage2(OrganizationFactory(name=ORG_NAME), staff)
     broken_renderer(monkeypatch)
+    # The module's shared certificate may have taken numbers of 2025 already.
+    last = CertificateSequence.objects.filter(year=2025).values_list("last", flat=True).first()
 
     decision = services.decision_make(
         audit=stage2, actor=staff.decider, outcome="grant", decided_on=date(2025, 3, 20)
     )
 
     head = decision.certificates.get(head__isnull=True)
-    assert head.sequence == 1 and head.status == Certificate.Status.VALID
-    pending = CertificateDocument.objects.filter(state=State.PENDING)
+    assert head.sequence == (last or 0) + 1 and head.status == Certificate.Status.VALID
+    pending = CertificateDocument.objects.filter(
+        certificate__decision=decision, state=State.PENDING
+    )
     assert set(pending.values_list("kind", flat=True)) == {Kind.CERTIFICATE, Kind.APPROVAL_NOTICE}
 
     monkeypatch.setattr(certbody_pdf, "html_to_pdf", lambda html: STUB_PDF)
@@ -263,6 +273,8 @@ def test_read_back_finds_name_and_number_in_a_real_certificate(certificate):
 def test_an_audit_report_that_cannot_be_read_back_is_refused(staff, monkeypatch, settings):
     stage2 = completed_stage2(OrganizationFactory(name=ORG_NAME), staff, report=False)
     monkeypatch.setattr(certbody_pdf, "html_to_pdf", lambda html: STUB_PDF)
+    # The module's shared certificate's stage 2 report is among the media files.
+    reports = set(Path(settings.MEDIA_ROOT).rglob("audit*.pdf"))
 
     from certbody.lifecycle import RuleViolation
 
@@ -271,7 +283,7 @@ def test_an_audit_report_that_cannot_be_read_back_is_refused(staff, monkeypatch,
             audit=stage2, actor=staff.leader, signed_on=date(2025, 3, 13)
         )
     assert not stage2.reports.exists()
-    assert not list(Path(settings.MEDIA_ROOT).rglob("audit*.pdf"))
+    assert set(Path(settings.MEDIA_ROOT).rglob("audit*.pdf")) == reports
 
 
 # --- pending documents as staff and clients see them ----------------------------------------

@@ -16,8 +16,9 @@ from certbody import public_layout
 from certificates import services as cert_services
 from certificates.models import Certificate, PublicCertificate
 from certificates.public import STATUS_TEXT
-from tests.certificates.factories import Staff, issued_certificate
+from tests.certificates.factories import Staff
 from tests.certificates.helpers import certificate_in, multi_site_certificate, skip_pdf_rendering
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
@@ -30,6 +31,25 @@ def _setup(settings, monkeypatch):
     skip_pdf_rendering(monkeypatch)
     settings.RATELIMIT_ENABLE = False
     public_layout.frames_clear()
+
+
+@shared_fixture
+def staff(cb):
+    return Staff()
+
+
+@shared_fixture
+def certificates(staff, module_monkeypatch):
+    """A head certificate in each status, each of its own organisation."""
+    skip_pdf_rendering(module_monkeypatch)
+    return {status: certificate_in(status, staff=staff) for status in Status}
+
+
+@shared_fixture
+def multi_site(staff, module_monkeypatch):
+    """A head certificate of 多网点电器有限公司 with one sub-certificate."""
+    skip_pdf_rendering(module_monkeypatch)
+    return multi_site_certificate(staff=staff)
 
 
 def _redis_url() -> str:
@@ -90,8 +110,10 @@ def _text(language, status, which) -> str:
 
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("status", list(Status))
-def test_the_anonymous_pages_are_the_ones_the_whole_template_gives(client, status, language):
-    certificate = certificate_in(status)
+def test_the_anonymous_pages_are_the_ones_the_whole_template_gives(
+    client, status, language, certificates
+):
+    certificate = certificates[status]
     urls = [f"/verify/?q={certificate.number.lower()}", f"/verify/{certificate.token}/"]
 
     for url in urls:
@@ -107,9 +129,8 @@ def test_the_anonymous_pages_are_the_ones_the_whole_template_gives(client, statu
     "query", ["", "x", "多网点", "多网点电器", "012399FW9999R0C", "<b>&amp;\"'"]
 )
 def test_the_search_page_without_one_result_is_the_one_the_whole_template_gives(
-    client, query, language
+    client, query, language, multi_site
 ):
-    multi_site_certificate()
 
     fast = _page(client, "/verify/", language, data={"q": query})
 
@@ -117,8 +138,10 @@ def test_the_search_page_without_one_result_is_the_one_the_whole_template_gives(
     assert "<b>" not in fast
 
 
-def test_a_reader_sees_their_query_and_the_language_form_returns_to_their_page(client):
-    certificate = certificate_in(Status.VALID)
+def test_a_reader_sees_their_query_and_the_language_form_returns_to_their_page(
+    client, certificates
+):
+    certificate = certificates[Status.VALID]
     query = f" {certificate.number.lower()} "
 
     body = _page(client, "/verify/", "zh-hans", data={"q": query, "utm": '"><x>'})
@@ -131,10 +154,9 @@ def test_a_reader_sees_their_query_and_the_language_form_returns_to_their_page(c
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_status_change_shows_at_once_on_the_kept_search_and_qr_pages(
-    client, cache_backend, language
+    client, cache_backend, language, staff, certificates
 ):
-    staff = Staff()
-    certificate = issued_certificate(staff=staff)
+    certificate = certificates[Status.VALID]
     search = f"/verify/?q={certificate.number}"
     qr = f"/verify/{certificate.token}/"
     for url in (search, qr, search, qr):  # kept frames and fragments from here on
@@ -171,8 +193,10 @@ def test_a_status_change_shows_at_once_on_the_kept_search_and_qr_pages(
     assert 'class="banner ok"' in _page(client, qr, language)
 
 
-def test_the_qr_page_of_a_replaced_certificate_links_the_new_one_from_its_public_row(client):
-    old = certificate_in(Status.SUPERSEDED)
+def test_the_qr_page_of_a_replaced_certificate_links_the_new_one_from_its_public_row(
+    client, certificates
+):
+    old = certificates[Status.SUPERSEDED]
     new = old.superseded_by
 
     assert PublicCertificate.objects.get(pk=old.pk).successor_token == new.token
@@ -181,10 +205,10 @@ def test_the_qr_page_of_a_replaced_certificate_links_the_new_one_from_its_public
     assert f'<a href="/verify/{new.token}/">{new.number}</a>' in body
 
 
-def test_an_anonymous_reader_gets_no_cookie_and_leaves_no_session(client):
+def test_an_anonymous_reader_gets_no_cookie_and_leaves_no_session(client, certificates):
     from django.contrib.sessions.models import Session
 
-    certificate = certificate_in(Status.VALID)
+    certificate = certificates[Status.VALID]
 
     for url in ("/verify/", f"/verify/?q={certificate.number}", f"/verify/{certificate.token}/"):
         response = client.get(url)

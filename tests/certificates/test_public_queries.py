@@ -9,7 +9,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from certificates.models import Certificate
+from tests.certificates.factories import Staff
 from tests.certificates.helpers import certificate_in, skip_pdf_rendering
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
@@ -25,6 +27,17 @@ def _english(settings, monkeypatch):
         yield
 
 
+@shared_fixture
+def certificates(cb, module_monkeypatch):
+    """A valid, a suspended and a superseded head certificate, each of its own organisation."""
+    skip_pdf_rendering(module_monkeypatch)
+    staff = Staff()
+    return {
+        status: certificate_in(status, staff=staff)
+        for status in (Status.VALID, Status.SUSPENDED, Status.SUPERSEDED)
+    }
+
+
 def _queries(client, url, params=None, **headers):
     client.get(url, params, **headers)  # warms the cached CB profile
     with CaptureQueriesContext(connection) as captured:
@@ -34,8 +47,10 @@ def _queries(client, url, params=None, **headers):
 
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
-def test_a_number_on_the_search_page_is_one_query_on_the_public_rows(client, language):
-    certificate = certificate_in(Status.SUSPENDED)
+def test_a_number_on_the_search_page_is_one_query_on_the_public_rows(
+    client, language, certificates
+):
+    certificate = certificates[Status.SUSPENDED]
 
     response, sql = _queries(
         client, "/verify/", {"q": certificate.number.lower()}, HTTP_ACCEPT_LANGUAGE=language
@@ -48,8 +63,8 @@ def test_a_number_on_the_search_page_is_one_query_on_the_public_rows(client, lan
     assert response.cookies.get("sessionid") is None
 
 
-def test_the_api_detail_is_one_query_on_the_public_rows(client):
-    certificate = certificate_in(Status.VALID)
+def test_the_api_detail_is_one_query_on_the_public_rows(client, certificates):
+    certificate = certificates[Status.VALID]
 
     response, sql = _queries(client, f"/api/v1/certificates/{certificate.number}")
 
@@ -60,8 +75,8 @@ def test_the_api_detail_is_one_query_on_the_public_rows(client):
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 @pytest.mark.parametrize("status", [Status.SUSPENDED, Status.SUPERSEDED])
-def test_the_qr_page_is_one_query_on_the_public_rows(client, language, status):
-    certificate = certificate_in(status)
+def test_the_qr_page_is_one_query_on_the_public_rows(client, language, status, certificates):
+    certificate = certificates[status]
 
     response, sql = _queries(client, f"/verify/{certificate.token}/", HTTP_ACCEPT_LANGUAGE=language)
 

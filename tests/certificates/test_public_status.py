@@ -17,6 +17,7 @@ from tests.certificates.helpers import (
     restored_certificate,
     skip_pdf_rendering,
 )
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
@@ -30,13 +31,33 @@ EXPECTED = {
     Status.WITHDRAWN: ("自 2025-07-01 起撤销", "没有运行售后服务认证体系或者已不具备运行条件的"),
     Status.CANCELLED: ("自 2025-07-01 起注销", "认证委托人申请注销的"),
     Status.EXPIRED: ("自 2028-03-20 起过期失效", "认证证书有效期届满，认证委托人未申请延期使用的"),
-    Status.SUPERSEDED: ("自 2025-09-10 起由新证书 012325FW0002R1C 替代", "因换发新证而撤销旧证书"),
+    Status.SUPERSEDED: ("自 2025-09-10 起由新证书 {successor} 替代", "因换发新证而撤销旧证书"),
 }
+
+
+def expected(certificate):
+    """``EXPECTED`` for ``certificate``, naming its successor (numbers follow the module's
+    shared certificates)."""
+    since, reason = EXPECTED[certificate.status]
+    successor = certificate.superseded_by.number if certificate.superseded_by else ""
+    return since.format(successor=successor), reason
 
 
 @pytest.fixture(autouse=True)
 def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
+
+
+@shared_fixture
+def staff(cb):
+    return Staff()
+
+
+@shared_fixture
+def certificates(staff, module_monkeypatch):
+    """A head certificate in each status, each of its own organisation."""
+    skip_pdf_rendering(module_monkeypatch)
+    return {status: certificate_in(status, staff=staff) for status in Status}
 
 
 def detail(client, certificate) -> str:
@@ -53,9 +74,9 @@ def history_rows(body) -> list[str]:
 
 
 @pytest.mark.parametrize("status", list(Status))
-def test_qr_page_shows_the_status_with_its_dates_and_reason(client, status):
-    certificate = certificate_in(status)
-    since, reason = EXPECTED[status]
+def test_qr_page_shows_the_status_with_its_dates_and_reason(client, status, certificates):
+    certificate = certificates[status]
+    since, reason = expected(certificate)
 
     body = detail(client, certificate)
 
@@ -68,8 +89,8 @@ def test_qr_page_shows_the_status_with_its_dates_and_reason(client, status):
 
 
 @pytest.mark.parametrize("status", INVALID)
-def test_qr_page_of_an_invalid_certificate_is_unmistakable(client, status):
-    certificate = certificate_in(status)
+def test_qr_page_of_an_invalid_certificate_is_unmistakable(client, status, certificates):
+    certificate = certificates[status]
 
     body = detail(client, certificate)
 
@@ -79,8 +100,10 @@ def test_qr_page_of_an_invalid_certificate_is_unmistakable(client, status):
 
 
 @pytest.mark.parametrize("status", [Status.VALID, Status.SUSPENDED])
-def test_qr_page_of_a_valid_or_suspended_certificate_has_no_invalid_stamp(client, status):
-    body = detail(client, certificate_in(status))
+def test_qr_page_of_a_valid_or_suspended_certificate_has_no_invalid_stamp(
+    client, status, certificates
+):
+    body = detail(client, certificates[status])
 
     assert "证书无效" not in body
 
@@ -110,9 +133,8 @@ def test_qr_page_lists_the_status_history_in_plain_chinese(client):
     ]
 
 
-def test_qr_page_never_shows_the_staffs_particulars(client):
-    staff = Staff()
-    certificate = issued_certificate(staff=staff)
+def test_qr_page_never_shows_the_staffs_particulars(client, staff, certificates):
+    certificate = certificates[Status.VALID]
     services.certificate_suspend(
         certificate=certificate,
         actor=staff.decider,
@@ -129,17 +151,16 @@ def test_qr_page_never_shows_the_staffs_particulars(client):
     assert "售后服务认证体系持续或严重不满足认证要求" in body
 
 
-def test_superseded_certificate_links_its_successor(client):
-    old = certificate_in(Status.SUPERSEDED)
+def test_superseded_certificate_links_its_successor(client, certificates):
+    old = certificates[Status.SUPERSEDED]
 
     body = detail(client, old)
 
     assert f'href="/verify/{old.superseded_by.token}/">{old.superseded_by.number}</a>' in body
 
 
-def test_reissued_certificate_shows_date_and_change_type_only(client):
-    staff = Staff()
-    certificate = issued_certificate(staff=staff)
+def test_reissued_certificate_shows_date_and_change_type_only(client, staff, certificates):
+    certificate = certificates[Status.VALID]
     services.certificate_reissue(
         certificate=certificate,
         actor=staff.decider,
@@ -160,9 +181,9 @@ def test_reissued_certificate_shows_date_and_change_type_only(client):
 
 
 @pytest.mark.parametrize("status", list(Status))
-def test_api_gives_every_status_its_dates_reason_and_history(client, status):
-    certificate = certificate_in(status)
-    since, reason = EXPECTED[status]
+def test_api_gives_every_status_its_dates_reason_and_history(client, status, certificates):
+    certificate = certificates[status]
+    since, reason = expected(certificate)
 
     data = client.get(f"/api/v1/certificates/{certificate.number}").json()
 
@@ -184,11 +205,13 @@ def test_api_gives_every_status_its_dates_reason_and_history(client, status):
     for key, own in dated.items():
         assert (data[key] is not None) == (status == own), key
     assert data["number_void"] == (status == Status.WITHDRAWN)
-    assert data["superseded_by"] == ("012325FW0002R1C" if status == Status.SUPERSEDED else None)
+    assert data["superseded_by"] == (
+        certificate.superseded_by.number if status == Status.SUPERSEDED else None
+    )
 
 
-def test_api_suspension_history_carries_the_period(client):
-    certificate = certificate_in(Status.SUSPENDED)
+def test_api_suspension_history_carries_the_period(client, certificates):
+    certificate = certificates[Status.SUSPENDED]
 
     data = client.get(f"/api/v1/certificates/{certificate.number}").json()
 
@@ -204,10 +227,9 @@ def listed(response) -> list[str]:
     return re.findall(r'<tr data-number="([^"]+)">', response.content.decode())
 
 
-def test_invalid_list_shows_suspended_withdrawn_and_cancelled_with_dates_and_reasons(client):
-    staff = Staff()
-    certificates = {status: certificate_in(status, staff=staff) for status in list(Status)}
-
+def test_invalid_list_shows_suspended_withdrawn_and_cancelled_with_dates_and_reasons(
+    client, certificates
+):
     response = client.get("/verify/invalid/")
 
     assert response.status_code == 200
@@ -222,10 +244,8 @@ def test_invalid_list_shows_suspended_withdrawn_and_cancelled_with_dates_and_rea
     assert "认证委托人申请注销的" in body
 
 
-def test_invalid_list_filters_by_status(client):
-    staff = Staff()
-    suspended = certificate_in(Status.SUSPENDED, staff=staff)
-    certificate_in(Status.CANCELLED, staff=staff)
+def test_invalid_list_filters_by_status(client, certificates):
+    suspended = certificates[Status.SUSPENDED]  # next to a cancelled one
 
     response = client.get("/verify/invalid/", {"status": "suspended"})
 
@@ -235,16 +255,20 @@ def test_invalid_list_filters_by_status(client):
 def test_invalid_list_includes_sub_certificates(client):
     staff = Staff()
     head, sub = multi_site_certificate(staff=staff)
+    # The module's shared certificates in the list (suspended, withdrawn, cancelled) stay.
+    before = set(listed(client.get("/verify/invalid/")))
     services.certificate_cancel(
         certificate=head, actor=staff.decider, cancelled_on=date(2025, 5, 6)
     )
 
-    assert set(listed(client.get("/verify/invalid/"))) == {head.number, sub.number}
+    assert set(listed(client.get("/verify/invalid/"))) == before | {head.number, sub.number}
 
 
 def test_invalid_list_is_paginated_newest_first(client):
     staff = Staff()
     certificates = [issued_certificate(OrganizationFactory(), staff) for _ in range(3)]
+    # The module's shared certificates in the list, changed later (June, July), come first.
+    before = listed(client.get("/verify/invalid/"))
     for day, certificate in enumerate(certificates, start=1):
         services.certificate_cancel(
             certificate=certificate, actor=staff.decider, cancelled_on=date(2025, 5, day)
@@ -252,7 +276,7 @@ def test_invalid_list_is_paginated_newest_first(client):
 
     response = client.get("/verify/invalid/")
 
-    assert listed(response) == [c.number for c in reversed(certificates)]
+    assert listed(response) == before + [c.number for c in reversed(certificates)]
     assert INVALID_PAGE_SIZE == 50
     assert client.get("/verify/invalid/", {"page": "99"}).status_code == 200
 

@@ -12,17 +12,23 @@ from certificates import services
 from certificates.models import Certificate, CertificateEvent, CertificateSequence
 from tests.applications.factories import OrganizationFactory, SiteFactory
 from tests.certificates.factories import Staff, completed_stage2, issued_certificate
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
+@shared_fixture
 def staff(cb):
     return Staff()
 
 
-def test_a_team_member_cannot_decide(staff, decider):
-    stage2 = completed_stage2(staff=staff)
+@shared_fixture
+def stage2(staff):
+    """A completed stage 2 (ends 2025-03-12), no decision on it yet."""
+    return completed_stage2(staff=staff)
+
+
+def test_a_team_member_cannot_decide(staff, decider, stage2):
     # Put the decision maker on the team as an auditor too: impartiality forbids the decision.
     decider.groups.add(*staff.leader.groups.all())
     AuditTeamMember.objects.create(audit=stage2, user=decider, role="auditor")
@@ -37,8 +43,7 @@ def test_a_team_member_cannot_decide(staff, decider):
     assert not stage2.decisions.exists()
 
 
-def test_a_document_review_team_member_cannot_decide_on_stage2(staff, decider):
-    stage2 = completed_stage2(staff=staff)
+def test_a_document_review_team_member_cannot_decide_on_stage2(staff, decider, stage2):
     review = stage2.programme.audits.get(kind=Audit.Kind.DOCUMENT_REVIEW)
     AuditTeamMember.objects.create(audit=review, user=decider, role="expert")
     with pytest.raises(RuleViolation, match="审核组成员"):
@@ -51,11 +56,10 @@ def test_a_document_review_team_member_cannot_decide_on_stage2(staff, decider):
         )
 
 
-def test_a_decision_maker_with_a_declared_interest_cannot_decide(staff):
+def test_a_decision_maker_with_a_declared_interest_cannot_decide(staff, stage2):
     from audits.services import conflict_declare
     from tests.audits.factories import auditor_profile
 
-    stage2 = completed_stage2(staff=staff)
     profile = auditor_profile(staff.decider)
     conflict_declare(
         auditor=profile,
@@ -76,8 +80,7 @@ def test_a_decision_maker_with_a_declared_interest_cannot_decide(staff):
     assert not stage2.decisions.exists()
 
 
-def test_only_a_decision_maker_decides(staff):
-    stage2 = completed_stage2(staff=staff)
+def test_only_a_decision_maker_decides(staff, stage2):
     with pytest.raises(RuleViolation, match="认证决定人员"):
         services.decision_make(
             audit=stage2,
@@ -110,8 +113,7 @@ def test_only_a_decision_maker_decides(staff):
         ),
     ],
 )
-def test_refused_decisions(staff, kwargs, message):
-    stage2 = completed_stage2(staff=staff)
+def test_refused_decisions(staff, kwargs, message, stage2):
     with pytest.raises(RuleViolation, match=message):
         services.decision_make(audit=stage2, actor=staff.decider, **kwargs)
     stage2.refresh_from_db()
@@ -119,8 +121,7 @@ def test_refused_decisions(staff, kwargs, message):
     assert not Certificate.objects.exists()
 
 
-def test_decision_on_the_last_day_of_six_months_is_allowed(staff):
-    stage2 = completed_stage2(staff=staff)  # ends 2025-03-12
+def test_decision_on_the_last_day_of_six_months_is_allowed(staff, stage2):
     services.decision_make(
         audit=stage2,
         actor=staff.decider,
@@ -130,8 +131,7 @@ def test_decision_on_the_last_day_of_six_months_is_allowed(staff):
     assert Certificate.objects.get().issued_on == date(2025, 9, 12)
 
 
-def test_refusal_closes_the_audit_without_certificate(staff):
-    stage2 = completed_stage2(staff=staff)
+def test_refusal_closes_the_audit_without_certificate(staff, stage2):
     services.decision_make(
         audit=stage2,
         actor=staff.decider,
@@ -386,8 +386,7 @@ def test_recertification_decision_after_expiry_is_refused(staff):
             )
 
 
-def test_initial_validity_runs_from_the_decision_even_when_issued_later(staff):
-    stage2 = completed_stage2(staff=staff)
+def test_initial_validity_runs_from_the_decision_even_when_issued_later(staff, stage2):
     with mock.patch("certificates.services.decisions.certificate_issue"):
         decision = services.decision_make(
             audit=stage2,

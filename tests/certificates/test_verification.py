@@ -16,6 +16,7 @@ from tests.certificates.helpers import (
     skip_pdf_rendering,
     squeeze,
 )
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
@@ -26,6 +27,48 @@ def _no_pdf(monkeypatch):
 
 
 Status = Certificate.Status
+
+
+@shared_fixture
+def staff(cb):
+    return Staff()
+
+
+@shared_fixture
+def certificates(staff, module_monkeypatch):
+    """A head certificate in each status, each of its own organisation."""
+    skip_pdf_rendering(module_monkeypatch)
+    return {status: certificate_in(status, staff=staff) for status in Status}
+
+
+@shared_fixture
+def certificate(certificates):
+    """A valid certificate (issued 2025-03-20, expires 2028-03-19)."""
+    return certificates[Status.VALID]
+
+
+@shared_fixture
+def multi_site(staff, module_monkeypatch):
+    """A head certificate with one sub-certificate."""
+    skip_pdf_rendering(module_monkeypatch)
+    return multi_site_certificate(staff=staff)
+
+
+@shared_fixture
+def jinqiao(staff, module_monkeypatch):
+    """The certificate of 苏州市金桥电器有限公司, next to one of 苏州市银河商贸有限公司."""
+    skip_pdf_rendering(module_monkeypatch)
+    wanted = issued_certificate(OrganizationFactory(name="苏州市金桥电器有限公司"), staff)
+    issued_certificate(OrganizationFactory(name="苏州市银河商贸有限公司"), staff)
+    return wanted
+
+
+@shared_fixture
+def hualian(staff, module_monkeypatch):
+    """The certificate of 华联商厦有限公司."""
+    skip_pdf_rendering(module_monkeypatch)
+    return issued_certificate(OrganizationFactory(name="华联商厦有限公司"), staff)
+
 
 # What the public must read for each status: the Chinese label and part of its meaning.
 STATUS_WORDING = {
@@ -56,8 +99,7 @@ def badge(status, label):
 # --- search page --------------------------------------------------------------------------
 
 
-def test_search_page_opens_without_log_in_and_lists_nothing_before_a_query(client):
-    issued_certificate(OrganizationFactory(name="京东家电有限公司"))
+def test_search_page_opens_without_log_in_and_lists_nothing_before_a_query(client, certificate):
 
     response = client.get("/verify/")
 
@@ -66,10 +108,9 @@ def test_search_page_opens_without_log_in_and_lists_nothing_before_a_query(clien
     assert result_numbers(response) == []
 
 
-def test_search_by_exact_number_finds_exactly_that_certificate(client):
-    staff = Staff()
-    head, sub = multi_site_certificate(staff=staff)
-    other = issued_certificate(staff=staff)
+def test_search_by_exact_number_finds_exactly_that_certificate(client, multi_site, certificate):
+    head, sub = multi_site
+    other = certificate
 
     response = search(client, head.number)
 
@@ -78,9 +119,7 @@ def test_search_by_exact_number_finds_exactly_that_certificate(client):
     assert other.number not in response.content.decode()
 
 
-def test_search_by_number_with_surrounding_spaces_still_finds_it(client):
-    certificate = issued_certificate()
-
+def test_search_by_number_with_surrounding_spaces_still_finds_it(client, certificate):
     response = search(client, f"  {certificate.number} ")
 
     assert result_numbers(response) == [certificate.number]
@@ -98,8 +137,7 @@ def test_search_by_part_of_the_organisation_name_finds_its_certificate(client):
 
 
 @pytest.mark.parametrize("typed", ["lower", "spaced"])
-def test_search_by_number_in_lower_case_or_with_inner_spaces_finds_it(client, typed):
-    certificate = issued_certificate()
+def test_search_by_number_in_lower_case_or_with_inner_spaces_finds_it(client, typed, certificate):
     n = certificate.number
     query = n.lower() if typed == "lower" else f"{n[:6]} {n[6:]}"
 
@@ -107,10 +145,8 @@ def test_search_by_number_in_lower_case_or_with_inner_spaces_finds_it(client, ty
 
 
 @pytest.mark.parametrize("query", ["苏州金桥", "苏州 金桥电器", "金桥"])
-def test_search_by_name_fragments_finds_the_registered_name(client, query):
-    staff = Staff()
-    wanted = issued_certificate(OrganizationFactory(name="苏州市金桥电器有限公司"), staff)
-    issued_certificate(OrganizationFactory(name="苏州市银河商贸有限公司"), staff)
+def test_search_by_name_fragments_finds_the_registered_name(client, query, jinqiao):
+    wanted = jinqiao
 
     assert result_numbers(search(client, query)) == [wanted.number]
 
@@ -125,8 +161,7 @@ def test_the_search_page_answers_head_requests(client):
     assert client.head("/verify/", {"q": "苏宁"}).status_code == 200
 
 
-def test_one_character_name_query_shows_the_hint_and_no_results(client):
-    issued_certificate(OrganizationFactory(name="华联商厦有限公司"))
+def test_one_character_name_query_shows_the_hint_and_no_results(client, hualian):
 
     response = search(client, "华")
 
@@ -138,8 +173,7 @@ def test_one_character_name_query_shows_the_hint_and_no_results(client):
     assert "未查询到" not in body
 
 
-def test_unknown_query_says_nothing_was_found(client):
-    issued_certificate(OrganizationFactory(name="华联商厦有限公司"))
+def test_unknown_query_says_nothing_was_found(client, hualian):
 
     response = search(client, "不存在的公司")
 
@@ -147,8 +181,7 @@ def test_unknown_query_says_nothing_was_found(client):
     assert "未查询到“不存在的公司”相关的证书" in response.content.decode()
 
 
-def test_well_formed_but_unknown_number_says_nothing_was_found(client):
-    issued_certificate()
+def test_well_formed_but_unknown_number_says_nothing_was_found(client, certificate):
 
     response = search(client, "012325FW9999R0C")
 
@@ -157,8 +190,8 @@ def test_well_formed_but_unknown_number_says_nothing_was_found(client):
 
 
 @pytest.mark.parametrize("status", list(Status))
-def test_search_result_shows_the_status_in_chinese_with_its_meaning(client, status):
-    certificate = certificate_in(status)
+def test_search_result_shows_the_status_in_chinese_with_its_meaning(client, status, certificates):
+    certificate = certificates[status]
     label, meaning = STATUS_WORDING[status]
 
     response = search(client, certificate.number)
@@ -169,16 +202,18 @@ def test_search_result_shows_the_status_in_chinese_with_its_meaning(client, stat
     assert meaning in body
 
 
-def test_suspended_certificate_shows_its_suspension_period_in_the_search_results(client):
-    certificate = certificate_in(Status.SUSPENDED)
+def test_suspended_certificate_shows_its_suspension_period_in_the_search_results(
+    client, certificates
+):
+    certificate = certificates[Status.SUSPENDED]
 
     response = search(client, certificate.number)
 
     assert "暂停期：2025-06-02 至 2025-09-01" in response.content.decode()
 
 
-def test_valid_certificate_shows_no_suspension_period(client):
-    certificate = certificate_in(Status.VALID)
+def test_valid_certificate_shows_no_suspension_period(client, certificates):
+    certificate = certificates[Status.VALID]
 
     response = search(client, certificate.number)
 
@@ -212,8 +247,8 @@ def test_superseded_and_new_certificate_are_both_found_by_name(client):
     assert badge(Status.VALID, "有效") in body
 
 
-def test_sub_certificate_in_results_shows_its_head_number(client):
-    head, sub = multi_site_certificate(name="连锁家电服务有限公司")
+def test_sub_certificate_in_results_shows_its_head_number(client, multi_site):
+    head, sub = multi_site
 
     response = search(client, sub.number)
 
@@ -240,8 +275,8 @@ def banner(body):
     return match.group(1), match.group(2)
 
 
-def test_qr_page_of_valid_certificate_says_it_is_valid(client):
-    certificate = certificate_in(Status.VALID)
+def test_qr_page_of_valid_certificate_says_it_is_valid(client, certificates):
+    certificate = certificates[Status.VALID]
 
     body = detail(client, certificate)
 
@@ -251,8 +286,10 @@ def test_qr_page_of_valid_certificate_says_it_is_valid(client):
     assert "不再有效" not in body
 
 
-def test_qr_page_of_suspended_certificate_shows_the_period_and_the_prohibition(client):
-    certificate = certificate_in(Status.SUSPENDED)
+def test_qr_page_of_suspended_certificate_shows_the_period_and_the_prohibition(
+    client, certificates
+):
+    certificate = certificates[Status.SUSPENDED]
 
     body = detail(client, certificate)
 
@@ -266,8 +303,8 @@ def test_qr_page_of_suspended_certificate_shows_the_period_and_the_prohibition(c
 
 
 @pytest.mark.parametrize("status", INVALID)
-def test_qr_page_of_invalid_certificate_says_it_is_no_longer_valid(client, status):
-    certificate = certificate_in(status)
+def test_qr_page_of_invalid_certificate_says_it_is_no_longer_valid(client, status, certificates):
+    certificate = certificates[status]
     label, meaning = STATUS_WORDING[status]
 
     body = detail(client, certificate)
@@ -281,8 +318,8 @@ def test_qr_page_of_invalid_certificate_says_it_is_no_longer_valid(client, statu
 
 
 @pytest.mark.parametrize("status", [Status.VALID, Status.SUSPENDED, Status.WITHDRAWN])
-def test_qr_page_reminds_the_client_how_to_keep_the_certificate_valid(client, status):
-    certificate = certificate_in(status)
+def test_qr_page_reminds_the_client_how_to_keep_the_certificate_valid(client, status, certificates):
+    certificate = certificates[status]
 
     body = detail(client, certificate)
 
@@ -293,8 +330,8 @@ def test_qr_page_reminds_the_client_how_to_keep_the_certificate_valid(client, st
     )
 
 
-def test_qr_page_shows_the_public_facts_of_the_certificate(client):
-    certificate = certificate_in(Status.VALID)
+def test_qr_page_shows_the_public_facts_of_the_certificate(client, certificates):
+    certificate = certificates[Status.VALID]
 
     body = detail(client, certificate)
 
@@ -304,23 +341,19 @@ def test_qr_page_shows_the_public_facts_of_the_certificate(client):
     assert "2028-03-19" in body
 
 
-def test_qr_page_of_sub_certificate_shows_its_head_number(client):
-    head, sub = multi_site_certificate()
+def test_qr_page_of_sub_certificate_shows_its_head_number(client, multi_site):
+    head, sub = multi_site
 
     body = detail(client, sub)
 
     assert f"{sub.number}（子证书，主证书 {head.number}）" in body
 
 
-def test_qr_page_of_unknown_token_is_not_found(client):
-    issued_certificate()
-
+def test_qr_page_of_unknown_token_is_not_found(client, certificate):
     assert client.get("/verify/no-such-token-AAAAAAAAAAAAAAAAAAAA/").status_code == 404
 
 
-def test_qr_page_is_reached_only_by_the_token_not_by_number_or_id(client):
-    certificate = issued_certificate()
-
+def test_qr_page_is_reached_only_by_the_token_not_by_number_or_id(client, certificate):
     assert certificate.token not in (certificate.number, str(certificate.pk))
     assert certificate.number not in certificate.token
     assert len(certificate.token) >= 32
@@ -329,8 +362,8 @@ def test_qr_page_is_reached_only_by_the_token_not_by_number_or_id(client):
     assert client.get(f"/verify/{certificate.token}/").status_code == 200
 
 
-def test_every_certificate_gets_its_own_token(client):
-    head, sub = multi_site_certificate()
+def test_every_certificate_gets_its_own_token(client, multi_site):
+    head, sub = multi_site
 
     assert head.token != sub.token
     assert sub.number in detail(client, sub)
