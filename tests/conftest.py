@@ -214,12 +214,17 @@ def base_data_committed(django_db_setup, django_db_blocker):
     """For module fixtures that hold one transaction around a whole module (the demo tests):
     base data a transactional test flushed is put back, committed, before that transaction
     opens. Restored inside it (by ``_base_data``, which runs per test), it would be rolled
-    back with the module, and every later test of the worker would find no role groups."""
+    back with the module, and every later test of the worker would find no role groups.
+    Also when the flag missed a flush (one query), as ``_base_data`` checks per test."""
     global _base_data_flushed
-    if _base_data_flushed:
-        with django_db_blocker.unblock():
+    with django_db_blocker.unblock():
+        if _base_data_flushed or not _base_data_present():
             _ensure_base_data()
-        _base_data_flushed = False
+    _base_data_flushed = False
+
+
+def _base_data_present() -> bool:
+    return Group.objects.filter(name=roles.MARKET).exists()
 
 
 @pytest.fixture(autouse=True)
@@ -238,7 +243,7 @@ def _base_data(request, django_db_blocker):
     with django_db_blocker.unblock():
         # Also when the flag missed a flush (one query): a module-wide transaction can roll
         # a restore back.
-        if _base_data_flushed or not Group.objects.filter(name=roles.MARKET).exists():
+        if _base_data_flushed or not _base_data_present():
             _ensure_base_data()
     _base_data_flushed = False
     if request.node.get_closest_marker("django_db") is not None:
