@@ -216,10 +216,16 @@ def base_data_committed(django_db_setup, django_db_blocker):
     opens. Restored inside it (by ``_base_data``, which runs per test), it would be rolled
     back with the module, and every later test of the worker would find no role groups.
     Also when the flag missed a flush (one query), as ``_base_data`` checks per test."""
-    global _base_data_flushed
     with django_db_blocker.unblock():
-        if _base_data_flushed or not _base_data_present():
-            _ensure_base_data()
+        restore_base_data()
+
+
+def restore_base_data() -> None:
+    """Put the base data back when a transactional test flushed it (the flag) or it is missing
+    anyway (one query)."""
+    global _base_data_flushed
+    if _base_data_flushed or not _base_data_present():
+        _ensure_base_data()
     _base_data_flushed = False
 
 

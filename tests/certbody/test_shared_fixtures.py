@@ -68,3 +68,15 @@ def test_a_test_marked_pdf_or_after_commit_gets_the_real_functions_inside_the_mo
 
     assert certbody.pdf.html_to_pdf is _REAL["certbody.pdf"]["html_to_pdf"]
     assert certificates.pdf.after_commit is _REAL["certificates.pdf"]["after_commit"]
+
+
+def test_base_data_a_flush_took_unnoticed_is_put_back_before_a_module_transaction(db):
+    from django.contrib.auth.models import Group
+
+    from certbody import roles
+    from tests import conftest
+
+    Group.objects.filter(name=roles.MARKET).delete()
+    conftest._base_data_flushed = False  # the flush was not seen
+    conftest.restore_base_data()
+    assert Group.objects.filter(name=roles.MARKET).exists()
