@@ -140,3 +140,10 @@ def result_row(response, number: str) -> str:
 def result_numbers(response) -> list[str]:
     """Certificate numbers listed in the results table of the public search page."""
     return re.findall(r'<td[^>]*><a href="/verify/[^/"]+/">([^<]+)</a>', response.content.decode())
+
+
+def certificates_in_every_status(staff, module_monkeypatch) -> dict:
+    """A head certificate in each status, each of its own organisation, issued without
+    WeasyPrint: the builder of a module's shared ``certificates`` (``tests/shared.py``)."""
+    skip_pdf_rendering(module_monkeypatch)
+    return {status: certificate_in(status, staff=staff) for status in Certificate.Status}

@@ -17,7 +17,11 @@ from certificates import services as cert_services
 from certificates.models import Certificate, PublicCertificate
 from certificates.public import STATUS_TEXT
 from tests.certificates.factories import Staff
-from tests.certificates.helpers import certificate_in, multi_site_certificate, skip_pdf_rendering
+from tests.certificates.helpers import (
+    certificates_in_every_status,
+    multi_site_certificate,
+    skip_pdf_rendering,
+)
 from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
@@ -38,11 +42,7 @@ def staff(cb):
     return Staff()
 
 
-@shared_fixture
-def certificates(staff, module_monkeypatch):
-    """A head certificate in each status, each of its own organisation."""
-    skip_pdf_rendering(module_monkeypatch)
-    return {status: certificate_in(status, staff=staff) for status in Status}
+certificates = shared_fixture(certificates_in_every_status, name="certificates")
 
 
 @shared_fixture

@@ -12,7 +12,7 @@ from certificates.views import INVALID_PAGE_SIZE
 from tests.applications.factories import OrganizationFactory
 from tests.certificates.factories import Staff, issued_certificate
 from tests.certificates.helpers import (
-    certificate_in,
+    certificates_in_every_status,
     multi_site_certificate,
     restored_certificate,
     skip_pdf_rendering,
@@ -53,11 +53,7 @@ def staff(cb):
     return Staff()
 
 
-@shared_fixture
-def certificates(staff, module_monkeypatch):
-    """A head certificate in each status, each of its own organisation."""
-    skip_pdf_rendering(module_monkeypatch)
-    return {status: certificate_in(status, staff=staff) for status in Status}
+certificates = shared_fixture(certificates_in_every_status, name="certificates")
 
 
 def detail(client, certificate) -> str:

@@ -10,6 +10,7 @@ from tests.applications.factories import OrganizationFactory
 from tests.certificates.factories import Staff, issued_certificate
 from tests.certificates.helpers import (
     certificate_in,
+    certificates_in_every_status,
     multi_site_certificate,
     result_numbers,
     result_row,
@@ -34,11 +35,7 @@ def staff(cb):
     return Staff()
 
 
-@shared_fixture
-def certificates(staff, module_monkeypatch):
-    """A head certificate in each status, each of its own organisation."""
-    skip_pdf_rendering(module_monkeypatch)
-    return {status: certificate_in(status, staff=staff) for status in Status}
+certificates = shared_fixture(certificates_in_every_status, name="certificates")
 
 
 @shared_fixture
