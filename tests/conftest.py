@@ -249,9 +249,7 @@ def _base_data(request, django_db_blocker):
     with django_db_blocker.unblock():
         # Also when the flag missed a flush (one query): a module-wide transaction can roll
         # a restore back.
-        if _base_data_flushed or not _base_data_present():
-            _ensure_base_data()
-    _base_data_flushed = False
+        restore_base_data()
     if request.node.get_closest_marker("django_db") is not None:
         request.getfixturevalue("_django_db_helper")
     yield
@@ -333,12 +331,14 @@ shared.shared_fixture(cb_create, name="cb")
 
 
 def _staff_create(cb):
+    """One staff member per role (``tests.certificates.factories.Staff``), built once per
+    module: the ``staff`` of every module that does not define its own."""
     from tests.certificates.factories import Staff
 
     return Staff()
 
 
-shared.shared_fixture(_staff_create, name="staff")
+staff = shared.shared_fixture(_staff_create, name="staff")
 
 
 def make_staff(username: str, *role_names: str):

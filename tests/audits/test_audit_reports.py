@@ -16,18 +16,13 @@ from audits.models import Audit, AuditReport, Nonconformity, ScoreItem
 from certbody.lifecycle import RuleViolation
 from certificates import services as cert_services
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
-from tests.certificates.factories import Staff, completed_stage2, issued_certificate
+from tests.certificates.factories import completed_stage2, issued_certificate
 from tests.certificates.helpers import pdf_text
 from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 SIGNED_ON = date(2025, 3, 13)  # stage 2 of completed_stage2 ends 2025-03-12
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

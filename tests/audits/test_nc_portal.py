@@ -22,15 +22,9 @@ from tests.audits.nc_factories import (
     stage2_in_progress,
     upload,
 )
-from tests.certificates.factories import Staff
 from tests.shared import shared_fixture
 
 State = Nonconformity.State
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

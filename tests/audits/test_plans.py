@@ -11,18 +11,13 @@ from certbody import roles
 from certbody.lifecycle import RuleViolation
 from tests.applications.factories import ClientUserFactory, OrganizationFactory, SiteFactory
 from tests.audits.factories import auditor_user
-from tests.certificates.factories import Staff, accepted_application
+from tests.certificates.factories import accepted_application
 from tests.conftest import make_staff
 from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 START, END = date(2025, 3, 10), date(2025, 3, 11)
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

@@ -15,7 +15,7 @@ from certbody import jobs, roles
 from certbody.lifecycle import RuleViolation
 from certbody.models import JobMark, Notification
 from tests.audits.factories import auditor_profile, auditor_user
-from tests.certificates.factories import Staff, accepted_application
+from tests.certificates.factories import accepted_application
 from tests.conftest import make_staff
 from tests.reporting.conftest import at
 from tests.shared import shared_fixture
@@ -26,11 +26,6 @@ Q = Auditor.Qualification
 T = Auditor.RegistrationType
 FIRST_DAY = date(2025, 2, 3)
 LAST_DAY = date(2025, 2, 5)
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

@@ -8,17 +8,12 @@ from audits import services
 from audits.models import Audit, SamplingPlan
 from certbody.lifecycle import RuleViolation
 from tests.applications.factories import OrganizationFactory, SiteFactory
-from tests.certificates.factories import Staff, accepted_application
+from tests.certificates.factories import accepted_application
 from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

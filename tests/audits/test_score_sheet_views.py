@@ -13,17 +13,12 @@ from certbody.models import User
 from tests.applications.factories import OrganizationFactory
 from tests.audits.factories import auditor_user
 from tests.audits.test_score_sheets import stage2_in_progress
-from tests.certificates.factories import Staff, assess_all_met
+from tests.certificates.factories import assess_all_met
 from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

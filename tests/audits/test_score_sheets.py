@@ -20,7 +20,6 @@ from audits.scoring import evaluate
 from certbody.lifecycle import RuleViolation
 from tests.audits.factories import auditor_user
 from tests.certificates.factories import (
-    Staff,
     accepted_application,
     assess_all_met,
     completed_stage2,
@@ -93,11 +92,6 @@ def deduct(sheet, actor, n=1):
             description=f"未按服务承诺在 24 小时内上门（{number + 1}）",
             correction_required="按承诺时限组织上门服务并考核",
         )
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

@@ -10,18 +10,13 @@ from audits.models import Audit, Auditor
 from certbody import roles
 from certbody.lifecycle import RuleViolation
 from tests.audits.factories import auditor_profile, auditor_user
-from tests.certificates.factories import Staff, accepted_application
+from tests.certificates.factories import accepted_application
 from tests.conftest import make_staff
 from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 Q = Auditor.Qualification
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

@@ -13,7 +13,7 @@ from audits.models import Audit
 from certbody import bounds, roles
 from certbody.models import Notification
 from certificates import services as cert_services
-from tests.certificates.factories import Staff, issued_certificate
+from tests.certificates.factories import issued_certificate
 from tests.conftest import make_staff
 from tests.shared import shared_fixture
 
@@ -21,11 +21,6 @@ pytestmark = pytest.mark.usefixtures("cb", "english")
 
 HUGE = "99999999999999999999999"
 INT64 = str(2**63)
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

@@ -12,7 +12,7 @@ from certbody.lifecycle import RuleViolation, system_user
 from certificates import services
 from certificates.models import Appeal, CertificateDocument
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
-from tests.certificates.factories import Staff, completed_stage2, issued_certificate
+from tests.certificates.factories import completed_stage2, issued_certificate
 from tests.certificates.helpers import certificate_in, pdf_text, skip_pdf_rendering
 from tests.conftest import make_staff
 from tests.shared import shared_fixture
@@ -20,11 +20,6 @@ from tests.shared import shared_fixture
 pytestmark = pytest.mark.usefixtures("cb")
 
 REGULATOR_SENTENCE = "可以直接向本机构所在地市场监管部门或国家认证认可监督管理委员会投诉"
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

@@ -12,18 +12,13 @@ from certificates import causes, forms, public, services
 from certificates import jobs as certificate_jobs
 from certificates.models import Certificate, CertificateEvent, Proposal
 from tests.certificates.cas_factories import cas_certificate
-from tests.certificates.factories import Staff, issued_certificate
+from tests.certificates.factories import issued_certificate
 from tests.reporting.conftest import at
 from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
 
 VERIFIED = date(2025, 10, 9)
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

@@ -12,7 +12,6 @@ from certificates import services
 from certificates.models import Certificate, CertificateDocument, Decision, Proposal
 from tests.applications.factories import OrganizationFactory
 from tests.certificates.factories import (
-    Staff,
     accepted_application,
     completed_stage2,
     issued_certificate,
@@ -25,11 +24,6 @@ from tests.shared import shared_fixture
 pytestmark = pytest.mark.django_db
 
 DECIDED_ON = date(2025, 3, 20)  # stage 2 of completed_stage2 ends 2025-03-12
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 def nonconformity(audit, *, severity, state, number=1):

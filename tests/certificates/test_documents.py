@@ -26,7 +26,7 @@ from certificates.models import (
     CertificateSequence,
 )
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
-from tests.certificates.factories import Staff, completed_stage2, issued_certificate
+from tests.certificates.factories import completed_stage2, issued_certificate
 from tests.conftest import STUB_PDF, make_staff
 from tests.shared import shared_fixture
 
@@ -35,11 +35,6 @@ pytestmark = pytest.mark.usefixtures("cb")
 Kind = CertificateDocument.Kind
 State = CertificateDocument.State
 ORG_NAME = "北京京东家电服务有限公司"
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @pytest.fixture

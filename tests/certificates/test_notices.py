@@ -11,18 +11,13 @@ from certbody.lifecycle import RuleViolation
 from certificates import services
 from certificates.models import CertificateDocument
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
-from tests.certificates.factories import Staff, completed_stage2, issued_certificate, run_audit
+from tests.certificates.factories import completed_stage2, issued_certificate, run_audit
 from tests.certificates.helpers import pdf_text
 from tests.shared import shared_fixture
 
 pytestmark = [pytest.mark.usefixtures("cb"), pytest.mark.pdf]
 
 Kind = CertificateDocument.Kind
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

@@ -6,16 +6,11 @@ import hashlib
 import pytest
 
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
-from tests.certificates.factories import Staff, issued_certificate
+from tests.certificates.factories import issued_certificate
 from tests.certificates.helpers import certificate_document, multi_site_certificate
 from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

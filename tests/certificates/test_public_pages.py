@@ -16,7 +16,6 @@ from certbody import public_layout
 from certificates import services as cert_services
 from certificates.models import Certificate, PublicCertificate
 from certificates.public import STATUS_TEXT
-from tests.certificates.factories import Staff
 from tests.certificates.helpers import (
     certificates_in_every_status,
     multi_site_certificate,
@@ -35,11 +34,6 @@ def _setup(settings, monkeypatch):
     skip_pdf_rendering(monkeypatch)
     settings.RATELIMIT_ENABLE = False
     public_layout.frames_clear()
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 certificates = shared_fixture(certificates_in_every_status, name="certificates")

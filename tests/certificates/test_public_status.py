@@ -48,11 +48,6 @@ def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
 
 
-@shared_fixture
-def staff(cb):
-    return Staff()
-
-
 certificates = shared_fixture(certificates_in_every_status, name="certificates")
 
 

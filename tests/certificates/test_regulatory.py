@@ -11,7 +11,7 @@ from certbody.lifecycle import RuleViolation
 from certificates import services
 from certificates.models import Certificate, Proposal, RegulatoryEvent, ReportingObligation
 from tests.applications.factories import OrganizationFactory
-from tests.certificates.factories import Staff, issued_certificate
+from tests.certificates.factories import issued_certificate
 from tests.certificates.helpers import certificate_in, multi_site_certificate, skip_pdf_rendering
 from tests.shared import shared_fixture
 
@@ -23,11 +23,6 @@ Kind = RegulatoryEvent.Kind
 @pytest.fixture(autouse=True)
 def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

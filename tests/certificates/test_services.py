@@ -11,15 +11,10 @@ from certbody.lifecycle import RuleViolation
 from certificates import services
 from certificates.models import Certificate, CertificateEvent, CertificateSequence
 from tests.applications.factories import OrganizationFactory, SiteFactory
-from tests.certificates.factories import Staff, completed_stage2, issued_certificate
+from tests.certificates.factories import completed_stage2, issued_certificate
 from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.django_db
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

@@ -12,7 +12,7 @@ from certbody.lifecycle import RuleViolation
 from certbody.models import BusinessScope
 from certificates import services
 from certificates.models import Certificate, CertificateDocument, CertificateEvent, Proposal
-from tests.certificates.factories import Staff, issued_certificate
+from tests.certificates.factories import issued_certificate
 from tests.certificates.helpers import (
     certificate_in,
     multi_site_certificate,
@@ -29,11 +29,6 @@ Kind = CertificateDocument.Kind
 @pytest.fixture(autouse=True)
 def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

@@ -14,7 +14,7 @@ from certificates.models import (
     CertificateEvent,
     RegulatoryEvent,
 )
-from tests.certificates.factories import Staff, issued_certificate
+from tests.certificates.factories import issued_certificate
 from tests.certificates.helpers import skip_pdf_rendering
 from tests.shared import shared_fixture
 
@@ -24,11 +24,6 @@ pytestmark = pytest.mark.usefixtures("cb")
 @pytest.fixture(autouse=True)
 def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
-
-
-@shared_fixture
-def staff(cb):
-    return Staff()
 
 
 @shared_fixture

@@ -30,11 +30,6 @@ def _no_pdf(monkeypatch):
 Status = Certificate.Status
 
 
-@shared_fixture
-def staff(cb):
-    return Staff()
-
-
 certificates = shared_fixture(certificates_in_every_status, name="certificates")
 
 
