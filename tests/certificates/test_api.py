@@ -3,9 +3,8 @@
 import pytest
 
 from certificates.models import Certificate
-from tests.certificates.factories import Staff
 from tests.certificates.helpers import (
-    certificate_in,
+    certificates_in_every_status,
     multi_site_certificate,
     restored_certificate,
     skip_pdf_rendering,
@@ -33,13 +32,9 @@ def _no_pdf(monkeypatch):
     skip_pdf_rendering(monkeypatch)
 
 
-@shared_fixture
-def certificates(cb, module_monkeypatch):
-    """A head certificate in each status, each of its own organisation; the valid one first
-    (012325FW0001R0C)."""
-    skip_pdf_rendering(module_monkeypatch)
-    staff = Staff()
-    return {status: certificate_in(status, staff=staff) for status in Status}
+# A head certificate in each status, each of its own organisation; the valid one first
+# (012325FW0001R0C).
+certificates = shared_fixture(certificates_in_every_status, name="certificates")
 
 
 @shared_fixture
