@@ -9,6 +9,7 @@ certificate and action.
 import os
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -83,6 +84,33 @@ def _run_due_jobs(env):
     )
 
 
+def _wait_until_both_wait(cursor, runners, seconds=120):
+    """Return once two other sessions of this database wait on a lock. Fails with a runner's
+    output if it ended first, or with the sessions seen when ``seconds`` pass."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        # pg_stat_activity is read once per transaction unless its snapshot is cleared.
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+        )
+        if cursor.fetchone()[0] >= len(runners):
+            return
+        ended = [runner for runner in runners if runner.poll() is not None]
+        if ended:
+            pytest.fail(f"a runner ended before the barrier: {ended[0].communicate()}")
+        time.sleep(0.05)
+    cursor.execute(
+        "SELECT pid, state, wait_event_type, wait_event, left(query, 200) FROM pg_stat_activity"
+        " WHERE datname = current_database()"
+    )
+    rows = cursor.fetchall()
+    for runner in runners:
+        runner.kill()
+    pytest.fail(f"the runners did not both reach the barrier within {seconds} s; sessions: {rows}")
+
+
 @pytest.mark.postgres
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="two processes need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
@@ -104,7 +132,13 @@ def test_two_runners_at_once_open_one_withdrawal_proposal_per_certificate(cb, mo
         ),
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
-    runners = [_run_due_jobs(env) for _ in range(2)]
+    # Both runners start behind a barrier: the certificates table is locked against the row
+    # locks a step takes until both are waiting on it, so neither can finish every step before
+    # the other has connected.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"LOCK TABLE {Certificate._meta.db_table} IN EXCLUSIVE MODE")
+        runners = [_run_due_jobs(env) for _ in range(2)]
+        _wait_until_both_wait(cursor, runners)
     results = [runner.communicate(timeout=300) for runner in runners]
     for runner, (_out, err) in zip(runners, results, strict=True):
         assert runner.returncode == 0, err
