@@ -115,8 +115,16 @@ $(PY):
 
 install: $(STAMP) ## pip install -e '.[dev]' (only when pyproject.toml changed)
 
+# uv installs the same requirements, bytecode compiled, in about 15 s where pip took about 30 s
+# (CI installs on every clean clone). pip does it when uv cannot be had.
 $(STAMP): pyproject.toml | $(PY)
-	$(PIP) install -e '.[dev]'
+	@if $(PIP) install -q uv && $(VENV)/bin/uv --version >/dev/null 2>&1; then \
+		echo "$(VENV)/bin/uv pip install --compile-bytecode -e '.[dev]'"; \
+		$(VENV)/bin/uv pip install --python $(PY) --compile-bytecode -e '.[dev]'; \
+	else \
+		echo "uv is not available: installing with pip"; \
+		$(PIP) install -e '.[dev]'; \
+	fi
 	@touch $(STAMP)
 
 migrate: install ## Apply database migrations
