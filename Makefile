@@ -99,7 +99,7 @@ help: ## List the targets
 		| sed -E 's/^([a-zA-Z_-]+):.*## (.*)$$/  \1\t\2/' \
 		| expand -t 18
 
-setup: system-deps venv install ## System packages + .venv + pip install -e '.[dev]'
+setup: system-deps venv install ## System packages + .venv + install -e '.[dev]'
 
 system-deps: ## Install missing Debian packages (fonts-noto-cjk, libharfbuzz-subset0, ...)
 	$(call ensure_pkgs,$(SYSTEM_PKGS))
@@ -113,7 +113,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	@rm -f $(STAMP)
 
-install: $(STAMP) ## pip install -e '.[dev]' (only when pyproject.toml changed)
+install: $(STAMP) ## uv (else pip) install -e '.[dev]' (only when pyproject.toml changed)
 
 # uv installs the same requirements, bytecode compiled, in about 15 s where pip took about 30 s
 # (CI installs on every clean clone). pip does it when uv cannot be had.
