@@ -1,7 +1,7 @@
 """Issue 15: the public, client and staff pages on a phone, a tablet and a desktop.
 
-On the demo data, each page is opened at 390×844 (a phone), 768×1024 (a tablet) and 1440×900
-(a desktop), in Simplified Chinese and in English (the browser's Accept-Language picks the
+On the demo data, each page is opened and laid out at 390×844 (a phone), 768×1024 (a tablet) and
+1440×900 (a desktop), in Simplified Chinese and in English (the browser's Accept-Language picks the
 language): the page never scrolls sideways (tables turn into labelled cards on a phone, long
 numbers wrap). A full-page screenshot is saved as
 ``tests/e2e/screenshots/responsive-<page>-<language>-<width>.png`` (ignored by git) for a person
@@ -49,14 +49,17 @@ def demo(cb):
 
 
 def _check_sizes(context, url, name, language, screenshot_dir):
-    """Open ``url`` at each size (screenshotted as ``wants_screenshot`` says); returns the sizes
-    it scrolls sideways at."""
+    """Open ``url`` once and lay it out at each size, as a window resized or a phone turned
+    does (the style sheet's media queries apply again; screenshotted as ``wants_screenshot``
+    says); returns the sizes it scrolls sideways at."""
     wide = []
     page = context.new_page()
+    page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
+    page.goto(url)
+    expect(page.locator("html")).to_have_attribute("lang", language)
     for width, height in SIZES:
         page.set_viewport_size({"width": width, "height": height})
-        page.goto(url)
-        expect(page.locator("html")).to_have_attribute("lang", language)
+        assert page.evaluate("() => window.innerWidth") == width
         overflow = page.evaluate(SIDEWAYS)
         if wants_screenshot(name, width):
             page.screenshot(
