@@ -4,19 +4,43 @@ console for CSP violations."""
 import re
 from pathlib import Path
 
+from django.conf import settings
+from django.shortcuts import resolve_url
+from django.test import Client
 from playwright.sync_api import Page, expect
 
 
-def login(browser, live_server, username, password, landing=r"/home/$") -> Page:
-    """A fresh browser context logged in as ``username``; waits for the landing page."""
-    context = browser.new_context(locale="zh-CN", accept_downloads=True)
+def sign_in(context, live_server, username, password, landing, *, form=False) -> Page:
+    """A new page of ``context`` (a Playwright ``BrowserContext``) signed in as ``username`` and
+    on its landing page (``landing``, a URL regex), where the log-in would lead.
+
+    By default the session is made as the log-in form makes it, by checking ``password``
+    (``django.test.Client.login``), and handed to the browser as its session cookie: that spares
+    each journey the form's two page loads. ``form=True`` fills in and sends the log-in form
+    itself (test_role_homes: each role logs in and lands on its home).
+    """
     page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
+    if form:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        page.click("button[type=submit]")
+    else:
+        client = Client()
+        assert client.login(username=username, password=password), f"{username} cannot log in"
+        session = client.cookies[settings.SESSION_COOKIE_NAME].value
+        context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
+        )
+        page.goto(f"{live_server.url}{resolve_url(settings.LOGIN_REDIRECT_URL)}")
     expect(page).to_have_url(re.compile(landing))
     return page
+
+
+def login(browser, live_server, username, password, landing=r"/home/$") -> Page:
+    """A fresh browser context signed in as ``username`` (``sign_in``), on its landing page."""
+    context = browser.new_context(locale="zh-CN", accept_downloads=True)
+    return sign_in(context, live_server, username, password, landing)
 
 
 def _is_item_post(response) -> bool:
@@ -97,17 +121,19 @@ class BrowserConsole:
 
 
 def open_as(
-    browser, live_server, console: BrowserConsole, username: str, password: str, landing=r"/home/$"
+    browser,
+    live_server,
+    console: BrowserConsole,
+    username: str,
+    password: str,
+    landing=r"/home/$",
+    *,
+    form=False,
 ) -> Page:
-    """``login`` in a fresh context whose console ``console`` watches."""
+    """``login`` in a fresh context whose console ``console`` watches (``form`` as for
+    ``sign_in``)."""
     context = console.watch(browser.new_context(locale="zh-CN", accept_downloads=True))
-    page = context.new_page()
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", password)
-    page.click("button[type=submit]")
-    expect(page).to_have_url(re.compile(landing))
-    return page
+    return sign_in(context, live_server, username, password, landing, form=form)
 
 
 def fill_form(form, values: dict) -> None:
@@ -183,11 +209,5 @@ def locale_context(browser, live_server, locale, username=None, password=None, l
     """A browser context speaking ``locale``, logged in as ``username`` when given."""
     context = browser.new_context(locale=locale)
     if username:
-        page = context.new_page()
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", password)
-        page.click("button[type=submit]")
-        expect(page).to_have_url(re.compile(landing))
-        page.close()
+        sign_in(context, live_server, username, password, landing).close()
     return context

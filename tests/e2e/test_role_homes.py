@@ -53,7 +53,7 @@ def test_each_role_lands_on_its_home(browser, live_server, demo, screenshot):
         user = User.objects.get(username=username)
         expected = {s.key: s for s in home.sections_for(user)}
         assert set(expected) == set(keys), (username, sorted(expected))
-        page = open_as(browser, live_server, console, username, demo(username))
+        page = open_as(browser, live_server, console, username, demo(username), form=True)
         for key in keys:
             section = page.locator(f'[data-testid="home-{key}"]')
             expect(section).to_be_visible()
@@ -77,7 +77,7 @@ def test_each_role_lands_on_its_home(browser, live_server, demo, screenshot):
     client = User.objects.get(username="client01")
     certificates = Certificate.objects.filter(organization=client.organization)
     page = open_as(
-        browser, live_server, console, "client01", demo("client01"), landing=r"/portal/$"
+        browser, live_server, console, "client01", demo("client01"), landing=r"/portal/$", form=True
     )
     expect(page.locator(".card[data-number]")).to_have_count(certificates.count())
     head = certificates.get(head__isnull=True)
