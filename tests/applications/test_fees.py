@@ -17,7 +17,7 @@ from certbody.policy import NotPermitted
 from certificates import services as cert_services
 from certificates.models import Certificate, Decision
 from tests.applications.factories import OrganizationFactory
-from tests.certificates.factories import Staff, accepted_application, completed_stage2
+from tests.certificates.factories import accepted_application, completed_stage2
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.usefixtures("cb")
@@ -32,11 +32,6 @@ def _english():
 
 
 RULE = "004 §5.3.2(1)"
-
-
-@pytest.fixture
-def staff(db):
-    return Staff()
 
 
 @pytest.fixture

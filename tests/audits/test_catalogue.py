@@ -13,17 +13,12 @@ from audits.models import IndicatorCatalogue
 from certbody import roles
 from certbody.lifecycle import RuleViolation
 from tests.audits.test_score_sheets import stage2_in_progress
-from tests.certificates.factories import Staff, assess_all_met
+from tests.certificates.factories import assess_all_met
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
-
-
-@pytest.fixture
-def staff(cb):
-    return Staff()
 
 
 @pytest.fixture

@@ -18,18 +18,12 @@ from audits.models import Indicator, IndicatorCatalogue
 from certbody import roles
 from certbody.lifecycle import RuleViolation
 from tests.audits.test_score_sheets import stage2_in_progress
-from tests.certificates.factories import Staff
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.django_db
 
 D = Decimal
 ACTION = re.compile(r'data-action="([a-z-]+)"')
-
-
-@pytest.fixture
-def staff(cb):
-    return Staff()
 
 
 @pytest.fixture

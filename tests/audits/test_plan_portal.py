@@ -9,16 +9,11 @@ from django.utils import timezone
 from audits import services
 from audits.models import Audit, AuditPlan
 from tests.applications.factories import ClientUserFactory, OrganizationFactory, SiteFactory
-from tests.certificates.factories import Staff, accepted_application
+from tests.certificates.factories import accepted_application
 
 pytestmark = pytest.mark.django_db
 
 START, END = date(2025, 3, 10), date(2025, 3, 11)
-
-
-@pytest.fixture
-def staff(cb):
-    return Staff()
 
 
 def drafted_plan(staff, organization=None) -> AuditPlan:

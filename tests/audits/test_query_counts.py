@@ -12,17 +12,12 @@ from audits import services
 from audits.models import AuditPlan
 from certbody import roles
 from tests.audits.factories import auditor_profile
-from tests.certificates.factories import Staff, plan_ready, scheduled_stage2
+from tests.certificates.factories import plan_ready, scheduled_stage2
 from tests.conftest import make_staff
 
 pytestmark = pytest.mark.usefixtures("cb")
 
 START, END = date(2025, 3, 10), date(2025, 3, 12)
-
-
-@pytest.fixture
-def staff(db):
-    return Staff()
 
 
 def _add_members(audit, staff, count):

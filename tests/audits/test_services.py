@@ -9,14 +9,9 @@ from audits import services
 from audits.models import Audit, AuditProgramme
 from certbody.lifecycle import RuleViolation
 from tests.audits.factories import auditor_profile
-from tests.certificates.factories import Staff, accepted_application, run_audit
+from tests.certificates.factories import accepted_application, run_audit
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff():
-    return Staff()
 
 
 @pytest.fixture

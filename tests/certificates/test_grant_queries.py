@@ -14,7 +14,7 @@ from certificates import pdf, public_rows, services
 from certificates.models import Certificate, PublicCertificate
 from certificates.public import public_queryset
 from tests.applications.factories import OrganizationFactory, SiteFactory
-from tests.certificates.factories import Staff, completed_stage2
+from tests.certificates.factories import completed_stage2
 
 pytestmark = pytest.mark.django_db
 
@@ -36,11 +36,6 @@ DECIDED_ON = date(2025, 3, 20)  # stage 2 of completed_stage2 ends 2025-03-12
 # fills its number in last and the services a decision calls take no savepoint.
 FILL_STATEMENTS = 1 if connection.vendor == "postgresql" else 4
 GRANT_QUERIES = 37 + FILL_STATEMENTS
-
-
-@pytest.fixture
-def staff(cb):
-    return Staff()
 
 
 @pytest.fixture

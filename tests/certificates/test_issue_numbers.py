@@ -19,7 +19,6 @@ from certificates.models import Certificate, CertificateDocument, PublicCertific
 from certificates.services import issue as issue_module
 from tests.applications.factories import OrganizationFactory, SiteFactory
 from tests.certificates.factories import (
-    Staff,
     accepted_application,
     completed_stage2,
     issued_certificate,
@@ -30,11 +29,6 @@ pytestmark = pytest.mark.django_db
 
 DECIDED_ON = date(2025, 3, 20)  # stage 2 of completed_stage2 ends 2025-03-12
 MARK = issue_module.PROVISIONAL_MARK
-
-
-@pytest.fixture
-def staff(cb):
-    return Staff()
 
 
 @pytest.fixture

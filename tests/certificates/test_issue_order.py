@@ -20,17 +20,12 @@ from certificates.models import (
 )
 from certificates.services import issue as issue_module
 from tests.applications.factories import OrganizationFactory, SiteFactory
-from tests.certificates.factories import Staff, completed_stage2
+from tests.certificates.factories import completed_stage2
 from tests.certificates.helpers import skip_pdf_rendering
 
 pytestmark = pytest.mark.django_db
 
 DECIDED_ON = date(2025, 3, 20)  # stage 2 of completed_stage2 ends 2025-03-12
-
-
-@pytest.fixture
-def staff(cb):
-    return Staff()
 
 
 @pytest.fixture(autouse=True)

@@ -16,15 +16,10 @@ from applications.models import Invoice
 from certificates.portal_todo import portal_todo
 from tests.applications.factories import ClientUserFactory, OrganizationFactory
 from tests.audits.nc_factories import raise_nc, stage2_in_progress
-from tests.certificates.factories import Staff, accepted_application, issued_certificate
+from tests.certificates.factories import accepted_application, issued_certificate
 
 pytestmark = pytest.mark.usefixtures("cb")
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-def staff(db):
-    return Staff()
 
 
 def todo_html(body: str) -> str:
