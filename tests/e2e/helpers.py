@@ -37,10 +37,15 @@ def sign_in(context, live_server, username, password, landing, *, form=False) ->
     return page
 
 
-def login(browser, live_server, username, password, landing=r"/home/$") -> Page:
-    """A fresh browser context signed in as ``username`` (``sign_in``), on its landing page."""
+def login(
+    browser, live_server, username, password, landing=r"/home/$", *, console=None, form=False
+) -> Page:
+    """A fresh browser context signed in as ``username`` (``sign_in``, ``form`` as there), on
+    its landing page; every page of it watched by ``console`` (a ``BrowserConsole``) if given."""
     context = browser.new_context(locale="zh-CN", accept_downloads=True)
-    return sign_in(context, live_server, username, password, landing)
+    if console is not None:
+        console.watch(context)
+    return sign_in(context, live_server, username, password, landing, form=form)
 
 
 def _is_item_post(response) -> bool:
@@ -132,8 +137,7 @@ def open_as(
 ) -> Page:
     """``login`` in a fresh context whose console ``console`` watches (``form`` as for
     ``sign_in``)."""
-    context = console.watch(browser.new_context(locale="zh-CN", accept_downloads=True))
-    return sign_in(context, live_server, username, password, landing, form=form)
+    return login(browser, live_server, username, password, landing, console=console, form=form)
 
 
 def fill_form(form, values: dict) -> None:

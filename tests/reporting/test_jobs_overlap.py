@@ -85,8 +85,15 @@ def _run_due_jobs(env):
 
 
 def _wait_until_both_wait(cursor, runners, seconds=120):
-    """Return once two other sessions of this database wait on a lock. Fails with a runner's
-    output if it ended first, or with the sessions seen when ``seconds`` pass."""
+    """Return once every runner (another session of this database) waits on a lock. Fails, the
+    runners stopped, with a runner's output if it ended first, or with the sessions seen when
+    ``seconds`` pass."""
+
+    def fail(message):
+        for runner in runners:
+            runner.kill()
+        pytest.fail(message)
+
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         # pg_stat_activity is read once per transaction unless its snapshot is cleared.
@@ -99,16 +106,13 @@ def _wait_until_both_wait(cursor, runners, seconds=120):
             return
         ended = [runner for runner in runners if runner.poll() is not None]
         if ended:
-            pytest.fail(f"a runner ended before the barrier: {ended[0].communicate()}")
+            fail(f"a runner ended before the barrier: {ended[0].communicate()}")
         time.sleep(0.05)
     cursor.execute(
         "SELECT pid, state, wait_event_type, wait_event, left(query, 200) FROM pg_stat_activity"
         " WHERE datname = current_database()"
     )
-    rows = cursor.fetchall()
-    for runner in runners:
-        runner.kill()
-    pytest.fail(f"the runners did not both reach the barrier within {seconds} s; sessions: {rows}")
+    fail(f"the runners did not all reach the barrier within {seconds} s: {cursor.fetchall()}")
 
 
 @pytest.mark.postgres
