@@ -16,7 +16,7 @@ from audits.models import Audit
 from certbody.models import User
 from certificates.models import Certificate
 from tests.e2e.conftest import SCREENSHOTS
-from tests.e2e.helpers import demo_with_open_sheet, locale_context
+from tests.e2e.helpers import demo_with_open_sheet, locale_page
 
 # One worker builds the demo and restores it for each of these (tests/demo_snapshot.py).
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("demo")]
@@ -91,13 +91,13 @@ def test_no_serious_accessibility_violations(browser, live_server, demo):
     }
     found, report = [], []
     for locale in ("zh-CN", "en-US"):
+        page = None  # one browser per language, each user signing in after the last
         for (username, landing), urls in pages.items():
             password = demo(username) if username else None
-            context = locale_context(browser, live_server, locale, username, password, landing)
-            page = context.new_page()
+            page = locale_page(browser, live_server, locale, username, password, landing, page=page)
             for url in urls:
                 found += _problems(page, url, report)
-            context.close()
+        page.context.close()
     SCREENSHOTS.mkdir(exist_ok=True)
     (SCREENSHOTS / "axe-report.txt").write_text("\n".join(report) + "\n", encoding="utf-8")
     assert not found, f"{len(found)} serious or critical accessibility problems:\n" + "\n".join(

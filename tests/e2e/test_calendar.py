@@ -1,7 +1,7 @@
 """Issue #14 in a real browser: the planner blocks an auditor's leave day on the planning
 calendar, tries to schedule that auditor on it and sees the conflict before saving, then
-schedules another auditor. Screenshots of the month and week views are saved as
-``tests/e2e/screenshots/calendar-month.png`` and ``calendar-week.png``.
+schedules another auditor. With ``E2E_SCREENSHOTS=1``, screenshots of the month and week views
+are saved as ``tests/e2e/screenshots/calendar-month.png`` and ``calendar-week.png``.
 """
 
 import re

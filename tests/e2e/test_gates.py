@@ -90,9 +90,9 @@ def test_the_gates_refuse_and_say_why(browser, live_server, demo):
     # Planners may record the start too (audits.start_audit), but not now: the button is
     # disabled with the service's own reason next to it (issue #14).
     expect_blocked(page, "start", "004 §5.4.6.3")
-    page.context.close()
-    # The team leader sees the same; a forged confirm is still refused by the service.
-    page = login(browser, live_server, leader.username, demo(leader.username))
+    # The team leader sees the same; a forged confirm is still refused by the service (each
+    # user after the last in the same browser).
+    page = login(browser, live_server, leader.username, demo(leader.username), page=page)
     page.goto(f"{staff}/audits/{audit.pk}/")
     expect_blocked(page, "start", "004 §5.4.6.3")
     page.goto(f"{staff}/audits/{audit.pk}/start/")
@@ -100,13 +100,14 @@ def test_the_gates_refuse_and_say_why(browser, live_server, demo):
     expect(confirm(page, {"started_on": start.isoformat()})).to_contain_text("004 §5.4.6.3")
     audit.refresh_from_db()
     assert audit.state == Audit.State.PLANNED
-    page.context.close()
 
     # 2. The stage 2 in progress: its leader opens the score sheet, scores one indicator and
     # tries to sign it off: refused, the sheet stays a draft and shows "incomplete".
     stage2 = Audit.objects.get(kind=Audit.Kind.STAGE2, state=Audit.State.IN_PROGRESS)
     stage2_leader = stage2.team.get(role="leader").user
-    page = login(browser, live_server, stage2_leader.username, demo(stage2_leader.username))
+    page = login(
+        browser, live_server, stage2_leader.username, demo(stage2_leader.username), page=page
+    )
     page.goto(f"{live_server.url}/audits/{stage2.pk}/score-sheet/")
     page.click('[data-testid="open-score-sheet"]')
     score_row(page, "1.1", met=True)
@@ -118,7 +119,6 @@ def test_the_gates_refuse_and_say_why(browser, live_server, demo):
     page.click('[data-testid="confirm-submit"]')
     expect(page.locator("body")).to_contain_text("004 §5.6.5.3")
     assert ScoreSheet.objects.get(audit=stage2).state == ScoreSheet.State.DRAFT
-    page.context.close()
 
     # 3. The stage 2 awaiting its decision has no signed audit report: no grant.
     awaiting = Audit.objects.filter(
@@ -131,7 +131,7 @@ def test_the_gates_refuse_and_say_why(browser, live_server, demo):
         .order_by("username")
         .first()
     )
-    page = login(browser, live_server, decider.username, demo(decider.username))
+    page = login(browser, live_server, decider.username, demo(decider.username), page=page)
     page.goto(f"{staff}/decisions/{awaiting.pk}/")
     expect_blocked(page, "grant", "004 §5.12.1")
     page.goto(f"{staff}/decisions/{awaiting.pk}/grant/")

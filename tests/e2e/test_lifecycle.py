@@ -18,6 +18,7 @@ from tests.e2e.helpers import (
     assess_remaining,
     expect_summary,
     fill_form,
+    locale_page,
     login,
     meeting_fields,
     score_row,
@@ -74,10 +75,9 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     contract = Contract.objects.get(application=application)
     page.goto(f"{staff}/contracts/{contract.pk}/")
     workspace_action(page, "sign", {"signed_on": "2026-10-01", "signed_by_client": "法定代表人"})
-    page.context.close()
 
-    # Audit department: programme, team.
-    page = login(browser, live_server, planner.username, demo(planner.username))
+    # Audit department: programme, team (each user after the last in the same browser).
+    page = login(browser, live_server, planner.username, demo(planner.username), page=page)
     page.goto(f"{staff}/programmes/new/")
     fill_form(page.locator("#create-form"), {"application": application.pk})
     page.click('#create-form [data-testid="confirm"]')
@@ -103,11 +103,10 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
         {"confirmed_on": PLAN_SENT_ON.isoformat(), "confirmed_by": "法定代表人"},
     )
     workspace_action(page, "report-plan", {"reported_on": PLAN_REPORTED_ON.isoformat()})
-    page.context.close()
 
     # The team leader: document review, then stage 2 (it starts once the review is completed,
     # 001 §6.3; starting is the team leader's on the workspace).
-    leader_page = login(browser, live_server, leader.username, demo(leader.username))
+    leader_page = login(browser, live_server, leader.username, demo(leader.username), page=page)
     leader_page.goto(f"{staff}/audits/{review.pk}/")
     workspace_action(leader_page, "start", {"started_on": DOC_REVIEW_ON.isoformat()})
     workspace_action(
@@ -150,11 +149,10 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     # The team leader signs the audit report the decision rests on (004 §5.12.1).
     leader_page.goto(f"{staff}/audits/{stage2.pk}/")
     workspace_action(leader_page, "generate-report", {"signed_on": STAGE2[1].isoformat()})
-    leader_page.context.close()
 
     # Decision maker (not on the team): grant at the score sheet's grade, which issues the
     # certificate.
-    page = login(browser, live_server, decider.username, demo(decider.username))
+    page = login(browser, live_server, decider.username, demo(decider.username), page=leader_page)
     page.goto(f"{staff}/decisions/{stage2.pk}/")
     page.click('#object-actions a[data-action="grant"]')
     expect(page.locator('#action-form [name="star_grade"]')).to_have_value("four_star")
@@ -168,11 +166,9 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
         page.locator('a[href*="/portal/documents/"]').first.click()
     pdf_bytes = Path(download_info.value.path()).read_bytes()
     assert pdf_bytes.startswith(b"%PDF")
-    page.context.close()
 
-    # The public: by number, then through the QR token.
-    context = browser.new_context(locale="zh-CN")
-    public = context.new_page()
+    # The public (signed out): by number, then through the QR token.
+    public = locale_page(browser, live_server, "zh-CN", page=page)
     public.goto(f"{live_server.url}/verify/")
     public.fill("input[name=q]", certificate.number)
     public.click("button[type=submit]")
@@ -186,4 +182,4 @@ def test_submitted_application_to_verified_certificate(browser, live_server, dem
     expect(public.locator("body")).to_contain_text(certificate.number)
     expect(public.locator("body")).to_contain_text("2026-11-02")
     screenshot("public-verify-qr", public)
-    context.close()
+    public.context.close()

@@ -1,8 +1,8 @@
 """Issue 14, in a real browser on the demo data set: an auditor finds the audit they are on in
 "My audits" on their home and opens it through the grouped navigation's breadcrumbs; the
 client with a stage 2 in progress (``client09``) sees its open nonconformity with its due date
-on the portal home's to-do list and answers it from there. Screenshots:
-``tests/e2e/screenshots/my-day-*.png``."""
+on the portal home's to-do list and answers it from there. Screenshots (with
+``E2E_SCREENSHOTS=1``): ``tests/e2e/screenshots/my-day-*.png``."""
 
 import pytest
 from playwright.sync_api import expect
@@ -52,14 +52,13 @@ def test_an_auditor_sees_their_audit_and_the_client_answers_its_nc_from_the_home
     crumbs = page.locator('[data-testid="breadcrumbs"]')
     expect(crumbs.locator('a[href="/staff/audits/"]')).to_have_count(1)
     expect(page.locator('[data-testid="crosslinks"] a').first).to_be_visible()
-    page.context.close()
 
     nc = stage2.nonconformities.filter(
         state__in=[Nonconformity.State.OPEN, Nonconformity.State.REJECTED]
     ).first()
     portal = open_as(
-        browser, live_server, console, "client09", demo("client09"), landing=r"/portal/$"
-    )
+        browser, live_server, console, "client09", demo("client09"), r"/portal/$", page=page
+    )  # in the same browser, after the auditor
     todo = portal.locator('[data-testid="portal-todo"]')
     row = todo.locator(
         f'tr[data-kind="nonconformity"]:has(a[href="/portal/nonconformities/{nc.pk}/"])'

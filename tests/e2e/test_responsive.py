@@ -7,7 +7,7 @@ numbers wrap). A full-page screenshot is saved as
 ``tests/e2e/screenshots/responsive-<page>-<language>-<width>.png`` (ignored by git) for a person
 to look at: of the search results, the QR page, the portal home and the score sheet on a phone
 and a desktop; of every page at every size with ``E2E_SCREENSHOTS=all`` (each full-page
-screenshot costs about 0.15 s, and the suite runs twice in CI).
+screenshot costs about 0.3 s of Chromium's CPU, and the suite runs twice in CI).
 """
 
 import os
@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from audits.models import Audit
 from certbody.models import User
 from certificates.models import Certificate
-from tests.e2e.helpers import demo_with_open_sheet, locale_context
+from tests.e2e.helpers import demo_with_open_sheet, locale_page
 
 # One worker builds the demo and restores it for each of these (tests/demo_snapshot.py).
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("demo")]
@@ -48,12 +48,11 @@ def demo(cb):
     return demo_with_open_sheet()
 
 
-def _check_sizes(context, url, name, language, screenshot_dir):
-    """Open ``url`` once and lay it out at each size, as a window resized or a phone turned
-    does (the style sheet's media queries apply again; screenshotted as ``wants_screenshot``
-    says); returns the sizes it scrolls sideways at."""
+def _check_sizes(page, url, name, language, screenshot_dir):
+    """Open ``url`` once in ``page`` (a Playwright ``Page``) and lay it out at each size, as a
+    window resized or a phone turned does (the style sheet's media queries apply again;
+    screenshotted as ``wants_screenshot`` says); returns the sizes it scrolls sideways at."""
     wide = []
-    page = context.new_page()
     page.set_viewport_size({"width": SIZES[0][0], "height": SIZES[0][1]})
     page.goto(url)
     expect(page.locator("html")).to_have_attribute("lang", language)
@@ -68,7 +67,6 @@ def _check_sizes(context, url, name, language, screenshot_dir):
             )
         if overflow > 0:
             wide.append(f"{name} ({language}) scrolls {overflow}px sideways at {width}px")
-    page.close()
     return wide
 
 
@@ -104,53 +102,68 @@ def test_pages_fit_phones_tablets_and_desktops(browser, live_server, demo):
     }
     wide = []  # every page and size that scrolls sideways, to see them all at once
     for language, locale in LANGUAGES:
-        context = locale_context(browser, live_server, locale)
+        # one browser per language, each user signing in after the last
+        page = locale_page(browser, live_server, locale)
         for name, url in public.items():
-            wide += _check_sizes(context, url, name, language, SCREENSHOTS)
-        context.close()
+            wide += _check_sizes(page, url, name, language, SCREENSHOTS)
 
-        context = locale_context(
-            browser, live_server, locale, holder.username, demo(holder.username), r"/portal/$"
+        page = locale_page(
+            browser,
+            live_server,
+            locale,
+            holder.username,
+            demo(holder.username),
+            r"/portal/$",
+            page=page,
         )
-        wide += _check_sizes(context, f"{live_server.url}/portal/", "portal", language, SCREENSHOTS)
-        context.close()
+        wide += _check_sizes(page, f"{live_server.url}/portal/", "portal", language, SCREENSHOTS)
 
-        context = locale_context(
-            browser, live_server, locale, client.username, demo(client.username), r"/portal/$"
+        page = locale_page(
+            browser,
+            live_server,
+            locale,
+            client.username,
+            demo(client.username),
+            r"/portal/$",
+            page=page,
         )
         wide += _check_sizes(
-            context, f"{live_server.url}/portal/nonconformities/", "nc-list", language, SCREENSHOTS
+            page, f"{live_server.url}/portal/nonconformities/", "nc-list", language, SCREENSHOTS
         )
         nc = stage2.nonconformities.first()
         wide += _check_sizes(
-            context,
+            page,
             f"{live_server.url}/portal/nonconformities/{nc.pk}/",
             "nc-detail",
             language,
             SCREENSHOTS,
         )
-        context.close()
 
-        context = locale_context(
-            browser, live_server, locale, leader.username, demo(leader.username), r"/home/$"
+        page = locale_page(
+            browser,
+            live_server,
+            locale,
+            leader.username,
+            demo(leader.username),
+            r"/home/$",
+            page=page,
         )
         wide += _check_sizes(
-            context,
+            page,
             f"{live_server.url}/audits/{stage2.pk}/score-sheet/",
             "score-sheet",
             language,
             SCREENSHOTS,
         )
-        context.close()
 
         # a staff list: its table scrolls inside its own box, never the page
-        context = locale_context(
-            browser, live_server, locale, "decider1", demo("decider1"), r"/home/$"
+        page = locale_page(
+            browser, live_server, locale, "decider1", demo("decider1"), r"/home/$", page=page
         )
         wide += _check_sizes(
-            context, f"{live_server.url}/staff/certificates/", "staff-list", language, SCREENSHOTS
+            page, f"{live_server.url}/staff/certificates/", "staff-list", language, SCREENSHOTS
         )
-        context.close()
+        page.context.close()
     assert not wide, "\n".join(wide)
     # the screenshots issue #15 asks for, written by this run
     for name in SCREENSHOT_PAGES:
@@ -162,8 +175,7 @@ def test_pages_fit_phones_tablets_and_desktops(browser, live_server, demo):
 
 def test_phone_tables_are_labelled_cards(browser, live_server, demo):
     """On a phone the search results are cards: each cell shows its column's name."""
-    context = locale_context(browser, live_server, "zh-CN")
-    page = context.new_page()
+    page = locale_page(browser, live_server, "zh-CN")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/verify/?q=有限公司")
     cell = page.locator("table.cards tbody tr").first.locator("td").first
@@ -174,13 +186,12 @@ def test_phone_tables_are_labelled_cards(browser, live_server, demo):
     # a desktop keeps the table
     page.set_viewport_size({"width": 1440, "height": 900})
     assert cell.evaluate("td => getComputedStyle(td).display") == "table-cell"
-    context.close()
+    page.context.close()
 
 
 def test_complaint_form_is_a_stacked_form_filling_a_phone(browser, live_server, cb):
     """The complaint form looks like every other form: labels above full-width fields."""
-    context = locale_context(browser, live_server, "zh-CN")
-    page = context.new_page()
+    page = locale_page(browser, live_server, "zh-CN")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(f"{live_server.url}/complaints/new/")
     form = page.locator("form.complaint")
@@ -193,14 +204,13 @@ def test_complaint_form_is_a_stacked_form_filling_a_phone(browser, live_server, 
     assert textarea.evaluate("e => e.getBoundingClientRect().width") >= inner - 1
     label = form.locator("label").first
     assert label.evaluate("e => getComputedStyle(e).display") == "block"
-    context.close()
+    page.context.close()
 
 
 def test_skip_link_and_visible_focus(browser, live_server, cb):
     """The first Tab on a page reaches the "Skip to content" link, shown on screen with an
     outline; following it moves on to the main content."""
-    context = locale_context(browser, live_server, "en-US")
-    page = context.new_page()
+    page = locale_page(browser, live_server, "en-US")
     page.goto(f"{live_server.url}/verify/invalid/")  # no autofocus field there
     page.keyboard.press("Tab")
     skip = page.locator("a.skip-link")
@@ -212,4 +222,4 @@ def test_skip_link_and_visible_focus(browser, live_server, cb):
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"#content$"))
     expect(page.locator("main#content")).to_be_focused()
-    context.close()
+    page.context.close()

@@ -2,7 +2,7 @@
 
 Each staff role logs in and lands on ``/home/`` with the sections of its work (what is due and
 overdue, with counts and the first rows), its notifications and the dashboard figures; a client
-user lands on the portal. A full-page screenshot of each is saved as
+user lands on the portal. With ``E2E_SCREENSHOTS=1`` a full-page screenshot of each is saved as
 ``tests/e2e/screenshots/home-<role>.png`` (ignored by git) for a person to look at. Every page's
 console is watched: a Content Security Policy violation fails the test.
 """
@@ -49,11 +49,14 @@ def demo(cb):
 
 def test_each_role_lands_on_its_home(browser, live_server, demo, screenshot):
     console = BrowserConsole()
+    page = None  # one browser: each role logs in after the last (its cookies cleared)
     for name, username, keys in STAFF_HOMES:
         user = User.objects.get(username=username)
         expected = {s.key: s for s in home.sections_for(user)}
         assert set(expected) == set(keys), (username, sorted(expected))
-        page = open_as(browser, live_server, console, username, demo(username), form=True)
+        page = open_as(
+            browser, live_server, console, username, demo(username), form=True, page=page
+        )
         for key in keys:
             section = page.locator(f'[data-testid="home-{key}"]')
             expect(section).to_be_visible()
@@ -71,13 +74,19 @@ def test_each_role_lands_on_its_home(browser, live_server, demo, screenshot):
         expect(page.locator(".bars").first).to_be_visible()  # the dashboard's charts
         expect(page.locator("nav.desknav a").first).to_be_visible()
         screenshot(f"home-{name}", page)
-        page.context.close()
 
     # A client user lands on the portal: its certificates with their documents.
     client = User.objects.get(username="client01")
     certificates = Certificate.objects.filter(organization=client.organization)
     page = open_as(
-        browser, live_server, console, "client01", demo("client01"), landing=r"/portal/$", form=True
+        browser,
+        live_server,
+        console,
+        "client01",
+        demo("client01"),
+        r"/portal/$",
+        form=True,
+        page=page,
     )
     expect(page.locator(".card[data-number]")).to_have_count(certificates.count())
     head = certificates.get(head__isnull=True)

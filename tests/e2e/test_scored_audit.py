@@ -22,6 +22,7 @@ from certificates.models import Certificate
 from tests.e2e.helpers import (
     assess_remaining,
     expect_summary,
+    locale_page,
     login,
     meeting_fields,
     score_row,
@@ -125,12 +126,12 @@ def test_scored_stage2_with_nonconformities_to_a_graded_certificate(
     page.fill("#id_submitted_on", ENDED_ON.isoformat())
     page.click('[data-testid="confirm-submit"]')
     expect(page.locator("[data-sheet-state]")).to_have_attribute("data-sheet-state", "submitted")
-    page.context.close()
     assert ScoreSheet.objects.get(audit=stage2).state == ScoreSheet.State.SUBMITTED
 
-    # The client answers both nonconformities in the portal.
+    # The client answers both nonconformities in the portal (each user after the last in the
+    # same browser: ``login(page=…)``).
     portal = login(
-        browser, live_server, client.username, demo(client.username), landing=r"/portal/$"
+        browser, live_server, client.username, demo(client.username), r"/portal/$", page=page
     )
     portal.goto(f"{live_server.url}/portal/nonconformities/")
     expect(portal.locator('#nonconformities tr[data-state="open"]')).to_have_count(2)
@@ -158,12 +159,11 @@ def test_scored_stage2_with_nonconformities_to_a_graded_certificate(
         expect(portal.locator("#answer-form")).to_have_count(0)
         portal.goto(f"{live_server.url}/portal/nonconformities/")
     expect(portal.locator('#nonconformities tr[data-state="answered"]')).to_have_count(2)
-    portal.context.close()
     raised.refresh_from_db()
     assert raised.responses.get().attachments.get().original_name == "整改记录.pdf"
 
     # The team leader accepts both answers: the major closes, the minor's plan is accepted.
-    page = login(browser, live_server, leader.username, demo(leader.username))
+    page = login(browser, live_server, leader.username, demo(leader.username), page=portal)
     for nc in (seeded_nc, raised):
         page.goto(f"{staff}/nonconformities/{nc.pk}/")
         workspace_action(
@@ -174,17 +174,15 @@ def test_scored_stage2_with_nonconformities_to_a_graded_certificate(
     # It signs the audit report the decision rests on (004 §5.12.1).
     page.goto(f"{staff}/audits/{stage2.pk}/")
     workspace_action(page, "generate-report", {"signed_on": today.isoformat()})
-    page.context.close()
     raised.refresh_from_db()
     seeded_nc.refresh_from_db()
     assert raised.state == Nonconformity.State.CLOSED
     assert seeded_nc.state == Nonconformity.State.PLAN_ACCEPTED
 
     # A decision maker, not on the team, grants; the grade comes from the score sheet.
-    page = login(browser, live_server, decider.username, demo(decider.username))
+    page = login(browser, live_server, decider.username, demo(decider.username), page=page)
     page.goto(f"{staff}/decisions/{stage2.pk}/")
     workspace_action(page, "grant", {"decided_on": today.isoformat()})
-    page.context.close()
     certificate = Certificate.objects.get(decision__audit=stage2, head__isnull=True)
     assert certificate.star_grade == "four_star"
     with translation.override("zh-hans"):
@@ -192,21 +190,19 @@ def test_scored_stage2_with_nonconformities_to_a_graded_certificate(
 
     # The client's portal shows the certificate and the scored audit at that grade.
     portal = login(
-        browser, live_server, client.username, demo(client.username), landing=r"/portal/$"
+        browser, live_server, client.username, demo(client.username), r"/portal/$", page=page
     )
     card = portal.locator(f'.card[data-number="{certificate.number}"]')
     expect(card).to_contain_text(grade_label)
     row = portal.locator(f'.audits tr[data-audit="{stage2.pk}"]')
     expect(row.locator(".score")).to_have_text("90.65")
     screenshot("scored-audit-portal-certificate", portal)
-    portal.context.close()
 
-    # The public page shows it too.
-    context = browser.new_context(locale="zh-CN")
-    public = context.new_page()
+    # The public page shows it too, to anyone (signed out).
+    public = locale_page(browser, live_server, "zh-CN", page=portal)
     public.goto(f"{live_server.url}/verify/{certificate.token}/")
     expect(public.locator(".banner.ok")).to_contain_text("本证书有效")
     expect(public.locator("body")).to_contain_text(certificate.number)
     expect(public.locator("body")).to_contain_text(grade_label)
     screenshot("scored-audit-public-verify", public)
-    context.close()
+    public.context.close()

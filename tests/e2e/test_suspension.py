@@ -77,11 +77,11 @@ def test_suspend_notify_publish_restore(browser, live_server, story, screenshot)
     certificate.refresh_from_db()
     assert certificate.status == Certificate.Status.SUSPENDED
     screenshot("suspension-workspace-done", page)
-    page.context.close()
 
-    # The client: the suspension notice is in the portal and downloads as the stored PDF.
+    # The client: the suspension notice is in the portal and downloads as the stored PDF (in
+    # the same browser, after the decision maker).
     portal = login(
-        browser, live_server, client_user.username, story.client_password, landing=r"/portal/$"
+        browser, live_server, client_user.username, story.client_password, r"/portal/$", page=page
     )
     card = portal.locator(f'.card[data-number="{certificate.number}"]')
     expect(card.locator(".banner.warn")).to_contain_text(f"{today:%Y-%m-%d} – {until:%Y-%m-%d}")
@@ -96,7 +96,6 @@ def test_suspend_notify_publish_restore(browser, live_server, story, screenshot)
     assert content.startswith(b"%PDF")
     assert len(content) == notice.size
     screenshot("suspension-portal-notice", portal)
-    portal.context.close()
 
     # The public: the QR page and the list of invalid certificates show the period.
     public_context = browser.new_context(locale="zh-CN")
@@ -114,7 +113,7 @@ def test_suspend_notify_publish_restore(browser, live_server, story, screenshot)
     )
 
     # Staff: the cause is removed; restore with the evidence.
-    page = login(browser, live_server, decider.username, story.decider_password)
+    page = login(browser, live_server, decider.username, story.decider_password, page=portal)
     page.goto(certificate_page)
     workspace_action(
         page,

@@ -36,6 +36,7 @@ from tests.e2e.helpers import (
     download_bytes,
     expect_summary,
     fill_form,
+    locale_page,
     meeting_fields,
     open_as,
     score_row,
@@ -119,7 +120,6 @@ def test_application_reviewed_contracted_and_audit_planned(
     contract = Contract.objects.get(application=application)
     assert contract.state == Contract.State.DRAFT
     screenshot("journey-market-application", market)
-    market.context.close()
 
     # The invited client registers with the e-mailed link and signs the contract off.
     context = console.watch(browser.new_context(locale="zh-CN", accept_downloads=True))
@@ -148,7 +148,8 @@ def test_application_reviewed_contracted_and_audit_planned(
     assert contract.signed_by_client == "张伟" and contract.signed_on == today
 
     # Audit department: the programme, then stage 2's time, dates, team and plan.
-    planner = open_as(browser, live_server, console, "planner", demo("planner"))
+    # (in the market officer's browser, signed in after it)
+    planner = open_as(browser, live_server, console, "planner", demo("planner"), page=market)
     planner.goto(f"{staff}/programmes/")
     planner.click('[data-testid="create"]')
     fill_form(planner.locator("#create-form"), {"application": application.pk})
@@ -277,13 +278,19 @@ def test_scored_stage2_to_a_certificate_verified_by_qr(
     page.fill("#id_submitted_on", ended_on.isoformat())
     page.click('[data-testid="confirm-submit"]')
     expect(page.locator("[data-sheet-state]")).to_have_attribute("data-sheet-state", "submitted")
-    page.context.close()
     sheet = ScoreSheet.objects.get(audit=stage2)
     assert sheet.state == ScoreSheet.State.SUBMITTED and sheet.grade == "four_star"
 
-    # The client answers both nonconformities in the portal.
+    # The client answers both nonconformities in the portal (each user after the last in the
+    # same browser).
     portal = open_as(
-        browser, live_server, console, client.username, demo(client.username), landing=r"/portal/$"
+        browser,
+        live_server,
+        console,
+        client.username,
+        demo(client.username),
+        r"/portal/$",
+        page=page,
     )
     portal.goto(f"{live_server.url}/portal/nonconformities/")
     expect(portal.locator('#nonconformities tr[data-state="open"]')).to_have_count(2)
@@ -303,10 +310,11 @@ def test_scored_stage2_to_a_certificate_verified_by_qr(
         expect(portal.locator(".messages .success")).to_have_count(1)
         portal.goto(f"{live_server.url}/portal/nonconformities/")
     expect(portal.locator('#nonconformities tr[data-state="answered"]')).to_have_count(2)
-    portal.context.close()
 
     # The team leader verifies both answers from the nonconformities on its home page.
-    page = open_as(browser, live_server, console, leader.username, demo(leader.username))
+    page = open_as(
+        browser, live_server, console, leader.username, demo(leader.username), page=portal
+    )
     to_verify = page.locator('[data-testid="home-nonconformities-to-verify"]')
     for nc in (seeded_nc, raised):
         to_verify.locator(f'a[href="/staff/nonconformities/{nc.pk}/"]').click()
@@ -317,14 +325,15 @@ def test_scored_stage2_to_a_certificate_verified_by_qr(
     # It signs the audit report the decision rests on (004 §5.12.1).
     page.goto(f"{live_server.url}/staff/audits/{stage2.pk}/")
     workspace_action(page, "generate-report")
-    page.context.close()
     raised.refresh_from_db()
     seeded_nc.refresh_from_db()
     assert raised.state == Nonconformity.State.CLOSED
     assert seeded_nc.state == Nonconformity.State.PLAN_ACCEPTED
 
     # A decision maker, not on the team, grants from the decisions to make on its home page.
-    page = open_as(browser, live_server, console, decider.username, demo(decider.username))
+    page = open_as(
+        browser, live_server, console, decider.username, demo(decider.username), page=page
+    )
     page.locator('[data-testid="home-decisions-to-make"]').locator(
         f'a[href="/staff/decisions/{stage2.pk}/"]'
     ).click()
@@ -348,11 +357,16 @@ def test_scored_stage2_to_a_certificate_verified_by_qr(
         )
     ).to_have_count(1)
     screenshot("journey-decision-granted", page)
-    page.context.close()
 
     # The client downloads the certificate and the approval notice from the portal.
     portal = open_as(
-        browser, live_server, console, client.username, demo(client.username), landing=r"/portal/$"
+        browser,
+        live_server,
+        console,
+        client.username,
+        demo(client.username),
+        r"/portal/$",
+        page=page,
     )
     card = portal.locator(f'.card[data-number="{certificate.number}"]')
     expect(card).to_contain_text(_grade_label(certificate))
@@ -366,7 +380,6 @@ def test_scored_stage2_to_a_certificate_verified_by_qr(
         assert response.headers["content-type"] == "application/pdf"
         assert response.headers["content-disposition"].startswith("attachment")
     screenshot("journey-portal-certificate", portal)
-    portal.context.close()
 
     # The public scans the QR code: the certificate's PDF encodes its verification page.
     from certificates.pdf import qr_svg, verification_url
@@ -375,14 +388,13 @@ def test_scored_stage2_to_a_certificate_verified_by_qr(
     assert urlparse(url).path == f"/verify/{certificate.token}/"
     certificate_html = [html for html in rendered if certificate.number in html and "<svg" in html]
     assert certificate_html and qr_svg(url) in certificate_html[0]
-    context = console.watch(browser.new_context(locale="zh-CN"))
-    public = context.new_page()
+    public = locale_page(browser, live_server, "zh-CN", page=portal)  # signed out
     public.goto(live_server.url + urlparse(url).path)
     expect(public.locator(".banner.ok")).to_contain_text("本证书有效")
     expect(public.locator("body")).to_contain_text(certificate.number)
     expect(public.locator("body")).to_contain_text(_grade_label(certificate))
     screenshot("journey-public-verify-qr", public)
-    context.close()
+    public.context.close()
     console.assert_no_csp_violations()
 
 
