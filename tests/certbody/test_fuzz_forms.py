@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from certbody.workspace.desks import DESKS, _available
 from tests.certbody.world import World, desk_request
+from tests.shared import shared_fixture
 
 pytestmark = pytest.mark.usefixtures("cb")
 
@@ -193,8 +194,9 @@ class Walker:
         return 1
 
 
-@pytest.fixture
-def world(db):
+@shared_fixture
+def world(cb):
+    """One world for the module: every junk request is rolled back, so none changes it."""
     return World()
 
 
