@@ -25,6 +25,18 @@ def certificate(staff):
     return issued_certificate(OrganizationFactory(name="北京京东家电服务有限公司"), staff)
 
 
+@shared_fixture
+def other_certificate(staff):
+    """A second client's certificate (the cancellation notice)."""
+    return issued_certificate(staff=staff)
+
+
+@shared_fixture
+def stage2(staff):
+    """A completed stage 2 awaiting its decision (the refusals)."""
+    return completed_stage2(OrganizationFactory(name="上海被拒商贸有限公司"), staff)
+
+
 def text_of(document) -> str:
     with document.file.open("rb") as handle:
         return pdf_text(handle.read())
@@ -69,8 +81,8 @@ def test_suspension_notice_states_start_period_and_the_prohibition(certificate, 
     assert "可自收到本通知书之日起向本机构提出申诉" in text
 
 
-def test_restoration_withdrawal_and_cancellation_notices(staff):
-    first = issued_certificate(staff=staff)
+def test_restoration_withdrawal_and_cancellation_notices(certificate, other_certificate, staff):
+    first = certificate
     services.certificate_suspend(
         certificate=first,
         actor=staff.decider,
@@ -100,7 +112,7 @@ def test_restoration_withdrawal_and_cancellation_notices(staff):
     assert "认证证书编号作废" in withdrawn
     assert "列入严重违法失信名单" in withdrawn
 
-    second = issued_certificate(staff=staff)
+    second = other_certificate
     services.certificate_cancel(
         certificate=second, actor=staff.decider, cancelled_on=date(2025, 5, 6)
     )
@@ -110,9 +122,7 @@ def test_restoration_withdrawal_and_cancellation_notices(staff):
     assert "认证委托人申请注销的" in cancelled
 
 
-def test_refusal_notice_gives_the_reasons_and_belongs_to_the_decision(staff):
-    stage2 = completed_stage2(OrganizationFactory(name="上海被拒商贸有限公司"), staff)
-
+def test_refusal_notice_gives_the_reasons_and_belongs_to_the_decision(stage2, staff):
     decision = services.decision_make(
         audit=stage2,
         actor=staff.decider,
@@ -131,8 +141,7 @@ def test_refusal_notice_gives_the_reasons_and_belongs_to_the_decision(staff):
     assert "向本机构提出申诉" in text
 
 
-def test_refusal_without_reasons_is_refused(staff):
-    stage2 = completed_stage2(staff=staff)
+def test_refusal_without_reasons_is_refused(stage2, staff):
     documents = CertificateDocument.objects.count()
 
     with pytest.raises(RuleViolation, match="004 §5.12.5"):
@@ -196,8 +205,7 @@ def test_client_sees_and_downloads_the_suspension_notice_in_the_portal(client, c
     assert client.get(f"/portal/documents/{notice.pk}/").status_code == 404
 
 
-def test_client_sees_the_refusal_notice_among_other_notices(client, staff):
-    stage2 = completed_stage2(staff=staff)
+def test_client_sees_the_refusal_notice_among_other_notices(client, stage2, staff):
     decision = services.decision_make(
         audit=stage2,
         actor=staff.decider,
