@@ -12,7 +12,7 @@ from certbody import pdf as certbody_pdf
 from certificates import pdf
 from certificates.models import CertificateDocument
 from tests.applications.factories import OrganizationFactory
-from tests.certificates.factories import Staff, issued_certificate
+from tests.certificates.factories import issued_certificate
 from tests.certificates.helpers import (
     certificate_document,
     multi_site_certificate,
@@ -42,6 +42,12 @@ def stored_pdf(certificate) -> bytes:
 @shared_fixture
 def text(stored_pdf) -> str:
     return pdf_text(stored_pdf)
+
+
+@shared_fixture
+def multi_site(staff):
+    """(head, sub): a multi-site client's head certificate and one sub-certificate."""
+    return multi_site_certificate(staff=staff)
 
 
 def test_pdf_names_the_organisation_with_its_uscc_and_address(certificate, text):
@@ -142,8 +148,8 @@ def test_qr_code_in_the_rendered_html_encodes_the_token_url(certificate, monkeyp
     assert pdf.qr_svg(url.replace(certificate.token, certificate.number)) not in html
 
 
-def test_sub_certificate_pdf_shows_its_own_number_and_the_head_number(db):
-    head, sub = multi_site_certificate(staff=Staff())
+def test_sub_certificate_pdf_shows_its_own_number_and_the_head_number(multi_site):
+    head, sub = multi_site
 
     with certificate_document(sub).file.open("rb") as handle:
         text = pdf_text(handle.read())
@@ -154,8 +160,8 @@ def test_sub_certificate_pdf_shows_its_own_number_and_the_head_number(db):
     assert squeeze(sub.site.address) in text
 
 
-def test_head_certificate_pdf_lists_every_site(db):
-    head, sub = multi_site_certificate(staff=Staff())
+def test_head_certificate_pdf_lists_every_site(multi_site):
+    head, sub = multi_site
 
     with certificate_document(head).file.open("rb") as handle:
         text = pdf_text(handle.read())
