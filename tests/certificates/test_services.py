@@ -18,6 +18,12 @@ pytestmark = pytest.mark.django_db
 
 
 @shared_fixture
+def certificate(staff):
+    """An issued certificate, for the status changes each test makes (rolled back after it)."""
+    return issued_certificate(staff=staff)
+
+
+@shared_fixture
 def stage2(staff):
     """A completed stage 2 (ends 2025-03-12), no decision on it yet."""
     return completed_stage2(staff=staff)
@@ -188,8 +194,7 @@ def test_multi_site_client_gets_sub_certificates_that_follow_the_head(staff):
         )
 
 
-def test_suspension_longer_than_six_months_is_refused(staff):
-    certificate = issued_certificate(staff=staff)
+def test_suspension_longer_than_six_months_is_refused(staff, certificate):
     with pytest.raises(RuleViolation, match="6 个月"):
         services.certificate_suspend(
             certificate=certificate,
@@ -204,8 +209,7 @@ def test_suspension_longer_than_six_months_is_refused(staff):
     assert not certificate.events.filter(kind="suspended").exists()
 
 
-def test_suspension_with_unknown_reason_is_refused(staff):
-    certificate = issued_certificate(staff=staff)
+def test_suspension_with_unknown_reason_is_refused(staff, certificate):
     with pytest.raises(RuleViolation, match="未知的暂停原因"):
         services.certificate_suspend(
             certificate=certificate,
@@ -217,8 +221,7 @@ def test_suspension_with_unknown_reason_is_refused(staff):
         )
 
 
-def test_suspend_restore_withdraw_with_codes(staff):
-    certificate = issued_certificate(staff=staff)
+def test_suspend_restore_withdraw_with_codes(staff, certificate):
     services.certificate_suspend(
         certificate=certificate,
         actor=staff.decider,
@@ -300,8 +303,7 @@ def test_withdrawn_number_is_never_reused(staff):
     assert second.sequence == first.sequence + 1
 
 
-def test_cancel_at_the_clients_request(staff):
-    certificate = issued_certificate(staff=staff)
+def test_cancel_at_the_clients_request(staff, certificate):
     services.certificate_cancel(
         certificate=certificate, actor=staff.decider, cancelled_on=date(2025, 5, 1)
     )
@@ -310,8 +312,7 @@ def test_cancel_at_the_clients_request(staff):
     assert certificate.events.last().reason_code == "0204"
 
 
-def test_expire_only_after_validity(staff):
-    certificate = issued_certificate(staff=staff)
+def test_expire_only_after_validity(staff, certificate):
     with pytest.raises(RuleViolation, match="尚未到期"):
         services.certificate_expire(certificate=certificate, actor=staff.decider)
     services.certificate_expire(
@@ -323,8 +324,7 @@ def test_expire_only_after_validity(staff):
     assert (certificate.status, certificate.status_code) == ("expired", "05")
 
 
-def test_status_change_needs_an_authorised_role(staff):
-    certificate = issued_certificate(staff=staff)
+def test_status_change_needs_an_authorised_role(staff, certificate):
     with pytest.raises(RuleViolation, match="无权"):
         services.certificate_cancel(
             certificate=certificate, actor=staff.market, cancelled_on=date(2025, 5, 1)
