@@ -37,6 +37,13 @@ def certificate(staff, module_monkeypatch):
     return issued_certificate(staff=staff)  # issued 2025-03-20, expires 2028-03-19
 
 
+@shared_fixture
+def multi_site(staff, module_monkeypatch):
+    """(head, sub): a multi-site client's head certificate and one sub-certificate."""
+    skip_pdf_rendering(module_monkeypatch)
+    return multi_site_certificate(staff=staff)
+
+
 def suspend(certificate, actor, **kwargs):
     args = {
         "cause": 1,
@@ -250,8 +257,8 @@ def test_only_status_officers_suspend(certificate, staff):
 # --- sub-certificates follow their head ------------------------------------------------------
 
 
-def test_sub_certificates_follow_suspension_restoration_and_withdrawal(staff):
-    head, sub = multi_site_certificate(staff=staff)
+def test_sub_certificates_follow_suspension_restoration_and_withdrawal(staff, multi_site):
+    head, sub = multi_site
 
     suspend(head, staff.decider, cause=11)
     sub.refresh_from_db()
@@ -522,8 +529,8 @@ def test_expiry_writes_code_05_and_no_notice(certificate, staff):
 # --- scope reduction instead of suspension ----------------------------------------------------
 
 
-def test_scope_reduction_keeps_number_and_validity_and_writes_code_06(staff):
-    head, sub = multi_site_certificate(staff=staff)
+def test_scope_reduction_keeps_number_and_validity_and_writes_code_06(staff, multi_site):
+    head, sub = multi_site
     head.business_scopes.add(BusinessScope.objects.get(code=30))
     pdfs_before = set(head.documents.filter(kind=Kind.CERTIFICATE).values_list("sha256", "pk"))
     number = head.number
@@ -619,8 +626,8 @@ def test_scope_extension_adds_categories(certificate, staff):
     assert sorted(certificate.business_scopes.values_list("code", flat=True)) == [24, 30]
 
 
-def test_grade_change_follows_onto_sub_certificates(staff):
-    head, sub = multi_site_certificate(staff=staff)
+def test_grade_change_follows_onto_sub_certificates(staff, multi_site):
+    head, sub = multi_site
 
     reissue(head, staff.decider, "99", {"star_grade": "standard"})
 
