@@ -26,6 +26,32 @@ pytestmark = pytest.mark.django_db
 DECIDED_ON = date(2025, 3, 20)  # stage 2 of completed_stage2 ends 2025-03-12
 
 
+# Completed stage 2 audits (ending 2025-03-12) awaiting their decision, built once for the module;
+# each test's nonconformities, sheets and decisions are rolled back after it.
+@shared_fixture
+def stage2(staff):
+    """Scored four stars, its audit report signed."""
+    return completed_stage2(staff=staff)
+
+
+@shared_fixture
+def unscored_stage2(staff):
+    """No score sheet yet."""
+    return completed_stage2(staff=staff, grade=None)
+
+
+@shared_fixture
+def three_star_stage2(staff):
+    """Scored three stars."""
+    return completed_stage2(staff=staff, grade="three_star")
+
+
+@shared_fixture
+def unreported_stage2(staff):
+    """Scored, its audit report not signed yet."""
+    return completed_stage2(staff=staff, report=False)
+
+
 def nonconformity(audit, *, severity, state, number=1):
     """An NC written directly (the NC services are not under test here)."""
     return Nonconformity.objects.create(
@@ -61,8 +87,7 @@ def assert_nothing_decided(audit):
 @pytest.mark.parametrize(
     "state", [Nonconformity.State.OPEN, Nonconformity.State.ANSWERED, Nonconformity.State.REJECTED]
 )
-def test_grant_is_refused_while_a_major_nonconformity_is_not_verified(staff, state):
-    stage2 = completed_stage2(staff=staff)
+def test_grant_is_refused_while_a_major_nonconformity_is_not_verified(staff, stage2, state):
     nonconformity(stage2, severity="major", state=state)
 
     with pytest.raises(RuleViolation, match="严重不符合项未验证关闭：.*NC-01") as refused:
@@ -72,8 +97,7 @@ def test_grant_is_refused_while_a_major_nonconformity_is_not_verified(staff, sta
     assert_nothing_decided(stage2)
 
 
-def test_grant_is_refused_while_a_minor_nonconformity_has_no_accepted_plan(staff):
-    stage2 = completed_stage2(staff=staff)
+def test_grant_is_refused_while_a_minor_nonconformity_has_no_accepted_plan(staff, stage2):
     nonconformity(stage2, severity="minor", state=Nonconformity.State.ANSWERED)
 
     with pytest.raises(RuleViolation, match="轻微不符合项的纠正措施（计划）尚未被接受"):
@@ -82,8 +106,7 @@ def test_grant_is_refused_while_a_minor_nonconformity_has_no_accepted_plan(staff
     assert_nothing_decided(stage2)
 
 
-def test_grant_is_allowed_with_a_verified_major_and_a_minor_whose_plan_is_accepted(staff):
-    stage2 = completed_stage2(staff=staff)
+def test_grant_is_allowed_with_a_verified_major_and_a_minor_whose_plan_is_accepted(staff, stage2):
     nonconformity(stage2, severity="major", state=Nonconformity.State.CLOSED, number=1)
     nonconformity(stage2, severity="minor", state=Nonconformity.State.PLAN_ACCEPTED, number=2)
 
@@ -92,8 +115,9 @@ def test_grant_is_allowed_with_a_verified_major_and_a_minor_whose_plan_is_accept
     assert decision.certificates.get().status == Certificate.Status.VALID
 
 
-def test_an_unsettled_nonconformity_of_an_earlier_audit_of_the_programme_blocks_the_grant(staff):
-    stage2 = completed_stage2(staff=staff)
+def test_an_unsettled_nonconformity_of_an_earlier_audit_of_the_programme_blocks_the_grant(
+    staff, stage2
+):
     review = stage2.programme.audits.get(kind=Audit.Kind.DOCUMENT_REVIEW)
     nonconformity(review, severity="minor", state=Nonconformity.State.OPEN)
 
@@ -138,21 +162,18 @@ def test_maintain_is_refused_while_a_surveillance_nonconformity_is_not_settled(s
 # --- grant: the score sheet (004 §5.6.5.3; 001 §6.5) ---------------------------------------
 
 
-def test_grant_without_a_score_sheet_is_refused(staff):
-    stage2 = completed_stage2(staff=staff, grade=None)
-
+def test_grant_without_a_score_sheet_is_refused(staff, unscored_stage2):
     with pytest.raises(RuleViolation, match="服务测评检查表.*004 §5.6.5.3"):
-        grant(stage2, staff)
+        grant(unscored_stage2, staff)
 
-    assert_nothing_decided(stage2)
+    assert_nothing_decided(unscored_stage2)
 
 
-def test_grant_with_a_score_sheet_not_signed_off_is_refused(staff):
-    stage2 = completed_stage2(staff=staff, grade=None)
-    score_sheet(stage2, "four_star", state="draft")
+def test_grant_with_a_score_sheet_not_signed_off_is_refused(staff, unscored_stage2):
+    score_sheet(unscored_stage2, "four_star", state="draft")
 
     with pytest.raises(RuleViolation, match="服务测评检查表"):
-        grant(stage2, staff)
+        grant(unscored_stage2, staff)
 
 
 @pytest.mark.parametrize(
@@ -163,42 +184,38 @@ def test_grant_with_a_score_sheet_not_signed_off_is_refused(staff):
         ("92.00", 5, True),  # even when the stored result wrongly says passed
     ],
 )
-def test_grant_after_a_failed_evaluation_is_refused(staff, score, deductions, passed_as_stored):
-    stage2 = completed_stage2(staff=staff, grade=None)
-    sheet = score_sheet(stage2, "fail", score=score, deductions=deductions)
+def test_grant_after_a_failed_evaluation_is_refused(
+    staff, unscored_stage2, score, deductions, passed_as_stored
+):
+    sheet = score_sheet(unscored_stage2, "fail", score=score, deductions=deductions)
     if passed_as_stored:
         type(sheet).objects.filter(pk=sheet.pk).update(passed=True, grade="four_star")
 
     with pytest.raises(
         RuleViolation, match=f"评价不合格.*得分 {score} 分，特别扣分项 {deductions} 项"
     ):
-        grant(stage2, staff)
+        grant(unscored_stage2, staff)
 
-    assert_nothing_decided(stage2)
+    assert_nothing_decided(unscored_stage2)
 
 
-def test_four_special_deductions_still_pass(staff):
-    stage2 = completed_stage2(staff=staff, grade=None)
-    score_sheet(stage2, "four_star", score="92.00", deductions=4)
+def test_four_special_deductions_still_pass(staff, unscored_stage2):
+    score_sheet(unscored_stage2, "four_star", score="92.00", deductions=4)
 
-    decision = grant(stage2, staff)
+    decision = grant(unscored_stage2, staff)
 
     assert decision.star_grade == "four_star"
 
 
-def test_grant_at_another_grade_than_the_score_sheet_is_refused(staff):
-    stage2 = completed_stage2(staff=staff, grade="three_star")
-
+def test_grant_at_another_grade_than_the_score_sheet_is_refused(staff, three_star_stage2):
     with pytest.raises(RuleViolation, match="测评结果为三星级，不能批准为五星级.*004 §5.6.5.3"):
-        grant(stage2, staff, star_grade="five_star")
+        grant(three_star_stage2, staff, star_grade="five_star")
 
-    assert_nothing_decided(stage2)
+    assert_nothing_decided(three_star_stage2)
 
 
-def test_the_certificate_is_granted_at_the_score_sheets_grade(staff):
-    stage2 = completed_stage2(staff=staff, grade="three_star")
-
-    decision = grant(stage2, staff)  # no grade given: it comes from the sheet
+def test_the_certificate_is_granted_at_the_score_sheets_grade(staff, three_star_stage2):
+    decision = grant(three_star_stage2, staff)  # no grade given: it comes from the sheet
 
     certificate = decision.certificates.get()
     assert decision.star_grade == certificate.star_grade == "three_star"
@@ -206,12 +223,11 @@ def test_the_certificate_is_granted_at_the_score_sheets_grade(staff):
     assert decision.decided_by == staff.decider
 
 
-def test_a_failed_evaluation_can_still_be_refused_in_writing(staff):
-    stage2 = completed_stage2(staff=staff, grade=None)
-    score_sheet(stage2, "fail", score="65.00")
+def test_a_failed_evaluation_can_still_be_refused_in_writing(staff, unscored_stage2):
+    score_sheet(unscored_stage2, "fail", score="65.00")
 
     decision = services.decision_make(
-        audit=stage2,
+        audit=unscored_stage2,
         actor=staff.decider,
         outcome="refuse",
         decided_on=DECIDED_ON,
@@ -225,8 +241,7 @@ def test_a_failed_evaluation_can_still_be_refused_in_writing(staff):
 # --- the other refusals, with a passing sheet ----------------------------------------------
 
 
-def test_a_team_member_cannot_decide_even_with_everything_settled(staff, decider):
-    stage2 = completed_stage2(staff=staff)
+def test_a_team_member_cannot_decide_even_with_everything_settled(staff, stage2, decider):
     AuditTeamMember.objects.create(audit=stage2, user=decider, role="auditor")
 
     with pytest.raises(RuleViolation, match="004 §5.12.1"):
@@ -235,9 +250,7 @@ def test_a_team_member_cannot_decide_even_with_everything_settled(staff, decider
     assert_nothing_decided(stage2)
 
 
-def test_an_initial_grant_more_than_six_months_after_stage2_is_refused(staff):
-    stage2 = completed_stage2(staff=staff)
-
+def test_an_initial_grant_more_than_six_months_after_stage2_is_refused(staff, stage2):
     with pytest.raises(RuleViolation, match="004 §5.12.3"):
         grant(stage2, staff, decided_on=date(2025, 9, 13))
 
@@ -480,17 +493,16 @@ def test_a_decision_makers_maintain_at_the_certificates_grade_proposes_nothing(s
 
 @pytest.mark.usefixtures("english")  # the gate messages, as English readers see them
 @pytest.mark.parametrize("outcome", ["grant", "refuse"])
-def test_no_decision_without_the_signed_audit_report(staff, outcome):
-    stage2 = completed_stage2(staff=staff, report=False)
+def test_no_decision_without_the_signed_audit_report(staff, unreported_stage2, outcome):
     with pytest.raises(RuleViolation, match="audit report signed.*004 §5.12.1"):
         services.decision_make(
-            audit=stage2,
+            audit=unreported_stage2,
             actor=staff.decider,
             outcome=outcome,
             decided_on=DECIDED_ON,
             reasons="不予认证的理由",
         )
-    assert_nothing_decided(stage2)
+    assert_nothing_decided(unreported_stage2)
 
 
 @pytest.mark.usefixtures("english")  # the gate messages, as English readers see them
@@ -516,23 +528,23 @@ def test_a_maintain_decision_needs_the_signed_audit_report_too(staff, monkeypatc
 
 
 @pytest.mark.parametrize(("signed_on", "allowed"), [(DECIDED_ON, True), (date(2025, 3, 21), False)])
-def test_the_report_is_signed_on_or_before_the_decision_day(staff, monkeypatch, signed_on, allowed):
+def test_the_report_is_signed_on_or_before_the_decision_day(
+    staff, unreported_stage2, monkeypatch, signed_on, allowed
+):
     from tests.certificates.helpers import skip_pdf_rendering
 
     skip_pdf_rendering(monkeypatch)
-    stage2 = completed_stage2(staff=staff, report=False)
-    sign_report(stage2, signed_on)
+    sign_report(unreported_stage2, signed_on)
     if allowed:
-        assert grant(stage2, staff).outcome == "grant"
+        assert grant(unreported_stage2, staff).outcome == "grant"
     else:
         with pytest.raises(RuleViolation, match="004 §5.12.1"):
-            grant(stage2, staff)
-        assert_nothing_decided(stage2)
+            grant(unreported_stage2, staff)
+        assert_nothing_decided(unreported_stage2)
 
 
 @pytest.mark.usefixtures("english")  # the gate messages, as English readers see them
-def test_a_decision_maker_without_an_auditor_record_is_refused(staff, decider):
-    stage2 = completed_stage2(staff=staff)
+def test_a_decision_maker_without_an_auditor_record_is_refused(staff, stage2, decider):
     with pytest.raises(RuleViolation, match="full-time.*004 §5.12.1; 004 §12.1.3"):
         services.decision_make(audit=stage2, actor=decider, outcome="grant", decided_on=DECIDED_ON)
     assert_nothing_decided(stage2)
@@ -540,13 +552,14 @@ def test_a_decision_maker_without_an_auditor_record_is_refused(staff, decider):
 
 @pytest.mark.usefixtures("english")  # the gate messages, as English readers see them
 @pytest.mark.parametrize(("full_time", "allowed"), [(False, False), (True, True)])
-def test_only_a_full_time_decision_maker_decides(staff, decider, monkeypatch, full_time, allowed):
+def test_only_a_full_time_decision_maker_decides(
+    staff, stage2, decider, monkeypatch, full_time, allowed
+):
     from tests.audits.factories import auditor_profile
     from tests.certificates.helpers import skip_pdf_rendering
 
     skip_pdf_rendering(monkeypatch)
     auditor_profile(decider, actor=staff.planner, codes=(), full_time=full_time)
-    stage2 = completed_stage2(staff=staff)
     if allowed:
         decision = services.decision_make(
             audit=stage2, actor=decider, outcome="grant", decided_on=DECIDED_ON
@@ -565,12 +578,11 @@ def test_only_a_full_time_decision_maker_decides(staff, decider, monkeypatch, fu
     ("closed_on", "allowed"), [(date(2025, 6, 12), True), (date(2025, 6, 13), False)]
 )
 def test_a_nonconformity_verified_after_its_due_date_bars_the_grant(
-    staff, monkeypatch, closed_on, allowed
+    staff, stage2, monkeypatch, closed_on, allowed
 ):
     from tests.certificates.helpers import skip_pdf_rendering
 
     skip_pdf_rendering(monkeypatch)
-    stage2 = completed_stage2(staff=staff)
     nc = nonconformity(stage2, severity="major", state=Nonconformity.State.CLOSED)
     Nonconformity.objects.filter(pk=nc.pk).update(closed_on=closed_on)  # due 2025-06-12
     decided_on = date(2025, 6, 20)
@@ -583,11 +595,10 @@ def test_a_nonconformity_verified_after_its_due_date_bars_the_grant(
 
 
 @pytest.mark.usefixtures("english")  # the gate messages, as English readers see them
-def test_a_late_nonconformity_does_not_bar_a_refusal(staff, monkeypatch):
+def test_a_late_nonconformity_does_not_bar_a_refusal(staff, stage2, monkeypatch):
     from tests.certificates.helpers import skip_pdf_rendering
 
     skip_pdf_rendering(monkeypatch)
-    stage2 = completed_stage2(staff=staff)
     nc = nonconformity(stage2, severity="major", state=Nonconformity.State.CLOSED)
     Nonconformity.objects.filter(pk=nc.pk).update(closed_on=date(2025, 6, 13))
     decision = services.decision_make(

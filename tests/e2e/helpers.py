@@ -238,8 +238,7 @@ def locale_page(
     with ``page.context.close()``."""
     if page is None:
         page = browser.new_context(locale=locale).new_page()
-    else:
-        page.context.clear_cookies()
     if username:
         return sign_in(page.context, live_server, username, password, landing, page=page)
+    page.context.clear_cookies()
     return page
