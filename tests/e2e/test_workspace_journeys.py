@@ -281,17 +281,21 @@ def test_scored_stage2_to_a_certificate_verified_by_qr(
     sheet = ScoreSheet.objects.get(audit=stage2)
     assert sheet.state == ScoreSheet.State.SUBMITTED and sheet.grade == "four_star"
 
+    def client_portal(page):
+        """The client signed in on the portal, in ``page``'s browser after whoever was there."""
+        return open_as(
+            browser,
+            live_server,
+            console,
+            client.username,
+            demo(client.username),
+            r"/portal/$",
+            page=page,
+        )
+
     # The client answers both nonconformities in the portal (each user after the last in the
     # same browser).
-    portal = open_as(
-        browser,
-        live_server,
-        console,
-        client.username,
-        demo(client.username),
-        r"/portal/$",
-        page=page,
-    )
+    portal = client_portal(page)
     portal.goto(f"{live_server.url}/portal/nonconformities/")
     expect(portal.locator('#nonconformities tr[data-state="open"]')).to_have_count(2)
     for nc, is_plan in ((seeded_nc, True), (raised, False)):
@@ -359,15 +363,7 @@ def test_scored_stage2_to_a_certificate_verified_by_qr(
     screenshot("journey-decision-granted", page)
 
     # The client downloads the certificate and the approval notice from the portal.
-    portal = open_as(
-        browser,
-        live_server,
-        console,
-        client.username,
-        demo(client.username),
-        r"/portal/$",
-        page=page,
-    )
+    portal = client_portal(page)
     card = portal.locator(f'.card[data-number="{certificate.number}"]')
     expect(card).to_contain_text(_grade_label(certificate))
     for kind in ("certificate", "approval_notice"):
