@@ -40,10 +40,16 @@ def staff(cb, module_monkeypatch):
 
 
 @shared_fixture
-def programme(staff, module_monkeypatch):
-    """A certified client's programme: decided 2025-03-20, expires 2028-03-19, 60 people."""
+def certificate(staff, module_monkeypatch):
+    """A certified client's certificate: decided 2025-03-20, expires 2028-03-19, 60 people."""
     skip_pdf_rendering(module_monkeypatch)
-    return issued_certificate(staff=staff).programme
+    return issued_certificate(staff=staff)
+
+
+@shared_fixture
+def programme(certificate):
+    """The certified client's programme."""
+    return certificate.programme
 
 
 def audits_of(programme):
@@ -149,8 +155,7 @@ def test_headcount_change_is_refused_without_a_headcount_or_a_reason(
         )
 
 
-def test_recertification_programme_takes_over_the_planned_recertification_audit(staff):
-    certificate = issued_certificate(staff=staff)
+def test_recertification_programme_takes_over_the_planned_recertification_audit(staff, certificate):
     first = certificate.programme
     planned = first.audits.get(kind=Audit.Kind.RECERTIFICATION)
     application = accepted_application(certificate.organization, staff, kind="recertification")
@@ -163,9 +168,8 @@ def test_recertification_programme_takes_over_the_planned_recertification_audit(
 
 
 def test_after_recertification_the_new_cycle_plans_its_own_surveillance_and_recertification(
-    staff,
+    staff, certificate
 ):
-    certificate = issued_certificate(staff=staff)
     application = accepted_application(certificate.organization, staff, kind="recertification")
     programme = services.programme_create(application=application, actor=staff.planner)
     audit = programme.audits.get(kind=Audit.Kind.RECERTIFICATION)
