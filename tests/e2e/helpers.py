@@ -10,21 +10,18 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 
-def sign_in(context, live_server, username, password, landing, *, form=False, page=None) -> Page:
-    """A page of ``context`` (a Playwright ``BrowserContext``) signed in as ``username`` and on
-    its landing page (``landing``, a URL regex), where the log-in would lead: ``page`` (a page
-    of ``context``) when given, its cookies (whoever was signed in) cleared first, as a browser
-    that signed out; else a new page.
+def sign_in(page: Page, live_server, username, password, landing, *, form=False) -> Page:
+    """``page`` (a Playwright ``Page``) signed in as ``username`` and on its landing page
+    (``landing``, a URL regex), where the log-in would lead. The cookies of its browser context
+    are cleared first, as a browser that signed out, so a page another user was signed in on
+    can be handed on.
 
     By default the session is made as the log-in form makes it, by checking ``password``
     (``django.test.Client.login``), and handed to the browser as its session cookie: that spares
     each journey the form's two page loads. ``form=True`` fills in and sends the log-in form
     itself (test_role_homes: each role logs in and lands on its home).
     """
-    if page is None:
-        page = context.new_page()
-    else:
-        context.clear_cookies()
+    page.context.clear_cookies()
     if form:
         page.goto(f"{live_server.url}/accounts/login/")
         page.fill("#id_username", username)
@@ -34,7 +31,7 @@ def sign_in(context, live_server, username, password, landing, *, form=False, pa
         client = Client()
         assert client.login(username=username, password=password), f"{username} cannot log in"
         session = client.cookies[settings.SESSION_COOKIE_NAME].value
-        context.add_cookies(
+        page.context.add_cookies(
             [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": live_server.url}]
         )
         page.goto(f"{live_server.url}{resolve_url(settings.LOGIN_REDIRECT_URL)}")
@@ -57,12 +54,12 @@ def login(
     ``page`` (a ``Page``) when given, the next user of the same browser (a new browser context
     costs Chromium about 0.4 s of CPU, a page load about 0.2 s); else in a fresh browser context
     whose every page ``console`` (a ``BrowserConsole``) watches if given."""
-    if page is not None:
-        return sign_in(page.context, live_server, username, password, landing, form=form, page=page)
-    context = browser.new_context(locale="zh-CN", accept_downloads=True)
-    if console is not None:
-        console.watch(context)
-    return sign_in(context, live_server, username, password, landing, form=form)
+    if page is None:
+        context = browser.new_context(locale="zh-CN", accept_downloads=True)
+        if console is not None:
+            console.watch(context)
+        page = context.new_page()
+    return sign_in(page, live_server, username, password, landing, form=form)
 
 
 def _is_item_post(response) -> bool:
@@ -239,6 +236,6 @@ def locale_page(
     if page is None:
         page = browser.new_context(locale=locale).new_page()
     if username:
-        return sign_in(page.context, live_server, username, password, landing, page=page)
+        return sign_in(page, live_server, username, password, landing)
     page.context.clear_cookies()
     return page

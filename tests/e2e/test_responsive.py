@@ -104,29 +104,18 @@ def test_pages_fit_phones_tablets_and_desktops(browser, live_server, demo):
     for language, locale in LANGUAGES:
         # one browser per language, each user signing in after the last
         page = locale_page(browser, live_server, locale)
+
+        def sign_in_on(page, username, landing, locale=locale):
+            """``username`` signed in on ``page`` (the same browser), after whoever was."""
+            locale_page(browser, live_server, locale, username, demo(username), landing, page=page)
+
         for name, url in public.items():
             wide += _check_sizes(page, url, name, language, SCREENSHOTS)
 
-        page = locale_page(
-            browser,
-            live_server,
-            locale,
-            holder.username,
-            demo(holder.username),
-            r"/portal/$",
-            page=page,
-        )
+        sign_in_on(page, holder.username, r"/portal/$")
         wide += _check_sizes(page, f"{live_server.url}/portal/", "portal", language, SCREENSHOTS)
 
-        page = locale_page(
-            browser,
-            live_server,
-            locale,
-            client.username,
-            demo(client.username),
-            r"/portal/$",
-            page=page,
-        )
+        sign_in_on(page, client.username, r"/portal/$")
         wide += _check_sizes(
             page, f"{live_server.url}/portal/nonconformities/", "nc-list", language, SCREENSHOTS
         )
@@ -139,15 +128,7 @@ def test_pages_fit_phones_tablets_and_desktops(browser, live_server, demo):
             SCREENSHOTS,
         )
 
-        page = locale_page(
-            browser,
-            live_server,
-            locale,
-            leader.username,
-            demo(leader.username),
-            r"/home/$",
-            page=page,
-        )
+        sign_in_on(page, leader.username, r"/home/$")
         wide += _check_sizes(
             page,
             f"{live_server.url}/audits/{stage2.pk}/score-sheet/",
@@ -157,9 +138,7 @@ def test_pages_fit_phones_tablets_and_desktops(browser, live_server, demo):
         )
 
         # a staff list: its table scrolls inside its own box, never the page
-        page = locale_page(
-            browser, live_server, locale, "decider1", demo("decider1"), r"/home/$", page=page
-        )
+        sign_in_on(page, "decider1", r"/home/$")
         wide += _check_sizes(
             page, f"{live_server.url}/staff/certificates/", "staff-list", language, SCREENSHOTS
         )
