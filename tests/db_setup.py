@@ -102,3 +102,18 @@ def finish(connection=default_connection) -> None:
             if connection.vendor == vendor:
                 cursor.execute(getattr(importlib.import_module(module), constant))
     base_data()
+
+
+def postgres_url(settings_dict: dict, name: str | None = None) -> str:
+    """A ``DATABASE_URL`` for a child process on the same PostgreSQL server as the Django
+    connection ``settings_dict`` (its ``NAME`` unless ``name`` is given). The host may be a
+    Unix socket directory (CI connects through ``/var/run/postgresql`` when it can): it is
+    percent-encoded, as ``dj_database_url`` reads it back."""
+    from urllib.parse import quote
+
+    user = quote(settings_dict.get("USER") or "", safe="")
+    password = settings_dict.get("PASSWORD") or ""
+    credentials = f"{user}:{quote(password, safe='')}" if password else user
+    host = quote(settings_dict.get("HOST") or "127.0.0.1", safe="")
+    port = settings_dict.get("PORT") or 5432
+    return f"postgres://{credentials}@{host}:{port}/{quote(name or settings_dict['NAME'])}"

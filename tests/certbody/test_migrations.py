@@ -20,6 +20,8 @@ from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
 
+from tests.db_setup import postgres_url
+
 ROOT = Path(__file__).resolve().parents[2]
 
 # Tables the data migrations fill on an empty database.
@@ -158,9 +160,7 @@ def test_the_migrations_replayed_give_the_test_databases_schema_and_base_data(tm
             server.execute(f'DROP DATABASE IF EXISTS "{name}"')
             server.execute(f'CREATE DATABASE "{name}"')
         try:
-            user = admin.get("user") or ""
-            password = f":{admin['password']}" if admin.get("password") else ""
-            url = f"postgres://{user}{password}@{admin.get('host')}:{admin.get('port')}/{name}"
+            url = postgres_url(connection.settings_dict, name)
             _migrate(_environment(DATABASE_URL=url))
             with psycopg.connect(dbname=name, **admin) as replayed_connection:
                 cursor = replayed_connection.cursor()

@@ -23,6 +23,7 @@ from certificates import services as cert_services
 from certificates.models import Certificate, Proposal
 from tests.certificates.factories import Staff
 from tests.certificates.helpers import SUSPENDED_UNTIL, certificate_in
+from tests.db_setup import postgres_url
 
 ROOT = Path(__file__).resolve().parents[2]
 CERTIFICATES = 24
@@ -126,14 +127,10 @@ def test_two_runners_at_once_open_one_withdrawal_proposal_per_certificate(cb, mo
     suspended = [
         certificate_in(Certificate.Status.SUSPENDED, staff=staff).pk for _ in range(CERTIFICATES)
     ]
-    db = settings.DATABASES["default"]
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
-        "DATABASE_URL": (
-            f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
-            f"{db['PORT'] or 5432}/{db['NAME']}"
-        ),
+        "DATABASE_URL": postgres_url(settings.DATABASES["default"]),
         "EMAIL_BACKEND": "django.core.mail.backends.locmem.EmailBackend",
     }
     # Both runners start behind a barrier: the certificates table is locked against the row
