@@ -396,7 +396,7 @@ def register(request, token: str):
         except (RuleViolation, ValidationError) as exc:
             form.add_error(None, "；".join(getattr(exc, "messages", [str(exc)])))
         else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="certbody.policy.ModelPermissionBackend")
             messages.success(request, _("Welcome, %(name)s.") % {"name": user})
             return redirect("applications_portal:list")
     return render(

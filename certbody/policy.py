@@ -14,6 +14,7 @@ everyone else sees it masked (``certbody.masking``).
 import re
 
 import rules
+from django.contrib.auth.backends import ModelBackend
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -368,3 +369,19 @@ def allowed(user, permission: str, obj=None) -> bool:
     if permission not in MATRIX:
         raise KeyError(f"{permission!r} is not in certbody.policy.MATRIX")
     return user.has_perm(permission, obj)
+
+
+class ModelPermissionBackend(ModelBackend):
+    """Django's ``ModelBackend`` for the admin's model permissions, never asked a ``MATRIX``
+    name: django-rules alone answers those (``AUTHENTICATION_BACKENDS``).
+
+    Django asks every backend until one says yes, so each matrix question a user fails (the
+    navigation asks thirty-odd on every staff page) went on to ModelBackend, which read the
+    user's own and group permissions: two queries a request (issue #16). No model permission
+    carries a matrix name (a test checks), so the answers are the same.
+    """
+
+    def has_perm(self, user_obj, perm, obj=None):
+        if perm in MATRIX:
+            return False
+        return super().has_perm(user_obj, perm, obj)

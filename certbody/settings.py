@@ -82,10 +82,11 @@ MIDDLEWARE = [
 ROOT_URLCONF = "certbody.urls"
 WSGI_APPLICATION = "certbody.wsgi.application"
 
-# django-rules answers the object permissions of certbody.policy; ModelBackend the admin's.
+# django-rules answers the object permissions of certbody.policy; ModelBackend the admin's
+# (certbody.policy.ModelPermissionBackend: the log-in, and every permission but the matrix's).
 AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "certbody.policy.ModelPermissionBackend",
 ]
 DJANGO_TABLES2_TEMPLATE = "django_tables2/table.html"
 
