@@ -376,7 +376,7 @@ class ModelPermissionBackend(ModelBackend):
     name: django-rules alone answers those (``AUTHENTICATION_BACKENDS``).
 
     Django asks every backend until one says yes, so each matrix question a user fails (the
-    navigation asks thirty-odd on every staff page) went on to ModelBackend, which read the
+    navigation asks one per desk, 23, on every staff page) went on to ModelBackend, which read the
     user's own and group permissions: two queries a request (issue #16). No model permission
     carries a matrix name (a test checks), so the answers are the same.
     """

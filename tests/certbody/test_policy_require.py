@@ -69,7 +69,7 @@ def test_no_model_permission_carries_a_matrix_name():
 @pytest.mark.django_db
 def test_matrix_questions_read_no_model_permissions(planner, django_assert_num_queries):
     """A staff member's matrix questions read their groups once and never Django's permission
-    tables: a staff page asks the navigation's thirty-odd questions, and asking ModelBackend
+    tables: a staff page asks the navigation's 23 questions (one per desk), and asking ModelBackend
     cost two queries a request (issue #16)."""
     from django.contrib.auth.models import Group, Permission
     from django.db.models import prefetch_related_objects
